@@ -1,0 +1,20 @@
+//! Fieldsales core: leads and activities captured offline on a phone, stored as one Automerge
+//! document per record in SQLite, with SQL projections for fast lists and search.
+//!
+//! Data path: a tap → [`model`] draft → [`validate`] → [`doc`] (Automerge change) → [`store`]
+//! (one transaction: document, projection, outbox) → sync → another device's
+//! [`Store::apply_remote`] → [`query`].
+
+pub mod doc;
+mod error;
+pub mod export;
+pub mod model;
+pub mod query;
+pub mod store;
+pub mod validate;
+
+pub use error::{Error, Result, ValidationError};
+pub use model::*;
+pub use query::{FollowUp, FollowUps, LeadQuery, LeadSort, LeadSummary, Page};
+pub use store::{Clock, LeadDetail, MergeReport, OpenOptions, OutboxEntry, RemoteDoc, RemotePayload, Store, VerifyReport};
+pub use doc::DocKind;

@@ -1,0 +1,84 @@
+//! Document bytes in SQLite: a base blob plus appended changes, compacted now and then.
+
+use automerge::AutoCommit;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::doc::{self, DocKind};
+use crate::{Error, Result};
+
+/// Appended changes per document before they are folded into one saved blob. Loading costs
+/// one `load_incremental` per row, so this bounds the load cost of a much-edited lead.
+pub(crate) const COMPACT_AFTER: i64 = 32;
+
+pub(crate) fn exists(conn: &Connection, id: &str) -> Result<bool> {
+    Ok(conn.prepare_cached("SELECT 1 FROM documents WHERE id = ?1")?.exists([id])?)
+}
+
+pub(crate) fn kind(conn: &Connection, id: &str) -> Result<Option<DocKind>> {
+    let k: Option<i64> = conn.prepare_cached("SELECT kind FROM documents WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?;
+    Ok(k.and_then(DocKind::from_i64))
+}
+
+/// Loads a document, or `None` if this store has never seen it.
+pub(crate) fn load(conn: &Connection, id: &str) -> Result<Option<(DocKind, AutoCommit, i64)>> {
+    let row: Option<(i64, Vec<u8>, i64)> = conn
+        .prepare_cached("SELECT kind, data, tail_count FROM documents WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let Some((kind, data, tail)) = row else { return Ok(None) };
+    let kind = DocKind::from_i64(kind).ok_or_else(|| Error::corrupt(id, format!("unknown kind {kind}")))?;
+    let mut d = doc::load(id, &data)?;
+    if tail > 0 {
+        let mut stmt = conn.prepare_cached("SELECT data FROM doc_changes WHERE doc_id = ?1 ORDER BY seq")?;
+        let mut rows = stmt.query([id])?;
+        while let Some(r) = rows.next()? {
+            let bytes: Vec<u8> = r.get(0)?;
+            d.load_incremental(&bytes).map_err(|e| Error::corrupt(id, e))?;
+        }
+    }
+    Ok(Some((kind, d, tail)))
+}
+
+/// Loads a document that must exist and be of `want` kind.
+pub(crate) fn load_kind(conn: &Connection, id: &str, want: DocKind) -> Result<(AutoCommit, i64)> {
+    match load(conn, id)? {
+        Some((k, d, tail)) if k == want => Ok((d, tail)),
+        _ => Err(Error::NotFound { kind: want.as_str(), id: id.to_string() }),
+    }
+}
+
+pub(crate) fn insert(conn: &Connection, id: &str, kind: DocKind, data: &[u8]) -> Result<()> {
+    conn.prepare_cached("INSERT INTO documents (id, kind, data, tail_count) VALUES (?1, ?2, ?3, 0)")?
+        .execute(params![id, kind as i64, data])?;
+    Ok(())
+}
+
+/// Appends new change bytes; folds everything into one saved blob once the tail is long.
+pub(crate) fn append(conn: &Connection, id: &str, doc: &mut AutoCommit, tail: i64, bytes: &[u8]) -> Result<()> {
+    if tail + 1 >= COMPACT_AFTER {
+        return compact_doc(conn, id, doc);
+    }
+    conn.prepare_cached("INSERT INTO doc_changes (doc_id, data) VALUES (?1, ?2)")?.execute(params![id, bytes])?;
+    conn.prepare_cached("UPDATE documents SET tail_count = tail_count + 1 WHERE id = ?1")?.execute([id])?;
+    Ok(())
+}
+
+pub(crate) fn compact_doc(conn: &Connection, id: &str, doc: &mut AutoCommit) -> Result<()> {
+    let saved = doc.save();
+    conn.prepare_cached("UPDATE documents SET data = ?2, tail_count = 0 WHERE id = ?1")?.execute(params![id, saved])?;
+    conn.prepare_cached("DELETE FROM doc_changes WHERE doc_id = ?1")?.execute([id])?;
+    Ok(())
+}
+
+pub(crate) fn all_ids(conn: &Connection) -> Result<Vec<(String, DocKind)>> {
+    let mut stmt = conn.prepare("SELECT id, kind FROM documents ORDER BY id")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    let mut out = Vec::new();
+    for r in rows {
+        let (id, k) = r?;
+        if let Some(k) = DocKind::from_i64(k) {
+            out.push((id, k));
+        }
+    }
+    Ok(out)
+}

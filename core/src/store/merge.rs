@@ -1,0 +1,126 @@
+//! The merge entry point: foreign changes and snapshots, as sync delivers them.
+
+use automerge::{AutoCommit, Change, ReadDoc};
+use rusqlite::{Connection, params};
+
+use super::{Store, documents};
+use crate::doc::{self, DocKind};
+use crate::{Error, Result};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RemotePayload {
+    /// Raw Automerge changes, in any order, possibly repeated.
+    Changes(Vec<Vec<u8>>),
+    /// A saved document (`save()` output), e.g. for a device that is new to this record.
+    Snapshot(Vec<u8>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteDoc {
+    pub doc_id: String,
+    pub kind: DocKind,
+    pub payload: RemotePayload,
+}
+
+/// What a merge changed, so that a UI can refresh exactly those records.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MergeReport {
+    pub changed_leads: Vec<String>,
+    pub changed_activities: Vec<String>,
+    /// Changes now held back until their dependencies arrive.
+    pub pending_changes: usize,
+}
+
+impl Store {
+    /// Merges a batch of foreign changes or snapshots in one transaction, updating projections.
+    /// Changes whose dependencies are missing are kept in `pending_changes` and retried on every
+    /// later merge into the same document. Malformed bytes reject the whole batch, unwritten.
+    pub fn apply_remote(&self, batch: Vec<RemoteDoc>) -> Result<MergeReport> {
+        enum Parsed {
+            Changes(Vec<Change>),
+            Snapshot(Vec<u8>),
+        }
+        let mut parsed = Vec::with_capacity(batch.len());
+        for item in batch {
+            let id = crate::model::parse_id("document id", &item.doc_id)?;
+            let p = match item.payload {
+                RemotePayload::Changes(list) => Parsed::Changes(
+                    list.into_iter()
+                        .map(|b| Change::from_bytes(b).map_err(|e| Error::BadChange { doc_id: id.clone(), reason: e.to_string() }))
+                        .collect::<Result<_>>()?,
+                ),
+                RemotePayload::Snapshot(b) => Parsed::Snapshot(b),
+            };
+            parsed.push((id, item.kind, p));
+        }
+        self.write(|tx| {
+            let mut report = MergeReport::default();
+            for (id, kind, payload) in parsed {
+                let bad = |reason: String| Error::BadChange { doc_id: id.clone(), reason };
+                let existing = documents::load(tx, &id)?;
+                let is_new = existing.is_none();
+                let (mut d, tail) = match existing {
+                    Some((k, _, _)) if k != kind => return Err(bad(format!("is a {}, not a {}", k.as_str(), kind.as_str()))),
+                    Some((_, d, tail)) => (d, tail),
+                    None => (AutoCommit::new(), 0),
+                };
+                let before = d.get_heads();
+                let mut incoming = take_pending(tx, &id)?;
+                match payload {
+                    Parsed::Changes(c) => incoming.extend(c),
+                    Parsed::Snapshot(bytes) => {
+                        d.load_incremental(&bytes).map_err(|e| bad(format!("unreadable document: {e}")))?;
+                    }
+                }
+                d.apply_changes(incoming.clone()).map_err(|e| bad(e.to_string()))?;
+                for ch in &incoming {
+                    if d.get_change_by_hash(&ch.hash()).is_none() {
+                        tx.prepare_cached("INSERT OR IGNORE INTO pending_changes (doc_id, hash, kind, data) VALUES (?1, ?2, ?3, ?4)")?
+                            .execute(params![id, ch.hash().to_string(), kind as i64, ch.raw_bytes()])?;
+                        report.pending_changes += 1;
+                    }
+                }
+                let after = d.get_heads();
+                if after == before {
+                    continue;
+                }
+                if let Some(k) = doc::kind_of(&d) {
+                    if k != kind {
+                        return Err(bad(format!("claims to be a {} but holds a {}", kind.as_str(), k.as_str())));
+                    }
+                }
+                if is_new {
+                    documents::insert(tx, &id, kind, &d.save())?;
+                } else {
+                    let bytes = d.save_after(&before);
+                    documents::append(tx, &id, &mut d, tail, &bytes)?;
+                }
+                if doc::kind_of(&d).is_some() {
+                    self.project(tx, &id, kind, &d, is_new)?;
+                    match kind {
+                        DocKind::Lead => report.changed_leads.push(id.clone()),
+                        DocKind::Activity => report.changed_activities.push(id.clone()),
+                    }
+                }
+            }
+            Ok(report)
+        })
+    }
+
+    /// How many foreign changes wait for missing dependencies.
+    pub fn pending_len(&self) -> Result<i64> {
+        self.read(|c| Ok(c.query_row("SELECT count(*) FROM pending_changes", [], |r| r.get(0))?))
+    }
+}
+
+fn take_pending(tx: &Connection, id: &str) -> Result<Vec<Change>> {
+    let rows: Vec<Vec<u8>> = tx
+        .prepare_cached("SELECT data FROM pending_changes WHERE doc_id = ?1")?
+        .query_map([id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    tx.prepare_cached("DELETE FROM pending_changes WHERE doc_id = ?1")?.execute([id])?;
+    rows.into_iter().map(|b| Change::from_bytes(b).map_err(|e| Error::corrupt(id, e))).collect()
+}

@@ -1,0 +1,503 @@
+//! The local store: one SQLite file per user holding documents, projections, the full-text
+//! index and the outbox.
+//!
+//! A writer and a reader connection (WAL lets reads run while a write is in progress). Every
+//! user action is one `write` closure, which is one transaction: the document, its projection
+//! and the outbox row change together or not at all.
+
+mod documents;
+mod merge;
+pub(crate) mod outbox;
+pub(crate) mod projection;
+pub(crate) mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use automerge::{ActorId, AutoCommit, ReadDoc};
+use rusqlite::{Connection, OptionalExtension, Transaction};
+
+pub use merge::{MergeReport, RemoteDoc, RemotePayload};
+pub use outbox::OutboxEntry;
+
+use crate::doc::{self, DocKind};
+use crate::model::{
+    Activity, ActivityDraft, ActivityPatch, Lead, LeadDraft, LeadPatch, new_id, parse_id,
+};
+use crate::validate::{self, Validator};
+use crate::{Error, Result, ValidationError};
+
+/// Where the current time comes from; tests and demos replace it.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    })
+}
+
+#[derive(Clone)]
+pub struct OpenOptions {
+    /// The user this store belongs to; a store file never changes hands.
+    pub user_id: String,
+    /// ISO 3166 region used to read phone numbers written without a country code.
+    pub region: String,
+    pub clock: Clock,
+}
+
+impl OpenOptions {
+    pub fn new(user_id: impl Into<String>) -> Self {
+        OpenOptions { user_id: user_id.into(), region: "US".into(), clock: system_clock() }
+    }
+
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = region.into();
+        self
+    }
+
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+}
+
+pub struct Store {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    reader: Mutex<Connection>,
+    user: String,
+    actor: ActorId,
+    validator: Validator,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).field("user", &self.user).finish()
+    }
+}
+
+/// A lead with its activity timeline, newest first.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct LeadDetail {
+    pub lead: Lead,
+    pub activities: Vec<Activity>,
+}
+
+/// What `verify` found: projections that disagree with their documents, and outbox rows that are
+/// not local changes. Both lists are empty for a healthy store.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VerifyReport {
+    pub documents: usize,
+    pub projection_mismatches: Vec<String>,
+    pub problems: Vec<String>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path`. Cheap: it runs migrations and reads a few
+    /// meta rows; no document is loaded.
+    pub fn open(path: impl AsRef<Path>, opts: OpenOptions) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        let validator = Validator::new(&opts.region)?;
+        if opts.user_id.trim().is_empty() {
+            return Err(ValidationError::Empty { field: "user id" }.into());
+        }
+        let mut writer = schema::open_connection(&path, false)?;
+        schema::migrate(&mut writer)?;
+        let tx = writer.transaction()?;
+        let user: Option<String> = tx.query_row("SELECT value FROM meta WHERE key = 'user_id'", [], |r| r.get(0)).optional()?;
+        match user {
+            Some(u) if u != opts.user_id => return Err(Error::WrongUser { expected: opts.user_id.clone(), found: u }),
+            Some(_) => {}
+            None => {
+                tx.execute("INSERT INTO meta (key, value) VALUES ('user_id', ?1)", [&opts.user_id])?;
+            }
+        }
+        let actor_hex: Option<String> = tx.query_row("SELECT value FROM meta WHERE key = 'actor_id'", [], |r| r.get(0)).optional()?;
+        let actor = match actor_hex {
+            Some(h) => ActorId::try_from(h.as_str()).map_err(|e| Error::corrupt("meta", format!("actor id: {e}")))?,
+            None => {
+                // One actor per device and store: Automerge requires that no two writers share one.
+                let a = ActorId::from(uuid::Uuid::new_v4().as_bytes().as_slice());
+                tx.execute("INSERT INTO meta (key, value) VALUES ('actor_id', ?1)", [a.to_hex_string()])?;
+                a
+            }
+        };
+        tx.commit()?;
+        let reader = schema::open_connection(&path, true)?;
+        Ok(Store {
+            path,
+            writer: Mutex::new(writer),
+            reader: Mutex::new(reader),
+            user: opts.user_id,
+            actor,
+            validator,
+            clock: opts.clock,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn user_id(&self) -> &str {
+        &self.user
+    }
+
+    /// Hex of this device's Automerge actor id; the sync server binds it to the device.
+    pub fn actor_id(&self) -> String {
+        self.actor.to_hex_string()
+    }
+
+    pub fn validator(&self) -> &Validator {
+        &self.validator
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        (self.clock)()
+    }
+
+    /// Runs `f` in one write transaction; an error rolls everything back.
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Runs `f` on the reader connection inside one read transaction, so a multi-statement read
+    /// sees one snapshot.
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = lock(&self.reader);
+        conn.execute_batch("BEGIN")?;
+        let out = f(&conn);
+        conn.execute_batch("COMMIT")?;
+        out
+    }
+
+    // ---- leads ----------------------------------------------------------------------------
+
+    /// Captures a new lead: one document, its projection and its outbox row in one transaction.
+    pub fn create_lead(&self, draft: LeadDraft) -> Result<Lead> {
+        let mut leads = self.create_leads(vec![draft])?;
+        leads.pop().ok_or_else(|| Error::corrupt("lead", "create returned nothing"))
+    }
+
+    /// Creates many leads in one transaction: all of them or, on the first invalid draft, none.
+    /// A draft whose id already exists is an error, so a retried import reports rather than
+    /// duplicates.
+    pub fn create_leads(&self, drafts: Vec<LeadDraft>) -> Result<Vec<Lead>> {
+        let now = self.now();
+        let mut built = Vec::with_capacity(drafts.len());
+        for mut d in drafts {
+            self.validator.lead_draft(&mut d)?;
+            let id = d.id.clone().unwrap_or_else(new_id);
+            let mut doc = doc::lead::create(self.actor.clone(), &id, &d, &self.user, now)?;
+            let lead = doc::lead::read(&doc, &id)?;
+            let change = doc.get_last_local_change().ok_or_else(|| Error::corrupt(&id, "no change was made"))?;
+            built.push((lead, change));
+        }
+        self.write(|tx| {
+            for (lead, change) in &built {
+                if documents::exists(tx, &lead.id)? {
+                    return Err(Error::Exists { kind: "lead", id: lead.id.clone() });
+                }
+                documents::insert(tx, &lead.id, DocKind::Lead, change.raw_bytes())?;
+                outbox::push(tx, &lead.id, DocKind::Lead, change)?;
+                projection::upsert_lead(tx, lead, &self.validator, true)?;
+            }
+            Ok(())
+        })?;
+        Ok(built.into_iter().map(|(l, _)| l).collect())
+    }
+
+    /// Applies an edit. Only the fields the patch names are written, so edits of other fields
+    /// made elsewhere merge untouched. An edit that changes nothing writes nothing.
+    pub fn update_lead(&self, id: &str, mut patch: LeadPatch) -> Result<Lead> {
+        self.validator.lead_patch(&mut patch)?;
+        let id = parse_id("lead id", id)?;
+        let now = self.now();
+        self.edit(&id, DocKind::Lead, |doc| {
+            let changed = doc::lead::apply_patch(doc, &patch, &self.user, now)?;
+            let lead = doc::lead::read(doc, &id)?;
+            if lead.name.is_none() && lead.company.is_none() && lead.emails.is_empty() && lead.phones.is_empty() {
+                return Err(ValidationError::EmptyLead.into());
+            }
+            Ok(changed)
+        })?;
+        self.lead(&id)
+    }
+
+    pub fn delete_lead(&self, id: &str) -> Result<Lead> {
+        self.set_lead_deleted(id, true)
+    }
+
+    pub fn restore_lead(&self, id: &str) -> Result<Lead> {
+        self.set_lead_deleted(id, false)
+    }
+
+    fn set_lead_deleted(&self, id: &str, deleted: bool) -> Result<Lead> {
+        let id = parse_id("lead id", id)?;
+        let now = self.now();
+        self.edit(&id, DocKind::Lead, |doc| doc::lead::set_deleted(doc, deleted, &self.user, now))?;
+        self.lead(&id)
+    }
+
+    /// The full lead, read from its document (with conflicts).
+    pub fn lead(&self, id: &str) -> Result<Lead> {
+        let id = parse_id("lead id", id)?;
+        self.read(|c| {
+            let (d, _) = documents::load_kind(c, &id, DocKind::Lead)?;
+            doc::lead::read(&d, &id)
+        })
+    }
+
+    pub fn lead_detail(&self, id: &str) -> Result<LeadDetail> {
+        let id = parse_id("lead id", id)?;
+        self.read(|c| {
+            let (d, _) = documents::load_kind(c, &id, DocKind::Lead)?;
+            let lead = doc::lead::read(&d, &id)?;
+            let activities = self.activities_of(c, &id)?;
+            Ok(LeadDetail { lead, activities })
+        })
+    }
+
+    // ---- activities -----------------------------------------------------------------------
+
+    pub fn add_activity(&self, mut draft: ActivityDraft) -> Result<Activity> {
+        validate::activity_draft(&mut draft)?;
+        let now = self.now();
+        let id = draft.id.clone().unwrap_or_else(new_id);
+        let mut d = doc::activity::create(self.actor.clone(), &id, &draft, &self.user, now)?;
+        let activity = doc::activity::read(&d, &id)?;
+        let change = d.get_last_local_change().ok_or_else(|| Error::corrupt(&id, "no change was made"))?;
+        self.write(|tx| {
+            if documents::kind(tx, &draft.lead_id)? != Some(DocKind::Lead) {
+                return Err(Error::NotFound { kind: "lead", id: draft.lead_id.clone() });
+            }
+            if documents::exists(tx, &id)? {
+                return Err(Error::Exists { kind: "activity", id: id.clone() });
+            }
+            documents::insert(tx, &id, DocKind::Activity, change.raw_bytes())?;
+            outbox::push(tx, &id, DocKind::Activity, &change)?;
+            projection::upsert_activity(tx, &activity)?;
+            Ok(())
+        })?;
+        Ok(activity)
+    }
+
+    pub fn update_activity(&self, id: &str, mut patch: ActivityPatch) -> Result<Activity> {
+        validate::activity_patch(&mut patch)?;
+        let id = parse_id("activity id", id)?;
+        let now = self.now();
+        self.edit(&id, DocKind::Activity, |d| doc::activity::apply_patch(d, &patch, &self.user, now))?;
+        self.activity(&id)
+    }
+
+    pub fn complete_activity(&self, id: &str) -> Result<Activity> {
+        self.update_activity(id, ActivityPatch { done: Some(true), ..Default::default() })
+    }
+
+    pub fn delete_activity(&self, id: &str) -> Result<Activity> {
+        let id = parse_id("activity id", id)?;
+        let now = self.now();
+        self.edit(&id, DocKind::Activity, |d| doc::activity::set_deleted(d, true, &self.user, now))?;
+        self.activity(&id)
+    }
+
+    pub fn activity(&self, id: &str) -> Result<Activity> {
+        let id = parse_id("activity id", id)?;
+        self.read(|c| {
+            let (d, _) = documents::load_kind(c, &id, DocKind::Activity)?;
+            doc::activity::read(&d, &id)
+        })
+    }
+
+    /// Activities of one lead, newest first, deleted ones left out.
+    pub fn activities_for_lead(&self, lead_id: &str) -> Result<Vec<Activity>> {
+        let lead_id = parse_id("lead id", lead_id)?;
+        self.read(|c| self.activities_of(c, &lead_id))
+    }
+
+    fn activities_of(&self, c: &Connection, lead_id: &str) -> Result<Vec<Activity>> {
+        let ids: Vec<String> = c
+            .prepare_cached(
+                "SELECT id FROM activities WHERE lead_id = ?1 AND deleted = 0
+                 ORDER BY coalesce(occurred_at, due_at, created_at) DESC, id DESC",
+            )?
+            .query_map([lead_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        ids.iter()
+            .map(|id| {
+                let (d, _) = documents::load_kind(c, id, DocKind::Activity)?;
+                doc::activity::read(&d, id)
+            })
+            .collect()
+    }
+
+    /// Loads a document, lets `f` edit it in an open Automerge transaction and, if it changed
+    /// something, stores the change, the outbox row and the projection in one SQLite
+    /// transaction. An error from `f` rolls both back.
+    fn edit(&self, id: &str, kind: DocKind, f: impl FnOnce(&mut AutoCommit) -> Result<bool>) -> Result<()> {
+        let now = self.now();
+        self.write(|tx| {
+            let (mut d, tail) = documents::load_kind(tx, id, kind)?;
+            d.set_actor(self.actor.clone());
+            match f(&mut d) {
+                Ok(true) => {}
+                Ok(false) => {
+                    d.rollback();
+                    return Ok(());
+                }
+                Err(e) => {
+                    d.rollback();
+                    return Err(e);
+                }
+            }
+            doc::commit(&mut d, now);
+            let change = d.get_last_local_change().ok_or_else(|| Error::corrupt(id, "no change was made"))?;
+            documents::append(tx, id, &mut d, tail, change.raw_bytes())?;
+            outbox::push(tx, id, kind, &change)?;
+            self.project(tx, id, kind, &d, false)
+        })
+    }
+
+    fn project(&self, tx: &Connection, id: &str, kind: DocKind, d: &AutoCommit, fresh: bool) -> Result<()> {
+        match kind {
+            DocKind::Lead => projection::upsert_lead(tx, &doc::lead::read(d, id)?, &self.validator, fresh),
+            DocKind::Activity => projection::upsert_activity(tx, &doc::activity::read(d, id)?),
+        }
+    }
+
+    // ---- sync support ---------------------------------------------------------------------
+
+    /// Local changes not yet acknowledged, oldest first, after `after_seq`.
+    pub fn outbox(&self, after_seq: i64, limit: u32) -> Result<Vec<OutboxEntry>> {
+        self.read(|c| outbox::list(c, after_seq, limit))
+    }
+
+    pub fn outbox_len(&self) -> Result<i64> {
+        self.read(outbox::count)
+    }
+
+    /// Forgets outbox rows whose changes a server has stored. Unknown hashes are ignored, so a
+    /// repeated acknowledgement is harmless.
+    pub fn ack_outbox(&self, hashes: &[String]) -> Result<usize> {
+        self.write(|tx| outbox::ack(tx, hashes))
+    }
+
+    /// The saved bytes of one document (a compact snapshot), e.g. to hand to another replica.
+    pub fn document_bytes(&self, id: &str) -> Result<Vec<u8>> {
+        self.read(|c| match documents::load(c, id)? {
+            Some((_, mut d, _)) => Ok(d.save()),
+            None => Err(Error::NotFound { kind: "document", id: id.to_string() }),
+        })
+    }
+
+    /// Sorted change hashes of a document, its identity for convergence checks.
+    pub fn document_heads(&self, id: &str) -> Result<Vec<String>> {
+        self.read(|c| match documents::load(c, id)? {
+            Some((_, mut d, _)) => {
+                let mut h: Vec<String> = d.get_heads().iter().map(|h| h.to_string()).collect();
+                h.sort();
+                Ok(h)
+            }
+            None => Err(Error::NotFound { kind: "document", id: id.to_string() }),
+        })
+    }
+
+    /// Ids and kinds of every document in the store.
+    pub fn document_ids(&self) -> Result<Vec<(String, DocKind)>> {
+        self.read(documents::all_ids)
+    }
+
+    /// Folds every document's appended changes into one saved blob and reclaims space.
+    pub fn compact(&self) -> Result<usize> {
+        let n = self.write(|tx| {
+            let ids: Vec<String> =
+                tx.prepare("SELECT id FROM documents WHERE tail_count > 0")?.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            for id in &ids {
+                if let Some((_, mut d, _)) = documents::load(tx, id)? {
+                    documents::compact_doc(tx, id, &mut d)?;
+                }
+            }
+            Ok(ids.len())
+        })?;
+        let w = lock(&self.writer);
+        w.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;")?;
+        Ok(n)
+    }
+
+    /// Recomputes every projection from its document and compares; checks that each outbox row
+    /// is a change of this device that its document holds.
+    pub fn verify(&self) -> Result<VerifyReport> {
+        self.read(|c| {
+            let mut report = VerifyReport::default();
+            let mut local: std::collections::HashSet<String> = std::collections::HashSet::new();
+            for (id, kind) in documents::all_ids(c)? {
+                report.documents += 1;
+                let Some((_, mut d, _)) = documents::load(c, &id)? else { continue };
+                for ch in d.get_changes(&[]) {
+                    if ch.actor_id() == &self.actor {
+                        local.insert(ch.hash().to_string());
+                    }
+                }
+                if doc::kind_of(&d).is_none() {
+                    continue;
+                }
+                let ok = match kind {
+                    DocKind::Lead => {
+                        let lead = doc::lead::read(&d, &id)?;
+                        let want: Vec<_> = lead.stage_history.iter().map(|h| (h.stage.as_str().to_string(), h.at, h.by.clone(), h.lost_reason.clone())).collect();
+                        projection::read_lead_row(c, &id)? == Some(crate::query::LeadSummary::from_lead(&lead))
+                            && projection::read_history(c, &id)? == want
+                    }
+                    DocKind::Activity => {
+                        let a = doc::activity::read(&d, &id)?;
+                        projection::read_activity_row(c, &id)? == Some(projection::ActivityRow::from_activity(&a))
+                    }
+                };
+                if !ok {
+                    report.projection_mismatches.push(id);
+                }
+            }
+            for e in outbox::list(c, 0, u32::MAX)? {
+                if !local.contains(&e.hash) {
+                    report.problems.push(format!("outbox row {} ({}) is not a change held by document {}", e.seq, e.hash, e.doc_id));
+                }
+            }
+            Ok(report)
+        })
+    }
+
+    /// Hashes of every change this device wrote that its documents hold.
+    pub fn local_change_hashes(&self) -> Result<Vec<String>> {
+        self.read(|c| {
+            let mut out = Vec::new();
+            for (id, _) in documents::all_ids(c)? {
+                if let Some((_, mut d, _)) = documents::load(c, &id)? {
+                    out.extend(d.get_changes(&[]).iter().filter(|ch| ch.actor_id() == &self.actor).map(|ch| ch.hash().to_string()));
+                }
+            }
+            out.sort();
+            Ok(out)
+        })
+    }
+
+    pub(crate) fn reader(&self) -> MutexGuard<'_, Connection> {
+        lock(&self.reader)
+    }
+}
+
+/// A poisoned mutex only means another thread panicked mid-call; SQLite rolled its transaction
+/// back, so the connection is still sound.
+fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[allow(unused_imports)]
+use ReadDoc as _;

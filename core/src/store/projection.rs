@@ -1,0 +1,276 @@
+//! SQL projections of documents: rows that queries can filter, sort and search fast. They are
+//! pure functions of a document, rewritten in the same transaction as every change to it, and
+//! `Store::verify` recomputes them to prove it.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::Result;
+use crate::model::{Activity, Lead, Money};
+use crate::query::LeadSummary;
+use crate::validate::Validator;
+
+/// Separates tags inside the `tags` column; a unit separator never appears in a tag.
+pub(crate) const TAG_SEP: char = '\u{1f}';
+
+pub(crate) const LEAD_COLUMNS: &str = "id, name, display_name, company, title, email, phone, event, channel, stage, potential, \
+     deal_amount, deal_currency, owner, next_follow_up, created_at, created_by, updated_at, updated_by, deleted, tags, has_conflicts";
+
+impl LeadSummary {
+    pub(crate) fn from_lead(l: &Lead) -> LeadSummary {
+        LeadSummary {
+            id: l.id.clone(),
+            name: l.name.clone(),
+            display_name: l.display_name().to_string(),
+            company: l.company.clone(),
+            title: l.title.clone(),
+            email: l.emails.first().cloned(),
+            phone: l.phones.first().cloned(),
+            event: l.source.event.clone(),
+            channel: l.source.channel,
+            stage: l.stage,
+            potential: l.potential,
+            deal_value: l.deal_value.clone(),
+            owner: l.owner.clone(),
+            next_follow_up: l.next_follow_up,
+            created_at: l.created_at,
+            created_by: l.created_by.clone(),
+            updated_at: l.updated_at,
+            updated_by: l.updated_by.clone(),
+            deleted: l.deleted,
+            tags: l.tags.clone(),
+            has_conflicts: !l.conflicts.is_empty(),
+        }
+    }
+
+    /// Reads a row selected with `LEAD_COLUMNS`, starting at column `o`.
+    pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<LeadSummary> {
+        let parse_err = |i: usize, e: crate::ValidationError| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e));
+        let channel: String = r.get(8)?;
+        let stage: String = r.get(9)?;
+        let potential: Option<String> = r.get(10)?;
+        let amount: Option<i64> = r.get(11)?;
+        let currency: Option<String> = r.get(12)?;
+        let tags: String = r.get(20)?;
+        Ok(LeadSummary {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            display_name: r.get(2)?,
+            company: r.get(3)?,
+            title: r.get(4)?,
+            email: r.get(5)?,
+            phone: r.get(6)?,
+            event: r.get(7)?,
+            channel: crate::model::CaptureChannel::parse(&channel).map_err(|e| parse_err(8, e))?,
+            stage: crate::model::Stage::parse(&stage).map_err(|e| parse_err(9, e))?,
+            potential: potential.map(|p| crate::model::Potential::parse(&p)).transpose().map_err(|e| parse_err(10, e))?,
+            deal_value: match (amount, currency) {
+                (Some(amount_minor), Some(currency)) => Some(Money { amount_minor, currency }),
+                _ => None,
+            },
+            owner: r.get(13)?,
+            next_follow_up: r.get(14)?,
+            created_at: r.get(15)?,
+            created_by: r.get(16)?,
+            updated_at: r.get(17)?,
+            updated_by: r.get(18)?,
+            deleted: r.get(19)?,
+            tags: if tags.is_empty() { Vec::new() } else { tags.split(TAG_SEP).map(str::to_string).collect() },
+            has_conflicts: r.get(21)?,
+        })
+    }
+}
+
+/// Writes the lead's projection rows. `fresh` skips the deletes when the lead is new to this
+/// store, which keeps bulk capture cheap.
+pub(crate) fn upsert_lead(conn: &Connection, l: &Lead, v: &Validator, fresh: bool) -> Result<()> {
+    let s = LeadSummary::from_lead(l);
+    let tags = s.tags.join(&TAG_SEP.to_string());
+    let rowid: i64 = conn
+        .prepare_cached(
+            "INSERT INTO leads (id, name, display_name, sort_name, company, title, email, phone, event, channel, stage, potential,
+                 deal_amount, deal_currency, value_sort, owner, next_follow_up, created_at, created_by, updated_at, updated_by,
+                 deleted, tags, has_conflicts)
+             VALUES (?1, ?2, ?3, lower(?3), ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, coalesce(?12, -1), ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, display_name = excluded.display_name, sort_name = excluded.sort_name,
+                 company = excluded.company, title = excluded.title, email = excluded.email, phone = excluded.phone,
+                 event = excluded.event, channel = excluded.channel, stage = excluded.stage, potential = excluded.potential,
+                 deal_amount = excluded.deal_amount, deal_currency = excluded.deal_currency, value_sort = excluded.value_sort,
+                 owner = excluded.owner, next_follow_up = excluded.next_follow_up, created_at = excluded.created_at,
+                 created_by = excluded.created_by, updated_at = excluded.updated_at, updated_by = excluded.updated_by,
+                 deleted = excluded.deleted, tags = excluded.tags, has_conflicts = excluded.has_conflicts
+             RETURNING rowid",
+        )?
+        .query_row(
+            params![
+                s.id,
+                s.name,
+                s.display_name,
+                s.company,
+                s.title,
+                s.email,
+                s.phone,
+                s.event,
+                s.channel.as_str(),
+                s.stage.as_str(),
+                s.potential.map(|p| p.as_str()),
+                s.deal_value.as_ref().map(|m| m.amount_minor),
+                s.deal_value.as_ref().map(|m| m.currency.as_str()),
+                s.owner,
+                s.next_follow_up,
+                s.created_at,
+                s.created_by,
+                s.updated_at,
+                s.updated_by,
+                s.deleted,
+                tags,
+                s.has_conflicts,
+            ],
+            |r| r.get(0),
+        )?;
+
+    if !fresh {
+        conn.prepare_cached("DELETE FROM leads_fts WHERE rowid = ?1")?.execute([rowid])?;
+        conn.prepare_cached("DELETE FROM lead_tags WHERE lead_id = ?1")?.execute([&l.id])?;
+        conn.prepare_cached("DELETE FROM stage_history WHERE lead_id = ?1")?.execute([&l.id])?;
+    }
+    let phones: Vec<String> = l.phones.iter().flat_map(|p| [p.trim_start_matches('+').to_string(), v.national_digits(p)]).collect();
+    conn.prepare_cached("INSERT INTO leads_fts (rowid, name, company, email, phone, notes, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
+        .execute(params![rowid, l.name, l.company, l.emails.join(" "), phones.join(" "), l.notes, l.tags.join(" ")])?;
+    let mut tag_stmt = conn.prepare_cached("INSERT OR IGNORE INTO lead_tags (tag, lead_id) VALUES (?1, ?2)")?;
+    for t in &l.tags {
+        tag_stmt.execute(params![t, l.id])?;
+    }
+    let mut hist = conn.prepare_cached("INSERT INTO stage_history (lead_id, idx, stage, at, by, lost_reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+    for (i, h) in l.stage_history.iter().enumerate() {
+        hist.execute(params![l.id, i as i64, h.stage.as_str(), h.at, h.by, h.lost_reason])?;
+    }
+    Ok(())
+}
+
+pub(crate) fn read_lead_row(conn: &Connection, id: &str) -> Result<Option<LeadSummary>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {LEAD_COLUMNS} FROM leads WHERE id = ?1"))?
+        .query_row([id], LeadSummary::from_row)
+        .optional()?)
+}
+
+/// The projected columns of an activity, for queries and for `verify`.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ActivityRow {
+    pub id: String,
+    pub lead_id: String,
+    pub kind: String,
+    pub subject: String,
+    pub occurred_at: Option<i64>,
+    pub due_at: Option<i64>,
+    pub done: bool,
+    pub duration_s: Option<i64>,
+    pub outcome: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub accuracy_m: Option<f64>,
+    pub created_at: i64,
+    pub created_by: String,
+    pub updated_at: i64,
+    pub updated_by: String,
+    pub deleted: bool,
+    pub has_conflicts: bool,
+}
+
+impl ActivityRow {
+    pub(crate) fn from_activity(a: &Activity) -> ActivityRow {
+        ActivityRow {
+            id: a.id.clone(),
+            lead_id: a.lead_id.clone(),
+            kind: a.kind.as_str().to_string(),
+            subject: a.subject.clone(),
+            occurred_at: a.occurred_at,
+            due_at: a.due_at,
+            done: a.done,
+            duration_s: a.duration_s,
+            outcome: a.outcome.clone(),
+            lat: a.location.map(|l| l.lat),
+            lon: a.location.map(|l| l.lon),
+            accuracy_m: a.location.and_then(|l| l.accuracy_m),
+            created_at: a.created_at,
+            created_by: a.created_by.clone(),
+            updated_at: a.updated_at,
+            updated_by: a.updated_by.clone(),
+            deleted: a.deleted,
+            has_conflicts: !a.conflicts.is_empty(),
+        }
+    }
+}
+
+pub(crate) fn upsert_activity(conn: &Connection, a: &Activity) -> Result<()> {
+    let r = ActivityRow::from_activity(a);
+    conn.prepare_cached(
+        "INSERT INTO activities (id, lead_id, kind, subject, occurred_at, due_at, done, duration_s, outcome, lat, lon, accuracy_m,
+             created_at, created_by, updated_at, updated_by, deleted, has_conflicts)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+         ON CONFLICT (id) DO UPDATE SET lead_id = excluded.lead_id, kind = excluded.kind, subject = excluded.subject,
+             occurred_at = excluded.occurred_at, due_at = excluded.due_at, done = excluded.done, duration_s = excluded.duration_s,
+             outcome = excluded.outcome, lat = excluded.lat, lon = excluded.lon, accuracy_m = excluded.accuracy_m,
+             created_at = excluded.created_at, created_by = excluded.created_by, updated_at = excluded.updated_at,
+             updated_by = excluded.updated_by, deleted = excluded.deleted, has_conflicts = excluded.has_conflicts",
+    )?
+    .execute(params![
+        r.id,
+        r.lead_id,
+        r.kind,
+        r.subject,
+        r.occurred_at,
+        r.due_at,
+        r.done,
+        r.duration_s,
+        r.outcome,
+        r.lat,
+        r.lon,
+        r.accuracy_m,
+        r.created_at,
+        r.created_by,
+        r.updated_at,
+        r.updated_by,
+        r.deleted,
+        r.has_conflicts,
+    ])?;
+    Ok(())
+}
+
+pub(crate) fn read_activity_row(conn: &Connection, id: &str) -> Result<Option<ActivityRow>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, lead_id, kind, subject, occurred_at, due_at, done, duration_s, outcome, lat, lon, accuracy_m,
+                    created_at, created_by, updated_at, updated_by, deleted, has_conflicts FROM activities WHERE id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok(ActivityRow {
+                id: r.get(0)?,
+                lead_id: r.get(1)?,
+                kind: r.get(2)?,
+                subject: r.get(3)?,
+                occurred_at: r.get(4)?,
+                due_at: r.get(5)?,
+                done: r.get(6)?,
+                duration_s: r.get(7)?,
+                outcome: r.get(8)?,
+                lat: r.get(9)?,
+                lon: r.get(10)?,
+                accuracy_m: r.get(11)?,
+                created_at: r.get(12)?,
+                created_by: r.get(13)?,
+                updated_at: r.get(14)?,
+                updated_by: r.get(15)?,
+                deleted: r.get(16)?,
+                has_conflicts: r.get(17)?,
+            })
+        })
+        .optional()?)
+}
+
+/// Stage history rows of one lead, in document order, for `verify`.
+pub(crate) fn read_history(conn: &Connection, lead_id: &str) -> Result<Vec<(String, i64, String, Option<String>)>> {
+    let mut stmt = conn.prepare_cached("SELECT stage, at, by, lost_reason FROM stage_history WHERE lead_id = ?1 ORDER BY idx")?;
+    let rows = stmt.query_map([lead_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

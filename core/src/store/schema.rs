@@ -1,0 +1,214 @@
+//! Opening connections and upgrading the schema with `PRAGMA user_version`.
+//!
+//! Each migration is one SQL script applied in one transaction; an app that finds a newer
+//! version than it knows refuses to open the store rather than damage it.
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::{Error, Result};
+
+/// One script per version; index 0 upgrades from version 0 (empty) to 1.
+pub(crate) const MIGRATIONS: &[&str] = &[V1];
+
+pub const VERSION: u32 = MIGRATIONS.len() as u32;
+
+const V1: &str = r#"
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- One Automerge document per record: `data` is a saved document or change chunks that load as
+-- one; `doc_changes` holds changes appended since, folded back into `data` by compaction.
+CREATE TABLE documents (
+    id         TEXT PRIMARY KEY,
+    kind       INTEGER NOT NULL,
+    data       BLOB NOT NULL,
+    tail_count INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE doc_changes (
+    seq    INTEGER PRIMARY KEY,
+    doc_id TEXT NOT NULL,
+    data   BLOB NOT NULL
+);
+CREATE INDEX doc_changes_by_doc ON doc_changes (doc_id, seq);
+
+-- Foreign changes whose dependencies have not arrived yet; retried on every merge into the
+-- same document, never dropped.
+CREATE TABLE pending_changes (
+    doc_id TEXT NOT NULL,
+    hash   TEXT NOT NULL,
+    kind   INTEGER NOT NULL,
+    data   BLOB NOT NULL,
+    PRIMARY KEY (doc_id, hash)
+) WITHOUT ROWID;
+
+-- Local changes not yet acknowledged by a server.
+CREATE TABLE outbox (
+    seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id TEXT NOT NULL,
+    kind   INTEGER NOT NULL,
+    hash   TEXT NOT NULL UNIQUE,
+    data   BLOB NOT NULL
+);
+
+-- Projections: derived from the documents, rewritten in the same transaction as every change.
+CREATE TABLE leads (
+    rowid          INTEGER PRIMARY KEY,
+    id             TEXT NOT NULL UNIQUE,
+    name           TEXT,
+    display_name   TEXT NOT NULL,
+    sort_name      TEXT NOT NULL,
+    company        TEXT,
+    title          TEXT,
+    email          TEXT,
+    phone          TEXT,
+    event          TEXT,
+    channel        TEXT NOT NULL,
+    stage          TEXT NOT NULL,
+    potential      TEXT,
+    deal_amount    INTEGER,
+    deal_currency  TEXT,
+    value_sort     INTEGER NOT NULL,
+    owner          TEXT NOT NULL,
+    next_follow_up INTEGER,
+    created_at     INTEGER NOT NULL,
+    created_by     TEXT NOT NULL,
+    updated_at     INTEGER NOT NULL,
+    updated_by     TEXT NOT NULL,
+    deleted        INTEGER NOT NULL,
+    tags           TEXT NOT NULL,
+    has_conflicts  INTEGER NOT NULL
+);
+CREATE INDEX leads_by_updated ON leads (deleted, updated_at, id);
+CREATE INDEX leads_by_created ON leads (deleted, created_at, id);
+CREATE INDEX leads_by_name    ON leads (deleted, sort_name, id);
+CREATE INDEX leads_by_value   ON leads (deleted, value_sort, id);
+CREATE INDEX leads_by_owner   ON leads (owner, deleted, updated_at, id);
+CREATE INDEX leads_by_stage   ON leads (stage, deleted, updated_at, id);
+CREATE INDEX leads_by_event   ON leads (event, deleted, updated_at, id) WHERE event IS NOT NULL;
+CREATE INDEX leads_follow_up  ON leads (owner, next_follow_up) WHERE next_follow_up IS NOT NULL AND deleted = 0;
+
+CREATE TABLE lead_tags (
+    tag     TEXT NOT NULL,
+    lead_id TEXT NOT NULL,
+    PRIMARY KEY (tag, lead_id)
+) WITHOUT ROWID;
+
+CREATE TABLE stage_history (
+    lead_id     TEXT NOT NULL,
+    idx         INTEGER NOT NULL,
+    stage       TEXT NOT NULL,
+    at          INTEGER NOT NULL,
+    by          TEXT NOT NULL,
+    lost_reason TEXT,
+    PRIMARY KEY (lead_id, idx)
+) WITHOUT ROWID;
+
+CREATE TABLE activities (
+    rowid         INTEGER PRIMARY KEY,
+    id            TEXT NOT NULL UNIQUE,
+    lead_id       TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    subject       TEXT NOT NULL,
+    occurred_at   INTEGER,
+    due_at        INTEGER,
+    done          INTEGER NOT NULL,
+    duration_s    INTEGER,
+    outcome       TEXT,
+    lat           REAL,
+    lon           REAL,
+    accuracy_m    REAL,
+    created_at    INTEGER NOT NULL,
+    created_by    TEXT NOT NULL,
+    updated_at    INTEGER NOT NULL,
+    updated_by    TEXT NOT NULL,
+    deleted       INTEGER NOT NULL,
+    has_conflicts INTEGER NOT NULL
+);
+CREATE INDEX activities_by_lead ON activities (lead_id, occurred_at);
+CREATE INDEX activities_due ON activities (due_at) WHERE done = 0 AND deleted = 0 AND due_at IS NOT NULL;
+
+-- Contentless: the text lives in the documents; the index only maps words to lead rowids.
+-- unicode61 keeps Hangul syllables together as words, so a prefix query finds Korean names
+-- ("김철" finds "김철수"); trigram would need three characters and misses two-syllable
+-- prefixes. The prefix indexes make short prefix queries cheap.
+CREATE VIRTUAL TABLE leads_fts USING fts5 (
+    name, company, email, phone, notes, tags,
+    content = '',
+    contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 2',
+    prefix = '2 3'
+);
+"#;
+
+pub(crate) fn open_connection(path: &std::path::Path, read_only: bool) -> Result<Connection> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI
+    };
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    if !read_only {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+    }
+    // In WAL mode NORMAL never corrupts the file and survives an app crash (the commit is in the
+    // WAL, in the OS cache); only a power cut can lose the last commits. Its cost against FULL is
+    // in docs/benchmarks.md.
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.pragma_update(None, "cache_size", -8192)?;
+    Ok(conn)
+}
+
+/// Brings the schema up to `VERSION`, each step in its own transaction.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
+    let current: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if current > VERSION {
+        return Err(Error::FutureSchema { found: current, supported: VERSION });
+    }
+    for (i, script) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(script)?;
+        tx.pragma_update(None, "user_version", (i + 1) as u32)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_an_empty_file_and_refuses_a_future_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let mut c = open_connection(&path, false).unwrap();
+        migrate(&mut c).unwrap();
+        let v: u32 = c.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(v, VERSION);
+        // Running again is a no-op.
+        migrate(&mut c).unwrap();
+        c.pragma_update(None, "user_version", VERSION + 1).unwrap();
+        assert!(matches!(migrate(&mut c), Err(Error::FutureSchema { .. })));
+    }
+
+    #[test]
+    fn every_prefix_of_the_migrations_upgrades_to_the_latest() {
+        // Simulates stores left by every older app version: apply the first k scripts by hand,
+        // then let `migrate` finish.
+        for k in 0..=MIGRATIONS.len() {
+            let dir = tempfile::tempdir().unwrap();
+            let mut c = open_connection(&dir.path().join("s.db"), false).unwrap();
+            for (i, s) in MIGRATIONS.iter().take(k).enumerate() {
+                c.execute_batch(s).unwrap();
+                c.pragma_update(None, "user_version", (i + 1) as u32).unwrap();
+            }
+            migrate(&mut c).unwrap();
+            let n: i64 = c.query_row("SELECT count(*) FROM sqlite_master WHERE name = 'leads_fts'", [], |r| r.get(0)).unwrap();
+            assert_eq!(n, 1);
+        }
+    }
+}

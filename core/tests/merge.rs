@@ -1,0 +1,216 @@
+//! Merge semantics of the lead and activity documents, through the public store API: two
+//! replicas edit offline, exchange changes, and must agree.
+
+mod common;
+use common::*;
+use fieldsales_core::*;
+
+fn shared_lead(a: &TestStore, b: &TestStore, draft: LeadDraft) -> String {
+    let l = a.create_lead(draft).unwrap();
+    send(a, b);
+    l.id
+}
+
+#[test]
+fn concurrent_edits_of_different_fields_both_survive() {
+    let (a, b) = (store("rep-a"), store("rep-b"));
+    let id = shared_lead(&a, &b, LeadDraft { name: Some("Kim Min-ji".into()), ..Default::default() });
+    a.update_lead(&id, LeadPatch { company: Some("Acme".into()), ..Default::default() }).unwrap();
+    b.update_lead(&id, LeadPatch { title: Some("CTO".into()), phones: Some(vec!["010-1234-5678".into()]), ..Default::default() }).unwrap();
+    exchange(&a, &b);
+    for s in [&a, &b] {
+        let l = s.lead(&id).unwrap();
+        assert_eq!(l.company.as_deref(), Some("Acme"));
+        assert_eq!(l.title.as_deref(), Some("CTO"));
+        assert_eq!(l.phones, vec!["+821012345678"]);
+        assert!(l.conflicts().is_empty(), "{:?}", l.conflicts());
+    }
+}
+
+#[test]
+fn concurrent_edits_of_one_field_pick_the_same_winner_and_keep_the_loser_visible() {
+    let (a, b) = (store("rep-a"), store("rep-b"));
+    let id = shared_lead(&a, &b, lead("Lee"));
+    a.update_lead(&id, LeadPatch { company: Some("Acme Korea".into()), ..Default::default() }).unwrap();
+    b.update_lead(&id, LeadPatch { company: Some("ACME Ltd".into()), ..Default::default() }).unwrap();
+    exchange(&a, &b);
+    let (la, lb) = (a.lead(&id).unwrap(), b.lead(&id).unwrap());
+    assert_eq!(la.company, lb.company, "replicas disagree");
+    let c = la.conflicts().iter().find(|c| c.field == "company").expect("conflict on company");
+    assert_eq!(c.values.len(), 2);
+    assert_eq!(Some(&c.values[0]), la.company.as_ref(), "the shown value comes first");
+    let mut both = c.values.clone();
+    both.sort();
+    assert_eq!(both, vec!["ACME Ltd", "Acme Korea"]);
+    assert_eq!(la.conflicts(), lb.conflicts());
+    // The list shows a conflict marker too.
+    assert!(a.list_leads(&LeadQuery::default()).unwrap().items[0].has_conflicts);
+
+    // The rep settles it by writing the value they want — even the one already shown.
+    let shown = la.company.clone().unwrap();
+    a.update_lead(&id, LeadPatch { company: Some(shown.clone()), ..Default::default() }).unwrap();
+    exchange(&a, &b);
+    for s in [&a, &b] {
+        let l = s.lead(&id).unwrap();
+        assert!(l.conflicts().is_empty());
+        assert_eq!(l.company.as_deref(), Some(shown.as_str()));
+        assert!(!s.list_leads(&LeadQuery::default()).unwrap().items[0].has_conflicts);
+    }
+}
+
+#[test]
+fn deal_values_never_mix_one_devices_amount_with_anothers_currency() {
+    let (a, b) = (store("rep-a"), store("rep-b"));
+    let id = shared_lead(&a, &b, lead("Park"));
+    a.update_lead(&id, LeadPatch { deal_value: Some(Money { amount_minor: 100_00, currency: "USD".into() }), ..Default::default() }).unwrap();
+    b.update_lead(&id, LeadPatch { deal_value: Some(Money { amount_minor: 5_000_000, currency: "KRW".into() }), ..Default::default() }).unwrap();
+    exchange(&a, &b);
+    let v = a.lead(&id).unwrap().deal_value.unwrap();
+    assert!(v == Money { amount_minor: 100_00, currency: "USD".into() } || v == Money { amount_minor: 5_000_000, currency: "KRW".into() }, "{v:?}");
+    assert_eq!(Some(v), b.lead(&id).unwrap().deal_value);
+    assert!(a.lead(&id).unwrap().conflicts().iter().any(|c| c.field == "deal"));
+}
+
+#[test]
+fn concurrent_note_edits_merge_character_by_character() {
+    let (a, b) = (store("rep-a"), store("rep-b"));
+    let id = shared_lead(&a, &b, LeadDraft { name: Some("Choi".into()), notes: Some("Met at booth.".into()), ..Default::default() });
+    a.update_lead(&id, LeadPatch { notes: Some("Met at booth 12.".into()), ..Default::default() }).unwrap();
+    b.update_lead(&id, LeadPatch { notes: Some("Met at booth. Wants a demo 🎉".into()), ..Default::default() }).unwrap();
+    exchange(&a, &b);
+    for s in [&a, &b] {
+        assert_eq!(s.lead(&id).unwrap().notes, "Met at booth 12. Wants a demo 🎉");
+    }
+    assert!(a.search_leads("demo", 10).unwrap().iter().any(|l| l.id == id), "notes are searchable after a merge");
+}
+
+#[test]
+fn tags_merge_as_a_set_with_add_winning_over_a_concurrent_remove() {
+    let (a, b) = (store("rep-a"), store("rep-b"));
+    let id = shared_lead(&a, &b, LeadDraft { name: Some("Jung".into()), tags: vec!["expo".into(), "vip".into()], ..Default::default() });
+    a.update_lead(&id, LeadPatch { add_tags: vec!["hardware".into()], remove_tags: vec!["vip".into()], ..Default::default() }).unwrap();
+    b.update_lead(&id, LeadPatch { add_tags: vec!["budget-q1".into(), "hardware".into()], ..Default::default() }).unwrap();
+    exchange(&a, &b);
+    for s in [&a, &b] {
+        assert_eq!(s.lead(&id).unwrap().tags, vec!["budget-q1", "expo", "hardware"]);
+        let tagged = s.list_leads(&LeadQuery { tag: Some("budget-q1".into()), ..Default::default() }).unwrap();
+        assert_eq!(tagged.items.len(), 1);
+        assert!(s.list_leads(&LeadQuery { tag: Some("vip".into()), ..Default::default() }).unwrap().items.is_empty());
+    }
+    // Re-adding a tag that a concurrent remove took away: the add survives.
+    a.update_lead(&id, LeadPatch { remove_tags: vec!["expo".into()], ..Default::default() }).unwrap();
+    b.update_lead(&id, LeadPatch { remove_tags: vec!["expo".into()], add_tags: vec!["expo".into()], ..Default::default() }).unwrap();
+    exchange(&a, &b);
+    assert_eq!(a.lead(&id).unwrap().tags, b.lead(&id).unwrap().tags);
+}
+
+#[test]
+fn stage_histories_from_two_devices_interleave() {
+    let (a, b) = (store("rep-a"), store("manager-b"));
+    let id = shared_lead(&a, &b, lead("Han"));
+    a.update_lead(&id, LeadPatch { stage: Some(Stage::Contacted), ..Default::default() }).unwrap();
+    b.update_lead(&id, LeadPatch { stage: Some(Stage::Qualified), ..Default::default() }).unwrap();
+    a.update_lead(&id, LeadPatch { stage: Some(Stage::Proposal), ..Default::default() }).unwrap();
+    exchange(&a, &b);
+    let (la, lb) = (a.lead(&id).unwrap(), b.lead(&id).unwrap());
+    assert_eq!(la.stage_history, lb.stage_history);
+    let stages: Vec<Stage> = la.stage_history.iter().map(|h| h.stage).collect();
+    assert_eq!(stages.len(), 4);
+    assert_eq!(stages[0], Stage::New);
+    for s in [Stage::Contacted, Stage::Qualified, Stage::Proposal] {
+        assert!(stages.contains(&s), "{s} missing from {stages:?}");
+    }
+    let by: Vec<&str> = la.stage_history.iter().map(|h| h.by.as_str()).collect();
+    assert!(by.contains(&"manager-b") && by.contains(&"rep-a"));
+    assert_eq!(la.stage, lb.stage);
+    assert!(a.verify().unwrap().projection_mismatches.is_empty());
+}
+
+#[test]
+fn changes_arriving_before_their_dependencies_wait_and_are_never_dropped() {
+    let (a, b) = (store("rep-a"), store("rep-b"));
+    let l = a.create_lead(lead("Yoon")).unwrap();
+    a.update_lead(&l.id, LeadPatch { company: Some("Samsung".into()), ..Default::default() }).unwrap();
+    a.update_lead(&l.id, LeadPatch { stage: Some(Stage::Contacted), ..Default::default() }).unwrap();
+    let mut out = a.outbox(0, 100).unwrap();
+    out.reverse(); // newest first: every change before the ones it depends on
+    for e in &out {
+        let r = b
+            .apply_remote(vec![RemoteDoc { doc_id: e.doc_id.clone(), kind: e.kind, payload: RemotePayload::Changes(vec![e.change.clone()]) }])
+            .unwrap();
+        if e.seq != 1 {
+            assert!(r.changed_leads.is_empty());
+        }
+    }
+    assert_eq!(b.pending_len().unwrap(), 0);
+    let lb = b.lead(&l.id).unwrap();
+    assert_eq!(lb.company.as_deref(), Some("Samsung"));
+    assert_eq!(lb.stage, Stage::Contacted);
+    assert_eq!(b.document_heads(&l.id).unwrap(), a.document_heads(&l.id).unwrap());
+
+    // Only the last change: held back, no projection yet, and kept across a reopen.
+    let c = store("rep-c");
+    let last = out[0].clone();
+    let r = c.apply_remote(vec![RemoteDoc { doc_id: last.doc_id.clone(), kind: last.kind, payload: RemotePayload::Changes(vec![last.change]) }]).unwrap();
+    assert_eq!(r.pending_changes, 1);
+    assert_eq!(c.pending_len().unwrap(), 1);
+    assert!(c.list_leads(&LeadQuery::default()).unwrap().items.is_empty());
+    send(&a, &c);
+    assert_eq!(c.pending_len().unwrap(), 0);
+    assert_eq!(c.lead(&l.id).unwrap().stage, Stage::Contacted);
+}
+
+#[test]
+fn a_snapshot_brings_a_whole_document_and_merges_with_local_edits() {
+    let (a, b) = (store("rep-a"), store("rep-b"));
+    let id = shared_lead(&a, &b, lead("Seo"));
+    a.update_lead(&id, LeadPatch { company: Some("LG".into()), ..Default::default() }).unwrap();
+    b.update_lead(&id, LeadPatch { title: Some("Buyer".into()), ..Default::default() }).unwrap();
+    let snap = a.document_bytes(&id).unwrap();
+    let r = b.apply_remote(vec![RemoteDoc { doc_id: id.clone(), kind: DocKind::Lead, payload: RemotePayload::Snapshot(snap) }]).unwrap();
+    assert_eq!(r.changed_leads, vec![id.clone()]);
+    let l = b.lead(&id).unwrap();
+    assert_eq!((l.company.as_deref(), l.title.as_deref()), (Some("LG"), Some("Buyer")));
+}
+
+#[test]
+fn malformed_remote_input_is_rejected_whole_and_writes_nothing() {
+    let (a, b) = (store("rep-a"), store("rep-b"));
+    let good = a.create_lead(lead("Good")).unwrap();
+    let e = a.outbox(0, 10).unwrap().remove(0);
+    let good_item = RemoteDoc { doc_id: e.doc_id.clone(), kind: e.kind, payload: RemotePayload::Changes(vec![e.change.clone()]) };
+    let mut truncated = e.change.clone();
+    truncated.truncate(truncated.len() / 2);
+    for bad in [
+        RemoteDoc { doc_id: new_id(), kind: DocKind::Lead, payload: RemotePayload::Changes(vec![b"garbage".to_vec()]) },
+        RemoteDoc { doc_id: new_id(), kind: DocKind::Lead, payload: RemotePayload::Changes(vec![truncated]) },
+        RemoteDoc { doc_id: new_id(), kind: DocKind::Lead, payload: RemotePayload::Snapshot(vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3]) },
+        RemoteDoc { doc_id: "not-an-id".into(), kind: DocKind::Lead, payload: RemotePayload::Changes(vec![]) },
+        // A lead's change delivered as an activity.
+        RemoteDoc { doc_id: good.id.clone(), kind: DocKind::Activity, payload: RemotePayload::Changes(vec![e.change.clone()]) },
+    ] {
+        let err = b.apply_remote(vec![good_item.clone(), bad]).unwrap_err();
+        assert!(matches!(err, Error::BadChange { .. } | Error::Validation(_)), "{err:?}");
+        assert!(b.document_ids().unwrap().is_empty(), "a rejected batch wrote something");
+    }
+    b.apply_remote(vec![good_item]).unwrap();
+    assert_eq!(b.lead(&good.id).unwrap().name.as_deref(), Some("Good"));
+}
+
+#[test]
+fn activities_merge_and_follow_their_lead() {
+    let (a, b) = (store("rep-a"), store("rep-b"));
+    let id = shared_lead(&a, &b, lead("Kang"));
+    let call = a.add_activity(ActivityDraft { duration_s: Some(300), ..ActivityDraft::new(&id, ActivityKind::Call, "Intro call") }).unwrap();
+    send(&a, &b);
+    a.update_activity(&call.id, ActivityPatch { outcome: Some("interested".into()), ..Default::default() }).unwrap();
+    b.update_activity(&call.id, ActivityPatch { notes: Some("Asked for pricing".into()), ..Default::default() }).unwrap();
+    exchange(&a, &b);
+    for s in [&a, &b] {
+        let d = s.lead_detail(&id).unwrap();
+        assert_eq!(d.activities.len(), 1);
+        assert_eq!(d.activities[0].outcome.as_deref(), Some("interested"));
+        assert_eq!(d.activities[0].notes, "Asked for pricing");
+        assert!(s.verify().unwrap().projection_mismatches.is_empty());
+    }
+}
