@@ -139,6 +139,20 @@ impl Store {
         })
     }
 
+    /// The user a store file belongs to, without opening it for writing; `None` if the file
+    /// does not exist or was never initialised.
+    pub fn peek_user(path: impl AsRef<Path>) -> Result<Option<String>> {
+        if !path.as_ref().exists() {
+            return Ok(None);
+        }
+        let c = schema::open_connection(path.as_ref(), true)?;
+        let has_meta: bool = c.query_row("SELECT count(*) FROM sqlite_master WHERE name = 'meta'", [], |r| r.get(0))?;
+        if !has_meta {
+            return Ok(None);
+        }
+        Ok(c.query_row("SELECT value FROM meta WHERE key = 'user_id'", [], |r| r.get(0)).optional()?)
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
