@@ -1,0 +1,365 @@
+//! The store through its public API: capture, edit, queries, validation, persistence.
+
+mod common;
+use common::*;
+use fieldsales_core::*;
+
+fn count(s: &Store) -> usize {
+    let mut n = 0;
+    let mut q = LeadQuery { limit: 500, ..Default::default() };
+    loop {
+        let p = s.list_leads(&q).unwrap();
+        n += p.items.len();
+        match p.next {
+            Some(c) => q.after = Some(c),
+            None => return n,
+        }
+    }
+}
+
+#[test]
+fn a_captured_lead_reads_back_with_every_field_normalised() {
+    let s = store("rep-kim");
+    let l = s
+        .create_lead(LeadDraft {
+            name: Some(" 김민지 ".into()),
+            company: Some("Acme Korea".into()),
+            title: Some("구매 담당".into()),
+            emails: vec!["MinJi.Kim@Acme.co.kr".into()],
+            phones: vec!["010-1234-5678".into(), "+1 415 555 2671".into()],
+            event: Some("Seoul Expo 2026".into()),
+            channel: Some(CaptureChannel::BadgeScan),
+            potential: Some(Potential::Hot),
+            deal_value: Some(Money { amount_minor: 15_000_000, currency: "krw".into() }),
+            tags: vec!["expo".into(), "vip".into(), "expo".into()],
+            notes: Some("Booth 12 방문 🎉".into()),
+            custom_fields: vec![CustomField { key: "badge".into(), value: "A-113".into() }],
+            next_follow_up: Some(T0 + 86_400_000),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(l.name.as_deref(), Some("김민지"));
+    assert_eq!(l.emails, vec!["minji.kim@acme.co.kr"]);
+    assert_eq!(l.phones, vec!["+821012345678", "+14155552671"]);
+    assert_eq!(l.deal_value, Some(Money { amount_minor: 15_000_000, currency: "KRW".into() }));
+    assert_eq!(l.tags, vec!["expo", "vip"]);
+    assert_eq!(l.owner, "rep-kim");
+    assert_eq!(l.stage, Stage::New);
+    assert_eq!(l.stage_history.len(), 1);
+    assert_eq!(l.stage_history[0].by, "rep-kim");
+    assert_eq!(l.created_at, l.updated_at);
+    assert_eq!(s.lead(&l.id).unwrap(), l, "the document reads back as created");
+    uuid_v7(&l.id);
+    assert_eq!(s.outbox_len().unwrap(), 1);
+    let row = &s.list_leads(&LeadQuery::default()).unwrap().items[0];
+    assert_eq!(row.display_name, "김민지");
+    assert_eq!(row.phone.as_deref(), Some("+821012345678"));
+    assert_eq!(row.event.as_deref(), Some("Seoul Expo 2026"));
+    assert!(s.verify().unwrap().projection_mismatches.is_empty());
+}
+
+fn uuid_v7(id: &str) {
+    assert_eq!(id.len(), 36);
+    assert_eq!(&id[14..15], "7", "{id} is not a UUIDv7");
+}
+
+#[test]
+fn rejected_input_writes_nothing_and_says_what_to_fix() {
+    let s = store("rep");
+    let l = s.create_lead(lead("Existing")).unwrap();
+    let before = (s.outbox_len().unwrap(), count(&s), s.lead(&l.id).unwrap());
+    let cases: Vec<(LeadDraft, &str)> = vec![
+        (LeadDraft::default(), "at least a name"),
+        (LeadDraft { emails: vec!["kim@".into()], ..lead("x") }, "not a valid e-mail"),
+        (LeadDraft { phones: vec!["12".into()], ..lead("x") }, "not a valid phone number"),
+        (LeadDraft { deal_value: Some(Money { amount_minor: 5, currency: "WON".into() }), ..lead("x") }, "ISO 4217"),
+        (LeadDraft { name: Some("x".repeat(201)), ..Default::default() }, "too long"),
+    ];
+    for (d, msg) in cases {
+        let e = s.create_lead(d).unwrap_err();
+        assert!(matches!(e, Error::Validation(_)), "{e:?}");
+        assert!(e.to_string().contains(msg), "'{e}' lacks '{msg}'");
+    }
+    // A batch with one bad draft writes none of the good ones.
+    let e = s.create_leads(vec![lead("a"), lead("b"), LeadDraft { emails: vec!["bad".into()], ..Default::default() }]).unwrap_err();
+    assert!(matches!(e, Error::Validation(ValidationError::Email(_))));
+    // Edits: clearing the only identifying field, or a bad phone.
+    let e = s.update_lead(&l.id, LeadPatch { clear: vec![LeadField::Name], ..Default::default() }).unwrap_err();
+    assert!(matches!(e, Error::Validation(ValidationError::EmptyLead)), "{e:?}");
+    let e = s.update_lead(&l.id, LeadPatch { phones: Some(vec!["abc".into()]), company: Some("Co".into()), ..Default::default() }).unwrap_err();
+    assert!(matches!(e, Error::Validation(ValidationError::Phone { .. })));
+    assert!(matches!(s.update_lead(&new_id(), LeadPatch { name: Some("x".into()), ..Default::default() }), Err(Error::NotFound { .. })));
+    assert!(matches!(s.lead("nope"), Err(Error::Validation(_))));
+    let e = s.add_activity(ActivityDraft::new(new_id(), ActivityKind::Call, "x")).unwrap_err();
+    assert!(matches!(e, Error::NotFound { kind: "lead", .. }));
+    let e = s.add_activity(ActivityDraft { location: Some(Location { lat: 91.0, lon: 0.0, accuracy_m: None }), ..ActivityDraft::new(&l.id, ActivityKind::Visit, "x") }).unwrap_err();
+    assert!(e.to_string().contains("location"));
+    let e = s.create_lead(LeadDraft { id: Some(l.id.clone()), ..lead("dup") }).unwrap_err();
+    assert!(matches!(e, Error::Exists { .. }));
+    assert_eq!((s.outbox_len().unwrap(), count(&s), s.lead(&l.id).unwrap()), before);
+    assert!(s.verify().unwrap().projection_mismatches.is_empty());
+}
+
+#[test]
+fn edits_write_only_what_changed() {
+    let s = store("rep");
+    let l = s.create_lead(LeadDraft { company: Some("Acme".into()), ..lead("Kim") }).unwrap();
+    let same = s.update_lead(&l.id, LeadPatch { company: Some("Acme".into()), ..Default::default() }).unwrap();
+    assert_eq!(same, l, "an edit that changes nothing writes nothing");
+    assert_eq!(s.outbox_len().unwrap(), 1);
+    let e = s
+        .update_lead(
+            &l.id,
+            LeadPatch {
+                stage: Some(Stage::Lost),
+                lost_reason: Some("budget".into()),
+                set_custom_fields: vec![CustomField { key: "size".into(), value: "50".into() }],
+                clear: vec![LeadField::Company],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(e.company, None);
+    assert_eq!((e.stage, e.lost_reason.as_deref()), (Stage::Lost, Some("budget")));
+    assert_eq!(e.stage_history.last().unwrap().lost_reason.as_deref(), Some("budget"));
+    assert!(e.updated_at > l.updated_at);
+    assert_eq!(s.outbox_len().unwrap(), 2);
+    // Reopening a lost lead clears the reason and keeps both moves in the history.
+    let r = s.update_lead(&l.id, LeadPatch { stage: Some(Stage::Contacted), ..Default::default() }).unwrap();
+    assert_eq!(r.lost_reason, None);
+    let stages: Vec<Stage> = r.stage_history.iter().map(|h| h.stage).collect();
+    assert_eq!(stages, vec![Stage::New, Stage::Lost, Stage::Contacted]);
+}
+
+#[test]
+fn delete_and_restore_keep_the_lead() {
+    let s = store("rep");
+    let l = s.create_lead(lead("Bin")).unwrap();
+    s.delete_lead(&l.id).unwrap();
+    assert_eq!(count(&s), 0);
+    assert!(s.search_leads("bin", 10).unwrap().is_empty());
+    let bin = s.list_leads(&LeadQuery { deleted: true, ..Default::default() }).unwrap();
+    assert_eq!(bin.items.len(), 1);
+    assert!(s.lead(&l.id).unwrap().deleted);
+    s.restore_lead(&l.id).unwrap();
+    assert_eq!(count(&s), 1);
+    assert_eq!(s.search_leads("bin", 10).unwrap().len(), 1);
+}
+
+#[test]
+fn lists_filter_sort_and_page_by_keyset() {
+    let s = store("manager");
+    let owners = ["rep-a", "rep-b", "rep-c"];
+    let stages = [Stage::New, Stage::Contacted, Stage::Qualified, Stage::Won];
+    let mut drafts = Vec::new();
+    for i in 0..130 {
+        drafts.push(LeadDraft {
+            name: Some(format!("Lead {:03}", (i * 37) % 130)),
+            owner: Some(owners[i % 3].into()),
+            stage: Some(stages[i % 4]),
+            event: Some(if i % 2 == 0 { "Expo" } else { "Web" }.into()),
+            tags: if i % 5 == 0 { vec!["vip".into()] } else { vec![] },
+            potential: Some(if i % 2 == 0 { Potential::Hot } else { Potential::Cold }),
+            deal_value: if i % 7 == 0 { None } else { Some(Money { amount_minor: (i as i64 * 7919) % 1000, currency: "USD".into() }) },
+            next_follow_up: Some(T0 + (i as i64 - 65) * 3_600_000),
+            ..Default::default()
+        });
+    }
+    let all = s.create_leads(drafts).unwrap();
+    // Give leads distinct update times.
+    for (i, l) in all.iter().enumerate().filter(|(i, _)| i % 10 == 0) {
+        s.update_lead(&l.id, LeadPatch { title: Some(format!("t{i}")), ..Default::default() }).unwrap();
+    }
+    let all: Vec<Lead> = all.iter().map(|l| s.lead(&l.id).unwrap()).collect();
+
+    let page_all = |q: LeadQuery| -> Vec<LeadSummary> {
+        let mut q = LeadQuery { limit: 7, ..q };
+        let mut out = Vec::new();
+        loop {
+            let p = s.list_leads(&q).unwrap();
+            assert!(p.items.len() <= 7);
+            out.extend(p.items);
+            match p.next {
+                Some(c) => q.after = Some(c),
+                None => return out,
+            }
+        }
+    };
+    let ids = |v: &[LeadSummary]| v.iter().map(|l| l.id.clone()).collect::<Vec<_>>();
+
+    // Updated, newest first (the default).
+    let mut want = all.clone();
+    want.sort_by(|a, b| (b.updated_at, &b.id).cmp(&(a.updated_at, &a.id)));
+    assert_eq!(ids(&page_all(LeadQuery::default())), want.iter().map(|l| l.id.clone()).collect::<Vec<_>>());
+    // Name, A→Z.
+    let mut want = all.clone();
+    want.sort_by(|a, b| (a.display_name().to_lowercase(), &a.id).cmp(&(b.display_name().to_lowercase(), &b.id)));
+    assert_eq!(ids(&page_all(LeadQuery { sort: LeadSort::Name, ..Default::default() })), want.iter().map(|l| l.id.clone()).collect::<Vec<_>>());
+    // Value, largest first, leads without a value last.
+    let got = page_all(LeadQuery { sort: LeadSort::Value, ..Default::default() });
+    let vals: Vec<i64> = got.iter().map(|l| l.deal_value.as_ref().map_or(-1, |m| m.amount_minor)).collect();
+    assert!(vals.windows(2).all(|w| w[0] >= w[1]));
+    assert_eq!(got.len(), 130);
+    // Created ascending.
+    let got = page_all(LeadQuery { sort: LeadSort::Created, ascending: Some(true), ..Default::default() });
+    assert_eq!(got.len(), 130);
+    assert!(got.windows(2).all(|w| (w[0].created_at, &w[0].id) < (w[1].created_at, &w[1].id)));
+
+    // Filters, each checked against the same predicate applied in Rust.
+    let check = |q: LeadQuery, pred: &dyn Fn(&Lead) -> bool| {
+        let got = page_all(q.clone());
+        let n = all.iter().filter(|l| pred(l)).count();
+        assert!(n > 0, "fixture has no match for {q:?}");
+        assert_eq!(got.len(), n, "{q:?}");
+        assert!(got.iter().all(|g| pred(all.iter().find(|l| l.id == g.id).unwrap())));
+    };
+    check(LeadQuery { stages: vec![Stage::Qualified, Stage::Won], ..Default::default() }, &|l| matches!(l.stage, Stage::Qualified | Stage::Won));
+    check(LeadQuery { owner: Some("rep-b".into()), potential: Some(Potential::Hot), ..Default::default() }, &|l| l.owner == "rep-b" && l.potential == Some(Potential::Hot));
+    check(LeadQuery { tag: Some("vip".into()), event: Some("Expo".into()), ..Default::default() }, &|l| l.tags.contains(&"vip".to_string()) && l.source.event.as_deref() == Some("Expo"));
+    check(LeadQuery { follow_up_due_before: Some(T0), ..Default::default() }, &|l| l.next_follow_up.is_some_and(|t| t <= T0));
+    let cut = all.iter().map(|l| l.updated_at).max().unwrap() - 5_000;
+    check(LeadQuery { updated_since: Some(cut), ..Default::default() }, &|l| l.updated_at >= cut);
+    assert!(matches!(s.list_leads(&LeadQuery { after: Some("zz".into()), ..Default::default() }), Err(Error::BadCursor)));
+}
+
+#[test]
+fn search_matches_prefixes_across_fields_and_scripts() {
+    let s = store("rep");
+    let acme = s.create_lead(LeadDraft { company: Some("Acme Corp".into()), ..lead("John Smith") }).unwrap();
+    let kim = s.create_lead(LeadDraft { name: Some("김철수".into()), company: Some("삼성전자".into()), ..Default::default() }).unwrap();
+    let mail = s.create_lead(LeadDraft { emails: vec!["sales@globex.com".into()], phones: vec!["010-9876-5432".into()], ..Default::default() }).unwrap();
+    let noted = s.create_lead(LeadDraft { notes: Some("Interested in the Müller pricing".into()), tags: vec!["trade show".into()], ..lead("Note") }).unwrap();
+    let find = |q: &str| s.search_leads(q, 10).unwrap().into_iter().map(|l| l.id).collect::<Vec<_>>();
+    assert_eq!(find("acm"), vec![acme.id.clone()]);
+    assert_eq!(find("ACME smi"), vec![acme.id.clone()]);
+    assert_eq!(find("김철"), vec![kim.id.clone()]);
+    assert_eq!(find("삼성"), vec![kim.id.clone()]);
+    assert_eq!(find("globex"), vec![mail.id.clone()]);
+    assert_eq!(find("0109876"), vec![mail.id.clone()], "national phone spelling");
+    assert_eq!(find("82109876"), vec![mail.id.clone()], "international phone spelling");
+    assert_eq!(find("muller"), vec![noted.id.clone()], "diacritics folded");
+    assert_eq!(find("trade"), vec![noted.id.clone()]);
+    assert!(find("zzz").is_empty());
+    assert!(find("\"*) OR (").is_empty(), "FTS syntax in the query is not interpreted");
+    assert!(find("").is_empty());
+    // Edits re-index.
+    s.update_lead(&acme.id, LeadPatch { company: Some("Initech".into()), ..Default::default() }).unwrap();
+    assert!(find("acm").is_empty());
+    assert_eq!(find("initech"), vec![acme.id]);
+}
+
+#[test]
+fn activities_form_a_timeline_and_feed_follow_ups() {
+    let s = store("rep");
+    let other = store("rep-2");
+    let l = s.create_lead(LeadDraft { next_follow_up: Some(T0 - 3_600_000), ..lead("Follow") }).unwrap();
+    let later = s.create_lead(LeadDraft { next_follow_up: Some(T0 + 3 * 3_600_000), ..lead("Later today") }).unwrap();
+    s.create_lead(LeadDraft { next_follow_up: Some(T0 + 40 * 3_600_000), ..lead("Next week") }).unwrap();
+    let call = s.add_activity(ActivityDraft { occurred_at: Some(T0 - 7_200_000), duration_s: Some(120), ..ActivityDraft::new(&l.id, ActivityKind::Call, "First call") }).unwrap();
+    let visit = s
+        .add_activity(ActivityDraft {
+            occurred_at: Some(T0 - 3_600_000),
+            location: Some(Location { lat: 37.5665, lon: 126.978, accuracy_m: Some(12.0) }),
+            ..ActivityDraft::new(&l.id, ActivityKind::Visit, "Office visit")
+        })
+        .unwrap();
+    let task = s.add_activity(ActivityDraft { due_at: Some(T0 + 3_600_000), ..ActivityDraft::new(&l.id, ActivityKind::Task, "Send quote") }).unwrap();
+    assert!(!task.done && task.occurred_at.is_none());
+    assert!(call.done);
+    let d = s.lead_detail(&l.id).unwrap();
+    let subjects: Vec<&str> = d.activities.iter().map(|a| a.subject.as_str()).collect();
+    assert_eq!(subjects, vec!["Send quote", "Office visit", "First call"]);
+    assert_eq!(d.activities[1].location, visit.location);
+
+    let f = s.follow_ups("rep", T0, 0).unwrap();
+    assert_eq!(f.overdue.iter().map(|x| x.lead_id.as_str()).collect::<Vec<_>>(), vec![l.id.as_str()]);
+    assert_eq!(f.today.len(), 2);
+    assert_eq!(f.today[0].activity_id.as_deref(), Some(task.id.as_str()));
+    assert_eq!(f.today[1].lead_id, later.id);
+    // In Seoul (UTC+9) the day ends at 15:00 UTC, after both.
+    assert_eq!(s.follow_ups("rep", T0, 9 * 60).unwrap().today.len(), 2);
+    // In UTC-10, 09:00 UTC is 23:00 the day before: the day ends at T0 + 1h, so nothing is left today.
+    assert_eq!(s.follow_ups("rep", T0, -10 * 60).unwrap().today.len(), 0);
+    assert!(other.follow_ups("rep", T0, 0).unwrap().overdue.is_empty());
+
+    s.complete_activity(&task.id).unwrap();
+    assert_eq!(s.follow_ups("rep", T0, 0).unwrap().today.len(), 1);
+    s.delete_activity(&call.id).unwrap();
+    assert_eq!(s.activities_for_lead(&l.id).unwrap().len(), 2);
+    assert!(s.verify().unwrap().projection_mismatches.is_empty());
+}
+
+#[test]
+fn a_store_reopens_with_its_data_and_refuses_another_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let id = {
+        let s = Store::open(&path, OpenOptions::new("rep-a")).unwrap();
+        s.create_lead(lead("Persisted")).unwrap().id
+    };
+    assert_eq!(Store::peek_user(&path).unwrap().as_deref(), Some("rep-a"));
+    assert_eq!(Store::peek_user(dir.path().join("none.db")).unwrap(), None);
+    let s = Store::open(&path, OpenOptions::new("rep-a")).unwrap();
+    let actor = s.actor_id();
+    assert_eq!(s.lead(&id).unwrap().name.as_deref(), Some("Persisted"));
+    drop(s);
+    assert!(matches!(Store::open(&path, OpenOptions::new("rep-b")), Err(Error::WrongUser { .. })));
+    assert_eq!(Store::open(&path, OpenOptions::new("rep-a")).unwrap().actor_id(), actor, "the actor id is stable");
+    assert!(matches!(Store::open(dir.path().join("x.db"), OpenOptions::new("u").region("ZZ")), Err(Error::Validation(ValidationError::Region(_)))));
+}
+
+#[test]
+fn compaction_folds_history_without_changing_anything_visible() {
+    let s = store("rep");
+    let l = s.create_lead(lead("Busy")).unwrap();
+    for i in 0..70 {
+        s.update_lead(&l.id, LeadPatch { notes: Some(format!("note {i}")), ..Default::default() }).unwrap();
+    }
+    let before = (s.lead(&l.id).unwrap(), s.document_heads(&l.id).unwrap());
+    assert_eq!(s.compact().unwrap(), 1);
+    assert_eq!((s.lead(&l.id).unwrap(), s.document_heads(&l.id).unwrap()), before);
+    assert_eq!(s.outbox_len().unwrap(), 71, "compaction never touches the outbox");
+    assert_eq!(s.local_change_hashes().unwrap().len(), 71);
+    let hashes: Vec<String> = s.outbox(0, 1000).unwrap().into_iter().map(|e| e.hash).collect();
+    assert_eq!(s.ack_outbox(&hashes[..10]).unwrap(), 10);
+    assert_eq!(s.ack_outbox(&hashes[..10]).unwrap(), 0, "a repeated ack is harmless");
+    assert_eq!(s.outbox(0, 1000).unwrap().len(), 61);
+}
+
+#[test]
+fn export_writes_every_lead_as_json_and_csv() {
+    let s = store("rep");
+    let l = s
+        .create_lead(LeadDraft {
+            company: Some("Acme, \"Korea\"".into()),
+            notes: Some("line1\nline2".into()),
+            tags: vec!["a".into(), "b".into()],
+            custom_fields: vec![CustomField { key: "badge".into(), value: "7".into() }],
+            ..lead("이영희")
+        })
+        .unwrap();
+    s.add_activity(ActivityDraft::new(&l.id, ActivityKind::Meeting, "Demo")).unwrap();
+    let gone = s.create_lead(lead("Gone")).unwrap();
+    s.delete_lead(&gone.id).unwrap();
+
+    let mut json = Vec::new();
+    assert_eq!(s.export_json(false, &mut json).unwrap(), 1);
+    let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(v[0]["name"], "이영희");
+    assert_eq!(v[0]["activities"][0]["subject"], "Demo");
+    let mut all = Vec::new();
+    assert_eq!(s.export_json(true, &mut all).unwrap(), 2);
+
+    let mut csv_out = Vec::new();
+    s.export_csv(false, &mut csv_out).unwrap();
+    let mut r = csv::Reader::from_reader(csv_out.as_slice());
+    let headers = r.headers().unwrap().clone();
+    assert!(headers.iter().any(|h| h == "custom.badge"));
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    assert_eq!(rows.len(), 1);
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    assert_eq!(&rows[0][col("company")], "Acme, \"Korea\"");
+    assert_eq!(&rows[0][col("notes")], "line1\nline2");
+    assert_eq!(&rows[0][col("tags")], "a; b");
+    assert_eq!(&rows[0][col("custom.badge")], "7");
+}
