@@ -363,3 +363,21 @@ fn export_writes_every_lead_as_json_and_csv() {
     assert_eq!(&rows[0][col("tags")], "a; b");
     assert_eq!(&rows[0][col("custom.badge")], "7");
 }
+
+#[test]
+fn a_large_import_is_built_in_parallel_but_still_all_or_nothing() {
+    let s = store("rep");
+    let mut drafts: Vec<LeadDraft> = (0..600).map(|i| lead(&format!("Import {i:04}"))).collect();
+    drafts[555].emails = vec!["not-an-email".into()];
+    let e = s.create_leads(drafts.clone()).unwrap_err();
+    assert!(e.to_string().contains("not-an-email"), "{e}");
+    assert_eq!(count(&s), 0);
+    assert_eq!(s.outbox_len().unwrap(), 0);
+    drafts[555].emails.clear();
+    let created = s.create_leads(drafts).unwrap();
+    let names: Vec<String> = created.iter().map(|l| l.name.clone().unwrap()).collect();
+    assert_eq!(names, (0..600).map(|i| format!("Import {i:04}")).collect::<Vec<_>>(), "order is kept");
+    assert_eq!(count(&s), 600);
+    assert_eq!(s.outbox_len().unwrap(), 600);
+    assert!(s.verify().unwrap().projection_mismatches.is_empty());
+}

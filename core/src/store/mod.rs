@@ -206,15 +206,38 @@ impl Store {
     /// duplicates.
     pub fn create_leads(&self, drafts: Vec<LeadDraft>) -> Result<Vec<Lead>> {
         let now = self.now();
-        let mut built = Vec::with_capacity(drafts.len());
-        for mut d in drafts {
+        let build = |mut d: LeadDraft| -> Result<(Lead, automerge::Change)> {
             self.validator.lead_draft(&mut d)?;
             let id = d.id.clone().unwrap_or_else(new_id);
             let mut doc = doc::lead::create(self.actor.clone(), &id, &d, &self.user, now)?;
             let lead = doc::lead::read(&doc, &id)?;
             let change = doc.get_last_local_change().ok_or_else(|| Error::corrupt(&id, "no change was made"))?;
-            built.push((lead, change));
-        }
+            Ok((lead, change))
+        };
+        // Building documents is CPU work independent per lead: a large import spreads it over
+        // the cores, and only the SQLite writes stay on one thread.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        let built: Vec<(Lead, automerge::Change)> = if drafts.len() >= 256 && threads > 1 {
+            let chunk = drafts.len().div_ceil(threads);
+            let mut drafts = drafts;
+            let mut parts = Vec::new();
+            while drafts.len() > chunk {
+                let rest = drafts.split_off(chunk);
+                parts.push(std::mem::replace(&mut drafts, rest));
+            }
+            parts.push(drafts);
+            let results: Vec<Result<Vec<_>>> = std::thread::scope(|s| {
+                let handles: Vec<_> = parts.into_iter().map(|p| s.spawn(|| p.into_iter().map(build).collect::<Result<Vec<_>>>())).collect();
+                handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(Error::corrupt("import", "a worker thread panicked")))).collect()
+            });
+            let mut all = Vec::new();
+            for r in results {
+                all.extend(r?);
+            }
+            all
+        } else {
+            drafts.into_iter().map(build).collect::<Result<_>>()?
+        };
         self.write(|tx| {
             for (lead, change) in &built {
                 if documents::exists(tx, &lead.id)? {
