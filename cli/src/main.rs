@@ -1,1 +1,626 @@
-fn main(){}
+//! `fieldsales`: the command-line client of the field-sales core. Argument parsing and printing
+//! only; every rule about leads and activities lives in `fieldsales-core`.
+//!
+//! Exit codes: 0 success, 1 an error the user can act on (validation, not found, wrong user,
+//! storage), 2 a usage error (clap's default).
+
+mod print;
+mod time;
+
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use fieldsales_core::{
+    ActivityDraft, ActivityKind, CaptureChannel, CustomField, LeadDraft, LeadField, LeadPatch, LeadQuery, LeadSort,
+    Location, Money, OpenOptions, Potential, Stage, Store,
+};
+
+/// Where the options that every command takes are listed in `--help`.
+const GLOBAL: &str = "Global options";
+
+#[derive(Parser)]
+#[command(name = "fieldsales", version, about = "Leads and activities of one sales rep, stored offline on this device")]
+struct Cli {
+    /// The store file; created by the first `lead add`
+    #[arg(long, env = "FIELDSALES_DB", global = true, help_heading = GLOBAL, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Whose store this is; defaults to the user an existing store belongs to
+    #[arg(long, env = "FIELDSALES_USER", global = true, help_heading = GLOBAL)]
+    user: Option<String>,
+    /// Region (ISO 3166) for phone numbers typed without a country code
+    #[arg(long, env = "FIELDSALES_REGION", global = true, help_heading = GLOBAL, default_value = "KR")]
+    region: String,
+    /// Minutes east of UTC used to show times and to read dates without a zone (540 = Korea)
+    #[arg(long, env = "FIELDSALES_UTC_OFFSET", global = true, help_heading = GLOBAL, default_value_t = 0, allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i32).range(-840..=840), value_name = "MINUTES")]
+    utc_offset: i32,
+    /// Print machine-readable JSON instead of text
+    #[arg(long, global = true, help_heading = GLOBAL)]
+    json: bool,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+// Parsed once per run, so the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand)]
+enum Cmd {
+    /// Capture, edit and browse leads
+    #[command(subcommand)]
+    Lead(LeadCmd),
+    /// Calls, meetings, visits, e-mails, notes and tasks on a lead
+    #[command(subcommand)]
+    Activity(ActivityCmd),
+    /// Full-text search; every word matches as a prefix ("acm" finds "Acme")
+    Search {
+        #[arg(required = true, value_name = "TEXT")]
+        text: Vec<String>,
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=500))]
+        limit: Option<u32>,
+    },
+    /// Follow-ups and open tasks that are overdue or due today
+    Followups {
+        /// Whose leads to look at; defaults to the store's user
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    /// Write all leads with their activities as JSON or CSV
+    Export {
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+        #[arg(long)]
+        include_deleted: bool,
+        /// Write to this file instead of standard output
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Check that lists and search agree with the stored documents; exits 1 on problems
+    Verify,
+    /// Fold stored change logs into snapshots and reclaim space
+    Compact,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Json,
+    Csv,
+}
+
+#[derive(Subcommand)]
+enum LeadCmd {
+    /// Capture a new lead (needs a name, company, e-mail or phone)
+    Add {
+        #[command(flatten)]
+        fields: LeadFields,
+        /// A tag (repeat for several)
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<String>,
+    },
+    /// Change some fields of a lead; fields not named are left as they are
+    Edit {
+        id: String,
+        #[command(flatten)]
+        fields: LeadFields,
+        #[arg(long = "add-tag", visible_alias = "tag", value_name = "TAG")]
+        add_tags: Vec<String>,
+        #[arg(long = "remove-tag", value_name = "TAG")]
+        remove_tags: Vec<String>,
+        #[arg(long = "remove-custom", value_name = "KEY")]
+        remove_custom: Vec<String>,
+        /// Empty a field
+        #[arg(long, value_name = "FIELD", value_parser = clear_parser())]
+        clear: Vec<Clear>,
+    },
+    /// A lead with its activity timeline and any conflicting edits
+    Show { id: String },
+    /// List leads, newest change first
+    List(ListArgs),
+    /// Move a lead to the bin (it can be restored)
+    Delete { id: String },
+    /// Bring a lead back from the bin
+    Restore { id: String },
+}
+
+/// Fields shared by `lead add` and `lead edit`.
+#[derive(Args)]
+struct LeadFields {
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long)]
+    company: Option<String>,
+    /// Job title
+    #[arg(long)]
+    title: Option<String>,
+    /// E-mail address (repeat for several; on edit, replaces all of them)
+    #[arg(long = "email", value_name = "ADDRESS")]
+    emails: Vec<String>,
+    /// Phone number, national or +international (repeat for several; on edit, replaces all)
+    #[arg(long = "phone", value_name = "NUMBER")]
+    phones: Vec<String>,
+    /// Where the lead was met (trade show, event)
+    #[arg(long)]
+    event: Option<String>,
+    #[arg(long, value_parser = one_of(CaptureChannel::ALL, CaptureChannel::as_str, CaptureChannel::parse))]
+    channel: Option<CaptureChannel>,
+    #[arg(long, value_parser = one_of(Stage::ALL, Stage::as_str, Stage::parse))]
+    stage: Option<Stage>,
+    /// Why the deal was lost (only with --stage lost)
+    #[arg(long)]
+    lost_reason: Option<String>,
+    #[arg(long, value_parser = one_of(Potential::ALL, Potential::as_str, Potential::parse))]
+    potential: Option<Potential>,
+    /// Deal value in units of --currency: 1500000 (KRW), 1500.50 (USD)
+    #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
+    value: Option<String>,
+    /// ISO 4217 code of --value (KRW, USD, EUR…)
+    #[arg(long, value_name = "CODE")]
+    currency: Option<String>,
+    /// Who works the lead; defaults to the store's user
+    #[arg(long)]
+    owner: Option<String>,
+    #[arg(long)]
+    notes: Option<String>,
+    /// A custom field (repeat for several)
+    #[arg(long = "custom", value_name = "KEY=VALUE", value_parser = parse_custom)]
+    custom: Vec<CustomField>,
+    /// When to follow up: 2026-11-28T15:00+09:00, 2026-11-28, +3d, now
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    follow_up: Option<String>,
+}
+
+#[derive(Args)]
+struct ListArgs {
+    /// Only these stages (repeatable)
+    #[arg(long = "stage", value_name = "STAGE", value_parser = one_of(Stage::ALL, Stage::as_str, Stage::parse))]
+    stages: Vec<Stage>,
+    #[arg(long, value_parser = one_of(Potential::ALL, Potential::as_str, Potential::parse))]
+    potential: Option<Potential>,
+    #[arg(long)]
+    owner: Option<String>,
+    #[arg(long)]
+    tag: Option<String>,
+    #[arg(long)]
+    event: Option<String>,
+    /// Only leads whose next follow-up is at or before this time
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    due_before: Option<String>,
+    /// Only leads changed at or after this time
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    updated_since: Option<String>,
+    /// List the bin (deleted leads) instead
+    #[arg(long)]
+    deleted: bool,
+    #[arg(long, default_value = "updated",
+          value_parser = PossibleValuesParser::new(["updated", "created", "name", "value"]).try_map(|s| LeadSort::parse(&s)))]
+    sort: LeadSort,
+    /// Oldest, smallest or A first
+    #[arg(long, conflicts_with = "desc")]
+    asc: bool,
+    /// Newest, largest or Z first
+    #[arg(long)]
+    desc: bool,
+    /// Rows per page (1-500, default 50)
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=500))]
+    limit: Option<u32>,
+    /// The `next` cursor printed by the previous page
+    #[arg(long, value_name = "CURSOR")]
+    after: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum ActivityCmd {
+    /// Log an activity on a lead, or plan a task with --due
+    Add {
+        lead_id: String,
+        #[arg(long, value_parser = one_of(ActivityKind::ALL, ActivityKind::as_str, ActivityKind::parse))]
+        kind: ActivityKind,
+        #[arg(long)]
+        subject: String,
+        #[arg(long)]
+        notes: Option<String>,
+        /// When it happened (default now, except for tasks)
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        at: Option<String>,
+        /// When it is due
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        due: Option<String>,
+        /// How long it took: 300s, 5m, 1h30m
+        #[arg(long, value_name = "DURATION")]
+        duration: Option<String>,
+        #[arg(long)]
+        outcome: Option<String>,
+        /// Latitude of a visit, in degrees
+        #[arg(long, requires = "lon", allow_negative_numbers = true)]
+        lat: Option<f64>,
+        /// Longitude of a visit, in degrees
+        #[arg(long, requires = "lat", allow_negative_numbers = true)]
+        lon: Option<f64>,
+        /// Accuracy of --lat/--lon, in metres
+        #[arg(long, requires = "lat", value_name = "METRES")]
+        accuracy: Option<f64>,
+    },
+    /// A lead's activities, newest first
+    List { lead_id: String },
+    /// Mark an activity (typically a task) done
+    Done { id: String },
+}
+
+/// What `--clear` accepts: the core's clearable fields, plus the contact lists, which a patch
+/// empties by setting them to an empty list.
+#[derive(Clone, Copy)]
+enum Clear {
+    Field(LeadField),
+    Emails,
+    Phones,
+}
+
+fn clear_parser() -> impl TypedValueParser<Value = Clear> {
+    const NAMES: [&str; 9] = ["name", "company", "title", "event", "potential", "deal_value", "next_follow_up", "email", "phone"];
+    PossibleValuesParser::new(NAMES).map(|s| match s.as_str() {
+        "name" => Clear::Field(LeadField::Name),
+        "company" => Clear::Field(LeadField::Company),
+        "title" => Clear::Field(LeadField::Title),
+        "event" => Clear::Field(LeadField::Event),
+        "potential" => Clear::Field(LeadField::Potential),
+        "deal_value" => Clear::Field(LeadField::DealValue),
+        "next_follow_up" => Clear::Field(LeadField::NextFollowUp),
+        "email" => Clear::Emails,
+        _ => Clear::Phones,
+    })
+}
+
+/// A clap parser over one of the core's string enums: the core's own lenient spelling
+/// ("badge-scan", "Won"), with the values listed in `--help` and clap's usual error otherwise.
+#[derive(Clone)]
+struct CoreEnum<T: 'static> {
+    all: &'static [T],
+    name: fn(T) -> &'static str,
+    parse: fn(&str) -> Result<T, fieldsales_core::ValidationError>,
+}
+
+fn one_of<T: Copy>(
+    all: &'static [T],
+    name: fn(T) -> &'static str,
+    parse: fn(&str) -> Result<T, fieldsales_core::ValidationError>,
+) -> CoreEnum<T> {
+    CoreEnum { all, name, parse }
+}
+
+impl<T: Copy + Send + Sync + 'static> TypedValueParser for CoreEnum<T> {
+    type Value = T;
+
+    fn parse_ref(&self, cmd: &clap::Command, arg: Option<&clap::Arg>, value: &std::ffi::OsStr) -> Result<T, clap::Error> {
+        if let Some(v) = value.to_str().and_then(|s| (self.parse)(s).ok()) {
+            return Ok(v);
+        }
+        let strict = PossibleValuesParser::new(self.all.iter().map(|v| (self.name)(*v)));
+        strict.parse_ref(cmd, arg, value)?;
+        Err(clap::Error::new(clap::error::ErrorKind::InvalidValue).with_cmd(cmd))
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(self.all.iter().map(|v| clap::builder::PossibleValue::new((self.name)(*v)))))
+    }
+}
+
+fn parse_custom(s: &str) -> Result<CustomField, String> {
+    match s.split_once('=') {
+        Some((k, v)) => Ok(CustomField { key: k.to_string(), value: v.to_string() }),
+        None => Err(format!("'{s}' is not KEY=VALUE")),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let Some(db) = cli.db.clone() else {
+        Cli::command()
+            .error(clap::error::ErrorKind::MissingRequiredArgument, "no store given: pass --db PATH or set FIELDSALES_DB")
+            .exit();
+    };
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let result = run(&cli, &db, &mut out).and_then(|code| {
+        out.flush()?;
+        Ok(code)
+    });
+    match result {
+        Ok(code) => code,
+        // The reader of our output went away (`| head`); nothing is wrong with the store.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "error: {}", message(&e));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The error and its causes in one line, skipping causes whose text the outer message already
+/// repeats (the core's errors embed their source).
+fn message(e: &anyhow::Error) -> String {
+    let mut msg = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !msg.contains(&c) {
+            msg.push_str(": ");
+            msg.push_str(&c);
+        }
+    }
+    msg
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
+}
+
+/// Opens the store. Only `lead add` may create a file, so a mistyped --db on any other command
+/// is reported instead of silently starting an empty store.
+fn open(cli: &Cli, db: &Path, create: bool) -> Result<Store> {
+    if !create && !db.exists() {
+        bail!("there is no store at {}; the first `lead add` creates one", db.display());
+    }
+    let user = match &cli.user {
+        Some(u) => u.clone(),
+        None => match Store::peek_user(db)? {
+            Some(u) => u,
+            None => bail!("no user given: pass --user NAME or set FIELDSALES_USER to create the store at {}", db.display()),
+        },
+    };
+    Ok(Store::open(db, OpenOptions::new(user).region(cli.region.as_str()))?)
+}
+
+fn json(out: &mut dyn Write, v: &impl serde::Serialize) -> Result<()> {
+    serde_json::to_writer_pretty(&mut *out, v)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Reads a time flag; the flag's name leads the message so the user knows which one to fix.
+fn when(flag: &str, s: Option<&str>, now: i64, off: i32) -> Result<Option<i64>> {
+    s.map(|s| time::parse_time(s, now, off).map_err(|e| anyhow!("{flag}: {e}"))).transpose()
+}
+
+fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
+    let now = time::now_ms();
+    let off = cli.utc_offset;
+    let creates = matches!(cli.cmd, Cmd::Lead(LeadCmd::Add { .. }));
+    let store = open(cli, db, creates)?;
+    match &cli.cmd {
+        Cmd::Lead(cmd) => lead(cli, &store, cmd, now, out)?,
+        Cmd::Activity(cmd) => activity(cli, &store, cmd, now, out)?,
+        Cmd::Search { text, limit } => {
+            let found = store.search_leads(&text.join(" "), limit.unwrap_or(0))?;
+            if cli.json {
+                json(out, &found)?;
+            } else if found.is_empty() {
+                writeln!(out, "no leads match '{}'", print::clean(&text.join(" ")))?;
+            } else {
+                print::lead_table(out, &found, off)?;
+            }
+        }
+        Cmd::Followups { owner } => {
+            let user = owner.as_deref().unwrap_or(store.user_id());
+            let f = store.follow_ups(user, now, off)?;
+            if cli.json { json(out, &f)? } else { print::follow_ups(out, &f, off)? }
+        }
+        Cmd::Export { format, include_deleted, out: file } => export(&store, *format, *include_deleted, file.as_deref(), out)?,
+        Cmd::Verify => {
+            let r = store.verify()?;
+            let ok = r.is_ok();
+            if cli.json {
+                json(out, &serde_json::json!({ "ok": ok, "documents": r.documents, "projection_mismatches": r.projection_mismatches, "problems": r.problems }))?;
+            } else {
+                print::verify(out, &r)?;
+            }
+            if !ok {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        Cmd::Compact => {
+            let n = store.compact()?;
+            if cli.json { json(out, &serde_json::json!({ "compacted": n }))? } else { writeln!(out, "compacted {n} documents")? }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn lead(cli: &Cli, store: &Store, cmd: &LeadCmd, now: i64, out: &mut dyn Write) -> Result<()> {
+    let off = cli.utc_offset;
+    match cmd {
+        LeadCmd::Add { fields: f, tags } => {
+            let deal_value = match (&f.value, &f.currency) {
+                (Some(v), Some(c)) => Some(Money::parse_major(v, c).map_err(|e| anyhow!("--value: {e}"))?),
+                (Some(_), None) => bail!("--value needs --currency (such as KRW or USD)"),
+                (None, Some(_)) => bail!("--currency needs --value"),
+                (None, None) => None,
+            };
+            let draft = LeadDraft {
+                id: None,
+                name: f.name.clone(),
+                company: f.company.clone(),
+                title: f.title.clone(),
+                emails: f.emails.clone(),
+                phones: f.phones.clone(),
+                event: f.event.clone(),
+                channel: f.channel,
+                stage: f.stage,
+                lost_reason: f.lost_reason.clone(),
+                potential: f.potential,
+                deal_value,
+                owner: f.owner.clone(),
+                tags: tags.clone(),
+                notes: f.notes.clone(),
+                custom_fields: f.custom.clone(),
+                next_follow_up: when("--follow-up", f.follow_up.as_deref(), now, off)?,
+            };
+            let lead = store.create_lead(draft)?;
+            if cli.json { json(out, &lead)? } else { print::lead_detail(out, &lead, None, off)? }
+        }
+        LeadCmd::Edit { id, fields: f, add_tags, remove_tags, remove_custom, clear } => {
+            let deal_value = match (&f.value, &f.currency) {
+                (Some(v), Some(c)) => Some(Money::parse_major(v, c).map_err(|e| anyhow!("--value: {e}"))?),
+                // A new amount in the currency the deal already has.
+                (Some(v), None) => match store.lead(id)?.deal_value {
+                    Some(m) => Some(Money::parse_major(v, &m.currency).map_err(|e| anyhow!("--value: {e}"))?),
+                    None => bail!("--value needs --currency: the lead has no deal value yet"),
+                },
+                (None, Some(_)) => bail!("--currency needs --value (the amount in the new currency)"),
+                (None, None) => None,
+            };
+            let mut patch = LeadPatch {
+                name: f.name.clone(),
+                company: f.company.clone(),
+                title: f.title.clone(),
+                emails: (!f.emails.is_empty()).then(|| f.emails.clone()),
+                phones: (!f.phones.is_empty()).then(|| f.phones.clone()),
+                event: f.event.clone(),
+                channel: f.channel,
+                stage: f.stage,
+                lost_reason: f.lost_reason.clone(),
+                potential: f.potential,
+                deal_value,
+                owner: f.owner.clone(),
+                add_tags: add_tags.clone(),
+                remove_tags: remove_tags.clone(),
+                notes: f.notes.clone(),
+                set_custom_fields: f.custom.clone(),
+                remove_custom_fields: remove_custom.clone(),
+                next_follow_up: when("--follow-up", f.follow_up.as_deref(), now, off)?,
+                clear: Vec::new(),
+            };
+            for c in clear {
+                match c {
+                    Clear::Field(field) => patch.clear.push(*field),
+                    Clear::Emails => patch.emails = Some(Vec::new()),
+                    Clear::Phones => patch.phones = Some(Vec::new()),
+                }
+            }
+            if patch.is_empty() {
+                bail!("nothing to change: name at least one field, such as --stage, --notes or --add-tag");
+            }
+            let lead = store.update_lead(id, patch)?;
+            if cli.json { json(out, &lead)? } else { print::lead_detail(out, &lead, None, off)? }
+        }
+        LeadCmd::Show { id } => {
+            let d = store.lead_detail(id)?;
+            if cli.json { json(out, &d)? } else { print::lead_detail(out, &d.lead, Some(&d.activities), off)? }
+        }
+        LeadCmd::List(a) => {
+            let q = LeadQuery {
+                stages: a.stages.clone(),
+                potential: a.potential,
+                owner: a.owner.clone(),
+                tag: a.tag.clone(),
+                event: a.event.clone(),
+                follow_up_due_before: when("--due-before", a.due_before.as_deref(), now, off)?,
+                updated_since: when("--updated-since", a.updated_since.as_deref(), now, off)?,
+                deleted: a.deleted,
+                sort: a.sort,
+                ascending: if a.asc { Some(true) } else if a.desc { Some(false) } else { None },
+                limit: a.limit.unwrap_or(0),
+                after: a.after.clone(),
+            };
+            let page = store.list_leads(&q)?;
+            if cli.json {
+                json(out, &page)?;
+            } else {
+                if page.items.is_empty() {
+                    writeln!(out, "no leads")?;
+                } else {
+                    print::lead_table(out, &page.items, off)?;
+                }
+                if let Some(next) = &page.next {
+                    writeln!(out, "next: {next}")?;
+                }
+            }
+        }
+        LeadCmd::Delete { id } | LeadCmd::Restore { id } => {
+            let deleting = matches!(cmd, LeadCmd::Delete { .. });
+            let lead = if deleting { store.delete_lead(id)? } else { store.restore_lead(id)? };
+            if cli.json {
+                json(out, &lead)?;
+            } else {
+                let verb = if deleting { "deleted" } else { "restored" };
+                writeln!(out, "{verb} {} {}", lead.id, print::clean(lead.display_name()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn activity(cli: &Cli, store: &Store, cmd: &ActivityCmd, now: i64, out: &mut dyn Write) -> Result<()> {
+    let off = cli.utc_offset;
+    match cmd {
+        ActivityCmd::Add { lead_id, kind, subject, notes, at, due, duration, outcome, lat, lon, accuracy } => {
+            let mut draft = ActivityDraft::new(lead_id.as_str(), *kind, subject.as_str());
+            draft.notes = notes.clone();
+            draft.occurred_at = when("--at", at.as_deref(), now, off)?;
+            draft.due_at = when("--due", due.as_deref(), now, off)?;
+            draft.duration_s = duration.as_deref().map(time::parse_duration).transpose().map_err(|e| anyhow!("--duration: {e}"))?;
+            draft.outcome = outcome.clone();
+            if let (Some(lat), Some(lon)) = (lat, lon) {
+                draft.location = Some(Location { lat: *lat, lon: *lon, accuracy_m: *accuracy });
+            }
+            let a = store.add_activity(draft)?;
+            if cli.json { json(out, &a)? } else { print::activity_detail(out, &a, off)? }
+        }
+        ActivityCmd::List { lead_id } => {
+            // lead_detail rather than activities_for_lead: it reports an unknown lead instead of
+            // listing nothing.
+            let acts = store.lead_detail(lead_id)?.activities;
+            if cli.json {
+                json(out, &acts)?;
+            } else if acts.is_empty() {
+                writeln!(out, "no activities")?;
+            } else {
+                print::activity_table(out, &acts, off)?;
+            }
+        }
+        ActivityCmd::Done { id } => {
+            let a = store.complete_activity(id)?;
+            if cli.json { json(out, &a)? } else { print::activity_detail(out, &a, off)? }
+        }
+    }
+    Ok(())
+}
+
+/// Export to a file goes through a temporary file in the same directory and a rename, so a
+/// failed export never leaves a truncated file where a good one was.
+fn export(store: &Store, format: Format, include_deleted: bool, file: Option<&Path>, out: &mut dyn Write) -> Result<()> {
+    let write = |w: &mut dyn Write| -> Result<usize> {
+        Ok(match format {
+            Format::Json => store.export_json(include_deleted, w)?,
+            Format::Csv => store.export_csv(include_deleted, w)?,
+        })
+    };
+    let Some(path) = file else {
+        write(out)?;
+        return Ok(());
+    };
+    let name = path.file_name().ok_or_else(|| anyhow!("--out {} is not a file name", path.display()))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".{}.tmp", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let result = (|| -> Result<usize> {
+        let f = std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+        let mut w = BufWriter::new(f);
+        let n = write(&mut w)?;
+        w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(n)
+    })();
+    match result {
+        Ok(n) => {
+            let _ = writeln!(io::stderr(), "exported {n} leads to {}", path.display());
+            Ok(())
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}

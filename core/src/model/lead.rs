@@ -1,5 +1,6 @@
 use serde::{Deserialize, Serialize};
 
+pub use super::money::Money;
 use super::{Millis, string_enum};
 
 string_enum!(
@@ -35,13 +36,6 @@ string_enum!(
     }
 );
 
-/// Money as integer minor units (cents, won) of an ISO 4217 currency: no floating point ever
-/// touches an amount.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Money {
-    pub amount_minor: i64,
-    pub currency: String,
-}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Source {

@@ -2,8 +2,10 @@
 
 mod activity;
 mod lead;
+mod money;
 
 pub use activity::{Activity, ActivityDraft, ActivityField, ActivityKind, ActivityPatch, Location};
+pub use money::currency_exponent;
 pub use lead::{
     CaptureChannel, CustomField, FieldConflict, Lead, LeadDraft, LeadField, LeadPatch, Money,
     Potential, Source, Stage, StageChange,

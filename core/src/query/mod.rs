@@ -54,13 +54,13 @@ impl LeadSort {
         }
     }
 
-    pub fn parse(s: &str) -> Result<LeadSort> {
+    pub fn parse(s: &str) -> Result<LeadSort, crate::ValidationError> {
         match s {
             "updated" => Ok(LeadSort::Updated),
             "created" => Ok(LeadSort::Created),
             "name" => Ok(LeadSort::Name),
             "value" => Ok(LeadSort::Value),
-            _ => Err(crate::ValidationError::UnknownValue { field: "sort", value: s.into(), expected: "updated created name value" }.into()),
+            _ => Err(crate::ValidationError::UnknownValue { field: "sort", value: s.into(), expected: "updated created name value" }),
         }
     }
 }

@@ -89,11 +89,17 @@ pub struct LeadDetail {
 
 /// What `verify` found: projections that disagree with their documents, and outbox rows that are
 /// not local changes. Both lists are empty for a healthy store.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct VerifyReport {
     pub documents: usize,
     pub projection_mismatches: Vec<String>,
     pub problems: Vec<String>,
+}
+
+impl VerifyReport {
+    pub fn is_ok(&self) -> bool {
+        self.projection_mismatches.is_empty() && self.problems.is_empty()
+    }
 }
 
 impl Store {
