@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 an error the user can act on (validation, not found, wrong user,
 //! storage), 2 a usage error (clap's default).
 
+mod demo;
 mod print;
 mod time;
 
@@ -82,6 +83,8 @@ enum Cmd {
     Verify,
     /// Fold stored change logs into snapshots and reclaim space
     Compact,
+    /// Two phones capture and edit the same lead offline, then merge (temporary stores; needs no --db)
+    Demo,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -316,6 +319,17 @@ fn parse_custom(s: &str) -> Result<CustomField, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.cmd, Cmd::Demo) {
+        let stdout = io::stdout();
+        let mut out = BufWriter::new(stdout.lock());
+        return match demo::run(&mut out, cli.utc_offset).and_then(|()| Ok(out.flush()?)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                let _ = writeln!(io::stderr(), "error: {}", message(&e));
+                ExitCode::from(1)
+            }
+        };
+    }
     let Some(db) = cli.db.clone() else {
         Cli::command()
             .error(clap::error::ErrorKind::MissingRequiredArgument, "no store given: pass --db PATH or set FIELDSALES_DB")
@@ -423,6 +437,7 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
             let n = store.compact()?;
             if cli.json { json(out, &serde_json::json!({ "compacted": n }))? } else { writeln!(out, "compacted {n} documents")? }
         }
+        Cmd::Demo => unreachable!("handled in main before a store is opened"),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -493,3 +493,14 @@ fn verify_and_compact_report_on_a_healthy_store() {
     assert_eq!(fs.json(&["lead", "show", &id])["lead"]["notes"], "edited");
     assert_eq!(fs.json(&["verify"])["ok"], true);
 }
+
+#[test]
+fn the_demo_merges_two_offline_devices() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fieldsales")).arg("demo").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Both devices show the same lead: yes"), "{text}");
+    assert!(text.contains("company: 2 values were entered"), "{text}");
+    assert!(text.contains("Wants a demo. Budget approved in Q1. Prefers Tuesdays 🎉"), "{text}");
+    assert!(text.contains("projections consistent"), "{text}");
+}
