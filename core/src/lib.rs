@@ -11,10 +11,11 @@ pub mod export;
 pub mod model;
 pub mod query;
 pub mod store;
+pub mod sync;
 pub mod validate;
 
 pub use error::{Error, Result, ValidationError};
 pub use model::*;
 pub use query::{FollowUp, FollowUps, LeadQuery, LeadSort, LeadSummary, Page};
-pub use store::{Clock, LeadDetail, MergeReport, OpenOptions, OutboxEntry, RemoteDoc, RemotePayload, Store, VerifyReport};
+pub use store::{Clock, LeadDetail, MergeReport, OpenOptions, OutboxEntry, PullApply, QuarantineEntry, RemoteDoc, RemotePayload, Store, VerifyReport};
 pub use doc::DocKind;

@@ -12,6 +12,7 @@
 //!   `tags` maps.
 
 pub mod activity;
+pub mod check;
 pub mod lead;
 
 use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, transaction::Transactable};

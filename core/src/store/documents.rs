@@ -82,3 +82,10 @@ pub(crate) fn all_ids(conn: &Connection) -> Result<Vec<(String, DocKind)>> {
     }
     Ok(out)
 }
+
+pub(crate) fn delete(conn: &Connection, id: &str) -> Result<()> {
+    conn.prepare_cached("DELETE FROM documents WHERE id = ?1")?.execute([id])?;
+    conn.prepare_cached("DELETE FROM doc_changes WHERE doc_id = ?1")?.execute([id])?;
+    conn.prepare_cached("DELETE FROM pending_changes WHERE doc_id = ?1")?.execute([id])?;
+    Ok(())
+}

@@ -29,6 +29,34 @@ pub struct MergeReport {
     pub changed_activities: Vec<String>,
     /// Changes now held back until their dependencies arrive.
     pub pending_changes: usize,
+    /// Documents removed because the user lost access to them.
+    pub dropped: Vec<String>,
+}
+
+/// One step of a pull, applied in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PullApply {
+    Merge(RemoteDoc),
+    /// The user lost access: remove the document; its unsent local changes go to quarantine.
+    Drop(String),
+}
+
+enum Parsed {
+    Changes(Vec<Change>),
+    Snapshot(Vec<u8>),
+}
+
+fn parse(item: RemoteDoc) -> Result<(String, DocKind, Parsed)> {
+    let id = crate::model::parse_id("document id", &item.doc_id)?;
+    let p = match item.payload {
+        RemotePayload::Changes(list) => Parsed::Changes(
+            list.into_iter()
+                .map(|b| Change::from_bytes(b).map_err(|e| Error::BadChange { doc_id: id.clone(), reason: e.to_string() }))
+                .collect::<Result<_>>()?,
+        ),
+        RemotePayload::Snapshot(b) => Parsed::Snapshot(b),
+    };
+    Ok((id, item.kind, p))
 }
 
 impl Store {
@@ -36,75 +64,93 @@ impl Store {
     /// Changes whose dependencies are missing are kept in `pending_changes` and retried on every
     /// later merge into the same document. Malformed bytes reject the whole batch, unwritten.
     pub fn apply_remote(&self, batch: Vec<RemoteDoc>) -> Result<MergeReport> {
-        enum Parsed {
-            Changes(Vec<Change>),
-            Snapshot(Vec<u8>),
+        self.apply_pull(batch.into_iter().map(PullApply::Merge).collect(), None)
+    }
+
+    /// Applies a page of a pull and, in the same transaction, stores the sync cursor that covers
+    /// it, so a pull cut at any point resumes without losing or repeating anything.
+    pub fn apply_pull(&self, items: Vec<PullApply>, cursor: Option<&str>) -> Result<MergeReport> {
+        enum Step {
+            Merge(String, DocKind, Parsed),
+            Drop(String),
         }
-        let mut parsed = Vec::with_capacity(batch.len());
-        for item in batch {
-            let id = crate::model::parse_id("document id", &item.doc_id)?;
-            let p = match item.payload {
-                RemotePayload::Changes(list) => Parsed::Changes(
-                    list.into_iter()
-                        .map(|b| Change::from_bytes(b).map_err(|e| Error::BadChange { doc_id: id.clone(), reason: e.to_string() }))
-                        .collect::<Result<_>>()?,
-                ),
-                RemotePayload::Snapshot(b) => Parsed::Snapshot(b),
-            };
-            parsed.push((id, item.kind, p));
-        }
+        let steps = items
+            .into_iter()
+            .map(|i| match i {
+                PullApply::Merge(d) => parse(d).map(|(id, k, p)| Step::Merge(id, k, p)),
+                PullApply::Drop(id) => crate::model::parse_id("document id", &id).map(Step::Drop).map_err(Error::from),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let now = self.now();
         self.write(|tx| {
             let mut report = MergeReport::default();
-            for (id, kind, payload) in parsed {
-                let bad = |reason: String| Error::BadChange { doc_id: id.clone(), reason };
-                let existing = documents::load(tx, &id)?;
-                let is_new = existing.is_none();
-                let (mut d, tail) = match existing {
-                    Some((k, _, _)) if k != kind => return Err(bad(format!("is a {}, not a {}", k.as_str(), kind.as_str()))),
-                    Some((_, d, tail)) => (d, tail),
-                    None => (AutoCommit::new(), 0),
-                };
-                let before = d.get_heads();
-                let mut incoming = take_pending(tx, &id)?;
-                match payload {
-                    Parsed::Changes(c) => incoming.extend(c),
-                    Parsed::Snapshot(bytes) => {
-                        d.load_incremental(&bytes).map_err(|e| bad(format!("unreadable document: {e}")))?;
-                    }
-                }
-                d.apply_changes(incoming.clone()).map_err(|e| bad(e.to_string()))?;
-                for ch in &incoming {
-                    if d.get_change_by_hash(&ch.hash()).is_none() {
-                        tx.prepare_cached("INSERT OR IGNORE INTO pending_changes (doc_id, hash, kind, data) VALUES (?1, ?2, ?3, ?4)")?
-                            .execute(params![id, ch.hash().to_string(), kind as i64, ch.raw_bytes()])?;
-                        report.pending_changes += 1;
-                    }
-                }
-                let after = d.get_heads();
-                if after == before {
-                    continue;
-                }
-                if let Some(k) = doc::kind_of(&d) {
-                    if k != kind {
-                        return Err(bad(format!("claims to be a {} but holds a {}", kind.as_str(), k.as_str())));
-                    }
-                }
-                if is_new {
-                    documents::insert(tx, &id, kind, &d.save())?;
-                } else {
-                    let bytes = d.save_after(&before);
-                    documents::append(tx, &id, &mut d, tail, &bytes)?;
-                }
-                if doc::kind_of(&d).is_some() {
-                    self.project(tx, &id, kind, &d, is_new)?;
-                    match kind {
-                        DocKind::Lead => report.changed_leads.push(id.clone()),
-                        DocKind::Activity => report.changed_activities.push(id.clone()),
+            for step in steps {
+                match step {
+                    Step::Merge(id, kind, payload) => self.merge_into(tx, id, kind, payload, &mut report)?,
+                    Step::Drop(id) => {
+                        if let Some(kind) = documents::kind(tx, &id)? {
+                            super::quarantine::move_outbox(tx, &id, "access_lost", "you can no longer see this record on the server", now)?;
+                            documents::delete(tx, &id)?;
+                            super::projection::delete(tx, &id, kind)?;
+                            report.dropped.push(id);
+                        }
                     }
                 }
             }
+            if let Some(c) = cursor {
+                super::set_meta(tx, super::SYNC_CURSOR, Some(c))?;
+            }
             Ok(report)
         })
+    }
+
+    fn merge_into(&self, tx: &Connection, id: String, kind: DocKind, payload: Parsed, report: &mut MergeReport) -> Result<()> {
+        let bad = |reason: String| Error::BadChange { doc_id: id.clone(), reason };
+        let existing = documents::load(tx, &id)?;
+        let is_new = existing.is_none();
+        let (mut d, tail) = match existing {
+            Some((k, _, _)) if k != kind => return Err(bad(format!("is a {}, not a {}", k.as_str(), kind.as_str()))),
+            Some((_, d, tail)) => (d, tail),
+            None => (AutoCommit::new(), 0),
+        };
+        let before = d.get_heads();
+        let mut incoming = take_pending(tx, &id)?;
+        match payload {
+            Parsed::Changes(c) => incoming.extend(c),
+            Parsed::Snapshot(bytes) => {
+                d.load_incremental(&bytes).map_err(|e| bad(format!("unreadable document: {e}")))?;
+            }
+        }
+        d.apply_changes(incoming.clone()).map_err(|e| bad(e.to_string()))?;
+        for ch in &incoming {
+            if d.get_change_by_hash(&ch.hash()).is_none() {
+                tx.prepare_cached("INSERT OR IGNORE INTO pending_changes (doc_id, hash, kind, data) VALUES (?1, ?2, ?3, ?4)")?
+                    .execute(params![id, ch.hash().to_string(), kind as i64, ch.raw_bytes()])?;
+                report.pending_changes += 1;
+            }
+        }
+        if d.get_heads() == before {
+            return Ok(());
+        }
+        if let Some(k) = doc::kind_of(&d) {
+            if k != kind {
+                return Err(bad(format!("claims to be a {} but holds a {}", kind.as_str(), k.as_str())));
+            }
+        }
+        if is_new {
+            documents::insert(tx, &id, kind, &d.save())?;
+        } else {
+            let bytes = d.save_after(&before);
+            documents::append(tx, &id, &mut d, tail, &bytes)?;
+        }
+        if doc::kind_of(&d).is_some() {
+            self.project(tx, &id, kind, &d, is_new)?;
+            match kind {
+                DocKind::Lead => report.changed_leads.push(id),
+                DocKind::Activity => report.changed_activities.push(id),
+            }
+        }
+        Ok(())
     }
 
     /// How many foreign changes wait for missing dependencies.

@@ -7,6 +7,7 @@
 
 mod documents;
 mod merge;
+mod quarantine;
 pub(crate) mod outbox;
 pub(crate) mod projection;
 pub(crate) mod schema;
@@ -17,7 +18,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use automerge::{ActorId, AutoCommit, ReadDoc};
 use rusqlite::{Connection, OptionalExtension, Transaction};
 
-pub use merge::{MergeReport, RemoteDoc, RemotePayload};
+pub use merge::{MergeReport, PullApply, RemoteDoc, RemotePayload};
+pub use quarantine::QuarantineEntry;
 pub use outbox::OutboxEntry;
 
 use crate::doc::{self, DocKind};
@@ -26,6 +28,9 @@ use crate::model::{
 };
 use crate::validate::{self, Validator};
 use crate::{Error, Result, ValidationError};
+
+/// `meta` key of the pull cursor; written in the same transaction as what it covers.
+pub const SYNC_CURSOR: &str = "sync.cursor";
 
 /// Where the current time comes from; tests and demos replace it.
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
@@ -46,11 +51,14 @@ pub struct OpenOptions {
     /// ISO 3166 region used to read phone numbers written without a country code.
     pub region: String,
     pub clock: Clock,
+    /// Hex actor id for a store being created (e.g. the one a device enrolled with); a new
+    /// random one otherwise. Ignored for an existing store.
+    pub actor: Option<String>,
 }
 
 impl OpenOptions {
     pub fn new(user_id: impl Into<String>) -> Self {
-        OpenOptions { user_id: user_id.into(), region: "US".into(), clock: system_clock() }
+        OpenOptions { user_id: user_id.into(), region: "US".into(), clock: system_clock(), actor: None }
     }
 
     pub fn region(mut self, region: impl Into<String>) -> Self {
@@ -60,6 +68,11 @@ impl OpenOptions {
 
     pub fn clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
+        self
+    }
+
+    pub fn actor(mut self, actor_hex: impl Into<String>) -> Self {
+        self.actor = Some(actor_hex.into());
         self
     }
 }
@@ -127,7 +140,10 @@ impl Store {
             Some(h) => ActorId::try_from(h.as_str()).map_err(|e| Error::corrupt("meta", format!("actor id: {e}")))?,
             None => {
                 // One actor per device and store: Automerge requires that no two writers share one.
-                let a = ActorId::from(uuid::Uuid::new_v4().as_bytes().as_slice());
+                let a = match &opts.actor {
+                    Some(h) => ActorId::try_from(h.as_str()).map_err(|_| ValidationError::Invalid { field: "actor id", reason: format!("'{h}' is not hex") })?,
+                    None => new_actor(),
+                };
                 tx.execute("INSERT INTO meta (key, value) VALUES ('actor_id', ?1)", [a.to_hex_string()])?;
                 a
             }
@@ -531,9 +547,31 @@ impl Store {
         })
     }
 
+    /// A value from the store's `meta` table (sync settings live there).
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        self.read(|c| Ok(c.prepare_cached("SELECT value FROM meta WHERE key = ?1")?.query_row([key], |r| r.get(0)).optional()?))
+    }
+
+    pub fn set_meta(&self, key: &str, value: Option<&str>) -> Result<()> {
+        self.write(|tx| set_meta(tx, key, value))
+    }
+
     pub(crate) fn reader(&self) -> MutexGuard<'_, Connection> {
         lock(&self.reader)
     }
+}
+
+pub(crate) fn set_meta(tx: &Connection, key: &str, value: Option<&str>) -> Result<()> {
+    match value {
+        Some(v) => tx.prepare_cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?.execute([key, v])?,
+        None => tx.prepare_cached("DELETE FROM meta WHERE key = ?1")?.execute([key])?,
+    };
+    Ok(())
+}
+
+/// A fresh random Automerge actor id, for a new device.
+pub fn new_actor() -> ActorId {
+    ActorId::from(uuid::Uuid::new_v4().as_bytes().as_slice())
 }
 
 /// A poisoned mutex only means another thread panicked mid-call; SQLite rolled its transaction

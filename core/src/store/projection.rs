@@ -274,3 +274,22 @@ pub(crate) fn read_history(conn: &Connection, lead_id: &str) -> Result<Vec<(Stri
     let rows = stmt.query_map([lead_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// Removes every projection row of a document (it was reset or dropped).
+pub(crate) fn delete(conn: &Connection, id: &str, kind: crate::doc::DocKind) -> Result<()> {
+    match kind {
+        crate::doc::DocKind::Lead => {
+            let rowid: Option<i64> = conn.prepare_cached("SELECT rowid FROM leads WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?;
+            if let Some(rowid) = rowid {
+                conn.prepare_cached("DELETE FROM leads_fts WHERE rowid = ?1")?.execute([rowid])?;
+            }
+            conn.prepare_cached("DELETE FROM leads WHERE id = ?1")?.execute([id])?;
+            conn.prepare_cached("DELETE FROM lead_tags WHERE lead_id = ?1")?.execute([id])?;
+            conn.prepare_cached("DELETE FROM stage_history WHERE lead_id = ?1")?.execute([id])?;
+        }
+        crate::doc::DocKind::Activity => {
+            conn.prepare_cached("DELETE FROM activities WHERE id = ?1")?.execute([id])?;
+        }
+    }
+    Ok(())
+}

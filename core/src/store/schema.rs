@@ -8,7 +8,7 @@ use rusqlite::{Connection, OpenFlags};
 use crate::{Error, Result};
 
 /// One script per version; index 0 upgrades from version 0 (empty) to 1.
-pub(crate) const MIGRATIONS: &[&str] = &[V1];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
 
 pub const VERSION: u32 = MIGRATIONS.len() as u32;
 
@@ -142,6 +142,21 @@ CREATE VIRTUAL TABLE leads_fts USING fts5 (
 );
 "#;
 
+/// Sync: changes a server refused, kept so that nothing a rep entered is lost.
+const V2: &str = r#"
+CREATE TABLE quarantine (
+    id     INTEGER PRIMARY KEY,
+    doc_id TEXT NOT NULL,
+    kind   INTEGER NOT NULL,
+    hash   TEXT NOT NULL,
+    data   BLOB NOT NULL,
+    code   TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at     INTEGER NOT NULL
+);
+CREATE INDEX quarantine_by_doc ON quarantine (doc_id);
+"#;
+
 pub(crate) fn open_connection(path: &std::path::Path, read_only: bool) -> Result<Connection> {
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI
@@ -207,8 +222,8 @@ mod tests {
                 c.pragma_update(None, "user_version", (i + 1) as u32).unwrap();
             }
             migrate(&mut c).unwrap();
-            let n: i64 = c.query_row("SELECT count(*) FROM sqlite_master WHERE name = 'leads_fts'", [], |r| r.get(0)).unwrap();
-            assert_eq!(n, 1);
+            let n: i64 = c.query_row("SELECT count(*) FROM sqlite_master WHERE name IN ('leads_fts', 'quarantine')", [], |r| r.get(0)).unwrap();
+            assert_eq!(n, 2);
         }
     }
 }

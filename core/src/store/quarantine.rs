@@ -1,0 +1,97 @@
+//! Changes a server refused. A rejection must not lose a rep's work: the refused changes are
+//! kept here, visible and exportable, and the document goes back to the server's version.
+
+use rusqlite::{Connection, params};
+use serde::Serialize;
+
+use super::{Store, documents, projection};
+use crate::doc::{self, DocKind};
+use crate::Result;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct QuarantineEntry {
+    pub id: i64,
+    pub doc_id: String,
+    pub kind: DocKind,
+    pub hash: String,
+    /// Machine code from the server (`forbidden`, `invalid_document`, …) or `access_lost`.
+    pub code: String,
+    pub reason: String,
+    pub at: i64,
+    /// The raw change, so that it can be exported and re-entered.
+    #[serde(skip)]
+    pub change: Vec<u8>,
+    /// What the change meant, as far as this app can tell (the record as it would have been).
+    pub summary: Option<serde_json::Value>,
+}
+
+/// Moves every outbox row of `doc_id` into quarantine.
+pub(crate) fn move_outbox(tx: &Connection, doc_id: &str, code: &str, reason: &str, now: i64) -> Result<usize> {
+    let n = tx
+        .prepare_cached(
+            "INSERT INTO quarantine (doc_id, kind, hash, data, code, reason, at)
+             SELECT doc_id, kind, hash, data, ?2, ?3, ?4 FROM outbox WHERE doc_id = ?1 ORDER BY seq",
+        )?
+        .execute(params![doc_id, code, reason, now])?;
+    tx.prepare_cached("DELETE FROM outbox WHERE doc_id = ?1")?.execute([doc_id])?;
+    Ok(n)
+}
+
+impl Store {
+    /// Handles a server's refusal of a document's changes in one transaction: all unsent changes
+    /// of the document go to quarantine, and the document is reset to `server_version` (or
+    /// removed, if the server has none the user may see).
+    pub fn quarantine_rejected(&self, doc_id: &str, kind: DocKind, code: &str, reason: &str, server_version: Option<&[u8]>) -> Result<usize> {
+        let now = self.now();
+        let server_doc = server_version.map(|b| doc::load(doc_id, b)).transpose()?;
+        self.write(|tx| {
+            let n = move_outbox(tx, doc_id, code, reason, now)?;
+            let local_kind = documents::kind(tx, doc_id)?.unwrap_or(kind);
+            documents::delete(tx, doc_id)?;
+            projection::delete(tx, doc_id, local_kind)?;
+            if let Some(mut d) = server_doc {
+                documents::insert(tx, doc_id, kind, &d.save())?;
+                if doc::kind_of(&d).is_some() {
+                    self.project(tx, doc_id, kind, &d, true)?;
+                }
+            }
+            Ok(n)
+        })
+    }
+
+    pub fn quarantine(&self) -> Result<Vec<QuarantineEntry>> {
+        self.read(|c| {
+            let mut stmt = c.prepare("SELECT id, doc_id, kind, hash, data, code, reason, at FROM quarantine ORDER BY id")?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?, r.get::<_, Vec<u8>>(4)?, r.get::<_, String>(5)?, r.get::<_, String>(6)?, r.get::<_, i64>(7)?))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, doc_id, kind, hash, change, code, reason, at) = row?;
+                let Some(kind) = DocKind::from_i64(kind) else { continue };
+                out.push(QuarantineEntry { summary: summarize(&doc_id, kind, &change), id, doc_id, kind, hash, code, reason, at, change });
+            }
+            Ok(out)
+        })
+    }
+
+    pub fn quarantine_len(&self) -> Result<i64> {
+        self.read(|c| Ok(c.query_row("SELECT count(*) FROM quarantine", [], |r| r.get(0))?))
+    }
+}
+
+/// The record a lone change describes, when it is self-contained (a creation); otherwise the
+/// fields it sets, read from a document holding only that change.
+fn summarize(doc_id: &str, kind: DocKind, change: &[u8]) -> Option<serde_json::Value> {
+    let ch = automerge::Change::from_bytes(change.to_vec()).ok()?;
+    let mut d = automerge::AutoCommit::new();
+    d.apply_changes([ch]).ok()?;
+    if d.get_heads().is_empty() {
+        return Some(serde_json::json!({ "note": "an edit of an earlier version; export the raw change to re-apply it" }));
+    }
+    match kind {
+        DocKind::Lead => doc::lead::read(&d, doc_id).ok().and_then(|l| serde_json::to_value(l).ok()),
+        DocKind::Activity => doc::activity::read(&d, doc_id).ok().and_then(|a| serde_json::to_value(a).ok()),
+    }
+}
+

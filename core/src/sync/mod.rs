@@ -1,0 +1,9 @@
+//! Sync: the wire protocol shared with the server, and (with the `client` feature) the HTTP
+//! client that pushes the outbox and pulls everything the user may see.
+
+pub mod protocol;
+
+#[cfg(feature = "client")]
+mod client;
+#[cfg(feature = "client")]
+pub use client::{Credentials, Phase, SyncClient, SyncError, SyncProgress, SyncSummary, enroll};

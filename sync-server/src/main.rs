@@ -1,0 +1,157 @@
+//! `fieldsales-server`: serve the sync API, or administer the data directory.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use fieldsales_server::backend::Role;
+use fieldsales_server::sqlite::SqliteBackend;
+use fieldsales_server::{AppState, serve};
+
+#[derive(Parser)]
+#[command(name = "fieldsales-server", version, about = "The Fieldsales sync server")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve the sync API on the embedded SQLite store in DIR
+    Serve {
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        listen: String,
+    },
+    /// Workspaces, teams, users and devices (works while the server runs)
+    Admin {
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+        #[command(subcommand)]
+        cmd: AdminCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCmd {
+    #[command(subcommand)]
+    Workspace(WorkspaceCmd),
+    #[command(subcommand)]
+    Team(TeamCmd),
+    #[command(subcommand)]
+    User(UserCmd),
+    #[command(subcommand)]
+    Device(DeviceCmd),
+}
+
+#[derive(Subcommand)]
+enum WorkspaceCmd {
+    Create { name: String },
+    List,
+}
+
+#[derive(Subcommand)]
+enum TeamCmd {
+    Create {
+        #[arg(long)]
+        workspace: String,
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Add a user and print a one-time enrollment code for their first device
+    Add {
+        #[arg(long)]
+        workspace: String,
+        #[arg(long, value_parser = ["rep", "manager", "admin"])]
+        role: String,
+        #[arg(long)]
+        team: Option<String>,
+        /// The user id, shown as the owner of their leads
+        id: String,
+    },
+    /// A new one-time enrollment code for another device of a user
+    Code {
+        #[arg(long)]
+        workspace: String,
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeviceCmd {
+    List {
+        #[arg(long)]
+        workspace: String,
+    },
+    /// Cut one device off; the user's other devices keep working
+    Revoke { id: String },
+}
+
+fn print<T: serde::Serialize>(json: bool, v: &T, text: impl FnOnce() -> String) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(v)?);
+    } else {
+        println!("{}", text());
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.cmd {
+        Cmd::Serve { data, listen } => {
+            let backend = SqliteBackend::open(&data)?;
+            let listener = tokio::net::TcpListener::bind(&listen).await?;
+            println!("fieldsales-server listening on http://{}", listener.local_addr()?);
+            serve(listener, AppState::new(backend), async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        }
+        Cmd::Admin { data, json, cmd } => {
+            let b = SqliteBackend::open(&data)?;
+            match cmd {
+                AdminCmd::Workspace(WorkspaceCmd::Create { name }) => {
+                    let w = b.create_workspace(&name)?;
+                    print(json, &w, || format!("workspace {} ({})", w.name, w.id))?;
+                }
+                AdminCmd::Workspace(WorkspaceCmd::List) => {
+                    let all = b.list_workspaces()?;
+                    print(json, &all, || all.iter().map(|w| format!("{}  {}", w.id, w.name)).collect::<Vec<_>>().join("\n"))?;
+                }
+                AdminCmd::Team(TeamCmd::Create { workspace, name }) => {
+                    let id = b.create_team(&workspace, &name)?;
+                    print(json, &serde_json::json!({ "id": id, "name": name }), || format!("team {name} ({id})"))?;
+                }
+                AdminCmd::User(UserCmd::Add { workspace, role, team, id }) => {
+                    let role = Role::parse(&role).unwrap_or(Role::Rep);
+                    let u = b.add_user(&workspace, &id, role, team.as_deref())?;
+                    print(json, &u, || format!("user {} ({}) added\nenrollment code: {}", u.user_id, u.role.as_str(), u.enrollment_code))?;
+                }
+                AdminCmd::User(UserCmd::Code { workspace, id }) => {
+                    let code = b.enrollment_code(&workspace, &id)?;
+                    print(json, &serde_json::json!({ "enrollment_code": code }), || format!("enrollment code: {code}"))?;
+                }
+                AdminCmd::Device(DeviceCmd::List { workspace }) => {
+                    let all = b.list_devices(&workspace)?;
+                    print(json, &all, || {
+                        all.iter().map(|d| format!("{}  {:<16} {:<20} {}", d.id, d.user_id, d.name, if d.revoked { "revoked" } else { "active" })).collect::<Vec<_>>().join("\n")
+                    })?;
+                }
+                AdminCmd::Device(DeviceCmd::Revoke { id }) => {
+                    b.revoke_device(&id)?;
+                    print(json, &serde_json::json!({ "revoked": id }), || format!("device {id} revoked"))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}

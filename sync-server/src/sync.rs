@@ -1,0 +1,283 @@
+//! Push and pull: what a device may write and read. Automerge has no authorization of its own,
+//! so every pushed change is applied to a scratch copy of the server's document, the result is
+//! checked (shape, actor, permissions), and only then stored.
+
+use std::collections::HashSet;
+
+use automerge::{AutoCommit, Change, ROOT, ReadDoc, ScalarValue, Value};
+use axum::http::StatusCode;
+use fieldsales_core::doc::{DocKind, check};
+use fieldsales_core::sync::protocol::*;
+
+use crate::backend::*;
+use crate::error::ApiError;
+
+/// Which owners' records a user may see and change.
+pub enum Visibility {
+    All,
+    Owners(HashSet<String>),
+}
+
+impl Visibility {
+    pub fn of(tx: &mut dyn DocTx, p: &Principal) -> Result<Visibility> {
+        Ok(match p.role {
+            Role::Admin => Visibility::All,
+            Role::Rep => Visibility::Owners(HashSet::from([p.user_id.clone()])),
+            Role::Manager => {
+                let mut s: HashSet<String> = match &p.team_id {
+                    Some(t) => tx.team_members(t)?.into_iter().collect(),
+                    None => HashSet::new(),
+                };
+                s.insert(p.user_id.clone());
+                Visibility::Owners(s)
+            }
+        })
+    }
+
+    pub fn sees(&self, owner: &str) -> bool {
+        match self {
+            Visibility::All => true,
+            Visibility::Owners(s) => s.contains(owner),
+        }
+    }
+}
+
+fn root_str(doc: &AutoCommit, key: &str) -> Option<String> {
+    match doc.get(&ROOT, key) {
+        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+            ScalarValue::Str(v) => Some(v.to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Decodes the whole request first: a malformed change rejects the request and stores nothing.
+pub fn decode_push(req: PushRequest) -> Result<Vec<(String, DocKind, Vec<Change>)>> {
+    if req.changes.len() > MAX_CHANGES_PER_PUSH {
+        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_many_changes", format!("at most {MAX_CHANGES_PER_PUSH} changes per push")));
+    }
+    let mut groups: Vec<(String, DocKind, Vec<Change>)> = Vec::new();
+    for (i, c) in req.changes.into_iter().enumerate() {
+        let id = uuid::Uuid::parse_str(&c.doc_id)
+            .map_err(|_| ApiError::bad_request("bad_document_id", format!("change {i}: '{}' is not a document id", c.doc_id)))?
+            .to_string();
+        if id != c.doc_id {
+            return Err(ApiError::bad_request("bad_document_id", format!("change {i}: document ids are lower-case hyphenated UUIDs")));
+        }
+        let change = Change::from_bytes(c.change).map_err(|e| ApiError::bad_request("bad_change", format!("change {i} is not an Automerge change: {e}")))?;
+        match groups.iter_mut().find(|(d, _, _)| *d == id) {
+            Some((_, kind, list)) if *kind == c.kind => list.push(change),
+            Some(_) => return Err(ApiError::bad_request("bad_change", format!("change {i}: document {id} is pushed with two kinds"))),
+            None => groups.push((id, c.kind, vec![change])),
+        }
+    }
+    Ok(groups)
+}
+
+/// Applies one document's pushed changes, or explains why not. Runs inside one write transaction.
+pub fn push_doc(tx: &mut dyn DocTx, p: &Principal, doc_id: &str, kind: DocKind, changes: Vec<Change>) -> Result<std::result::Result<Vec<String>, Rejection>> {
+    let hashes: Vec<String> = changes.iter().map(|c| c.hash().to_string()).collect();
+    let mut fresh = Vec::new();
+    for c in changes {
+        if !tx.has_change(&c.hash().to_string())? {
+            fresh.push(c);
+        }
+    }
+    // A retried push: everything is stored already.
+    if fresh.is_empty() {
+        return Ok(Ok(hashes));
+    }
+    let vis = Visibility::of(tx, p)?;
+    let existing = tx.doc(doc_id)?;
+    let visible_version = existing.as_ref().filter(|r| vis.sees(&r.owner)).map(|r| r.data.clone());
+    let reject = |code: &str, message: String| Rejection {
+        doc_id: doc_id.to_string(),
+        kind,
+        hashes: hashes.clone(),
+        code: code.to_string(),
+        message,
+        server_version: visible_version.clone(),
+    };
+    if let Some(c) = fresh.iter().find(|c| c.actor_id().to_hex_string() != p.actor) {
+        return Ok(Err(reject("actor_mismatch", format!("change {} was not written by this device", c.hash()))));
+    }
+    let mut doc = match &existing {
+        Some(row) if row.kind != kind => return Ok(Err(reject("invalid_document", format!("document is a {}, not a {}", row.kind.as_str(), kind.as_str())))),
+        Some(row) if !vis.sees(&row.owner) => return Ok(Err(reject("forbidden", "you may not change this record".into()))),
+        Some(row) => AutoCommit::load(&row.data).map_err(|e| ApiError::internal(format!("stored document {doc_id} is unreadable: {e}")))?,
+        None => AutoCommit::new(),
+    };
+    if let Err(e) = doc.apply_changes(fresh.clone()) {
+        return Ok(Err(reject("invalid_document", format!("the changes do not apply: {e}"))));
+    }
+    if fresh.iter().any(|c| doc.get_change_by_hash(&c.hash()).is_none()) {
+        return Ok(Err(reject("missing_dependencies", "the changes build on changes the server does not have".into())));
+    }
+    if let Err(e) = check::check(&doc, doc_id, kind) {
+        return Ok(Err(reject("invalid_document", e)));
+    }
+    let data = doc.save();
+    if data.len() > MAX_DOCUMENT_BYTES {
+        return Ok(Err(reject("document_too_large", format!("the document would be {} bytes; at most {MAX_DOCUMENT_BYTES}", data.len()))));
+    }
+    let row = match kind {
+        DocKind::Lead => {
+            let owner = root_str(&doc, "owner").unwrap_or_default();
+            let old_owner = existing.as_ref().map(|r| r.owner.clone());
+            if !tx.user_exists(&owner)? {
+                return Ok(Err(reject("invalid_document", format!("owner '{owner}' is not a user of this workspace"))));
+            }
+            let allowed = match p.role {
+                Role::Admin => true,
+                Role::Manager => vis.sees(&owner),
+                Role::Rep => owner == p.user_id,
+            };
+            if !allowed {
+                let why = match (p.role, old_owner.as_deref()) {
+                    (Role::Rep, Some(o)) if o == p.user_id => "only managers and admins may give a lead to someone else".to_string(),
+                    (Role::Rep, _) => "reps can only create leads they own".to_string(),
+                    _ => format!("'{owner}' is not in a team you manage"),
+                };
+                return Ok(Err(reject("forbidden", why)));
+            }
+            DocRow { kind, owner, lead_id: None, data }
+        }
+        DocKind::Activity => {
+            let lead_id = root_str(&doc, "lead_id").unwrap_or_default();
+            if let Some(old) = existing.as_ref().and_then(|r| r.lead_id.clone()) {
+                if old != lead_id {
+                    return Ok(Err(reject("invalid_document", "an activity cannot move to another lead".into())));
+                }
+            }
+            let lead = match tx.doc(&lead_id)? {
+                Some(l) if l.kind == DocKind::Lead => l,
+                _ => return Ok(Err(reject("unknown_lead", format!("lead {lead_id} is not on the server")))),
+            };
+            if !vis.sees(&lead.owner) {
+                return Ok(Err(reject("forbidden", "you may not add to this lead".into())));
+            }
+            DocRow { kind, owner: lead.owner, lead_id: Some(lead_id), data }
+        }
+    };
+    tx.put_doc(doc_id, &row)?;
+    for c in &fresh {
+        tx.append_change(doc_id, kind, &c.hash().to_string(), &c.actor_id().to_hex_string(), c.raw_bytes())?;
+    }
+    if let Some(old) = existing {
+        if kind == DocKind::Lead && old.owner != row.owner {
+            tx.append_owner_event(doc_id, &old.owner, &row.owner)?;
+            tx.set_activities_owner(doc_id, &row.owner)?;
+        }
+    }
+    Ok(Ok(hashes))
+}
+
+pub fn push<B: Backend>(backend: &B, p: &Principal, req: PushRequest) -> Result<PushResponse> {
+    let groups = decode_push(req)?;
+    let mut resp = PushResponse::default();
+    for (doc_id, kind, changes) in groups {
+        match backend.write(&p.workspace_id, |tx| push_doc(tx, p, &doc_id, kind, changes))? {
+            Ok(h) => resp.accepted.extend(h),
+            Err(r) => resp.rejected.push(r),
+        }
+    }
+    Ok(resp)
+}
+
+/// Pull cursors: `b<watermark>:<last id>` while bootstrapping from snapshots, `f<seq>` on the
+/// change feed. Opaque to clients.
+enum Cursor {
+    Boot { watermark: i64, after: String },
+    Feed(i64),
+}
+
+fn parse_cursor(s: &str) -> Result<Option<Cursor>> {
+    let bad = || ApiError::bad_request("bad_cursor", "the cursor is not one this server issued; start again with an empty cursor");
+    if s.is_empty() {
+        return Ok(None);
+    }
+    if let Some(rest) = s.strip_prefix('f') {
+        return rest.parse().map(|n| Some(Cursor::Feed(n))).map_err(|_| bad());
+    }
+    if let Some(rest) = s.strip_prefix('b') {
+        let (w, after) = rest.split_once(':').ok_or_else(bad)?;
+        return Ok(Some(Cursor::Boot { watermark: w.parse().map_err(|_| bad())?, after: after.to_string() }));
+    }
+    Err(bad())
+}
+
+pub fn pull<B: Backend>(backend: &B, p: &Principal, req: &PullRequest) -> Result<PullResponse> {
+    let limit = req.limit.clamp(1, MAX_PULL_LIMIT);
+    let cursor = parse_cursor(&req.cursor)?;
+    backend.read(&p.workspace_id, |tx| {
+        let vis = Visibility::of(tx, p)?;
+        match cursor {
+            None => {
+                let watermark = tx.max_seq()?;
+                bootstrap(tx, &vis, watermark, "", limit)
+            }
+            Some(Cursor::Boot { watermark, after }) => bootstrap(tx, &vis, watermark, &after, limit),
+            Some(Cursor::Feed(seq)) => feed(tx, p, &vis, seq, limit),
+        }
+    })
+}
+
+/// A new device gets the saved documents it may see, then the feed from the watermark taken
+/// when it started: anything that changed meanwhile comes again from the feed (harmless).
+fn bootstrap(tx: &mut dyn DocTx, vis: &Visibility, watermark: i64, after: &str, limit: u32) -> Result<PullResponse> {
+    let rows = tx.docs_after(after, limit)?;
+    let scanned = rows.len();
+    let last = rows.last().map(|(id, _)| id.clone());
+    let items: Vec<PullItem> = rows
+        .into_iter()
+        .filter(|(_, r)| vis.sees(&r.owner))
+        .map(|(doc_id, r)| PullItem::Snapshot { doc_id, kind: r.kind, data: r.data })
+        .collect();
+    if scanned < limit as usize {
+        let remaining = tx.feed_len_after(watermark)?;
+        return Ok(PullResponse { items, cursor: format!("f{watermark}"), more: remaining > 0, remaining });
+    }
+    let last = last.unwrap_or_default();
+    let remaining = tx.docs_len_after(&last)?;
+    Ok(PullResponse { items, cursor: format!("b{watermark}:{last}"), more: true, remaining })
+}
+
+fn feed(tx: &mut dyn DocTx, p: &Principal, vis: &Visibility, seq: i64, limit: u32) -> Result<PullResponse> {
+    let entries = tx.feed_after(seq, limit)?;
+    let more = entries.len() == limit as usize;
+    let last = entries.last().map_or(seq, FeedEntry::seq);
+    let mut items: Vec<PullItem> = Vec::new();
+    for e in entries {
+        match e {
+            FeedEntry::Change { doc_id, kind, owner, actor, data, .. } => {
+                // The device wrote it: it has it.
+                if actor == p.actor || !vis.sees(&owner) {
+                    continue;
+                }
+                match items.last_mut() {
+                    Some(PullItem::Changes { doc_id: d, changes, .. }) if *d == doc_id => changes.push(serde_bytes::ByteBuf::from(data)),
+                    _ => items.push(PullItem::Changes { doc_id, kind, changes: vec![serde_bytes::ByteBuf::from(data)] }),
+                }
+            }
+            FeedEntry::Owner { doc_id, old_owner, new_owner, .. } => {
+                let (was, is) = (vis.sees(&old_owner), vis.sees(&new_owner));
+                if is && !was {
+                    if let Some(lead) = tx.doc(&doc_id)? {
+                        items.push(PullItem::Snapshot { doc_id: doc_id.clone(), kind: lead.kind, data: lead.data });
+                        for (id, a) in tx.activities_of(&doc_id)? {
+                            items.push(PullItem::Snapshot { doc_id: id, kind: a.kind, data: a.data });
+                        }
+                    }
+                } else if was && !is {
+                    for (id, _) in tx.activities_of(&doc_id)? {
+                        items.push(PullItem::Drop { doc_id: id });
+                    }
+                    items.push(PullItem::Drop { doc_id });
+                }
+            }
+        }
+    }
+    let remaining = if more { tx.feed_len_after(last)? } else { 0 };
+    Ok(PullResponse { items, cursor: format!("f{last}"), more, remaining })
+}

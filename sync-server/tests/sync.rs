@@ -1,0 +1,215 @@
+//! End to end over a real server on 127.0.0.1: enrollment, push, pull, bootstrap, visibility,
+//! permissions, reassignment, quarantine, revocation.
+
+mod common;
+use common::*;
+use fieldsales_core::sync::SyncError;
+use fieldsales_core::*;
+use fieldsales_server::backend::Role;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lead_captured_offline_reaches_the_manager_and_the_reps_other_device() {
+    let s = Server::start().await;
+    let ws = s.workspace("acme");
+    s.team(&ws, "seoul");
+    let phone = s.device(&ws, "kim", Role::Rep, Some("seoul")).await;
+    let tablet = s.device(&ws, "kim", Role::Rep, Some("seoul")).await;
+    let boss = s.device(&ws, "park", Role::Manager, Some("seoul")).await;
+    assert_eq!(phone.user_id(), "kim");
+
+    let lead = phone.create_lead(LeadDraft { name: Some("김민지".into()), company: Some("Acme".into()), ..Default::default() }).unwrap();
+    phone.add_activity(ActivityDraft::new(&lead.id, ActivityKind::Call, "Intro")).unwrap();
+    let sum = phone.sync().await.unwrap();
+    assert_eq!((sum.sent, sum.rejected), (2, 0));
+    assert_eq!(phone.outbox_len().unwrap(), 0, "acknowledged changes leave the outbox");
+
+    for d in [&tablet, &boss] {
+        let sum = d.sync().await.unwrap();
+        assert_eq!(sum.received, 2);
+        let detail = d.lead_detail(&lead.id).unwrap();
+        assert_eq!(detail.lead, phone.lead(&lead.id).unwrap());
+        assert_eq!(detail.activities.len(), 1);
+        assert_eq!(d.document_heads(&lead.id).unwrap(), phone.document_heads(&lead.id).unwrap());
+    }
+    // Nothing new: a second sync moves nothing.
+    let again = tablet.sync().await.unwrap();
+    assert_eq!((again.sent, again.received), (0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_edits_on_two_devices_merge_through_the_server() {
+    let s = Server::start().await;
+    let ws = s.workspace("acme");
+    s.team(&ws, "t");
+    let rep = s.device(&ws, "kim", Role::Rep, Some("t")).await;
+    let boss = s.device(&ws, "park", Role::Manager, Some("t")).await;
+    let lead = rep.owned("Lee", "kim");
+    rep.sync().await.unwrap();
+    boss.sync().await.unwrap();
+    rep.update_lead(&lead.id, LeadPatch { company: Some("Acme".into()), notes: Some("from rep".into()), ..Default::default() }).unwrap();
+    boss.update_lead(&lead.id, LeadPatch { company: Some("ACME Ltd".into()), stage: Some(Stage::Qualified), ..Default::default() }).unwrap();
+    rep.sync().await.unwrap();
+    let sum = boss.sync().await.unwrap();
+    assert!(sum.conflicts >= 1);
+    rep.sync().await.unwrap();
+    let (a, b) = (rep.lead(&lead.id).unwrap(), boss.lead(&lead.id).unwrap());
+    assert_eq!(a, b);
+    assert_eq!(a.stage, Stage::Qualified);
+    assert_eq!(a.notes, "from rep");
+    assert!(a.conflicts().iter().any(|c| c.field == "company"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reps_see_only_their_own_leads_and_nothing_crosses_workspaces() {
+    let s = Server::start().await;
+    let ws = s.workspace("acme");
+    let other_ws = s.workspace("globex");
+    s.team(&ws, "t");
+    s.team(&other_ws, "t");
+    let kim = s.device(&ws, "kim", Role::Rep, Some("t")).await;
+    let lee = s.device(&ws, "lee", Role::Rep, Some("t")).await;
+    let admin = s.device(&ws, "root", Role::Admin, None).await;
+    let outsider = s.device(&other_ws, "kim", Role::Admin, None).await;
+    let k = kim.owned("Kim's lead", "kim");
+    let l = lee.owned("Lee's lead", "lee");
+    kim.sync().await.unwrap();
+    lee.sync().await.unwrap();
+    kim.sync().await.unwrap();
+    admin.sync().await.unwrap();
+    outsider.sync().await.unwrap();
+    assert_eq!(kim.lead_ids(), vec![k.id.clone()]);
+    assert_eq!(lee.lead_ids(), vec![l.id.clone()]);
+    let mut both = vec![k.id.clone(), l.id.clone()];
+    both.sort();
+    assert_eq!(admin.lead_ids(), both);
+    assert!(outsider.lead_ids().is_empty(), "an admin of another workspace sees nothing");
+
+    // A rep writing into a teammate's lead (id learned out of band) is refused and quarantined.
+    let lead_bytes = lee.document_bytes(&l.id).unwrap();
+    kim.apply_remote(vec![RemoteDoc { doc_id: l.id.clone(), kind: DocKind::Lead, payload: RemotePayload::Snapshot(lead_bytes) }]).unwrap();
+    kim.update_lead(&l.id, LeadPatch { notes: Some("mine now".into()), ..Default::default() }).unwrap();
+    let sum = kim.sync().await.unwrap();
+    assert_eq!(sum.rejected, 1);
+    assert_eq!(kim.quarantine().unwrap()[0].code, "forbidden");
+    assert!(kim.lead(&l.id).is_err(), "reset to what the server lets kim see: nothing");
+    lee.sync().await.unwrap();
+    assert_eq!(lee.lead(&l.id).unwrap().notes, "");
+
+    // Another workspace's admin pushing into this workspace's lead id creates nothing there.
+    let stolen = kim.document_bytes(&k.id).unwrap();
+    outsider.apply_remote(vec![RemoteDoc { doc_id: k.id.clone(), kind: DocKind::Lead, payload: RemotePayload::Snapshot(stolen) }]).unwrap();
+    outsider.update_lead(&k.id, LeadPatch { notes: Some("x".into()), ..Default::default() }).unwrap();
+    let sum = outsider.sync().await.unwrap();
+    assert_eq!(sum.rejected, 1, "its change builds on history its workspace never had");
+    kim.sync().await.unwrap();
+    assert_eq!(kim.lead(&k.id).unwrap().notes, "");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reps_owner_change_is_rejected_and_their_work_is_kept_in_quarantine() {
+    let s = Server::start().await;
+    let ws = s.workspace("acme");
+    s.team(&ws, "t");
+    let kim = s.device(&ws, "kim", Role::Rep, Some("t")).await;
+    s.device(&ws, "lee", Role::Rep, Some("t")).await;
+    let lead = kim.owned("Handover", "kim");
+    kim.sync().await.unwrap();
+    kim.update_lead(&lead.id, LeadPatch { owner: Some("lee".into()), notes: Some("please take over".into()), ..Default::default() }).unwrap();
+    let other = kim.owned("Unrelated", "kim");
+    let sum = kim.sync().await.unwrap();
+    assert_eq!(sum.rejected, 1);
+    assert_eq!(sum.sent, 1, "the other lead still went through");
+    let q = kim.quarantine().unwrap();
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].doc_id, lead.id);
+    assert_eq!(q[0].code, "forbidden");
+    assert!(q[0].reason.contains("only managers"), "{}", q[0].reason);
+    let back = kim.lead(&lead.id).unwrap();
+    assert_eq!(back.owner, "kim", "reset to the server's version");
+    assert_eq!(back.notes, "");
+    assert!(kim.lead(&other.id).is_ok());
+    assert!(kim.verify().unwrap().is_ok());
+    // Creating a lead for someone else is refused too.
+    kim.owned("For Lee", "lee");
+    assert_eq!(kim.sync().await.unwrap().rejected, 1);
+    assert!(kim.quarantine().unwrap()[1].reason.contains("reps can only create leads they own"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_reassigns_a_lead_the_new_rep_gets_it_whole_and_the_old_one_drops_it() {
+    let s = Server::start().await;
+    let ws = s.workspace("acme");
+    s.team(&ws, "t");
+    let a = s.device(&ws, "rep-a", Role::Rep, Some("t")).await;
+    let b = s.device(&ws, "rep-b", Role::Rep, Some("t")).await;
+    let boss = s.device(&ws, "boss", Role::Manager, Some("t")).await;
+    let lead = a.owned("Moving lead", "rep-a");
+    a.add_activity(ActivityDraft::new(&lead.id, ActivityKind::Visit, "Site visit")).unwrap();
+    a.update_lead(&lead.id, LeadPatch { stage: Some(Stage::Contacted), ..Default::default() }).unwrap();
+    a.sync().await.unwrap();
+    b.sync().await.unwrap();
+    boss.sync().await.unwrap();
+    assert!(b.lead(&lead.id).is_err());
+
+    boss.update_lead(&lead.id, LeadPatch { owner: Some("rep-b".into()), ..Default::default() }).unwrap();
+    // Meanwhile rep A, offline, keeps editing the lead.
+    a.update_lead(&lead.id, LeadPatch { notes: Some("A's unsent notes".into()), ..Default::default() }).unwrap();
+    assert_eq!(boss.sync().await.unwrap().rejected, 0);
+
+    let sum = b.sync().await.unwrap();
+    assert!(sum.received >= 2);
+    let d = b.lead_detail(&lead.id).unwrap();
+    assert_eq!(d.lead.owner, "rep-b");
+    assert_eq!(d.lead.stage, Stage::Contacted);
+    assert_eq!(d.activities.len(), 1);
+
+    let sum = a.sync().await.unwrap();
+    assert!(a.lead(&lead.id).is_err(), "A dropped the lead");
+    assert!(a.activities_for_lead(&lead.id).unwrap().is_empty());
+    assert!(sum.rejected + sum.dropped >= 1);
+    let q = a.quarantine().unwrap();
+    assert!(!q.is_empty(), "A's unsent edit is kept");
+    assert!(a.verify().unwrap().is_ok());
+    assert!(b.verify().unwrap().is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_device_gets_401_and_the_users_other_device_keeps_working() {
+    let s = Server::start().await;
+    let ws = s.workspace("acme");
+    let lost = s.device(&ws, "kim", Role::Rep, None).await;
+    let kept = s.device(&ws, "kim", Role::Rep, None).await;
+    lost.owned("Before", "kim");
+    lost.sync().await.unwrap();
+    s.admin.revoke_device(&lost.device_id).unwrap();
+    lost.owned("After", "kim");
+    assert!(matches!(lost.sync().await, Err(SyncError::Unauthorized)));
+    assert_eq!(lost.outbox_len().unwrap(), 1, "the unsent lead stays on the phone");
+    kept.sync().await.unwrap();
+    assert_eq!(kept.lead_ids().len(), 1);
+    assert_eq!(s.admin.list_devices(&ws).unwrap().iter().filter(|d| d.revoked).count(), 1);
+    // An enrollment code works once.
+    let code = s.admin.enrollment_code(&ws, "kim").unwrap();
+    Device::enroll(&s.url, &code).await.unwrap();
+    assert!(matches!(Device::enroll(&s.url, &code).await, Err(SyncError::Server { status: 403, .. })));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_device_bootstraps_from_snapshots_across_pages() {
+    let s = Server::start().await;
+    let ws = s.workspace("acme");
+    let a = s.device(&ws, "kim", Role::Rep, None).await;
+    let drafts: Vec<LeadDraft> = (0..2_500).map(|i| LeadDraft { name: Some(format!("Lead {i}")), ..Default::default() }).collect();
+    a.create_leads(drafts).unwrap();
+    for l in a.list_leads(&LeadQuery { limit: 20, ..Default::default() }).unwrap().items {
+        a.update_lead(&l.id, LeadPatch { stage: Some(Stage::Contacted), ..Default::default() }).unwrap();
+    }
+    let sum = a.sync().await.unwrap();
+    assert_eq!(sum.sent, 2_520);
+    let fresh = s.device(&ws, "kim", Role::Rep, None).await;
+    let sum = fresh.sync().await.unwrap();
+    assert_eq!(sum.received, 2_500);
+    assert_eq!(fresh.lead_ids(), a.lead_ids());
+    assert_eq!(fresh.list_leads(&LeadQuery { stages: vec![Stage::Contacted], limit: 500, ..Default::default() }).unwrap().items.len(), 20);
+    assert!(fresh.verify().unwrap().is_ok());
+}
