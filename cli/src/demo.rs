@@ -1,15 +1,20 @@
-//! `fieldsales demo`: two phones at a trade show with no signal. Rep Kim captures a lead,
-//! hands it to rep Lee's tablet, both edit it offline, and the two stores merge. Runs on the
-//! embedded store in a temporary folder; no server, no network.
+//! `fieldsales demo`: a trade show with no signal. An in-process sync server on a free loopback
+//! port with temporary data; a manager and three reps enroll; the reps capture leads offline,
+//! Kim edits one lead on her phone and her tablet at once; everyone syncs; the manager sees the
+//! merged result and the team's pipeline. No external service.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use fieldsales_core::sync::{SyncClient, enroll};
 use fieldsales_core::*;
+use fieldsales_server::backend::Role;
+use fieldsales_server::sqlite::SqliteBackend;
+use fieldsales_server::{AppState, serve};
 
-use crate::{print, time};
+use crate::print;
 
 struct TempDir(std::path::PathBuf);
 
@@ -19,96 +24,125 @@ impl Drop for TempDir {
     }
 }
 
-/// Sends every change `from` has not had acknowledged to `to`, as sync will.
-fn hand_over(from: &Store, to: &Store) -> Result<MergeReport> {
-    let batch = from
-        .outbox(0, u32::MAX)?
-        .into_iter()
-        .map(|e| RemoteDoc { doc_id: e.doc_id, kind: e.kind, payload: RemotePayload::Changes(vec![e.change]) })
-        .collect();
-    Ok(to.apply_remote(batch)?)
+struct Device {
+    name: &'static str,
+    store: Arc<Store>,
+}
+
+async fn device(url: &str, dir: &std::path::Path, name: &'static str, code: &str) -> Result<Device> {
+    let actor = store::new_actor().to_hex_string();
+    let creds = enroll(url, code, name, &actor).await?;
+    let store = Store::open(dir.join(format!("{name}.db")), OpenOptions::new(&creds.user_id).region("KR").actor(&actor))?;
+    SyncClient::save_credentials(&store, &creds)?;
+    Ok(Device { name, store: Arc::new(store) })
+}
+
+async fn sync(d: &Device, out: &mut dyn Write) -> Result<()> {
+    let s = SyncClient::for_store(&d.store)?.sync(&d.store, &|_| {}).await?;
+    writeln!(out, "  {:<14} sent {:>2}, received {:>2}, rejected {}, conflicts {}", d.name, s.sent, s.received, s.rejected, s.conflicts)?;
+    Ok(())
+}
+
+fn lead(name: &str, company: &str, stage: Stage, value: i64, phone: Option<&str>) -> LeadDraft {
+    LeadDraft {
+        name: Some(name.into()),
+        company: Some(company.into()),
+        phones: phone.map(|p| vec![p.to_string()]).unwrap_or_default(),
+        event: Some("Seoul Expo 2026".into()),
+        channel: Some(CaptureChannel::BadgeScan),
+        stage: Some(stage),
+        deal_value: Some(Money { amount_minor: value, currency: "KRW".into() }),
+        ..Default::default()
+    }
 }
 
 pub fn run(out: &mut dyn Write, off: i32) -> Result<()> {
-    let dir = TempDir(std::env::temp_dir().join(format!("fieldsales-demo-{}-{}", std::process::id(), time::now_ms())));
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    rt.block_on(demo(out, off))
+}
+
+async fn demo(out: &mut dyn Write, off: i32) -> Result<()> {
+    let dir = TempDir(std::env::temp_dir().join(format!("fieldsales-demo-{}-{}", std::process::id(), crate::time::now_ms())));
     std::fs::create_dir_all(&dir.0)?;
-    let clock = Arc::new(AtomicI64::new(time::now_ms()));
-    let c = clock.clone();
-    let tick: Clock = Arc::new(move || c.fetch_add(1_000, Ordering::SeqCst));
-    let kim = Store::open(dir.0.join("kim-phone.db"), OpenOptions::new("rep-kim").region("KR").clock(tick.clone()))?;
-    let lee = Store::open(dir.0.join("lee-tablet.db"), OpenOptions::new("rep-lee").region("KR").clock(tick))?;
+    let server_dir = dir.0.join("server");
+    let backend = SqliteBackend::open(&server_dir)?;
+    let admin = SqliteBackend::open(&server_dir)?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, AppState::new(backend), async {
+        let _ = stopped.await;
+    }));
+    writeln!(out, "== Sync server on {url} (embedded SQLite in a temp folder) ==")?;
 
-    writeln!(out, "== Seoul Expo 2026, booth 12, no signal ==")?;
-    let lead = kim.create_lead(LeadDraft {
-        name: Some("김민지".into()),
-        company: Some("Acme Korea".into()),
-        emails: vec!["minji.kim@acme.co.kr".into()],
-        phones: vec!["010-1234-5678".into()],
-        event: Some("Seoul Expo 2026".into()),
-        channel: Some(CaptureChannel::BadgeScan),
-        potential: Some(Potential::Hot),
-        tags: vec!["expo".into()],
-        notes: Some("Wants a demo.".into()),
-        ..Default::default()
-    })?;
-    for (name, company) in [("John Smith", "Globex"), ("박서준", "Initech"), ("Maria Garcia", "Umbrella")] {
-        kim.create_lead(LeadDraft {
-            name: Some(name.into()),
-            company: Some(company.into()),
-            event: Some("Seoul Expo 2026".into()),
-            channel: Some(CaptureChannel::BusinessCard),
-            ..Default::default()
-        })?;
-    }
-    writeln!(out, "Kim's phone captured 4 leads offline; Kim hands {} to Lee's tablet over the booth Wi-Fi.", lead.display_name())?;
-    hand_over(&kim, &lee)?;
+    let ws = admin.create_workspace("acme-demo")?.id;
+    admin.create_team(&ws, "seoul")?;
+    let park = admin.add_user(&ws, "park", Role::Manager, Some("seoul"))?;
+    let kim = admin.add_user(&ws, "kim", Role::Rep, Some("seoul"))?;
+    let lee = admin.add_user(&ws, "lee", Role::Rep, Some("seoul"))?;
+    let choi = admin.add_user(&ws, "choi", Role::Rep, Some("seoul"))?;
+    let kim_tablet_code = admin.enrollment_code(&ws, "kim")?;
+    let manager = device(&url, &dir.0, "park (manager)", &park.enrollment_code).await?;
+    let kim_phone = device(&url, &dir.0, "kim phone", &kim.enrollment_code).await?;
+    let kim_tablet = device(&url, &dir.0, "kim tablet", &kim_tablet_code).await?;
+    let lee_phone = device(&url, &dir.0, "lee phone", &lee.enrollment_code).await?;
+    let choi_phone = device(&url, &dir.0, "choi phone", &choi.enrollment_code).await?;
+    writeln!(out, "Enrolled a manager (park) and three reps (kim with a phone and a tablet, lee, choi).")?;
 
-    writeln!(out, "\n== Both edit the same lead offline ==")?;
-    kim.update_lead(
-        &lead.id,
+    writeln!(out, "\n== Seoul Expo 2026: no signal, everyone captures offline ==")?;
+    let shared = kim_phone.store.create_lead(LeadDraft { notes: Some("Wants a demo.".into()), ..lead("김민지", "Acme Korea", Stage::New, 15_000_000, Some("010-1234-5678")) })?;
+    kim_phone.store.create_lead(lead("John Smith", "Globex", Stage::Contacted, 8_000_000, None))?;
+    lee_phone.store.create_lead(lead("박서준", "Initech", Stage::Qualified, 22_000_000, Some("010-2222-3333")))?;
+    lee_phone.store.create_lead(lead("Maria Garcia", "Umbrella", Stage::New, 5_000_000, None))?;
+    choi_phone.store.create_lead(lead("이영희", "Hooli", Stage::Proposal, 40_000_000, None))?;
+    writeln!(out, "kim 2 leads, lee 2, choi 1. Kim's tablet gets kim's leads over the hall Wi-Fi for a minute:")?;
+    sync(&kim_phone, out).await?;
+    sync(&kim_tablet, out).await?;
+
+    writeln!(out, "\n== Signal gone again: kim edits {} on both devices ==", shared.display_name())?;
+    kim_phone.store.update_lead(
+        &shared.id,
         LeadPatch { company: Some("Acme Korea Ltd.".into()), stage: Some(Stage::Contacted), notes: Some("Wants a demo. Budget approved in Q1.".into()), ..Default::default() },
     )?;
-    kim.add_activity(ActivityDraft { duration_s: Some(420), outcome: Some("interested".into()), ..ActivityDraft::new(&lead.id, ActivityKind::Call, "Intro call") })?;
-    writeln!(out, "Kim: company → Acme Korea Ltd., stage → contacted, notes += budget, logs a call")?;
-    lee.update_lead(
-        &lead.id,
-        LeadPatch {
-            company: Some("ACME Korea".into()),
-            title: Some("구매 팀장".into()),
-            add_tags: vec!["vip".into()],
-            notes: Some("Wants a demo. Prefers Tuesdays 🎉".into()),
-            ..Default::default()
-        },
+    kim_phone.store.add_activity(ActivityDraft { duration_s: Some(420), outcome: Some("interested".into()), ..ActivityDraft::new(&shared.id, ActivityKind::Call, "Intro call") })?;
+    kim_tablet.store.update_lead(
+        &shared.id,
+        LeadPatch { company: Some("ACME Korea".into()), title: Some("구매 팀장".into()), add_tags: vec!["vip".into()], notes: Some("Wants a demo. Prefers Tuesdays 🎉".into()), ..Default::default() },
     )?;
-    writeln!(out, "Lee: company → ACME Korea, title → 구매 팀장, tag vip, notes += Tuesdays")?;
+    writeln!(out, "phone:  company → Acme Korea Ltd., stage → contacted, notes += budget, logs a call")?;
+    writeln!(out, "tablet: company → ACME Korea, title → 구매 팀장, tag vip, notes += Tuesdays")?;
 
-    writeln!(out, "\n== Back online: the two stores merge ==")?;
-    let to_lee = hand_over(&kim, &lee)?;
-    let to_kim = hand_over(&lee, &kim)?;
-    writeln!(
-        out,
-        "Lee received {} lead(s) and {} activity(ies); Kim received {} lead(s).",
-        to_lee.changed_leads.len(),
-        to_lee.changed_activities.len(),
-        to_kim.changed_leads.len()
-    )?;
-    let (a, b) = (kim.lead_detail(&lead.id)?, lee.lead_detail(&lead.id)?);
-    writeln!(out, "Both devices show the same lead: {}\n", if a == b { "yes" } else { "NO" })?;
-    print::lead_detail(out, &a.lead, Some(&a.activities), off)?;
-
-    writeln!(out, "\n== Team summary on Lee's tablet ==")?;
-    let all = lee.list_leads(&LeadQuery { limit: 500, ..Default::default() })?.items;
-    for stage in Stage::ALL {
-        let n = all.iter().filter(|l| l.stage == *stage).count();
-        if n > 0 {
-            writeln!(out, "  {:<12} {n}", stage.as_str())?;
-        }
+    writeln!(out, "\n== Back online: everyone syncs ==")?;
+    for d in [&kim_phone, &kim_tablet, &lee_phone, &choi_phone, &kim_phone, &manager] {
+        sync(d, out).await?;
     }
-    writeln!(out, "  {:<12} {}", "total", all.len())?;
-    let report = lee.verify()?;
-    writeln!(out, "Store check: {} documents, projections {}", report.documents, if report.is_ok() { "consistent" } else { "INCONSISTENT" })?;
-    if a != b || !report.is_ok() {
-        anyhow::bail!("the demo's replicas did not converge");
+
+    let on_manager = manager.store.lead_detail(&shared.id)?;
+    let same = [&kim_phone, &kim_tablet].iter().all(|d| d.store.lead_detail(&shared.id).ok().as_ref() == Some(&on_manager));
+    writeln!(out, "\nThe merged lead is identical on kim's phone, kim's tablet and park's device: {}\n", if same { "yes" } else { "NO" })?;
+    print::lead_detail(out, &on_manager.lead, Some(&on_manager.activities), off)?;
+
+    writeln!(out, "\n== Team pipeline on park's device ==")?;
+    let all = manager.store.list_leads(&LeadQuery { limit: 500, ..Default::default() })?.items;
+    let mut by_owner: BTreeMap<&str, (usize, i64, BTreeMap<&str, usize>)> = BTreeMap::new();
+    for l in &all {
+        let e = by_owner.entry(l.owner.as_str()).or_default();
+        e.0 += 1;
+        e.1 += l.deal_value.as_ref().map_or(0, |m| m.amount_minor);
+        *e.2.entry(l.stage.as_str()).or_default() += 1;
+    }
+    writeln!(out, "  {:<6} {:>5}  {:>16}  stages", "rep", "leads", "pipeline")?;
+    for (owner, (n, value, stages)) in &by_owner {
+        let stages = stages.iter().map(|(s, c)| format!("{s} {c}")).collect::<Vec<_>>().join(", ");
+        writeln!(out, "  {owner:<6} {n:>5}  {:>16}  {stages}", Money { amount_minor: *value, currency: "KRW".into() }.to_string())?;
+    }
+    let report = manager.store.verify()?;
+    writeln!(out, "Store check on park's device: {} documents, projections {}", report.documents, if report.is_ok() { "consistent" } else { "INCONSISTENT" })?;
+
+    let _ = stop.send(());
+    server.await.context("server task")??;
+    if !same || !report.is_ok() || all.len() != 5 {
+        anyhow::bail!("the demo's devices did not converge");
     }
     Ok(())
 }

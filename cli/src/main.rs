@@ -6,6 +6,7 @@
 
 mod demo;
 mod print;
+mod sync_cmd;
 mod time;
 
 use std::io::{self, BufWriter, Write};
@@ -83,8 +84,34 @@ enum Cmd {
     Verify,
     /// Fold stored change logs into snapshots and reclaim space
     Compact,
-    /// Two phones capture and edit the same lead offline, then merge (temporary stores; needs no --db)
+    /// A manager and three reps capture offline and sync through an in-process server (needs no --db)
     Demo,
+    /// Exchange a one-time code from your admin for this device's sync credentials
+    Enroll {
+        /// The sync server, e.g. http://127.0.0.1:8787
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        code: String,
+        #[arg(long, default_value = "fieldsales cli")]
+        device_name: String,
+    },
+    /// Send this device's changes and receive everyone else's
+    Sync,
+    /// Changes the server refused, kept aside so nothing is lost
+    #[command(subcommand)]
+    Quarantine(QuarantineCmd),
+}
+
+#[derive(Subcommand)]
+enum QuarantineCmd {
+    /// What was kept aside, and why
+    List,
+    /// Everything kept aside as JSON, with the raw changes
+    Export {
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -397,9 +424,18 @@ fn when(flag: &str, s: Option<&str>, now: i64, off: i32) -> Result<Option<i64>> 
     s.map(|s| time::parse_time(s, now, off).map_err(|e| anyhow!("{flag}: {e}"))).transpose()
 }
 
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
+}
+
 fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
     let now = time::now_ms();
     let off = cli.utc_offset;
+    if let Cmd::Enroll { server, code, device_name } = &cli.cmd {
+        let (_, msg) = sync_cmd::enroll_device(db, &cli.region, server, code, device_name, &runtime()?)?;
+        writeln!(out, "{msg}")?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let creates = matches!(cli.cmd, Cmd::Lead(LeadCmd::Add { .. }));
     let store = open(cli, db, creates)?;
     match &cli.cmd {
@@ -437,7 +473,20 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
             let n = store.compact()?;
             if cli.json { json(out, &serde_json::json!({ "compacted": n }))? } else { writeln!(out, "compacted {n} documents")? }
         }
-        Cmd::Demo => unreachable!("handled in main before a store is opened"),
+        Cmd::Demo | Cmd::Enroll { .. } => unreachable!("handled before a store is opened"),
+        Cmd::Sync => sync_cmd::sync(&store, &runtime()?, cli.json, out)?,
+        Cmd::Quarantine(QuarantineCmd::List) => sync_cmd::quarantine_list(&store, cli.json, off, out)?,
+        Cmd::Quarantine(QuarantineCmd::Export { out: file }) => match file {
+            Some(path) => {
+                let mut f = std::io::BufWriter::new(std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?);
+                let n = sync_cmd::quarantine_export(&store, &mut f)?;
+                f.flush()?;
+                writeln!(out, "exported {n} quarantined changes to {}", path.display())?;
+            }
+            None => {
+                sync_cmd::quarantine_export(&store, out)?;
+            }
+        },
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -495,12 +495,69 @@ fn verify_and_compact_report_on_a_healthy_store() {
 }
 
 #[test]
-fn the_demo_merges_two_offline_devices() {
+fn the_demo_syncs_a_team_through_an_in_process_server() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_fieldsales")).arg("demo").output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("Both devices show the same lead: yes"), "{text}");
+    assert!(text.contains("identical on kim's phone, kim's tablet and park's device: yes"), "{text}");
     assert!(text.contains("company: 2 values were entered"), "{text}");
     assert!(text.contains("Wants a demo. Budget approved in Q1. Prefers Tuesdays 🎉"), "{text}");
     assert!(text.contains("projections consistent"), "{text}");
+    assert!(text.contains("choi       1    40,000,000 KRW"), "{text}");
+}
+
+/// A real sync server in this process (the library behind `fieldsales-server`), on 127.0.0.1.
+fn start_server(dir: &std::path::Path) -> (String, fieldsales_server::sqlite::SqliteBackend, tokio::runtime::Runtime) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let backend = fieldsales_server::sqlite::SqliteBackend::open(dir).unwrap();
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    rt.spawn(fieldsales_server::serve(listener, fieldsales_server::AppState::new(backend), std::future::pending()));
+    (url, fieldsales_server::sqlite::SqliteBackend::open(dir).unwrap(), rt)
+}
+
+#[test]
+fn enroll_sync_and_quarantine_from_the_command_line() {
+    use fieldsales_server::backend::Role;
+    let server_dir = tempfile::tempdir().unwrap();
+    let (url, admin, _rt) = start_server(server_dir.path());
+    let ws = admin.create_workspace("acme").unwrap().id;
+    admin.create_team(&ws, "t").unwrap();
+    let kim = admin.add_user(&ws, "kim", Role::Rep, Some("t")).unwrap();
+    let boss = admin.add_user(&ws, "boss", Role::Manager, Some("t")).unwrap();
+
+    let phone = Fs::new();
+    let out = phone.bare(&["enroll", "--server", &url, "--code", &kim.enrollment_code]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("enrolled as kim (rep)"));
+    let id = phone.json(&["lead", "add", "--name", "Synced Lead", "--company", "Acme"])["id"].as_str().unwrap().to_string();
+    let sum = phone.json(&["sync"]);
+    assert_eq!(sum["sent"], 1);
+
+    let desk = Fs::new();
+    assert!(desk.bare(&["enroll", "--server", &url, "--code", &boss.enrollment_code]).status.success());
+    let as_boss = |args: &[&str]| -> Value {
+        let out = desk.bare(&[&["--json"], args].concat());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    assert_eq!(as_boss(&["sync"])["received"], 1);
+    assert_eq!(as_boss(&["lead", "show", &id])["lead"]["company"], "Acme");
+
+    // A rep giving the lead away is refused; the edit is kept in quarantine.
+    phone.ok(&["lead", "edit", &id, "--owner", "boss", "--notes", "over to you"]);
+    let sum = phone.json(&["sync"]);
+    assert_eq!(sum["rejected"], 1);
+    let q = phone.json(&["quarantine", "list"]);
+    assert_eq!(q[0]["code"], "forbidden");
+    let export = phone.ok(&["quarantine", "export"]);
+    let v: Value = serde_json::from_str(&export).unwrap();
+    assert!(v[0]["change_hex"].as_str().unwrap().len() > 20);
+    assert_eq!(phone.json(&["lead", "show", &id])["lead"]["owner"], "kim");
+
+    // A used code cannot enroll again; the error is readable.
+    let other = Fs::new();
+    let out = other.bare(&["enroll", "--server", &url, "--code", &kim.enrollment_code]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("enrollment code is unknown, used or expired"));
 }
