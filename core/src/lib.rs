@@ -17,5 +17,5 @@ pub mod validate;
 pub use error::{Error, Result, ValidationError};
 pub use model::*;
 pub use query::{FollowUp, FollowUps, LeadQuery, LeadSort, LeadSummary, Page};
-pub use store::{Clock, LeadDetail, MergeReport, OpenOptions, OutboxEntry, PullApply, QuarantineEntry, RemoteDoc, RemotePayload, Store, VerifyReport};
+pub use store::{ChangeObserver, Changed, Clock, LeadDetail, MergeReport, OpenOptions, OutboxEntry, PullApply, QuarantineEntry, RemoteDoc, RemotePayload, Store, VerifyReport};
 pub use doc::DocKind;

@@ -381,3 +381,34 @@ fn a_large_import_is_built_in_parallel_but_still_all_or_nothing() {
     assert_eq!(s.outbox_len().unwrap(), 600);
     assert!(s.verify().unwrap().projection_mismatches.is_empty());
 }
+
+#[test]
+fn observers_hear_about_writes_and_merges_but_not_about_no_ops() {
+    use std::sync::{Arc, Mutex};
+    struct Log(Mutex<Vec<Changed>>);
+    impl ChangeObserver for Log {
+        fn changed(&self, c: &Changed) {
+            self.0.lock().unwrap().push(c.clone());
+        }
+    }
+    let (a, b) = (store("rep-a"), store("rep-b"));
+    let log = Arc::new(Log(Mutex::new(Vec::new())));
+    let handle = b.add_observer(log.clone());
+    let l = b.create_lead(lead("Watched")).unwrap();
+    b.update_lead(&l.id, LeadPatch { name: Some("Watched".into()), ..Default::default() }).unwrap();
+    let act = b.add_activity(ActivityDraft::new(&l.id, ActivityKind::Note, "n")).unwrap();
+    let remote = a.create_lead(lead("From A")).unwrap();
+    send(&a, &b);
+    let seen = log.0.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        vec![
+            Changed { leads: vec![l.id.clone()], activities: vec![] },
+            Changed { leads: vec![], activities: vec![act.id.clone()] },
+            Changed { leads: vec![remote.id.clone()], activities: vec![] },
+        ]
+    );
+    b.remove_observer(handle);
+    b.update_lead(&l.id, LeadPatch { name: Some("Quiet".into()), ..Default::default() }).unwrap();
+    assert_eq!(log.0.lock().unwrap().len(), 3);
+}

@@ -102,6 +102,11 @@ impl Store {
             }
             Ok(report)
         })
+        .inspect(|r| {
+            let mut leads = r.changed_leads.clone();
+            leads.extend(r.dropped.iter().cloned());
+            self.notify(super::Changed { leads, activities: r.changed_activities.clone() });
+        })
     }
 
     fn merge_into(&self, tx: &Connection, id: String, kind: DocKind, payload: Parsed, report: &mut MergeReport) -> Result<()> {

@@ -32,6 +32,18 @@ use crate::{Error, Result, ValidationError};
 /// `meta` key of the pull cursor; written in the same transaction as what it covers.
 pub const SYNC_CURSOR: &str = "sync.cursor";
 
+/// Which records a write or a merge changed, so a list on screen refreshes without polling.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Changed {
+    pub leads: Vec<String>,
+    pub activities: Vec<String>,
+}
+
+/// Told after every committed write or merge, outside the transaction and outside any lock.
+pub trait ChangeObserver: Send + Sync {
+    fn changed(&self, changed: &Changed);
+}
+
 /// Where the current time comes from; tests and demos replace it.
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
@@ -85,6 +97,7 @@ pub struct Store {
     actor: ActorId,
     validator: Validator,
     clock: Clock,
+    observers: Mutex<Vec<(u64, Arc<dyn ChangeObserver>)>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -158,6 +171,7 @@ impl Store {
             actor,
             validator,
             clock: opts.clock,
+            observers: Mutex::new(Vec::new()),
         })
     }
 
@@ -190,6 +204,28 @@ impl Store {
 
     pub fn validator(&self) -> &Validator {
         &self.validator
+    }
+
+    /// Registers an observer; returns a handle for `remove_observer`.
+    pub fn add_observer(&self, o: Arc<dyn ChangeObserver>) -> u64 {
+        let mut obs = self.observers.lock().unwrap_or_else(|p| p.into_inner());
+        let id = obs.iter().map(|(i, _)| *i).max().unwrap_or(0) + 1;
+        obs.push((id, o));
+        id
+    }
+
+    pub fn remove_observer(&self, handle: u64) {
+        self.observers.lock().unwrap_or_else(|p| p.into_inner()).retain(|(i, _)| *i != handle);
+    }
+
+    pub(crate) fn notify(&self, changed: Changed) {
+        if changed.leads.is_empty() && changed.activities.is_empty() {
+            return;
+        }
+        let obs: Vec<Arc<dyn ChangeObserver>> = self.observers.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|(_, o)| o.clone()).collect();
+        for o in obs {
+            o.changed(&changed);
+        }
     }
 
     pub(crate) fn now(&self) -> i64 {
@@ -271,6 +307,7 @@ impl Store {
             }
             Ok(())
         })?;
+        self.notify(Changed { leads: built.iter().map(|(l, _)| l.id.clone()).collect(), activities: Vec::new() });
         Ok(built.into_iter().map(|(l, _)| l).collect())
     }
 
@@ -346,6 +383,7 @@ impl Store {
             projection::upsert_activity(tx, &activity)?;
             Ok(())
         })?;
+        self.notify(Changed { leads: Vec::new(), activities: vec![activity.id.clone()] });
         Ok(activity)
     }
 
@@ -403,14 +441,14 @@ impl Store {
     /// transaction. An error from `f` rolls both back.
     fn edit(&self, id: &str, kind: DocKind, f: impl FnOnce(&mut AutoCommit) -> Result<bool>) -> Result<()> {
         let now = self.now();
-        self.write(|tx| {
+        let changed = self.write(|tx| {
             let (mut d, tail) = documents::load_kind(tx, id, kind)?;
             d.set_actor(self.actor.clone());
             match f(&mut d) {
                 Ok(true) => {}
                 Ok(false) => {
                     d.rollback();
-                    return Ok(());
+                    return Ok(false);
                 }
                 Err(e) => {
                     d.rollback();
@@ -421,8 +459,16 @@ impl Store {
             let change = d.get_last_local_change().ok_or_else(|| Error::corrupt(id, "no change was made"))?;
             documents::append(tx, id, &mut d, tail, change.raw_bytes())?;
             outbox::push(tx, id, kind, &change)?;
-            self.project(tx, id, kind, &d, false)
-        })
+            self.project(tx, id, kind, &d, false)?;
+            Ok(true)
+        })?;
+        if changed {
+            self.notify(match kind {
+                DocKind::Lead => Changed { leads: vec![id.to_string()], activities: Vec::new() },
+                DocKind::Activity => Changed { leads: Vec::new(), activities: vec![id.to_string()] },
+            });
+        }
+        Ok(())
     }
 
     fn project(&self, tx: &Connection, id: &str, kind: DocKind, d: &AutoCommit, fresh: bool) -> Result<()> {

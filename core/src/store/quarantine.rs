@@ -57,6 +57,13 @@ impl Store {
             }
             Ok(n)
         })
+        .inspect(|_| {
+            let id = vec![doc_id.to_string()];
+            self.notify(match kind {
+                DocKind::Lead => super::Changed { leads: id, activities: Vec::new() },
+                DocKind::Activity => super::Changed { leads: Vec::new(), activities: id },
+            })
+        })
     }
 
     pub fn quarantine(&self) -> Result<Vec<QuarantineEntry>> {
