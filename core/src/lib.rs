@@ -5,11 +5,17 @@
 //! (one transaction: document, projection, outbox) → sync → another device's
 //! [`Store::apply_remote`] → [`query`].
 
+// With the `uniffi` feature the model and query types carry uniffi derives, so that the
+// `fieldsales-ffi` crate can use them in its exported API as they are.
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();
+
 pub mod doc;
 mod error;
 pub mod export;
 pub mod model;
 pub mod query;
+pub mod report;
 pub mod store;
 pub mod sync;
 pub mod validate;

@@ -21,6 +21,22 @@ impl Stage {
     pub fn is_closed(self) -> bool {
         matches!(self, Stage::Won | Stage::Lost)
     }
+
+    /// Position in the funnel (new 0 … won 5); `lost` is off the funnel.
+    pub fn rank(self) -> Option<u8> {
+        match self {
+            Stage::New => Some(0),
+            Stage::Contacted => Some(1),
+            Stage::Qualified => Some(2),
+            Stage::Proposal => Some(3),
+            Stage::Negotiation => Some(4),
+            Stage::Won => Some(5),
+            Stage::Lost => None,
+        }
+    }
+
+    /// The funnel's stages in order.
+    pub const FUNNEL: [Stage; 6] = [Stage::New, Stage::Contacted, Stage::Qualified, Stage::Proposal, Stage::Negotiation, Stage::Won];
 }
 
 string_enum!(Potential, "potential" { Hot = "hot", Warm = "warm", Cold = "cold" });
@@ -38,6 +54,7 @@ string_enum!(
 
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Source {
     pub event: Option<String>,
     pub channel: CaptureChannel,
@@ -45,6 +62,7 @@ pub struct Source {
 
 /// One move in the pipeline. Reports (win rate, cycle, funnel) are computed from these.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct StageChange {
     pub stage: Stage,
     pub at: Millis,
@@ -53,6 +71,7 @@ pub struct StageChange {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CustomField {
     pub key: String,
     pub value: String,
@@ -62,12 +81,14 @@ pub struct CustomField {
 /// replica shows (Automerge's deterministic winner); the others are kept so a UI can say "two
 /// values were entered" and let the rep pick. Writing the field again resolves it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct FieldConflict {
     pub field: String,
     pub values: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Lead {
     pub id: String,
     pub name: Option<String>,
@@ -101,6 +122,20 @@ impl Lead {
         &self.conflicts
     }
 
+    /// When the lead was closed, if it is now won or lost: the time of the last move to its
+    /// current stage (in history order, which does not depend on device clocks).
+    pub fn closed_at(&self) -> Option<Millis> {
+        if !self.stage.is_closed() {
+            return None;
+        }
+        self.stage_history.iter().rev().find(|h| h.stage == self.stage).map(|h| h.at)
+    }
+
+    /// The furthest funnel stage the lead ever reached; skipped stages count as passed.
+    pub fn reached_rank(&self) -> u8 {
+        self.stage_history.iter().map(|h| h.stage).chain([self.stage]).filter_map(Stage::rank).max().unwrap_or(0)
+    }
+
     /// What a list shows for the lead: its name, else company, e-mail or phone.
     pub fn display_name(&self) -> &str {
         display_name(&self.name, &self.company, &self.emails, &self.phones)
@@ -123,32 +158,51 @@ pub(crate) fn display_name<'a>(
 /// What a capture screen or an import row supplies. Everything but one identifying field is
 /// optional.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct LeadDraft {
     /// Set only when the id was made elsewhere (an import that is retried); otherwise a new
     /// UUIDv7 is made.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub id: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub name: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub company: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub title: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub emails: Vec<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub phones: Vec<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub event: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub channel: Option<CaptureChannel>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub stage: Option<Stage>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub lost_reason: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub potential: Option<Potential>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub deal_value: Option<Money>,
     /// Defaults to the store's user.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub owner: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub tags: Vec<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub notes: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub custom_fields: Vec<CustomField>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub next_follow_up: Option<Millis>,
 }
 
 /// Optional fields a patch can clear.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum LeadField {
     Name,
@@ -163,26 +217,46 @@ pub enum LeadField {
 /// An edit: `Some` sets a field, `clear` removes optional ones, everything else is untouched, so
 /// that an edit only writes what the rep changed and merges cleanly with other edits.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct LeadPatch {
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub name: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub company: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub title: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub emails: Option<Vec<String>>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub phones: Option<Vec<String>>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub event: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub channel: Option<CaptureChannel>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub stage: Option<Stage>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub lost_reason: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub potential: Option<Potential>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub deal_value: Option<Money>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub owner: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub add_tags: Vec<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub remove_tags: Vec<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub notes: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub set_custom_fields: Vec<CustomField>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub remove_custom_fields: Vec<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub next_follow_up: Option<Millis>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub clear: Vec<LeadField>,
 }
 

@@ -560,6 +560,7 @@ impl Store {
                         let want: Vec<_> = lead.stage_history.iter().map(|h| (h.stage.as_str().to_string(), h.at, h.by.clone(), h.lost_reason.clone())).collect();
                         projection::read_lead_row(c, &id)? == Some(crate::query::LeadSummary::from_lead(&lead))
                             && projection::read_history(c, &id)? == want
+                            && projection::read_report_columns(c, &id)? == Some((lead.closed_at(), lead.reached_rank()))
                     }
                     DocKind::Activity => {
                         let a = doc::activity::read(&d, &id)?;

@@ -89,15 +89,16 @@ pub(crate) fn upsert_lead(conn: &Connection, l: &Lead, v: &Validator, fresh: boo
         .prepare_cached(
             "INSERT INTO leads (id, name, display_name, sort_name, company, title, email, phone, event, channel, stage, potential,
                  deal_amount, deal_currency, value_sort, owner, next_follow_up, created_at, created_by, updated_at, updated_by,
-                 deleted, tags, has_conflicts)
-             VALUES (?1, ?2, ?3, lower(?3), ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, coalesce(?12, -1), ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
+                 deleted, tags, has_conflicts, closed_at, reached_rank)
+             VALUES (?1, ?2, ?3, lower(?3), ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, coalesce(?12, -1), ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, display_name = excluded.display_name, sort_name = excluded.sort_name,
                  company = excluded.company, title = excluded.title, email = excluded.email, phone = excluded.phone,
                  event = excluded.event, channel = excluded.channel, stage = excluded.stage, potential = excluded.potential,
                  deal_amount = excluded.deal_amount, deal_currency = excluded.deal_currency, value_sort = excluded.value_sort,
                  owner = excluded.owner, next_follow_up = excluded.next_follow_up, created_at = excluded.created_at,
                  created_by = excluded.created_by, updated_at = excluded.updated_at, updated_by = excluded.updated_by,
-                 deleted = excluded.deleted, tags = excluded.tags, has_conflicts = excluded.has_conflicts
+                 deleted = excluded.deleted, tags = excluded.tags, has_conflicts = excluded.has_conflicts,
+                 closed_at = excluded.closed_at, reached_rank = excluded.reached_rank
              RETURNING rowid",
         )?
         .query_row(
@@ -124,6 +125,8 @@ pub(crate) fn upsert_lead(conn: &Connection, l: &Lead, v: &Validator, fresh: boo
                 s.deleted,
                 tags,
                 s.has_conflicts,
+                l.closed_at(),
+                l.reached_rank(),
             ],
             |r| r.get(0),
         )?;
@@ -266,6 +269,11 @@ pub(crate) fn read_activity_row(conn: &Connection, id: &str) -> Result<Option<Ac
             })
         })
         .optional()?)
+}
+
+/// The report columns of a lead row (`closed_at`, `reached_rank`), for `verify`.
+pub(crate) fn read_report_columns(conn: &Connection, id: &str) -> Result<Option<(Option<i64>, u8)>> {
+    Ok(conn.prepare_cached("SELECT closed_at, reached_rank FROM leads WHERE id = ?1")?.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?)
 }
 
 /// Stage history rows of one lead, in document order, for `verify`.

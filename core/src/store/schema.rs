@@ -8,7 +8,7 @@ use rusqlite::{Connection, OpenFlags};
 use crate::{Error, Result};
 
 /// One script per version; index 0 upgrades from version 0 (empty) to 1.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 pub const VERSION: u32 = MIGRATIONS.len() as u32;
 
@@ -157,6 +157,24 @@ CREATE TABLE quarantine (
 CREATE INDEX quarantine_by_doc ON quarantine (doc_id);
 "#;
 
+/// Reports: when a lead closed and how far down the funnel it got, kept on the lead row so
+/// that a team report over 100,000 leads reads one table. Existing rows are filled from the
+/// stage history projection.
+const V3: &str = r#"
+ALTER TABLE leads ADD COLUMN closed_at INTEGER;
+ALTER TABLE leads ADD COLUMN reached_rank INTEGER NOT NULL DEFAULT 0;
+UPDATE leads SET
+    reached_rank = max(
+        CASE stage WHEN 'contacted' THEN 1 WHEN 'qualified' THEN 2 WHEN 'proposal' THEN 3 WHEN 'negotiation' THEN 4 WHEN 'won' THEN 5 ELSE 0 END,
+        coalesce((SELECT max(CASE h.stage WHEN 'contacted' THEN 1 WHEN 'qualified' THEN 2 WHEN 'proposal' THEN 3
+                                          WHEN 'negotiation' THEN 4 WHEN 'won' THEN 5 ELSE 0 END)
+                  FROM stage_history h WHERE h.lead_id = leads.id), 0)),
+    closed_at = CASE WHEN stage IN ('won', 'lost')
+        THEN (SELECT h.at FROM stage_history h WHERE h.lead_id = leads.id AND h.stage = leads.stage ORDER BY h.idx DESC LIMIT 1) END;
+CREATE INDEX leads_by_closed ON leads (closed_at) WHERE closed_at IS NOT NULL AND deleted = 0;
+CREATE INDEX activities_by_time ON activities (occurred_at) WHERE deleted = 0 AND done = 1;
+"#;
+
 pub(crate) fn open_connection(path: &std::path::Path, read_only: bool) -> Result<Connection> {
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI
@@ -208,6 +226,28 @@ mod tests {
         migrate(&mut c).unwrap();
         c.pragma_update(None, "user_version", VERSION + 1).unwrap();
         assert!(matches!(migrate(&mut c), Err(Error::FutureSchema { .. })));
+    }
+
+    #[test]
+    fn the_report_columns_are_filled_in_for_leads_stored_before_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = open_connection(&dir.path().join("s.db"), false).unwrap();
+        for (i, s) in MIGRATIONS.iter().take(2).enumerate() {
+            c.execute_batch(s).unwrap();
+            c.pragma_update(None, "user_version", (i + 1) as u32).unwrap();
+        }
+        let row = "INSERT INTO leads (id, display_name, sort_name, channel, stage, value_sort, owner, created_at, created_by, updated_at, updated_by, deleted, tags, has_conflicts)
+                   VALUES (?1, 'x', 'x', 'manual', ?2, -1, 'rep', 0, 'rep', 0, 'rep', 0, '', 0)";
+        c.execute(row, ["won-lead", "won"]).unwrap();
+        c.execute(row, ["reopened", "contacted"]).unwrap();
+        let hist = "INSERT INTO stage_history (lead_id, idx, stage, at, by) VALUES (?1, ?2, ?3, ?4, 'rep')";
+        for (lead, idx, stage, at) in [("won-lead", 0, "new", 10), ("won-lead", 1, "proposal", 20), ("won-lead", 2, "won", 30), ("reopened", 0, "new", 10), ("reopened", 1, "negotiation", 20), ("reopened", 2, "lost", 30), ("reopened", 3, "contacted", 40)] {
+            c.execute(hist, rusqlite::params![lead, idx, stage, at]).unwrap();
+        }
+        migrate(&mut c).unwrap();
+        let get = |id: &str| -> (Option<i64>, i64) { c.query_row("SELECT closed_at, reached_rank FROM leads WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?))).unwrap() };
+        assert_eq!(get("won-lead"), (Some(30), 5));
+        assert_eq!(get("reopened"), (None, 4));
     }
 
     #[test]

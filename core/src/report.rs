@@ -1,0 +1,538 @@
+//! Sales reports computed on the phone, offline, from the projections (never by loading
+//! documents): win rate, sales cycle, funnel, lead response time, pipeline, activities, sources
+//! and events, leads going cold. One pass builds the team's figures and each rep's.
+//!
+//! Attribution rules, written down because every sales team asks:
+//! - a lead counts for its *current* owner (a lead reassigned mid-period counts for the new one);
+//! - won/lost counts leads whose current stage is won/lost and whose last move to it falls in
+//!   the period (a lead reopened after lost is not closed; lost then won counts as won once);
+//! - the funnel and response time follow the cohort of leads *captured* in the period; a lead
+//!   that skipped stages counts as having passed them;
+//! - times come from the devices that wrote them; a negative duration (a clock that was behind)
+//!   counts as zero rather than being dropped;
+//! - money is summed per currency, never across currencies.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rusqlite::params_from_iter;
+use rusqlite::types::Value as Sql;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{ActivityKind, Millis, Money, Stage};
+use crate::store::Store;
+use crate::{Result, ValidationError};
+
+const DAY: i64 = 86_400_000;
+
+/// A half-open time range `[start, end)` in UTC milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Period {
+    pub start: Millis,
+    pub end: Millis,
+}
+
+impl Period {
+    pub fn custom(start: Millis, end: Millis) -> Result<Period, ValidationError> {
+        if end <= start {
+            return Err(ValidationError::Invalid { field: "period", reason: "the end must be after the start".into() });
+        }
+        Ok(Period { start, end })
+    }
+
+    /// The week (Monday 00:00 to Monday 00:00, local time at `utc_offset_minutes`) holding `now`.
+    pub fn week_of(now: Millis, utc_offset_minutes: i32) -> Period {
+        let off = utc_offset_minutes as i64 * 60_000;
+        let local_day = (now + off).div_euclid(DAY);
+        // 1970-01-01 was a Thursday: Monday-based weekday = (day + 3) mod 7.
+        let monday = local_day - (local_day + 3).rem_euclid(7);
+        Period { start: monday * DAY - off, end: (monday + 7) * DAY - off }
+    }
+
+    pub fn month_of(now: Millis, utc_offset_minutes: i32) -> Period {
+        let (y, m, _) = civil(now, utc_offset_minutes);
+        let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+        Period { start: local_midnight(y, m, 1, utc_offset_minutes), end: local_midnight(ny, nm, 1, utc_offset_minutes) }
+    }
+
+    pub fn quarter_of(now: Millis, utc_offset_minutes: i32) -> Period {
+        let (y, m, _) = civil(now, utc_offset_minutes);
+        let first = (m - 1) / 3 * 3 + 1;
+        let (ny, nm) = if first == 10 { (y + 1, 1) } else { (y, first + 3) };
+        Period { start: local_midnight(y, first, 1, utc_offset_minutes), end: local_midnight(ny, nm, 1, utc_offset_minutes) }
+    }
+
+    pub fn contains(&self, t: Millis) -> bool {
+        t >= self.start && t < self.end
+    }
+
+    /// Share of the period already past at `now` (0 to 1), for "pace" against targets.
+    pub fn elapsed_share(&self, now: Millis) -> f64 {
+        ((now - self.start) as f64 / (self.end - self.start) as f64).clamp(0.0, 1.0)
+    }
+}
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil(t: Millis, utc_offset_minutes: i32) -> (i64, u32, u32) {
+    let z = (t + utc_offset_minutes as i64 * 60_000).div_euclid(DAY) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + if m <= 2 { 1 } else { 0 }, m, d)
+}
+
+fn local_midnight(y: i64, m: u32, d: u32, utc_offset_minutes: i32) -> Millis {
+    days_from_civil(y, m, d) * DAY - utc_offset_minutes as i64 * 60_000
+}
+
+/// Probability of closing, in basis points (1/100 of a percent), per open stage; the manager
+/// sets them. Integer arithmetic keeps weighted money exact.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageProbabilities(pub BTreeMap<Stage, u32>);
+
+impl Default for StageProbabilities {
+    fn default() -> Self {
+        StageProbabilities(BTreeMap::from([
+            (Stage::New, 1_000),
+            (Stage::Contacted, 2_000),
+            (Stage::Qualified, 4_000),
+            (Stage::Proposal, 6_000),
+            (Stage::Negotiation, 8_000),
+        ]))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReportQuery {
+    pub period: Period,
+    /// Whose leads; `None` means every lead on this device (a manager's device holds the team's).
+    pub owners: Option<Vec<String>>,
+    pub probabilities: StageProbabilities,
+    /// A lead with no activity for this many days is "going cold".
+    pub cold_after_days: u32,
+    pub now: Millis,
+}
+
+impl ReportQuery {
+    pub fn new(period: Period, now: Millis) -> Self {
+        ReportQuery { period, owners: None, probabilities: StageProbabilities::default(), cold_after_days: 14, now }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WinRate {
+    pub won: u32,
+    pub lost: u32,
+    /// won ÷ (won + lost); `None` when nothing closed.
+    pub rate: Option<f64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SalesCycle {
+    pub won: u32,
+    pub average_days: Option<f64>,
+    pub median_days: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FunnelStep {
+    pub stage: Stage,
+    /// Leads of the cohort that reached this stage or a later one.
+    pub reached: u32,
+    /// reached ÷ reached at the previous stage.
+    pub conversion: Option<f64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResponseTime {
+    /// Leads captured in the period.
+    pub leads: u32,
+    /// Of those, contacted (a done call, meeting, visit or e-mail) at all.
+    pub contacted: u32,
+    pub median_minutes: Option<f64>,
+    pub p90_minutes: Option<f64>,
+    /// Shares of all captured leads contacted within 5 minutes, 1 hour and 24 hours.
+    pub within_5_minutes: Option<f64>,
+    pub within_1_hour: Option<f64>,
+    pub within_24_hours: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PipelineStage {
+    pub stage: Stage,
+    pub leads: u32,
+    /// Per currency.
+    pub value: Vec<Money>,
+    pub weighted: Vec<Money>,
+    pub probability_bp: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityCount {
+    pub kind: ActivityKind,
+    pub count: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceFigures {
+    /// The event name, or the capture channel, depending on the list.
+    pub source: String,
+    pub leads: u32,
+    pub won: u32,
+    pub won_value: Vec<Money>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColdLead {
+    pub lead_id: String,
+    pub name: String,
+    pub owner: String,
+    pub last_activity_at: Option<Millis>,
+    pub idle_days: i64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Figures {
+    pub win_rate: WinRate,
+    pub sales_cycle: SalesCycle,
+    pub funnel: Vec<FunnelStep>,
+    pub response_time: ResponseTime,
+    pub pipeline: Vec<PipelineStage>,
+    pub activities: Vec<ActivityCount>,
+    pub by_event: Vec<SourceFigures>,
+    pub by_channel: Vec<SourceFigures>,
+    pub going_cold: Vec<ColdLead>,
+    /// Leads captured in the period.
+    pub captured: u32,
+    /// Won value in the period, per currency.
+    pub won_value: Vec<Money>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RepFigures {
+    pub owner: String,
+    pub figures: Figures,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub period: Period,
+    pub team: Figures,
+    pub reps: Vec<RepFigures>,
+}
+
+/// Adds money per currency; the result is sorted by currency.
+#[derive(Default)]
+struct Purse(BTreeMap<String, i64>);
+
+impl Purse {
+    fn add(&mut self, amount: i64, currency: &str) {
+        *self.0.entry(currency.to_string()).or_default() += amount;
+    }
+    fn to_vec(&self) -> Vec<Money> {
+        self.0.iter().map(|(c, a)| Money { amount_minor: *a, currency: c.clone() }).collect()
+    }
+}
+
+#[derive(Default)]
+struct Source {
+    leads: u32,
+    won: u32,
+    value: Purse,
+}
+
+#[derive(Default)]
+struct Acc {
+    won: u32,
+    lost: u32,
+    cycles: Vec<i64>,
+    reached: [u32; 6],
+    captured: u32,
+    responses: Vec<i64>,
+    pipeline: BTreeMap<Stage, (u32, Purse, Purse)>,
+    activities: BTreeMap<ActivityKind, u32>,
+    events: BTreeMap<String, Source>,
+    channels: BTreeMap<String, Source>,
+    cold: Vec<ColdLead>,
+    won_value: Purse,
+}
+
+fn median(sorted: &[i64]) -> Option<f64> {
+    match sorted.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(sorted[n / 2] as f64),
+        n => Some((sorted[n / 2 - 1] as f64 + sorted[n / 2] as f64) / 2.0),
+    }
+}
+
+/// Nearest-rank percentile.
+fn percentile(sorted: &[i64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    Some(sorted[rank - 1] as f64)
+}
+
+fn ratio(a: u32, b: u32) -> Option<f64> {
+    if b == 0 { None } else { Some(a as f64 / b as f64) }
+}
+
+impl Acc {
+    fn finish(mut self, probabilities: &StageProbabilities) -> Figures {
+        self.cycles.sort_unstable();
+        self.responses.sort_unstable();
+        let contacted = self.responses.len() as u32;
+        let within = |limit_ms: i64| ratio(self.responses.iter().filter(|r| **r <= limit_ms).count() as u32, self.captured);
+        let funnel = Stage::FUNNEL
+            .iter()
+            .enumerate()
+            .map(|(i, s)| FunnelStep { stage: *s, reached: self.reached[i], conversion: if i == 0 { None } else { ratio(self.reached[i], self.reached[i - 1]) } })
+            .collect();
+        let source_list = |m: &BTreeMap<String, Source>| {
+            m.iter().map(|(k, s)| SourceFigures { source: k.clone(), leads: s.leads, won: s.won, won_value: s.value.to_vec() }).collect()
+        };
+        self.cold.sort_by(|a, b| b.idle_days.cmp(&a.idle_days).then_with(|| a.lead_id.cmp(&b.lead_id)));
+        Figures {
+            win_rate: WinRate { won: self.won, lost: self.lost, rate: ratio(self.won, self.won + self.lost) },
+            sales_cycle: SalesCycle {
+                won: self.cycles.len() as u32,
+                average_days: if self.cycles.is_empty() { None } else { Some(self.cycles.iter().sum::<i64>() as f64 / self.cycles.len() as f64 / DAY as f64) },
+                median_days: median(&self.cycles).map(|m| m / DAY as f64),
+            },
+            funnel,
+            response_time: ResponseTime {
+                leads: self.captured,
+                contacted,
+                median_minutes: median(&self.responses).map(|m| m / 60_000.0),
+                p90_minutes: percentile(&self.responses, 0.9).map(|m| m / 60_000.0),
+                within_5_minutes: within(5 * 60_000),
+                within_1_hour: within(3_600_000),
+                within_24_hours: within(DAY),
+            },
+            pipeline: Stage::FUNNEL[..5]
+                .iter()
+                .map(|s| {
+                    let (n, v, w) = self.pipeline.remove(s).unwrap_or_default();
+                    PipelineStage { stage: *s, leads: n, value: v.to_vec(), weighted: w.to_vec(), probability_bp: probabilities.0.get(s).copied().unwrap_or(0) }
+                })
+                .collect(),
+            activities: self.activities.iter().map(|(k, c)| ActivityCount { kind: *k, count: *c }).collect(),
+            by_event: source_list(&self.events),
+            by_channel: source_list(&self.channels),
+            going_cold: self.cold,
+            captured: self.captured,
+            won_value: self.won_value.to_vec(),
+        }
+    }
+}
+
+struct LeadRow {
+    id: String,
+    name: String,
+    owner: String,
+    stage: Stage,
+    created_at: i64,
+    closed_at: Option<i64>,
+    reached_rank: u8,
+    amount: Option<i64>,
+    currency: Option<String>,
+    event: Option<String>,
+    channel: String,
+}
+
+impl Store {
+    /// The team's figures and each rep's, for a period. Reads projections only.
+    pub fn report(&self, q: &ReportQuery) -> Result<Report> {
+        let (owner_sql, owner_args): (String, Vec<Sql>) = match &q.owners {
+            Some(o) => (format!(" AND owner IN ({})", vec!["?"; o.len()].join(",")), o.iter().map(|s| Sql::Text(s.clone())).collect()),
+            None => (String::new(), Vec::new()),
+        };
+        let conn = self.reader();
+        let mut team = Acc::default();
+        let mut reps: HashMap<String, Acc> = HashMap::new();
+        let contact_kinds = "'call', 'meeting', 'visit', 'email'";
+
+        // First contact per lead captured in the period.
+        let mut first_contact: HashMap<String, i64> = HashMap::new();
+        {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT a.lead_id, min(coalesce(a.occurred_at, a.created_at)) FROM leads l JOIN activities a ON a.lead_id = l.id
+                 WHERE l.deleted = 0 AND l.created_at >= ? AND l.created_at < ?{} AND a.deleted = 0 AND a.done = 1 AND a.kind IN ({contact_kinds})
+                 GROUP BY a.lead_id",
+                owner_sql.replace("owner", "l.owner")
+            ))?;
+            let args: Vec<Sql> = [Sql::Integer(q.period.start), Sql::Integer(q.period.end)].into_iter().chain(owner_args.iter().cloned()).collect();
+            let mut rows = stmt.query(params_from_iter(args))?;
+            while let Some(r) = rows.next()? {
+                first_contact.insert(r.get(0)?, r.get(1)?);
+            }
+        }
+        // Last activity of open leads, for "going cold".
+        let mut last_activity: HashMap<String, i64> = HashMap::new();
+        {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT l.id, (SELECT max(coalesce(a.occurred_at, a.created_at)) FROM activities a WHERE a.lead_id = l.id AND a.deleted = 0 AND a.done = 1)
+                 FROM leads l WHERE l.deleted = 0 AND l.stage NOT IN ('won', 'lost'){}",
+                owner_sql.replace("owner", "l.owner")
+            ))?;
+            let mut rows = stmt.query(params_from_iter(owner_args.iter().cloned()))?;
+            while let Some(r) = rows.next()? {
+                if let Some(t) = r.get::<_, Option<i64>>(1)? {
+                    last_activity.insert(r.get(0)?, t);
+                }
+            }
+        }
+        {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT id, display_name, owner, stage, created_at, closed_at, reached_rank, deal_amount, deal_currency, event, channel
+                 FROM leads WHERE deleted = 0{owner_sql}"
+            ))?;
+            let mut rows = stmt.query(params_from_iter(owner_args.iter().cloned()))?;
+            while let Some(r) = rows.next()? {
+                let stage: String = r.get(3)?;
+                let lead = LeadRow {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    owner: r.get(2)?,
+                    stage: Stage::parse(&stage).unwrap_or(Stage::New),
+                    created_at: r.get(4)?,
+                    closed_at: r.get(5)?,
+                    reached_rank: r.get(6)?,
+                    amount: r.get(7)?,
+                    currency: r.get(8)?,
+                    event: r.get(9)?,
+                    channel: r.get(10)?,
+                };
+                let contact = first_contact.get(&lead.id).copied();
+                let last = last_activity.get(&lead.id).copied();
+                let rep = reps.entry(lead.owner.clone()).or_default();
+                for acc in [&mut team, rep] {
+                    acc.add_lead(&lead, q, contact, last);
+                }
+            }
+        }
+        {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT created_by, kind, count(*) FROM activities WHERE deleted = 0 AND done = 1 AND occurred_at >= ? AND occurred_at < ?{}
+                 GROUP BY created_by, kind",
+                owner_sql.replace("owner", "created_by")
+            ))?;
+            let args: Vec<Sql> = [Sql::Integer(q.period.start), Sql::Integer(q.period.end)].into_iter().chain(owner_args.iter().cloned()).collect();
+            let mut rows = stmt.query(params_from_iter(args))?;
+            while let Some(r) = rows.next()? {
+                let who: String = r.get(0)?;
+                let kind: String = r.get(1)?;
+                let n: u32 = r.get(2)?;
+                let Ok(kind) = ActivityKind::parse(&kind) else { continue };
+                *team.activities.entry(kind).or_default() += n;
+                *reps.entry(who).or_default().activities.entry(kind).or_default() += n;
+            }
+        }
+        drop(conn);
+        let mut reps: Vec<RepFigures> = reps.into_iter().map(|(owner, acc)| RepFigures { owner, figures: acc.finish(&q.probabilities) }).collect();
+        reps.sort_by(|a, b| a.owner.cmp(&b.owner));
+        Ok(Report { period: q.period, team: team.finish(&q.probabilities), reps })
+    }
+}
+
+impl Acc {
+    fn add_lead(&mut self, l: &LeadRow, q: &ReportQuery, first_contact: Option<i64>, last_activity: Option<i64>) {
+        let p = &q.period;
+        if let Some(closed) = l.closed_at.filter(|t| p.contains(*t)) {
+            match l.stage {
+                Stage::Won => {
+                    self.won += 1;
+                    self.cycles.push((closed - l.created_at).max(0));
+                    if let (Some(a), Some(c)) = (l.amount, &l.currency) {
+                        self.won_value.add(a, c);
+                    }
+                }
+                Stage::Lost => self.lost += 1,
+                _ => {}
+            }
+        }
+        if p.contains(l.created_at) {
+            self.captured += 1;
+            for i in 0..=(l.reached_rank.min(5) as usize) {
+                self.reached[i] += 1;
+            }
+            if let Some(c) = first_contact {
+                self.responses.push((c - l.created_at).max(0));
+            }
+            let won = l.stage == Stage::Won;
+            for (map, key) in [(&mut self.events, l.event.clone().unwrap_or_else(|| "(no event)".into())), (&mut self.channels, l.channel.clone())] {
+                let s = map.entry(key).or_default();
+                s.leads += 1;
+                if won {
+                    s.won += 1;
+                    if let (Some(a), Some(c)) = (l.amount, &l.currency) {
+                        s.value.add(a, c);
+                    }
+                }
+            }
+        }
+        if !l.stage.is_closed() {
+            let bp = q.probabilities.0.get(&l.stage).copied().unwrap_or(0);
+            let e = self.pipeline.entry(l.stage).or_default();
+            e.0 += 1;
+            if let (Some(a), Some(c)) = (l.amount, &l.currency) {
+                e.1.add(a, c);
+                e.2.add(((a as i128 * bp as i128) / 10_000) as i64, c);
+            }
+            let since = last_activity.unwrap_or(l.created_at);
+            let idle = (q.now - since).div_euclid(DAY);
+            if idle >= q.cold_after_days as i64 {
+                self.cold.push(ColdLead { lead_id: l.id.clone(), name: l.name.clone(), owner: l.owner.clone(), last_activity_at: last_activity, idle_days: idle });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calendar_periods_follow_the_local_time_zone() {
+        // 2026-11-28 21:00 UTC = 2026-11-29 06:00 in Seoul (UTC+9), a Sunday.
+        let now = days_from_civil(2026, 11, 28) * DAY + 21 * 3_600_000;
+        assert_eq!(civil(now, 0), (2026, 11, 28));
+        assert_eq!(civil(now, 540), (2026, 11, 29));
+        let w = Period::week_of(now, 540);
+        assert_eq!(civil(w.start, 540), (2026, 11, 23), "Monday");
+        assert_eq!(w.end - w.start, 7 * DAY);
+        assert_eq!((w.start + 540 * 60_000).rem_euclid(DAY), 0, "local midnight");
+        let m = Period::month_of(now, 540);
+        assert_eq!((civil(m.start, 540), civil(m.end, 540)), ((2026, 11, 1), (2026, 12, 1)));
+        let q = Period::quarter_of(now, 0);
+        assert_eq!((civil(q.start, 0), civil(q.end, 0)), ((2026, 10, 1), (2027, 1, 1)));
+        let q1 = Period::quarter_of(days_from_civil(2027, 2, 14) * DAY, -300);
+        assert_eq!((civil(q1.start, -300), civil(q1.end, -300)), ((2027, 1, 1), (2027, 4, 1)));
+        assert!(Period::custom(5, 5).is_err());
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(civil(days_from_civil(2024, 2, 29) * DAY, 0), (2024, 2, 29));
+    }
+
+    #[test]
+    fn medians_and_percentiles() {
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[3]), Some(3.0));
+        assert_eq!(median(&[1, 2, 3, 10]), Some(2.5));
+        assert_eq!(percentile(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9), Some(9.0));
+        assert_eq!(percentile(&[7], 0.9), Some(7.0));
+    }
+}
