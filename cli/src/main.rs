@@ -6,6 +6,7 @@
 
 mod demo;
 mod print;
+mod report_cmd;
 mod sync_cmd;
 mod time;
 
@@ -98,6 +99,25 @@ enum Cmd {
     },
     /// Send this device's changes and receive everyone else's
     Sync,
+    /// Win rate, sales cycle, funnel, response time, pipeline, activities and events, per rep and team
+    Report {
+        /// week, month or quarter (in the --utc-offset zone), ignored with --from/--to
+        #[arg(long, default_value = "month")]
+        period: String,
+        #[arg(long, value_name = "TIME")]
+        from: Option<String>,
+        #[arg(long, value_name = "TIME")]
+        to: Option<String>,
+        /// Only these owners (repeatable); default: every lead on this device
+        #[arg(long)]
+        owner: Vec<String>,
+        /// Days without activity after which an open lead is "going cold"
+        #[arg(long, default_value_t = 14)]
+        cold_days: u32,
+        /// Print CSV (one row for the team, one per rep)
+        #[arg(long)]
+        csv: bool,
+    },
     /// Changes the server refused, kept aside so nothing is lost
     #[command(subcommand)]
     Quarantine(QuarantineCmd),
@@ -475,6 +495,15 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
         }
         Cmd::Demo | Cmd::Enroll { .. } => unreachable!("handled before a store is opened"),
         Cmd::Sync => sync_cmd::sync(&store, &runtime()?, cli.json, out)?,
+        Cmd::Report { period, from, to, owner, cold_days, csv } => {
+            let p = report_cmd::period(period, when("--from", from.as_deref(), now, off)?, when("--to", to.as_deref(), now, off)?, now, off)?;
+            let mut q = fieldsales_core::report::ReportQuery::new(p, now);
+            q.cold_after_days = *cold_days;
+            if !owner.is_empty() {
+                q.owners = Some(owner.clone());
+            }
+            report_cmd::run(&store, &q, cli.json, *csv, off, out)?;
+        }
         Cmd::Quarantine(QuarantineCmd::List) => sync_cmd::quarantine_list(&store, cli.json, off, out)?,
         Cmd::Quarantine(QuarantineCmd::Export { out: file }) => match file {
             Some(path) => {

@@ -561,3 +561,28 @@ fn enroll_sync_and_quarantine_from_the_command_line() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("enrollment code is unknown, used or expired"));
 }
+
+#[test]
+fn report_prints_team_and_rep_figures_as_text_json_and_csv() {
+    let fs = Fs::new();
+    let id = fs.json(&["lead", "add", "--name", "Won deal", "--event", "Expo", "--value", "1000000", "--currency", "KRW"])["id"].as_str().unwrap().to_string();
+    fs.ok(&["activity", "add", &id, "--kind", "call", "--subject", "first call"]);
+    fs.ok(&["lead", "edit", &id, "--stage", "won"]);
+    fs.ok(&["lead", "add", "--name", "Open deal", "--stage", "proposal", "--value", "500000", "--currency", "KRW"]);
+    let j = fs.json(&["report", "--period", "month"]);
+    assert_eq!(j["team"]["win_rate"]["won"], 1);
+    assert_eq!(j["team"]["captured"], 2);
+    assert_eq!(j["reps"][0]["owner"], "kim");
+    let text = fs.ok(&["report"]);
+    assert!(text.contains("win rate        100.0% (1 won, 0 lost)"), "{text}");
+    assert!(text.contains("300,000 KRW"), "60% of the open proposal: {text}");
+    let csv_text = fs.ok(&["report", "--csv"]);
+    let mut r = csv::Reader::from_reader(csv_text.as_bytes());
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(&rows[0][0], "(team)");
+    assert_eq!(&rows[1][2], "1");
+    let out = fs.run(&["report", "--from", "2026-01-01"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--from and --to go together"));
+}
