@@ -11,6 +11,7 @@
 uniffi::setup_scaffolding!();
 
 pub mod doc;
+pub mod duplicates;
 mod error;
 pub mod export;
 pub mod model;

@@ -107,6 +107,15 @@ pub fn apply_patch(doc: &mut AutoCommit, p: &ActivityPatch, user: &str, now: i64
     Ok(changed)
 }
 
+/// Moves an activity to another lead (used when two leads are merged).
+pub fn move_to_lead(doc: &mut AutoCommit, lead_id: &str, user: &str, now: i64) -> Result<bool> {
+    let changed = put_if_changed(doc, &ROOT, "lead_id", lead_id.into())?;
+    if changed {
+        super::lead::touch(doc, user, now)?;
+    }
+    Ok(changed)
+}
+
 pub fn set_deleted(doc: &mut AutoCommit, deleted: bool, user: &str, now: i64) -> Result<bool> {
     super::lead::set_deleted(doc, deleted, user, now)
 }

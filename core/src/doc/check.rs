@@ -102,6 +102,10 @@ fn check_lead(doc: &AutoCommit, id: &str) -> Check {
     scalar(doc, &ROOT, "potential", false, &enum_field(|t| Potential::parse(t).is_ok()))?;
     scalar(doc, &ROOT, "next_follow_up", false, &int)?;
     string_list(doc, "emails", v::MAX_CONTACTS, 254)?;
+    scalar(doc, &ROOT, "merged_into", false, &|s| matches!(s, ScalarValue::Str(t) if uuid::Uuid::parse_str(t).is_ok()))?;
+    if object(doc, &ROOT, "merged_from", ObjType::List, false)?.is_some() {
+        string_list(doc, "merged_from", 1_000, 36)?;
+    }
     string_list(doc, "phones", v::MAX_CONTACTS, 40)?;
     if let Some(source) = object(doc, &ROOT, "source", ObjType::Map, true)? {
         scalar(doc, &source, "channel", true, &enum_field(|t| CaptureChannel::parse(t).is_ok()))?;

@@ -199,6 +199,18 @@ pub fn set_deleted(doc: &mut AutoCommit, deleted: bool, user: &str, now: i64) ->
     Ok(changed)
 }
 
+/// Records a merge on both sides: `keep` lists what was folded into it, `other` points at `keep`.
+pub fn record_merge(keep: &mut AutoCommit, other: &mut AutoCommit, keep_id: &str, other_id: &str, user: &str, now: i64) -> Result<()> {
+    let list = ensure_obj(keep, &ROOT, "merged_from", ObjType::List)?;
+    let len = keep.length(&list);
+    keep.insert(&list, len, other_id)?;
+    touch(keep, user, now)?;
+    other.put(&ROOT, "merged_into", keep_id)?;
+    set_deleted(other, true, user, now)?;
+    touch(other, user, now)?;
+    Ok(())
+}
+
 pub(crate) fn touch(doc: &mut AutoCommit, user: &str, now: i64) -> Result<()> {
     doc.put(&ROOT, "updated_at", now)?;
     doc.put(&ROOT, "updated_by", user)?;
@@ -293,6 +305,8 @@ pub fn read(doc: &AutoCommit, id: &str) -> Result<Lead> {
         updated_at: get_i64(doc, &ROOT, "updated_at").unwrap_or(0),
         updated_by: get_str(doc, &ROOT, "updated_by").unwrap_or_default(),
         deleted: get_bool(doc, &ROOT, "deleted").unwrap_or(false),
+        merged_into: get_str(doc, &ROOT, "merged_into"),
+        merged_from: list_of_strings(doc, &ROOT, "merged_from"),
         conflicts,
     })
 }

@@ -114,6 +114,10 @@ pub struct Lead {
     pub updated_at: Millis,
     pub updated_by: String,
     pub deleted: bool,
+    /// Set on a lead folded into another by `merge_leads` (it is also soft-deleted).
+    pub merged_into: Option<String>,
+    /// Leads folded into this one.
+    pub merged_from: Vec<String>,
     pub conflicts: Vec<FieldConflict>,
 }
 

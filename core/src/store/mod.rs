@@ -163,7 +163,7 @@ impl Store {
         };
         tx.commit()?;
         let reader = schema::open_connection(&path, true)?;
-        Ok(Store {
+        let store = Store {
             path,
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
@@ -172,6 +172,26 @@ impl Store {
             validator,
             clock: opts.clock,
             observers: Mutex::new(Vec::new()),
+        };
+        if store.meta("reproject")?.is_some() {
+            store.reproject_all()?;
+        }
+        Ok(store)
+    }
+
+    /// Rebuilds every projection from the documents, in one transaction; run after a migration
+    /// that adds a projection SQL alone cannot fill.
+    fn reproject_all(&self) -> Result<()> {
+        self.write(|tx| {
+            for (id, kind) in documents::all_ids(tx)? {
+                if let Some((_, d, _)) = documents::load(tx, &id)? {
+                    if doc::kind_of(&d).is_some() {
+                        projection::delete(tx, &id, kind)?;
+                        self.project(tx, &id, kind, &d, true)?;
+                    }
+                }
+            }
+            set_meta(tx, "reproject", None)
         })
     }
 
@@ -442,25 +462,18 @@ impl Store {
     fn edit(&self, id: &str, kind: DocKind, f: impl FnOnce(&mut AutoCommit) -> Result<bool>) -> Result<()> {
         let now = self.now();
         let changed = self.write(|tx| {
-            let (mut d, tail) = documents::load_kind(tx, id, kind)?;
-            d.set_actor(self.actor.clone());
-            match f(&mut d) {
-                Ok(true) => {}
+            let mut e = self.edit_begin(tx, id, kind)?;
+            match f(&mut e.0) {
+                Ok(true) => self.edit_finish(tx, id, kind, e, now),
                 Ok(false) => {
-                    d.rollback();
-                    return Ok(false);
+                    e.0.rollback();
+                    Ok(false)
                 }
-                Err(e) => {
-                    d.rollback();
-                    return Err(e);
+                Err(err) => {
+                    e.0.rollback();
+                    Err(err)
                 }
             }
-            doc::commit(&mut d, now);
-            let change = d.get_last_local_change().ok_or_else(|| Error::corrupt(id, "no change was made"))?;
-            documents::append(tx, id, &mut d, tail, change.raw_bytes())?;
-            outbox::push(tx, id, kind, &change)?;
-            self.project(tx, id, kind, &d, false)?;
-            Ok(true)
         })?;
         if changed {
             self.notify(match kind {
@@ -469,6 +482,27 @@ impl Store {
             });
         }
         Ok(())
+    }
+
+    /// Loads a document for a local edit by this device. Pair with `edit_finish` in the same
+    /// transaction.
+    pub(crate) fn edit_begin(&self, tx: &Connection, id: &str, kind: DocKind) -> Result<(AutoCommit, i64)> {
+        let (mut d, tail) = documents::load_kind(tx, id, kind)?;
+        d.set_actor(self.actor.clone());
+        Ok((d, tail))
+    }
+
+    /// Commits the edit as one change and stores it with its outbox row and projection. Returns
+    /// false (and stores nothing) when the edit changed nothing.
+    pub(crate) fn edit_finish(&self, tx: &Connection, id: &str, kind: DocKind, (mut d, tail): (AutoCommit, i64), now: i64) -> Result<bool> {
+        if doc::commit(&mut d, now).is_none() {
+            return Ok(false);
+        }
+        let change = d.get_last_local_change().ok_or_else(|| Error::corrupt(id, "no change was made"))?;
+        documents::append(tx, id, &mut d, tail, change.raw_bytes())?;
+        outbox::push(tx, id, kind, &change)?;
+        self.project(tx, id, kind, &d, false)?;
+        Ok(true)
     }
 
     fn project(&self, tx: &Connection, id: &str, kind: DocKind, d: &AutoCommit, fresh: bool) -> Result<()> {
@@ -561,6 +595,12 @@ impl Store {
                         projection::read_lead_row(c, &id)? == Some(crate::query::LeadSummary::from_lead(&lead))
                             && projection::read_history(c, &id)? == want
                             && projection::read_report_columns(c, &id)? == Some((lead.closed_at(), lead.reached_rank()))
+                            && projection::read_keys(c, &id)? == {
+                                let mut k = projection::duplicate_keys(&lead);
+                                k.sort();
+                                k.dedup();
+                                k
+                            }
                     }
                     DocKind::Activity => {
                         let a = doc::activity::read(&d, &id)?;

@@ -42,40 +42,45 @@ impl LeadSummary {
         }
     }
 
-    /// Reads a row selected with `LEAD_COLUMNS`, starting at column `o`.
+    /// Reads a row selected with `LEAD_COLUMNS`.
     pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<LeadSummary> {
+        Self::from_row_at(r, 0)
+    }
+
+    /// Reads `LEAD_COLUMNS` starting at column `o`.
+    pub(crate) fn from_row_at(r: &Row<'_>, o: usize) -> rusqlite::Result<LeadSummary> {
         let parse_err = |i: usize, e: crate::ValidationError| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e));
-        let channel: String = r.get(8)?;
-        let stage: String = r.get(9)?;
-        let potential: Option<String> = r.get(10)?;
-        let amount: Option<i64> = r.get(11)?;
-        let currency: Option<String> = r.get(12)?;
-        let tags: String = r.get(20)?;
+        let channel: String = r.get(o + 8)?;
+        let stage: String = r.get(o + 9)?;
+        let potential: Option<String> = r.get(o + 10)?;
+        let amount: Option<i64> = r.get(o + 11)?;
+        let currency: Option<String> = r.get(o + 12)?;
+        let tags: String = r.get(o + 20)?;
         Ok(LeadSummary {
-            id: r.get(0)?,
-            name: r.get(1)?,
-            display_name: r.get(2)?,
-            company: r.get(3)?,
-            title: r.get(4)?,
-            email: r.get(5)?,
-            phone: r.get(6)?,
-            event: r.get(7)?,
-            channel: crate::model::CaptureChannel::parse(&channel).map_err(|e| parse_err(8, e))?,
-            stage: crate::model::Stage::parse(&stage).map_err(|e| parse_err(9, e))?,
-            potential: potential.map(|p| crate::model::Potential::parse(&p)).transpose().map_err(|e| parse_err(10, e))?,
+            id: r.get(o + 0)?,
+            name: r.get(o + 1)?,
+            display_name: r.get(o + 2)?,
+            company: r.get(o + 3)?,
+            title: r.get(o + 4)?,
+            email: r.get(o + 5)?,
+            phone: r.get(o + 6)?,
+            event: r.get(o + 7)?,
+            channel: crate::model::CaptureChannel::parse(&channel).map_err(|e| parse_err(o + 8, e))?,
+            stage: crate::model::Stage::parse(&stage).map_err(|e| parse_err(o + 9, e))?,
+            potential: potential.map(|p| crate::model::Potential::parse(&p)).transpose().map_err(|e| parse_err(o + 10, e))?,
             deal_value: match (amount, currency) {
                 (Some(amount_minor), Some(currency)) => Some(Money { amount_minor, currency }),
                 _ => None,
             },
-            owner: r.get(13)?,
-            next_follow_up: r.get(14)?,
-            created_at: r.get(15)?,
-            created_by: r.get(16)?,
-            updated_at: r.get(17)?,
-            updated_by: r.get(18)?,
-            deleted: r.get(19)?,
+            owner: r.get(o + 13)?,
+            next_follow_up: r.get(o + 14)?,
+            created_at: r.get(o + 15)?,
+            created_by: r.get(o + 16)?,
+            updated_at: r.get(o + 17)?,
+            updated_by: r.get(o + 18)?,
+            deleted: r.get(o + 19)?,
             tags: if tags.is_empty() { Vec::new() } else { tags.split(TAG_SEP).map(str::to_string).collect() },
-            has_conflicts: r.get(21)?,
+            has_conflicts: r.get(o + 21)?,
         })
     }
 }
@@ -135,6 +140,11 @@ pub(crate) fn upsert_lead(conn: &Connection, l: &Lead, v: &Validator, fresh: boo
         conn.prepare_cached("DELETE FROM leads_fts WHERE rowid = ?1")?.execute([rowid])?;
         conn.prepare_cached("DELETE FROM lead_tags WHERE lead_id = ?1")?.execute([&l.id])?;
         conn.prepare_cached("DELETE FROM stage_history WHERE lead_id = ?1")?.execute([&l.id])?;
+        conn.prepare_cached("DELETE FROM lead_keys WHERE lead_id = ?1")?.execute([&l.id])?;
+    }
+    let mut key_stmt = conn.prepare_cached("INSERT OR IGNORE INTO lead_keys (key, lead_id) VALUES (?1, ?2)")?;
+    for k in duplicate_keys(l) {
+        key_stmt.execute(params![k, l.id])?;
     }
     let phones: Vec<String> = l.phones.iter().flat_map(|p| [p.trim_start_matches('+').to_string(), v.national_digits(p)]).collect();
     conn.prepare_cached("INSERT INTO leads_fts (rowid, name, company, email, phone, notes, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
@@ -271,6 +281,23 @@ pub(crate) fn read_activity_row(conn: &Connection, id: &str) -> Result<Option<Ac
         .optional()?)
 }
 
+/// What makes two leads likely the same person: a shared e-mail or phone, or the same name at
+/// the same company (case and spacing ignored).
+pub(crate) fn duplicate_keys(l: &Lead) -> Vec<String> {
+    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let mut keys: Vec<String> = l.emails.iter().map(|e| format!("e:{e}")).chain(l.phones.iter().map(|p| format!("p:{p}"))).collect();
+    if let (Some(n), Some(c)) = (&l.name, &l.company) {
+        keys.push(format!("n:{}|{}", norm(n), norm(c)));
+    }
+    keys
+}
+
+pub(crate) fn read_keys(conn: &Connection, id: &str) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached("SELECT key FROM lead_keys WHERE lead_id = ?1 ORDER BY key")?;
+    let rows = stmt.query_map([id], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// The report columns of a lead row (`closed_at`, `reached_rank`), for `verify`.
 pub(crate) fn read_report_columns(conn: &Connection, id: &str) -> Result<Option<(Option<i64>, u8)>> {
     Ok(conn.prepare_cached("SELECT closed_at, reached_rank FROM leads WHERE id = ?1")?.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?)
@@ -294,6 +321,7 @@ pub(crate) fn delete(conn: &Connection, id: &str, kind: crate::doc::DocKind) -> 
             conn.prepare_cached("DELETE FROM leads WHERE id = ?1")?.execute([id])?;
             conn.prepare_cached("DELETE FROM lead_tags WHERE lead_id = ?1")?.execute([id])?;
             conn.prepare_cached("DELETE FROM stage_history WHERE lead_id = ?1")?.execute([id])?;
+            conn.prepare_cached("DELETE FROM lead_keys WHERE lead_id = ?1")?.execute([id])?;
         }
         crate::doc::DocKind::Activity => {
             conn.prepare_cached("DELETE FROM activities WHERE id = ?1")?.execute([id])?;

@@ -8,7 +8,7 @@ use rusqlite::{Connection, OpenFlags};
 use crate::{Error, Result};
 
 /// One script per version; index 0 upgrades from version 0 (empty) to 1.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 pub const VERSION: u32 = MIGRATIONS.len() as u32;
 
@@ -173,6 +173,19 @@ UPDATE leads SET
         THEN (SELECT h.at FROM stage_history h WHERE h.lead_id = leads.id AND h.stage = leads.stage ORDER BY h.idx DESC LIMIT 1) END;
 CREATE INDEX leads_by_closed ON leads (closed_at) WHERE closed_at IS NOT NULL AND deleted = 0;
 CREATE INDEX activities_by_time ON activities (occurred_at) WHERE deleted = 0 AND done = 1;
+"#;
+
+/// Duplicate detection: every normalised e-mail, phone and name-at-company of a lead. Rows for
+/// leads stored before this version are rebuilt from the documents when the store opens
+/// (`reproject` in meta), since SQL alone cannot read the documents.
+const V4: &str = r#"
+CREATE TABLE lead_keys (
+    key     TEXT NOT NULL,
+    lead_id TEXT NOT NULL,
+    PRIMARY KEY (key, lead_id)
+) WITHOUT ROWID;
+CREATE INDEX lead_keys_by_lead ON lead_keys (lead_id);
+INSERT INTO meta (key, value) VALUES ('reproject', '1') ON CONFLICT (key) DO UPDATE SET value = '1';
 "#;
 
 pub(crate) fn open_connection(path: &std::path::Path, read_only: bool) -> Result<Connection> {
