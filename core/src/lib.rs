@@ -10,6 +10,7 @@
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!();
 
+pub mod capture;
 pub mod doc;
 pub mod duplicates;
 mod error;

@@ -65,6 +65,13 @@ pub fn decode_push(req: PushRequest) -> Result<Vec<(String, DocKind, Vec<Change>
         if id != c.doc_id {
             return Err(ApiError::bad_request("bad_document_id", format!("change {i}: document ids are lower-case hyphenated UUIDs")));
         }
+        // Byte 8 of an Automerge chunk is its type. Clients send raw change chunks (type 1,
+        // `Change::raw_bytes()`). Automerge inflates a compressed change (type 2), or the
+        // compressed columns of a document chunk, with no bound while parsing: a few hundred
+        // kilobytes could make the server allocate gigabytes. Refuse them unparsed.
+        if c.change.get(8).is_some_and(|&t| t != 1) {
+            return Err(ApiError::bad_request("bad_change", format!("change {i} is not a raw Automerge change chunk; send Change::raw_bytes()")));
+        }
         let change = Change::from_bytes(c.change).map_err(|e| ApiError::bad_request("bad_change", format!("change {i} is not an Automerge change: {e}")))?;
         match groups.iter_mut().find(|(d, _, _)| *d == id) {
             Some((_, kind, list)) if *kind == c.kind => list.push(change),
@@ -78,9 +85,11 @@ pub fn decode_push(req: PushRequest) -> Result<Vec<(String, DocKind, Vec<Change>
 /// Applies one document's pushed changes, or explains why not. Runs inside one write transaction.
 pub fn push_doc(tx: &mut dyn DocTx, p: &Principal, doc_id: &str, kind: DocKind, changes: Vec<Change>) -> Result<std::result::Result<Vec<String>, Rejection>> {
     let hashes: Vec<String> = changes.iter().map(|c| c.hash().to_string()).collect();
-    let mut fresh = Vec::new();
+    let mut fresh: Vec<Change> = Vec::new();
     for c in changes {
-        if !tx.has_change(&c.hash().to_string())? {
+        // A change repeated in one push is stored once (a second feed row would break the
+        // unique hash index and fail the whole push with a storage error).
+        if !fresh.iter().any(|f| f.hash() == c.hash()) && !tx.has_change(&c.hash().to_string())? {
             fresh.push(c);
         }
     }
@@ -144,12 +153,9 @@ pub fn push_doc(tx: &mut dyn DocTx, p: &Principal, doc_id: &str, kind: DocKind, 
             DocRow { kind, owner, lead_id: None, data }
         }
         DocKind::Activity => {
+            // An activity may move to another lead (when two leads are merged), but only between
+            // leads the writer may see: the old one was checked above, the new one here.
             let lead_id = root_str(&doc, "lead_id").unwrap_or_default();
-            if let Some(old) = existing.as_ref().and_then(|r| r.lead_id.clone()) {
-                if old != lead_id {
-                    return Ok(Err(reject("invalid_document", "an activity cannot move to another lead".into())));
-                }
-            }
             let lead = match tx.doc(&lead_id)? {
                 Some(l) if l.kind == DocKind::Lead => l,
                 _ => return Ok(Err(reject("unknown_lead", format!("lead {lead_id} is not on the server")))),
@@ -164,10 +170,15 @@ pub fn push_doc(tx: &mut dyn DocTx, p: &Principal, doc_id: &str, kind: DocKind, 
     for c in &fresh {
         tx.append_change(doc_id, kind, &c.hash().to_string(), &c.actor_id().to_hex_string(), c.raw_bytes())?;
     }
+    // A change of hands (a reassigned lead, or an activity moved to another owner's lead): the
+    // feed records it so that pulls hand the record to those who gain it and drop it for those
+    // who lose it.
     if let Some(old) = existing {
-        if kind == DocKind::Lead && old.owner != row.owner {
+        if old.owner != row.owner {
             tx.append_owner_event(doc_id, &old.owner, &row.owner)?;
-            tx.set_activities_owner(doc_id, &row.owner)?;
+            if kind == DocKind::Lead {
+                tx.set_activities_owner(doc_id, &row.owner)?;
+            }
         }
     }
     Ok(Ok(hashes))
@@ -192,8 +203,12 @@ enum Cursor {
     Feed(i64),
 }
 
+fn bad_cursor() -> ApiError {
+    ApiError::bad_request("bad_cursor", "the cursor is not one this server issued; start again with an empty cursor")
+}
+
 fn parse_cursor(s: &str) -> Result<Option<Cursor>> {
-    let bad = || ApiError::bad_request("bad_cursor", "the cursor is not one this server issued; start again with an empty cursor");
+    let bad = bad_cursor;
     if s.is_empty() {
         return Ok(None);
     }
@@ -212,13 +227,15 @@ pub fn pull<B: Backend>(backend: &B, p: &Principal, req: &PullRequest) -> Result
     let cursor = parse_cursor(&req.cursor)?;
     backend.read(&p.workspace_id, |tx| {
         let vis = Visibility::of(tx, p)?;
+        // Every cursor this server issues lies within its feed. One past the end (the server
+        // was restored from an older backup, or the cursor was made up) would make the device
+        // skip every change numbered up to it, silently: refuse it instead.
+        let max = tx.max_seq()?;
         match cursor {
-            None => {
-                let watermark = tx.max_seq()?;
-                bootstrap(tx, &vis, watermark, "", limit)
-            }
-            Some(Cursor::Boot { watermark, after }) => bootstrap(tx, &vis, watermark, &after, limit),
-            Some(Cursor::Feed(seq)) => feed(tx, p, &vis, seq, limit),
+            None => bootstrap(tx, &vis, max, "", limit),
+            Some(Cursor::Boot { watermark, after }) if (0..=max).contains(&watermark) => bootstrap(tx, &vis, watermark, &after, limit),
+            Some(Cursor::Feed(seq)) if (0..=max).contains(&seq) => feed(tx, p, &vis, seq, limit),
+            Some(_) => Err(bad_cursor()),
         }
     })
 }

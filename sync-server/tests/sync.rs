@@ -213,3 +213,31 @@ async fn a_new_device_bootstraps_from_snapshots_across_pages() {
     assert_eq!(fresh.list_leads(&LeadQuery { stages: vec![Stage::Contacted], limit: 500, ..Default::default() }).unwrap().items.len(), 20);
     assert!(fresh.verify().unwrap().is_ok());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_merges_two_reps_duplicates_and_everyone_sees_the_result() {
+    let s = Server::start().await;
+    let ws = s.workspace("acme");
+    s.team(&ws, "t");
+    let a = s.device(&ws, "rep-a", Role::Rep, Some("t")).await;
+    let b = s.device(&ws, "rep-b", Role::Rep, Some("t")).await;
+    let boss = s.device(&ws, "boss", Role::Manager, Some("t")).await;
+    let la = a.create_lead(LeadDraft { name: Some("Visitor".into()), emails: vec!["v@x.com".into()], ..Default::default() }).unwrap();
+    let lb = b.create_lead(LeadDraft { name: Some("Visitor".into()), emails: vec!["v@x.com".into()], notes: Some("from B".into()), ..Default::default() }).unwrap();
+    let act = b.add_activity(ActivityDraft::new(&lb.id, ActivityKind::Call, "B's call")).unwrap();
+    a.sync().await.unwrap();
+    b.sync().await.unwrap();
+    boss.sync().await.unwrap();
+    assert_eq!(boss.duplicates().unwrap().len(), 1);
+    boss.merge_leads(&la.id, &lb.id).unwrap();
+    assert_eq!(boss.sync().await.unwrap().rejected, 0, "a manager may move activities between team leads");
+    a.sync().await.unwrap();
+    b.sync().await.unwrap();
+    // A keeps the merged lead and now sees B's call on it; B's lead is folded (soft-deleted).
+    let merged = a.lead_detail(&la.id).unwrap();
+    assert_eq!(merged.lead.notes, "from B");
+    assert_eq!(merged.activities.iter().map(|x| x.id.clone()).collect::<Vec<_>>(), vec![act.id.clone()]);
+    assert!(b.lead(&lb.id).unwrap().deleted);
+    assert!(b.activity(&act.id).is_err(), "the call moved to a lead B cannot see");
+    assert!(a.verify().unwrap().is_ok() && b.verify().unwrap().is_ok());
+}

@@ -126,30 +126,34 @@ fn read_location(doc: &AutoCommit) -> Option<Location> {
 }
 
 pub fn read(doc: &AutoCommit, id: &str) -> Result<Activity> {
-    check_type(doc, id, DocKind::Activity)?;
+    let tree = hydrate_root(doc, id, DocKind::Activity)?;
+    let r = HMap::root(&tree).ok_or_else(|| crate::Error::corrupt(id, "the root is not a map"))?;
     let mut conflicts = Vec::new();
-    for key in ["kind", "subject", "occurred_at", "due_at", "done", "duration_s", "outcome", "location", "deleted"] {
-        if let Some(values) = conflict_values(doc, &ROOT, key) {
-            conflicts.push(FieldConflict { field: key.to_string(), values });
+    for key in ["kind", "subject", "occurred_at", "due_at", "done", "duration_s", "outcome", "location", "deleted", "lead_id"] {
+        if r.conflicted(key) {
+            if let Some(values) = conflict_values(doc, &ROOT, key) {
+                conflicts.push(FieldConflict { field: key.to_string(), values });
+            }
         }
     }
+    let location = r.map("location").and_then(|m| Some(Location { lat: m.f64("lat")?, lon: m.f64("lon")?, accuracy_m: m.f64("accuracy_m") }));
     Ok(Activity {
-        id: get_str(doc, &ROOT, "id").unwrap_or_else(|| id.to_string()),
-        lead_id: get_str(doc, &ROOT, "lead_id").ok_or_else(|| crate::Error::corrupt(id, "activity without a lead"))?,
-        kind: get_str(doc, &ROOT, "kind").and_then(|k| ActivityKind::parse(&k).ok()).unwrap_or(ActivityKind::Note),
-        subject: get_str(doc, &ROOT, "subject").unwrap_or_default(),
-        notes: text_of(doc, &ROOT, "notes"),
-        occurred_at: get_i64(doc, &ROOT, "occurred_at"),
-        due_at: get_i64(doc, &ROOT, "due_at"),
-        done: get_bool(doc, &ROOT, "done").unwrap_or(false),
-        duration_s: get_i64(doc, &ROOT, "duration_s"),
-        outcome: get_str(doc, &ROOT, "outcome"),
-        location: read_location(doc),
-        created_at: get_i64(doc, &ROOT, "created_at").unwrap_or(0),
-        created_by: get_str(doc, &ROOT, "created_by").unwrap_or_default(),
-        updated_at: get_i64(doc, &ROOT, "updated_at").unwrap_or(0),
-        updated_by: get_str(doc, &ROOT, "updated_by").unwrap_or_default(),
-        deleted: get_bool(doc, &ROOT, "deleted").unwrap_or(false),
+        id: r.str("id").unwrap_or_else(|| id.to_string()),
+        lead_id: r.str("lead_id").ok_or_else(|| crate::Error::corrupt(id, "activity without a lead"))?,
+        kind: r.str("kind").and_then(|k| ActivityKind::parse(&k).ok()).unwrap_or(ActivityKind::Note),
+        subject: r.str("subject").unwrap_or_default(),
+        notes: r.text("notes"),
+        occurred_at: r.i64("occurred_at"),
+        due_at: r.i64("due_at"),
+        done: r.bool("done").unwrap_or(false),
+        duration_s: r.i64("duration_s"),
+        outcome: r.str("outcome"),
+        location,
+        created_at: r.i64("created_at").unwrap_or(0),
+        created_by: r.str("created_by").unwrap_or_default(),
+        updated_at: r.i64("updated_at").unwrap_or(0),
+        updated_by: r.str("updated_by").unwrap_or_default(),
+        deleted: r.bool("deleted").unwrap_or(false),
         conflicts,
     })
 }

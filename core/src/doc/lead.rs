@@ -225,88 +225,84 @@ fn read_money(doc: &AutoCommit, obj: &automerge::ObjId, key: &str) -> Option<Mon
 /// Reads a lead document. Unknown or malformed fields fall back to defaults rather than failing,
 /// so that a document written by a newer app version still shows what this one understands.
 pub fn read(doc: &AutoCommit, id: &str) -> Result<Lead> {
-    check_type(doc, id, DocKind::Lead)?;
-    let source = get_obj(doc, &ROOT, "source", ObjType::Map);
-    let stage_history = match get_obj(doc, &ROOT, "stage_history", ObjType::List) {
-        Some(list) => (0..doc.length(&list))
-            .filter_map(|i| match doc.get(&list, i) {
-                Ok(Some((automerge::Value::Object(ObjType::Map), e))) => Some(StageChange {
-                    stage: Stage::parse(&get_str(doc, &e, "stage")?).ok()?,
-                    at: get_i64(doc, &e, "at").unwrap_or(0),
-                    by: get_str(doc, &e, "by").unwrap_or_default(),
-                    lost_reason: get_str(doc, &e, "lost_reason"),
-                }),
-                _ => None,
+    let tree = hydrate_root(doc, id, DocKind::Lead)?;
+    let r = HMap::root(&tree).ok_or_else(|| crate::Error::corrupt(id, "the root is not a map"))?;
+    let source = r.map("source");
+    let stage_history = r
+        .list("stage_history")
+        .filter_map(|v| {
+            let e = HMap::root(v)?;
+            Some(StageChange {
+                stage: Stage::parse(&e.str("stage")?).ok()?,
+                at: e.i64("at").unwrap_or(0),
+                by: e.str("by").unwrap_or_default(),
+                lost_reason: e.str("lost_reason"),
             })
-            .collect(),
-        None => Vec::new(),
-    };
-    let mut tags = map_keys(doc, &ROOT, "tags");
+        })
+        .collect();
+    let mut tags: Vec<String> = r.map("tags").map(|t| t.keys().cloned().collect()).unwrap_or_default();
     tags.sort();
-    let mut custom_fields = Vec::new();
-    let custom = get_obj(doc, &ROOT, "custom", ObjType::Map);
-    if let Some(c) = &custom {
-        for k in doc.keys(c) {
-            if let Some(v) = get_str(doc, c, &k) {
-                custom_fields.push(CustomField { key: k, value: v });
-            }
-        }
-    }
+    let custom = r.map("custom");
+    let mut custom_fields: Vec<CustomField> = custom
+        .as_ref()
+        .map(|c| c.keys().filter_map(|k| Some(CustomField { key: k.clone(), value: c.str(k)? })).collect())
+        .unwrap_or_default();
     custom_fields.sort();
 
+    // Conflicts are rare: hydrate flags them, and only then are the values fetched.
     let mut conflicts = Vec::new();
     for key in ["name", "company", "title", "stage", "lost_reason", "potential", "deal", "owner", "next_follow_up", "deleted"] {
-        if let Some(values) = conflict_values(doc, &ROOT, key) {
-            conflicts.push(FieldConflict { field: key.to_string(), values });
-        }
-    }
-    if let Some(s) = &source {
-        for key in ["event", "channel"] {
-            if let Some(values) = conflict_values(doc, s, key) {
-                conflicts.push(FieldConflict { field: format!("source.{key}"), values });
+        if r.conflicted(key) {
+            if let Some(values) = conflict_values(doc, &ROOT, key) {
+                conflicts.push(FieldConflict { field: key.to_string(), values });
             }
         }
     }
-    if let Some(c) = &custom {
-        for f in &custom_fields {
-            if let Some(values) = conflict_values(doc, c, &f.key) {
-                conflicts.push(FieldConflict { field: format!("custom.{}", f.key), values });
+    let nested = [("source", source.as_ref(), vec!["event", "channel"]), ("custom", custom.as_ref(), custom_fields.iter().map(|f| f.key.as_str()).collect())];
+    for (name, map, keys) in nested {
+        let Some(map) = map else { continue };
+        let flagged: Vec<&str> = keys.into_iter().filter(|k| map.conflicted(k)).collect();
+        if flagged.is_empty() {
+            continue;
+        }
+        if let Some(obj) = get_obj(doc, &ROOT, name, ObjType::Map) {
+            for k in flagged {
+                if let Some(values) = conflict_values(doc, &obj, k) {
+                    conflicts.push(FieldConflict { field: format!("{name}.{k}"), values });
+                }
             }
         }
     }
+    let deal = r.map("deal").and_then(|m| Some(Money { amount_minor: m.i64("amount")?, currency: m.str("currency")? }));
 
     Ok(Lead {
-        id: get_str(doc, &ROOT, "id").unwrap_or_else(|| id.to_string()),
-        name: get_str(doc, &ROOT, "name"),
-        company: get_str(doc, &ROOT, "company"),
-        title: get_str(doc, &ROOT, "title"),
-        emails: list_of_strings(doc, &ROOT, "emails"),
-        phones: list_of_strings(doc, &ROOT, "phones"),
+        id: r.str("id").unwrap_or_else(|| id.to_string()),
+        name: r.str("name"),
+        company: r.str("company"),
+        title: r.str("title"),
+        emails: r.strings("emails"),
+        phones: r.strings("phones"),
         source: Source {
-            event: source.as_ref().and_then(|s| get_str(doc, s, "event")),
-            channel: source
-                .as_ref()
-                .and_then(|s| get_str(doc, s, "channel"))
-                .and_then(|c| CaptureChannel::parse(&c).ok())
-                .unwrap_or(CaptureChannel::Manual),
+            event: source.as_ref().and_then(|s| s.str("event")),
+            channel: source.as_ref().and_then(|s| s.str("channel")).and_then(|c| CaptureChannel::parse(&c).ok()).unwrap_or(CaptureChannel::Manual),
         },
-        stage: get_str(doc, &ROOT, "stage").and_then(|s| Stage::parse(&s).ok()).unwrap_or(Stage::New),
-        lost_reason: get_str(doc, &ROOT, "lost_reason"),
+        stage: r.str("stage").and_then(|s| Stage::parse(&s).ok()).unwrap_or(Stage::New),
+        lost_reason: r.str("lost_reason"),
         stage_history,
-        potential: get_str(doc, &ROOT, "potential").and_then(|s| Potential::parse(&s).ok()),
-        deal_value: read_money(doc, &ROOT, "deal"),
-        owner: get_str(doc, &ROOT, "owner").unwrap_or_default(),
+        potential: r.str("potential").and_then(|s| Potential::parse(&s).ok()),
+        deal_value: deal,
+        owner: r.str("owner").unwrap_or_default(),
         tags,
-        notes: text_of(doc, &ROOT, "notes"),
+        notes: r.text("notes"),
         custom_fields,
-        next_follow_up: get_i64(doc, &ROOT, "next_follow_up"),
-        created_at: get_i64(doc, &ROOT, "created_at").unwrap_or(0),
-        created_by: get_str(doc, &ROOT, "created_by").unwrap_or_default(),
-        updated_at: get_i64(doc, &ROOT, "updated_at").unwrap_or(0),
-        updated_by: get_str(doc, &ROOT, "updated_by").unwrap_or_default(),
-        deleted: get_bool(doc, &ROOT, "deleted").unwrap_or(false),
-        merged_into: get_str(doc, &ROOT, "merged_into"),
-        merged_from: list_of_strings(doc, &ROOT, "merged_from"),
+        next_follow_up: r.i64("next_follow_up"),
+        created_at: r.i64("created_at").unwrap_or(0),
+        created_by: r.str("created_by").unwrap_or_default(),
+        updated_at: r.i64("updated_at").unwrap_or(0),
+        updated_by: r.str("updated_by").unwrap_or_default(),
+        deleted: r.bool("deleted").unwrap_or(false),
+        merged_into: r.str("merged_into"),
+        merged_from: r.strings("merged_from"),
         conflicts,
     })
 }

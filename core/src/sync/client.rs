@@ -203,10 +203,20 @@ impl SyncClient {
 
     async fn pull(&self, store: &Store, progress: &(dyn Fn(SyncProgress) + Send + Sync), summary: &mut SyncSummary) -> Result<(), SyncError> {
         let mut done = 0u64;
+        let mut restarted = false;
         loop {
             self.check_cancel()?;
             let cursor = store.meta(SYNC_CURSOR)?.unwrap_or_default();
-            let resp: PullResponse = self.post_cbor("/v1/pull", &PullRequest { cursor, limit: PULL_LIMIT }).await?;
+            let resp: PullResponse = match self.post_cbor("/v1/pull", &PullRequest { cursor: cursor.clone(), limit: PULL_LIMIT }).await {
+                // The server does not know our cursor (e.g. it was restored from a backup): pull
+                // everything again from the start; merging what we already hold is harmless.
+                Err(SyncError::Server { code, .. }) if code == "bad_cursor" && !cursor.is_empty() && !restarted => {
+                    restarted = true;
+                    store.set_meta(SYNC_CURSOR, None)?;
+                    continue;
+                }
+                r => r?,
+            };
             let n = resp.items.len() as u64;
             let items = resp
                 .items
