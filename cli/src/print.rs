@@ -396,6 +396,8 @@ mod tests {
             updated_at: 0,
             updated_by: "lee".into(),
             deleted: false,
+            merged_into: None,
+            merged_from: vec![],
             conflicts: vec![FieldConflict { field: "company".into(), values: vec!["Acme".into(), "ACME Corp".into()] }],
         };
         let mut out = Vec::new();

@@ -309,18 +309,23 @@ fn a_store_reopens_with_its_data_and_refuses_another_user() {
 }
 
 #[test]
-fn compaction_folds_history_without_changing_anything_visible() {
+fn a_much_edited_lead_is_stored_whole_and_its_outbox_is_served_from_the_document() {
     let s = store("rep");
     let l = s.create_lead(lead("Busy")).unwrap();
     for i in 0..70 {
         s.update_lead(&l.id, LeadPatch { notes: Some(format!("note {i}")), ..Default::default() }).unwrap();
     }
     let before = (s.lead(&l.id).unwrap(), s.document_heads(&l.id).unwrap());
-    assert_eq!(s.compact().unwrap(), 1);
+    assert_eq!(s.compact().unwrap(), 0, "every write stores the whole document: nothing to fold");
     assert_eq!((s.lead(&l.id).unwrap(), s.document_heads(&l.id).unwrap()), before);
-    assert_eq!(s.outbox_len().unwrap(), 71, "compaction never touches the outbox");
+    let out = s.outbox(0, 1000).unwrap();
+    assert_eq!(out.len(), 71, "compaction never touches the outbox");
     assert_eq!(s.local_change_hashes().unwrap().len(), 71);
-    let hashes: Vec<String> = s.outbox(0, 1000).unwrap().into_iter().map(|e| e.hash).collect();
+    for e in &out {
+        let c = automerge::Change::from_bytes(e.change.clone()).unwrap();
+        assert_eq!(c.hash().to_string(), e.hash, "the outbox serves each change's own bytes");
+    }
+    let hashes: Vec<String> = out.into_iter().map(|e| e.hash).collect();
     assert_eq!(s.ack_outbox(&hashes[..10]).unwrap(), 10);
     assert_eq!(s.ack_outbox(&hashes[..10]).unwrap(), 0, "a repeated ack is harmless");
     assert_eq!(s.outbox(0, 1000).unwrap().len(), 61);

@@ -6,10 +6,6 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::doc::{self, DocKind};
 use crate::{Error, Result};
 
-/// Appended changes per document before they are folded into one saved blob. Loading costs
-/// one `load_incremental` per row, so this bounds the load cost of a much-edited lead.
-pub(crate) const COMPACT_AFTER: i64 = 32;
-
 pub(crate) fn exists(conn: &Connection, id: &str) -> Result<bool> {
     Ok(conn.prepare_cached("SELECT 1 FROM documents WHERE id = ?1")?.exists([id])?)
 }
@@ -53,20 +49,16 @@ pub(crate) fn insert(conn: &Connection, id: &str, kind: DocKind, data: &[u8]) ->
     Ok(())
 }
 
-/// Appends new change bytes; folds everything into one saved blob once the tail is long.
-pub(crate) fn append(conn: &Connection, id: &str, doc: &mut AutoCommit, tail: i64, bytes: &[u8]) -> Result<()> {
-    if tail + 1 >= COMPACT_AFTER {
-        return compact_doc(conn, id, doc);
-    }
-    conn.prepare_cached("INSERT INTO doc_changes (doc_id, data) VALUES (?1, ?2)")?.execute(params![id, bytes])?;
-    conn.prepare_cached("UPDATE documents SET tail_count = tail_count + 1 WHERE id = ?1")?.execute([id])?;
-    Ok(())
-}
-
-pub(crate) fn compact_doc(conn: &Connection, id: &str, doc: &mut AutoCommit) -> Result<()> {
+/// Stores the whole document, saved. In automerge 0.12 `save()` of a lead-sized document is
+/// several times cheaper than extracting the one new change (`get_last_local_change` rebuilds it
+/// from the op set), so every write stores a compact snapshot and nothing needs compacting.
+/// Change tails left by older versions of this app are folded in on the way.
+pub(crate) fn store(conn: &Connection, id: &str, doc: &mut AutoCommit, tail: i64) -> Result<()> {
     let saved = doc.save();
     conn.prepare_cached("UPDATE documents SET data = ?2, tail_count = 0 WHERE id = ?1")?.execute(params![id, saved])?;
-    conn.prepare_cached("DELETE FROM doc_changes WHERE doc_id = ?1")?.execute([id])?;
+    if tail > 0 {
+        conn.prepare_cached("DELETE FROM doc_changes WHERE doc_id = ?1")?.execute([id])?;
+    }
     Ok(())
 }
 

@@ -145,8 +145,7 @@ impl Store {
         if is_new {
             documents::insert(tx, &id, kind, &d.save())?;
         } else {
-            let bytes = d.save_after(&before);
-            documents::append(tx, &id, &mut d, tail, &bytes)?;
+            documents::store(tx, &id, &mut d, tail)?;
         }
         if doc::kind_of(&d).is_some() {
             self.project(tx, &id, kind, &d, is_new)?;

@@ -284,18 +284,18 @@ impl Store {
     /// duplicates.
     pub fn create_leads(&self, drafts: Vec<LeadDraft>) -> Result<Vec<Lead>> {
         let now = self.now();
-        let build = |mut d: LeadDraft| -> Result<(Lead, automerge::Change)> {
+        let build = |mut d: LeadDraft| -> Result<(Lead, automerge::ChangeHash, Vec<u8>)> {
             self.validator.lead_draft(&mut d)?;
             let id = d.id.clone().unwrap_or_else(new_id);
             let mut doc = doc::lead::create(self.actor.clone(), &id, &d, &self.user, now)?;
             let lead = doc::lead::read(&doc, &id)?;
-            let change = doc.get_last_local_change().ok_or_else(|| Error::corrupt(&id, "no change was made"))?;
-            Ok((lead, change))
+            let hash = doc.get_heads().pop().ok_or_else(|| Error::corrupt(&id, "no change was made"))?;
+            Ok((lead, hash, doc.save()))
         };
         // Building documents is CPU work independent per lead: a large import spreads it over
         // the cores, and only the SQLite writes stay on one thread.
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-        let built: Vec<(Lead, automerge::Change)> = if drafts.len() >= 256 && threads > 1 {
+        let built: Vec<(Lead, automerge::ChangeHash, Vec<u8>)> = if drafts.len() >= 256 && threads > 1 {
             let chunk = drafts.len().div_ceil(threads);
             let mut drafts = drafts;
             let mut parts = Vec::new();
@@ -317,18 +317,18 @@ impl Store {
             drafts.into_iter().map(build).collect::<Result<_>>()?
         };
         self.write(|tx| {
-            for (lead, change) in &built {
+            for (lead, hash, saved) in &built {
                 if documents::exists(tx, &lead.id)? {
                     return Err(Error::Exists { kind: "lead", id: lead.id.clone() });
                 }
-                documents::insert(tx, &lead.id, DocKind::Lead, change.raw_bytes())?;
-                outbox::push(tx, &lead.id, DocKind::Lead, change)?;
+                documents::insert(tx, &lead.id, DocKind::Lead, saved)?;
+                outbox::push(tx, &lead.id, DocKind::Lead, hash)?;
                 projection::upsert_lead(tx, lead, &self.validator, true)?;
             }
             Ok(())
         })?;
-        self.notify(Changed { leads: built.iter().map(|(l, _)| l.id.clone()).collect(), activities: Vec::new() });
-        Ok(built.into_iter().map(|(l, _)| l).collect())
+        self.notify(Changed { leads: built.iter().map(|(l, _, _)| l.id.clone()).collect(), activities: Vec::new() });
+        Ok(built.into_iter().map(|(l, _, _)| l).collect())
     }
 
     /// Applies an edit. Only the fields the patch names are written, so edits of other fields
@@ -390,7 +390,8 @@ impl Store {
         let id = draft.id.clone().unwrap_or_else(new_id);
         let mut d = doc::activity::create(self.actor.clone(), &id, &draft, &self.user, now)?;
         let activity = doc::activity::read(&d, &id)?;
-        let change = d.get_last_local_change().ok_or_else(|| Error::corrupt(&id, "no change was made"))?;
+        let hash = d.get_heads().pop().ok_or_else(|| Error::corrupt(&id, "no change was made"))?;
+        let saved = d.save();
         self.write(|tx| {
             if documents::kind(tx, &draft.lead_id)? != Some(DocKind::Lead) {
                 return Err(Error::NotFound { kind: "lead", id: draft.lead_id.clone() });
@@ -398,8 +399,8 @@ impl Store {
             if documents::exists(tx, &id)? {
                 return Err(Error::Exists { kind: "activity", id: id.clone() });
             }
-            documents::insert(tx, &id, DocKind::Activity, change.raw_bytes())?;
-            outbox::push(tx, &id, DocKind::Activity, &change)?;
+            documents::insert(tx, &id, DocKind::Activity, &saved)?;
+            outbox::push(tx, &id, DocKind::Activity, &hash)?;
             projection::upsert_activity(tx, &activity)?;
             Ok(())
         })?;
@@ -495,12 +496,9 @@ impl Store {
     /// Commits the edit as one change and stores it with its outbox row and projection. Returns
     /// false (and stores nothing) when the edit changed nothing.
     pub(crate) fn edit_finish(&self, tx: &Connection, id: &str, kind: DocKind, (mut d, tail): (AutoCommit, i64), now: i64) -> Result<bool> {
-        if doc::commit(&mut d, now).is_none() {
-            return Ok(false);
-        }
-        let change = d.get_last_local_change().ok_or_else(|| Error::corrupt(id, "no change was made"))?;
-        documents::append(tx, id, &mut d, tail, change.raw_bytes())?;
-        outbox::push(tx, id, kind, &change)?;
+        let Some(hash) = doc::commit(&mut d, now) else { return Ok(false) };
+        documents::store(tx, id, &mut d, tail)?;
+        outbox::push(tx, id, kind, &hash)?;
         self.project(tx, id, kind, &d, false)?;
         Ok(true)
     }
@@ -560,8 +558,8 @@ impl Store {
             let ids: Vec<String> =
                 tx.prepare("SELECT id FROM documents WHERE tail_count > 0")?.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
             for id in &ids {
-                if let Some((_, mut d, _)) = documents::load(tx, id)? {
-                    documents::compact_doc(tx, id, &mut d)?;
+                if let Some((_, mut d, tail)) = documents::load(tx, id)? {
+                    documents::store(tx, id, &mut d, tail)?;
                 }
             }
             Ok(ids.len())

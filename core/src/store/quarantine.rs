@@ -4,7 +4,7 @@
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
-use super::{Store, documents, projection};
+use super::{Store, documents, outbox, projection};
 use crate::doc::{self, DocKind};
 use crate::Result;
 
@@ -25,16 +25,28 @@ pub struct QuarantineEntry {
     pub summary: Option<serde_json::Value>,
 }
 
-/// Moves every outbox row of `doc_id` into quarantine.
+/// Moves every outbox row of `doc_id` into quarantine, with its change bytes (read from the
+/// document, which must still be there).
 pub(crate) fn move_outbox(tx: &Connection, doc_id: &str, code: &str, reason: &str, now: i64) -> Result<usize> {
-    let n = tx
-        .prepare_cached(
-            "INSERT INTO quarantine (doc_id, kind, hash, data, code, reason, at)
-             SELECT doc_id, kind, hash, data, ?2, ?3, ?4 FROM outbox WHERE doc_id = ?1 ORDER BY seq",
-        )?
-        .execute(params![doc_id, code, reason, now])?;
+    let mut entries: Vec<outbox::OutboxEntry> = {
+        let mut stmt = tx.prepare_cached("SELECT seq, kind, hash, data FROM outbox WHERE doc_id = ?1 ORDER BY seq")?;
+        let rows = stmt.query_map([doc_id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, Vec<u8>>(3)?)))?;
+        let mut v = Vec::new();
+        for r in rows {
+            let (seq, kind, hash, change) = r?;
+            if let Some(kind) = DocKind::from_i64(kind) {
+                v.push(outbox::OutboxEntry { seq, doc_id: doc_id.to_string(), kind, hash, change });
+            }
+        }
+        v
+    };
+    outbox::fill_changes(tx, &mut entries)?;
+    let mut ins = tx.prepare_cached("INSERT INTO quarantine (doc_id, kind, hash, data, code, reason, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
+    for e in &entries {
+        ins.execute(params![doc_id, e.kind as i64, e.hash, e.change, code, reason, now])?;
+    }
     tx.prepare_cached("DELETE FROM outbox WHERE doc_id = ?1")?.execute([doc_id])?;
-    Ok(n)
+    Ok(entries.len())
 }
 
 impl Store {
