@@ -282,8 +282,8 @@ pub fn activity_detail(w: &mut dyn Write, a: &Activity, off: i32) -> io::Result<
 }
 
 pub fn follow_ups(w: &mut dyn Write, f: &FollowUps, off: i32) -> io::Result<()> {
-    if f.overdue.is_empty() && f.today.is_empty() {
-        return writeln!(w, "nothing overdue or due today");
+    if f.overdue.is_empty() && f.today.is_empty() && f.upcoming.is_empty() {
+        return writeln!(w, "nothing overdue, due today or in the next seven days");
     }
     let table = |w: &mut dyn Write, title: &str, list: &[FollowUp]| -> io::Result<()> {
         writeln!(w, "{title} ({}):", list.len())?;
@@ -298,7 +298,8 @@ pub fn follow_ups(w: &mut dyn Write, f: &FollowUps, off: i32) -> io::Result<()> 
         t.write(w)
     };
     table(w, "overdue", &f.overdue)?;
-    table(w, "today", &f.today)
+    table(w, "today", &f.today)?;
+    table(w, "next 7 days", &f.upcoming)
 }
 
 pub fn verify(w: &mut dyn Write, r: &VerifyReport) -> io::Result<()> {

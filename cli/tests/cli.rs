@@ -322,7 +322,10 @@ fn followups_split_overdue_and_today() {
     assert_eq!(today.len(), 1, "{f}");
     assert_eq!(today[0]["lead_id"], task_lead.as_str());
     assert_eq!(today[0]["subject"], "Call back");
-    assert!(!f.to_string().contains(&later));
+    // "+3d" is after today: it is upcoming, not today.
+    let upcoming: Vec<&str> = f["upcoming"].as_array().expect("upcoming").iter().filter_map(|x| x["lead_id"].as_str()).collect();
+    assert_eq!(upcoming, vec![later.as_str()]);
+    assert!(!f["today"].to_string().contains(&later));
 
     let text = fs.ok(&["--utc-offset", &off, "followups", "--user", "kim"]);
     assert!(text.contains("overdue (1)") && text.contains("today (1)") && text.contains("Call back"), "{text}");

@@ -281,6 +281,11 @@ fn activities_form_a_timeline_and_feed_follow_ups() {
     // In UTC-10, 09:00 UTC is 23:00 the day before: the day ends at T0 + 1h, so nothing is left today.
     assert_eq!(s.follow_ups("rep", T0, -10 * 60).unwrap().today.len(), 0);
     assert!(other.follow_ups("rep", T0, 0).unwrap().overdue.is_empty());
+    assert_eq!(f.upcoming.iter().map(|x| x.lead_name.as_str()).collect::<Vec<_>>(), vec!["Next week"]);
+    // What the phone schedules as notifications: everything still ahead, soonest first.
+    let r = s.reminders("rep", T0, 10).unwrap();
+    assert_eq!(r.iter().map(|x| x.due_at).collect::<Vec<_>>(), vec![T0 + 3_600_000, T0 + 3 * 3_600_000, T0 + 40 * 3_600_000]);
+    assert_eq!(s.reminders("rep", T0, 1).unwrap().len(), 1);
 
     s.complete_activity(&task.id).unwrap();
     assert_eq!(s.follow_ups("rep", T0, 0).unwrap().today.len(), 1);

@@ -10,6 +10,7 @@ use crate::{Error, Result};
 
 /// A lead as a list row shows it, straight from the projection.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct LeadSummary {
     pub id: String,
     pub name: Option<String>,
@@ -35,6 +36,7 @@ pub struct LeadSummary {
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum LeadSort {
     #[default]
@@ -68,23 +70,35 @@ impl LeadSort {
 /// Filters and order for the lead list. Every filter is optional; `after` is the `next` cursor
 /// of the previous page.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct LeadQuery {
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub stages: Vec<Stage>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub potential: Option<Potential>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub owner: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub tag: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub event: Option<String>,
     /// Leads whose next follow-up is at or before this time.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub follow_up_due_before: Option<Millis>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub updated_since: Option<Millis>,
     /// List the deleted leads (the bin) instead of the live ones.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub deleted: bool,
     pub sort: LeadSort,
     /// Defaults to newest/largest first, and A→Z for names.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub ascending: Option<bool>,
     /// 1 to 500; 0 means 50.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub limit: u32,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub after: Option<String>,
 }
 
@@ -97,6 +111,7 @@ pub struct Page<T> {
 
 /// A reminder: a lead's next follow-up, or an open task on one of the user's leads.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct FollowUp {
     pub due_at: Millis,
     pub lead_id: String,
@@ -106,9 +121,12 @@ pub struct FollowUp {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct FollowUps {
     pub overdue: Vec<FollowUp>,
     pub today: Vec<FollowUp>,
+    /// Due after today, within the next seven days.
+    pub upcoming: Vec<FollowUp>,
 }
 
 /// Keyset cursor: the sort value and id of the last row of a page.
@@ -229,29 +247,45 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Follow-ups for `user` that are overdue (before `now`) or due later today, where "today"
-    /// ends at local midnight for the given UTC offset.
+    /// Follow-ups for `user`: overdue (before `now`), due later today (local midnight at the
+    /// given UTC offset), and upcoming in the seven days after today.
     pub fn follow_ups(&self, user: &str, now: Millis, utc_offset_minutes: i32) -> Result<FollowUps> {
         const DAY: i64 = 86_400_000;
         let offset = utc_offset_minutes as i64 * 60_000;
         let end_of_day = (now + offset).div_euclid(DAY) * DAY + DAY - offset;
+        let mut out = FollowUps::default();
+        for f in self.due_items(user, None, end_of_day + 7 * DAY, u32::MAX)? {
+            if f.due_at < now {
+                out.overdue.push(f)
+            } else if f.due_at < end_of_day {
+                out.today.push(f)
+            } else {
+                out.upcoming.push(f)
+            }
+        }
+        Ok(out)
+    }
+
+    /// The next `limit` reminder times for `user` at or after `now`, soonest first: what a phone
+    /// schedules as local notifications (call again after every sync or edit).
+    pub fn reminders(&self, user: &str, now: Millis, limit: u32) -> Result<Vec<FollowUp>> {
+        self.due_items(user, Some(now), i64::MAX, limit)
+    }
+
+    /// Lead follow-ups and open tasks of `user`'s live leads due in `[from, before)`.
+    fn due_items(&self, user: &str, from: Option<Millis>, before: Millis, limit: u32) -> Result<Vec<FollowUp>> {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT next_follow_up, id, display_name, NULL, NULL FROM leads
-               WHERE owner = ?1 AND deleted = 0 AND next_follow_up IS NOT NULL AND next_follow_up < ?2
+               WHERE owner = ?1 AND deleted = 0 AND next_follow_up IS NOT NULL AND next_follow_up >= ?2 AND next_follow_up < ?3
              UNION ALL
              SELECT a.due_at, l.id, l.display_name, a.id, a.subject FROM activities a JOIN leads l ON l.id = a.lead_id
-               WHERE a.done = 0 AND a.deleted = 0 AND a.due_at IS NOT NULL AND a.due_at < ?2 AND l.owner = ?1 AND l.deleted = 0
-             ORDER BY 1, 2",
+               WHERE a.done = 0 AND a.deleted = 0 AND a.due_at IS NOT NULL AND a.due_at >= ?2 AND a.due_at < ?3 AND l.owner = ?1 AND l.deleted = 0
+             ORDER BY 1, 2 LIMIT ?4",
         )?;
-        let rows = stmt.query_map(rusqlite::params![user, end_of_day], |r| {
+        let rows = stmt.query_map(rusqlite::params![user, from.unwrap_or(i64::MIN), before, limit], |r| {
             Ok(FollowUp { due_at: r.get(0)?, lead_id: r.get(1)?, lead_name: r.get(2)?, activity_id: r.get(3)?, subject: r.get(4)? })
         })?;
-        let mut out = FollowUps::default();
-        for f in rows {
-            let f = f?;
-            if f.due_at < now { out.overdue.push(f) } else { out.today.push(f) }
-        }
-        Ok(out)
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }
