@@ -5,6 +5,7 @@
 //! storage), 2 a usage error (clap's default).
 
 mod demo;
+mod import_cmd;
 mod print;
 mod report_cmd;
 mod sync_cmd;
@@ -71,7 +72,7 @@ enum Cmd {
         #[arg(long)]
         owner: Option<String>,
     },
-    /// Write all leads with their activities as JSON or CSV
+    /// Write leads (all, or those a period or filter selects) with their activities as JSON or CSV
     Export {
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
@@ -80,6 +81,52 @@ enum Cmd {
         /// Write to this file instead of standard output
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Only leads created this week, month or quarter (in the --utc-offset zone)
+        #[arg(long, conflicts_with_all = ["from", "to"])]
+        period: Option<String>,
+        /// Only leads created at or after this time
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        from: Option<String>,
+        /// Only leads created before this time (2026-12-01: up to the end of November)
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        to: Option<String>,
+        /// Only leads changed at or after this time
+        #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+        updated_since: Option<String>,
+        /// Only these owners (repeatable)
+        #[arg(long)]
+        owner: Vec<String>,
+        /// Only these stages (repeatable)
+        #[arg(long = "stage", value_name = "STAGE", value_parser = one_of(Stage::ALL, Stage::as_str, Stage::parse))]
+        stages: Vec<Stage>,
+        #[arg(long)]
+        tag: Option<String>,
+        #[arg(long)]
+        event: Option<String>,
+    },
+    /// Import leads from a CSV file (other CRMs' and address books' exports, or this app's);
+    /// prints the column mapping and each row's errors, and exits 1 when a row failed
+    Import {
+        /// The CSV file (UTF-8 or UTF-16; `,`, `;` or tab separated)
+        file: PathBuf,
+        /// Check every row and report; write nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Read a column as a field (repeatable): "Header=field"; fields: name, first_name,
+        /// last_name, company, title, email, phone, event, channel, source, stage, lost_reason,
+        /// potential, amount, amount_minor, currency, owner, tags, notes, next_follow_up, id,
+        /// custom (named after the header), custom.KEY, ignore
+        #[arg(long = "map", value_name = "HEADER=FIELD")]
+        map: Vec<String>,
+        /// Do not read this column (repeatable)
+        #[arg(long = "ignore", value_name = "HEADER")]
+        ignore: Vec<String>,
+        /// ISO 4217 code of amounts whose row names no currency
+        #[arg(long, value_name = "CODE")]
+        currency: Option<String>,
+        /// Import the valid rows even when some rows have errors (default: a bad row imports nothing)
+        #[arg(long)]
+        skip_invalid: bool,
     },
     /// Check that lists and search agree with the stored documents; exits 1 on problems
     Verify,
@@ -456,7 +503,14 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
         writeln!(out, "{msg}")?;
         return Ok(ExitCode::SUCCESS);
     }
-    let creates = matches!(cli.cmd, Cmd::Lead(LeadCmd::Add { .. }));
+    // A dry run may look at a file before any store exists.
+    if let Cmd::Import { file, dry_run: true, map, ignore, currency, skip_invalid } = &cli.cmd
+        && !db.exists()
+    {
+        let args = import_cmd::Args { file, dry_run: true, map, ignore, currency: currency.as_deref(), skip_invalid: *skip_invalid };
+        return import_cmd::run(None, &cli.region, &args, cli.json, out);
+    }
+    let creates = matches!(cli.cmd, Cmd::Lead(LeadCmd::Add { .. }) | Cmd::Import { dry_run: false, .. });
     let store = open(cli, db, creates)?;
     match &cli.cmd {
         Cmd::Lead(cmd) => lead(cli, &store, cmd, now, out)?,
@@ -476,7 +530,30 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
             let f = store.follow_ups(user, now, off)?;
             if cli.json { json(out, &f)? } else { print::follow_ups(out, &f, off)? }
         }
-        Cmd::Export { format, include_deleted, out: file } => export(&store, *format, *include_deleted, file.as_deref(), out)?,
+        Cmd::Export { format, include_deleted, out: file, period, from, to, updated_since, owner, stages, tag, event } => {
+            let (created_from, created_before) = match period {
+                Some(kind) => {
+                    let p = report_cmd::period(kind, None, None, now, off)?;
+                    (Some(p.start), Some(p.end))
+                }
+                None => (when("--from", from.as_deref(), now, off)?, when("--to", to.as_deref(), now, off)?),
+            };
+            let filter = fieldsales_core::export::ExportFilter {
+                include_deleted: *include_deleted,
+                created_from,
+                created_before,
+                updated_since: when("--updated-since", updated_since.as_deref(), now, off)?,
+                owners: owner.clone(),
+                stages: stages.clone(),
+                tag: tag.clone(),
+                event: event.clone(),
+            };
+            export(&store, *format, &filter, file.as_deref(), out)?
+        }
+        Cmd::Import { file, dry_run, map, ignore, currency, skip_invalid } => {
+            let args = import_cmd::Args { file, dry_run: *dry_run, map, ignore, currency: currency.as_deref(), skip_invalid: *skip_invalid };
+            return import_cmd::run(Some(&store), &cli.region, &args, cli.json, out);
+        }
         Cmd::Verify => {
             let r = store.verify()?;
             let ok = r.is_ok();
@@ -682,11 +759,11 @@ fn activity(cli: &Cli, store: &Store, cmd: &ActivityCmd, now: i64, out: &mut dyn
 
 /// Export to a file goes through a temporary file in the same directory and a rename, so a
 /// failed export never leaves a truncated file where a good one was.
-fn export(store: &Store, format: Format, include_deleted: bool, file: Option<&Path>, out: &mut dyn Write) -> Result<()> {
+fn export(store: &Store, format: Format, filter: &fieldsales_core::export::ExportFilter, file: Option<&Path>, out: &mut dyn Write) -> Result<()> {
     let write = |w: &mut dyn Write| -> Result<usize> {
         Ok(match format {
-            Format::Json => store.export_json(include_deleted, w)?,
-            Format::Csv => store.export_csv(include_deleted, w)?,
+            Format::Json => store.export_json_where(filter, w)?,
+            Format::Csv => store.export_csv_where(filter, w)?,
         })
     };
     let Some(path) = file else {

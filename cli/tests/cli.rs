@@ -589,3 +589,67 @@ fn report_prints_team_and_rep_figures_as_text_json_and_csv() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--from and --to go together"));
 }
+
+#[test]
+fn import_checks_maps_and_round_trips_an_export() {
+    let a = Fs::new();
+    let id = kim_lead(&a);
+    a.add(&["--company", "Globex", "--stage", "lost", "--lost-reason", "price", "--value", "1500.50", "--currency", "USD"]);
+    let file = a.dir.path().join("leads.csv");
+    let path = file.to_str().expect("utf-8 path");
+    a.ok(&["export", "--format", "csv", "--out", path]);
+    // A filtered export: the lost lead only, and none created before this month.
+    let lost = a.ok(&["export", "--format", "csv", "--stage", "lost", "--period", "month"]);
+    assert_eq!(lost.lines().count(), 2, "{lost}");
+    assert!(lost.contains(",lost,price,"), "{lost}");
+    let none = a.ok(&["export", "--format", "csv", "--to", "2000-01-01"]);
+    assert_eq!(none.lines().count(), 1, "{none}");
+
+    // A dry run into a store that does not exist yet checks the rows and creates nothing.
+    let b = Fs::new();
+    let text = b.ok(&["import", path, "--dry-run"]);
+    assert!(text.contains("  id                → id\n"), "{text}");
+    assert!(text.contains("  created_at        → ignored\n"), "{text}");
+    assert!(text.contains("dry run: 2 rows read, 2 would be imported, 0 with errors; nothing was written"), "{text}");
+    assert!(!b.db.exists());
+    assert!(b.ok(&["import", path]).contains("imported 2 of 2 rows"));
+    let mut want = a.ids(&["--sort", "created"]);
+    let mut got = b.ids(&["--sort", "created"]);
+    want.sort();
+    got.sort();
+    assert_eq!(got, want);
+    let lead = b.json(&["lead", "show", &id]);
+    assert_eq!(lead["lead"]["name"], "김민지");
+    assert_eq!(lead["lead"]["notes"], "Loves the demo 🚀\nCall back");
+
+    // Importing the same file again is refused row by row, and writes nothing.
+    let out = b.run(&["import", path]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("line 2, id: already imported: lead {id} is in the store")), "{text}");
+    assert!(text.contains("nothing was imported: 2 rows with errors"), "{text}");
+    assert_eq!(b.ids(&[]).len(), 2);
+
+    // Another app's file: overrides, a default currency and a bad row.
+    let other = b.dir.path().join("crm.csv");
+    std::fs::write(&other, "\u{feff}Full Name;Org;Secret;Deal Value;Lead Status\r\nPark;Initech;x;\"2,000,000\";Closed Won\r\nChoi;;;12.5;Open\r\n").expect("write");
+    let other = other.to_str().expect("utf-8 path");
+    let args = ["import", other, "--map", "org=company", "--ignore", "SECRET", "--currency", "KRW"];
+    let out = b.run(&[&["--json"], &args[..]].concat());
+    assert_eq!(out.status.code(), Some(1));
+    let r: Value = serde_json::from_slice(&out.stdout).expect("json report");
+    assert_eq!(r["mapping"][1], serde_json::json!({ "header": "Org", "target": "company", "by": "caller" }));
+    assert_eq!(r["mapping"][2]["target"], "ignore");
+    assert_eq!(r["errors"][0]["row"], 3);
+    assert_eq!(r["errors"][0]["column"], "Deal Value");
+    assert_eq!((r["valid_rows"].as_u64(), r["imported"].as_u64()), (Some(1), Some(0)));
+    let text = String::from_utf8_lossy(&b.run(&[&args[..], &["--skip-invalid"]].concat()).stdout).into_owned();
+    assert!(text.contains("imported 1 of 2 rows, 1 row with errors skipped"), "{text}");
+    let park = b.json(&["search", "Park"]);
+    assert_eq!(park[0]["company"], "Initech");
+    assert_eq!(park[0]["stage"], "won");
+
+    let out = b.run(&["import", other, "--map", "Nope=company"]);
+    let e = b.fail(out, 1);
+    assert!(e.contains("the file has no column 'Nope'"), "{e}");
+}

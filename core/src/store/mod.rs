@@ -106,6 +106,42 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// A record read from its document.
+pub(crate) enum Record {
+    Lead(Lead),
+    Activity(Activity),
+}
+
+impl Record {
+    fn read(d: &AutoCommit, id: &str, kind: DocKind) -> Result<Record> {
+        Ok(match kind {
+            DocKind::Lead => Record::Lead(doc::lead::read(d, id)?),
+            DocKind::Activity => Record::Activity(doc::activity::read(d, id)?),
+        })
+    }
+
+    fn project(&self, tx: &Connection, v: &Validator) -> Result<()> {
+        match self {
+            Record::Lead(l) => projection::upsert_lead(tx, l, v, false),
+            Record::Activity(a) => projection::upsert_activity(tx, a),
+        }
+    }
+
+    fn into_lead(self, id: &str) -> Result<Lead> {
+        match self {
+            Record::Lead(l) => Ok(l),
+            Record::Activity(_) => Err(Error::NotFound { kind: "lead", id: id.to_string() }),
+        }
+    }
+
+    fn into_activity(self, id: &str) -> Result<Activity> {
+        match self {
+            Record::Activity(a) => Ok(a),
+            Record::Lead(_) => Err(Error::NotFound { kind: "activity", id: id.to_string() }),
+        }
+    }
+}
+
 /// A lead with its activity timeline, newest first.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct LeadDetail {
@@ -337,15 +373,11 @@ impl Store {
         self.validator.lead_patch(&mut patch)?;
         let id = parse_id("lead id", id)?;
         let now = self.now();
-        self.edit(&id, DocKind::Lead, |doc| {
-            let changed = doc::lead::apply_patch(doc, &patch, &self.user, now)?;
-            let lead = doc::lead::read(doc, &id)?;
-            if lead.name.is_none() && lead.company.is_none() && lead.emails.is_empty() && lead.phones.is_empty() {
-                return Err(ValidationError::EmptyLead.into());
-            }
-            Ok(changed)
+        let rec = self.edit(&id, DocKind::Lead, |doc| doc::lead::apply_patch(doc, &patch, &self.user, now), |rec| match rec {
+            Record::Lead(l) if l.name.is_none() && l.company.is_none() && l.emails.is_empty() && l.phones.is_empty() => Err(ValidationError::EmptyLead.into()),
+            _ => Ok(()),
         })?;
-        self.lead(&id)
+        rec.into_lead(&id)
     }
 
     pub fn delete_lead(&self, id: &str) -> Result<Lead> {
@@ -359,8 +391,7 @@ impl Store {
     fn set_lead_deleted(&self, id: &str, deleted: bool) -> Result<Lead> {
         let id = parse_id("lead id", id)?;
         let now = self.now();
-        self.edit(&id, DocKind::Lead, |doc| doc::lead::set_deleted(doc, deleted, &self.user, now))?;
-        self.lead(&id)
+        self.edit(&id, DocKind::Lead, |doc| doc::lead::set_deleted(doc, deleted, &self.user, now), |_| Ok(()))?.into_lead(&id)
     }
 
     /// The full lead, read from its document (with conflicts).
@@ -412,8 +443,7 @@ impl Store {
         validate::activity_patch(&mut patch)?;
         let id = parse_id("activity id", id)?;
         let now = self.now();
-        self.edit(&id, DocKind::Activity, |d| doc::activity::apply_patch(d, &patch, &self.user, now))?;
-        self.activity(&id)
+        self.edit(&id, DocKind::Activity, |d| doc::activity::apply_patch(d, &patch, &self.user, now), |_| Ok(()))?.into_activity(&id)
     }
 
     pub fn complete_activity(&self, id: &str) -> Result<Activity> {
@@ -423,8 +453,7 @@ impl Store {
     pub fn delete_activity(&self, id: &str) -> Result<Activity> {
         let id = parse_id("activity id", id)?;
         let now = self.now();
-        self.edit(&id, DocKind::Activity, |d| doc::activity::set_deleted(d, true, &self.user, now))?;
-        self.activity(&id)
+        self.edit(&id, DocKind::Activity, |d| doc::activity::set_deleted(d, true, &self.user, now), |_| Ok(()))?.into_activity(&id)
     }
 
     pub fn activity(&self, id: &str) -> Result<Activity> {
@@ -460,21 +489,22 @@ impl Store {
     /// Loads a document, lets `f` edit it in an open Automerge transaction and, if it changed
     /// something, stores the change, the outbox row and the projection in one SQLite
     /// transaction. An error from `f` rolls both back.
-    fn edit(&self, id: &str, kind: DocKind, f: impl FnOnce(&mut AutoCommit) -> Result<bool>) -> Result<()> {
+    /// Loads a document, lets `f` edit it, reads the result once (for `check`, the projection
+    /// and the caller), and, if something changed, stores the document, the outbox row and the
+    /// projection in one SQLite transaction. An error from `f` or `check` stores nothing (the
+    /// edited copy is simply dropped).
+    fn edit(&self, id: &str, kind: DocKind, f: impl FnOnce(&mut AutoCommit) -> Result<bool>, check: impl FnOnce(&Record) -> Result<()>) -> Result<Record> {
         let now = self.now();
-        let changed = self.write(|tx| {
+        let (rec, changed) = self.write(|tx| {
             let mut e = self.edit_begin(tx, id, kind)?;
-            match f(&mut e.0) {
-                Ok(true) => self.edit_finish(tx, id, kind, e, now),
-                Ok(false) => {
-                    e.0.rollback();
-                    Ok(false)
-                }
-                Err(err) => {
-                    e.0.rollback();
-                    Err(err)
-                }
+            let changed = f(&mut e.0)?;
+            let rec = Record::read(&e.0, id, kind)?;
+            check(&rec)?;
+            if changed && self.commit_store(tx, id, kind, e, now)?.is_some() {
+                rec.project(tx, &self.validator)?;
+                return Ok((rec, true));
             }
+            Ok((rec, false))
         })?;
         if changed {
             self.notify(match kind {
@@ -482,7 +512,7 @@ impl Store {
                 DocKind::Activity => Changed { leads: Vec::new(), activities: vec![id.to_string()] },
             });
         }
-        Ok(())
+        Ok(rec)
     }
 
     /// Loads a document for a local edit by this device. Pair with `edit_finish` in the same
@@ -495,12 +525,26 @@ impl Store {
 
     /// Commits the edit as one change and stores it with its outbox row and projection. Returns
     /// false (and stores nothing) when the edit changed nothing.
-    pub(crate) fn edit_finish(&self, tx: &Connection, id: &str, kind: DocKind, (mut d, tail): (AutoCommit, i64), now: i64) -> Result<bool> {
-        let Some(hash) = doc::commit(&mut d, now) else { return Ok(false) };
-        documents::store(tx, id, &mut d, tail)?;
-        outbox::push(tx, id, kind, &hash)?;
-        self.project(tx, id, kind, &d, false)?;
+    pub(crate) fn edit_finish(&self, tx: &Connection, id: &str, kind: DocKind, e: (AutoCommit, i64), now: i64) -> Result<bool> {
+        let mut e = e;
+        if self.commit_store_ref(tx, id, kind, &mut e, now)?.is_none() {
+            return Ok(false);
+        }
+        self.project(tx, id, kind, &e.0, false)?;
         Ok(true)
+    }
+
+    /// Commits the open Automerge transaction as one change and stores the saved document and
+    /// the change's outbox row; `None` when there was nothing to commit.
+    fn commit_store(&self, tx: &Connection, id: &str, kind: DocKind, mut e: (AutoCommit, i64), now: i64) -> Result<Option<automerge::ChangeHash>> {
+        self.commit_store_ref(tx, id, kind, &mut e, now)
+    }
+
+    fn commit_store_ref(&self, tx: &Connection, id: &str, kind: DocKind, e: &mut (AutoCommit, i64), now: i64) -> Result<Option<automerge::ChangeHash>> {
+        let Some(hash) = doc::commit(&mut e.0, now) else { return Ok(None) };
+        documents::store(tx, id, &mut e.0, e.1)?;
+        outbox::push(tx, id, kind, &hash)?;
+        Ok(Some(hash))
     }
 
     fn project(&self, tx: &Connection, id: &str, kind: DocKind, d: &AutoCommit, fresh: bool) -> Result<()> {
