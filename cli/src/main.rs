@@ -146,6 +146,8 @@ enum Cmd {
     },
     /// Send this device's changes and receive everyone else's
     Sync,
+    /// Leads that look like the same person (same e-mail, phone, or name at a company)
+    Duplicates,
     /// Win rate, sales cycle, funnel, response time, pipeline, activities and events, per rep and team
     Report {
         /// week, month or quarter (in the --utc-offset zone), ignored with --from/--to
@@ -220,6 +222,8 @@ enum LeadCmd {
     Delete { id: String },
     /// Bring a lead back from the bin
     Restore { id: String },
+    /// Fold OTHER into KEEP: fields, tags, notes and activities; OTHER goes to the bin, intact
+    Merge { keep: String, other: String },
 }
 
 /// Fields shared by `lead add` and `lead edit`.
@@ -572,6 +576,21 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
         }
         Cmd::Demo | Cmd::Enroll { .. } => unreachable!("handled before a store is opened"),
         Cmd::Sync => sync_cmd::sync(&store, &runtime()?, cli.json, out)?,
+        Cmd::Duplicates => {
+            let groups = store.duplicates()?;
+            if cli.json {
+                json(out, &groups)?;
+            } else if groups.is_empty() {
+                writeln!(out, "no likely duplicates")?;
+            } else {
+                for g in &groups {
+                    writeln!(out, "{:?}: {}", g.reason, print::clean(&g.value))?;
+                    print::lead_table(out, &g.leads, off)?;
+                    writeln!(out)?;
+                }
+                writeln!(out, "merge with: fieldsales lead merge KEEP_ID OTHER_ID")?;
+            }
+        }
         Cmd::Report { period, from, to, owner, cold_days, csv } => {
             let p = report_cmd::period(period, when("--from", from.as_deref(), now, off)?, when("--to", to.as_deref(), now, off)?, now, off)?;
             let mut q = fieldsales_core::report::ReportQuery::new(p, now);
@@ -715,6 +734,14 @@ fn lead(cli: &Cli, store: &Store, cmd: &LeadCmd, now: i64, out: &mut dyn Write) 
             } else {
                 let verb = if deleting { "deleted" } else { "restored" };
                 writeln!(out, "{verb} {} {}", lead.id, print::clean(lead.display_name()))?;
+            }
+        }
+        LeadCmd::Merge { keep, other } => {
+            let lead = store.merge_leads(keep, other)?;
+            if cli.json {
+                json(out, &lead)?;
+            } else {
+                writeln!(out, "merged {other} into {} {}", lead.id, print::clean(lead.display_name()))?;
             }
         }
     }

@@ -653,3 +653,20 @@ fn import_checks_maps_and_round_trips_an_export() {
     let e = b.fail(out, 1);
     assert!(e.contains("the file has no column 'Nope'"), "{e}");
 }
+
+#[test]
+fn duplicates_are_listed_and_merged_from_the_command_line() {
+    let fs = Fs::new();
+    let a = fs.add(&["--name", "Kim Minji", "--email", "minji@acme.co.kr", "--tag", "expo"]);
+    let b = fs.add(&["--name", "Minji", "--email", "MINJI@acme.co.kr", "--company", "Acme", "--tag", "vip"]);
+    fs.add(&["--name", "Someone else"]);
+    let groups = fs.json(&["duplicates"]);
+    assert_eq!(groups.as_array().unwrap().len(), 1, "{groups}");
+    assert_eq!(groups[0]["reason"], "same_email");
+    assert!(fs.ok(&["duplicates"]).contains("minji@acme.co.kr"));
+    let merged = fs.json(&["lead", "merge", &a, &b]);
+    assert_eq!(merged["company"], "Acme");
+    assert_eq!(merged["tags"], serde_json::json!(["expo", "vip"]));
+    assert_eq!(fs.json(&["lead", "show", &b])["lead"]["merged_into"], a.as_str());
+    assert!(fs.ok(&["duplicates"]).contains("no likely duplicates"));
+}
