@@ -1,1 +1,948 @@
-fn main() {}
+//! Store benchmarks against the issue's targets, each next to a plain rusqlite baseline measured
+//! in the same run.
+//!
+//!   CARGO_BUILD_JOBS=2 cargo bench -p fieldsales-core --bench store
+//!
+//! Groups (criterion ids are `group/function`):
+//! - `baseline`: one plain INSERT of a comparable row per transaction into a WAL database,
+//!   synchronous=NORMAL and =FULL (the durability cost).
+//! - `capture`: `create_lead` of a typical lead, `update_lead` of one field, and two component
+//!   timings (validation, Automerge build) that show where capture time goes.
+//! - `bulk`: 10,000 rows in one plain transaction vs `create_leads` of 10,000 leads.
+//! - `list_100k`, `search_100k`, `open_100k`: on one shared 100,000-lead store built once per
+//!   process with `create_leads` in batches of 10,000.
+//!
+//! Bytes on disk per lead cannot be timed; they are printed (stderr) when the shared store is
+//! built and again after acknowledging the whole outbox. At the end a summary table with ratios
+//! and targets is printed on stdout, read back from criterion's estimates of this run.
+//!
+//! Under `cargo test --all-targets` (criterion's test mode) every routine runs once on small
+//! stores, so the test suite stays fast.
+
+use std::cell::{Cell, OnceCell, RefCell};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::{BatchSize, Criterion, SamplingMode, Throughput};
+use fieldsales_core::{
+    CaptureChannel, CustomField, LeadDraft, LeadPatch, LeadQuery, LeadSort, Money, OpenOptions, Potential, Stage, Store,
+};
+use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use rusqlite::{Connection, params};
+
+/// 2026-11-02 09:00 UTC.
+const T0: i64 = 1_793_610_000_000;
+const USER: &str = "rep01";
+
+// ---- sizes --------------------------------------------------------------------------------
+
+struct Sizes {
+    /// Leads in the shared store for list, search and open.
+    fixture: usize,
+    /// Leads per `create_leads` call when building it.
+    fixture_batch: usize,
+    /// Leads per bulk-import iteration.
+    bulk: usize,
+    /// Leads already in the store that capture and edit run against.
+    work: usize,
+}
+
+fn sizes(bench_mode: bool) -> Sizes {
+    if bench_mode {
+        Sizes { fixture: 100_000, fixture_batch: 10_000, bulk: 10_000, work: 10_000 }
+    } else {
+        Sizes { fixture: 2_000, fixture_batch: 1_000, bulk: 500, work: 200 }
+    }
+}
+
+// ---- data ---------------------------------------------------------------------------------
+
+const KO_SURNAMES: [(&str, &str); 10] = [
+    ("김", "kim"), ("이", "lee"), ("박", "park"), ("최", "choi"), ("정", "jung"),
+    ("강", "kang"), ("조", "cho"), ("윤", "yoon"), ("장", "jang"), ("임", "lim"),
+];
+/// Two given names start with 민, so "김민" matches 1/10 × 2/10 of the Korean half: ~1%.
+const KO_GIVEN: [(&str, &str); 10] = [
+    ("민준", "minjun"), ("민서", "minseo"), ("서연", "seoyeon"), ("도윤", "doyun"), ("하은", "haeun"),
+    ("지호", "jiho"), ("수아", "sua"), ("예준", "yejun"), ("현우", "hyunwoo"), ("서준", "seojun"),
+];
+const EN_FIRST: [&str; 10] = ["James", "Emma", "Oliver", "Sophia", "Daniel", "Grace", "Michael", "Chloe", "David", "Olivia"];
+const EN_LAST: [&str; 10] = ["Smith", "Park", "Lee", "Brown", "Wilson", "Taylor", "Clark", "Lewis", "Walker", "Young"];
+const TITLES: [&str; 10] =
+    ["CEO", "CTO", "Purchasing Manager", "Sales Director", "Engineer", "Team Lead", "과장", "부장", "대리", "팀장"];
+const EVENTS: [&str; 4] = ["COEX Smart Factory Expo 2026", "Busan Marine Week 2026", "Seoul Startup Fair 2026", "KINTEX Robot Show 2026"];
+const COMPANY_SUFFIXES: [&str; 10] = ["Systems", "Tech", "Logistics", "Foods", "Bio", "Motors", "Telecom", "Energy", "Retail", "Pharma"];
+const TAGS: [&str; 8] = ["vip", "demo", "partner", "enterprise", "smb", "expo2026", "reseller", "hot-lead"];
+const INDUSTRIES: [&str; 5] = ["manufacturing", "logistics", "retail", "healthcare", "finance"];
+const STAGES: [Stage; 6] = [Stage::New, Stage::Contacted, Stage::Qualified, Stage::Proposal, Stage::Negotiation, Stage::Won];
+const POTENTIALS: [Potential; 3] = [Potential::Hot, Potential::Warm, Potential::Cold];
+const OWNERS: usize = 10;
+
+fn owner(i: usize) -> String {
+    format!("rep{:02}", i + 1)
+}
+
+/// 100 invented company names whose first three letters are all different ("Bazora Systems",
+/// "Bexora Tech", …), so the three-letter prefix of one matches about 1% of the leads.
+fn companies() -> Vec<String> {
+    let c1 = ['b', 'd', 'g', 'h', 'k', 'm', 'n', 'p', 'r', 't'];
+    let v = ['a', 'e', 'i', 'o', 'u'];
+    let c2 = ['z', 'x'];
+    let mut out = Vec::with_capacity(100);
+    for (i, a) in c1.iter().enumerate() {
+        for b in v {
+            for c in c2 {
+                let word = format!("{}{b}{c}ora", a.to_ascii_uppercase());
+                out.push(format!("{word} {}", COMPANY_SUFFIXES[(out.len() + i) % COMPANY_SUFFIXES.len()]));
+            }
+        }
+    }
+    out
+}
+
+/// Roughly 100 characters of the kind a rep types after a booth conversation.
+fn notes(rng: &mut StdRng) -> String {
+    match rng.random_range(0..3) {
+        0 => format!(
+            "Visited our booth and asked about fleet tracking for {} trucks. Wants a demo and pricing before Q{}.",
+            rng.random_range(10..200),
+            rng.random_range(1..5)
+        ),
+        1 => format!(
+            "관심 제품: 스마트 센서 {}대. 다음 주에 견적서 요청, 구매 결정은 {}분기 예정. 담당 부서 미팅 필요, 기존 업체 계약 만료 예정.",
+            rng.random_range(10..500),
+            rng.random_range(1..5)
+        ),
+        _ => format!(
+            "Met at the seminar; uses a competitor whose contract ends in {} months. Interested in migration support.",
+            rng.random_range(2..13)
+        ),
+    }
+}
+
+/// A typical lead: name, company, title, one e-mail, one phone, event, badge scan, potential,
+/// a KRW deal value, two tags, ~100 characters of notes, one custom field and a follow-up.
+fn typical_draft(rng: &mut StdRng, companies: &[String]) -> LeadDraft {
+    let company = companies.choose(rng).unwrap().clone();
+    let domain = company.split(' ').next().unwrap().to_lowercase();
+    let (name, local) = if rng.random_bool(0.5) {
+        let (s, sr) = KO_SURNAMES.choose(rng).unwrap();
+        let (g, gr) = KO_GIVEN.choose(rng).unwrap();
+        (format!("{s}{g}"), format!("{gr}.{sr}"))
+    } else {
+        let f = EN_FIRST.choose(rng).unwrap();
+        let l = EN_LAST.choose(rng).unwrap();
+        (format!("{f} {l}"), format!("{}.{}", f.to_lowercase(), l.to_lowercase()))
+    };
+    let tags: Vec<String> = TAGS.choose_multiple(rng, 2).map(|t| t.to_string()).collect();
+    LeadDraft {
+        name: Some(name),
+        company: Some(company),
+        title: Some(TITLES.choose(rng).unwrap().to_string()),
+        emails: vec![format!("{local}@{domain}.co.kr")],
+        // libphonenumber's Korean metadata rejects 010-5xxx blocks beyond 010-596x; avoid them.
+        phones: vec![format!(
+            "010-{}{:03}-{:04}",
+            [1, 2, 3, 4, 6, 7, 8, 9].choose(rng).unwrap(),
+            rng.random_range(0..1000),
+            rng.random_range(0..10000)
+        )],
+        event: Some(EVENTS.choose(rng).unwrap().to_string()),
+        channel: Some(CaptureChannel::BadgeScan),
+        stage: Some(*STAGES.choose(rng).unwrap()),
+        potential: Some(*POTENTIALS.choose(rng).unwrap()),
+        deal_value: Some(Money { amount_minor: rng.random_range(1_000_000..500_000_000), currency: "KRW".into() }),
+        owner: Some(owner(rng.random_range(0..OWNERS))),
+        tags,
+        notes: Some(notes(rng)),
+        custom_fields: vec![CustomField { key: "industry".into(), value: INDUSTRIES.choose(rng).unwrap().to_string() }],
+        next_follow_up: Some(T0 + rng.random_range(1..30) * 86_400_000),
+        ..Default::default()
+    }
+}
+
+fn drafts(seed: u64, n: usize, companies: &[String]) -> Vec<LeadDraft> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..n).map(|_| typical_draft(&mut rng, companies)).collect()
+}
+
+// ---- plain rusqlite baseline --------------------------------------------------------------
+
+const BASELINE_TABLE: &str = "CREATE TABLE leads (
+    id TEXT PRIMARY KEY, name TEXT, company TEXT, title TEXT, email TEXT, phone TEXT, event TEXT,
+    channel TEXT, stage TEXT, potential TEXT, deal_amount INTEGER, deal_currency TEXT, owner TEXT,
+    tags TEXT, notes TEXT, custom TEXT, next_follow_up INTEGER, created_at INTEGER, updated_at INTEGER)";
+const BASELINE_INSERT: &str = "INSERT INTO leads (id, name, company, title, email, phone, event, channel, stage, potential,
+    deal_amount, deal_currency, owner, tags, notes, custom, next_follow_up, created_at, updated_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
+
+fn baseline_db(path: &Path, synchronous: &str) -> Connection {
+    let c = Connection::open(path).unwrap();
+    c.pragma_update(None, "journal_mode", "WAL").unwrap();
+    c.pragma_update(None, "synchronous", synchronous).unwrap();
+    c.execute_batch(BASELINE_TABLE).unwrap();
+    c
+}
+
+/// The same fields a lead has, as one plain row: no document, projection, index or outbox.
+fn baseline_insert(c: &Connection, id: &str, d: &LeadDraft, now: i64) {
+    let deal = d.deal_value.as_ref();
+    let custom = d.custom_fields.iter().map(|f| format!("{}={}", f.key, f.value)).collect::<Vec<_>>().join(";");
+    c.prepare_cached(BASELINE_INSERT)
+        .unwrap()
+        .execute(params![
+            id,
+            d.name,
+            d.company,
+            d.title,
+            d.emails.first(),
+            d.phones.first(),
+            d.event,
+            d.channel.map(|c| c.as_str()),
+            d.stage.map(|s| s.as_str()),
+            d.potential.map(|p| p.as_str()),
+            deal.map(|m| m.amount_minor),
+            deal.map(|m| m.currency.as_str()),
+            d.owner,
+            d.tags.join(","),
+            d.notes,
+            custom,
+            d.next_follow_up,
+            now,
+            now,
+        ])
+        .unwrap();
+}
+
+// ---- stores -------------------------------------------------------------------------------
+
+fn ticking_clock(step_ms: i64) -> fieldsales_core::Clock {
+    let t = Arc::new(AtomicI64::new(T0));
+    Arc::new(move || t.fetch_add(step_ms, Ordering::Relaxed))
+}
+
+fn open_store(path: &Path) -> Store {
+    Store::open(path, OpenOptions::new(USER).region("KR").clock(ticking_clock(1_000))).unwrap()
+}
+
+/// Bytes of the database file and of its WAL.
+fn file_sizes(path: &Path) -> (u64, u64) {
+    let len = |p: PathBuf| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    (len(path.to_path_buf()), len(PathBuf::from(wal)))
+}
+
+fn report_size(label: &str, path: &Path, leads: usize) {
+    let (db, wal) = file_sizes(path);
+    eprintln!(
+        "[bytes] {label}: db {db} B + wal {wal} B = {} B; {:.0} B/lead (db file alone {:.0} B/lead)",
+        db + wal,
+        (db + wal) as f64 / leads as f64,
+        db as f64 / leads as f64
+    );
+}
+
+/// Where the bytes go, per table and index (SQLite's dbstat), and average blob sizes.
+fn report_breakdown(path: &Path, leads: usize) {
+    let c = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let mut stmt = c.prepare("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC").unwrap();
+    let rows: Vec<(String, i64)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+    let parts: Vec<String> =
+        rows.iter().filter(|(_, b)| *b as f64 / leads as f64 >= 5.0).map(|(n, b)| format!("{n} {:.0}", *b as f64 / leads as f64)).collect();
+    eprintln!("[bytes]   per lead by table/index: {}", parts.join(", "));
+    let avg = |sql: &str| -> f64 { c.query_row(sql, [], |r| r.get::<_, Option<f64>>(0)).unwrap().unwrap_or(0.0) };
+    eprintln!(
+        "[bytes]   avg document blob {:.0} B, avg outbox change {:.0} B, outbox rows {}",
+        avg("SELECT avg(length(data)) FROM documents"),
+        avg("SELECT avg(length(data)) FROM outbox"),
+        c.query_row("SELECT count(*) FROM outbox", [], |r| r.get::<_, i64>(0)).unwrap()
+    );
+}
+
+/// Pages one capture and one edit write to the WAL (the bulk of a commit's I/O), next to the
+/// plain baseline insert.
+fn report_wal_per_op(store: &Store, ids: &[String], companies: &[String]) {
+    const OPS: usize = 20;
+    let raw = Connection::open(store.path()).unwrap();
+    let page: i64 = raw.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
+    let frames = |path: &Path| -> f64 { (file_sizes(path).1.saturating_sub(32)) as f64 / (page + 24) as f64 / OPS as f64 };
+    let truncate = |c: &Connection| c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).unwrap();
+    truncate(&raw);
+    for d in drafts(9, OPS, companies) {
+        store.create_lead(d).unwrap();
+    }
+    let create = frames(store.path());
+    truncate(&raw);
+    for (n, id) in ids.iter().take(OPS).enumerate() {
+        store.update_lead(id, LeadPatch { title: Some(format!("Head of Sales {n}")), ..Default::default() }).unwrap();
+    }
+    let update = frames(store.path());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.db");
+    let c = baseline_db(&path, "NORMAL");
+    for (n, d) in drafts(9, OPS, companies).iter().enumerate() {
+        c.execute_batch("BEGIN").unwrap();
+        baseline_insert(&c, &format!("id-{n}"), d, T0);
+        c.execute_batch("COMMIT").unwrap();
+    }
+    eprintln!(
+        "[wal] pages written to the WAL per operation ({page} B pages): create_lead {create:.1}, update_lead {update:.1}, plain baseline insert {:.1}",
+        frames(&path)
+    );
+}
+
+/// What one typical lead's document would take in the encodings Automerge offers: the raw change
+/// the store keeps today, the same change compressed, and a saved document.
+fn report_blob_options(companies: &[String]) {
+    let v = fieldsales_core::validate::Validator::new("KR").unwrap();
+    let actor = automerge::ActorId::random();
+    let (mut raw, mut compressed, mut saved, mut n) = (0usize, 0usize, 0usize, 0usize);
+    for mut d in drafts(6, 200, companies) {
+        v.lead_draft(&mut d).unwrap();
+        let id = fieldsales_core::new_id();
+        let mut doc = fieldsales_core::doc::lead::create(actor.clone(), &id, &d, USER, T0).unwrap();
+        let mut change = doc.get_last_local_change().unwrap();
+        raw += change.raw_bytes().len();
+        compressed += change.bytes().len();
+        saved += doc.save().len();
+        n += 1;
+    }
+    let n = n as f64;
+    eprintln!(
+        "[bytes]   one typical lead document: raw change {:.0} B (stored today), compressed change {:.0} B, save() {:.0} B",
+        raw as f64 / n,
+        compressed as f64 / n,
+        saved as f64 / n
+    );
+}
+
+/// The shared 100,000-lead store for list, search and open. Its `Store` is dropped for the open
+/// benchmark so that each open is the only connection, as on a phone.
+struct Fixture {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    leads: usize,
+    store: RefCell<Option<Store>>,
+    company_query: String,
+}
+
+impl Fixture {
+    fn build(s: &Sizes, companies: &[String]) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fixture.db");
+        // One clock tick per batch: `updated_at` takes a value per batch, ids order within it.
+        let store = Store::open(&path, OpenOptions::new(USER).region("KR").clock(ticking_clock(60_000))).unwrap();
+        let mut rng = StdRng::seed_from_u64(7);
+        let start = Instant::now();
+        let mut made = 0;
+        while made < s.fixture {
+            let n = s.fixture_batch.min(s.fixture - made);
+            let batch: Vec<LeadDraft> = (0..n).map(|_| typical_draft(&mut rng, companies)).collect();
+            store.create_leads(batch).unwrap();
+            made += n;
+        }
+        let took = start.elapsed();
+        eprintln!(
+            "[fixture] {made} leads in {} calls of create_leads: {:.1} s, {:.0} leads/s",
+            made.div_ceil(s.fixture_batch),
+            took.as_secs_f64(),
+            made as f64 / took.as_secs_f64()
+        );
+        report_size("after import (outbox full, not compacted)", &path, made);
+        let start = Instant::now();
+        store.compact().unwrap();
+        eprintln!("[fixture] compact() took {:.2} s", start.elapsed().as_secs_f64());
+        report_size("after compact() (outbox full)", &path, made);
+        report_breakdown(&path, made);
+        report_blob_options(companies);
+
+        // A company whose three-letter prefix is the search query; "Kozora Energy" or the like.
+        let company_query = companies[37].chars().take(3).collect::<String>().to_lowercase();
+        let f = Fixture { _dir: dir, path, leads: made, store: RefCell::new(Some(store)), company_query };
+        f.explain();
+        f
+    }
+
+    fn with_store<T>(&self, f: impl FnOnce(&Store) -> T) -> T {
+        let mut slot = self.store.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(open_store(&self.path));
+        }
+        f(slot.as_ref().unwrap())
+    }
+
+    fn close(&self) {
+        self.store.borrow_mut().take();
+    }
+
+    /// Hit counts and query plans of the benchmarked queries, as evidence for the report.
+    fn explain(&self) {
+        let c = Connection::open_with_flags(&self.path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let count = |sql: &str, arg: &str| -> i64 { c.query_row(sql, [arg], |r| r.get(0)).unwrap() };
+        for q in [format!("\"{}\"*", self.company_query), "\"김민\"*".to_string(), "\"010\"*".to_string()] {
+            let n = count("SELECT count(*) FROM leads_fts WHERE leads_fts MATCH ?1", &q);
+            eprintln!("[fixture] fts {q}: {n} hits ({:.2}% of leads)", 100.0 * n as f64 / self.leads as f64);
+        }
+        eprintln!(
+            "[fixture] stage=qualified: {} leads; owner=rep03: {} leads",
+            count("SELECT count(*) FROM leads WHERE stage = ?1", "qualified"),
+            count("SELECT count(*) FROM leads WHERE owner = ?1", "rep03")
+        );
+        for (label, sql) in [
+            // The statements list_leads builds (all projection columns), with literals.
+            ("stage/updated", "SELECT * FROM leads WHERE deleted = 0 AND stage IN ('qualified') ORDER BY updated_at DESC, id DESC LIMIT 51"),
+            ("owner/value", "SELECT * FROM leads WHERE deleted = 0 AND owner = 'rep03' ORDER BY value_sort DESC, id DESC LIMIT 51"),
+            ("all/updated", "SELECT * FROM leads WHERE deleted = 0 ORDER BY updated_at DESC, id DESC LIMIT 51"),
+            // What update_lead runs on the projections for an edited lead.
+            ("edit: delete fts row", "DELETE FROM leads_fts WHERE rowid = 1"),
+            ("edit: delete tags", "DELETE FROM lead_tags WHERE lead_id = 'x'"),
+            ("edit: delete history", "DELETE FROM stage_history WHERE lead_id = 'x'"),
+            (
+                "search",
+                "SELECT l.id FROM leads_fts f JOIN leads l ON l.rowid = f.rowid WHERE leads_fts MATCH 'x*' AND l.deleted = 0 ORDER BY f.rank LIMIT 50",
+            ),
+        ] {
+            let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let plan: Vec<String> = stmt.query_map([], |r| r.get::<_, String>(3)).unwrap().map(Result::unwrap).collect();
+            eprintln!("[plan] {label}: {}", plan.join(" | "));
+        }
+        // The lookup update_lead's `DELETE FROM lead_tags WHERE lead_id = ?` does, timed alone.
+        let tag_rows: i64 = c.query_row("SELECT count(*) FROM lead_tags", [], |r| r.get(0)).unwrap();
+        let start = Instant::now();
+        let reps = 20;
+        for _ in 0..reps {
+            count("SELECT count(*) FROM lead_tags WHERE lead_id = ?1", "00000000-0000-0000-0000-000000000000");
+        }
+        eprintln!(
+            "[plan] finding one lead's tags by lead_id among {tag_rows} lead_tags rows: {:.2} ms",
+            start.elapsed().as_secs_f64() * 1e3 / reps as f64
+        );
+    }
+}
+
+// ---- benchmarks ---------------------------------------------------------------------------
+
+struct Ctx {
+    sizes: Sizes,
+    companies: Vec<String>,
+    fixture: OnceCell<Fixture>,
+    /// Benchmarks whose routine ran in this process, so the summary reads no stale estimates.
+    ran: RefCell<BTreeSet<&'static str>>,
+}
+
+impl Ctx {
+    fn fixture(&self) -> &Fixture {
+        self.fixture.get_or_init(|| Fixture::build(&self.sizes, &self.companies))
+    }
+
+    fn mark(&self, id: &'static str) {
+        self.ran.borrow_mut().insert(id);
+    }
+}
+
+fn bench_baseline(c: &mut Criterion, ctx: &Ctx) {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = drafts(1, 256, &ctx.companies);
+    let mut g = c.benchmark_group("baseline");
+    for (name, sync, id) in [("insert_normal", "NORMAL", "baseline/insert_normal"), ("insert_full", "FULL", "baseline/insert_full")] {
+        let conn = baseline_db(&dir.path().join(format!("{name}.db")), sync);
+        let i = Cell::new(0usize);
+        g.sample_size(if sync == "FULL" { 30 } else { 50 }).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4));
+        g.bench_function(name, |b| {
+            ctx.mark(id);
+            b.iter(|| {
+                let n = i.get();
+                i.set(n + 1);
+                let key = fieldsales_core::new_id();
+                conn.execute_batch("BEGIN").unwrap();
+                baseline_insert(&conn, &key, &rows[n % rows.len()], T0);
+                conn.execute_batch("COMMIT").unwrap();
+            })
+        });
+    }
+    g.finish();
+}
+
+fn bench_capture(c: &mut Criterion, ctx: &Ctx) {
+    // Built on first use, so that a filtered run that skips this group does not pay for it.
+    let work: OnceCell<(tempfile::TempDir, Store, Vec<String>)> = OnceCell::new();
+    let work = || {
+        work.get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let store = open_store(&dir.path().join("work.db"));
+            let ids: Vec<String> = store.create_leads(drafts(2, ctx.sizes.work, &ctx.companies)).unwrap().into_iter().map(|l| l.id).collect();
+            report_wal_per_op(&store, &ids, &ctx.companies);
+            (dir, store, ids)
+        })
+    };
+    let pool = drafts(3, 256, &ctx.companies);
+    let i = Cell::new(0usize);
+
+    let mut g = c.benchmark_group("capture");
+    g.sample_size(50).warm_up_time(Duration::from_secs(2)).measurement_time(Duration::from_secs(5));
+    g.bench_function("create_lead", |b| {
+        ctx.mark("capture/create_lead");
+        let (_, store, _) = work();
+        b.iter_batched(
+            || {
+                let n = i.get();
+                i.set(n + 1);
+                let mut d = pool[n % pool.len()].clone();
+                d.phones = vec!["010-1234-5678".into()];
+                d
+            },
+            |d| store.create_lead(d).unwrap(),
+            BatchSize::SmallInput,
+        )
+    });
+    let e = Cell::new(0usize);
+    g.bench_function("update_lead", |b| {
+        ctx.mark("capture/update_lead");
+        let (_, store, existing) = work();
+        b.iter(|| {
+            let n = e.get();
+            e.set(n + 1);
+            let patch = LeadPatch { title: Some(format!("Director {n}")), ..Default::default() };
+            store.update_lead(&existing[n % existing.len()], patch).unwrap()
+        })
+    });
+
+    // Components of create_lead, to show where its time goes.
+    g.sample_size(30).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(2));
+    // create_leads asks the OS for the core count on every call, one lead or many.
+    g.bench_function("part_available_parallelism", |b| {
+        ctx.mark("capture/part_available_parallelism");
+        b.iter(std::thread::available_parallelism)
+    });
+    g.bench_function("part_validate", |b| {
+        ctx.mark("capture/part_validate");
+        let v = fieldsales_core::validate::Validator::new("KR").unwrap();
+        b.iter_batched(
+            || {
+                let n = i.get();
+                i.set(n + 1);
+                pool[n % pool.len()].clone()
+            },
+            |mut d| v.lead_draft(&mut d).unwrap(),
+            BatchSize::SmallInput,
+        )
+    });
+    let v = fieldsales_core::validate::Validator::new("KR").unwrap();
+    let validated: Vec<LeadDraft> = pool
+        .iter()
+        .map(|d| {
+            let mut d = d.clone();
+            v.lead_draft(&mut d).unwrap();
+            d
+        })
+        .collect();
+    let actor = automerge::ActorId::random();
+    g.bench_function("part_automerge", |b| {
+        ctx.mark("capture/part_automerge");
+        b.iter(|| {
+            let n = i.get();
+            i.set(n + 1);
+            let id = fieldsales_core::new_id();
+            let mut doc = fieldsales_core::doc::lead::create(actor.clone(), &id, &validated[n % validated.len()], USER, T0).unwrap();
+            let lead = fieldsales_core::doc::lead::read(&doc, &id).unwrap();
+            (lead, doc.get_last_local_change().unwrap())
+        })
+    });
+    g.bench_function("part_load_read", |b| {
+        ctx.mark("capture/part_load_read");
+        let (_, store, existing) = work();
+        let some_id = existing[0].clone();
+        // The stored blob as the edit path loads it (the create change, never compacted).
+        let raw = Connection::open_with_flags(store.path(), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let bytes: Vec<u8> = raw.query_row("SELECT data FROM documents WHERE id = ?1", [&some_id], |r| r.get(0)).unwrap();
+        b.iter(|| {
+            let doc = fieldsales_core::doc::load(&some_id, &bytes).unwrap();
+            fieldsales_core::doc::lead::read(&doc, &some_id).unwrap()
+        })
+    });
+    g.finish();
+}
+
+fn bench_bulk(c: &mut Criterion, ctx: &Ctx) {
+    let n = ctx.sizes.bulk;
+    let rows = drafts(4, n, &ctx.companies);
+    let mut g = c.benchmark_group("bulk");
+    g.throughput(Throughput::Elements(n as u64)).sample_size(10).sampling_mode(SamplingMode::Flat).warm_up_time(Duration::from_secs(1));
+
+    g.measurement_time(Duration::from_secs(3));
+    g.bench_function("baseline_one_tx", |b| {
+        ctx.mark("bulk/baseline_one_tx");
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let dir = tempfile::tempdir().unwrap();
+                let conn = baseline_db(&dir.path().join("b.db"), "NORMAL");
+                let ids: Vec<String> = (0..rows.len()).map(|_| fieldsales_core::new_id()).collect();
+                let start = Instant::now();
+                conn.execute_batch("BEGIN").unwrap();
+                for (id, d) in ids.iter().zip(&rows) {
+                    baseline_insert(&conn, id, d, T0);
+                }
+                conn.execute_batch("COMMIT").unwrap();
+                total += start.elapsed();
+            }
+            total
+        })
+    });
+
+    g.measurement_time(Duration::from_secs(12));
+    g.bench_function("create_leads", |b| {
+        ctx.mark("bulk/create_leads");
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let dir = tempfile::tempdir().unwrap();
+                let store = open_store(&dir.path().join("s.db"));
+                let batch = rows.clone();
+                let start = Instant::now();
+                let made = store.create_leads(batch).unwrap();
+                total += start.elapsed();
+                assert_eq!(made.len(), n);
+            }
+            total
+        })
+    });
+    g.finish();
+}
+
+fn bench_list(c: &mut Criterion, ctx: &Ctx) {
+    let mut g = c.benchmark_group("list_100k");
+    g.sample_size(50).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    let queries: [(&str, &'static str, LeadQuery); 3] = [
+        (
+            "stage_by_updated",
+            "list_100k/stage_by_updated",
+            LeadQuery { stages: vec![Stage::Qualified], sort: LeadSort::Updated, limit: 50, ..Default::default() },
+        ),
+        (
+            "owner_by_value",
+            "list_100k/owner_by_value",
+            LeadQuery { owner: Some(owner(2)), sort: LeadSort::Value, limit: 50, ..Default::default() },
+        ),
+        ("all_by_updated", "list_100k/all_by_updated", LeadQuery { sort: LeadSort::Updated, limit: 50, ..Default::default() }),
+    ];
+    for (name, id, q) in queries {
+        g.bench_function(name, |b| {
+            ctx.mark(id);
+            let f = ctx.fixture();
+            f.with_store(|s| {
+                b.iter(|| {
+                    let page = s.list_leads(&q).unwrap();
+                    assert_eq!(page.items.len(), 50);
+                    page
+                })
+            })
+        });
+    }
+    g.finish();
+}
+
+fn bench_search(c: &mut Criterion, ctx: &Ctx) {
+    let mut g = c.benchmark_group("search_100k");
+    g.sample_size(30).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
+    for (name, id) in [
+        ("company_prefix", "search_100k/company_prefix"),
+        ("korean_name_prefix", "search_100k/korean_name_prefix"),
+        ("phone_prefix_all", "search_100k/phone_prefix_all"),
+    ] {
+        g.bench_function(name, |b| {
+            ctx.mark(id);
+            let f = ctx.fixture();
+            let text = match name {
+                "company_prefix" => f.company_query.clone(),
+                "korean_name_prefix" => "김민".to_string(),
+                _ => "010".to_string(),
+            };
+            f.with_store(|s| {
+                b.iter(|| {
+                    let hits = s.search_leads(&text, 50).unwrap();
+                    assert!(!hits.is_empty());
+                    hits
+                })
+            })
+        });
+    }
+    g.finish();
+}
+
+/// Capture and edit again, on the 100,000-lead store: do they slow down as the store grows?
+fn bench_write_large(c: &mut Criterion, ctx: &Ctx) {
+    let mut g = c.benchmark_group("write_100k");
+    g.sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4));
+    let pool = drafts(8, 64, &ctx.companies);
+    let i = Cell::new(0usize);
+    g.bench_function("create_lead", |b| {
+        ctx.mark("write_100k/create_lead");
+        let f = ctx.fixture();
+        f.with_store(|s| {
+            b.iter_batched(
+                || {
+                    let n = i.get();
+                    i.set(n + 1);
+                    pool[n % pool.len()].clone()
+                },
+                |d| s.create_lead(d).unwrap(),
+                BatchSize::SmallInput,
+            )
+        })
+    });
+    let ids: OnceCell<Vec<String>> = OnceCell::new();
+    g.bench_function("update_lead", |b| {
+        ctx.mark("write_100k/update_lead");
+        let f = ctx.fixture();
+        f.with_store(|s| {
+            // Leads spread over the whole store, from a filtered first page of each stage.
+            let ids = ids.get_or_init(|| {
+                STAGES
+                    .iter()
+                    .flat_map(|st| s.list_leads(&LeadQuery { stages: vec![*st], sort: LeadSort::Name, limit: 100, ..Default::default() }).unwrap().items)
+                    .map(|l| l.id)
+                    .collect()
+            });
+            b.iter(|| {
+                let n = i.get();
+                i.set(n + 1);
+                let patch = LeadPatch { title: Some(format!("Director {n}")), ..Default::default() };
+                s.update_lead(&ids[n % ids.len()], patch).unwrap()
+            })
+        })
+    });
+    g.finish();
+}
+
+/// The WAL a store leaves behind decides what an open costs: the first connection rebuilds the
+/// WAL index by reading every valid frame. So the open is measured in three defined states.
+#[derive(Clone, Copy, PartialEq)]
+enum WalState {
+    /// Right after `compact()`: its VACUUM is the last commit, so the WAL holds the whole database.
+    AfterCompact,
+    /// After 50 captures following that: the WAL restarted and holds only their frames.
+    AfterWrites,
+    /// After an external `PRAGMA wal_checkpoint(TRUNCATE)`: an empty WAL.
+    Truncated,
+}
+
+fn bench_open(c: &mut Criterion, ctx: &Ctx) {
+    let mut g = c.benchmark_group("open_100k");
+    g.sample_size(30).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4));
+    let prepared: Cell<Option<WalState>> = Cell::new(None);
+    let pool = drafts(10, 50, &ctx.companies);
+    for (name, id, first_page, state) in [
+        ("store_open", "open_100k/store_open", false, WalState::AfterCompact),
+        ("open_first_page", "open_100k/open_first_page", true, WalState::AfterCompact),
+        ("store_open_after_writes", "open_100k/store_open_after_writes", false, WalState::AfterWrites),
+        ("store_open_wal_truncated", "open_100k/store_open_wal_truncated", false, WalState::Truncated),
+    ] {
+        g.bench_function(name, |b| {
+            ctx.mark(id);
+            let f = ctx.fixture();
+            if prepared.get() != Some(state) {
+                match state {
+                    WalState::AfterCompact => f.with_store(|s| s.compact().map(|_| ())).unwrap(),
+                    WalState::AfterWrites => f.with_store(|s| {
+                        for d in &pool {
+                            s.create_lead(d.clone()).unwrap();
+                        }
+                    }),
+                    WalState::Truncated => {
+                        f.close();
+                        let c = Connection::open(&f.path).unwrap();
+                        c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).unwrap();
+                    }
+                }
+                f.close();
+                prepared.set(Some(state));
+                report_size(&format!("files {name} opens"), &f.path, f.leads);
+            }
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let start = Instant::now();
+                    let s = Store::open(&f.path, OpenOptions::new(USER).region("KR")).unwrap();
+                    if first_page {
+                        assert_eq!(s.list_leads(&LeadQuery::default()).unwrap().items.len(), 50);
+                    }
+                    total += start.elapsed();
+                    drop(s);
+                }
+                total
+            })
+        });
+    }
+    g.finish();
+}
+
+fn lead_count(path: &Path) -> usize {
+    let c = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    c.query_row("SELECT count(*) FROM leads", [], |r| r.get::<_, i64>(0)).unwrap() as usize
+}
+
+/// Acknowledges the whole outbox of the shared store, compacts and prints bytes per lead.
+fn bytes_after_ack(ctx: &Ctx) {
+    let Some(f) = ctx.fixture.get() else { return };
+    // The write_100k benchmarks may have added leads.
+    let leads = lead_count(&f.path);
+    f.with_store(|s| {
+        let hashes: Vec<String> = s.outbox(0, u32::MAX).unwrap().into_iter().map(|e| e.hash).collect();
+        let start = Instant::now();
+        let acked = s.ack_outbox(&hashes).unwrap();
+        eprintln!("[bytes] ack_outbox of {acked} changes took {:.2} s", start.elapsed().as_secs_f64());
+        let start = Instant::now();
+        s.compact().unwrap();
+        eprintln!("[bytes] compact() took {:.2} s", start.elapsed().as_secs_f64());
+    });
+    eprintln!("[bytes] leads now in the shared store: {leads}");
+    report_size("after ack_outbox(all) + compact()", &f.path, leads);
+    report_breakdown(&f.path, leads);
+    f.close();
+    // Closing the last read-write connection would checkpoint and remove the WAL.
+    report_size("same, after the store is closed", &f.path, leads);
+    // What a TRUNCATE checkpoint after the VACUUM (compact() runs it before) would leave.
+    let c = Connection::open(&f.path).unwrap();
+    c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).unwrap();
+    report_size("same, after an extra PRAGMA wal_checkpoint(TRUNCATE)", &f.path, leads);
+    drop(c);
+}
+
+/// The first capture of a process also pays one-off costs (phone-number metadata, statement
+/// preparation); printed once, since criterion only sees the warm path.
+fn cold_first_capture(ctx: &Ctx) {
+    let dir = tempfile::tempdir().unwrap();
+    let start = Instant::now();
+    let store = open_store(&dir.path().join("cold.db"));
+    let opened = start.elapsed();
+    let start = Instant::now();
+    store.validator().phone("010-1234-5678").unwrap();
+    let phone = start.elapsed();
+    let d = drafts(5, 1, &ctx.companies).pop().unwrap();
+    let start = Instant::now();
+    store.create_lead(d.clone()).unwrap();
+    let first = start.elapsed();
+    let start = Instant::now();
+    store.create_lead(d).unwrap();
+    let second = start.elapsed();
+    eprintln!(
+        "[cold] open of a new store {:.2} ms; first phone parse in the process {:.2} ms; then first create_lead {:.2} ms, second {:.2} ms",
+        opened.as_secs_f64() * 1e3,
+        phone.as_secs_f64() * 1e3,
+        first.as_secs_f64() * 1e3,
+        second.as_secs_f64() * 1e3
+    );
+}
+
+// ---- summary ------------------------------------------------------------------------------
+
+fn median_ns(dir: &Path, id: &str) -> Option<f64> {
+    let text = std::fs::read_to_string(dir.join(id).join("new").join("estimates.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v["median"]["point_estimate"].as_f64()
+}
+
+fn fmt_time(ns: f64) -> String {
+    if ns >= 1e6 { format!("{:.2} ms", ns / 1e6) } else { format!("{:.1} µs", ns / 1e3) }
+}
+
+/// "met (2.5× under)" or "missed (1.8× over)": how a figure stands against its target.
+fn verdict(value: f64, target: f64, lower_is_better: bool) -> String {
+    let ok = if lower_is_better { value <= target } else { value >= target };
+    let factor = if lower_is_better { value / target } else { target / value };
+    if ok { format!("met ({:.1}× margin)", 1.0 / factor) } else { format!("MISSED ({factor:.2}× off)") }
+}
+
+fn summary(ctx: &Ctx, dir: &Path) {
+    let ran = ctx.ran.borrow();
+    let get = |id: &str| if ran.contains(id) { median_ns(dir, id) } else { None };
+    let base = get("baseline/insert_normal");
+    println!("\n## Summary (medians of this run; ratio = figure / plain rusqlite baseline of this run)\n");
+    println!("| benchmark | median | baseline | ratio | target | verdict |");
+    println!("|---|---|---|---|---|---|");
+    let row = |id: &str, target_ms: Option<f64>| {
+        let Some(m) = get(id) else { return };
+        let (b, r) = match base {
+            Some(b) => (fmt_time(b), format!("{:.1}×", m / b)),
+            None => ("–".into(), "–".into()),
+        };
+        let (t, v) = match target_ms {
+            Some(t) => (format!("≤ {t} ms"), verdict(m / 1e6, t, true)),
+            None => ("–".into(), "–".into()),
+        };
+        println!("| {id} | {} | {b} insert | {r} | {t} | {v} |", fmt_time(m));
+    };
+    if let (Some(full), Some(b)) = (get("baseline/insert_full"), base) {
+        println!("| baseline/insert_full | {} | {} insert (NORMAL) | {:.1}× | – | durability cost of FULL |", fmt_time(full), fmt_time(b), full / b);
+    }
+    row("capture/create_lead", Some(0.5));
+    row("capture/update_lead", None);
+    for id in ["capture/part_validate", "capture/part_automerge", "capture/part_load_read", "capture/part_available_parallelism"] {
+        row(id, None);
+    }
+    if let Some(m) = get("bulk/create_leads") {
+        let n = ctx.sizes.bulk as f64;
+        let rate = n / (m / 1e9);
+        let (b, r) = match get("bulk/baseline_one_tx") {
+            Some(b) => (format!("{} ({:.0} rows/s)", fmt_time(b), n / (b / 1e9)), format!("{:.1}×", m / b)),
+            None => ("–".into(), "–".into()),
+        };
+        println!("| bulk/create_leads ({n} leads) | {} = {rate:.0} leads/s | {b} | {r} | ≥ 20000 leads/s | {} |", fmt_time(m), verdict(rate, 20_000.0, false));
+    }
+    for id in ["list_100k/stage_by_updated", "list_100k/owner_by_value", "list_100k/all_by_updated"] {
+        row(id, Some(5.0));
+    }
+    for id in ["search_100k/company_prefix", "search_100k/korean_name_prefix", "search_100k/phone_prefix_all"] {
+        row(id, Some(20.0));
+    }
+    row("write_100k/create_lead", Some(0.5));
+    row("write_100k/update_lead", None);
+    row("open_100k/store_open", Some(50.0));
+    row("open_100k/open_first_page", Some(50.0));
+    row("open_100k/store_open_after_writes", Some(50.0));
+    row("open_100k/store_open_wal_truncated", Some(50.0));
+}
+
+fn criterion_dir() -> PathBuf {
+    if let Some(h) = std::env::var_os("CRITERION_HOME") {
+        return PathBuf::from(h);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("target"));
+    target.join("criterion")
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    // Criterion's own rule: without --bench (cargo test --benches) it only checks each routine.
+    let bench_mode = args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test");
+    let listing = args.iter().any(|a| a == "--list");
+    let dir = criterion_dir();
+    let mut c = Criterion::default().output_directory(&dir).configure_from_args();
+    let ctx = Ctx { sizes: sizes(bench_mode), companies: companies(), fixture: OnceCell::new(), ran: RefCell::new(BTreeSet::new()) };
+    if !listing {
+        cold_first_capture(&ctx);
+    }
+
+    bench_baseline(&mut c, &ctx);
+    bench_capture(&mut c, &ctx);
+    bench_bulk(&mut c, &ctx);
+    bench_list(&mut c, &ctx);
+    bench_search(&mut c, &ctx);
+    bench_write_large(&mut c, &ctx);
+    bench_open(&mut c, &ctx);
+    bytes_after_ack(&ctx);
+
+    c.final_summary();
+    if bench_mode && !listing {
+        summary(&ctx, &dir);
+    }
+}

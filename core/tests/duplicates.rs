@@ -100,7 +100,7 @@ fn a_store_from_before_duplicate_keys_rebuilds_them_when_opened() {
     {
         // Turn the file back into a version-3 store: no lead_keys table.
         let c = rusqlite::Connection::open(&path).unwrap();
-        c.execute_batch("DROP TABLE lead_keys; PRAGMA user_version = 3;").unwrap();
+        c.execute_batch("DROP TABLE lead_keys; DROP INDEX lead_tags_by_lead; PRAGMA user_version = 3;").unwrap();
     }
     let s = Store::open(&path, OpenOptions::new("rep")).unwrap();
     let g = s.duplicates().unwrap();
