@@ -1,0 +1,1456 @@
+//! Sync benchmarks against issue 3's targets, in one run, on loopback against the real server
+//! (`fieldsales_server::serve` on 127.0.0.1:0, SQLite backend in a temp dir) and real device
+//! stores enrolled through the HTTP API and synced with the core's `SyncClient`.
+//!
+//!   CARGO_BUILD_JOBS=2 cargo bench -p fieldsales-server --bench sync
+//!
+//! 1. Bootstrap: an admin device imports 10,000 leads and 30,000 activities and pushes them
+//!    (untimed); a manager's new device then runs its first `sync()` (timed). Side by side, the
+//!    same saved documents are fetched one by one with Automerge's own sync protocol
+//!    (`automerge::sync`, generate/receive round trips over HTTP) from a small axum endpoint in
+//!    this binary that holds the server's saved documents in memory. If all 40,000 would take
+//!    more than ~3 minutes, only a fixed random sample is synced and the total extrapolated.
+//! 2. Incremental: the admin device edits 100 leads and syncs (timed), then the manager's
+//!    device syncs and receives them (timed); 5 rounds.
+//! 3. Load: 50 devices (5 teams × 4 reps with a phone and a tablet + a manager with two
+//!    devices) loop "4 local changes, then sync" for FIELDSALES_BENCH_SECS (60 by default) on a
+//!    fresh server; changes/s the server accepted and p50/p99 of `sync()` latency. Then (3b)
+//!    the same devices make 100 such loops of changes offline and plain HTTP clients replay
+//!    them as "push, pull until caught up", to show what the server sustains on its own.
+//! 4. Wire size: one captured lead pushed through a counting TCP proxy; request and response
+//!    bytes of the push (bodies, and with HTTP headers) against the lead's saved document.
+//!
+//! Server and clients share one process and the machine's cores. At the end a markdown table
+//! is printed and written to docs/benchmarks-sync.md. Without `--bench` (`cargo test
+//! --all-targets`) every phase runs once on tiny data and nothing is written.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use automerge::AutoCommit;
+use automerge::sync::{Message as AmMessage, State as AmState, SyncDoc};
+use axum::body::Bytes;
+use axum::extract::{Path as AxPath, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use fieldsales_core::sync::protocol::{CBOR, PullItem, PullRequest, PullResponse, from_cbor, to_cbor};
+use fieldsales_core::sync::{Phase, SyncClient, SyncProgress, SyncSummary, enroll};
+use fieldsales_core::{
+    ActivityDraft, ActivityKind, CaptureChannel, CustomField, DocKind, LeadDraft, LeadPatch, Money, OpenOptions, Potential, PullApply,
+    RemoteDoc, RemotePayload, Stage, Store,
+};
+use fieldsales_server::backend::Role;
+use fieldsales_server::sqlite::SqliteBackend;
+use fieldsales_server::{AppState, serve};
+use rand::rngs::StdRng;
+use rand::seq::{IndexedRandom, SliceRandom};
+use rand::{Rng, SeedableRng};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// 2026-11-02 09:00 UTC.
+const T0: i64 = 1_793_610_000_000;
+const DAY: i64 = 86_400_000;
+
+// ---- configuration ------------------------------------------------------------------------
+
+struct Cfg {
+    bench: bool,
+    leads: usize,
+    activities_per_lead: usize,
+    /// Documents synced with Automerge's protocol before deciding whether to do them all.
+    baseline_sample: usize,
+    /// Do all documents with Automerge's protocol only if the extrapolation stays below this.
+    baseline_budget: Duration,
+    incr_rounds: usize,
+    incr_leads: usize,
+    load_teams: usize,
+    load_secs: u64,
+    load_initial_leads: usize,
+    /// Loops of changes per device made offline for the server-alone replay.
+    replay_loops: usize,
+}
+
+impl Cfg {
+    fn new(bench: bool) -> Cfg {
+        let load_secs = std::env::var("FIELDSALES_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(if bench { 60 } else { 2 });
+        if bench {
+            Cfg {
+                bench,
+                leads: 10_000,
+                activities_per_lead: 3,
+                baseline_sample: 2_000,
+                baseline_budget: Duration::from_secs(180),
+                incr_rounds: 5,
+                incr_leads: 100,
+                load_teams: 5,
+                load_secs,
+                load_initial_leads: 10,
+                replay_loops: 100,
+            }
+        } else {
+            Cfg {
+                bench,
+                leads: 200,
+                activities_per_lead: 3,
+                baseline_sample: 100,
+                baseline_budget: Duration::from_secs(5),
+                incr_rounds: 2,
+                incr_leads: 20,
+                load_teams: 1,
+                load_secs,
+                load_initial_leads: 3,
+                replay_loops: 5,
+            }
+        }
+    }
+}
+
+// ---- servers on their own runtime ---------------------------------------------------------
+
+/// A runtime of its own for a server (2 workers, like the cores here), so client work in the
+/// bench cannot block the server's accept loop; the threads are named `srv…` for CPU accounting.
+struct ServerRt {
+    rt: Option<tokio::runtime::Runtime>,
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl ServerRt {
+    fn start<F, Fut>(f: F) -> ServerRt
+    where
+        F: FnOnce(tokio::net::TcpListener, tokio::sync::oneshot::Receiver<()>) -> Fut,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("srv")
+            .thread_keep_alive(Duration::from_secs(3600))
+            .enable_all()
+            .build()
+            .expect("server runtime");
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        std_listener.set_nonblocking(true).expect("nonblocking listener");
+        let addr = std_listener.local_addr().expect("local addr");
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        {
+            let _g = rt.enter();
+            let listener = tokio::net::TcpListener::from_std(std_listener).expect("tokio listener");
+            rt.spawn(f(listener, rx));
+        }
+        ServerRt { rt: Some(rt), addr, stop: Some(tx) }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for ServerRt {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// The product server: `fieldsales_server::serve` on a SQLite data directory.
+struct Server {
+    srv: ServerRt,
+    admin: SqliteBackend,
+    dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start() -> Server {
+        let dir = tempfile::tempdir().expect("server temp dir");
+        let backend = SqliteBackend::open(dir.path()).expect("open server store");
+        let srv = ServerRt::start(move |listener, rx| async move {
+            serve(listener, AppState::new(backend), async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server stopped with an error");
+        });
+        let admin = SqliteBackend::open(dir.path()).expect("open admin handle");
+        Server { srv, admin, dir }
+    }
+
+    fn url(&self) -> String {
+        self.srv.url()
+    }
+
+    fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open_with_flags(self.dir.path().join("fieldsales-server.db"), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open server db read-only")
+    }
+
+    fn code(&self, ws: &str, user: &str, role: Role, team: Option<&str>) -> String {
+        match self.admin.add_user(ws, user, role, team) {
+            Ok(u) => u.enrollment_code,
+            Err(_) => self.admin.enrollment_code(ws, user).expect("enrollment code"),
+        }
+    }
+
+    fn feed_len(&self) -> i64 {
+        self.db().query_row("SELECT count(*) FROM feed", [], |r| r.get(0)).expect("count feed")
+    }
+}
+
+// ---- devices ------------------------------------------------------------------------------
+
+struct Device {
+    store: Arc<Store>,
+    _dir: tempfile::TempDir,
+}
+
+async fn enroll_device(url: &str, code: &str) -> Device {
+    let dir = tempfile::tempdir().expect("device temp dir");
+    let actor = fieldsales_core::store::new_actor().to_hex_string();
+    let creds = enroll(url, code, "bench device", &actor).await.expect("enroll");
+    let store = Store::open(dir.path().join("store.db"), OpenOptions::new(&creds.user_id).region("KR").actor(&actor)).expect("open device store");
+    SyncClient::save_credentials(&store, &creds).expect("save credentials");
+    Device { store: Arc::new(store), _dir: dir }
+}
+
+async fn device(s: &Server, ws: &str, user: &str, role: Role, team: Option<&str>) -> Device {
+    let code = s.code(ws, user, role, team);
+    enroll_device(&s.url(), &code).await
+}
+
+fn lead_ids(store: &Store) -> Vec<String> {
+    store.document_ids().expect("document ids").into_iter().filter(|(_, k)| *k == DocKind::Lead).map(|(id, _)| id).collect()
+}
+
+/// One `sync()` with its phases timed from the progress callback: the push phase ends at the
+/// last push report, the pull phase runs from there to the end.
+struct Timed {
+    total: Duration,
+    push: Duration,
+    pull: Duration,
+    pull_pages: usize,
+    summary: SyncSummary,
+}
+
+async fn timed_sync(client: &SyncClient, store: &Store) -> Result<Timed, String> {
+    let events: Mutex<Vec<(Instant, Phase)>> = Mutex::new(Vec::new());
+    let progress = |p: SyncProgress| events.lock().expect("events").push((Instant::now(), p.phase));
+    let t0 = Instant::now();
+    let r = client.sync(store, &progress).await;
+    let end = Instant::now();
+    let summary = r.map_err(|e| e.to_string())?;
+    let ev = events.into_inner().expect("events");
+    let push_end = ev.iter().filter(|e| e.1 == Phase::Push).map(|e| e.0).last().unwrap_or(t0);
+    Ok(Timed { total: end - t0, push: push_end - t0, pull: end - push_end, pull_pages: ev.iter().filter(|e| e.1 == Phase::Pull).count(), summary })
+}
+
+// ---- data ---------------------------------------------------------------------------------
+
+const KO_SURNAMES: [(&str, &str); 10] =
+    [("김", "kim"), ("이", "lee"), ("박", "park"), ("최", "choi"), ("정", "jung"), ("강", "kang"), ("조", "cho"), ("윤", "yoon"), ("장", "jang"), ("임", "lim")];
+const KO_GIVEN: [(&str, &str); 10] = [
+    ("민준", "minjun"), ("민서", "minseo"), ("서연", "seoyeon"), ("도윤", "doyun"), ("하은", "haeun"),
+    ("지호", "jiho"), ("수아", "sua"), ("예준", "yejun"), ("현우", "hyunwoo"), ("서준", "seojun"),
+];
+const EN_FIRST: [&str; 10] = ["James", "Emma", "Oliver", "Sophia", "Daniel", "Grace", "Michael", "Chloe", "David", "Olivia"];
+const EN_LAST: [&str; 10] = ["Smith", "Park", "Lee", "Brown", "Wilson", "Taylor", "Clark", "Lewis", "Walker", "Young"];
+const TITLES: [&str; 10] = ["CEO", "CTO", "Purchasing Manager", "Sales Director", "Engineer", "Team Lead", "과장", "부장", "대리", "팀장"];
+const EVENTS: [&str; 4] = ["COEX Smart Factory Expo 2026", "Busan Marine Week 2026", "Seoul Startup Fair 2026", "KINTEX Robot Show 2026"];
+const COMPANIES: [&str; 10] =
+    ["Bazora Systems", "Dexora Tech", "Gizora Logistics", "Hoxora Foods", "Kuzora Bio", "Maxora Motors", "Nezora Telecom", "Pixora Energy", "Rozora Retail", "Tuxora Pharma"];
+const TAGS: [&str; 8] = ["vip", "demo", "partner", "enterprise", "smb", "expo2026", "reseller", "hot-lead"];
+const INDUSTRIES: [&str; 5] = ["manufacturing", "logistics", "retail", "healthcare", "finance"];
+const STAGES: [Stage; 5] = [Stage::New, Stage::Contacted, Stage::Qualified, Stage::Proposal, Stage::Negotiation];
+const POTENTIALS: [Potential; 3] = [Potential::Hot, Potential::Warm, Potential::Cold];
+
+fn notes(rng: &mut StdRng) -> String {
+    match rng.random_range(0..3) {
+        0 => format!("Visited our booth and asked about fleet tracking for {} trucks. Wants a demo and pricing before Q{}.", rng.random_range(10..200), rng.random_range(1..5)),
+        1 => format!("관심 제품: 스마트 센서 {}대. 다음 주에 견적서 요청, 구매 결정은 {}분기 예정. 담당 부서 미팅 필요.", rng.random_range(10..500), rng.random_range(1..5)),
+        _ => format!("Met at the seminar; uses a competitor whose contract ends in {} months. Interested in migration support.", rng.random_range(2..13)),
+    }
+}
+
+/// A typical captured lead: name, company, title, one e-mail, one phone, event, badge scan,
+/// stage, potential, a KRW deal value, two tags, ~100 characters of notes, one custom field and
+/// a follow-up.
+fn typical_draft(rng: &mut StdRng, owner: &str) -> LeadDraft {
+    let company = COMPANIES.choose(rng).expect("companies").to_string();
+    let domain = company.split(' ').next().unwrap_or("example").to_lowercase();
+    let (name, local) = if rng.random_bool(0.5) {
+        let (s, sr) = KO_SURNAMES.choose(rng).expect("surnames");
+        let (g, gr) = KO_GIVEN.choose(rng).expect("given names");
+        (format!("{s}{g}"), format!("{gr}.{sr}"))
+    } else {
+        let f = EN_FIRST.choose(rng).expect("first names");
+        let l = EN_LAST.choose(rng).expect("last names");
+        (format!("{f} {l}"), format!("{}.{}", f.to_lowercase(), l.to_lowercase()))
+    };
+    LeadDraft {
+        name: Some(name),
+        company: Some(company),
+        title: Some(TITLES.choose(rng).expect("titles").to_string()),
+        emails: vec![format!("{local}@{domain}.co.kr")],
+        // libphonenumber's Korean metadata rejects 010-5xxx blocks beyond 010-596x; avoid them.
+        phones: vec![format!("010-{}{:03}-{:04}", [1, 2, 3, 4, 6, 7, 8, 9].choose(rng).expect("digit"), rng.random_range(0..1000), rng.random_range(0..10000))],
+        event: Some(EVENTS.choose(rng).expect("events").to_string()),
+        channel: Some(CaptureChannel::BadgeScan),
+        stage: Some(*STAGES.choose(rng).expect("stages")),
+        potential: Some(*POTENTIALS.choose(rng).expect("potentials")),
+        deal_value: Some(Money { amount_minor: rng.random_range(1_000_000..500_000_000), currency: "KRW".into() }),
+        owner: Some(owner.to_string()),
+        tags: TAGS.choose_multiple(rng, 2).map(|t| t.to_string()).collect(),
+        notes: Some(notes(rng)),
+        custom_fields: vec![CustomField { key: "industry".into(), value: INDUSTRIES.choose(rng).expect("industries").to_string() }],
+        next_follow_up: Some(T0 + rng.random_range(1..30) * DAY),
+        ..Default::default()
+    }
+}
+
+fn typical_activity(rng: &mut StdRng, lead_id: &str) -> ActivityDraft {
+    let kinds = [ActivityKind::Call, ActivityKind::Meeting, ActivityKind::Email, ActivityKind::Visit, ActivityKind::Note];
+    let kind = *kinds.choose(rng).expect("kinds");
+    let subject = match kind {
+        ActivityKind::Call => "Follow-up call after the expo",
+        ActivityKind::Meeting => "Demo meeting with the purchasing team",
+        ActivityKind::Email => "Sent the price list and brochure",
+        ActivityKind::Visit => "Site visit at the factory",
+        _ => "견적 요청 메모",
+    };
+    let mut d = ActivityDraft::new(lead_id, kind, subject);
+    d.notes = Some(notes(rng));
+    d.occurred_at = Some(T0 - rng.random_range(1..90) * DAY);
+    if kind == ActivityKind::Call {
+        d.duration_s = Some(rng.random_range(30..1800));
+        d.outcome = Some("interested".into());
+    }
+    d
+}
+
+/// A small edit as a rep makes it: stage, potential, follow-up or a tag.
+fn random_patch(rng: &mut StdRng, salt: i64) -> LeadPatch {
+    match rng.random_range(0..4) {
+        0 => LeadPatch { stage: Some(*STAGES.choose(rng).expect("stages")), next_follow_up: Some(T0 + salt * 60_000), ..Default::default() },
+        1 => LeadPatch { potential: Some(*POTENTIALS.choose(rng).expect("potentials")), next_follow_up: Some(T0 + salt * 60_000), ..Default::default() },
+        2 => LeadPatch { add_tags: vec![format!("t{}", salt % 50)], ..Default::default() },
+        _ => LeadPatch { next_follow_up: Some(T0 + salt * 60_000 + 1), ..Default::default() },
+    }
+}
+
+// ---- statistics and machine ---------------------------------------------------------------
+
+fn pct(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn median(v: &[Duration]) -> Duration {
+    let mut s = v.to_vec();
+    s.sort();
+    pct(&s, 50.0)
+}
+
+fn ms(d: Duration) -> String {
+    let m = d.as_secs_f64() * 1000.0;
+    if m >= 100.0 { format!("{m:.0} ms") } else { format!("{m:.1} ms") }
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg").map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_else(|_| "n/a".into())
+}
+
+fn cmd(program: &str, args: &[&str]) -> String {
+    std::process::Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "n/a".into())
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|s| s.trim().to_string()))
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| s.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|k| k.parse::<u64>().ok()))
+        .map(|kb| format!("{:.0} GiB RAM", kb as f64 / 1024.0 / 1024.0))
+        .unwrap_or_default();
+    format!("{cores} cores ({cpu}), {mem}, {}; shared with other engineers' builds and tests", cmd("uname", &["-sr"]))
+}
+
+/// CPU seconds used so far by this process's threads, grouped by name: `srv…` (server
+/// runtimes), `dev…` (device runtimes), the rest.
+fn cpu_by_group() -> (f64, f64, f64) {
+    let tck: f64 = cmd("getconf", &["CLK_TCK"]).parse().unwrap_or(100.0);
+    let (mut srv, mut dev, mut other) = (0.0, 0.0, 0.0);
+    if let Ok(dir) = std::fs::read_dir("/proc/self/task") {
+        for e in dir.flatten() {
+            let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else { continue };
+            let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else { continue };
+            let comm = &stat[open + 1..close];
+            let rest: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+            // After the comm: state is field 3, utime field 14, stime field 15.
+            let t = rest.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) + rest.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+            let t = t / tck;
+            if comm.starts_with("srv") {
+                srv += t;
+            } else if comm.starts_with("dev") {
+                dev += t;
+            } else {
+                other += t;
+            }
+        }
+    }
+    (srv, dev, other)
+}
+
+fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().timeout(Duration::from_secs(120)).build().expect("reqwest client")
+}
+
+// ---- 1. bootstrap -------------------------------------------------------------------------
+
+struct Bootstrap {
+    leads: usize,
+    activities: usize,
+    seed_create: Duration,
+    seed_sync: Duration,
+    seed_push: Duration,
+    client_setup: Duration,
+    sync: Timed,
+    docs_on_device: usize,
+    transport: Duration,
+    transport_pages: usize,
+    transport_bytes: usize,
+    apply_only: Duration,
+    /// CPU seconds (server threads, client threads) during the timed bootstrap.
+    boot_cpu: (f64, f64),
+    am_load: Duration,
+    am_save: Duration,
+    am_read: Duration,
+    baseline_docs: usize,
+    baseline_measured: Duration,
+    baseline_total: Duration,
+    baseline_extrapolated: bool,
+    baseline_round_trips: u64,
+    baseline_bytes: u64,
+}
+
+struct Seeded {
+    ws: String,
+    admin: Device,
+    manager: Device,
+}
+
+async fn seed(cfg: &Cfg, s: &Server) -> (Seeded, Duration, Duration, Duration) {
+    let ws = s.admin.create_workspace("acme").expect("workspace").id;
+    s.admin.create_team(&ws, "seoul").expect("team");
+    let reps: Vec<String> = (1..=10).map(|i| format!("rep{i:02}")).collect();
+    for r in &reps {
+        s.admin.add_user(&ws, r, Role::Rep, Some("seoul")).expect("rep");
+    }
+    let admin = device(s, &ws, "ops", Role::Admin, None).await;
+    let mut rng = StdRng::seed_from_u64(0x5eed);
+    let t = Instant::now();
+    let mut ids = Vec::with_capacity(cfg.leads);
+    let mut left = cfg.leads;
+    while left > 0 {
+        let n = left.min(1_000);
+        let drafts: Vec<LeadDraft> = (0..n)
+            .map(|_| {
+                let owner = reps.choose(&mut rng).expect("reps").clone();
+                typical_draft(&mut rng, &owner)
+            })
+            .collect();
+        ids.extend(admin.store.create_leads(drafts).expect("import leads").into_iter().map(|l| l.id));
+        left -= n;
+    }
+    for id in &ids {
+        for _ in 0..cfg.activities_per_lead {
+            admin.store.add_activity(typical_activity(&mut rng, id)).expect("add activity");
+        }
+    }
+    let create = t.elapsed();
+    eprintln!("  seeded {} leads and {} activities locally in {}", ids.len(), ids.len() * cfg.activities_per_lead, secs(create));
+    let client = SyncClient::for_store(&admin.store).expect("sync client");
+    let seeded = timed_sync(&client, &admin.store).await.expect("seeding sync");
+    assert_eq!(seeded.summary.rejected, 0, "seeding changes were rejected");
+    assert_eq!(admin.store.outbox_len().expect("outbox"), 0);
+    eprintln!("  seeding sync: push {} (sent {}), pull {} — total {}", secs(seeded.push), seeded.summary.sent, secs(seeded.pull), secs(seeded.total));
+    let manager = device(s, &ws, "mgr", Role::Manager, Some("seoul")).await;
+    (Seeded { ws, admin, manager }, create, seeded.total, seeded.push)
+}
+
+/// The Automerge-protocol baseline server: saved documents in memory, one sync state per
+/// (peer, document) while a document is being synced.
+#[derive(Clone)]
+struct AmServer {
+    docs: Arc<HashMap<String, Vec<u8>>>,
+    sessions: Arc<Mutex<HashMap<(String, String), (AutoCommit, AmState)>>>,
+}
+
+async fn am_sync(State(s): State<AmServer>, AxPath(id): AxPath<String>, headers: HeaderMap, body: Bytes) -> axum::response::Response {
+    let peer = headers.get("x-peer").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    // Automerge work off the async threads, as the product server does with its storage work.
+    let r = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, (StatusCode, String)> {
+        let key = (peer, id);
+        let taken = s.sessions.lock().expect("sessions").remove(&key);
+        let (mut doc, mut state) = match taken {
+            Some(x) => x,
+            None => {
+                let saved = s.docs.get(&key.1).ok_or((StatusCode::NOT_FOUND, "no such document".to_string()))?;
+                (AutoCommit::load(saved).map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?, AmState::new())
+            }
+        };
+        if !body.is_empty() {
+            let m = AmMessage::decode(&body).map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))?;
+            doc.sync().receive_sync_message(&mut state, m).map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))?;
+        }
+        let out = doc.sync().generate_sync_message(&mut state);
+        match out {
+            Some(m) => {
+                s.sessions.lock().expect("sessions").insert(key, (doc, state));
+                Ok(m.encode())
+            }
+            // Nothing more to say: this document is done for this peer.
+            None => Ok(Vec::new()),
+        }
+    })
+    .await;
+    match r {
+        Ok(Ok(bytes)) => bytes.into_response(),
+        Ok(Err((status, msg))) => (status, msg).into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "panicked").into_response(),
+    }
+}
+
+/// Fetches one document from an empty replica with generate/receive round trips until neither
+/// side has anything to send. Returns the document, round trips and bytes moved.
+async fn am_fetch(http: &reqwest::Client, url: &str, peer: &str, id: &str) -> (AutoCommit, u64, u64) {
+    let mut doc = AutoCommit::new();
+    let mut state = AmState::new();
+    let mut last_reply_empty = false;
+    let (mut trips, mut bytes) = (0u64, 0u64);
+    loop {
+        let out = doc.sync().generate_sync_message(&mut state);
+        if out.is_none() && last_reply_empty {
+            break;
+        }
+        let body = out.map(|m| m.encode()).unwrap_or_default();
+        bytes += body.len() as u64;
+        let resp = http.post(format!("{url}/am/{id}")).header("x-peer", peer).body(body).send().await.expect("baseline request");
+        assert!(resp.status().is_success(), "baseline server: {}", resp.status());
+        let reply = resp.bytes().await.expect("baseline reply");
+        trips += 1;
+        bytes += reply.len() as u64;
+        last_reply_empty = reply.is_empty();
+        if !reply.is_empty() {
+            let m = AmMessage::decode(&reply).expect("baseline message");
+            doc.sync().receive_sync_message(&mut state, m).expect("baseline receive");
+        }
+        assert!(trips < 20, "Automerge sync of {id} does not terminate");
+    }
+    (doc, trips, bytes)
+}
+
+async fn bootstrap(cfg: &Cfg, s: &Server, seeded: &Seeded, seed_create: Duration, seed_sync: Duration, seed_push: Duration) -> Bootstrap {
+    let store = &seeded.manager.store;
+    let t = Instant::now();
+    let client = SyncClient::for_store(store).expect("sync client");
+    let client_setup = t.elapsed();
+    let c0 = cpu_by_group();
+    let sync = timed_sync(&client, store).await.expect("bootstrap sync");
+    let c1 = cpu_by_group();
+    let boot_cpu = (c1.0 - c0.0, (c1.1 + c1.2) - (c0.1 + c0.2));
+    let docs_on_device = store.document_ids().expect("ids").len();
+    let expected = cfg.leads * (1 + cfg.activities_per_lead);
+    assert_eq!(docs_on_device, expected, "the new device does not hold every document");
+    eprintln!("  bootstrap sync: {} ({} pull pages), {} documents", secs(sync.total), sync.pull_pages, docs_on_device);
+
+    // Transport only: the same pull pages fetched and decoded, nothing applied.
+    let token = store.meta("sync.token").expect("meta").expect("token");
+    let h = http();
+    let mut pages: Vec<PullResponse> = Vec::new();
+    let mut cursor = String::new();
+    let mut transport_bytes = 0usize;
+    let t = Instant::now();
+    loop {
+        let (page, n) = raw_pull(&h, &s.url(), &token, &cursor).await;
+        transport_bytes += n;
+        cursor = page.cursor.clone();
+        let more = page.more;
+        pages.push(page);
+        if !more {
+            break;
+        }
+    }
+    let transport = t.elapsed();
+    let transport_pages = pages.len();
+
+    // Where applying goes, on the same snapshots: Automerge load, save, and reading the record
+    // back (hydrate), which `apply_pull` does for each new document before SQLite writes.
+    let (mut am_load, mut am_save, mut am_read) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    for p in &pages {
+        for i in &p.items {
+            if let PullItem::Snapshot { doc_id, kind, data } = i {
+                let t = Instant::now();
+                let mut d = AutoCommit::load(data).expect("load snapshot");
+                am_load += t.elapsed();
+                let t = Instant::now();
+                std::hint::black_box(d.save());
+                am_save += t.elapsed();
+                let t = Instant::now();
+                match kind {
+                    DocKind::Lead => drop(std::hint::black_box(fieldsales_core::doc::lead::read(&d, doc_id))),
+                    DocKind::Activity => drop(std::hint::black_box(fieldsales_core::doc::activity::read(&d, doc_id))),
+                }
+                am_read += t.elapsed();
+            }
+        }
+    }
+    eprintln!("  of which Automerge load {}, save {}, read back {}", secs(am_load), secs(am_save), secs(am_read));
+
+    // Client apply only: the same pages into a fresh store, one transaction each.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fresh = Store::open(dir.path().join("store.db"), OpenOptions::new("mgr").region("KR")).expect("fresh store");
+    let t = Instant::now();
+    for p in pages {
+        let items = p
+            .items
+            .into_iter()
+            .map(|i| match i {
+                PullItem::Changes { doc_id, kind, changes } => PullApply::Merge(RemoteDoc { doc_id, kind, payload: RemotePayload::Changes(changes.into_iter().map(|b| b.into_vec()).collect()) }),
+                PullItem::Snapshot { doc_id, kind, data } => PullApply::Merge(RemoteDoc { doc_id, kind, payload: RemotePayload::Snapshot(data) }),
+                PullItem::Drop { doc_id } => PullApply::Drop(doc_id),
+            })
+            .collect();
+        fresh.apply_pull(items, Some(&p.cursor)).expect("apply page");
+    }
+    let apply_only = t.elapsed();
+    drop(fresh);
+    eprintln!("  transport only {} ({} pages, {} bytes); apply only {}", secs(transport), transport_pages, transport_bytes, secs(apply_only));
+
+    // Baseline: Automerge's sync protocol, one document at a time, from the same saved bytes.
+    let docs: HashMap<String, Vec<u8>> = {
+        let db = s.db();
+        let mut stmt = db.prepare("SELECT id, data FROM documents WHERE workspace_id = ?1").expect("select documents");
+        stmt.query_map([&seeded.ws], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))).expect("query").collect::<rusqlite::Result<_>>().expect("rows")
+    };
+    let mut order: Vec<String> = docs.keys().cloned().collect();
+    order.sort();
+    order.shuffle(&mut StdRng::seed_from_u64(0xa5a5));
+    let check: Vec<(String, Vec<u8>)> = order.iter().take(50).map(|id| (id.clone(), docs[id].clone())).collect();
+    let am = AmServer { docs: Arc::new(docs), sessions: Arc::new(Mutex::new(HashMap::new())) };
+    let router = axum::Router::new().route("/am/{id}", axum::routing::post(am_sync)).with_state(am.clone());
+    let base = ServerRt::start(move |listener, rx| async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("baseline server");
+    });
+    let url = base.url();
+    let h = http();
+    let (mut trips, mut bytes) = (0u64, 0u64);
+    let sample = cfg.baseline_sample.min(order.len());
+    let t = Instant::now();
+    for id in &order[..sample] {
+        let (mut d, n, b) = am_fetch(&h, &url, "new-device", id).await;
+        trips += n;
+        bytes += b;
+        assert!(!d.get_heads().is_empty(), "baseline fetched an empty document");
+    }
+    let sample_time = t.elapsed();
+    let projected = sample_time.mul_f64(order.len() as f64 / sample as f64);
+    eprintln!("  Automerge sync, sample of {sample}: {} → {} projected for {}", secs(sample_time), secs(projected), order.len());
+    let (measured_docs, measured, total, extrapolated) = if projected <= cfg.baseline_budget {
+        for id in &order[sample..] {
+            let (_, n, b) = am_fetch(&h, &url, "new-device", id).await;
+            trips += n;
+            bytes += b;
+        }
+        let all = t.elapsed();
+        (order.len(), all, all, false)
+    } else {
+        (sample, sample_time, projected, true)
+    };
+    // The baseline's documents are the server's: check a few.
+    for (id, saved) in &check {
+        let (mut d, _, _) = am_fetch(&h, &url, "checker", id).await;
+        let mut want = AutoCommit::load(saved).expect("load saved");
+        assert_eq!(d.get_heads(), want.get_heads(), "baseline fetched another version of {id}");
+    }
+    assert!(am.sessions.lock().expect("sessions").is_empty(), "baseline sessions left open");
+    drop(base);
+    let scale = order.len() as f64 / measured_docs as f64;
+    Bootstrap {
+        leads: cfg.leads,
+        activities: cfg.leads * cfg.activities_per_lead,
+        seed_create,
+        seed_sync,
+        seed_push,
+        client_setup,
+        sync,
+        docs_on_device,
+        transport,
+        transport_pages,
+        transport_bytes,
+        apply_only,
+        boot_cpu,
+        am_load,
+        am_save,
+        am_read,
+        baseline_docs: measured_docs,
+        baseline_measured: measured,
+        baseline_total: total,
+        baseline_extrapolated: extrapolated,
+        baseline_round_trips: (trips as f64 * scale) as u64,
+        baseline_bytes: (bytes as f64 * scale) as u64,
+    }
+}
+
+// ---- 2. incremental -----------------------------------------------------------------------
+
+struct Incremental {
+    leads: usize,
+    push: Vec<Timed>,
+    pull: Vec<Timed>,
+    /// A: reading the outbox (change bytes out of the documents), as push does first.
+    outbox_read: Vec<Duration>,
+    /// B: the same feed page fetched again by a plain client (server + HTTP + decode).
+    transport: Vec<Duration>,
+    /// B: `list_leads(limit 500)`, which `sync()` runs at the end to count conflicts.
+    conflict_list: Vec<Duration>,
+    /// CPU seconds (server threads, client threads) and wall time over all timed syncs.
+    cpu: (f64, f64),
+    wall: Duration,
+}
+
+async fn raw_pull(h: &reqwest::Client, url: &str, token: &str, cursor: &str) -> (PullResponse, usize) {
+    let resp = h
+        .post(format!("{url}/v1/pull"))
+        .bearer_auth(token)
+        .header("content-type", CBOR)
+        .body(to_cbor(&PullRequest { cursor: cursor.to_string(), limit: 1_000 }))
+        .send()
+        .await
+        .expect("raw pull");
+    assert!(resp.status().is_success(), "raw pull: {}", resp.status());
+    let body = resp.bytes().await.expect("raw pull body");
+    (from_cbor(&body).expect("pull page"), body.len())
+}
+
+async fn incremental(cfg: &Cfg, s: &Server, seeded: &Seeded) -> Incremental {
+    let a = &seeded.admin.store;
+    let b = &seeded.manager.store;
+    let ca = SyncClient::for_store(a).expect("client A");
+    let cb = SyncClient::for_store(b).expect("client B");
+    let b_token = b.meta("sync.token").expect("meta").expect("token");
+    let h = http();
+    let mut ids = lead_ids(a);
+    ids.shuffle(&mut StdRng::seed_from_u64(0x1c4));
+    let mut rng = StdRng::seed_from_u64(0x1c5);
+    let mut inc = Incremental { leads: cfg.incr_leads, push: Vec::new(), pull: Vec::new(), outbox_read: Vec::new(), transport: Vec::new(), conflict_list: Vec::new(), cpu: (0.0, 0.0), wall: Duration::ZERO };
+    for round in 0..cfg.incr_rounds {
+        for (i, id) in ids[round * cfg.incr_leads..(round + 1) * cfg.incr_leads].iter().enumerate() {
+            let patch = LeadPatch {
+                stage: Some(*STAGES.choose(&mut rng).expect("stages")),
+                next_follow_up: Some(T0 + (round as i64 * 1000 + i as i64 + 1) * 60_000),
+                ..Default::default()
+            };
+            a.update_lead(id, patch).expect("edit lead");
+        }
+        let t = Instant::now();
+        let n = a.outbox(0, 500).expect("outbox").len();
+        inc.outbox_read.push(t.elapsed());
+        assert_eq!(n, cfg.incr_leads);
+        let c0 = cpu_by_group();
+        let ta = timed_sync(&ca, a).await.expect("A sync");
+        let c1 = cpu_by_group();
+        assert_eq!(ta.summary.sent as usize, cfg.incr_leads, "A did not push every edit");
+        let cursor = b.meta(fieldsales_core::store::SYNC_CURSOR).expect("meta").unwrap_or_default();
+        let c2 = cpu_by_group();
+        let tb = timed_sync(&cb, b).await.expect("B sync");
+        let c3 = cpu_by_group();
+        inc.cpu.0 += (c1.0 - c0.0) + (c3.0 - c2.0);
+        inc.cpu.1 += (c1.1 + c1.2 - c0.1 - c0.2) + (c3.1 + c3.2 - c2.1 - c2.2);
+        inc.wall += ta.total + tb.total;
+        assert_eq!(tb.summary.received as usize, cfg.incr_leads, "B did not receive every edited lead");
+        let t = Instant::now();
+        let (page, _) = raw_pull(&h, &s.url(), &b_token, &cursor).await;
+        inc.transport.push(t.elapsed());
+        assert_eq!(page.items.len(), cfg.incr_leads);
+        let t = Instant::now();
+        std::hint::black_box(b.list_leads(&fieldsales_core::LeadQuery { limit: 500, ..Default::default() }).expect("list"));
+        inc.conflict_list.push(t.elapsed());
+        eprintln!(
+            "  round {round}: A sync {} (push {}, of which outbox read {}; pull {}); B sync {} (transport {}, conflict list {})",
+            ms(ta.total),
+            ms(ta.push),
+            ms(inc.outbox_read[round]),
+            ms(ta.pull),
+            ms(tb.total),
+            ms(inc.transport[round]),
+            ms(inc.conflict_list[round])
+        );
+        inc.push.push(ta);
+        inc.pull.push(tb);
+    }
+    inc
+}
+
+// ---- 3. load ------------------------------------------------------------------------------
+
+struct Load {
+    devices: usize,
+    secs: f64,
+    syncs: u64,
+    accepted: u64,
+    feed_rows: i64,
+    local_changes: u64,
+    errors: Vec<String>,
+    lat: Vec<Duration>,
+    push_lat: Vec<Duration>,
+    pull_lat: Vec<Duration>,
+    edit_time: Duration,
+    cpu_srv: f64,
+    cpu_dev: f64,
+    cpu_other: f64,
+}
+
+#[derive(Default)]
+struct DeviceStats {
+    syncs: u64,
+    accepted: u64,
+    local_changes: u64,
+    errors: Vec<String>,
+    lat: Vec<Duration>,
+    push_lat: Vec<Duration>,
+    pull_lat: Vec<Duration>,
+    edit_time: Duration,
+}
+
+/// One loop's local work: reps capture one lead, edit two and log one activity; managers edit
+/// three of their team's leads and log one activity. Returns the changes made and the new lead.
+fn local_changes(store: &Store, is_manager: bool, me: &str, known: &[String], rng: &mut StdRng, base: i64) -> (u64, Option<String>) {
+    let mut n = 0u64;
+    let mut new_id = None;
+    if !is_manager {
+        new_id = Some(store.create_lead(typical_draft(rng, me)).expect("capture").id);
+        n += 1;
+    }
+    let edits = if is_manager { 3 } else { 2 };
+    if !known.is_empty() {
+        for k in 0..edits {
+            let id = known.choose(rng).expect("known lead");
+            store.update_lead(id, random_patch(rng, base + k)).expect("edit");
+            n += 1;
+        }
+        let id = known.choose(rng).expect("known lead");
+        store.add_activity(typical_activity(rng, id)).expect("activity");
+        n += 1;
+    }
+    (n, new_id)
+}
+
+async fn device_loop(store: Arc<Store>, is_manager: bool, seed: u64, deadline: Instant) -> DeviceStats {
+    let mut st = DeviceStats::default();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let client = SyncClient::for_store(&store).expect("sync client");
+    let me = store.user_id().to_string();
+    let mut known = lead_ids(&store);
+    let salt = AtomicU64::new(seed * 1_000_000);
+    let mut loops = 0u64;
+    while Instant::now() < deadline {
+        // A few changes on the phone: reps capture one lead, edit two and log one activity;
+        // managers edit three of their team's leads and log one activity.
+        let t = Instant::now();
+        let s2 = store.clone();
+        let me2 = me.clone();
+        let known2 = known.clone();
+        let mut r2 = StdRng::seed_from_u64(rng.random());
+        let base = salt.fetch_add(10, Ordering::Relaxed) as i64;
+        let made = tokio::task::spawn_blocking(move || local_changes(&s2, is_manager, &me2, &known2, &mut r2, base))
+        .await
+        .expect("edit task");
+        st.edit_time += t.elapsed();
+        st.local_changes += made.0;
+        if let Some(id) = made.1 {
+            known.push(id);
+        }
+        match timed_sync(&client, &store).await {
+            Ok(t) => {
+                st.syncs += 1;
+                st.accepted += t.summary.sent;
+                st.lat.push(t.total);
+                st.push_lat.push(t.push);
+                st.pull_lat.push(t.pull);
+            }
+            Err(e) => st.errors.push(e),
+        }
+        loops += 1;
+        if loops % 10 == 0 {
+            known = lead_ids(&store);
+        }
+    }
+    st
+}
+
+/// The server alone: each device's changes are made offline beforehand and encoded into push
+/// bodies of one loop's changes; then all devices replay "push, pull until caught up" as fast
+/// as the server answers, with plain HTTP clients whose only work is CBOR. Shows what the
+/// server sustains when the simulated phones do not take the CPU.
+struct Replay {
+    changes: u64,
+    secs: f64,
+    loops: u64,
+    lat: Vec<Duration>,
+    errors: usize,
+    prep: Duration,
+    cpu_srv: f64,
+    cpu_dev: f64,
+}
+
+fn replay(cfg: &Cfg, s: &Server, rt: &tokio::runtime::Runtime, devices: &[(Device, bool, bool)]) -> Replay {
+    use fieldsales_core::sync::protocol::{PushChange, PushRequest, PushResponse};
+    let loops = cfg.replay_loops;
+    let url = s.url();
+    let t = Instant::now();
+    let prepared: Vec<(String, String, Vec<Vec<u8>>)> = rt.block_on(async {
+        let tasks: Vec<_> = devices
+            .iter()
+            .enumerate()
+            .map(|(i, (d, mgr, _))| {
+                let store = d.store.clone();
+                let mgr = *mgr;
+                tokio::task::spawn_blocking(move || {
+                    let mut rng = StdRng::seed_from_u64(0x7e91 + i as u64);
+                    let me = store.user_id().to_string();
+                    let mut known = lead_ids(&store);
+                    let mut bodies = Vec::new();
+                    let mut after = store.outbox(0, 100_000).expect("outbox").last().map_or(0, |e| e.seq);
+                    for k in 0..loops {
+                        let (_, id) = local_changes(&store, mgr, &me, &known, &mut rng, (i as i64 + 1) * 10_000_000 + k as i64 * 10);
+                        known.extend(id);
+                        let entries = store.outbox(after, 100).expect("outbox");
+                        after = entries.last().map_or(after, |e| e.seq);
+                        let req = PushRequest { changes: entries.into_iter().map(|e| PushChange { doc_id: e.doc_id, kind: e.kind, change: e.change }).collect() };
+                        bodies.push(to_cbor(&req));
+                    }
+                    let token = store.meta("sync.token").expect("meta").expect("token");
+                    (token, bodies)
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for task in tasks {
+            let (token, bodies) = task.await.expect("prepare");
+            // Catch up with the feed first so the timed pulls carry only what is new.
+            let h = http();
+            let mut cursor = String::new();
+            loop {
+                let (page, _) = raw_pull(&h, &url, &token, &cursor).await;
+                cursor = page.cursor;
+                if !page.more {
+                    break;
+                }
+            }
+            out.push((token, cursor, bodies));
+        }
+        out
+    });
+    let prep = t.elapsed();
+    eprintln!("  replay: {} push bodies prepared in {}", prepared.iter().map(|p| p.2.len()).sum::<usize>(), secs(prep));
+    let cpu0 = cpu_by_group();
+    let t0 = Instant::now();
+    let results: Vec<(u64, Vec<Duration>, usize)> = rt.block_on(async {
+        let tasks: Vec<_> = prepared
+            .into_iter()
+            .map(|(token, mut cursor, bodies)| {
+                let url = url.clone();
+                tokio::spawn(async move {
+                    let h = http();
+                    let (mut accepted, mut lat, mut errors) = (0u64, Vec::new(), 0usize);
+                    for body in bodies {
+                        let t = Instant::now();
+                        let resp = h.post(format!("{url}/v1/push")).bearer_auth(&token).header("content-type", CBOR).body(body).send().await;
+                        match resp {
+                            Ok(r) if r.status().is_success() => {
+                                let b = r.bytes().await.expect("push body");
+                                let pr: PushResponse = from_cbor(&b).expect("push response");
+                                accepted += pr.accepted.len() as u64;
+                                errors += pr.rejected.len();
+                            }
+                            _ => {
+                                errors += 1;
+                                continue;
+                            }
+                        }
+                        loop {
+                            let (page, _) = raw_pull(&h, &url, &token, &cursor).await;
+                            cursor = page.cursor;
+                            if !page.more {
+                                break;
+                            }
+                        }
+                        lat.push(t.elapsed());
+                    }
+                    (accepted, lat, errors)
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for task in tasks {
+            out.push(task.await.expect("replay task"));
+        }
+        out
+    });
+    let elapsed = t0.elapsed();
+    let cpu1 = cpu_by_group();
+    let mut r = Replay { changes: 0, secs: elapsed.as_secs_f64(), loops: 0, lat: Vec::new(), errors: 0, prep, cpu_srv: cpu1.0 - cpu0.0, cpu_dev: cpu1.1 - cpu0.1 };
+    for (a, l, e) in results {
+        r.changes += a;
+        r.loops += l.len() as u64;
+        r.lat.extend(l);
+        r.errors += e;
+    }
+    r.lat.sort();
+    r
+}
+
+fn load(cfg: &Cfg) -> (Load, Replay) {
+    let s = Server::start();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(10 * cfg.load_teams)
+        .thread_name("dev")
+        .thread_keep_alive(Duration::from_secs(3600))
+        .enable_all()
+        .build()
+        .expect("device runtime");
+    let ws = s.admin.create_workspace("load").expect("workspace").id;
+    // Per team: 4 reps with a phone and a tablet, and a manager with two devices = 10 devices.
+    let devices: Vec<(Device, bool, bool)> = rt.block_on(async {
+        let mut out = Vec::new();
+        for t in 0..cfg.load_teams {
+            let team = format!("team{t}");
+            s.admin.create_team(&ws, &team).expect("team");
+            for r in 0..4 {
+                let user = format!("t{t}-rep{r}");
+                for phone in [true, false] {
+                    out.push((device(&s, &ws, &user, Role::Rep, Some(&team)).await, false, phone));
+                }
+            }
+            for phone in [true, false] {
+                out.push((device(&s, &ws, &format!("t{t}-mgr"), Role::Manager, Some(&team)).await, true, phone));
+            }
+        }
+        let mut rng = StdRng::seed_from_u64(0x10ad);
+        for (d, mgr, phone) in &out {
+            if !*mgr && *phone {
+                for _ in 0..cfg.load_initial_leads {
+                    d.store.create_lead(typical_draft(&mut rng, d.store.user_id())).expect("initial lead");
+                }
+            }
+        }
+        // Phones push first, then everyone pulls, so every device starts with its leads.
+        for pass in 0..2 {
+            for (d, _, phone) in &out {
+                if pass == 1 || *phone {
+                    SyncClient::for_store(&d.store).expect("client").sync(&d.store, &|_| {}).await.expect("initial sync");
+                }
+            }
+        }
+        out
+    });
+    let feed_before = s.feed_len();
+    let n = devices.len();
+    eprintln!("  {n} devices enrolled and synced; running {} s", cfg.load_secs);
+    let cpu0 = cpu_by_group();
+    let t0 = Instant::now();
+    let deadline = t0 + Duration::from_secs(cfg.load_secs);
+    let stats: Vec<DeviceStats> = rt.block_on(async {
+        let tasks: Vec<_> = devices.iter().enumerate().map(|(i, (d, mgr, _))| tokio::spawn(device_loop(d.store.clone(), *mgr, i as u64 + 1, deadline))).collect();
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await.expect("device task"));
+        }
+        out
+    });
+    let elapsed = t0.elapsed();
+    let cpu1 = cpu_by_group();
+    let feed_rows = s.feed_len() - feed_before;
+    let mut l = Load {
+        devices: n,
+        secs: elapsed.as_secs_f64(),
+        syncs: 0,
+        accepted: 0,
+        feed_rows,
+        local_changes: 0,
+        errors: Vec::new(),
+        lat: Vec::new(),
+        push_lat: Vec::new(),
+        pull_lat: Vec::new(),
+        edit_time: Duration::ZERO,
+        cpu_srv: cpu1.0 - cpu0.0,
+        cpu_dev: cpu1.1 - cpu0.1,
+        cpu_other: cpu1.2 - cpu0.2,
+    };
+    for st in stats {
+        l.syncs += st.syncs;
+        l.accepted += st.accepted;
+        l.local_changes += st.local_changes;
+        l.errors.extend(st.errors);
+        l.lat.extend(st.lat);
+        l.push_lat.extend(st.push_lat);
+        l.pull_lat.extend(st.pull_lat);
+        l.edit_time += st.edit_time;
+    }
+    l.lat.sort();
+    l.push_lat.sort();
+    l.pull_lat.sort();
+    let r = replay(cfg, &s, &rt, &devices);
+    drop(devices);
+    rt.shutdown_timeout(Duration::from_secs(5));
+    (l, r)
+}
+
+// ---- 4. bytes on the wire -----------------------------------------------------------------
+
+#[derive(Default, Clone)]
+struct Exchange {
+    up: Vec<u8>,
+    down: Vec<u8>,
+}
+
+/// A loopback TCP proxy that records every HTTP/1.1 exchange (request bytes, response bytes):
+/// on a keep-alive connection the client sends the next request only after the whole response.
+async fn counting_proxy(listener: tokio::net::TcpListener, upstream: SocketAddr, log: Arc<Mutex<Vec<Exchange>>>) {
+    while let Ok((client, _)) = listener.accept().await {
+        let Ok(server) = tokio::net::TcpStream::connect(upstream).await else { continue };
+        let log = log.clone();
+        tokio::spawn(async move {
+            let current: Arc<Mutex<Option<usize>>> = Arc::new(Mutex::new(None));
+            let (mut cr, mut cw) = client.into_split();
+            let (mut sr, mut sw) = server.into_split();
+            let (log_up, cur_up) = (log.clone(), current.clone());
+            let up = async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                loop {
+                    let n = match cr.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    {
+                        let mut l = log_up.lock().expect("log");
+                        let mut c = cur_up.lock().expect("cur");
+                        let idx = match *c {
+                            Some(i) if l[i].down.is_empty() => i,
+                            _ => {
+                                l.push(Exchange::default());
+                                l.len() - 1
+                            }
+                        };
+                        *c = Some(idx);
+                        l[idx].up.extend_from_slice(&buf[..n]);
+                    }
+                    if sw.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+                let _ = sw.shutdown().await;
+            };
+            let down = async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                loop {
+                    let n = match sr.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    {
+                        let mut l = log.lock().expect("log");
+                        if let Some(i) = *current.lock().expect("cur") {
+                            l[i].down.extend_from_slice(&buf[..n]);
+                        }
+                    }
+                    if cw.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+                let _ = cw.shutdown().await;
+            };
+            tokio::join!(up, down);
+        });
+    }
+}
+
+/// First line, header bytes (with the blank line) and body bytes of one HTTP message.
+fn split_http(raw: &[u8]) -> (String, usize, usize) {
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").map_or(raw.len(), |p| p + 4);
+    let first = String::from_utf8_lossy(&raw[..end]).lines().next().unwrap_or("").to_string();
+    (first, end, raw.len() - end)
+}
+
+struct WireMsg {
+    req_body: usize,
+    req_total: usize,
+    resp_body: usize,
+    resp_total: usize,
+}
+
+struct Wire {
+    doc_bytes: usize,
+    change_bytes: usize,
+    capture: WireMsg,
+    edit: WireMsg,
+    edit_change_bytes: usize,
+}
+
+/// The first push recorded after `mark` exchanges.
+fn push_exchange(log: &Arc<Mutex<Vec<Exchange>>>, mark: usize) -> WireMsg {
+    let l = log.lock().expect("log");
+    let ex = l[mark..].iter().find(|e| split_http(&e.up).0.starts_with("POST /v1/push")).expect("a push went through the proxy");
+    let (_, rh, rb) = split_http(&ex.up);
+    let (_, sh, sb) = split_http(&ex.down);
+    WireMsg { req_body: rb, req_total: rh + rb, resp_body: sb, resp_total: sh + sb }
+}
+
+async fn wire(s: &Server) -> Wire {
+    let ws = s.admin.create_workspace("wire").expect("workspace").id;
+    s.admin.create_team(&ws, "solo").expect("team");
+    let log: Arc<Mutex<Vec<Exchange>>> = Arc::new(Mutex::new(Vec::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("proxy bind");
+    let proxy_url = format!("http://{}", listener.local_addr().expect("proxy addr"));
+    let proxy = tokio::spawn(counting_proxy(listener, s.srv.addr, log.clone()));
+    let code = s.code(&ws, "kim", Role::Rep, Some("solo"));
+    let d = enroll_device(&proxy_url, &code).await;
+    let client = SyncClient::for_store(&d.store).expect("client");
+    client.sync(&d.store, &|_| {}).await.expect("first sync");
+    let lead = d.store.create_lead(typical_draft(&mut StdRng::seed_from_u64(0x11), "kim")).expect("capture");
+    let change_bytes = d.store.outbox(0, 10).expect("outbox").iter().map(|e| e.change.len()).sum();
+    let doc_bytes = d.store.document_bytes(&lead.id).expect("doc").len();
+    let mark = log.lock().expect("log").len();
+    let r = client.sync(&d.store, &|_| {}).await.expect("capture sync");
+    assert_eq!(r.sent, 1);
+    let capture = push_exchange(&log, mark);
+    d.store.update_lead(&lead.id, LeadPatch { next_follow_up: Some(T0 + 12_345), ..Default::default() }).expect("edit");
+    let edit_change_bytes = d.store.outbox(0, 10).expect("outbox").iter().map(|e| e.change.len()).sum();
+    let mark = log.lock().expect("log").len();
+    client.sync(&d.store, &|_| {}).await.expect("edit sync");
+    let edit = push_exchange(&log, mark);
+    proxy.abort();
+    Wire { doc_bytes, change_bytes, capture, edit, edit_change_bytes }
+}
+
+// ---- report -------------------------------------------------------------------------------
+
+fn yes(ok: bool) -> &'static str {
+    if ok { "**yes**" } else { "**no**" }
+}
+
+fn report(cfg: &Cfg, b: &Bootstrap, inc: &Incremental, l: &Load, rp: &Replay, w: &Wire) -> (String, String) {
+    let boot = b.sync.total;
+    let ratio = b.baseline_total.as_secs_f64() / boot.as_secs_f64();
+    let ratio_t = b.baseline_total.as_secs_f64() / b.transport.as_secs_f64();
+    let base_how = if b.baseline_extrapolated {
+        format!("{} (measured {} on a fixed random sample of {} documents, extrapolated linearly to {})", secs(b.baseline_total), secs(b.baseline_measured), b.baseline_docs, b.docs_on_device)
+    } else {
+        format!("{} (all {} documents measured)", secs(b.baseline_total), b.baseline_docs)
+    };
+    let push_t: Vec<Duration> = inc.push.iter().map(|t| t.total).collect();
+    let pull_t: Vec<Duration> = inc.pull.iter().map(|t| t.total).collect();
+    let push_max = push_t.iter().max().copied().unwrap_or_default();
+    let pull_max = pull_t.iter().max().copied().unwrap_or_default();
+    let rate = l.accepted as f64 / l.secs;
+    let p50 = pct(&l.lat, 50.0);
+    let p99 = pct(&l.lat, 99.0);
+    let mut t = String::new();
+    t += "| # | measurement | result | target | baseline / ratio | met |\n|---|---|---|---|---|---|\n";
+    t += &format!(
+        "| 1 | bootstrap a new device: {} leads + {} activities, its first `sync()` | **{}** | ≤ 10 s | Automerge sync per document: {} → this project **{:.1}× faster** | {} |\n",
+        b.leads, b.activities, secs(boot), base_how, ratio, yes(boot <= Duration::from_secs(10) && ratio > 1.0)
+    );
+    t += &format!(
+        "| 1a | same pull pages, transport only (server + HTTP + CBOR decode, nothing stored) | {} | — | {:.1}× faster than the Automerge baseline (which also stores nothing) | — |\n",
+        secs(b.transport), ratio_t
+    );
+    t += &format!(
+        "| 2 | incremental, A edits {} leads and syncs (push), median / max of {} | **{} / {}** | ≤ 200 ms | — | {} |\n",
+        inc.leads, inc.push.len(), ms(median(&push_t)), ms(push_max), yes(push_max <= Duration::from_millis(200))
+    );
+    t += &format!(
+        "| 2 | incremental, B's sync receiving them (pull), median / max of {} | **{} / {}** | ≤ 200 ms | — | {} |\n",
+        inc.pull.len(), ms(median(&pull_t)), ms(pull_max), yes(pull_max <= Duration::from_millis(200))
+    );
+    t += &format!(
+        "| 3 | {} devices pushing and pulling for {:.0} s: changes/s accepted | **{:.0}/s** | ≥ 2,000/s | — | {} |\n",
+        l.devices, l.secs, rate, yes(rate >= 2000.0)
+    );
+    t += &format!(
+        "| 3 | same run: `sync()` latency p50 / p99 ({} syncs) | **{} / {}** | p99 ≤ 250 ms | — | {} |\n",
+        l.syncs, ms(p50), ms(p99), yes(p99 <= Duration::from_millis(250))
+    );
+    let rrate = rp.changes as f64 / rp.secs;
+    t += &format!(
+        "| 3b | server alone: the same {} devices' changes made offline first, replayed as push + pull loops by plain HTTP clients | {:.0}/s; p50 / p99 {} / {} | (≥ 2,000/s, p99 ≤ 250 ms) | — | {} |\n",
+        l.devices,
+        rrate, ms(pct(&rp.lat, 50.0)), ms(pct(&rp.lat, 99.0)), if rrate >= 2000.0 && pct(&rp.lat, 99.0) <= Duration::from_millis(250) { "(yes)" } else { "(no)" }
+    );
+    t += &format!(
+        "| 4 | one captured lead on the wire: push request + response bodies (CBOR) | **{} B** ({} + {}); {} B with HTTP headers | — | saved document {} B → {:.2}× the document | — |\n",
+        w.capture.req_body + w.capture.resp_body,
+        w.capture.req_body,
+        w.capture.resp_body,
+        w.capture.req_total + w.capture.resp_total,
+        w.doc_bytes,
+        (w.capture.req_body + w.capture.resp_body) as f64 / w.doc_bytes as f64
+    );
+    let mut d = String::new();
+    d += "## Details (evidence per phase)\n\n";
+    d += &format!(
+        "- **Seeding** (untimed for the targets): {} leads + {} activities created on the admin's device in {}; its first sync pushed them in {} ({:.0} changes/s into the server, one write transaction per document) and, as any first sync, pulled the bootstrap back, {} in all.\n",
+        b.leads, b.activities, secs(b.seed_create), secs(b.seed_push), (b.leads + b.activities) as f64 / b.seed_push.as_secs_f64(), secs(b.seed_sync)
+    );
+    d += &format!(
+        "- **Bootstrap** of the manager's new device: {} in {} pull pages of 1,000 snapshots ({} bytes of CBOR); push phase {}, pull phase {}. `SyncClient::for_store` (untimed) took {}. Split: transport alone (same pages fetched and decoded by a plain client) {}, applying the same pages to a fresh store (`apply_pull`: load each snapshot, save, projections, FTS) {}, of which, measured separately on the same snapshots, Automerge `load` {}, `save` {} and reading the record back (hydrate) {}; the rest ({}) is SQLite: documents, projections, FTS. The client does one after the other, page by page, on one thread. CPU during the timed bootstrap: client {:.1} s, server {:.1} s in {:.1} s of wall time, i.e. the client thread got {:.0}% of a core (the rest of the machine was busy; see the load average).\n",
+        secs(boot), b.transport_pages, b.transport_bytes, ms(b.sync.push), secs(b.sync.pull), ms(b.client_setup), secs(b.transport), secs(b.apply_only),
+        secs(b.am_load), secs(b.am_save), secs(b.am_read), secs(b.apply_only.saturating_sub(b.am_load + b.am_save + b.am_read)),
+        b.boot_cpu.1, b.boot_cpu.0, boot.as_secs_f64(), 100.0 * b.boot_cpu.1 / boot.as_secs_f64()
+    );
+    d += &format!(
+        "- **Automerge baseline**: a tiny axum endpoint in the bench binary (same server runtime setup, automerge work in `spawn_blocking`) holds the server's saved documents in memory; for each document the client starts from an empty `AutoCommit` and `sync::State` and runs `generate_sync_message`/`receive_sync_message` round trips over HTTP until neither side has anything to send: {:.2} round trips and {:.0} bytes per document on average. The baseline client keeps nothing (no SQLite, no projections), so ratio 1 is the conservative one. {}\n",
+        b.baseline_round_trips as f64 / b.docs_on_device as f64,
+        b.baseline_bytes as f64 / b.docs_on_device as f64,
+        base_how
+    );
+    let a_push: Vec<Duration> = inc.push.iter().map(|t| t.push).collect();
+    let a_pull: Vec<Duration> = inc.push.iter().map(|t| t.pull).collect();
+    let b_total: Vec<Duration> = inc.pull.iter().map(|t| t.total).collect();
+    let b_apply: Vec<Duration> = inc.pull.iter().zip(inc.transport.iter().zip(&inc.conflict_list)).map(|(t, (tr, cl))| t.total.saturating_sub(*tr + *cl)).collect();
+    let a_server: Vec<Duration> = inc.push.iter().zip(&inc.outbox_read).map(|(t, o)| t.push.saturating_sub(*o)).collect();
+    d += &format!(
+        "- **Incremental**, per round (A: sync total / push phase / pull phase; B: sync total): {}. Medians — A: push phase {}, of which reading the outbox {} (each change's bytes are rebuilt from its loaded document) and the rest {} (HTTP, the server's per-document write transactions, the ack); pull phase {}. B: {} = transport {} (the same page fetched again by a plain client: server, HTTP, decode) + conflict count {} (`list_leads(limit 500)` at the end of every sync) + applying the {} changes {} (per document: load from SQLite, apply, save, projection and FTS rewrite; B holds {} documents). CPU over all timed incremental syncs: client {:.2} s + server {:.2} s in {:.2} s of wall time ({:.0}% of one core).\n",
+        inc.push.iter().zip(&inc.pull).map(|(a, b)| format!("{}/{}/{}; {}", ms(a.total), ms(a.push), ms(a.pull), ms(b.total))).collect::<Vec<_>>().join(" · "),
+        ms(median(&a_push)),
+        ms(median(&inc.outbox_read)),
+        ms(median(&a_server)),
+        ms(median(&a_pull)),
+        ms(median(&b_total)),
+        ms(median(&inc.transport)),
+        ms(median(&inc.conflict_list)),
+        inc.leads,
+        ms(median(&b_apply)),
+        b.docs_on_device,
+        inc.cpu.1,
+        inc.cpu.0,
+        inc.wall.as_secs_f64(),
+        100.0 * (inc.cpu.0 + inc.cpu.1) / inc.wall.as_secs_f64()
+    );
+    let wall = l.secs;
+    d += &format!(
+        "- **Load**: {} syncs, {} changes made locally, {} accepted by the server ({} new feed rows), {} sync errors{}. Push phase p50/p99 {} / {}, pull phase p50/p99 {} / {}. Each device loops: {{reps: capture 1 lead, edit 2, log 1 activity; managers: edit 3, log 1 activity}} then `sync()`, no think time. Time spent making the local changes: {:.1} device-seconds. CPU over the run: server threads {:.1} s, device threads {:.1} s, other {:.1} s, of {:.0} core-seconds available ({} cores × {:.0} s, shared with other processes); the server spent {:.2} ms of CPU per accepted change (pushes and pulls included), i.e. ~{:.0} changes/s if it had both cores to itself.\n",
+        l.syncs,
+        l.local_changes,
+        l.accepted,
+        l.feed_rows,
+        l.errors.len(),
+        if l.errors.is_empty() { String::new() } else { format!(" (first: {})", l.errors[0]) },
+        ms(pct(&l.push_lat, 50.0)),
+        ms(pct(&l.push_lat, 99.0)),
+        ms(pct(&l.pull_lat, 50.0)),
+        ms(pct(&l.pull_lat, 99.0)),
+        l.edit_time.as_secs_f64(),
+        l.cpu_srv,
+        l.cpu_dev,
+        l.cpu_other,
+        wall * std::thread::available_parallelism().map_or(1, |n| n.get()) as f64,
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        wall,
+        l.cpu_srv * 1000.0 / l.accepted.max(1) as f64,
+        l.accepted as f64 / l.cpu_srv.max(1e-9) * std::thread::available_parallelism().map_or(1, |n| n.get()) as f64
+    );
+    d += &format!(
+        "- **Server alone** (3b): {} push bodies (one loop's changes each) prepared offline in {}; replayed by {} concurrent plain clients, each \"push, then pull until caught up\", in {:.1} s: {} changes accepted, {} rejections or failed requests, loop latency p50/p99 {} / {}. CPU: server threads {:.1} s, client threads {:.1} s ⇒ {:.2} ms of server CPU per accepted change.\n",
+        rp.loops, secs(rp.prep), l.devices, rp.secs, rp.changes, rp.errors, ms(pct(&rp.lat, 50.0)), ms(pct(&rp.lat, 99.0)), rp.cpu_srv, rp.cpu_dev, rp.cpu_srv * 1000.0 / rp.changes.max(1) as f64
+    );
+    d += &format!(
+        "- **Wire**: the captured lead is one Automerge change of {} B; its saved document is {} B. Push request body {} B ({} B with headers), response body {} B ({} B with headers). A one-field edit afterwards: change {} B, push bodies {} + {} B ({} + {} B with headers).\n",
+        w.change_bytes, w.doc_bytes, w.capture.req_body, w.capture.req_total, w.capture.resp_body, w.capture.resp_total,
+        w.edit_change_bytes, w.edit.req_body, w.edit.resp_body, w.edit.req_total, w.edit.resp_total
+    );
+    let _ = cfg;
+    (t, d)
+}
+
+fn main() {
+    let bench = std::env::args().any(|a| a == "--bench");
+    let cfg = Cfg::new(bench);
+    let load_start = loadavg();
+    let started = cmd("date", &["-u", "+%Y-%m-%d %H:%M UTC"]);
+    let wall = Instant::now();
+    let client_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("dev")
+        .thread_keep_alive(Duration::from_secs(3600))
+        .enable_all()
+        .build()
+        .expect("client runtime");
+
+    eprintln!("[1/4] bootstrap: seeding {} leads and {} activities", cfg.leads, cfg.leads * cfg.activities_per_lead);
+    let s1 = Server::start();
+    let (seeded, c, ss, sp) = client_rt.block_on(seed(&cfg, &s1));
+    let boot = client_rt.block_on(bootstrap(&cfg, &s1, &seeded, c, ss, sp));
+    eprintln!("[2/4] incremental sync of {} leads × {} rounds", cfg.incr_leads, cfg.incr_rounds);
+    let inc = client_rt.block_on(incremental(&cfg, &s1, &seeded));
+    eprintln!("[4/4] bytes on the wire for one captured lead");
+    let w = client_rt.block_on(wire(&s1));
+    drop(seeded);
+    drop(s1);
+    eprintln!("[3/4] load: {} devices for {} s", cfg.load_teams * 10, cfg.load_secs);
+    let (l, rp) = load(&cfg);
+    client_rt.shutdown_timeout(Duration::from_secs(5));
+
+    let load_end = loadavg();
+    let (table, details) = report(&cfg, &boot, &inc, &l, &rp, &w);
+    println!("\n{table}\n{details}");
+    if !cfg.bench {
+        return;
+    }
+    let doc = format!(
+        "# Sync benchmarks\n\n\
+         Issue 3's sync targets, measured in one run against the real server (`fieldsales_server::serve` on 127.0.0.1:0, \
+         SQLite backend) with real device stores synced by the core's `SyncClient`, release build.\n\n\
+         - Command: `CARGO_BUILD_JOBS=2 cargo bench -p fieldsales-server --bench sync` (load phase length: `FIELDSALES_BENCH_SECS`, {} s here)\n\
+         - Date: {started}; the whole run took {:.1} min\n\
+         - Machine: {}\n\
+         - Load average (1/5/15 min) at start: {load_start}; at end: {load_end}\n\
+         - Server, devices and the Automerge baseline run in one process and share the same 2 cores: the server on its own \
+         tokio runtime (2 workers + blocking pool); devices on the bench's main thread in phases 1, 2 and 4 and on a runtime \
+         with one worker per device in phase 3. Latencies include the devices' own CPU work and every other process on the machine.\n\n\
+         {table}\n{details}\n",
+        cfg.load_secs,
+        wall.elapsed().as_secs_f64() / 60.0,
+        machine(),
+    );
+    let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/benchmarks-sync.md");
+    std::fs::write(&path, doc).expect("write docs/benchmarks-sync.md");
+    eprintln!("wrote {}", path.display());
+}
