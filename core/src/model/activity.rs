@@ -22,6 +22,7 @@ impl ActivityKind {
 
 /// Where a field visit happened, as the phone's location service reported it.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Location {
     pub lat: f64,
     pub lon: f64,
@@ -29,6 +30,7 @@ pub struct Location {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Activity {
     pub id: String,
     pub lead_id: String,
@@ -50,18 +52,27 @@ pub struct Activity {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ActivityDraft {
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub id: Option<String>,
     pub lead_id: String,
     pub kind: ActivityKind,
     pub subject: String,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub notes: Option<String>,
     /// Defaults to now for everything but tasks, which are due rather than done.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub occurred_at: Option<Millis>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub due_at: Option<Millis>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub done: Option<bool>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub duration_s: Option<i64>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub outcome: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub location: Option<Location>,
 }
 
@@ -84,6 +95,7 @@ impl ActivityDraft {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum ActivityField {
     OccurredAt,
@@ -94,16 +106,27 @@ pub enum ActivityField {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct ActivityPatch {
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub kind: Option<ActivityKind>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub subject: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub notes: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub occurred_at: Option<Millis>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub due_at: Option<Millis>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub done: Option<bool>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub duration_s: Option<i64>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub outcome: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub location: Option<Location>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub clear: Vec<ActivityField>,
 }

@@ -34,6 +34,7 @@ macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident, $field:literal { $($variant:ident = $s:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($variant),+ }
 

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::ValidationError;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Money {
     pub amount_minor: i64,
     pub currency: String,

@@ -1,0 +1,30 @@
+//! `fieldsales-ffi`: the Fieldsales core for Kotlin and Swift, through uniffi proc-macros.
+//!
+//! This crate only adapts. The model and query types (`Lead`, `LeadDraft`, `LeadPatch`,
+//! `Activity…`, `LeadSummary`, `LeadQuery`, `FollowUps`, `Money`, the enums) are the core's own,
+//! exported by `fieldsales-core` itself with its `uniffi` feature; what is defined here is what
+//! the core cannot export as it is:
+//! - [`FieldStore`], an object over an `Arc<Store>`;
+//! - records for the core types that live in `store`/`sync` or are generic ([`LeadPage`] for
+//!   `Page<LeadSummary>`, [`LeadDetail`], [`QuarantineEntry`], [`SyncSummary`], …);
+//! - sync as async functions, with a foreign progress listener and a [`CancelHandle`];
+//! - a foreign [`ChangeListener`] bridged to the core's `ChangeObserver`;
+//! - [`FieldsalesError`], the one error type every call throws.
+//!
+//! Library-mode bindgen over the cdylib generates one Kotlin package / Swift file per crate
+//! (`fieldsales_core` and `fieldsales_ffi`); see bindings/bindgen.toml and docs/bindings.md.
+
+mod error;
+mod store;
+mod sync;
+mod types;
+
+pub use error::FieldsalesError;
+pub use store::{ChangeListener, FieldStore, new_actor_id, peek_store_user};
+pub use sync::{CancelHandle, Credentials, SyncPhase, SyncProgress, SyncProgressListener, SyncSummary, enroll};
+pub use types::{
+    ChangedRecords, LeadDetail, LeadPage, MergeReport, QuarantineEntry, RecordKind, RemoteDocument, RemotePayload, VerifyReport, format_money,
+    parse_money,
+};
+
+uniffi::setup_scaffolding!();

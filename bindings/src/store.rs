@@ -1,0 +1,245 @@
+//! `FieldStore`: the local store as a uniffi object. Every method is a direct call of the core
+//! `Store`; they block on SQLite (a few ms at most for lists and edits), so foreign callers run
+//! them off the UI thread (the Kotlin and Swift layers do).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use fieldsales_core as core;
+use fieldsales_core::{OpenOptions, Store};
+
+use crate::FieldsalesError;
+use crate::types::{ChangedRecords, LeadDetail, LeadPage, MergeReport, QuarantineEntry, RemoteDocument, VerifyReport};
+
+type Result<T> = std::result::Result<T, FieldsalesError>;
+
+/// One user's local store: a SQLite file holding their leads and activities.
+///
+/// Thread-safe: share one per store file in the app. It closes when the last reference goes
+/// (Kotlin `close()`, Swift release); a running sync keeps it open until it ends.
+#[derive(uniffi::Object)]
+pub struct FieldStore {
+    pub(crate) store: Arc<Store>,
+}
+
+impl FieldStore {
+    fn open_with(path: String, opts: OpenOptions) -> Result<Arc<Self>> {
+        Ok(Arc::new(FieldStore { store: Arc::new(Store::open(path, opts)?) }))
+    }
+
+    /// The core store, for Rust callers (tests, benchmarks).
+    pub fn core(&self) -> &Store {
+        &self.store
+    }
+}
+
+#[uniffi::export]
+impl FieldStore {
+    /// Opens the store at `path`, creating it if needed. `region` (ISO 3166, e.g. "KR") is how
+    /// phone numbers typed without a country code are read.
+    #[uniffi::constructor]
+    pub fn open(path: String, user_id: String, region: String) -> Result<Arc<Self>> {
+        Self::open_with(path, OpenOptions::new(user_id).region(region))
+    }
+
+    /// Like `open`, and a new store writes with `actor_id` (the one a device enrolled with, see
+    /// `newActorId`). An existing store keeps its own actor.
+    #[uniffi::constructor]
+    pub fn open_with_actor(path: String, user_id: String, region: String, actor_id: String) -> Result<Arc<Self>> {
+        Self::open_with(path, OpenOptions::new(user_id).region(region).actor(actor_id))
+    }
+
+    pub fn path(&self) -> String {
+        self.store.path().to_string_lossy().into_owned()
+    }
+
+    pub fn user_id(&self) -> String {
+        self.store.user_id().to_string()
+    }
+
+    /// Hex of this device's Automerge actor id; enrollment binds it to the device.
+    pub fn actor_id(&self) -> String {
+        self.store.actor_id()
+    }
+
+    pub fn region(&self) -> String {
+        self.store.validator().region().to_string()
+    }
+
+    // ---- leads ----------------------------------------------------------------------------
+
+    /// Captures a lead. Validates and normalises first (E.164 phones, lower-case e-mails,
+    /// ISO 4217 currencies); a `Validation` error means nothing was written.
+    pub fn create_lead(&self, draft: core::LeadDraft) -> Result<core::Lead> {
+        Ok(self.store.create_lead(draft)?)
+    }
+
+    /// Creates many leads in one transaction: all of them, or none on the first invalid draft.
+    pub fn create_leads(&self, drafts: Vec<core::LeadDraft>) -> Result<Vec<core::Lead>> {
+        Ok(self.store.create_leads(drafts)?)
+    }
+
+    /// Applies an edit: only the fields the patch sets (or `clear`s) are written.
+    pub fn update_lead(&self, id: String, patch: core::LeadPatch) -> Result<core::Lead> {
+        Ok(self.store.update_lead(&id, patch)?)
+    }
+
+    /// Moves a lead to the bin (restorable).
+    pub fn delete_lead(&self, id: String) -> Result<core::Lead> {
+        Ok(self.store.delete_lead(&id)?)
+    }
+
+    pub fn restore_lead(&self, id: String) -> Result<core::Lead> {
+        Ok(self.store.restore_lead(&id)?)
+    }
+
+    /// The full lead, with `conflicts`.
+    pub fn lead(&self, id: String) -> Result<core::Lead> {
+        Ok(self.store.lead(&id)?)
+    }
+
+    /// The lead with its activities, newest first.
+    pub fn lead_detail(&self, id: String) -> Result<LeadDetail> {
+        Ok(self.store.lead_detail(&id)?.into())
+    }
+
+    /// One page of the lead list: filters, sort and keyset paging from `query`.
+    pub fn list_leads(&self, query: core::LeadQuery) -> Result<LeadPage> {
+        Ok(self.store.list_leads(&query)?.into())
+    }
+
+    /// Full-text search; every word typed matches as a prefix ("acm" finds "Acme", "김철" finds
+    /// "김철수"). `limit` 0 means 50.
+    pub fn search_leads(&self, text: String, limit: u32) -> Result<Vec<core::LeadSummary>> {
+        Ok(self.store.search_leads(&text, limit)?)
+    }
+
+    /// The store user's follow-ups: overdue at `now_ms`, due later that local day, and due in
+    /// the next seven days.
+    pub fn follow_ups(&self, now_ms: i64, utc_offset_minutes: i32) -> Result<core::FollowUps> {
+        Ok(self.store.follow_ups(self.store.user_id(), now_ms, utc_offset_minutes)?)
+    }
+
+    /// The store user's next `limit` reminder times at or after `now_ms`, soonest first: what
+    /// the app schedules as local notifications (again after every sync or edit).
+    pub fn reminders(&self, now_ms: i64, limit: u32) -> Result<Vec<core::FollowUp>> {
+        Ok(self.store.reminders(self.store.user_id(), now_ms, limit)?)
+    }
+
+    // ---- activities -----------------------------------------------------------------------
+
+    pub fn add_activity(&self, draft: core::ActivityDraft) -> Result<core::Activity> {
+        Ok(self.store.add_activity(draft)?)
+    }
+
+    pub fn update_activity(&self, id: String, patch: core::ActivityPatch) -> Result<core::Activity> {
+        Ok(self.store.update_activity(&id, patch)?)
+    }
+
+    pub fn complete_activity(&self, id: String) -> Result<core::Activity> {
+        Ok(self.store.complete_activity(&id)?)
+    }
+
+    pub fn delete_activity(&self, id: String) -> Result<core::Activity> {
+        Ok(self.store.delete_activity(&id)?)
+    }
+
+    pub fn activity(&self, id: String) -> Result<core::Activity> {
+        Ok(self.store.activity(&id)?)
+    }
+
+    /// A lead's activities, newest first, deleted ones left out.
+    pub fn activities_for_lead(&self, lead_id: String) -> Result<Vec<core::Activity>> {
+        Ok(self.store.activities_for_lead(&lead_id)?)
+    }
+
+    // ---- sync state -----------------------------------------------------------------------
+
+    /// Changes the server refused, kept aside.
+    pub fn quarantine(&self) -> Result<Vec<QuarantineEntry>> {
+        Ok(self.store.quarantine()?.into_iter().map(Into::into).collect())
+    }
+
+    /// Local changes not yet acknowledged by a server.
+    pub fn pending_upload_count(&self) -> Result<i64> {
+        Ok(self.store.outbox_len()?)
+    }
+
+    /// Whether sync credentials are saved in this store.
+    pub fn is_enrolled(&self) -> bool {
+        core::sync::SyncClient::for_store(&self.store).is_ok()
+    }
+
+    /// Saves what `enroll` returned, so that `sync` needs nothing else.
+    pub fn save_credentials(&self, credentials: crate::sync::Credentials) -> Result<()> {
+        Ok(core::sync::SyncClient::save_credentials(&self.store, &credentials.into())?)
+    }
+
+    // ---- merge (without a server) -----------------------------------------------------------
+
+    /// A compact snapshot of one document, to hand to another replica's `applyRemote`.
+    pub fn document_bytes(&self, id: String) -> Result<Vec<u8>> {
+        Ok(self.store.document_bytes(&id)?)
+    }
+
+    /// Merges documents from another replica in one transaction. Concurrent edits of one field
+    /// show up as `Lead.conflicts`. Malformed bytes reject the whole batch, unwritten.
+    pub fn apply_remote(&self, documents: Vec<RemoteDocument>) -> Result<MergeReport> {
+        Ok(self.store.apply_remote(documents.into_iter().map(Into::into).collect())?.into())
+    }
+
+    // ---- maintenance ----------------------------------------------------------------------
+
+    /// Recomputes every projection from its document and compares.
+    pub fn verify(&self) -> Result<VerifyReport> {
+        Ok(self.store.verify()?.into())
+    }
+
+    /// Folds appended changes into their documents and reclaims space; returns how many
+    /// documents were folded.
+    pub fn compact(&self) -> Result<u64> {
+        Ok(self.store.compact()? as u64)
+    }
+
+    // ---- observers ------------------------------------------------------------------------
+
+    /// Registers `listener`; it is told after every committed write or merge which records
+    /// changed, on the thread that wrote. Returns a handle for `removeObserver`. The store holds
+    /// the listener until then.
+    pub fn add_observer(&self, listener: Arc<dyn ChangeListener>) -> u64 {
+        self.store.add_observer(Arc::new(Forward(listener)))
+    }
+
+    pub fn remove_observer(&self, handle: u64) {
+        self.store.remove_observer(handle)
+    }
+}
+
+/// Told which leads and activities changed, after a local write or a merge from sync, so a
+/// list on screen refreshes without polling. Implemented in Kotlin or Swift.
+#[uniffi::export(foreign)]
+pub trait ChangeListener: Send + Sync {
+    fn on_change(&self, changed: ChangedRecords);
+}
+
+struct Forward(Arc<dyn ChangeListener>);
+
+impl core::ChangeObserver for Forward {
+    fn changed(&self, changed: &core::Changed) {
+        // The write has committed; a listener that throws must not turn it into an error.
+        let _ = catch_unwind(AssertUnwindSafe(|| self.0.on_change(changed.into())));
+    }
+}
+
+/// A fresh random actor id (hex) for a device that enrolls before its store exists.
+#[uniffi::export]
+pub fn new_actor_id() -> String {
+    core::store::new_actor().to_hex_string()
+}
+
+/// The user a store file belongs to, without opening it for writing; `None` if there is no
+/// store at `path` yet.
+#[uniffi::export]
+pub fn peek_store_user(path: String) -> Result<Option<String>> {
+    Ok(Store::peek_user(path)?)
+}

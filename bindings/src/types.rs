@@ -1,0 +1,184 @@
+//! Records for the core types that cannot cross the FFI as they are: generic ones
+//! (`Page<T>`), and ones that live in `store`/`sync` (kept free of FFI concerns) or hold values
+//! with no FFI shape (`serde_json::Value`). Each is a plain copy with a `From` conversion.
+
+use fieldsales_core as core;
+use fieldsales_core::doc::DocKind;
+
+use crate::FieldsalesError;
+
+/// One page of the lead list (`Page<LeadSummary>` in the core). Pass `next` as
+/// `LeadQuery.after` to get the following page; `None` on the last page.
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct LeadPage {
+    pub items: Vec<core::LeadSummary>,
+    pub next: Option<String>,
+}
+
+impl From<core::Page<core::LeadSummary>> for LeadPage {
+    fn from(p: core::Page<core::LeadSummary>) -> Self {
+        LeadPage { items: p.items, next: p.next }
+    }
+}
+
+/// A lead with its activity timeline, newest first. `lead.conflicts` lists fields that two
+/// devices wrote concurrently ("two values were entered").
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct LeadDetail {
+    pub lead: core::Lead,
+    pub activities: Vec<core::Activity>,
+}
+
+impl From<core::LeadDetail> for LeadDetail {
+    fn from(d: core::LeadDetail) -> Self {
+        LeadDetail { lead: d.lead, activities: d.activities }
+    }
+}
+
+/// What a document holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum RecordKind {
+    Lead,
+    Activity,
+}
+
+impl From<DocKind> for RecordKind {
+    fn from(k: DocKind) -> Self {
+        match k {
+            DocKind::Lead => RecordKind::Lead,
+            DocKind::Activity => RecordKind::Activity,
+        }
+    }
+}
+
+impl From<RecordKind> for DocKind {
+    fn from(k: RecordKind) -> Self {
+        match k {
+            RecordKind::Lead => DocKind::Lead,
+            RecordKind::Activity => DocKind::Activity,
+        }
+    }
+}
+
+/// Which records a local write or a merge from sync changed. Dropped leads (the user lost
+/// access) are listed under `leads` too.
+#[derive(Clone, Debug, Default, PartialEq, Eq, uniffi::Record)]
+pub struct ChangedRecords {
+    pub leads: Vec<String>,
+    pub activities: Vec<String>,
+}
+
+impl From<&core::Changed> for ChangedRecords {
+    fn from(c: &core::Changed) -> Self {
+        ChangedRecords { leads: c.leads.clone(), activities: c.activities.clone() }
+    }
+}
+
+/// A change the server refused, kept aside on the device so the rep's work is not lost.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct QuarantineEntry {
+    pub id: i64,
+    pub doc_id: String,
+    pub kind: RecordKind,
+    pub hash: String,
+    /// Machine code from the server (`forbidden`, `invalid_document`, …) or `access_lost`.
+    pub code: String,
+    /// Why, in words.
+    pub reason: String,
+    /// When it was set aside, ms since the Unix epoch.
+    pub at: i64,
+    /// The raw Automerge change, to export or re-enter.
+    pub change: Vec<u8>,
+    /// What the change meant as far as the app can tell, as JSON (the record as it would have
+    /// been), when it can tell.
+    pub summary_json: Option<String>,
+}
+
+impl From<core::QuarantineEntry> for QuarantineEntry {
+    fn from(q: core::QuarantineEntry) -> Self {
+        QuarantineEntry {
+            id: q.id,
+            doc_id: q.doc_id,
+            kind: q.kind.into(),
+            hash: q.hash,
+            code: q.code,
+            reason: q.reason,
+            at: q.at,
+            change: q.change,
+            summary_json: q.summary.map(|v| v.to_string()),
+        }
+    }
+}
+
+/// What came in from elsewhere for one document.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum RemotePayload {
+    /// Raw Automerge changes, in any order, possibly repeated.
+    Changes { changes: Vec<Vec<u8>> },
+    /// A saved document, as `FieldStore.documentBytes` returns it.
+    Snapshot { data: Vec<u8> },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct RemoteDocument {
+    pub doc_id: String,
+    pub kind: RecordKind,
+    pub payload: RemotePayload,
+}
+
+impl From<RemoteDocument> for core::RemoteDoc {
+    fn from(d: RemoteDocument) -> Self {
+        core::RemoteDoc {
+            doc_id: d.doc_id,
+            kind: d.kind.into(),
+            payload: match d.payload {
+                RemotePayload::Changes { changes } => core::RemotePayload::Changes(changes),
+                RemotePayload::Snapshot { data } => core::RemotePayload::Snapshot(data),
+            },
+        }
+    }
+}
+
+/// What a merge changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, uniffi::Record)]
+pub struct MergeReport {
+    pub changed_leads: Vec<String>,
+    pub changed_activities: Vec<String>,
+    /// Changes held back until the changes they depend on arrive.
+    pub pending_changes: u64,
+    pub dropped: Vec<String>,
+}
+
+impl From<core::MergeReport> for MergeReport {
+    fn from(r: core::MergeReport) -> Self {
+        MergeReport { changed_leads: r.changed_leads, changed_activities: r.changed_activities, pending_changes: r.pending_changes as u64, dropped: r.dropped }
+    }
+}
+
+/// Result of `FieldStore.verify`: projections that disagree with their documents and outbox
+/// rows that are not this device's changes. `ok` when both lists are empty.
+#[derive(Clone, Debug, Default, PartialEq, Eq, uniffi::Record)]
+pub struct VerifyReport {
+    pub ok: bool,
+    pub documents: u64,
+    pub projection_mismatches: Vec<String>,
+    pub problems: Vec<String>,
+}
+
+impl From<core::VerifyReport> for VerifyReport {
+    fn from(r: core::VerifyReport) -> Self {
+        VerifyReport { ok: r.is_ok(), documents: r.documents as u64, projection_mismatches: r.projection_mismatches, problems: r.problems }
+    }
+}
+
+/// Reads an amount typed in major units ("1,500.50") of an ISO 4217 currency into minor units.
+#[uniffi::export]
+pub fn parse_money(amount: String, currency: String) -> Result<core::Money, FieldsalesError> {
+    Ok(core::Money::parse_major(&amount, &currency)?)
+}
+
+/// `1,500,000 KRW`, `1,500.50 USD`.
+#[uniffi::export]
+pub fn format_money(money: core::Money) -> String {
+    money.to_string()
+}

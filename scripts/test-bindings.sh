@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# The bindings' tests with real compilers: builds the FFI library (bindings/, fieldsales-ffi) and
+# the sync server, generates the Kotlin and Swift bindings in library mode, starts a
+# fieldsales-server on a free loopback port with fresh users and enrollment codes, then runs
+#   - the Kotlin suite: `mvn -B test` in android/ (JUnit 5, the library loaded through JNA);
+#   - the Swift suite: `swift test` in ios/FieldSalesKit inside a Debian trixie root (Swift 6).
+# Both suites run even if the first fails; the exit code is non-zero if either failed.
+#
+# Usage: scripts/test-bindings.sh [--kotlin-only | --swift-only] [--bench]
+#   --bench  instead of the tests, the FFI-call benchmark: "list 50 leads" in Rust (core call and
+#            adapter, no FFI), Kotlin (JNA) and Swift, all against the release library.
+#
+# Cached and idempotent: cargo's target/, the Maven repository (FIELDSALES_M2_REPO, default
+# ~/.m2/repository), the Swift root (FIELDSALES_SWIFT_ROOT, default
+# /var/cache/fieldsales/swift-root-trixie, built once by ios/scripts/swift-root.sh) and SwiftPM's
+# ios/FieldSalesKit/.build all persist between runs; bindings are regenerated only when the
+# library or bindgen.toml changed. The server's data lives in a temp dir removed on exit.
+# Needs: cargo, a C compiler, Maven and a JDK 17; root (chroot) and debootstrap for Swift.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO=$PWD
+export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
+M2="${FIELDSALES_M2_REPO:-$HOME/.m2/repository}"
+export FIELDSALES_SWIFT_ROOT="${FIELDSALES_SWIFT_ROOT:-/var/cache/fieldsales/swift-root-trixie}"
+
+RUN_KOTLIN=1 RUN_SWIFT=1 BENCH=0
+for a in "$@"; do
+  case $a in
+    --kotlin-only) RUN_SWIFT=0 ;;
+    --swift-only) RUN_KOTLIN=0 ;;
+    --bench) BENCH=1 ;;
+    *) echo "usage: $0 [--kotlin-only | --swift-only] [--bench]" >&2; exit 2 ;;
+  esac
+done
+
+step() { echo "== test-bindings: $*" >&2; }
+SWIFT_PKG="$REPO/ios/FieldSalesKit"
+GEN="$REPO/bindings/generated"
+
+# ---- build and generate ---------------------------------------------------------------------
+PROFILE=debug
+CARGO_PROFILE=()
+if [[ $BENCH == 1 ]]; then PROFILE=release CARGO_PROFILE=(--release); fi
+LIBDIR="$REPO/target/$PROFILE"
+PACKAGES=(-p fieldsales-ffi)
+[[ $BENCH == 1 ]] || PACKAGES+=(-p fieldsales-server)   # the benchmark needs no server
+step "cargo build ($PROFILE): ${PACKAGES[*]}"
+cargo build "${CARGO_PROFILE[@]}" "${PACKAGES[@]}"
+LIB="$LIBDIR/libfieldsales_ffi.so"
+[[ -f $LIB ]] || { echo "no $LIB after the build" >&2; exit 1; }
+
+STAMP="$GEN/.generated-from"
+WANT="$(sha256sum "$LIB" bindings/bindgen.toml | sha256sum | cut -c1-64)"
+if [[ ! -f $STAMP || "$(cat "$STAMP")" != "$WANT" ]]; then
+  step "uniffi-bindgen (library mode) → bindings/generated/{kotlin,swift}"
+  rm -rf "$GEN"
+  for lang in kotlin swift; do
+    "$LIBDIR/uniffi-bindgen" generate --library "$LIB" --config bindings/bindgen.toml \
+      --language "$lang" --no-format --out-dir "$GEN/$lang"
+  done
+  echo "$WANT" > "$STAMP"
+else
+  step "bindings up to date in bindings/generated"
+fi
+
+# The Swift package compiles the generated sources and headers in place (SwiftPM needs them
+# inside the package); they are git-ignored there. Copy only when they differ, so SwiftPM's
+# incremental build stays warm.
+sync_file() { cmp -s "$1" "$2" || cp "$1" "$2"; }
+mkdir -p "$SWIFT_PKG/Sources/FieldSalesCore" "$SWIFT_PKG/Sources/FieldSalesFFI"
+for f in fieldsales_core fieldsales_ffi; do
+  sync_file "$GEN/swift/$f.swift" "$SWIFT_PKG/Sources/FieldSalesCore/$f.swift"
+  sync_file "$GEN/swift/${f}_ffi.h" "$SWIFT_PKG/Sources/FieldSalesFFI/${f}_ffi.h"
+done
+
+swift_in_root() { bash ios/scripts/swift-in-root.sh --lib "$LIBDIR" "$SWIFT_PKG" -- "$@"; }
+# Debian trixie's swiftlang 6.0.3 ships a libswiftObservation.so with an undefined reference to
+# swift::threading::fatal (defined by no library of that toolchain): linking anything that uses
+# Observation fails unless the linker lets shared libraries keep undefined symbols. The symbol
+# is only reached on a fatal threading error. Linux-only; Xcode needs nothing of the sort.
+SWIFT_LINUX_FLAGS=(-Xlinker --allow-shlib-undefined)
+
+# ---- benchmark ------------------------------------------------------------------------------
+if [[ $BENCH == 1 ]]; then
+  step "bench: Rust"
+  cargo run -q --release -p fieldsales-ffi --example list_bench
+  if [[ $RUN_KOTLIN == 1 ]]; then
+    step "bench: Kotlin (JNA)"
+    (cd android && mvn -B -q test -Dmaven.repo.local="$M2" -Dnative.dir="$LIBDIR" -Dtest=ListLeadsBenchmark \
+      -Dsurefire.failIfNoSpecifiedTests=false) | grep -E "ns/call|FAIL|ERROR" || true
+  fi
+  if [[ $RUN_SWIFT == 1 ]]; then
+    step "bench: Swift"
+    bash ios/scripts/swift-root.sh
+    swift_in_root swift run -c release "${SWIFT_LINUX_FLAGS[@]}" FieldSalesBench
+  fi
+  exit 0
+fi
+
+# ---- a sync server for the tests ------------------------------------------------------------
+DATA="$(mktemp -d "${TMPDIR:-/tmp}/fieldsales-bindings-server.XXXXXX")"
+SERVER_PID=""
+cleanup() {
+  if [[ -n $SERVER_PID ]]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  rm -rf "$DATA"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+step "starting fieldsales-server on 127.0.0.1 (data in $DATA)"
+"$REPO/target/$PROFILE/fieldsales-server" serve --data "$DATA/server" --listen 127.0.0.1:0 >"$DATA/serve.log" 2>&1 &
+SERVER_PID=$!
+URL=""
+for _ in $(seq 200); do
+  URL="$(sed -n 's/.*listening on \(http:\/\/[0-9.:]*\).*/\1/p' "$DATA/serve.log" | head -n1)"
+  [[ -n $URL ]] && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$DATA/serve.log" >&2; echo "fieldsales-server exited" >&2; exit 1; }
+  sleep 0.05
+done
+[[ -n $URL ]] || { cat "$DATA/serve.log" >&2; echo "fieldsales-server did not report its address" >&2; exit 1; }
+step "server at $URL"
+
+admin() { "$REPO/target/$PROFILE/fieldsales-server" admin --data "$DATA/server" --json "$@"; }
+code_of() { sed -n 's/.*"enrollment_code": *"\([^"]*\)".*/\1/p'; }
+PROPS="$DATA/test-server.properties"
+admin workspace create bindings >/dev/null
+{
+  echo "server=$URL"
+  for lang in kotlin swift; do
+    for role in sync cancel; do
+      user="$lang-$role"
+      echo "$lang.$role.user=$user"
+      echo "$lang.$role.code.1=$(admin user add --workspace bindings --role rep "$user" | code_of)"
+      for n in 2 3; do echo "$lang.$role.code.$n=$(admin user code --workspace bindings "$user" | code_of)"; done
+    done
+  done
+} >"$PROPS"
+if grep -q '=$' "$PROPS"; then cat "$PROPS" >&2; echo "could not set up the test users" >&2; exit 1; fi
+
+# ---- the suites -----------------------------------------------------------------------------
+STATUS=0
+if [[ $RUN_KOTLIN == 1 ]]; then
+  step "Kotlin: mvn -B test (android/)"
+  (cd android && mvn -B test -Dmaven.repo.local="$M2" -Dnative.dir="$LIBDIR" -Dfieldsales.testServer="$PROPS") || STATUS=1
+fi
+if [[ $RUN_SWIFT == 1 ]]; then
+  step "Swift: swift test (ios/FieldSalesKit, in the trixie root)"
+  bash ios/scripts/swift-root.sh
+  mkdir -p "$SWIFT_PKG/.fieldsales-test"
+  cp "$PROPS" "$SWIFT_PKG/.fieldsales-test/server.properties"
+  # XCTest only: Swift Testing would add a closing "0 tests passed" line of its own.
+  swift_in_root swift test --disable-swift-testing "${SWIFT_LINUX_FLAGS[@]}" || STATUS=1
+  rm -f "$SWIFT_PKG/.fieldsales-test/server.properties"
+fi
+exit $STATUS
