@@ -245,7 +245,7 @@ async fn timed_sync(client: &SyncClient, store: &Store) -> Result<Timed, String>
     let end = Instant::now();
     let summary = r.map_err(|e| e.to_string())?;
     let ev = events.into_inner().expect("events");
-    let push_end = ev.iter().filter(|e| e.1 == Phase::Push).map(|e| e.0).last().unwrap_or(t0);
+    let push_end = ev.iter().rev().find(|e| e.1 == Phase::Push).map_or(t0, |e| e.0);
     Ok(Timed { total: end - t0, push: push_end - t0, pull: end - push_end, pull_pages: ev.iter().filter(|e| e.1 == Phase::Pull).count(), summary })
 }
 
@@ -499,12 +499,15 @@ async fn seed(cfg: &Cfg, s: &Server) -> (Seeded, Duration, Duration, Duration) {
     (Seeded { ws, admin, manager }, create, seeded.total, seeded.push)
 }
 
+/// (peer, document id) → the server's copy being synced and its sync state for that peer.
+type AmSessions = HashMap<(String, String), (AutoCommit, AmState)>;
+
 /// The Automerge-protocol baseline server: saved documents in memory, one sync state per
 /// (peer, document) while a document is being synced.
 #[derive(Clone)]
 struct AmServer {
     docs: Arc<HashMap<String, Vec<u8>>>,
-    sessions: Arc<Mutex<HashMap<(String, String), (AutoCommit, AmState)>>>,
+    sessions: Arc<Mutex<AmSessions>>,
 }
 
 async fn am_sync(State(s): State<AmServer>, AxPath(id): AxPath<String>, headers: HeaderMap, body: Bytes) -> axum::response::Response {
@@ -908,7 +911,7 @@ async fn device_loop(store: Arc<Store>, is_manager: bool, seed: u64, deadline: I
             Err(e) => st.errors.push(e),
         }
         loops += 1;
-        if loops % 10 == 0 {
+        if loops.is_multiple_of(10) {
             known = lead_ids(&store);
         }
     }
@@ -1366,7 +1369,7 @@ fn report(cfg: &Cfg, b: &Bootstrap, inc: &Incremental, l: &Load, rp: &Replay, w:
     );
     let wall = l.secs;
     d += &format!(
-        "- **Load**: {} syncs, {} changes made locally, {} accepted by the server ({} new feed rows), {} sync errors{}. Push phase p50/p99 {} / {}, pull phase p50/p99 {} / {}. Each device loops: {{reps: capture 1 lead, edit 2, log 1 activity; managers: edit 3, log 1 activity}} then `sync()`, no think time. Time spent making the local changes: {:.1} device-seconds. CPU over the run: server threads {:.1} s, device threads {:.1} s, other {:.1} s, of {:.0} core-seconds available ({} cores × {:.0} s, shared with other processes); the server spent {:.2} ms of CPU per accepted change (pushes and pulls included), i.e. ~{:.0} changes/s if it had both cores to itself.\n",
+        "- **Load**: {} syncs, {} local edits (one that changes nothing commits nothing), {} changes accepted by the server ({} new feed rows), {} sync errors{}. Push phase p50/p99 {} / {}, pull phase p50/p99 {} / {}. Each device loops: {{reps: capture 1 lead, edit 2, log 1 activity; managers: edit 3, log 1 activity}} then `sync()`, no think time. Time spent making the local changes: {:.1} device-seconds. CPU over the run: server threads {:.1} s, device threads {:.1} s, other {:.1} s, of {:.0} core-seconds available ({} cores × {:.0} s, shared with other processes); the server spent {:.2} ms of CPU per accepted change (pushes and pulls included), i.e. ~{:.0} changes/s if it had both cores to itself.\n",
         l.syncs,
         l.local_changes,
         l.accepted,
