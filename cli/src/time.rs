@@ -57,7 +57,7 @@ fn parse_date(b: &[u8]) -> Option<i64> {
     if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
         return None;
     }
-    Some(days_from_civil(y, m, d))
+    Some(fieldsales_core::model::days_from_civil(y, m, d))
 }
 
 /// `HH:MM[:SS[.fff…]]` followed by whatever zone text remains; returns milliseconds into the day.
@@ -206,16 +206,7 @@ fn days_in_month(y: i64, m: i64) -> i64 {
     }
 }
 
-// Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian calendar).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
+// Howard Hinnant's civil_from_days (proleptic Gregorian calendar); days_from_civil is the core's.
 
 fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719_468;

@@ -1114,15 +1114,6 @@ pub fn parse_channel(v: &str) -> Result<CaptureChannel, V> {
 
 const DAY: i64 = 86_400_000;
 
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
 
 fn digits(b: &[u8]) -> Option<i64> {
     if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
@@ -1152,7 +1143,7 @@ pub fn parse_time(v: &str) -> Result<Millis, V> {
     if !(1..=12).contains(&m) || d < 1 || d > month_days[(m - 1) as usize] {
         return Err(err());
     }
-    let day = days_from_civil(y, m, d) * DAY;
+    let day = crate::model::days_from_civil(y, m, d) * DAY;
     let rest = &b[10..];
     if rest.is_empty() {
         return Ok(day);

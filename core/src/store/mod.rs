@@ -503,7 +503,7 @@ impl Store {
             let changed = f(&mut e.0)?;
             let rec = Record::read(&e.0, id, kind)?;
             check(&rec)?;
-            if changed && self.commit_store(tx, id, kind, e, now)?.is_some() {
+            if changed && self.commit_store(tx, id, kind, &mut e, now)?.is_some() {
                 rec.project(tx, &self.validator)?;
                 return Ok((rec, true));
             }
@@ -530,7 +530,7 @@ impl Store {
     /// false (and stores nothing) when the edit changed nothing.
     pub(crate) fn edit_finish(&self, tx: &Connection, id: &str, kind: DocKind, e: (AutoCommit, i64), now: i64) -> Result<bool> {
         let mut e = e;
-        if self.commit_store_ref(tx, id, kind, &mut e, now)?.is_none() {
+        if self.commit_store(tx, id, kind, &mut e, now)?.is_none() {
             return Ok(false);
         }
         self.project(tx, id, kind, &e.0, false)?;
@@ -539,11 +539,7 @@ impl Store {
 
     /// Commits the open Automerge transaction as one change and stores the saved document and
     /// the change's outbox row; `None` when there was nothing to commit.
-    fn commit_store(&self, tx: &Connection, id: &str, kind: DocKind, mut e: (AutoCommit, i64), now: i64) -> Result<Option<automerge::ChangeHash>> {
-        self.commit_store_ref(tx, id, kind, &mut e, now)
-    }
-
-    fn commit_store_ref(&self, tx: &Connection, id: &str, kind: DocKind, e: &mut (AutoCommit, i64), now: i64) -> Result<Option<automerge::ChangeHash>> {
+    fn commit_store(&self, tx: &Connection, id: &str, kind: DocKind, e: &mut (AutoCommit, i64), now: i64) -> Result<Option<automerge::ChangeHash>> {
         let Some(hash) = doc::commit(&mut e.0, now) else { return Ok(None) };
         documents::store(tx, id, &mut e.0, e.1)?;
         outbox::push(tx, id, kind, &hash)?;
