@@ -27,6 +27,9 @@ pub enum FieldsalesError {
     /// The local database or file system failed, or the file is from a newer app version.
     #[error("{0}")]
     Storage(String),
+    /// A scanned code that is not a contact (or is cut off); the message says what was expected.
+    #[error("{0}")]
+    UnreadableCode(String),
     /// Sync needs an enrollment first.
     #[error("{0}")]
     NotEnrolled(String),

@@ -5,8 +5,9 @@
 //! exported by `fieldsales-core` itself with its `uniffi` feature; what is defined here is what
 //! the core cannot export as it is:
 //! - [`FieldStore`], an object over an `Arc<Store>`;
-//! - records for the core types that live in `store`/`sync` or are generic ([`LeadPage`] for
-//!   `Page<LeadSummary>`, [`LeadDetail`], [`QuarantineEntry`], [`SyncSummary`], …);
+//! - records for the few core types that cannot cross as they are ([`LeadPage`] for the generic
+//!   `Page<LeadSummary>`, [`QuarantineEntry`] with its JSON summary, [`VerifyReport`] with `ok`);
+//!   `LeadDetail`, `ChangedRecords`, `MergeReport` and the sync records are the core's own;
 //! - sync as async functions, with a foreign progress listener and a [`CancelHandle`];
 //! - a foreign [`ChangeListener`] bridged to the core's `ChangeObserver`;
 //! - [`FieldsalesError`], the one error type every call throws.
@@ -21,9 +22,9 @@ mod types;
 
 pub use error::FieldsalesError;
 pub use store::{ChangeListener, FieldStore, new_actor_id, peek_store_user};
-pub use sync::{CancelHandle, Credentials, SyncPhase, SyncProgress, SyncProgressListener, SyncSummary, enroll};
+pub use sync::{CancelHandle, SyncProgressListener, enroll};
 pub use types::{
-    ChangedRecords, LeadDetail, LeadPage, MergeReport, QuarantineEntry, RecordKind, RemoteDocument, RemotePayload, VerifyReport, format_money,
+    ImportResult, LeadPage, QuarantineEntry, RecordKind, RemoteDocument, RemotePayload, VerifyReport, format_money,
     parse_money,
 };
 

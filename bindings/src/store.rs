@@ -9,7 +9,8 @@ use fieldsales_core as core;
 use fieldsales_core::{OpenOptions, Store};
 
 use crate::FieldsalesError;
-use crate::types::{ChangedRecords, LeadDetail, LeadPage, MergeReport, QuarantineEntry, RemoteDocument, VerifyReport};
+use crate::types::{ImportResult, LeadPage, QuarantineEntry, RemoteDocument, VerifyReport};
+use fieldsales_core::{Changed as ChangedRecords, LeadDetail, MergeReport};
 
 type Result<T> = std::result::Result<T, FieldsalesError>;
 
@@ -100,7 +101,7 @@ impl FieldStore {
 
     /// The lead with its activities, newest first.
     pub fn lead_detail(&self, id: String) -> Result<LeadDetail> {
-        Ok(self.store.lead_detail(&id)?.into())
+        Ok(self.store.lead_detail(&id)?)
     }
 
     /// One page of the lead list: filters, sort and keyset paging from `query`.
@@ -153,6 +154,47 @@ impl FieldStore {
         Ok(self.store.activities_for_lead(&lead_id)?)
     }
 
+    // ---- capture, duplicates, import ---------------------------------------------------------
+
+    /// Reads a scanned badge or business-card QR code (vCard 2.1/3.0/4.0, MECARD, a web
+    /// address, an e-mail or a phone link) into a draft for the rep to review; nothing is saved.
+    /// Throws `UnreadableCode` with a message for the rep when the code is not a contact.
+    pub fn parse_qr(&self, text: String) -> Result<core::capture::CaptureDraft> {
+        core::capture::parse_qr(&text, self.store.validator()).map_err(|e| FieldsalesError::UnreadableCode(e.to_string()))
+    }
+
+    /// Reads the text a phone's OCR returns for a business card into a best-effort draft, with a
+    /// confidence per field (below about 0.8: ask the rep to check it); nothing is saved.
+    pub fn parse_card_text(&self, text: String) -> core::capture::CaptureDraft {
+        core::capture::parse_card_text(&text, self.store.validator())
+    }
+
+    /// Likely duplicates among the leads this store holds: same e-mail, same phone, or the same
+    /// name at the same company. Run it after captures and after every sync.
+    pub fn duplicates(&self) -> Result<Vec<core::duplicates::DuplicateGroup>> {
+        Ok(self.store.duplicates()?)
+    }
+
+    /// The groups `lead_id` belongs to, e.g. right after a capture ("this visitor was scanned
+    /// before").
+    pub fn duplicates_of(&self, lead_id: String) -> Result<Vec<core::duplicates::DuplicateGroup>> {
+        Ok(self.store.duplicates_of(&lead_id)?)
+    }
+
+    /// Folds `other_id` into `keep_id` (fields `keep` lacks, tags, notes, all activities),
+    /// records the merge on both and soft-deletes `other`; nothing is lost.
+    pub fn merge_leads(&self, keep_id: String, other_id: String) -> Result<core::Lead> {
+        Ok(self.store.merge_leads(&keep_id, &other_id)?)
+    }
+
+    /// Imports leads from a CSV file (columns mapped from common CRM export headers). With
+    /// `dry_run` nothing is written and every row is checked; otherwise one bad row imports
+    /// nothing unless `skip_invalid`. Amounts without a currency column use `default_currency`.
+    pub fn import_csv(&self, csv: Vec<u8>, dry_run: bool, default_currency: Option<String>, skip_invalid: bool) -> Result<ImportResult> {
+        let opts = core::import::ImportOptions { mapping: None, dry_run, default_currency, skip_invalid };
+        Ok(self.store.import_csv_with(csv.as_slice(), opts)?.into())
+    }
+
     // ---- sync state -----------------------------------------------------------------------
 
     /// Changes the server refused, kept aside.
@@ -171,8 +213,8 @@ impl FieldStore {
     }
 
     /// Saves what `enroll` returned, so that `sync` needs nothing else.
-    pub fn save_credentials(&self, credentials: crate::sync::Credentials) -> Result<()> {
-        Ok(core::sync::SyncClient::save_credentials(&self.store, &credentials.into())?)
+    pub fn save_credentials(&self, credentials: core::sync::Credentials) -> Result<()> {
+        Ok(core::sync::SyncClient::save_credentials(&self.store, &credentials)?)
     }
 
     // ---- merge (without a server) -----------------------------------------------------------
@@ -185,7 +227,7 @@ impl FieldStore {
     /// Merges documents from another replica in one transaction. Concurrent edits of one field
     /// show up as `Lead.conflicts`. Malformed bytes reject the whole batch, unwritten.
     pub fn apply_remote(&self, documents: Vec<RemoteDocument>) -> Result<MergeReport> {
-        Ok(self.store.apply_remote(documents.into_iter().map(Into::into).collect())?.into())
+        Ok(self.store.apply_remote(documents.into_iter().map(Into::into).collect())?)
     }
 
     // ---- maintenance ----------------------------------------------------------------------
@@ -227,7 +269,7 @@ struct Forward(Arc<dyn ChangeListener>);
 impl core::ChangeObserver for Forward {
     fn changed(&self, changed: &core::Changed) {
         // The write has committed; a listener that throws must not turn it into an error.
-        let _ = catch_unwind(AssertUnwindSafe(|| self.0.on_change(changed.into())));
+        let _ = catch_unwind(AssertUnwindSafe(|| self.0.on_change(changed.clone())));
     }
 }
 

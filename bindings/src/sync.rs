@@ -7,77 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use fieldsales_core::sync as core_sync;
 
+use fieldsales_core::sync::{Credentials, SyncProgress, SyncSummary};
+
 use crate::{FieldStore, FieldsalesError};
-
-/// What enrollment gives a device; `FieldStore.saveCredentials` keeps it in the store.
-#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct Credentials {
-    pub server: String,
-    pub device_id: String,
-    pub token: String,
-    pub user_id: String,
-    pub workspace_id: String,
-    /// `rep`, `manager` or `admin`.
-    pub role: String,
-}
-
-impl From<core_sync::Credentials> for Credentials {
-    fn from(c: core_sync::Credentials) -> Self {
-        Credentials { server: c.server, device_id: c.device_id, token: c.token, user_id: c.user_id, workspace_id: c.workspace_id, role: c.role }
-    }
-}
-
-impl From<Credentials> for core_sync::Credentials {
-    fn from(c: Credentials) -> Self {
-        core_sync::Credentials { server: c.server, device_id: c.device_id, token: c.token, user_id: c.user_id, workspace_id: c.workspace_id, role: c.role }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
-pub enum SyncPhase {
-    /// Sending local changes.
-    Push,
-    /// Receiving everyone else's.
-    Pull,
-}
-
-/// `done` of `total` items in the current phase; `total` grows while the server reports more.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Record)]
-pub struct SyncProgress {
-    pub phase: SyncPhase,
-    pub done: u64,
-    pub total: u64,
-}
-
-impl From<core_sync::SyncProgress> for SyncProgress {
-    fn from(p: core_sync::SyncProgress) -> Self {
-        let phase = match p.phase {
-            core_sync::Phase::Push => SyncPhase::Push,
-            core_sync::Phase::Pull => SyncPhase::Pull,
-        };
-        SyncProgress { phase, done: p.done, total: p.total }
-    }
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, uniffi::Record)]
-pub struct SyncSummary {
-    /// Local changes the server stored.
-    pub sent: u64,
-    /// Documents updated from the server.
-    pub received: u64,
-    /// Local changes the server refused (now in quarantine).
-    pub rejected: u64,
-    /// Documents removed because the user lost access to them.
-    pub dropped: u64,
-    /// Leads that now show concurrent values.
-    pub conflicts: u64,
-}
-
-impl From<core_sync::SyncSummary> for SyncSummary {
-    fn from(s: core_sync::SyncSummary) -> Self {
-        SyncSummary { sent: s.sent, received: s.received, rejected: s.rejected, dropped: s.dropped, conflicts: s.conflicts }
-    }
-}
 
 /// Told of a running sync's progress, on the thread that runs it. Implemented in Kotlin or Swift.
 #[uniffi::export(foreign)]
@@ -132,7 +64,7 @@ impl CancelHandle {
 /// that will be created with `FieldStore.openWithActor` once the user is known.
 #[uniffi::export(async_runtime = "tokio")]
 pub async fn enroll(server: String, code: String, device_name: String, actor_id: String) -> Result<Credentials, FieldsalesError> {
-    Ok(core_sync::enroll(&server, &code, &device_name, &actor_id).await?.into())
+    Ok(core_sync::enroll(&server, &code, &device_name, &actor_id).await?)
 }
 
 #[uniffi::export(async_runtime = "tokio")]
@@ -150,13 +82,13 @@ impl FieldStore {
         let progress = move |p: core_sync::SyncProgress| {
             if let Some(l) = &listener {
                 // A listener that throws must not abort the sync half-way through a page.
-                let _ = catch_unwind(AssertUnwindSafe(|| l.on_progress(p.into())));
+                let _ = catch_unwind(AssertUnwindSafe(|| l.on_progress(p)));
             }
         };
         let result = client.sync(&store, &progress).await;
         if let Some(c) = &cancel {
             c.detach(&flag);
         }
-        Ok(result?.into())
+        Ok(result?)
     }
 }

@@ -1,6 +1,8 @@
 //! Records for the core types that cannot cross the FFI as they are: generic ones
-//! (`Page<T>`), and ones that live in `store`/`sync` (kept free of FFI concerns) or hold values
-//! with no FFI shape (`serde_json::Value`). Each is a plain copy with a `From` conversion.
+//! (`Page<T>`), ones holding values with no FFI shape (`serde_json::Value`), and ones whose
+//! foreign shape adds something (`VerifyReport.ok`). Each is a copy with a `From` conversion;
+//! every other record (`LeadDetail`, `ChangedRecords`, `MergeReport`, the sync records) is the
+//! core's own, derived there behind its `uniffi` feature.
 
 use fieldsales_core as core;
 use fieldsales_core::doc::DocKind;
@@ -21,17 +23,32 @@ impl From<core::Page<core::LeadSummary>> for LeadPage {
     }
 }
 
-/// A lead with its activity timeline, newest first. `lead.conflicts` lists fields that two
-/// devices wrote concurrently ("two values were entered").
-#[derive(Clone, Debug, PartialEq, uniffi::Record)]
-pub struct LeadDetail {
-    pub lead: core::Lead,
-    pub activities: Vec<core::Activity>,
+/// What a CSV import did (or, on a dry run, would do). `errors` lists every bad row with its
+/// line number; `imported` is 0 on a dry run or when a bad row stopped the import.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct ImportResult {
+    pub dry_run: bool,
+    pub rows_read: u64,
+    pub valid_rows: u64,
+    pub imported: u64,
+    pub lead_ids: Vec<String>,
+    pub errors: Vec<core::import::RowError>,
+    /// Each column of the file and where it went, e.g. `E-mail Address → email`.
+    pub columns: Vec<String>,
 }
 
-impl From<core::LeadDetail> for LeadDetail {
-    fn from(d: core::LeadDetail) -> Self {
-        LeadDetail { lead: d.lead, activities: d.activities }
+impl From<core::import::ImportReport> for ImportResult {
+    fn from(r: core::import::ImportReport) -> Self {
+        let columns = r.mapping.columns().iter().map(|c| format!("{} → {}", c.header, c.target)).collect();
+        ImportResult {
+            dry_run: r.dry_run,
+            rows_read: r.rows_read as u64,
+            valid_rows: r.valid_rows as u64,
+            imported: r.imported as u64,
+            lead_ids: r.lead_ids,
+            errors: r.errors,
+            columns,
+        }
     }
 }
 
@@ -57,20 +74,6 @@ impl From<RecordKind> for DocKind {
             RecordKind::Lead => DocKind::Lead,
             RecordKind::Activity => DocKind::Activity,
         }
-    }
-}
-
-/// Which records a local write or a merge from sync changed. Dropped leads (the user lost
-/// access) are listed under `leads` too.
-#[derive(Clone, Debug, Default, PartialEq, Eq, uniffi::Record)]
-pub struct ChangedRecords {
-    pub leads: Vec<String>,
-    pub activities: Vec<String>,
-}
-
-impl From<&core::Changed> for ChangedRecords {
-    fn from(c: &core::Changed) -> Self {
-        ChangedRecords { leads: c.leads.clone(), activities: c.activities.clone() }
     }
 }
 
@@ -136,22 +139,6 @@ impl From<RemoteDocument> for core::RemoteDoc {
                 RemotePayload::Snapshot { data } => core::RemotePayload::Snapshot(data),
             },
         }
-    }
-}
-
-/// What a merge changed.
-#[derive(Clone, Debug, Default, PartialEq, Eq, uniffi::Record)]
-pub struct MergeReport {
-    pub changed_leads: Vec<String>,
-    pub changed_activities: Vec<String>,
-    /// Changes held back until the changes they depend on arrive.
-    pub pending_changes: u64,
-    pub dropped: Vec<String>,
-}
-
-impl From<core::MergeReport> for MergeReport {
-    fn from(r: core::MergeReport) -> Self {
-        MergeReport { changed_leads: r.changed_leads, changed_activities: r.changed_activities, pending_changes: r.pending_changes as u64, dropped: r.dropped }
     }
 }
 

@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::{Result, bail};
-use fieldsales_core::sync::{Phase, SyncClient, SyncProgress, enroll};
+use fieldsales_core::sync::{SyncPhase, SyncClient, SyncProgress, enroll};
 use fieldsales_core::{OpenOptions, Store, store};
 
 /// Enrolls this device. A new store is created for the enrolled user with the actor id the
@@ -39,8 +39,8 @@ fn progress_printer() -> impl Fn(SyncProgress) + Send + Sync {
             return;
         }
         let phase = match p.phase {
-            Phase::Push => "sending",
-            Phase::Pull => "receiving",
+            SyncPhase::Push => "sending",
+            SyncPhase::Pull => "receiving",
         };
         let width = 30usize;
         let filled = (p.done.min(p.total) as usize * width) / p.total.max(1) as usize;

@@ -14,6 +14,7 @@ use crate::{Error, Lead, Result, ValidationError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum DuplicateReason {
     SameEmail,
     SamePhone,
@@ -22,6 +23,7 @@ pub enum DuplicateReason {
 
 /// Leads that share one e-mail, phone, or name at a company.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DuplicateGroup {
     pub reason: DuplicateReason,
     /// The shared value (an e-mail, an E.164 phone, or "name | company").

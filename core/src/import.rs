@@ -314,6 +314,7 @@ pub struct ImportOptions {
 
 /// A problem with one row: nothing of it is imported.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RowError {
     /// The line of the file where the row starts (the header is line 1); a spreadsheet shows the
     /// same number unless an earlier cell spans lines.

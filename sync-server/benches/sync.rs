@@ -38,7 +38,7 @@ use axum::extract::{Path as AxPath, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use fieldsales_core::sync::protocol::{CBOR, PullItem, PullRequest, PullResponse, from_cbor, to_cbor};
-use fieldsales_core::sync::{Phase, SyncClient, SyncProgress, SyncSummary, enroll};
+use fieldsales_core::sync::{SyncPhase, SyncClient, SyncProgress, SyncSummary, enroll};
 use fieldsales_core::{
     ActivityDraft, ActivityKind, CaptureChannel, CustomField, DocKind, LeadDraft, LeadPatch, Money, OpenOptions, Potential, PullApply,
     RemoteDoc, RemotePayload, Stage, Store,
@@ -238,15 +238,15 @@ struct Timed {
 }
 
 async fn timed_sync(client: &SyncClient, store: &Store) -> Result<Timed, String> {
-    let events: Mutex<Vec<(Instant, Phase)>> = Mutex::new(Vec::new());
+    let events: Mutex<Vec<(Instant, SyncPhase)>> = Mutex::new(Vec::new());
     let progress = |p: SyncProgress| events.lock().expect("events").push((Instant::now(), p.phase));
     let t0 = Instant::now();
     let r = client.sync(store, &progress).await;
     let end = Instant::now();
     let summary = r.map_err(|e| e.to_string())?;
     let ev = events.into_inner().expect("events");
-    let push_end = ev.iter().rev().find(|e| e.1 == Phase::Push).map_or(t0, |e| e.0);
-    Ok(Timed { total: end - t0, push: push_end - t0, pull: end - push_end, pull_pages: ev.iter().filter(|e| e.1 == Phase::Pull).count(), summary })
+    let push_end = ev.iter().rev().find(|e| e.1 == SyncPhase::Push).map_or(t0, |e| e.0);
+    Ok(Timed { total: end - t0, push: push_end - t0, pull: end - push_end, pull_pages: ev.iter().filter(|e| e.1 == SyncPhase::Pull).count(), summary })
 }
 
 // ---- data ---------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ const EXPECTED: &str = "a vCard (BEGIN:VCARD â€¦ END:VCARD), a MECARD (MECARD:â€
 
 /// How sure the parser is of one filled field of the draft.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct FieldConfidence {
     /// `name`, `company`, `title`, `emails[i]`, `phones[i]` or `custom_fields.<key>`, naming the
     /// value in [`CaptureDraft::draft`].
@@ -55,6 +56,7 @@ pub struct FieldConfidence {
 
 /// A lead draft read from a badge or a card, for the rep to review before saving.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CaptureDraft {
     /// `channel` is [`CaptureChannel::BadgeScan`] for a QR code and
     /// [`CaptureChannel::BusinessCard`] for card text. Not yet validated, but within the

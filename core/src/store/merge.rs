@@ -24,11 +24,12 @@ pub struct RemoteDoc {
 
 /// What a merge changed, so that a UI can refresh exactly those records.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct MergeReport {
     pub changed_leads: Vec<String>,
     pub changed_activities: Vec<String>,
     /// Changes now held back until their dependencies arrive.
-    pub pending_changes: usize,
+    pub pending_changes: u64,
     /// Documents removed because the user lost access to them.
     pub dropped: Vec<String>,
 }

@@ -33,7 +33,9 @@ use crate::{Error, Result, ValidationError};
 pub const SYNC_CURSOR: &str = "sync.cursor";
 
 /// Which records a write or a merge changed, so a list on screen refreshes without polling.
+/// Dropped leads (the user lost access) are listed under `leads` too.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi(name = "ChangedRecords"))]
 pub struct Changed {
     pub leads: Vec<String>,
     pub activities: Vec<String>,
@@ -144,8 +146,10 @@ impl Record {
     }
 }
 
-/// A lead with its activity timeline, newest first.
+/// A lead with its activity timeline, newest first. `lead.conflicts` lists fields that two
+/// devices wrote concurrently ("two values were entered").
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct LeadDetail {
     pub lead: Lead,
     pub activities: Vec<Activity>,

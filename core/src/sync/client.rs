@@ -38,32 +38,39 @@ pub enum SyncError {
 
 /// What enrollment gives a device, and what `sync` needs to talk to the server.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Credentials {
     pub server: String,
     pub device_id: String,
     pub token: String,
     pub user_id: String,
     pub workspace_id: String,
+    /// `rep`, `manager` or `admin`.
     pub role: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Phase {
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum SyncPhase {
+    /// Sending local changes.
     Push,
+    /// Receiving everyone else's.
     Pull,
 }
 
 /// Progress of a running sync: `done` of `total` items in the current phase (`total` grows
 /// while the server reports more).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncProgress {
-    pub phase: Phase,
+    pub phase: SyncPhase,
     pub done: u64,
     pub total: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncSummary {
     /// Local changes the server stored.
     pub sent: u64,
@@ -183,7 +190,7 @@ impl SyncClient {
         let total = store.outbox_len()? as u64;
         let mut done = 0u64;
         let mut after = 0i64;
-        progress(SyncProgress { phase: Phase::Push, done, total });
+        progress(SyncProgress { phase: SyncPhase::Push, done, total });
         loop {
             self.check_cancel()?;
             let batch = store.outbox(after, PUSH_BATCH)?;
@@ -196,7 +203,7 @@ impl SyncClient {
                 summary.rejected += store.quarantine_rejected(&r.doc_id, r.kind, &r.code, &r.message, r.server_version.as_deref())? as u64;
             }
             done += batch.len() as u64;
-            progress(SyncProgress { phase: Phase::Push, done, total: total.max(done) });
+            progress(SyncProgress { phase: SyncPhase::Push, done, total: total.max(done) });
         }
         Ok(())
     }
@@ -231,7 +238,7 @@ impl SyncClient {
             summary.received += (report.changed_leads.len() + report.changed_activities.len()) as u64;
             summary.dropped += report.dropped.len() as u64;
             done += n;
-            progress(SyncProgress { phase: Phase::Pull, done, total: done + resp.remaining });
+            progress(SyncProgress { phase: SyncPhase::Pull, done, total: done + resp.remaining });
             if !resp.more {
                 break;
             }

@@ -6,4 +6,4 @@ pub mod protocol;
 #[cfg(feature = "client")]
 mod client;
 #[cfg(feature = "client")]
-pub use client::{Credentials, Phase, SyncClient, SyncError, SyncProgress, SyncSummary, enroll};
+pub use client::{Credentials, SyncPhase, SyncClient, SyncError, SyncProgress, SyncSummary, enroll};

@@ -155,7 +155,7 @@ extension FieldsalesError {
         switch self {
         case .Validation(let m), .NotFound(let m), .AlreadyExists(let m), .WrongUser(let m), .InvalidData(let m),
              .Storage(let m), .NotEnrolled(let m), .Unauthorized(let m), .Network(let m), .Server(let m),
-             .Cancelled(let m), .Sync(let m):
+             .Cancelled(let m), .Sync(let m), .UnreadableCode(let m):
             return m
         }
     }

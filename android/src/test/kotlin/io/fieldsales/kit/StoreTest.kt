@@ -14,7 +14,7 @@ import io.fieldsales.kit.core.Money
 import io.fieldsales.kit.core.Potential
 import io.fieldsales.kit.core.Stage
 import io.fieldsales.kit.ffi.ChangeListener
-import io.fieldsales.kit.ffi.ChangedRecords
+import io.fieldsales.kit.core.ChangedRecords
 import io.fieldsales.kit.ffi.FieldStore
 import io.fieldsales.kit.ffi.FieldsalesException
 import io.fieldsales.kit.ffi.RecordKind

@@ -9,11 +9,11 @@ import io.fieldsales.kit.core.LeadSort
 import io.fieldsales.kit.core.Stage
 import io.fieldsales.kit.ffi.CancelHandle
 import io.fieldsales.kit.ffi.ChangeListener
-import io.fieldsales.kit.ffi.ChangedRecords
+import io.fieldsales.kit.core.ChangedRecords
 import io.fieldsales.kit.ffi.FieldStore
 import io.fieldsales.kit.ffi.FieldsalesException
-import io.fieldsales.kit.ffi.SyncPhase
-import io.fieldsales.kit.ffi.SyncProgress
+import io.fieldsales.kit.core.SyncPhase
+import io.fieldsales.kit.core.SyncProgress
 import io.fieldsales.kit.ffi.enroll
 import io.fieldsales.kit.ffi.newActorId
 import kotlinx.coroutines.runBlocking
