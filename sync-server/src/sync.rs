@@ -82,7 +82,8 @@ pub fn decode_push(req: PushRequest) -> Result<Vec<(String, DocKind, Vec<Change>
     Ok(groups)
 }
 
-/// Applies one document's pushed changes, or explains why not. Runs inside one write transaction.
+/// Applies one document's pushed changes, or explains why not. Runs inside the request's write
+/// transaction, and must not write anything before it has decided to accept (see `push`).
 pub fn push_doc(tx: &mut dyn DocTx, p: &Principal, doc_id: &str, kind: DocKind, changes: Vec<Change>) -> Result<std::result::Result<Vec<String>, Rejection>> {
     let hashes: Vec<String> = changes.iter().map(|c| c.hash().to_string()).collect();
     let mut fresh: Vec<Change> = Vec::new();
@@ -184,16 +185,23 @@ pub fn push_doc(tx: &mut dyn DocTx, p: &Principal, doc_id: &str, kind: DocKind, 
     Ok(Ok(hashes))
 }
 
+/// One write transaction for the whole request: a device's push of 100 edited leads costs one
+/// commit, not 100 (the commits, not Automerge, dominated a push before). This is safe because
+/// `push_doc` decides to reject before it writes anything, so a rejected document leaves no
+/// trace in the shared transaction; a storage error rolls back the whole request, which the
+/// device retries (pushes are idempotent).
 pub fn push<B: Backend>(backend: &B, p: &Principal, req: PushRequest) -> Result<PushResponse> {
     let groups = decode_push(req)?;
-    let mut resp = PushResponse::default();
-    for (doc_id, kind, changes) in groups {
-        match backend.write(&p.workspace_id, |tx| push_doc(tx, p, &doc_id, kind, changes))? {
-            Ok(h) => resp.accepted.extend(h),
-            Err(r) => resp.rejected.push(r),
+    backend.write(&p.workspace_id, |tx| {
+        let mut resp = PushResponse::default();
+        for (doc_id, kind, changes) in groups {
+            match push_doc(tx, p, &doc_id, kind, changes)? {
+                Ok(h) => resp.accepted.extend(h),
+                Err(r) => resp.rejected.push(r),
+            }
         }
-    }
-    Ok(resp)
+        Ok(resp)
+    })
 }
 
 /// Pull cursors: `b<watermark>:<last id>` while bootstrapping from snapshots, `f<seq>` on the

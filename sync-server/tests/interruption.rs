@@ -332,10 +332,12 @@ async fn a_server_killed_mid_stream_restarts_and_everyone_converges() {
     }
 
     // Three devices loop: write (a new lead, an edit), sync. Once they are under way a fourth
-    // pushes an import of 400 leads (one request; the server commits each document in its own
-    // transaction, which takes most of a second in a debug build). The server is SIGKILLed when
-    // the import is partly stored, with the small syncs still running.
-    const BULK: usize = 400;
+    // pushes an import of 1,200 leads: three push requests (the client's batches of 500), each
+    // one server transaction. The server is SIGKILLed when the first request is stored and the
+    // next is under way, with the small syncs still running: what is stored must be whole
+    // requests, never part of one.
+    const BULK: usize = 1200;
+    const BATCH: usize = 500;
     const MAX_SYNCS: usize = 60;
     let bulk = devices.remove(0);
     let bulk_actor = bulk.actor_id();
@@ -380,16 +382,17 @@ async fn a_server_killed_mid_stream_restarts_and_everyone_converges() {
             (bulk, BULK, r.is_err())
         }),
     );
-    // The server commits each imported document on its own; wait (bounded) until some are in.
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while stored_by(data.path(), &bulk_actor) < 50 {
+    // Wait (bounded) until the first request of the import is in.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while stored_by(data.path(), &bulk_actor) < BATCH {
         assert!(std::time::Instant::now() < deadline, "the import never reached the server");
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     killed.store(true, Ordering::SeqCst);
     server.kill();
     let partial = stored_by(data.path(), &bulk_actor);
-    assert!((50..BULK).contains(&partial), "the kill did not land inside the import: {partial} of {BULK} stored");
+    assert!((BATCH..BULK).contains(&partial), "the kill did not land inside the import: {partial} of {BULK} stored");
+    assert_eq!(partial % BATCH, 0, "a push request was stored in part: {partial} of {BULK}");
 
     let mut devices = Vec::new();
     let mut created = 0;
@@ -399,7 +402,9 @@ async fn a_server_killed_mid_stream_restarts_and_everyone_converges() {
         created += n;
         devices.push(d);
     }
-    assert_eq!(devices[0].outbox_len().unwrap() as usize, BULK, "nothing of the import was acknowledged");
+    // The device dropped from its outbox only what the server had stored: whole requests.
+    let acked = BULK - devices[0].outbox_len().unwrap() as usize;
+    assert!(acked <= partial && acked % BATCH == 0, "acknowledged {acked} of the import, the server stored {partial}");
 
     // Restarted on the same data directory, on a new port.
     let server = ServerProcess::start(data.path());
