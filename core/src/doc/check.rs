@@ -89,7 +89,101 @@ pub fn check(doc: &AutoCommit, id: &str, kind: DocKind) -> Check {
     match kind {
         DocKind::Lead => check_lead(doc, id),
         DocKind::Activity => check_activity(doc, id),
+        DocKind::Settings => check_settings(doc, id),
+        DocKind::Target => check_target(doc, id),
+        DocKind::CompPlan => check_plan(doc, id),
     }
+}
+
+fn bp(max: i64) -> impl Fn(&ScalarValue) -> bool {
+    move |s| matches!(s, ScalarValue::Int(n) if (0..=max).contains(n)) || matches!(s, ScalarValue::Uint(n) if *n <= max as u64)
+}
+
+/// Settings are flat root keys (see `doc/sales.rs`); any other key is refused, so that a
+/// crafted change cannot smuggle data into the one document every user receives.
+fn check_settings(doc: &AutoCommit, id: &str) -> Check {
+    if id != super::sales::SETTINGS_ID {
+        return Err(format!("the settings document has the id {}", super::sales::SETTINGS_ID));
+    }
+    common(doc, id, "settings")?;
+    let fixed = ["schema", "type", "id", "created_at", "updated_at", "created_by", "updated_by", "deleted"];
+    let keys: Vec<String> = doc.keys(&ROOT).collect();
+    for k in keys {
+        if fixed.contains(&k.as_str()) {
+            continue;
+        }
+        let rest = k.strip_prefix("stage.").ok_or_else(|| format!("unknown setting '{k}'"))?;
+        let (stage, what) = rest.split_once('.').ok_or_else(|| format!("unknown setting '{k}'"))?;
+        if Stage::parse(stage).map(|s| s.as_str() != stage).unwrap_or(true) {
+            return Err(format!("unknown stage in '{k}'"));
+        }
+        match what {
+            "name" => scalar(doc, &ROOT, &k, true, &|s| matches!(s, ScalarValue::Str(t) if !t.trim().is_empty() && t.chars().count() <= v::MAX_SHORT_TEXT))?,
+            "probability_bp" => scalar(doc, &ROOT, &k, true, &bp(crate::model::FULL_BP as i64))?,
+            w => match w.strip_prefix("require.") {
+                Some(f) if crate::model::RequiredField::parse(f).map(|x| x.as_str() == f).unwrap_or(false) => {
+                    scalar(doc, &ROOT, &k, true, &|s| matches!(s, ScalarValue::Boolean(_)))?
+                }
+                _ => return Err(format!("unknown setting '{k}'")),
+            },
+        }
+    }
+    Ok(())
+}
+
+fn check_target(doc: &AutoCommit, id: &str) -> Check {
+    common(doc, id, "target")?;
+    scalar(doc, &ROOT, "subject_kind", true, &enum_field(|t| crate::model::SubjectKind::parse(t).is_ok()))?;
+    scalar(doc, &ROOT, "subject", true, &|s| matches!(s, ScalarValue::Str(t) if !t.is_empty() && t.chars().count() <= v::MAX_SHORT_TEXT))?;
+    scalar(doc, &ROOT, "metric", true, &enum_field(|t| crate::model::TargetMetric::parse(t).is_ok()))?;
+    scalar(doc, &ROOT, "period_start", true, &int)?;
+    scalar(doc, &ROOT, "period_end", true, &int)?;
+    scalar(doc, &ROOT, "value", true, &bp(i64::MAX))?;
+    scalar(doc, &ROOT, "currency", false, &|s| matches!(s, ScalarValue::Str(c) if v::currency(c).is_ok()))?;
+    let metric = super::get_str(doc, &ROOT, "metric").unwrap_or_default();
+    let has_currency = !values(doc, &ROOT, "currency").is_empty();
+    if (metric == "won_value") != has_currency {
+        return Err("a won value target, and only it, has a currency".into());
+    }
+    match (super::get_i64(doc, &ROOT, "period_start"), super::get_i64(doc, &ROOT, "period_end")) {
+        (Some(s), Some(e)) if e > s => Ok(()),
+        _ => Err("the period must end after it starts".into()),
+    }
+}
+
+fn check_plan(doc: &AutoCommit, id: &str) -> Check {
+    common(doc, id, "comp_plan")?;
+    scalar(doc, &ROOT, "rep", true, &|s| matches!(s, ScalarValue::Str(t) if !t.is_empty() && t.chars().count() <= v::MAX_SHORT_TEXT))?;
+    scalar(doc, &ROOT, "rate_bp", true, &bp(crate::model::FULL_BP as i64))?;
+    let all = values(doc, &ROOT, "base");
+    if all.is_empty() {
+        return Err("'base' is missing".into());
+    }
+    for (val, base) in all {
+        if !matches!(val, Value::Object(ObjType::Map)) {
+            return Err("'base' must be a map".into());
+        }
+        scalar(doc, &base, "amount", true, &bp(i64::MAX))?;
+        scalar(doc, &base, "currency", true, &|s| matches!(s, ScalarValue::Str(c) if v::currency(c).is_ok()))?;
+    }
+    for (val, tiers) in values(doc, &ROOT, "tiers") {
+        if !matches!(val, Value::Object(ObjType::List)) {
+            return Err("'tiers' must be a list".into());
+        }
+        if doc.length(&tiers) > crate::model::MAX_TIERS {
+            return Err("'tiers' has too many entries".into());
+        }
+        for i in 0..doc.length(&tiers) {
+            match doc.get(&tiers, i) {
+                Ok(Some((Value::Object(ObjType::Map), t))) => {
+                    scalar(doc, &t, "from_bp", true, &bp(crate::model::MAX_TIER_FROM_BP as i64))?;
+                    scalar(doc, &t, "rate_bp", true, &bp(crate::model::FULL_BP as i64))?;
+                }
+                _ => return Err("'tiers' must hold maps".into()),
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_lead(doc: &AutoCommit, id: &str) -> Check {

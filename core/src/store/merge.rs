@@ -31,6 +31,8 @@ pub struct MergeReport {
     pub pending_changes: usize,
     /// Documents removed because the user lost access to them.
     pub dropped: Vec<String>,
+    /// Settings, targets and compensation plans that changed.
+    pub changed_other: Vec<String>,
 }
 
 /// One step of a pull, applied in order.
@@ -152,6 +154,7 @@ impl Store {
             match kind {
                 DocKind::Lead => report.changed_leads.push(id),
                 DocKind::Activity => report.changed_activities.push(id),
+                DocKind::Settings | DocKind::Target | DocKind::CompPlan => report.changed_other.push(id),
             }
         }
         Ok(())
