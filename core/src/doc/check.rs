@@ -335,6 +335,85 @@ mod tests {
     }
 
     #[test]
+    fn crafted_settings_targets_and_plans_are_caught() {
+        use crate::doc::sales::{self, SETTINGS_ID};
+        use crate::model::*;
+        let settings = || sales::settings_create(automerge::ActorId::random(), "ann", 1).unwrap();
+        let mut ok = settings();
+        ok.commit();
+        check(&ok, SETTINGS_ID, DocKind::Settings).unwrap();
+        let settings_cases: Vec<(&str, Box<dyn Fn(&mut AutoCommit)>)> = vec![
+            ("unknown key", Box::new(|d| d.put(&ROOT, "payload", "x").unwrap())),
+            ("unknown stage", Box::new(|d| d.put(&ROOT, "stage.bribed.name", "x").unwrap())),
+            ("probability above 100 %", Box::new(|d| d.put(&ROOT, "stage.new.probability_bp", 10_001).unwrap())),
+            ("negative probability", Box::new(|d| d.put(&ROOT, "stage.new.probability_bp", -1).unwrap())),
+            ("empty name", Box::new(|d| d.put(&ROOT, "stage.new.name", " ").unwrap())),
+            ("unknown required field", Box::new(|d| d.put(&ROOT, "stage.new.require.salary", true).unwrap())),
+            ("required as text", Box::new(|d| d.put(&ROOT, "stage.new.require.email", "yes").unwrap())),
+            ("a container", Box::new(|d| drop(d.put_object(&ROOT, "stage.new.name", ObjType::Map).unwrap()))),
+        ];
+        for (what, f) in settings_cases {
+            let mut d = settings();
+            f(&mut d);
+            d.commit();
+            assert!(check(&d, SETTINGS_ID, DocKind::Settings).is_err(), "{what} passed");
+        }
+        let other_id = crate::model::new_id();
+        let mut wrong_id = AutoCommit::new();
+        wrong_id.put(&ROOT, "id", other_id.as_str()).unwrap();
+        assert!(check(&wrong_id, &other_id, DocKind::Settings).is_err(), "settings under another id");
+
+        let tid = crate::model::new_id();
+        let draft = TargetDraft {
+            id: None,
+            subject_kind: SubjectKind::Rep,
+            subject: "kim".into(),
+            metric: TargetMetric::WonValue,
+            period_start: 0,
+            period_end: 10,
+            value: 5,
+            currency: Some("USD".into()),
+        };
+        let target = || sales::target_create(automerge::ActorId::random(), &tid, &draft, "ann", 1).unwrap();
+        check(&target(), &tid, DocKind::Target).unwrap();
+        let target_cases: Vec<(&str, Box<dyn Fn(&mut AutoCommit)>)> = vec![
+            ("metric", Box::new(|d| d.put(&ROOT, "metric", "bonus").unwrap())),
+            ("negative value", Box::new(|d| d.put(&ROOT, "value", -5).unwrap())),
+            ("no currency on won value", Box::new(|d| d.delete(&ROOT, "currency").unwrap())),
+            ("bad currency", Box::new(|d| d.put(&ROOT, "currency", "dollars").unwrap())),
+            ("backwards period", Box::new(|d| d.put(&ROOT, "period_end", -1).unwrap())),
+            ("empty subject", Box::new(|d| d.put(&ROOT, "subject", "").unwrap())),
+            ("subject kind", Box::new(|d| d.put(&ROOT, "subject_kind", "company").unwrap())),
+        ];
+        for (what, f) in target_cases {
+            let mut d = target();
+            f(&mut d);
+            d.commit();
+            assert!(check(&d, &tid, DocKind::Target).is_err(), "target: {what} passed");
+        }
+
+        let pid = crate::model::new_id();
+        let plan_draft = CompPlanDraft { rep: "kim".into(), base: Money { amount_minor: 1, currency: "USD".into() }, rate_bp: 1_000, tiers: vec![Tier { from_bp: 10_000, rate_bp: 1_500 }] };
+        let plan = || sales::plan_create(automerge::ActorId::random(), &pid, &plan_draft, "ann", 1).unwrap();
+        check(&plan(), &pid, DocKind::CompPlan).unwrap();
+        let plan_cases: Vec<(&str, Box<dyn Fn(&mut AutoCommit)>)> = vec![
+            ("rate above 100 %", Box::new(|d| d.put(&ROOT, "rate_bp", 20_000).unwrap())),
+            ("base as a number", Box::new(|d| d.put(&ROOT, "base", 5).unwrap())),
+            ("no rep", Box::new(|d| d.delete(&ROOT, "rep").unwrap())),
+            ("tier as text", Box::new(|d| {
+                let l = d.put_object(&ROOT, "tiers", ObjType::List).unwrap();
+                d.insert(&l, 0, "fast").unwrap();
+            })),
+        ];
+        for (what, f) in plan_cases {
+            let mut d = plan();
+            f(&mut d);
+            d.commit();
+            assert!(check(&d, &pid, DocKind::CompPlan).is_err(), "plan: {what} passed");
+        }
+    }
+
+    #[test]
     fn a_losing_concurrent_value_is_checked_too() {
         let (mut a, id) = lead_doc();
         let mut b = a.fork();
