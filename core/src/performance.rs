@@ -298,10 +298,14 @@ mod tests {
 
     const DAY: i64 = 86_400_000;
 
+    /// (actual, target, now as days into a 10-day period) → (attainment, elapsed, expected, pace)
+    type PaceCase = (i64, i64, i64, Option<i64>, i64, i64, Option<i64>);
+    /// (what, deal amounts, quota, rate, tiers) → commission
+    type CommissionCase = (&'static str, Vec<i64>, Option<i64>, u32, Vec<Tier>, i64);
+
     #[test]
     fn attainment_and_pace() {
-        // (actual, target, now as days into a 10-day period) → (attainment, elapsed, expected, pace)
-        let cases: &[(i64, i64, i64, Option<i64>, i64, i64, Option<i64>)] = &[
+        let cases: &[PaceCase] = &[
             // halfway, on pace
             (5, 10, 5, Some(5_000), 5_000, 5, Some(10_000)),
             // halfway, ahead: 8 done, 5 expected → 160 %
@@ -335,8 +339,7 @@ mod tests {
     #[test]
     fn commission_rules() {
         let t = |from_bp, rate_bp| Tier { from_bp, rate_bp };
-        // (deals, quota, rate, tiers) → commission
-        let cases: Vec<(&str, Vec<i64>, Option<i64>, u32, Vec<Tier>, i64)> = vec![
+        let cases: Vec<CommissionCase> = vec![
             ("flat 10 %", vec![1_000, 2_500], None, 1_000, vec![], 350),
             ("flat rate floors once on the total, not per deal", vec![5, 5, 5], None, 1_000, vec![], 1),
             ("no deals", vec![], Some(1_000), 1_000, vec![t(10_000, 1_500)], 0),

@@ -245,3 +245,44 @@ fn targets_and_plans_merge_into_another_device_and_reproject() {
     assert!(rep.targets(T0, T0 + D).unwrap().is_empty());
     assert!(rep.verify().unwrap().is_ok() && m.verify().unwrap().is_ok());
 }
+
+#[test]
+fn a_store_rebuilds_the_sales_projections_when_asked_to_reproject() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    {
+        let s = Store::open(&path, OpenOptions::new("manager")).unwrap();
+        s.set_stage(Stage::Won, StagePatch { name: Some("Signed".into()), ..Default::default() }).unwrap();
+        s.set_target(TargetDraft {
+            id: None,
+            subject_kind: SubjectKind::Team,
+            subject: "east".into(),
+            metric: TargetMetric::LeadsCaptured,
+            period_start: T0,
+            period_end: T0 + D,
+            value: 9,
+            currency: None,
+        })
+        .unwrap();
+        s.set_plan(CompPlanDraft { rep: "kim".into(), base: usd(1), rate_bp: 100, tiers: vec![Tier { from_bp: 5_000, rate_bp: 200 }] }).unwrap();
+    }
+    {
+        // Lose the projections (as a migration that adds them would find them), and ask for a
+        // rebuild on the next open.
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch("DELETE FROM stage_settings; DELETE FROM targets; DELETE FROM comp_plans; INSERT INTO meta (key, value) VALUES ('reproject', '1');")
+            .unwrap();
+    }
+    let s = Store::open(&path, OpenOptions::new("manager")).unwrap();
+    assert_eq!(s.sales_settings().unwrap().name(Stage::Won), "Signed");
+    assert_eq!(s.targets(T0, T0 + D).unwrap()[0].value, 9);
+    assert_eq!(s.plans().unwrap()[0].tiers, vec![Tier { from_bp: 5_000, rate_bp: 200 }]);
+    assert!(s.verify().unwrap().is_ok());
+    // verify notices a projection that disagrees with its document.
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch("UPDATE targets SET value = 1; UPDATE stage_settings SET probability_bp = 1 WHERE stage = 'new';").unwrap();
+    }
+    let report = s.verify().unwrap();
+    assert_eq!(report.projection_mismatches.len(), 2, "{report:?}");
+}

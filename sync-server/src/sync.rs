@@ -211,6 +211,10 @@ pub fn push_doc(tx: &mut dyn DocTx, p: &Principal, doc_id: &str, kind: DocKind, 
             if !vis.sees(&owner) {
                 return Ok(Err(reject("forbidden", format!("'{subject}' is not you, your team or a member of the team you manage"))));
             }
+            // Nobody sets their own pay: a manager's plan is an admin's to write.
+            if kind == DocKind::CompPlan && p.role == Role::Manager && owner == p.user_id {
+                return Ok(Err(reject("forbidden", "a manager's own compensation plan is set by an admin".into())));
+            }
             DocRow { kind, owner, lead_id: None, data }
         }
     };

@@ -79,11 +79,21 @@ async fn a_managers_targets_and_plans_reach_the_right_reps_only() {
     kim.sync().await.unwrap();
     assert_eq!(kim.targets(START, START + D).unwrap().iter().find(|t| t.id == kim_target.id).unwrap().value, 1_200_000);
 
+    // A manager may not set their own plan, here nor (with an app that does not know the role)
+    // on the server.
+    assert!(matches!(boss.set_plan(CompPlanDraft { rep: "park".into(), base: usd(1), rate_bp: 1, tiers: vec![] }), Err(Error::Forbidden(_))));
+    boss.set_meta(store::sales::META_ROLE, None).unwrap();
+    boss.set_plan(CompPlanDraft { rep: "park".into(), base: usd(1), rate_bp: 1, tiers: vec![] }).unwrap();
+    let sum = boss.sync().await.unwrap();
+    assert_eq!(sum.rejected, 1);
+    assert!(boss.quarantine().unwrap()[0].reason.contains("own compensation plan"));
+    boss.set_meta(store::sales::META_ROLE, Some("manager")).unwrap();
+
     // A manager may not set a target for another team's rep.
     boss.set_target(target(SubjectKind::Rep, "zoe", TargetMetric::DealsWon, 5, None)).unwrap();
     let sum = boss.sync().await.unwrap();
     assert_eq!(sum.rejected, 1);
-    assert_eq!(boss.quarantine().unwrap()[0].code, "forbidden");
+    assert_eq!(boss.quarantine().unwrap()[1].code, "forbidden");
     for d in [&boss, &kim, &lee, &zoe] {
         assert!(d.verify().unwrap().is_ok());
     }

@@ -334,6 +334,9 @@ mod tests {
         }
     }
 
+    /// A crafted edit of a document, named for the failure message.
+    type Crafted = Vec<(&'static str, Box<dyn Fn(&mut AutoCommit)>)>;
+
     #[test]
     fn crafted_settings_targets_and_plans_are_caught() {
         use crate::doc::sales::{self, SETTINGS_ID};
@@ -342,7 +345,7 @@ mod tests {
         let mut ok = settings();
         ok.commit();
         check(&ok, SETTINGS_ID, DocKind::Settings).unwrap();
-        let settings_cases: Vec<(&str, Box<dyn Fn(&mut AutoCommit)>)> = vec![
+        let settings_cases: Crafted = vec![
             ("unknown key", Box::new(|d| d.put(&ROOT, "payload", "x").unwrap())),
             ("unknown stage", Box::new(|d| d.put(&ROOT, "stage.bribed.name", "x").unwrap())),
             ("probability above 100 %", Box::new(|d| d.put(&ROOT, "stage.new.probability_bp", 10_001).unwrap())),
@@ -376,7 +379,7 @@ mod tests {
         };
         let target = || sales::target_create(automerge::ActorId::random(), &tid, &draft, "ann", 1).unwrap();
         check(&target(), &tid, DocKind::Target).unwrap();
-        let target_cases: Vec<(&str, Box<dyn Fn(&mut AutoCommit)>)> = vec![
+        let target_cases: Crafted = vec![
             ("metric", Box::new(|d| d.put(&ROOT, "metric", "bonus").unwrap())),
             ("negative value", Box::new(|d| d.put(&ROOT, "value", -5).unwrap())),
             ("no currency on won value", Box::new(|d| d.delete(&ROOT, "currency").unwrap())),
@@ -396,7 +399,7 @@ mod tests {
         let plan_draft = CompPlanDraft { rep: "kim".into(), base: Money { amount_minor: 1, currency: "USD".into() }, rate_bp: 1_000, tiers: vec![Tier { from_bp: 10_000, rate_bp: 1_500 }] };
         let plan = || sales::plan_create(automerge::ActorId::random(), &pid, &plan_draft, "ann", 1).unwrap();
         check(&plan(), &pid, DocKind::CompPlan).unwrap();
-        let plan_cases: Vec<(&str, Box<dyn Fn(&mut AutoCommit)>)> = vec![
+        let plan_cases: Crafted = vec![
             ("rate above 100 %", Box::new(|d| d.put(&ROOT, "rate_bp", 20_000).unwrap())),
             ("base as a number", Box::new(|d| d.put(&ROOT, "base", 5).unwrap())),
             ("no rep", Box::new(|d| d.delete(&ROOT, "rep").unwrap())),

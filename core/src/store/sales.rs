@@ -310,6 +310,9 @@ impl Store {
     pub fn set_plan(&self, mut draft: CompPlanDraft) -> Result<CompPlan> {
         self.require_manager("set compensation plans")?;
         crate::model::validate_plan(&mut draft)?;
+        if self.role()?.as_deref() == Some("manager") && draft.rep == self.user {
+            return Err(Error::Forbidden("a manager's own compensation plan is set by an admin".into()));
+        }
         let now = self.now();
         let existing = self.read(current_plans)?.into_iter().find(|p| p.rep == draft.rep);
         if let Some(p) = existing {
