@@ -86,6 +86,11 @@ fn string_list(doc: &AutoCommit, key: &str, max_items: usize, max_len: usize) ->
 }
 
 pub fn check(doc: &AutoCommit, id: &str, kind: DocKind) -> Check {
+    // The settings id is reserved: a record of another kind there would keep the workspace from
+    // ever having its settings document.
+    if id == super::sales::SETTINGS_ID && kind != DocKind::Settings {
+        return Err(format!("{id} is reserved for the sales process settings"));
+    }
     match kind {
         DocKind::Lead => check_lead(doc, id),
         DocKind::Activity => check_activity(doc, id),
@@ -365,6 +370,9 @@ mod tests {
         let mut wrong_id = AutoCommit::new();
         wrong_id.put(&ROOT, "id", other_id.as_str()).unwrap();
         assert!(check(&wrong_id, &other_id, DocKind::Settings).is_err(), "settings under another id");
+        let mut lead_there = super::super::lead::create(automerge::ActorId::random(), SETTINGS_ID, &LeadDraft { name: Some("x".into()), ..Default::default() }, "rep", 1).unwrap();
+        lead_there.commit();
+        assert!(check(&lead_there, SETTINGS_ID, DocKind::Lead).is_err(), "a lead under the settings id");
 
         let tid = crate::model::new_id();
         let draft = TargetDraft {

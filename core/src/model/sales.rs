@@ -186,6 +186,8 @@ impl Target {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TargetDraft {
+    /// `Some` changes that target's value (and currency); its subject, metric and period stay.
+    /// `None` updates the live target with the same subject, metric and period, or creates one.
     pub id: Option<String>,
     pub subject_kind: SubjectKind,
     pub subject: String,
