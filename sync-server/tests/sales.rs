@@ -137,3 +137,31 @@ async fn a_reps_change_to_a_target_is_rejected_by_the_server_and_kept_in_quarant
     boss.sync().await.unwrap();
     assert_eq!(boss.targets(START, START + D).unwrap()[0].value, 10);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_managers_create_the_settings_offline_and_the_server_keeps_one_document() {
+    let s = Server::start().await;
+    let ws = s.workspace("acme");
+    s.team(&ws, "east");
+    s.team(&ws, "west");
+    let ann = s.device(&ws, "ann", Role::Manager, Some("east")).await;
+    let bob = s.device(&ws, "bob", Role::Manager, Some("west")).await;
+    let kim = s.device(&ws, "kim", Role::Rep, Some("east")).await;
+    // Neither has seen the other's: two first changes of one document, no shared history.
+    ann.set_stage(Stage::Proposal, StagePatch { probability_bp: Some(5_000), required: Some(vec![RequiredField::DealValue]), ..Default::default() }).unwrap();
+    bob.set_stage(Stage::Negotiation, StagePatch { name: Some("Contract review".into()), ..Default::default() }).unwrap();
+    assert_eq!(ann.sync().await.unwrap().rejected, 0);
+    assert_eq!(bob.sync().await.unwrap().rejected, 0);
+    ann.sync().await.unwrap();
+    kim.sync().await.unwrap();
+    let id = doc::sales::SETTINGS_ID;
+    assert_eq!(ann.document_heads(id).unwrap(), bob.document_heads(id).unwrap());
+    assert_eq!(kim.document_heads(id).unwrap(), bob.document_heads(id).unwrap());
+    for d in [&ann, &bob, &kim] {
+        let st = d.sales_settings().unwrap();
+        assert_eq!(st.stage(Stage::Proposal).unwrap().probability_bp, 5_000);
+        assert_eq!(st.name(Stage::Negotiation), "Contract review");
+        assert!(d.verify().unwrap().is_ok());
+    }
+    assert_converged(&[&ann, &bob], &s.dir.path().to_path_buf());
+}
