@@ -58,6 +58,7 @@ impl From<CoreError> for FieldsalesError {
             CoreError::NotFound { .. } => FieldsalesError::NotFound(m),
             CoreError::Exists { .. } => FieldsalesError::AlreadyExists(m),
             CoreError::WrongUser { .. } => FieldsalesError::WrongUser(m),
+            CoreError::Forbidden(_) => FieldsalesError::Validation(m),
             CoreError::BadChange { .. } | CoreError::BadCursor => FieldsalesError::InvalidData(m),
             CoreError::Storage(_) | CoreError::Document(_) | CoreError::Corrupt { .. } | CoreError::FutureSchema { .. } | CoreError::Io(_) => {
                 FieldsalesError::Storage(m)

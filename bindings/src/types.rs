@@ -57,6 +57,9 @@ impl From<core::import::ImportReport> for ImportResult {
 pub enum RecordKind {
     Lead,
     Activity,
+    Settings,
+    Target,
+    CompPlan,
 }
 
 impl From<DocKind> for RecordKind {
@@ -64,6 +67,9 @@ impl From<DocKind> for RecordKind {
         match k {
             DocKind::Lead => RecordKind::Lead,
             DocKind::Activity => RecordKind::Activity,
+            DocKind::Settings => RecordKind::Settings,
+            DocKind::Target => RecordKind::Target,
+            DocKind::CompPlan => RecordKind::CompPlan,
         }
     }
 }
@@ -73,6 +79,9 @@ impl From<RecordKind> for DocKind {
         match k {
             RecordKind::Lead => DocKind::Lead,
             RecordKind::Activity => DocKind::Activity,
+            RecordKind::Settings => DocKind::Settings,
+            RecordKind::Target => DocKind::Target,
+            RecordKind::CompPlan => DocKind::CompPlan,
         }
     }
 }

@@ -8,6 +8,7 @@ mod demo;
 mod import_cmd;
 mod print;
 mod report_cmd;
+mod sales_cmd;
 mod sync_cmd;
 mod time;
 
@@ -170,6 +171,97 @@ enum Cmd {
     /// Changes the server refused, kept aside so nothing is lost
     #[command(subcommand)]
     Quarantine(QuarantineCmd),
+    /// The workspace's sales process: stage names, win probabilities, required fields
+    #[command(subcommand)]
+    Stages(StagesCmd),
+    /// Targets and quotas of reps and teams (managers and admins set them)
+    #[command(subcommand)]
+    Target(TargetCmd),
+    /// Compensation plans: base pay and commission with accelerators above quota
+    #[command(subcommand)]
+    Plan(PlanCmd),
+}
+
+#[derive(Subcommand)]
+enum StagesCmd {
+    /// Every stage with its name, win probability and required fields
+    Show,
+    /// Change one stage (managers and admins); fields not named stay as they are
+    Set {
+        #[arg(value_parser = one_of(Stage::ALL, Stage::as_str, Stage::parse))]
+        stage: Stage,
+        /// The name reports and screens show
+        #[arg(long)]
+        name: Option<String>,
+        /// Win probability in percent (0-100, e.g. 60 or 12.5)
+        #[arg(long, value_name = "PCT")]
+        probability: Option<String>,
+        /// A field a lead needs to be in this stage (repeatable; replaces the current list)
+        #[arg(long = "require", value_name = "FIELD", value_parser = one_of(fieldsales_core::RequiredField::ALL, fieldsales_core::RequiredField::as_str, fieldsales_core::RequiredField::parse))]
+        require: Vec<fieldsales_core::RequiredField>,
+        /// Require nothing in this stage
+        #[arg(long, conflicts_with = "require")]
+        require_nothing: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TargetCmd {
+    /// Set a rep's or a team's target for a period (replaces the value of the same target)
+    Set {
+        #[arg(long, required_unless_present = "team", conflicts_with = "team")]
+        rep: Option<String>,
+        /// A team's id or name, as the sync server knows it
+        #[arg(long)]
+        team: Option<String>,
+        #[arg(long, value_parser = one_of(fieldsales_core::TargetMetric::ALL, fieldsales_core::TargetMetric::as_str, fieldsales_core::TargetMetric::parse))]
+        metric: fieldsales_core::TargetMetric,
+        /// week, month or quarter holding today (in the --utc-offset zone), ignored with --from/--to
+        #[arg(long, default_value = "month")]
+        period: String,
+        #[arg(long, value_name = "TIME")]
+        from: Option<String>,
+        #[arg(long, value_name = "TIME")]
+        to: Option<String>,
+        /// A count, or an amount in units of --currency for won_value
+        #[arg(long)]
+        value: String,
+        /// ISO 4217 code (won_value only)
+        #[arg(long, value_name = "CODE")]
+        currency: Option<String>,
+    },
+    /// Targets whose period overlaps the given one
+    List {
+        #[arg(long, default_value = "month")]
+        period: String,
+        #[arg(long, value_name = "TIME")]
+        from: Option<String>,
+        #[arg(long, value_name = "TIME")]
+        to: Option<String>,
+    },
+    /// Move a target to the bin
+    Delete { id: String },
+}
+
+#[derive(Subcommand)]
+enum PlanCmd {
+    /// Set a rep's plan: base pay, commission rate, and rates above a share of quota
+    Set {
+        rep: String,
+        /// Base pay per period, in units of --currency
+        #[arg(long, value_name = "AMOUNT")]
+        base: String,
+        #[arg(long, value_name = "CODE")]
+        currency: String,
+        /// Commission on won value, in percent
+        #[arg(long, value_name = "PCT")]
+        rate: String,
+        /// From PCT_OF_QUOTA on, commission RATE percent (repeatable): --tier 100:15
+        #[arg(long = "tier", value_name = "PCT_OF_QUOTA:RATE")]
+        tiers: Vec<String>,
+    },
+    /// The plans on this device (a rep's device holds only the rep's own)
+    Show { rep: Option<String> },
 }
 
 #[derive(Subcommand)]
@@ -593,13 +685,38 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
         }
         Cmd::Report { period, from, to, owner, cold_days, csv } => {
             let p = report_cmd::period(period, when("--from", from.as_deref(), now, off)?, when("--to", to.as_deref(), now, off)?, now, off)?;
-            let mut q = fieldsales_core::report::ReportQuery::new(p, now);
+            // The workspace's win probabilities, not the built-in ones.
+            let mut q = store.report_query(p, now)?;
             q.cold_after_days = *cold_days;
             if !owner.is_empty() {
                 q.owners = Some(owner.clone());
             }
             report_cmd::run(&store, &q, cli.json, *csv, off, out)?;
         }
+        Cmd::Stages(StagesCmd::Show) => sales_cmd::stages_show(&store, cli.json, out)?,
+        Cmd::Stages(StagesCmd::Set { stage, name, probability, require, require_nothing }) => {
+            let required = if *require_nothing { Some(Vec::new()) } else if require.is_empty() { None } else { Some(require.clone()) };
+            sales_cmd::stages_set(&store, *stage, name.clone(), probability.as_deref(), required, cli.json, out)?
+        }
+        Cmd::Target(TargetCmd::Set { rep, team, metric, period, from, to, value, currency }) => {
+            let p = report_cmd::period(period, when("--from", from.as_deref(), now, off)?, when("--to", to.as_deref(), now, off)?, now, off)?;
+            let subject = match (rep, team) {
+                (Some(r), _) => (fieldsales_core::SubjectKind::Rep, r.clone()),
+                (None, Some(t)) => (fieldsales_core::SubjectKind::Team, t.clone()),
+                (None, None) => bail!("name whose target it is: --rep USER or --team TEAM"),
+            };
+            sales_cmd::target_set(&store, subject, *metric, p, value, currency.as_deref(), cli.json, off, out)?
+        }
+        Cmd::Target(TargetCmd::List { period, from, to }) => {
+            let p = report_cmd::period(period, when("--from", from.as_deref(), now, off)?, when("--to", to.as_deref(), now, off)?, now, off)?;
+            sales_cmd::target_list(&store, p, cli.json, off, out)?
+        }
+        Cmd::Target(TargetCmd::Delete { id }) => {
+            let t = store.delete_target(id)?;
+            if cli.json { json(out, &t)? } else { writeln!(out, "deleted target {}", t.id)? }
+        }
+        Cmd::Plan(PlanCmd::Set { rep, base, currency, rate, tiers }) => sales_cmd::plan_set(&store, rep, base, currency, rate, tiers, cli.json, out)?,
+        Cmd::Plan(PlanCmd::Show { rep }) => sales_cmd::plan_show(&store, rep.as_deref(), cli.json, out)?,
         Cmd::Quarantine(QuarantineCmd::List) => sync_cmd::quarantine_list(&store, cli.json, off, out)?,
         Cmd::Quarantine(QuarantineCmd::Export { out: file }) => match file {
             Some(path) => {

@@ -670,3 +670,62 @@ fn duplicates_are_listed_and_merged_from_the_command_line() {
     assert_eq!(fs.json(&["lead", "show", &b])["lead"]["merged_into"], a.as_str());
     assert!(fs.ok(&["duplicates"]).contains("no likely duplicates"));
 }
+
+#[test]
+fn stages_targets_plans_and_their_figures_in_the_report() {
+    let fs = Fs::new();
+    fs.add(&["--name", "Seed"]);
+    let shown = fs.ok(&["stages", "show"]);
+    assert!(shown.contains("proposal") && shown.contains("60%"), "{shown}");
+
+    // A renamed stage with a rule: a lead without a deal value is refused, with the new name.
+    fs.ok(&["stages", "set", "proposal", "--name", "Quote sent", "--probability", "25", "--require", "deal_value"]);
+    let s = fs.json(&["stages", "show"]);
+    let proposal = s["stages"].as_array().unwrap().iter().find(|x| x["stage"] == "proposal").unwrap().clone();
+    assert_eq!((proposal["name"].as_str(), proposal["probability_bp"].as_u64()), (Some("Quote sent"), Some(2_500)));
+    assert_eq!(proposal["required"], serde_json::json!(["deal_value"]));
+    let err = fs.fail(fs.run(&["lead", "add", "--name", "No value", "--stage", "proposal"]), 1);
+    assert!(err.contains("stage 'Quote sent' needs a deal value"), "{err}");
+    fs.add(&["--name", "Quote", "--stage", "proposal", "--value", "1000", "--currency", "USD"]);
+    assert!(fs.fail(fs.run(&["stages", "set", "new"]), 1).contains("nothing to change"));
+    assert_eq!(fs.run(&["stages", "set", "new", "--probability", "101"]).status.code(), Some(1));
+
+    // Targets and a plan for kim, this month.
+    fs.ok(&["target", "set", "--rep", "kim", "--metric", "deals_won", "--value", "2"]);
+    let t = fs.json(&["target", "set", "--rep", "kim", "--metric", "won_value", "--value", "1000", "--currency", "USD"]);
+    assert_eq!(t["value"], 100_000);
+    fs.ok(&["target", "set", "--team", "east", "--metric", "leads_captured", "--value", "10"]);
+    let list = fs.ok(&["target", "list"]);
+    assert!(list.contains("deals_won") && list.contains("1,000.00 USD") && list.contains("team east"), "{list}");
+    assert_eq!(fs.json(&["target", "list"]).as_array().unwrap().len(), 3);
+    assert!(fs.fail(fs.run(&["target", "set", "--rep", "kim", "--metric", "won_value", "--value", "5"]), 1).contains("needs --currency"));
+    let plan = fs.ok(&["plan", "set", "kim", "--base", "3000", "--currency", "USD", "--rate", "10", "--tier", "100:15"]);
+    assert!(plan.contains("3,000.00 USD") && plan.contains("15% above 100% of quota"), "{plan}");
+    assert_eq!(fs.json(&["plan", "show"])[0]["rate_bp"], 1_000);
+
+    // Kim wins 1,500 USD: 1,000 at 10 % and 500 above quota at 15 % = 175 USD.
+    let won = fs.add(&["--name", "Big win", "--value", "1500", "--currency", "USD"]);
+    fs.ok(&["lead", "edit", &won, "--stage", "won"]);
+    let text = fs.ok(&["report"]);
+    assert!(text.contains("Quote sent"), "the renamed stage: {text}");
+    assert!(text.contains("250.00 USD"), "25% of the open 1,000 USD quote: {text}");
+    assert!(text.contains("Targets") && text.contains("Commission") && text.contains("175.00 USD"), "{text}");
+    let j = fs.json(&["report"]);
+    let deals = j["attainment"].as_array().unwrap().iter().find(|a| a["target"]["metric"] == "deals_won").unwrap().clone();
+    assert_eq!((deals["progress"]["actual"].as_i64(), deals["progress"]["attainment_bp"].as_i64()), (Some(1), Some(5_000)));
+    let team = j["attainment"].as_array().unwrap().iter().find(|a| a["target"]["subject_kind"] == "team").unwrap().clone();
+    assert_eq!(team["progress"]["actual"], 3);
+    assert_eq!(j["commission"][0]["commission"], serde_json::json!([{"amount_minor": 17_500, "currency": "USD"}]));
+    assert_eq!(j["team"]["win_rate"]["won"], 1, "the report's own fields are still there");
+    let csv_text = fs.ok(&["report", "--csv"]);
+    let mut r = csv::Reader::from_reader(csv_text.as_bytes());
+    let headers = r.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    assert!(rows[0][col("targets")].contains("leads_captured 3/10 30%"), "{csv_text}");
+    assert_eq!(&rows[1][col("commission")], "175.00 USD");
+    assert_eq!(&rows[1][col("base_pay")], "3,000.00 USD");
+    assert!(rows[1][col("targets")].contains("deals_won 1/2 50%"), "{csv_text}");
+    let verify = fs.json(&["verify"]);
+    assert_eq!(verify["ok"], true);
+}

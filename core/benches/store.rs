@@ -566,6 +566,13 @@ fn bench_capture(c: &mut Criterion, ctx: &Ctx) {
             fieldsales_core::doc::lead::read(&doc, &some_id).unwrap()
         })
     });
+    // Every local lead write reads the workspace's stage rules (a read transaction over the
+    // `stage_settings` projection) before it builds the document.
+    g.bench_function("part_sales_settings", |b| {
+        ctx.mark("capture/part_sales_settings");
+        let (_, store, _) = work();
+        b.iter(|| store.sales_settings().unwrap())
+    });
     g.finish();
 }
 

@@ -32,6 +32,10 @@ pub enum ValidationError {
     UnknownValue { field: &'static str, value: String, expected: &'static str },
     #[error("{field} has an invalid value: {reason}")]
     Invalid { field: &'static str, reason: String },
+    /// A lead created in, or moved to, a stage whose required field it lacks (the workspace's
+    /// sales process settings). `stage` is the stage's display name.
+    #[error("stage '{stage}' needs {what}")]
+    StageRequires { stage: String, field: &'static str, what: &'static str },
 }
 
 #[derive(Debug, Error)]
@@ -54,6 +58,10 @@ pub enum Error {
     FutureSchema { found: u32, supported: u32 },
     #[error("{kind} {id} already exists")]
     Exists { kind: &'static str, id: String },
+    /// The user's role does not allow this (a rep setting a target); the sync server would
+    /// refuse it anyway, so the store refuses it before anything is written.
+    #[error("not allowed: {0}")]
+    Forbidden(String),
     #[error("invalid paging cursor")]
     BadCursor,
     #[error("file error: {0}")]

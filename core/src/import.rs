@@ -984,6 +984,7 @@ impl Converter<'_> {
             V::LostReasonWithoutLost => return col_of(plan, |t| *t == Target::LostReason),
             V::TooLong { field, .. } | V::TooMany { field, .. } | V::Empty { field } | V::UnknownValue { field, .. } | V::Invalid { field, .. } => field,
             V::Region(_) => return None,
+            V::StageRequires { .. } => return col_of(plan, |t| *t == Target::Stage),
         };
         let is = |targets: &[Target]| col_of(plan, |t| targets.contains(t));
         match field {

@@ -17,6 +17,7 @@ mod error;
 pub mod export;
 pub mod import;
 pub mod model;
+pub mod performance;
 pub mod query;
 pub mod report;
 pub mod store;

@@ -129,6 +129,7 @@ fn snapshot(s: &Store) -> (Vec<(String, Vec<String>)>, Vec<Lead>, Vec<Activity>,
         match kind {
             DocKind::Lead => leads.push(s.lead(&id).unwrap()),
             DocKind::Activity => acts.push(s.activity(&id).unwrap()),
+            DocKind::Settings | DocKind::Target | DocKind::CompPlan => {}
         }
     }
     let mut rows = Vec::new();

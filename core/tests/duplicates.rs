@@ -98,9 +98,14 @@ fn a_store_from_before_duplicate_keys_rebuilds_them_when_opened() {
         s.create_lead(LeadDraft { emails: vec!["x@y.com".into(), "c@d.com".into()], ..Default::default() }).unwrap();
     }
     {
-        // Turn the file back into a version-3 store: no lead_keys table.
+        // Turn the file back into a version-3 store: no lead_keys table (nor what later
+        // versions added).
         let c = rusqlite::Connection::open(&path).unwrap();
-        c.execute_batch("DROP TABLE lead_keys; DROP INDEX lead_tags_by_lead; PRAGMA user_version = 3;").unwrap();
+        c.execute_batch(
+            "DROP TABLE lead_keys; DROP INDEX lead_tags_by_lead; DROP TABLE stage_settings; DROP TABLE targets; DROP TABLE comp_plans;
+             PRAGMA user_version = 3;",
+        )
+        .unwrap();
     }
     let s = Store::open(&path, OpenOptions::new("rep")).unwrap();
     let g = s.duplicates().unwrap();

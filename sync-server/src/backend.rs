@@ -54,7 +54,10 @@ pub struct Principal {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DocRow {
     pub kind: DocKind,
-    /// The lead's owner; for an activity, its lead's owner (visibility follows the lead).
+    /// The lead's owner; for an activity, its lead's owner (visibility follows the lead); for
+    /// a target or a compensation plan, its rep, or `team:<team id>` for a team's target; for
+    /// the settings document, `*` (everyone in the workspace). User ids cannot contain `:` or
+    /// `*`, so these never name a user.
     pub owner: String,
     pub lead_id: Option<String>,
     /// `save()` bytes of the whole document.
@@ -88,6 +91,8 @@ pub trait DocTx {
     fn activities_of(&mut self, lead_id: &str) -> Result<Vec<(String, DocRow)>>;
     fn user_exists(&mut self, user_id: &str) -> Result<bool>;
     fn team_members(&mut self, team_id: &str) -> Result<Vec<String>>;
+    /// The id of a team named by its id or its name, in this workspace.
+    fn team_id(&mut self, id_or_name: &str) -> Result<Option<String>>;
     fn feed_after(&mut self, seq: i64, limit: u32) -> Result<Vec<FeedEntry>>;
     fn feed_len_after(&mut self, seq: i64) -> Result<u64>;
     fn max_seq(&mut self) -> Result<i64>;

@@ -210,6 +210,14 @@ impl DocTx for SqlTx<'_> {
         Ok(self.tx.prepare_cached("SELECT 1 FROM users WHERE workspace_id = ?1 AND id = ?2")?.exists(params![self.ws, user_id])?)
     }
 
+    fn team_id(&mut self, id_or_name: &str) -> Result<Option<String>> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT id FROM teams WHERE workspace_id = ?1 AND (id = ?2 OR name = ?2) ORDER BY id = ?2 DESC LIMIT 1")?
+            .query_row(params![self.ws, id_or_name], |r| r.get(0))
+            .optional()?)
+    }
+
     fn team_members(&mut self, team_id: &str) -> Result<Vec<String>> {
         let mut stmt = self.tx.prepare_cached("SELECT id FROM users WHERE workspace_id = ?1 AND team_id = ?2")?;
         let rows = stmt.query_map(params![self.ws, team_id], |r| r.get(0))?;

@@ -18,14 +18,29 @@ pub enum Visibility {
     Owners(HashSet<String>),
 }
 
+/// The owner recorded for the workspace's settings document: everyone sees it.
+pub const EVERYONE: &str = "*";
+
+/// The owner recorded for a team's target.
+pub fn team_owner(team_id: &str) -> String {
+    format!("team:{team_id}")
+}
+
 impl Visibility {
+    /// A rep sees their own records and their team's targets; a manager those of the team's
+    /// members and the team's targets, and their own; an admin everything. Everyone sees the
+    /// settings document.
     pub fn of(tx: &mut dyn DocTx, p: &Principal) -> Result<Visibility> {
         Ok(match p.role {
             Role::Admin => Visibility::All,
-            Role::Rep => Visibility::Owners(HashSet::from([p.user_id.clone()])),
+            Role::Rep => {
+                let mut s = HashSet::from([p.user_id.clone()]);
+                s.extend(p.team_id.as_deref().map(team_owner));
+                Visibility::Owners(s)
+            }
             Role::Manager => {
                 let mut s: HashSet<String> = match &p.team_id {
-                    Some(t) => tx.team_members(t)?.into_iter().collect(),
+                    Some(t) => tx.team_members(t)?.into_iter().chain([team_owner(t)]).collect(),
                     None => HashSet::new(),
                 };
                 s.insert(p.user_id.clone());
@@ -37,7 +52,7 @@ impl Visibility {
     pub fn sees(&self, owner: &str) -> bool {
         match self {
             Visibility::All => true,
-            Visibility::Owners(s) => s.contains(owner),
+            Visibility::Owners(s) => owner == EVERYONE || s.contains(owner),
         }
     }
 }
@@ -165,6 +180,43 @@ pub fn push_doc(tx: &mut dyn DocTx, p: &Principal, doc_id: &str, kind: DocKind, 
                 return Ok(Err(reject("forbidden", "you may not add to this lead".into())));
             }
             DocRow { kind, owner: lead.owner, lead_id: Some(lead_id), data }
+        }
+        // Settings, targets and plans are the managers' and admins' to write: a rep's change is
+        // refused (and lands in the rep's quarantine), whatever it says.
+        DocKind::Settings => {
+            if p.role == Role::Rep {
+                return Ok(Err(reject("forbidden", "only managers and admins may change the sales process settings".into())));
+            }
+            DocRow { kind, owner: EVERYONE.to_string(), lead_id: None, data }
+        }
+        DocKind::Target | DocKind::CompPlan => {
+            if p.role == Role::Rep {
+                let what = if kind == DocKind::Target { "set targets" } else { "set compensation plans" };
+                return Ok(Err(reject("forbidden", format!("only managers and admins may {what}"))));
+            }
+            let (subject_kind, subject) = match kind {
+                DocKind::Target => (root_str(&doc, "subject_kind").unwrap_or_default(), root_str(&doc, "subject").unwrap_or_default()),
+                _ => ("rep".to_string(), root_str(&doc, "rep").unwrap_or_default()),
+            };
+            let owner = if subject_kind == "team" {
+                match tx.team_id(&subject)? {
+                    Some(t) => team_owner(&t),
+                    None => return Ok(Err(reject("invalid_document", format!("'{subject}' is not a team of this workspace")))),
+                }
+            } else {
+                if !tx.user_exists(&subject)? {
+                    return Ok(Err(reject("invalid_document", format!("'{subject}' is not a user of this workspace"))));
+                }
+                subject.clone()
+            };
+            if !vis.sees(&owner) {
+                return Ok(Err(reject("forbidden", format!("'{subject}' is not you, your team or a member of the team you manage"))));
+            }
+            // Nobody sets their own pay: a manager's plan is an admin's to write.
+            if kind == DocKind::CompPlan && p.role == Role::Manager && owner == p.user_id {
+                return Ok(Err(reject("forbidden", "a manager's own compensation plan is set by an admin".into())));
+            }
+            DocRow { kind, owner, lead_id: None, data }
         }
     };
     tx.put_doc(doc_id, &row)?;

@@ -86,10 +86,109 @@ fn string_list(doc: &AutoCommit, key: &str, max_items: usize, max_len: usize) ->
 }
 
 pub fn check(doc: &AutoCommit, id: &str, kind: DocKind) -> Check {
+    // The settings id is reserved: a record of another kind there would keep the workspace from
+    // ever having its settings document.
+    if id == super::sales::SETTINGS_ID && kind != DocKind::Settings {
+        return Err(format!("{id} is reserved for the sales process settings"));
+    }
     match kind {
         DocKind::Lead => check_lead(doc, id),
         DocKind::Activity => check_activity(doc, id),
+        DocKind::Settings => check_settings(doc, id),
+        DocKind::Target => check_target(doc, id),
+        DocKind::CompPlan => check_plan(doc, id),
     }
+}
+
+fn bp(max: i64) -> impl Fn(&ScalarValue) -> bool {
+    move |s| matches!(s, ScalarValue::Int(n) if (0..=max).contains(n)) || matches!(s, ScalarValue::Uint(n) if *n <= max as u64)
+}
+
+/// Settings are flat root keys (see `doc/sales.rs`); any other key is refused, so that a
+/// crafted change cannot smuggle data into the one document every user receives.
+fn check_settings(doc: &AutoCommit, id: &str) -> Check {
+    if id != super::sales::SETTINGS_ID {
+        return Err(format!("the settings document has the id {}", super::sales::SETTINGS_ID));
+    }
+    common(doc, id, "settings")?;
+    let fixed = ["schema", "type", "id", "created_at", "updated_at", "created_by", "updated_by", "deleted"];
+    let keys: Vec<String> = doc.keys(&ROOT).collect();
+    for k in keys {
+        if fixed.contains(&k.as_str()) {
+            continue;
+        }
+        let rest = k.strip_prefix("stage.").ok_or_else(|| format!("unknown setting '{k}'"))?;
+        let (stage, what) = rest.split_once('.').ok_or_else(|| format!("unknown setting '{k}'"))?;
+        if Stage::parse(stage).map(|s| s.as_str() != stage).unwrap_or(true) {
+            return Err(format!("unknown stage in '{k}'"));
+        }
+        match what {
+            "name" => scalar(doc, &ROOT, &k, true, &|s| matches!(s, ScalarValue::Str(t) if !t.trim().is_empty() && t.chars().count() <= v::MAX_SHORT_TEXT))?,
+            "probability_bp" => scalar(doc, &ROOT, &k, true, &bp(crate::model::FULL_BP as i64))?,
+            w => match w.strip_prefix("require.") {
+                Some(f) if crate::model::RequiredField::parse(f).map(|x| x.as_str() == f).unwrap_or(false) => {
+                    scalar(doc, &ROOT, &k, true, &|s| matches!(s, ScalarValue::Boolean(_)))?
+                }
+                _ => return Err(format!("unknown setting '{k}'")),
+            },
+        }
+    }
+    Ok(())
+}
+
+fn check_target(doc: &AutoCommit, id: &str) -> Check {
+    common(doc, id, "target")?;
+    scalar(doc, &ROOT, "subject_kind", true, &enum_field(|t| crate::model::SubjectKind::parse(t).is_ok()))?;
+    scalar(doc, &ROOT, "subject", true, &|s| matches!(s, ScalarValue::Str(t) if !t.is_empty() && t.chars().count() <= v::MAX_SHORT_TEXT))?;
+    scalar(doc, &ROOT, "metric", true, &enum_field(|t| crate::model::TargetMetric::parse(t).is_ok()))?;
+    scalar(doc, &ROOT, "period_start", true, &int)?;
+    scalar(doc, &ROOT, "period_end", true, &int)?;
+    scalar(doc, &ROOT, "value", true, &bp(i64::MAX))?;
+    scalar(doc, &ROOT, "currency", false, &|s| matches!(s, ScalarValue::Str(c) if v::currency(c).is_ok()))?;
+    let metric = super::get_str(doc, &ROOT, "metric").unwrap_or_default();
+    let has_currency = !values(doc, &ROOT, "currency").is_empty();
+    if (metric == "won_value") != has_currency {
+        return Err("a won value target, and only it, has a currency".into());
+    }
+    match (super::get_i64(doc, &ROOT, "period_start"), super::get_i64(doc, &ROOT, "period_end")) {
+        (Some(s), Some(e)) if e > s => Ok(()),
+        _ => Err("the period must end after it starts".into()),
+    }
+}
+
+fn check_plan(doc: &AutoCommit, id: &str) -> Check {
+    common(doc, id, "comp_plan")?;
+    scalar(doc, &ROOT, "rep", true, &|s| matches!(s, ScalarValue::Str(t) if !t.is_empty() && t.chars().count() <= v::MAX_SHORT_TEXT))?;
+    scalar(doc, &ROOT, "rate_bp", true, &bp(crate::model::FULL_BP as i64))?;
+    let all = values(doc, &ROOT, "base");
+    if all.is_empty() {
+        return Err("'base' is missing".into());
+    }
+    for (val, base) in all {
+        if !matches!(val, Value::Object(ObjType::Map)) {
+            return Err("'base' must be a map".into());
+        }
+        scalar(doc, &base, "amount", true, &bp(i64::MAX))?;
+        scalar(doc, &base, "currency", true, &|s| matches!(s, ScalarValue::Str(c) if v::currency(c).is_ok()))?;
+    }
+    for (val, tiers) in values(doc, &ROOT, "tiers") {
+        if !matches!(val, Value::Object(ObjType::List)) {
+            return Err("'tiers' must be a list".into());
+        }
+        if doc.length(&tiers) > crate::model::MAX_TIERS {
+            return Err("'tiers' has too many entries".into());
+        }
+        for i in 0..doc.length(&tiers) {
+            match doc.get(&tiers, i) {
+                Ok(Some((Value::Object(ObjType::Map), t))) => {
+                    scalar(doc, &t, "from_bp", true, &bp(crate::model::MAX_TIER_FROM_BP as i64))?;
+                    scalar(doc, &t, "rate_bp", true, &bp(crate::model::FULL_BP as i64))?;
+                }
+                _ => return Err("'tiers' must hold maps".into()),
+            }
+        }
+    }
+    Ok(())
 }
 
 fn check_lead(doc: &AutoCommit, id: &str) -> Check {
@@ -237,6 +336,91 @@ mod tests {
             f(&mut d);
             d.commit();
             assert!(check(&d, &id, DocKind::Lead).is_err(), "{what} passed");
+        }
+    }
+
+    /// A crafted edit of a document, named for the failure message.
+    type Crafted = Vec<(&'static str, Box<dyn Fn(&mut AutoCommit)>)>;
+
+    #[test]
+    fn crafted_settings_targets_and_plans_are_caught() {
+        use crate::doc::sales::{self, SETTINGS_ID};
+        use crate::model::*;
+        let settings = || sales::settings_create(automerge::ActorId::random(), "ann", 1).unwrap();
+        let mut ok = settings();
+        ok.commit();
+        check(&ok, SETTINGS_ID, DocKind::Settings).unwrap();
+        let settings_cases: Crafted = vec![
+            ("unknown key", Box::new(|d| d.put(&ROOT, "payload", "x").unwrap())),
+            ("unknown stage", Box::new(|d| d.put(&ROOT, "stage.bribed.name", "x").unwrap())),
+            ("probability above 100 %", Box::new(|d| d.put(&ROOT, "stage.new.probability_bp", 10_001).unwrap())),
+            ("negative probability", Box::new(|d| d.put(&ROOT, "stage.new.probability_bp", -1).unwrap())),
+            ("empty name", Box::new(|d| d.put(&ROOT, "stage.new.name", " ").unwrap())),
+            ("unknown required field", Box::new(|d| d.put(&ROOT, "stage.new.require.salary", true).unwrap())),
+            ("required as text", Box::new(|d| d.put(&ROOT, "stage.new.require.email", "yes").unwrap())),
+            ("a container", Box::new(|d| drop(d.put_object(&ROOT, "stage.new.name", ObjType::Map).unwrap()))),
+        ];
+        for (what, f) in settings_cases {
+            let mut d = settings();
+            f(&mut d);
+            d.commit();
+            assert!(check(&d, SETTINGS_ID, DocKind::Settings).is_err(), "{what} passed");
+        }
+        let other_id = crate::model::new_id();
+        let mut wrong_id = AutoCommit::new();
+        wrong_id.put(&ROOT, "id", other_id.as_str()).unwrap();
+        assert!(check(&wrong_id, &other_id, DocKind::Settings).is_err(), "settings under another id");
+        let mut lead_there = super::super::lead::create(automerge::ActorId::random(), SETTINGS_ID, &LeadDraft { name: Some("x".into()), ..Default::default() }, "rep", 1).unwrap();
+        lead_there.commit();
+        assert!(check(&lead_there, SETTINGS_ID, DocKind::Lead).is_err(), "a lead under the settings id");
+
+        let tid = crate::model::new_id();
+        let draft = TargetDraft {
+            id: None,
+            subject_kind: SubjectKind::Rep,
+            subject: "kim".into(),
+            metric: TargetMetric::WonValue,
+            period_start: 0,
+            period_end: 10,
+            value: 5,
+            currency: Some("USD".into()),
+        };
+        let target = || sales::target_create(automerge::ActorId::random(), &tid, &draft, "ann", 1).unwrap();
+        check(&target(), &tid, DocKind::Target).unwrap();
+        let target_cases: Crafted = vec![
+            ("metric", Box::new(|d| d.put(&ROOT, "metric", "bonus").unwrap())),
+            ("negative value", Box::new(|d| d.put(&ROOT, "value", -5).unwrap())),
+            ("no currency on won value", Box::new(|d| d.delete(&ROOT, "currency").unwrap())),
+            ("bad currency", Box::new(|d| d.put(&ROOT, "currency", "dollars").unwrap())),
+            ("backwards period", Box::new(|d| d.put(&ROOT, "period_end", -1).unwrap())),
+            ("empty subject", Box::new(|d| d.put(&ROOT, "subject", "").unwrap())),
+            ("subject kind", Box::new(|d| d.put(&ROOT, "subject_kind", "company").unwrap())),
+        ];
+        for (what, f) in target_cases {
+            let mut d = target();
+            f(&mut d);
+            d.commit();
+            assert!(check(&d, &tid, DocKind::Target).is_err(), "target: {what} passed");
+        }
+
+        let pid = crate::model::new_id();
+        let plan_draft = CompPlanDraft { rep: "kim".into(), base: Money { amount_minor: 1, currency: "USD".into() }, rate_bp: 1_000, tiers: vec![Tier { from_bp: 10_000, rate_bp: 1_500 }] };
+        let plan = || sales::plan_create(automerge::ActorId::random(), &pid, &plan_draft, "ann", 1).unwrap();
+        check(&plan(), &pid, DocKind::CompPlan).unwrap();
+        let plan_cases: Crafted = vec![
+            ("rate above 100 %", Box::new(|d| d.put(&ROOT, "rate_bp", 20_000).unwrap())),
+            ("base as a number", Box::new(|d| d.put(&ROOT, "base", 5).unwrap())),
+            ("no rep", Box::new(|d| d.delete(&ROOT, "rep").unwrap())),
+            ("tier as text", Box::new(|d| {
+                let l = d.put_object(&ROOT, "tiers", ObjType::List).unwrap();
+                d.insert(&l, 0, "fast").unwrap();
+            })),
+        ];
+        for (what, f) in plan_cases {
+            let mut d = plan();
+            f(&mut d);
+            d.commit();
+            assert!(check(&d, &pid, DocKind::CompPlan).is_err(), "plan: {what} passed");
         }
     }
 

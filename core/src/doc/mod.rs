@@ -14,6 +14,7 @@
 pub mod activity;
 pub mod check;
 pub mod lead;
+pub mod sales;
 
 use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, transaction::Transactable};
 
@@ -28,6 +29,12 @@ pub const SCHEMA_VERSION: u64 = 1;
 pub enum DocKind {
     Lead = 1,
     Activity = 2,
+    /// The workspace's sales process settings (one document, `sales::SETTINGS_ID`).
+    Settings = 3,
+    /// A target or quota of a rep or a team for a period.
+    Target = 4,
+    /// A rep's compensation plan.
+    CompPlan = 5,
 }
 
 impl DocKind {
@@ -35,6 +42,9 @@ impl DocKind {
         match v {
             1 => Some(DocKind::Lead),
             2 => Some(DocKind::Activity),
+            3 => Some(DocKind::Settings),
+            4 => Some(DocKind::Target),
+            5 => Some(DocKind::CompPlan),
             _ => None,
         }
     }
@@ -43,6 +53,9 @@ impl DocKind {
         match self {
             DocKind::Lead => "lead",
             DocKind::Activity => "activity",
+            DocKind::Settings => "settings",
+            DocKind::Target => "target",
+            DocKind::CompPlan => "comp_plan",
         }
     }
 
@@ -50,6 +63,9 @@ impl DocKind {
         match s {
             "lead" => Some(DocKind::Lead),
             "activity" => Some(DocKind::Activity),
+            "settings" => Some(DocKind::Settings),
+            "target" => Some(DocKind::Target),
+            "comp_plan" => Some(DocKind::CompPlan),
             _ => None,
         }
     }

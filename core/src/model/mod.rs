@@ -3,9 +3,15 @@
 mod activity;
 mod lead;
 mod money;
+mod sales;
 
 pub use activity::{Activity, ActivityDraft, ActivityField, ActivityKind, ActivityPatch, Location};
 pub use money::currency_exponent;
+pub use sales::{
+    CompPlan, CompPlanDraft, FULL_BP, MAX_TIER_FROM_BP, MAX_TIERS, RequiredField, SalesSettings, StagePatch, StageSetting, SubjectKind, Target, TargetDraft,
+    TargetMetric, Tier, format_bp, parse_percent,
+};
+pub(crate) use sales::{validate_plan, validate_target};
 pub use lead::{
     CaptureChannel, CustomField, FieldConflict, Lead, LeadDraft, LeadField, LeadPatch, Money,
     Potential, Source, Stage, StageChange,

@@ -32,6 +32,8 @@ pub struct MergeReport {
     pub pending_changes: u64,
     /// Documents removed because the user lost access to them.
     pub dropped: Vec<String>,
+    /// Settings, targets and compensation plans that changed.
+    pub changed_other: Vec<String>,
 }
 
 /// One step of a pull, applied in order.
@@ -153,6 +155,7 @@ impl Store {
             match kind {
                 DocKind::Lead => report.changed_leads.push(id),
                 DocKind::Activity => report.changed_activities.push(id),
+                DocKind::Settings | DocKind::Target | DocKind::CompPlan => report.changed_other.push(id),
             }
         }
         Ok(())

@@ -8,6 +8,7 @@
 mod documents;
 mod merge;
 mod quarantine;
+pub mod sales;
 pub(crate) mod outbox;
 pub(crate) mod projection;
 pub(crate) mod schema;
@@ -114,6 +115,9 @@ impl std::fmt::Debug for Store {
 pub(crate) enum Record {
     Lead(Lead),
     Activity(Activity),
+    Settings(crate::model::SalesSettings),
+    Target(crate::model::Target),
+    Plan(crate::model::CompPlan),
 }
 
 impl Record {
@@ -121,6 +125,9 @@ impl Record {
         Ok(match kind {
             DocKind::Lead => Record::Lead(doc::lead::read(d, id)?),
             DocKind::Activity => Record::Activity(doc::activity::read(d, id)?),
+            DocKind::Settings => Record::Settings(doc::sales::settings_read(d, id)?),
+            DocKind::Target => Record::Target(doc::sales::target_read(d, id)?),
+            DocKind::CompPlan => Record::Plan(doc::sales::plan_read(d, id)?),
         })
     }
 
@@ -128,20 +135,23 @@ impl Record {
         match self {
             Record::Lead(l) => projection::upsert_lead(tx, l, v, false),
             Record::Activity(a) => projection::upsert_activity(tx, a),
+            Record::Settings(s) => sales::upsert_settings(tx, s),
+            Record::Target(t) => sales::upsert_target(tx, t),
+            Record::Plan(p) => sales::upsert_plan(tx, p),
         }
     }
 
     fn into_lead(self, id: &str) -> Result<Lead> {
         match self {
             Record::Lead(l) => Ok(l),
-            Record::Activity(_) => Err(Error::NotFound { kind: "lead", id: id.to_string() }),
+            _ => Err(Error::NotFound { kind: "lead", id: id.to_string() }),
         }
     }
 
     fn into_activity(self, id: &str) -> Result<Activity> {
         match self {
             Record::Activity(a) => Ok(a),
-            Record::Lead(_) => Err(Error::NotFound { kind: "activity", id: id.to_string() }),
+            _ => Err(Error::NotFound { kind: "activity", id: id.to_string() }),
         }
     }
 }
@@ -326,11 +336,14 @@ impl Store {
     /// duplicates.
     pub fn create_leads(&self, drafts: Vec<LeadDraft>) -> Result<Vec<Lead>> {
         let now = self.now();
+        // The workspace's stage rules apply to local writes only (see `store/sales.rs`).
+        let settings = self.sales_settings()?;
         let build = |mut d: LeadDraft| -> Result<(Lead, automerge::ChangeHash, Vec<u8>)> {
             self.validator.lead_draft(&mut d)?;
             let id = d.id.clone().unwrap_or_else(new_id);
             let mut doc = doc::lead::create(self.actor.clone(), &id, &d, &self.user, now)?;
             let lead = doc::lead::read(&doc, &id)?;
+            settings.check(None, &lead)?;
             let hash = doc.get_heads().pop().ok_or_else(|| Error::corrupt(&id, "no change was made"))?;
             Ok((lead, hash, doc.save()))
         };
@@ -380,10 +393,25 @@ impl Store {
         self.validator.lead_patch(&mut patch)?;
         let id = parse_id("lead id", id)?;
         let now = self.now();
-        let rec = self.edit(&id, DocKind::Lead, |doc| doc::lead::apply_patch(doc, &patch, &self.user, now), |rec| match rec {
-            Record::Lead(l) if l.name.is_none() && l.company.is_none() && l.emails.is_empty() && l.phones.is_empty() => Err(ValidationError::EmptyLead.into()),
-            _ => Ok(()),
-        })?;
+        let settings = self.sales_settings()?;
+        // The lead as it was, to tell a rule this edit breaks from one it broke already; read
+        // only when the workspace has rules at all.
+        let before: std::cell::RefCell<Option<Lead>> = std::cell::RefCell::new(None);
+        let rec = self.edit(
+            &id,
+            DocKind::Lead,
+            |doc| {
+                if settings.has_rules() {
+                    *before.borrow_mut() = Some(doc::lead::read(doc, &id)?);
+                }
+                doc::lead::apply_patch(doc, &patch, &self.user, now)
+            },
+            |rec| match rec {
+                Record::Lead(l) if l.name.is_none() && l.company.is_none() && l.emails.is_empty() && l.phones.is_empty() => Err(ValidationError::EmptyLead.into()),
+                Record::Lead(l) if settings.has_rules() => Ok(settings.check(before.borrow().as_ref(), l)?),
+                _ => Ok(()),
+            },
+        )?;
         rec.into_lead(&id)
     }
 
@@ -517,6 +545,9 @@ impl Store {
             self.notify(match kind {
                 DocKind::Lead => Changed { leads: vec![id.to_string()], activities: Vec::new() },
                 DocKind::Activity => Changed { leads: Vec::new(), activities: vec![id.to_string()] },
+                // Observers are told about leads and activities; settings, targets and plans
+                // change rarely and screens showing them reload on their own.
+                DocKind::Settings | DocKind::Target | DocKind::CompPlan => Changed::default(),
             });
         }
         Ok(rec)
@@ -554,6 +585,9 @@ impl Store {
         match kind {
             DocKind::Lead => projection::upsert_lead(tx, &doc::lead::read(d, id)?, &self.validator, fresh),
             DocKind::Activity => projection::upsert_activity(tx, &doc::activity::read(d, id)?),
+            DocKind::Settings => sales::upsert_settings(tx, &doc::sales::settings_read(d, id)?),
+            DocKind::Target => sales::upsert_target(tx, &doc::sales::target_read(d, id)?),
+            DocKind::CompPlan => sales::upsert_plan(tx, &doc::sales::plan_read(d, id)?),
         }
     }
 
@@ -652,6 +686,7 @@ impl Store {
                         let a = doc::activity::read(&d, &id)?;
                         projection::read_activity_row(c, &id)? == Some(projection::ActivityRow::from_activity(&a))
                     }
+                    DocKind::Settings | DocKind::Target | DocKind::CompPlan => sales::verify(c, &id, kind, &d)?,
                 };
                 if !ok {
                     report.projection_mismatches.push(id);

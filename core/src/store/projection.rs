@@ -326,6 +326,7 @@ pub(crate) fn delete(conn: &Connection, id: &str, kind: crate::doc::DocKind) -> 
         crate::doc::DocKind::Activity => {
             conn.prepare_cached("DELETE FROM activities WHERE id = ?1")?.execute([id])?;
         }
+        k => super::sales::delete(conn, id, k)?,
     }
     Ok(())
 }

@@ -74,6 +74,7 @@ impl Store {
             self.notify(match kind {
                 DocKind::Lead => super::Changed { leads: id, activities: Vec::new() },
                 DocKind::Activity => super::Changed { leads: Vec::new(), activities: id },
+                DocKind::Settings | DocKind::Target | DocKind::CompPlan => super::Changed::default(),
             })
         })
     }
@@ -111,6 +112,9 @@ fn summarize(doc_id: &str, kind: DocKind, change: &[u8]) -> Option<serde_json::V
     match kind {
         DocKind::Lead => doc::lead::read(&d, doc_id).ok().and_then(|l| serde_json::to_value(l).ok()),
         DocKind::Activity => doc::activity::read(&d, doc_id).ok().and_then(|a| serde_json::to_value(a).ok()),
+        DocKind::Settings => doc::sales::settings_read(&d, doc_id).ok().and_then(|s| serde_json::to_value(s).ok()),
+        DocKind::Target => doc::sales::target_read(&d, doc_id).ok().and_then(|t| serde_json::to_value(t).ok()),
+        DocKind::CompPlan => doc::sales::plan_read(&d, doc_id).ok().and_then(|p| serde_json::to_value(p).ok()),
     }
 }
 

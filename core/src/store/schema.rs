@@ -8,7 +8,7 @@ use rusqlite::{Connection, OpenFlags};
 use crate::{Error, Result};
 
 /// One script per version; index 0 upgrades from version 0 (empty) to 1.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 pub const VERSION: u32 = MIGRATIONS.len() as u32;
 
@@ -194,6 +194,48 @@ const V5: &str = r#"
 CREATE INDEX lead_tags_by_lead ON lead_tags (lead_id);
 "#;
 
+/// Sales process settings, targets and compensation plans: projections of their documents, so
+/// that reports and lead writes read SQL. A store from before has none of those documents, so
+/// empty tables are right (settings then read as the defaults).
+const V6: &str = r#"
+CREATE TABLE stage_settings (
+    stage          TEXT PRIMARY KEY,
+    name           TEXT NOT NULL,
+    probability_bp INTEGER NOT NULL,
+    required       TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE targets (
+    id           TEXT PRIMARY KEY,
+    subject_kind TEXT NOT NULL,
+    subject      TEXT NOT NULL,
+    metric       TEXT NOT NULL,
+    period_start INTEGER NOT NULL,
+    period_end   INTEGER NOT NULL,
+    value        INTEGER NOT NULL,
+    currency     TEXT,
+    deleted      INTEGER NOT NULL,
+    created_at   INTEGER NOT NULL,
+    created_by   TEXT NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    updated_by   TEXT NOT NULL
+);
+CREATE INDEX targets_by_period ON targets (period_start, period_end) WHERE deleted = 0;
+CREATE TABLE comp_plans (
+    id            TEXT PRIMARY KEY,
+    rep           TEXT NOT NULL,
+    base_amount   INTEGER NOT NULL,
+    base_currency TEXT NOT NULL,
+    rate_bp       INTEGER NOT NULL,
+    tiers         TEXT NOT NULL,
+    deleted       INTEGER NOT NULL,
+    created_at    INTEGER NOT NULL,
+    created_by    TEXT NOT NULL,
+    updated_at    INTEGER NOT NULL,
+    updated_by    TEXT NOT NULL
+);
+CREATE INDEX comp_plans_by_rep ON comp_plans (rep, updated_at);
+"#;
+
 pub(crate) fn open_connection(path: &std::path::Path, read_only: bool) -> Result<Connection> {
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI
@@ -272,6 +314,33 @@ mod tests {
     }
 
     #[test]
+    fn a_version_5_store_gains_empty_sales_tables_and_keeps_its_leads() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = open_connection(&dir.path().join("s.db"), false).unwrap();
+        for (i, s) in MIGRATIONS.iter().take(5).enumerate() {
+            c.execute_batch(s).unwrap();
+            c.pragma_update(None, "user_version", (i + 1) as u32).unwrap();
+        }
+        c.execute(
+            "INSERT INTO leads (id, display_name, sort_name, channel, stage, value_sort, owner, created_at, created_by, updated_at, updated_by, deleted, tags, has_conflicts)
+             VALUES ('l', 'x', 'x', 'manual', 'proposal', -1, 'rep', 0, 'rep', 0, 'rep', 0, '', 0)",
+            [],
+        )
+        .unwrap();
+        migrate(&mut c).unwrap();
+        let v: u32 = c.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(v, 6);
+        for t in ["stage_settings", "targets", "comp_plans"] {
+            let n: i64 = c.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0)).unwrap();
+            assert_eq!(n, 0, "{t}");
+        }
+        let n: i64 = c.query_row("SELECT count(*) FROM leads", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 1);
+        // With no settings rows the workspace's process reads as the defaults.
+        assert_eq!(crate::store::sales::read_settings(&c).unwrap(), crate::model::SalesSettings::default());
+    }
+
+    #[test]
     fn every_prefix_of_the_migrations_upgrades_to_the_latest() {
         // Simulates stores left by every older app version: apply the first k scripts by hand,
         // then let `migrate` finish.
@@ -283,8 +352,10 @@ mod tests {
                 c.pragma_update(None, "user_version", (i + 1) as u32).unwrap();
             }
             migrate(&mut c).unwrap();
-            let n: i64 = c.query_row("SELECT count(*) FROM sqlite_master WHERE name IN ('leads_fts', 'quarantine')", [], |r| r.get(0)).unwrap();
-            assert_eq!(n, 2);
+            let n: i64 = c
+                .query_row("SELECT count(*) FROM sqlite_master WHERE name IN ('leads_fts', 'quarantine', 'stage_settings', 'targets', 'comp_plans')", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(n, 5);
         }
     }
 }

@@ -141,6 +141,8 @@ impl SyncClient {
         store.set_meta(META_SERVER, Some(&c.server))?;
         store.set_meta(META_TOKEN, Some(&c.token))?;
         store.set_meta(META_DEVICE, Some(&c.device_id))?;
+        // The store refuses a rep what the server would refuse (targets, plans, settings).
+        store.set_meta(crate::store::sales::META_ROLE, Some(&c.role))?;
         Ok(())
     }
 
