@@ -173,6 +173,54 @@ fn a_snapshot_brings_a_whole_document_and_merges_with_local_edits() {
     assert_eq!((l.company.as_deref(), l.title.as_deref()), (Some("LG"), Some("Buyer")));
 }
 
+/// A bootstrap page: many snapshots of documents new to the store (read ahead, in parallel,
+/// stored as received), mixed with a snapshot of a document the store has and with one of the
+/// wrong kind. The result must be what applying them one by one gives.
+#[test]
+fn a_page_of_snapshots_reads_ahead_in_parallel_and_lands_as_one_by_one_would() {
+    let (a, b, c) = (store("rep-a"), store("rep-b"), store("rep-c"));
+    let mut ids = Vec::new();
+    for i in 0..40 {
+        let l = a.create_lead(LeadDraft { name: Some(format!("김 {i}")), tags: vec!["expo".into()], ..Default::default() }).unwrap();
+        a.add_activity(ActivityDraft::new(&l.id, ActivityKind::Call, format!("call {i}"))).unwrap();
+        ids.push(l.id);
+    }
+    let page: Vec<RemoteDoc> = a
+        .document_ids()
+        .unwrap()
+        .into_iter()
+        .map(|(id, kind)| RemoteDoc { payload: RemotePayload::Snapshot(a.document_bytes(&id).unwrap()), doc_id: id, kind })
+        .collect();
+    assert_eq!(page.len(), 80);
+    // b already holds lead 0 and edits it; the page must not lose that edit.
+    b.apply_remote(page.iter().filter(|d| d.doc_id == ids[0]).cloned().collect()).unwrap();
+    b.update_lead(&ids[0], LeadPatch { title: Some("Buyer".into()), ..Default::default() }).unwrap();
+    let r = b.apply_remote(page.clone()).unwrap();
+    assert_eq!((r.changed_leads.len(), r.changed_activities.len()), (39, 40), "all but lead 0 are new on b");
+    let r = c.apply_remote(page.clone()).unwrap();
+    assert_eq!((r.changed_leads.len(), r.changed_activities.len()), (40, 40));
+    for one in &page {
+        let d = store("rep-d");
+        d.apply_remote(vec![one.clone()]).unwrap();
+        assert_eq!(c.document_bytes(&one.doc_id).unwrap(), a.document_bytes(&one.doc_id).unwrap(), "stored as received");
+    }
+    assert_eq!(c.list_leads(&LeadQuery { tag: Some("expo".into()), limit: 100, ..Default::default() }).unwrap().items.len(), 40);
+    assert_eq!(c.search_leads("김", 100).unwrap().len(), 40);
+    assert_eq!(c.activities_for_lead(&ids[7]).unwrap().len(), 1);
+    let l0 = b.lead(&ids[0]).unwrap();
+    assert_eq!((l0.name.as_deref(), l0.title.as_deref()), (Some("김 0"), Some("Buyer")));
+    for s in [&b, &c] {
+        let v = s.verify().unwrap();
+        assert!(v.is_ok(), "{v:?}");
+    }
+    // A snapshot of the wrong kind among them still fails the whole page, writing nothing.
+    let mut bad = page.clone();
+    bad[5].kind = if bad[5].kind == DocKind::Lead { DocKind::Activity } else { DocKind::Lead };
+    let e = store("rep-e");
+    assert!(e.apply_remote(bad).is_err());
+    assert!(e.document_ids().unwrap().is_empty(), "a rejected page wrote something");
+}
+
 #[test]
 fn malformed_remote_input_is_rejected_whole_and_writes_nothing() {
     let (a, b) = (store("rep-a"), store("rep-b"));

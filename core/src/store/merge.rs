@@ -3,7 +3,7 @@
 use automerge::{AutoCommit, Change, ReadDoc};
 use rusqlite::{Connection, params};
 
-use super::{Store, documents};
+use super::{Record, Store, documents};
 use crate::doc::{self, DocKind};
 use crate::{Error, Result};
 
@@ -62,6 +62,55 @@ fn parse(item: RemoteDoc) -> Result<(String, DocKind, Parsed)> {
     Ok((id, item.kind, p))
 }
 
+/// A snapshot parsed and read before the write transaction: for a document new to this store
+/// (every document of a bootstrap) that is all the Automerge work there is, so it runs outside
+/// the writer lock and on every core, and the received bytes are stored as they came (they are
+/// the server's compact save) instead of being saved again.
+struct Preloaded {
+    doc: AutoCommit,
+    record: Record,
+}
+
+/// Fewer snapshots than this in a page are read on the calling thread.
+const PARALLEL_FROM: usize = 16;
+
+fn preload_one(id: &str, kind: DocKind, bytes: &[u8]) -> Option<Preloaded> {
+    // Anything unusual (unreadable bytes, a document of another kind, a record that does not
+    // read) is left to the ordinary path, which reports it exactly as before.
+    let doc = AutoCommit::load(bytes).ok()?;
+    if doc::kind_of(&doc) != Some(kind) {
+        return None;
+    }
+    let record = Record::read(&doc, id, kind).ok()?;
+    Some(Preloaded { doc, record })
+}
+
+/// Preloads every snapshot of a page, on up to as many threads as there are cores.
+fn preload(steps: &[(usize, &str, DocKind, &[u8])], n: usize) -> Vec<Option<Preloaded>> {
+    let mut out: Vec<Option<Preloaded>> = (0..n).map(|_| None).collect();
+    let threads = std::thread::available_parallelism().map_or(1, |c| c.get()).min(4);
+    if steps.len() < PARALLEL_FROM || threads < 2 {
+        for &(i, id, kind, bytes) in steps {
+            out[i] = preload_one(id, kind, bytes);
+        }
+        return out;
+    }
+    let chunk = steps.len().div_ceil(threads);
+    let done: Vec<Vec<(usize, Option<Preloaded>)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = steps
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(|&(i, id, kind, bytes)| (i, preload_one(id, kind, bytes))).collect::<Vec<_>>()))
+            .collect();
+        // A worker that panicked (it cannot on these inputs) only loses its head start: its
+        // documents take the ordinary path.
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    for (i, p) in done.into_iter().flatten() {
+        out[i] = p;
+    }
+    out
+}
+
 impl Store {
     /// Merges a batch of foreign changes or snapshots in one transaction, updating projections.
     /// Changes whose dependencies are missing are kept in `pending_changes` and retried on every
@@ -84,12 +133,25 @@ impl Store {
                 PullApply::Drop(id) => crate::model::parse_id("document id", &id).map(Step::Drop).map_err(Error::from),
             })
             .collect::<Result<Vec<_>>>()?;
+        let snapshots: Vec<(usize, &str, DocKind, &[u8])> = steps
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match s {
+                Step::Merge(id, kind, Parsed::Snapshot(b)) => Some((i, id.as_str(), *kind, b.as_slice())),
+                _ => None,
+            })
+            .collect();
+        let mut preloaded = preload(&snapshots, steps.len());
+        drop(snapshots);
         let now = self.now();
         self.write(|tx| {
             let mut report = MergeReport::default();
-            for step in steps {
+            for (i, step) in steps.into_iter().enumerate() {
                 match step {
-                    Step::Merge(id, kind, payload) => self.merge_into(tx, id, kind, payload, &mut report)?,
+                    Step::Merge(id, kind, payload) => {
+                        let pre = preloaded.get_mut(i).and_then(Option::take);
+                        self.merge_into(tx, id, kind, payload, pre, &mut report)?
+                    }
                     Step::Drop(id) => {
                         if let Some(kind) = documents::kind(tx, &id)? {
                             super::quarantine::move_outbox(tx, &id, "access_lost", "you can no longer see this record on the server", now)?;
@@ -112,7 +174,16 @@ impl Store {
         })
     }
 
-    fn merge_into(&self, tx: &Connection, id: String, kind: DocKind, payload: Parsed, report: &mut MergeReport) -> Result<()> {
+    fn merge_into(&self, tx: &Connection, id: String, kind: DocKind, payload: Parsed, pre: Option<Preloaded>, report: &mut MergeReport) -> Result<()> {
+        if let (Some(pre), Parsed::Snapshot(bytes)) = (pre, &payload) {
+            if !documents::exists(tx, &id)? && !has_pending(tx, &id)? {
+                documents::insert(tx, &id, kind, bytes)?;
+                pre.record.project_as(tx, &self.validator, true)?;
+                drop(pre.doc);
+                note_changed(report, id, kind);
+                return Ok(());
+            }
+        }
         let bad = |reason: String| Error::BadChange { doc_id: id.clone(), reason };
         let existing = documents::load(tx, &id)?;
         let is_new = existing.is_none();
@@ -152,11 +223,7 @@ impl Store {
         }
         if doc::kind_of(&d).is_some() {
             self.project(tx, &id, kind, &d, is_new)?;
-            match kind {
-                DocKind::Lead => report.changed_leads.push(id),
-                DocKind::Activity => report.changed_activities.push(id),
-                DocKind::Settings | DocKind::Target | DocKind::CompPlan => report.changed_other.push(id),
-            }
+            note_changed(report, id, kind);
         }
         Ok(())
     }
@@ -165,6 +232,18 @@ impl Store {
     pub fn pending_len(&self) -> Result<i64> {
         self.read(|c| Ok(c.query_row("SELECT count(*) FROM pending_changes", [], |r| r.get(0))?))
     }
+}
+
+fn note_changed(report: &mut MergeReport, id: String, kind: DocKind) {
+    match kind {
+        DocKind::Lead => report.changed_leads.push(id),
+        DocKind::Activity => report.changed_activities.push(id),
+        DocKind::Settings | DocKind::Target | DocKind::CompPlan => report.changed_other.push(id),
+    }
+}
+
+fn has_pending(tx: &Connection, id: &str) -> Result<bool> {
+    Ok(tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM pending_changes WHERE doc_id = ?1)")?.query_row([id], |r| r.get(0))?)
 }
 
 fn take_pending(tx: &Connection, id: &str) -> Result<Vec<Change>> {

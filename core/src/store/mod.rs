@@ -121,7 +121,7 @@ pub(crate) enum Record {
 }
 
 impl Record {
-    fn read(d: &AutoCommit, id: &str, kind: DocKind) -> Result<Record> {
+    pub(crate) fn read(d: &AutoCommit, id: &str, kind: DocKind) -> Result<Record> {
         Ok(match kind {
             DocKind::Lead => Record::Lead(doc::lead::read(d, id)?),
             DocKind::Activity => Record::Activity(doc::activity::read(d, id)?),
@@ -132,8 +132,14 @@ impl Record {
     }
 
     fn project(&self, tx: &Connection, v: &Validator) -> Result<()> {
+        self.project_as(tx, v, false)
+    }
+
+    /// `fresh`: the record has no projection rows yet (a document new to this store), so there
+    /// are no old tag or search rows to clear.
+    fn project_as(&self, tx: &Connection, v: &Validator, fresh: bool) -> Result<()> {
         match self {
-            Record::Lead(l) => projection::upsert_lead(tx, l, v, false),
+            Record::Lead(l) => projection::upsert_lead(tx, l, v, fresh),
             Record::Activity(a) => projection::upsert_activity(tx, a),
             Record::Settings(s) => sales::upsert_settings(tx, s),
             Record::Target(t) => sales::upsert_target(tx, t),
