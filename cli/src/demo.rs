@@ -1,7 +1,9 @@
 //! `fieldsales demo`: a trade show with no signal. An in-process sync server on a free loopback
 //! port with temporary data; a manager and three reps enroll; the reps capture leads offline,
 //! Kim edits one lead on her phone and her tablet at once; everyone syncs; the manager sees the
-//! merged result and the team's pipeline. No external service.
+//! merged result and the team's pipeline. Before the show the manager sets the month's targets,
+//! kim's commission plan and a stage rule; at the end his report shows attainment and
+//! commission, computed on his device from what synced. No external service.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -9,6 +11,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use fieldsales_core::sync::{SyncClient, enroll};
+use fieldsales_core::report::Period;
 use fieldsales_core::*;
 use fieldsales_server::backend::Role;
 use fieldsales_server::sqlite::SqliteBackend;
@@ -89,12 +92,51 @@ async fn demo(out: &mut dyn Write, off: i32) -> Result<()> {
     let choi_phone = device(&url, &dir.0, "choi phone", &choi.enrollment_code).await?;
     writeln!(out, "Enrolled a manager (park) and three reps (kim with a phone and a tablet, lee, choi).")?;
 
+    writeln!(out, "\n== Before the show: park sets the month's targets, kim's plan and a stage rule ==")?;
+    let now = crate::time::now_ms();
+    let month = Period::month_of(now, off);
+    let target = |subject_kind, subject: &str, metric, value, currency: Option<&str>| TargetDraft {
+        id: None,
+        subject_kind,
+        subject: subject.into(),
+        metric,
+        period_start: month.start,
+        period_end: month.end,
+        value,
+        currency: currency.map(Into::into),
+    };
+    for rep in ["kim", "lee", "choi"] {
+        manager.store.set_target(target(SubjectKind::Rep, rep, TargetMetric::LeadsCaptured, 3, None))?;
+    }
+    manager.store.set_target(target(SubjectKind::Team, "seoul", TargetMetric::LeadsCaptured, 8, None))?;
+    manager.store.set_target(target(SubjectKind::Rep, "kim", TargetMetric::WonValue, 5_000_000, Some("KRW")))?;
+    manager.store.set_plan(CompPlanDraft {
+        rep: "kim".into(),
+        base: Money { amount_minor: 3_000_000, currency: "KRW".into() },
+        rate_bp: 500,
+        tiers: vec![Tier { from_bp: 10_000, rate_bp: 800 }],
+    })?;
+    manager.store.set_stage(
+        Stage::Proposal,
+        StagePatch { name: Some("Quote sent".into()), probability_bp: Some(5_000), required: Some(vec![RequiredField::DealValue]) },
+    )?;
+    writeln!(out, "targets: 3 leads each, 8 for the team, kim 5,000,000 KRW won; kim's plan: 5 % of won value, 8 % above quota;")?;
+    writeln!(out, "stage 'proposal' is now 'Quote sent' (50 %) and needs a deal value. Everyone syncs before leaving:")?;
+    for d in [&manager, &kim_phone, &kim_tablet, &lee_phone, &choi_phone] {
+        sync(d, out).await?;
+    }
+
     writeln!(out, "\n== Seoul Expo 2026: no signal, everyone captures offline ==")?;
     let shared = kim_phone.store.create_lead(LeadDraft { notes: Some("Wants a demo.".into()), ..lead("김민지", "Acme Korea", Stage::New, 15_000_000, Some("010-1234-5678")) })?;
     kim_phone.store.create_lead(lead("John Smith", "Globex", Stage::Contacted, 8_000_000, None))?;
     lee_phone.store.create_lead(lead("박서준", "Initech", Stage::Qualified, 22_000_000, Some("010-2222-3333")))?;
     lee_phone.store.create_lead(lead("Maria Garcia", "Umbrella", Stage::New, 5_000_000, None))?;
     choi_phone.store.create_lead(lead("이영희", "Hooli", Stage::Proposal, 40_000_000, None))?;
+    let refused = lee_phone.store.create_lead(LeadDraft { deal_value: None, ..lead("Chen Wei", "Wayne Ent.", Stage::Proposal, 0, None) });
+    match refused {
+        Err(e) => writeln!(out, "lee tries to log a quote without a value: refused on the phone, offline: {e}")?,
+        Ok(_) => anyhow::bail!("the stage rule did not reach lee's phone"),
+    }
     writeln!(out, "kim 2 leads, lee 2, choi 1. Kim's tablet gets kim's leads over the hall Wi-Fi for a minute:")?;
     sync(&kim_phone, out).await?;
     sync(&kim_tablet, out).await?;
@@ -109,7 +151,11 @@ async fn demo(out: &mut dyn Write, off: i32) -> Result<()> {
         &shared.id,
         LeadPatch { company: Some("ACME Korea".into()), title: Some("구매 팀장".into()), add_tags: vec!["vip".into()], notes: Some("Wants a demo. Prefers Tuesdays 🎉".into()), ..Default::default() },
     )?;
-    writeln!(out, "phone:  company → Acme Korea Ltd., stage → contacted, notes += budget, logs a call")?;
+    let globex = kim_phone.store.list_leads(&LeadQuery { limit: 10, ..Default::default() })?.items.into_iter().find(|l| l.company.as_deref() == Some("Globex"));
+    if let Some(g) = globex {
+        kim_phone.store.update_lead(&g.id, LeadPatch { stage: Some(Stage::Won), ..Default::default() })?;
+    }
+    writeln!(out, "phone:  company → Acme Korea Ltd., stage → contacted, notes += budget, logs a call; Globex signs (won)")?;
     writeln!(out, "tablet: company → ACME Korea, title → 구매 팀장, tag vip, notes += Tuesdays")?;
 
     writeln!(out, "\n== Back online: everyone syncs ==")?;
@@ -136,6 +182,8 @@ async fn demo(out: &mut dyn Write, off: i32) -> Result<()> {
         let stages = stages.iter().map(|(s, c)| format!("{s} {c}")).collect::<Vec<_>>().join(", ");
         writeln!(out, "  {owner:<6} {n:>5}  {:>16}  {stages}", Money { amount_minor: *value, currency: "KRW".into() }.to_string())?;
     }
+    writeln!(out, "\n== park's report for the month (on his device, offline-capable) ==")?;
+    crate::report_cmd::run(&manager.store, &manager.store.report_query(month, now)?, false, false, off, out)?;
     let report = manager.store.verify()?;
     writeln!(out, "Store check on park's device: {} documents, projections {}", report.documents, if report.is_ok() { "consistent" } else { "INCONSISTENT" })?;
 

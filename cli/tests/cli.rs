@@ -507,6 +507,11 @@ fn the_demo_syncs_a_team_through_an_in_process_server() {
     assert!(text.contains("Wants a demo. Budget approved in Q1. Prefers Tuesdays 🎉"), "{text}");
     assert!(text.contains("projections consistent"), "{text}");
     assert!(text.contains("choi       1    40,000,000 KRW"), "{text}");
+    assert!(text.contains("refused on the phone, offline: stage 'Quote sent' needs a deal value"), "{text}");
+    assert!(text.contains("  lee phone      sent  0, received  3,"), "lee receives the settings, his target and the team's: {text}");
+    // kim's plan: 5 % of the first 5,000,000 KRW won (her quota), 8 % of the 3,000,000 above it.
+    assert!(text.contains("kim  3,000,000 KRW  8,000,000 KRW  5,000,000 KRW  490,000 KRW"), "{text}");
+    assert!(text.contains("team seoul  leads_captured"), "{text}");
 }
 
 /// A real sync server in this process (the library behind `fieldsales-server`), on 127.0.0.1.

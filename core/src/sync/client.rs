@@ -237,7 +237,7 @@ impl SyncClient {
                 })
                 .collect();
             let report = store.apply_pull(items, Some(&resp.cursor))?;
-            summary.received += (report.changed_leads.len() + report.changed_activities.len()) as u64;
+            summary.received += (report.changed_leads.len() + report.changed_activities.len() + report.changed_other.len()) as u64;
             summary.dropped += report.dropped.len() as u64;
             done += n;
             progress(SyncProgress { phase: SyncPhase::Pull, done, total: done + resp.remaining });
