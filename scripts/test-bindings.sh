@@ -41,7 +41,7 @@ GEN="$REPO/bindings/generated"
 PROFILE=debug
 CARGO_PROFILE=()
 if [[ $BENCH == 1 ]]; then PROFILE=release CARGO_PROFILE=(--release); fi
-LIBDIR="$REPO/target/$PROFILE"
+LIBDIR="${CARGO_TARGET_DIR:-$REPO/target}/$PROFILE"
 PACKAGES=(-p fieldsales-ffi)
 [[ $BENCH == 1 ]] || PACKAGES+=(-p fieldsales-server)   # the benchmark needs no server
 step "cargo build ($PROFILE): ${PACKAGES[*]}"
@@ -65,13 +65,20 @@ fi
 
 # The Swift package compiles the generated sources and headers in place (SwiftPM needs them
 # inside the package); they are git-ignored there. Copy only when they differ, so SwiftPM's
-# incremental build stays warm.
-sync_file() { cmp -s "$1" "$2" || cp "$1" "$2"; }
+# incremental build stays warm while the FFI is unchanged. When it did change, SwiftPM's build
+# folder goes: its incremental build has been seen to keep test objects compiled against an old
+# record layout (a field added to a record returned across the FFI), which crashed at run time.
+FFI_CHANGED=0
+sync_file() { cmp -s "$1" "$2" || { cp "$1" "$2"; FFI_CHANGED=1; }; }
 mkdir -p "$SWIFT_PKG/Sources/FieldSalesCore" "$SWIFT_PKG/Sources/FieldSalesFFI"
 for f in fieldsales_core fieldsales_ffi; do
   sync_file "$GEN/swift/$f.swift" "$SWIFT_PKG/Sources/FieldSalesCore/$f.swift"
   sync_file "$GEN/swift/${f}_ffi.h" "$SWIFT_PKG/Sources/FieldSalesFFI/${f}_ffi.h"
 done
+if [[ $FFI_CHANGED == 1 && -d $SWIFT_PKG/.build ]]; then
+  step "the FFI changed: a clean Swift build"
+  rm -rf "$SWIFT_PKG/.build"
+fi
 
 swift_in_root() { bash ios/scripts/swift-in-root.sh --lib "$LIBDIR" "$SWIFT_PKG" -- "$@"; }
 # Debian trixie's swiftlang 6.0.3 ships a libswiftObservation.so with an undefined reference to
@@ -108,7 +115,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 step "starting fieldsales-server on 127.0.0.1 (data in $DATA)"
-"$REPO/target/$PROFILE/fieldsales-server" serve --data "$DATA/server" --listen 127.0.0.1:0 >"$DATA/serve.log" 2>&1 &
+"$LIBDIR/fieldsales-server" serve --data "$DATA/server" --listen 127.0.0.1:0 >"$DATA/serve.log" 2>&1 &
 SERVER_PID=$!
 URL=""
 for _ in $(seq 200); do
@@ -120,7 +127,7 @@ done
 [[ -n $URL ]] || { cat "$DATA/serve.log" >&2; echo "fieldsales-server did not report its address" >&2; exit 1; }
 step "server at $URL"
 
-admin() { "$REPO/target/$PROFILE/fieldsales-server" admin --data "$DATA/server" --json "$@"; }
+admin() { "$LIBDIR/fieldsales-server" admin --data "$DATA/server" --json "$@"; }
 code_of() { sed -n 's/.*"enrollment_code": *"\([^"]*\)".*/\1/p'; }
 PROPS="$DATA/test-server.properties"
 admin workspace create bindings >/dev/null

@@ -88,8 +88,8 @@ fn preload_one(id: &str, kind: DocKind, bytes: &[u8]) -> Option<Preloaded> {
 /// Preloads every snapshot of a page, on up to as many threads as there are cores.
 fn preload(steps: &[(usize, &str, DocKind, &[u8])], n: usize) -> Vec<Option<Preloaded>> {
     let mut out: Vec<Option<Preloaded>> = (0..n).map(|_| None).collect();
-    let threads = std::thread::available_parallelism().map_or(1, |c| c.get()).min(4);
-    if steps.len() < PARALLEL_FROM || threads < 2 {
+    let threads = if steps.len() < PARALLEL_FROM { 1 } else { std::thread::available_parallelism().map_or(1, |c| c.get()).min(4) };
+    if threads < 2 {
         for &(i, id, kind, bytes) in steps {
             out[i] = preload_one(id, kind, bytes);
         }
