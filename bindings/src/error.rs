@@ -21,6 +21,9 @@ pub enum FieldsalesError {
     /// The store file belongs to another user.
     #[error("{0}")]
     WrongUser(String),
+    /// The user's role does not allow it (a rep changing the sales process, targets or plans).
+    #[error("{0}")]
+    Forbidden(String),
     /// Bytes from elsewhere (a merge, a paging cursor) that could not be read; nothing was written.
     #[error("{0}")]
     InvalidData(String),
@@ -58,7 +61,7 @@ impl From<CoreError> for FieldsalesError {
             CoreError::NotFound { .. } => FieldsalesError::NotFound(m),
             CoreError::Exists { .. } => FieldsalesError::AlreadyExists(m),
             CoreError::WrongUser { .. } => FieldsalesError::WrongUser(m),
-            CoreError::Forbidden(_) => FieldsalesError::Validation(m),
+            CoreError::Forbidden(_) => FieldsalesError::Forbidden(m),
             CoreError::BadChange { .. } | CoreError::BadCursor => FieldsalesError::InvalidData(m),
             CoreError::Storage(_) | CoreError::Document(_) | CoreError::Corrupt { .. } | CoreError::FutureSchema { .. } | CoreError::Io(_) => {
                 FieldsalesError::Storage(m)

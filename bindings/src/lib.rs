@@ -8,6 +8,10 @@
 //! - records for the few core types that cannot cross as they are ([`LeadPage`] for the generic
 //!   `Page<LeadSummary>`, [`QuarantineEntry`] with its JSON summary, [`VerifyReport`] with `ok`);
 //!   `LeadDetail`, `ChangedRecords`, `MergeReport` and the sync records are the core's own;
+//! - for reports, [`ReportPeriod`] to pick the period and [`SalesReport`], the core's `Report`
+//!   and `Performance` of one query in one record ([`RepCommission`] copies the commission,
+//!   whose deal parts are tuples in the core); the figures, the sales-process settings, targets
+//!   and plans are the core's own records;
 //! - sync as async functions, with a foreign progress listener and a [`CancelHandle`];
 //! - a foreign [`ChangeListener`] bridged to the core's `ChangeObserver`;
 //! - [`FieldsalesError`], the one error type every call throws.
@@ -24,8 +28,8 @@ pub use error::FieldsalesError;
 pub use store::{ChangeListener, FieldStore, new_actor_id, peek_store_user};
 pub use sync::{CancelHandle, SyncProgressListener, enroll};
 pub use types::{
-    ImportResult, LeadPage, QuarantineEntry, RecordKind, RemoteDocument, RemotePayload, VerifyReport, format_money,
-    parse_money,
+    CommissionPart, DealCommission, ImportResult, LeadPage, QuarantineEntry, RecordKind, RemoteDocument, RemotePayload, RepCommission,
+    ReportPeriod, SalesReport, VerifyReport, format_money, parse_money,
 };
 
 uniffi::setup_scaffolding!();

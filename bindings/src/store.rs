@@ -9,7 +9,7 @@ use fieldsales_core as core;
 use fieldsales_core::{OpenOptions, Store};
 
 use crate::FieldsalesError;
-use crate::types::{ImportResult, LeadPage, QuarantineEntry, RemoteDocument, VerifyReport};
+use crate::types::{ImportResult, LeadPage, QuarantineEntry, RemoteDocument, ReportPeriod, SalesReport, VerifyReport};
 use fieldsales_core::{Changed as ChangedRecords, LeadDetail, MergeReport};
 
 type Result<T> = std::result::Result<T, FieldsalesError>;
@@ -26,6 +26,12 @@ pub struct FieldStore {
 impl FieldStore {
     fn open_with(path: String, opts: OpenOptions) -> Result<Arc<Self>> {
         Ok(Arc::new(FieldStore { store: Arc::new(Store::open(path, opts)?) }))
+    }
+
+    fn report_for(&self, period: ReportPeriod, now_ms: i64, utc_offset_minutes: i32, owners: Option<Vec<String>>) -> Result<SalesReport> {
+        let mut q = self.store.report_query(period.resolve(now_ms, utc_offset_minutes)?, now_ms)?;
+        q.owners = owners;
+        Ok((self.store.report(&q)?, self.store.performance(&q)?).into())
     }
 
     /// The core store, for Rust callers (tests, benchmarks).
@@ -193,6 +199,62 @@ impl FieldStore {
     pub fn import_csv(&self, csv: Vec<u8>, dry_run: bool, default_currency: Option<String>, skip_invalid: bool) -> Result<ImportResult> {
         let opts = core::import::ImportOptions { mapping: None, dry_run, default_currency, skip_invalid };
         Ok(self.store.import_csv_with(csv.as_slice(), opts)?.into())
+    }
+
+    // ---- reports, sales process, targets, plans ---------------------------------------------
+
+    /// The store user's own report for `period` (the week, month or quarter holding `now_ms` in
+    /// the zone `utc_offset_minutes`, or a custom range): figures, targets' attainment and
+    /// commission of their own leads, with the workspace's win probabilities. Leads idle for 14
+    /// days are "going cold".
+    pub fn my_report(&self, period: ReportPeriod, now_ms: i64, utc_offset_minutes: i32) -> Result<SalesReport> {
+        self.report_for(period, now_ms, utc_offset_minutes, Some(vec![self.store.user_id().to_string()]))
+    }
+
+    /// The team's report for `period`: every lead on this device (a manager's device holds the
+    /// team's), with each rep's figures, every target's attainment and each rep's commission.
+    pub fn team_report(&self, period: ReportPeriod, now_ms: i64, utc_offset_minutes: i32) -> Result<SalesReport> {
+        self.report_for(period, now_ms, utc_offset_minutes, None)
+    }
+
+    /// The workspace's sales process: every stage with its display name, win probability (basis
+    /// points) and required fields, defaults filled in.
+    pub fn sales_settings(&self) -> Result<core::SalesSettings> {
+        Ok(self.store.sales_settings()?)
+    }
+
+    /// Changes one stage's settings (managers and admins; `Forbidden` for a rep). Returns the
+    /// whole process as it now is. The rules apply to later lead writes on this device: a move
+    /// into the stage without a required field throws `Validation`.
+    pub fn set_stage(&self, stage: core::Stage, patch: core::StagePatch) -> Result<core::SalesSettings> {
+        Ok(self.store.set_stage(stage, patch)?)
+    }
+
+    /// Sets a rep's or team's target for a period: the live target with the same subject, metric
+    /// and period gets the new value, otherwise one is created (managers and admins).
+    pub fn set_target(&self, draft: core::TargetDraft) -> Result<core::Target> {
+        Ok(self.store.set_target(draft)?)
+    }
+
+    /// Live targets whose period overlaps `[from_ms, to_ms)`.
+    pub fn targets(&self, from_ms: i64, to_ms: i64) -> Result<Vec<core::Target>> {
+        Ok(self.store.targets(from_ms, to_ms)?)
+    }
+
+    /// Moves a target to the bin (managers and admins).
+    pub fn delete_target(&self, id: String) -> Result<core::Target> {
+        Ok(self.store.delete_target(&id)?)
+    }
+
+    /// Sets a rep's compensation plan: base pay, commission rate, and tiers above a share of the
+    /// quota (managers and admins; a manager's own plan is set by an admin).
+    pub fn set_plan(&self, draft: core::CompPlanDraft) -> Result<core::CompPlan> {
+        Ok(self.store.set_plan(draft)?)
+    }
+
+    /// The plans this device holds, one per rep (a rep's device holds only the rep's own).
+    pub fn plans(&self) -> Result<Vec<core::CompPlan>> {
+        Ok(self.store.plans()?)
     }
 
     // ---- sync state -----------------------------------------------------------------------

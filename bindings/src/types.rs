@@ -178,3 +178,114 @@ pub fn parse_money(amount: String, currency: String) -> Result<core::Money, Fiel
 pub fn format_money(money: core::Money) -> String {
     money.to_string()
 }
+
+// ---- reports -------------------------------------------------------------------------------
+
+/// Which period a report covers: the local week (Monday to Monday), month or quarter holding
+/// `now`, or a custom half-open range `[start_ms, end_ms)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, uniffi::Enum)]
+pub enum ReportPeriod {
+    Week,
+    Month,
+    Quarter,
+    Custom { start_ms: i64, end_ms: i64 },
+}
+
+impl ReportPeriod {
+    /// The core's period for this choice at `now_ms` in the zone `utc_offset_minutes`.
+    pub(crate) fn resolve(self, now_ms: i64, utc_offset_minutes: i32) -> Result<core::report::Period, FieldsalesError> {
+        use core::report::Period;
+        Ok(match self {
+            ReportPeriod::Week => Period::week_of(now_ms, utc_offset_minutes),
+            ReportPeriod::Month => Period::month_of(now_ms, utc_offset_minutes),
+            ReportPeriod::Quarter => Period::quarter_of(now_ms, utc_offset_minutes),
+            ReportPeriod::Custom { start_ms, end_ms } => Period::custom(start_ms, end_ms)?,
+        })
+    }
+}
+
+/// One part of a won deal and the commission rate it earns (`DealCommission.parts` in the core,
+/// a tuple there).
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct CommissionPart {
+    /// Minor units of the deal's currency.
+    pub amount: i64,
+    pub rate_bp: u32,
+}
+
+/// One won deal's share of the commission; two or more parts when it straddles a tier.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct DealCommission {
+    pub lead_id: String,
+    pub amount: i64,
+    pub parts: Vec<CommissionPart>,
+}
+
+/// A rep's pay for the period under their plan (`performance::Commission` in the core).
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct RepCommission {
+    pub rep: String,
+    pub plan_id: String,
+    pub base: core::Money,
+    pub rate_bp: u32,
+    pub tiers: Vec<core::Tier>,
+    /// The rep's won-value target for exactly this period, per currency (none: no tiers apply).
+    pub quota: Vec<core::Money>,
+    /// Won value in the period, per currency.
+    pub won_value: Vec<core::Money>,
+    /// Commission earned, per currency, in minor units (rounded down once per currency).
+    pub commission: Vec<core::Money>,
+    pub deals: Vec<DealCommission>,
+}
+
+impl From<core::performance::Commission> for RepCommission {
+    fn from(c: core::performance::Commission) -> Self {
+        RepCommission {
+            rep: c.rep,
+            plan_id: c.plan_id,
+            base: c.base,
+            rate_bp: c.rate_bp,
+            tiers: c.tiers,
+            quota: c.quota,
+            won_value: c.won_value,
+            commission: c.commission,
+            deals: c
+                .deals
+                .into_iter()
+                .map(|d| DealCommission {
+                    lead_id: d.lead_id,
+                    amount: d.amount,
+                    parts: d.parts.into_iter().map(|(amount, rate_bp)| CommissionPart { amount, rate_bp }).collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The figures of a period (`Store::report`) with the targets' attainment and each rep's
+/// commission (`Store::performance`) over the same query: what `fieldsales report --json` prints.
+#[derive(Clone, Debug, PartialEq, uniffi::Record)]
+pub struct SalesReport {
+    pub period: core::report::Period,
+    /// Every lead in scope together.
+    pub team: core::report::Figures,
+    /// Each owner's figures, by owner.
+    pub reps: Vec<core::report::RepFigures>,
+    /// The stage names, probabilities and rules the figures used.
+    pub stages: Vec<core::StageSetting>,
+    pub attainment: Vec<core::performance::Attainment>,
+    pub commission: Vec<RepCommission>,
+}
+
+impl From<(core::report::Report, core::performance::Performance)> for SalesReport {
+    fn from((r, p): (core::report::Report, core::performance::Performance)) -> Self {
+        SalesReport {
+            period: r.period,
+            team: r.team,
+            reps: r.reps,
+            stages: p.stages,
+            attainment: p.attainment,
+            commission: p.commission.into_iter().map(Into::into).collect(),
+        }
+    }
+}

@@ -56,6 +56,7 @@ fn ratio_bp(a: i64, b: i64) -> Option<i64> {
 
 /// The attainment figures of one target, pure arithmetic.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi(name = "TargetProgress"))]
 pub struct Progress {
     pub actual: i64,
     pub target: i64,
@@ -77,6 +78,7 @@ impl Progress {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Attainment {
     pub target: Target,
     pub progress: Progress,

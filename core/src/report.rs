@@ -26,6 +26,7 @@ const DAY: i64 = 86_400_000;
 
 /// A half-open time range `[start, end)` in UTC milliseconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Period {
     pub start: Millis,
     pub end: Millis,
@@ -126,6 +127,7 @@ impl ReportQuery {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct WinRate {
     pub won: u32,
     pub lost: u32,
@@ -134,6 +136,7 @@ pub struct WinRate {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SalesCycle {
     pub won: u32,
     pub average_days: Option<f64>,
@@ -141,6 +144,7 @@ pub struct SalesCycle {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct FunnelStep {
     pub stage: Stage,
     /// Leads of the cohort that reached this stage or a later one.
@@ -150,6 +154,7 @@ pub struct FunnelStep {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ResponseTime {
     /// Leads captured in the period.
     pub leads: u32,
@@ -164,6 +169,7 @@ pub struct ResponseTime {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PipelineStage {
     pub stage: Stage,
     pub leads: u32,
@@ -174,12 +180,14 @@ pub struct PipelineStage {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ActivityCount {
     pub kind: ActivityKind,
     pub count: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SourceFigures {
     /// The event name, or the capture channel, depending on the list.
     pub source: String,
@@ -189,6 +197,7 @@ pub struct SourceFigures {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ColdLead {
     pub lead_id: String,
     pub name: String,
@@ -198,6 +207,7 @@ pub struct ColdLead {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Figures {
     pub win_rate: WinRate,
     pub sales_cycle: SalesCycle,
@@ -215,12 +225,14 @@ pub struct Figures {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RepFigures {
     pub owner: String,
     pub figures: Figures,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Report {
     pub period: Period,
     pub team: Figures,

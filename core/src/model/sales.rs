@@ -56,6 +56,7 @@ pub const FULL_BP: u32 = 10_000;
 
 /// One stage of the workspace's sales process.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct StageSetting {
     pub stage: Stage,
     /// What reports and screens call the stage ("Quote sent"); the stored stage keeps its
@@ -69,6 +70,7 @@ pub struct StageSetting {
 
 /// The workspace's sales process, every stage resolved (defaults filled in).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SalesSettings {
     pub stages: Vec<StageSetting>,
 }
@@ -133,10 +135,14 @@ impl Default for SalesSettings {
 
 /// A change to one stage's settings; `None` leaves a value as it is.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct StagePatch {
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub name: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub probability_bp: Option<u32>,
     /// Replaces the stage's required fields.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub required: Option<Vec<RequiredField>>,
 }
 
@@ -157,6 +163,7 @@ string_enum!(
 
 /// A target (or quota) for a rep or a team over a period.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi(name = "SalesTarget"))]
 pub struct Target {
     pub id: String,
     pub subject_kind: SubjectKind,
@@ -185,9 +192,11 @@ impl Target {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TargetDraft {
     /// `Some` changes that target's value (and currency); its subject, metric and period stay.
     /// `None` updates the live target with the same subject, metric and period, or creates one.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub id: Option<String>,
     pub subject_kind: SubjectKind,
     pub subject: String,
@@ -195,11 +204,13 @@ pub struct TargetDraft {
     pub period_start: Millis,
     pub period_end: Millis,
     pub value: i64,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub currency: Option<String>,
 }
 
 /// A commission rate that applies to won value above `from_bp` of the quota (10,000 = 100 %).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Tier {
     pub from_bp: u32,
     pub rate_bp: u32,
@@ -208,6 +219,7 @@ pub struct Tier {
 /// A rep's compensation plan: base pay and commission on won value, with optional
 /// accelerators above quota (the rep's `won_value` target for the period).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CompPlan {
     pub id: String,
     pub rep: String,
@@ -224,10 +236,12 @@ pub struct CompPlan {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CompPlanDraft {
     pub rep: String,
     pub base: Money,
     pub rate_bp: u32,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub tiers: Vec<Tier>,
 }
 
