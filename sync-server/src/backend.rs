@@ -64,6 +64,18 @@ pub struct DocRow {
     pub data: Vec<u8>,
 }
 
+/// Which feed entries a pull wants, applied by the backend while it reads (in SQL), so that a
+/// rep's page is filled with changes they may see instead of mostly skipped rows, and the
+/// skipped rows' change bytes are never read.
+pub struct FeedFilter {
+    /// Changes written by this actor (the pulling device) are left out: it has them.
+    pub skip_actor: String,
+    /// Changes to documents whose current owner is not one of these (nor
+    /// [`crate::sync::EVERYONE`]) are left out; `None` keeps every owner. Owner events are always
+    /// kept: who gains and who loses a record is decided from both owners.
+    pub owners: Option<Vec<String>>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FeedEntry {
     Change { seq: i64, doc_id: String, kind: DocKind, owner: String, actor: String, data: Vec<u8> },
@@ -93,11 +105,13 @@ pub trait DocTx {
     fn team_members(&mut self, team_id: &str) -> Result<Vec<String>>;
     /// The id of a team named by its id or its name, in this workspace.
     fn team_id(&mut self, id_or_name: &str) -> Result<Option<String>>;
-    fn feed_after(&mut self, seq: i64, limit: u32) -> Result<Vec<FeedEntry>>;
+    /// Up to `limit` feed entries after `seq` that `filter` lets through, in `seq` order.
+    fn feed_after(&mut self, seq: i64, limit: u32, filter: &FeedFilter) -> Result<Vec<FeedEntry>>;
     fn feed_len_after(&mut self, seq: i64) -> Result<u64>;
     fn max_seq(&mut self) -> Result<i64>;
     /// Documents ordered by id, for bootstrap snapshots.
-    fn docs_after(&mut self, after_id: &str, limit: u32) -> Result<Vec<(String, DocRow)>>;
+    /// Only documents whose owner is one of `owners` (or everyone's); `None` for all.
+    fn docs_after(&mut self, after_id: &str, limit: u32, owners: Option<&[String]>) -> Result<Vec<(String, DocRow)>>;
     fn docs_len_after(&mut self, after_id: &str) -> Result<u64>;
 }
 

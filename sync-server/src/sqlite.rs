@@ -224,13 +224,21 @@ impl DocTx for SqlTx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn feed_after(&mut self, seq: i64, limit: u32) -> Result<Vec<FeedEntry>> {
+    fn feed_after(&mut self, seq: i64, limit: u32, filter: &FeedFilter) -> Result<Vec<FeedEntry>> {
         let mut stmt = self.tx.prepare_cached(
             "SELECT f.seq, f.doc_id, f.kind, f.hash, f.actor, f.data, f.old_owner, f.new_owner, d.owner
              FROM feed f LEFT JOIN documents d ON d.workspace_id = f.workspace_id AND d.id = f.doc_id
-             WHERE f.workspace_id = ?1 AND f.seq > ?2 ORDER BY f.seq LIMIT ?3",
+             WHERE f.workspace_id = ?1 AND f.seq > ?2
+               AND (f.hash IS NULL
+                    OR (f.actor IS NOT ?4
+                        AND (?5 IS NULL OR d.owner = ?6 OR d.owner IN (SELECT value FROM json_each(?5)))))
+             ORDER BY f.seq LIMIT ?3",
         )?;
-        let rows = stmt.query_map(params![self.ws, seq, limit], |r| {
+        let owners = match &filter.owners {
+            Some(o) => Some(serde_json::to_string(o).map_err(|e| ApiError::internal(format!("owner filter: {e}")))?),
+            None => None,
+        };
+        let rows = stmt.query_map(params![self.ws, seq, limit, filter.skip_actor, owners, crate::sync::EVERYONE], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
@@ -263,9 +271,14 @@ impl DocTx for SqlTx<'_> {
         Ok(self.tx.prepare_cached("SELECT coalesce(max(seq), 0) FROM feed WHERE workspace_id = ?1")?.query_row([self.ws], |r| r.get(0))?)
     }
 
-    fn docs_after(&mut self, after_id: &str, limit: u32) -> Result<Vec<(String, DocRow)>> {
-        let mut stmt = self.tx.prepare_cached("SELECT id, kind, owner, lead_id, data FROM documents WHERE workspace_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3")?;
-        let rows = stmt.query_map(params![self.ws, after_id, limit], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+    fn docs_after(&mut self, after_id: &str, limit: u32, owners: Option<&[String]>) -> Result<Vec<(String, DocRow)>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT id, kind, owner, lead_id, data FROM documents
+             WHERE workspace_id = ?1 AND id > ?2 AND (?4 IS NULL OR owner = ?5 OR owner IN (SELECT value FROM json_each(?4)))
+             ORDER BY id LIMIT ?3",
+        )?;
+        let owners = owners.map(serde_json::to_string).transpose().map_err(|e| ApiError::internal(format!("owner filter: {e}")))?;
+        let rows = stmt.query_map(params![self.ws, after_id, limit, owners, crate::sync::EVERYONE], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
         let mut out = Vec::new();
         for r in rows {
             let (id, k, o, l, d) = r?;

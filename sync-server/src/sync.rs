@@ -49,6 +49,14 @@ impl Visibility {
         })
     }
 
+    /// The owners a backend filters on; `None` for everyone.
+    pub fn owners(&self) -> Option<Vec<String>> {
+        match self {
+            Visibility::All => None,
+            Visibility::Owners(s) => Some(s.iter().cloned().collect()),
+        }
+    }
+
     pub fn sees(&self, owner: &str) -> bool {
         match self {
             Visibility::All => true,
@@ -294,7 +302,7 @@ pub fn pull<B: Backend>(backend: &B, p: &Principal, req: &PullRequest) -> Result
         match cursor {
             None => bootstrap(tx, &vis, max, "", limit),
             Some(Cursor::Boot { watermark, after }) if (0..=max).contains(&watermark) => bootstrap(tx, &vis, watermark, &after, limit),
-            Some(Cursor::Feed(seq)) if (0..=max).contains(&seq) => feed(tx, p, &vis, seq, limit),
+            Some(Cursor::Feed(seq)) if (0..=max).contains(&seq) => feed(tx, p, &vis, seq, limit, max),
             Some(_) => Err(bad_cursor()),
         }
     })
@@ -303,7 +311,8 @@ pub fn pull<B: Backend>(backend: &B, p: &Principal, req: &PullRequest) -> Result
 /// A new device gets the saved documents it may see, then the feed from the watermark taken
 /// when it started: anything that changed meanwhile comes again from the feed (harmless).
 fn bootstrap(tx: &mut dyn DocTx, vis: &Visibility, watermark: i64, after: &str, limit: u32) -> Result<PullResponse> {
-    let rows = tx.docs_after(after, limit)?;
+    let owners = vis.owners();
+    let rows = tx.docs_after(after, limit, owners.as_deref())?;
     let scanned = rows.len();
     let last = rows.last().map(|(id, _)| id.clone());
     let items: Vec<PullItem> = rows
@@ -320,10 +329,14 @@ fn bootstrap(tx: &mut dyn DocTx, vis: &Visibility, watermark: i64, after: &str, 
     Ok(PullResponse { items, cursor: format!("b{watermark}:{last}"), more: true, remaining })
 }
 
-fn feed(tx: &mut dyn DocTx, p: &Principal, vis: &Visibility, seq: i64, limit: u32) -> Result<PullResponse> {
-    let entries = tx.feed_after(seq, limit)?;
+/// The feed after `seq`, filtered by the backend (see [`FeedFilter`]); `max` is the last feed
+/// number this read transaction sees, so a page that ends the feed moves the cursor past the
+/// rows the filter skipped too.
+fn feed(tx: &mut dyn DocTx, p: &Principal, vis: &Visibility, seq: i64, limit: u32, max: i64) -> Result<PullResponse> {
+    let filter = FeedFilter { skip_actor: p.actor.clone(), owners: vis.owners() };
+    let entries = tx.feed_after(seq, limit, &filter)?;
     let more = entries.len() == limit as usize;
-    let last = entries.last().map_or(seq, FeedEntry::seq);
+    let last = if more { entries.last().map_or(seq, FeedEntry::seq) } else { max.max(seq) };
     let mut items: Vec<PullItem> = Vec::new();
     for e in entries {
         match e {

@@ -241,3 +241,63 @@ async fn a_manager_merges_two_reps_duplicates_and_everyone_sees_the_result() {
     assert!(b.activity(&act.id).is_err(), "the call moved to a lead B cannot see");
     assert!(a.verify().unwrap().is_ok() && b.verify().unwrap().is_ok());
 }
+
+/// The server filters the feed by visibility while it reads it: a rep's page holds only changes
+/// they may see, so a busy workspace does not turn one change into many near-empty pages, and
+/// a feed read to its end moves the cursor past the rows the rep may not see.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reps_pull_pages_hold_only_what_they_may_see() {
+    use fieldsales_core::sync::protocol::{PullItem, PullRequest, PullResponse, from_cbor, to_cbor};
+    let s = Server::start().await;
+    let ws = s.workspace("acme");
+    s.team(&ws, "t");
+    let kim = s.device(&ws, "kim", Role::Rep, Some("t")).await;
+    let kim_tablet = s.device(&ws, "kim", Role::Rep, Some("t")).await;
+    let lee = s.device(&ws, "lee", Role::Rep, Some("t")).await;
+    kim.sync().await.unwrap();
+    kim_tablet.sync().await.unwrap();
+    let start = kim_tablet.meta(store::SYNC_CURSOR).unwrap().expect("a cursor after the first sync");
+    for i in 0..30 {
+        lee.owned(&format!("lee {i}"), "lee");
+    }
+    lee.sync().await.unwrap();
+    let mine: Vec<String> = (0..3).map(|i| kim.owned(&format!("kim {i}"), "kim").id).collect();
+    kim.sync().await.unwrap();
+
+    let pull = |cursor: String, limit: u32| {
+        let (url, token) = (s.url.clone(), kim_tablet.token());
+        async move {
+            let body = to_cbor(&PullRequest { cursor, limit });
+            let resp = raw_http()
+                .post(format!("{url}/v1/pull"))
+                .header("content-type", "application/cbor")
+                .header("authorization", format!("Bearer {token}"))
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200);
+            from_cbor::<PullResponse>(&resp.bytes().await.unwrap()).unwrap()
+        }
+    };
+    // 33 changes came after kim's tablet's cursor; 3 are kim's. Two pages of two hold them all.
+    let first = pull(start.clone(), 2).await;
+    let ids = |r: &PullResponse| -> Vec<String> {
+        r.items.iter().map(|i| match i {
+            PullItem::Changes { doc_id, .. } | PullItem::Snapshot { doc_id, .. } | PullItem::Drop { doc_id } => doc_id.clone(),
+        }).collect()
+    };
+    assert_eq!(ids(&first), mine[..2].to_vec(), "lee's 30 changes are not in kim's page");
+    assert!(first.more);
+    let second = pull(first.cursor.clone(), 2).await;
+    assert_eq!(ids(&second), mine[2..].to_vec());
+    assert!(!second.more, "the feed is read to its end");
+    let third = pull(second.cursor.clone(), 2).await;
+    assert!(third.items.is_empty() && !third.more);
+    assert_eq!(third.cursor, second.cursor, "the cursor already stood past every row");
+    // kim's phone wrote those three: its own pull leaves them out.
+    kim_tablet.sync().await.unwrap();
+    let mut expect = mine.clone();
+    expect.sort();
+    assert_eq!(kim_tablet.lead_ids(), expect);
+}
