@@ -12,7 +12,7 @@
 //!   counts as zero rather than being dropped;
 //! - money is summed per currency, never across currencies.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use rusqlite::params_from_iter;
 use rusqlite::types::Value as Sql;
@@ -233,7 +233,12 @@ struct Purse(BTreeMap<String, i64>);
 
 impl Purse {
     fn add(&mut self, amount: i64, currency: &str) {
-        *self.0.entry(currency.to_string()).or_default() += amount;
+        match self.0.get_mut(currency) {
+            Some(a) => *a += amount,
+            None => {
+                self.0.insert(currency.to_string(), amount);
+            }
+        }
     }
     fn to_vec(&self) -> Vec<Money> {
         self.0.iter().map(|(c, a)| Money { amount_minor: *a, currency: c.clone() }).collect()
@@ -333,124 +338,134 @@ impl Acc {
     }
 }
 
-struct LeadRow {
-    id: String,
-    name: String,
-    owner: String,
+/// One lead row of the report query, borrowed from the statement (no allocation per lead).
+struct LeadRow<'a> {
+    id: &'a str,
+    name: &'a str,
+    owner: &'a str,
     stage: Stage,
     created_at: i64,
     closed_at: Option<i64>,
     reached_rank: u8,
     amount: Option<i64>,
-    currency: Option<String>,
-    event: Option<String>,
-    channel: String,
+    currency: Option<&'a str>,
+    event: Option<&'a str>,
+    channel: &'a str,
+}
+
+fn text<'a>(r: &'a rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'a str> {
+    r.get_ref(i)?.as_str().map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+fn opt_text<'a>(r: &'a rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'a str>> {
+    r.get_ref(i)?.as_str_or_null().map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+/// The figures of each owner, in a short list: a team has a handful of reps, and a linear
+/// search over borrowed names is cheaper than hashing an owned name for every lead.
+#[derive(Default)]
+struct Reps {
+    list: Vec<(String, Acc)>,
+    last: usize,
+}
+
+impl Reps {
+    fn get(&mut self, owner: &str) -> &mut Acc {
+        if self.list.get(self.last).is_none_or(|(o, _)| o != owner) {
+            self.last = match self.list.iter().position(|(o, _)| o == owner) {
+                Some(i) => i,
+                None => {
+                    self.list.push((owner.to_string(), Acc::default()));
+                    self.list.len() - 1
+                }
+            };
+        }
+        &mut self.list[self.last].1
+    }
 }
 
 impl Store {
-    /// The team's figures and each rep's, for a period. Reads projections only.
+    /// The team's figures and each rep's, for a period. Reads projections only, in one read
+    /// transaction (one snapshot), with two statements: one pass over the lead rows, which looks
+    /// up the first contact of each lead of the cohort and the last activity of each open lead
+    /// in the covering index `activities_by_lead`, and one range of the covering index
+    /// `activities_by_time` for the activity counts.
     pub fn report(&self, q: &ReportQuery) -> Result<Report> {
         let (owner_sql, owner_args): (String, Vec<Sql>) = match &q.owners {
             Some(o) => (format!(" AND owner IN ({})", vec!["?"; o.len()].join(",")), o.iter().map(|s| Sql::Text(s.clone())).collect()),
             None => (String::new(), Vec::new()),
         };
-        let conn = self.reader();
-        let mut team = Acc::default();
-        let mut reps: HashMap<String, Acc> = HashMap::new();
+        let period_args = || [Sql::Integer(q.period.start), Sql::Integer(q.period.end)].into_iter().chain(owner_args.iter().cloned());
         let contact_kinds = "'call', 'meeting', 'visit', 'email'";
-
-        // First contact per lead captured in the period.
-        let mut first_contact: HashMap<String, i64> = HashMap::new();
-        {
+        let mut team = Acc::default();
+        let mut reps = Reps::default();
+        self.read(|conn| {
+            // `+l.deleted` keeps the planner off the (deleted, …) indexes: every live lead is
+            // read, and a scan of the table in rowid order is several times faster than
+            // visiting the rows through an index. Each subquery is evaluated only when its CASE
+            // branch is taken: first contact for the cohort, last activity for open leads.
             let mut stmt = conn.prepare(&format!(
-                "SELECT a.lead_id, min(coalesce(a.occurred_at, a.created_at)) FROM leads l JOIN activities a ON a.lead_id = l.id
-                 WHERE l.deleted = 0 AND l.created_at >= ? AND l.created_at < ?{} AND a.deleted = 0 AND a.done = 1 AND a.kind IN ({contact_kinds})
-                 GROUP BY a.lead_id",
+                "SELECT l.id, l.display_name, l.owner, l.stage, l.created_at, l.closed_at, l.reached_rank, l.deal_amount, l.deal_currency, l.event, l.channel,
+                    CASE WHEN l.created_at >= ?1 AND l.created_at < ?2 THEN
+                        (SELECT min(coalesce(a.occurred_at, a.created_at)) FROM activities a
+                         WHERE a.lead_id = l.id AND a.deleted = 0 AND a.done = 1 AND a.kind IN ({contact_kinds})) END,
+                    CASE WHEN l.stage NOT IN ('won', 'lost') THEN
+                        (SELECT max(coalesce(a.occurred_at, a.created_at)) FROM activities a
+                         WHERE a.lead_id = l.id AND a.deleted = 0 AND a.done = 1) END
+                 FROM leads l WHERE +l.deleted = 0{}",
                 owner_sql.replace("owner", "l.owner")
             ))?;
-            let args: Vec<Sql> = [Sql::Integer(q.period.start), Sql::Integer(q.period.end)].into_iter().chain(owner_args.iter().cloned()).collect();
-            let mut rows = stmt.query(params_from_iter(args))?;
+            let mut rows = stmt.query(params_from_iter(period_args()))?;
             while let Some(r) = rows.next()? {
-                first_contact.insert(r.get(0)?, r.get(1)?);
-            }
-        }
-        // Last activity of open leads, for "going cold".
-        let mut last_activity: HashMap<String, i64> = HashMap::new();
-        {
-            let mut stmt = conn.prepare(&format!(
-                "SELECT l.id, (SELECT max(coalesce(a.occurred_at, a.created_at)) FROM activities a WHERE a.lead_id = l.id AND a.deleted = 0 AND a.done = 1)
-                 FROM leads l WHERE l.deleted = 0 AND l.stage NOT IN ('won', 'lost'){}",
-                owner_sql.replace("owner", "l.owner")
-            ))?;
-            let mut rows = stmt.query(params_from_iter(owner_args.iter().cloned()))?;
-            while let Some(r) = rows.next()? {
-                if let Some(t) = r.get::<_, Option<i64>>(1)? {
-                    last_activity.insert(r.get(0)?, t);
-                }
-            }
-        }
-        {
-            let mut stmt = conn.prepare(&format!(
-                "SELECT id, display_name, owner, stage, created_at, closed_at, reached_rank, deal_amount, deal_currency, event, channel
-                 FROM leads WHERE deleted = 0{owner_sql}"
-            ))?;
-            let mut rows = stmt.query(params_from_iter(owner_args.iter().cloned()))?;
-            while let Some(r) = rows.next()? {
-                let stage: String = r.get(3)?;
                 let lead = LeadRow {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    owner: r.get(2)?,
-                    stage: Stage::parse(&stage).unwrap_or(Stage::New),
+                    id: text(r, 0)?,
+                    name: text(r, 1)?,
+                    owner: text(r, 2)?,
+                    stage: Stage::parse(text(r, 3)?).unwrap_or(Stage::New),
                     created_at: r.get(4)?,
                     closed_at: r.get(5)?,
                     reached_rank: r.get(6)?,
                     amount: r.get(7)?,
-                    currency: r.get(8)?,
-                    event: r.get(9)?,
-                    channel: r.get(10)?,
+                    currency: opt_text(r, 8)?,
+                    event: opt_text(r, 9)?,
+                    channel: text(r, 10)?,
                 };
-                let contact = first_contact.get(&lead.id).copied();
-                let last = last_activity.get(&lead.id).copied();
-                let rep = reps.entry(lead.owner.clone()).or_default();
-                for acc in [&mut team, rep] {
-                    acc.add_lead(&lead, q, contact, last);
-                }
+                let contact: Option<i64> = r.get(11)?;
+                let last: Option<i64> = r.get(12)?;
+                team.add_lead(&lead, q, contact, last);
+                reps.get(lead.owner).add_lead(&lead, q, contact, last);
             }
-        }
-        {
+            drop(rows);
             let mut stmt = conn.prepare(&format!(
-                "SELECT created_by, kind, count(*) FROM activities WHERE deleted = 0 AND done = 1 AND occurred_at >= ? AND occurred_at < ?{}
+                "SELECT created_by, kind, count(*) FROM activities WHERE done = 1 AND deleted = 0 AND occurred_at >= ? AND occurred_at < ?{}
                  GROUP BY created_by, kind",
                 owner_sql.replace("owner", "created_by")
             ))?;
-            let args: Vec<Sql> = [Sql::Integer(q.period.start), Sql::Integer(q.period.end)].into_iter().chain(owner_args.iter().cloned()).collect();
-            let mut rows = stmt.query(params_from_iter(args))?;
+            let mut rows = stmt.query(params_from_iter(period_args()))?;
             while let Some(r) = rows.next()? {
-                let who: String = r.get(0)?;
-                let kind: String = r.get(1)?;
+                let who = text(r, 0)?;
                 let n: u32 = r.get(2)?;
-                let Ok(kind) = ActivityKind::parse(&kind) else { continue };
+                let Ok(kind) = ActivityKind::parse(text(r, 1)?) else { continue };
                 *team.activities.entry(kind).or_default() += n;
-                *reps.entry(who).or_default().activities.entry(kind).or_default() += n;
+                *reps.get(who).activities.entry(kind).or_default() += n;
             }
-        }
-        drop(conn);
-        let mut reps: Vec<RepFigures> = reps.into_iter().map(|(owner, acc)| RepFigures { owner, figures: acc.finish(&q.probabilities) }).collect();
+            Ok(())
+        })?;
+        let mut reps: Vec<RepFigures> = reps.list.into_iter().map(|(owner, acc)| RepFigures { owner, figures: acc.finish(&q.probabilities) }).collect();
         reps.sort_by(|a, b| a.owner.cmp(&b.owner));
         Ok(Report { period: q.period, team: team.finish(&q.probabilities), reps })
     }
 }
 
 impl Acc {
-    fn add_lead(&mut self, l: &LeadRow, q: &ReportQuery, first_contact: Option<i64>, last_activity: Option<i64>) {
+    fn add_lead(&mut self, l: &LeadRow<'_>, q: &ReportQuery, first_contact: Option<i64>, last_activity: Option<i64>) {
         let p = &q.period;
         if let Some(closed) = l.closed_at.filter(|t| p.contains(*t)) {
             match l.stage {
                 Stage::Won => {
                     self.won += 1;
                     self.cycles.push((closed - l.created_at).max(0));
-                    if let (Some(a), Some(c)) = (l.amount, &l.currency) {
+                    if let (Some(a), Some(c)) = (l.amount, l.currency) {
                         self.won_value.add(a, c);
                     }
                 }
@@ -467,12 +482,15 @@ impl Acc {
                 self.responses.push((c - l.created_at).max(0));
             }
             let won = l.stage == Stage::Won;
-            for (map, key) in [(&mut self.events, l.event.clone().unwrap_or_else(|| "(no event)".into())), (&mut self.channels, l.channel.clone())] {
-                let s = map.entry(key).or_default();
+            for (map, key) in [(&mut self.events, l.event.unwrap_or("(no event)")), (&mut self.channels, l.channel)] {
+                let s = match map.get_mut(key) {
+                    Some(s) => s,
+                    None => map.entry(key.to_string()).or_default(),
+                };
                 s.leads += 1;
                 if won {
                     s.won += 1;
-                    if let (Some(a), Some(c)) = (l.amount, &l.currency) {
+                    if let (Some(a), Some(c)) = (l.amount, l.currency) {
                         s.value.add(a, c);
                     }
                 }
@@ -482,14 +500,14 @@ impl Acc {
             let bp = q.probabilities.0.get(&l.stage).copied().unwrap_or(0);
             let e = self.pipeline.entry(l.stage).or_default();
             e.0 += 1;
-            if let (Some(a), Some(c)) = (l.amount, &l.currency) {
+            if let (Some(a), Some(c)) = (l.amount, l.currency) {
                 e.1.add(a, c);
                 e.2.add(((a as i128 * bp as i128) / 10_000) as i64, c);
             }
             let since = last_activity.unwrap_or(l.created_at);
             let idle = (q.now - since).div_euclid(DAY);
             if idle >= q.cold_after_days as i64 {
-                self.cold.push(ColdLead { lead_id: l.id.clone(), name: l.name.clone(), owner: l.owner.clone(), last_activity_at: last_activity, idle_days: idle });
+                self.cold.push(ColdLead { lead_id: l.id.to_string(), name: l.name.to_string(), owner: l.owner.to_string(), last_activity_at: last_activity, idle_days: idle });
             }
         }
     }
