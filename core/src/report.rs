@@ -303,7 +303,8 @@ impl Acc {
         let source_list = |m: &BTreeMap<String, Source>| {
             m.iter().map(|(k, s)| SourceFigures { source: k.clone(), leads: s.leads, won: s.won, won_value: s.value.to_vec() }).collect()
         };
-        self.cold.sort_by(|a, b| b.idle_days.cmp(&a.idle_days).then_with(|| a.lead_id.cmp(&b.lead_id)));
+        // Lead ids are unique, so an unstable sort gives the same order.
+        self.cold.sort_unstable_by(|a, b| b.idle_days.cmp(&a.idle_days).then_with(|| a.lead_id.cmp(&b.lead_id)));
         Figures {
             win_rate: WinRate { won: self.won, lost: self.lost, rate: ratio(self.won, self.won + self.lost) },
             sales_cycle: SalesCycle {
@@ -386,9 +387,8 @@ impl Reps {
 
 impl Store {
     /// The team's figures and each rep's, for a period. Reads projections only, in one read
-    /// transaction (one snapshot), with two statements: one pass over the lead rows, which looks
-    /// up the first contact of each lead of the cohort and the last activity of each open lead
-    /// in the covering index `activities_by_lead`, and one range of the covering index
+    /// transaction (one snapshot), with two statements: one pass over the lead rows (which carry
+    /// each lead's first contact and last activity) and one range of the covering index
     /// `activities_by_time` for the activity counts.
     pub fn report(&self, q: &ReportQuery) -> Result<Report> {
         let (owner_sql, owner_args): (String, Vec<Sql>) = match &q.owners {
@@ -396,26 +396,19 @@ impl Store {
             None => (String::new(), Vec::new()),
         };
         let period_args = || [Sql::Integer(q.period.start), Sql::Integer(q.period.end)].into_iter().chain(owner_args.iter().cloned());
-        let contact_kinds = "'call', 'meeting', 'visit', 'email'";
         let mut team = Acc::default();
         let mut reps = Reps::default();
         self.read(|conn| {
-            // `+l.deleted` keeps the planner off the (deleted, …) indexes: every live lead is
-            // read, and a scan of the table in rowid order is several times faster than
-            // visiting the rows through an index. Each subquery is evaluated only when its CASE
-            // branch is taken: first contact for the cohort, last activity for open leads.
+            // `+deleted` keeps the planner off the (deleted, …) indexes: every live lead is read,
+            // and a scan of the table in rowid order is several times faster than visiting the
+            // rows through an index. First contact and last activity are kept on the lead row
+            // (schema v6), so no activity is read here.
             let mut stmt = conn.prepare(&format!(
-                "SELECT l.id, l.display_name, l.owner, l.stage, l.created_at, l.closed_at, l.reached_rank, l.deal_amount, l.deal_currency, l.event, l.channel,
-                    CASE WHEN l.created_at >= ?1 AND l.created_at < ?2 THEN
-                        (SELECT min(coalesce(a.occurred_at, a.created_at)) FROM activities a
-                         WHERE a.lead_id = l.id AND a.deleted = 0 AND a.done = 1 AND a.kind IN ({contact_kinds})) END,
-                    CASE WHEN l.stage NOT IN ('won', 'lost') THEN
-                        (SELECT max(coalesce(a.occurred_at, a.created_at)) FROM activities a
-                         WHERE a.lead_id = l.id AND a.deleted = 0 AND a.done = 1) END
-                 FROM leads l WHERE +l.deleted = 0{}",
-                owner_sql.replace("owner", "l.owner")
+                "SELECT id, display_name, owner, stage, created_at, closed_at, reached_rank, deal_amount, deal_currency, event, channel,
+                    first_contact_at, last_activity_at
+                 FROM leads WHERE +deleted = 0{owner_sql}"
             ))?;
-            let mut rows = stmt.query(params_from_iter(period_args()))?;
+            let mut rows = stmt.query(params_from_iter(owner_args.iter().cloned()))?;
             while let Some(r) = rows.next()? {
                 let lead = LeadRow {
                     id: text(r, 0)?,
@@ -436,18 +429,34 @@ impl Store {
                 reps.get(lead.owner).add_lead(&lead, q, contact, last);
             }
             drop(rows);
+            // Counted here rather than with GROUP BY, which would sort every activity of the
+            // period; the rows come from the covering index `activities_by_time` alone.
             let mut stmt = conn.prepare(&format!(
-                "SELECT created_by, kind, count(*) FROM activities WHERE done = 1 AND deleted = 0 AND occurred_at >= ? AND occurred_at < ?{}
-                 GROUP BY created_by, kind",
+                "SELECT created_by, kind FROM activities WHERE deleted = 0 AND done = 1 AND occurred_at >= ? AND occurred_at < ?{}",
                 owner_sql.replace("owner", "created_by")
             ))?;
             let mut rows = stmt.query(params_from_iter(period_args()))?;
+            let mut counts: Vec<(String, [u32; ActivityKind::ALL.len()])> = Vec::new();
+            let mut last = 0;
             while let Some(r) = rows.next()? {
                 let who = text(r, 0)?;
-                let n: u32 = r.get(2)?;
                 let Ok(kind) = ActivityKind::parse(text(r, 1)?) else { continue };
-                *team.activities.entry(kind).or_default() += n;
-                *reps.get(who).activities.entry(kind).or_default() += n;
+                if counts.get(last).is_none_or(|(w, _)| w != who) {
+                    last = match counts.iter().position(|(w, _)| w == who) {
+                        Some(i) => i,
+                        None => {
+                            counts.push((who.to_string(), Default::default()));
+                            counts.len() - 1
+                        }
+                    };
+                }
+                counts[last].1[kind as usize] += 1;
+            }
+            for (who, per_kind) in counts {
+                for (kind, n) in ActivityKind::ALL.iter().zip(per_kind).filter(|(_, n)| *n > 0) {
+                    *team.activities.entry(*kind).or_default() += n;
+                    *reps.get(&who).activities.entry(*kind).or_default() += n;
+                }
             }
             Ok(())
         })?;

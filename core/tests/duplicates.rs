@@ -98,9 +98,16 @@ fn a_store_from_before_duplicate_keys_rebuilds_them_when_opened() {
         s.create_lead(LeadDraft { emails: vec!["x@y.com".into(), "c@d.com".into()], ..Default::default() }).unwrap();
     }
     {
-        // Turn the file back into a version-3 store: no lead_keys table.
+        // Turn the file back into a version-3 store: no lead_keys table (v4), no index on
+        // lead_tags (lead_id) (v5), no activity columns on leads and the old activities_by_time (v6).
         let c = rusqlite::Connection::open(&path).unwrap();
-        c.execute_batch("DROP TABLE lead_keys; DROP INDEX lead_tags_by_lead; PRAGMA user_version = 3;").unwrap();
+        c.execute_batch(
+            "DROP TABLE lead_keys; DROP INDEX lead_tags_by_lead;
+             ALTER TABLE leads DROP COLUMN last_activity_at; ALTER TABLE leads DROP COLUMN first_contact_at;
+             DROP INDEX activities_by_time; CREATE INDEX activities_by_time ON activities (occurred_at) WHERE deleted = 0 AND done = 1;
+             PRAGMA user_version = 3;",
+        )
+        .unwrap();
     }
     let s = Store::open(&path, OpenOptions::new("rep")).unwrap();
     let g = s.duplicates().unwrap();

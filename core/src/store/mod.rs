@@ -637,6 +637,7 @@ impl Store {
                         projection::read_lead_row(c, &id)? == Some(crate::query::LeadSummary::from_lead(&lead))
                             && projection::read_history(c, &id)? == want
                             && projection::read_report_columns(c, &id)? == Some((lead.closed_at(), lead.reached_rank()))
+                            && projection::read_lead_activity(c, &id)?.is_some_and(|(stored, want)| stored == want)
                             && projection::read_keys(c, &id)? == {
                                 let mut k = projection::duplicate_keys(&lead);
                                 k.sort();
