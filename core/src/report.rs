@@ -362,6 +362,16 @@ fn opt_text<'a>(r: &'a rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&
     r.get_ref(i)?.as_str_or_null().map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
 }
 
+/// `Stage::parse` for a stored value: the projection writes the canonical spelling, matched
+/// here without the allocations of `parse` (which also accepts what people type).
+fn stored_stage(s: &str) -> Stage {
+    Stage::ALL.iter().copied().find(|x| x.as_str() == s).unwrap_or_else(|| Stage::parse(s).unwrap_or(Stage::New))
+}
+
+fn stored_kind(s: &str) -> Option<ActivityKind> {
+    ActivityKind::ALL.iter().copied().find(|x| x.as_str() == s).or_else(|| ActivityKind::parse(s).ok())
+}
+
 /// The figures of each owner, in a short list: a team has a handful of reps, and a linear
 /// search over borrowed names is cheaper than hashing an owned name for every lead.
 #[derive(Default)]
@@ -406,15 +416,18 @@ impl Store {
             let mut stmt = conn.prepare(&format!(
                 "SELECT id, display_name, owner, stage, created_at, closed_at, reached_rank, deal_amount, deal_currency, event, channel,
                     first_contact_at, last_activity_at
-                 FROM leads WHERE +deleted = 0{owner_sql}"
+                 FROM leads WHERE +deleted = 0{owner_sql}
+                     AND (stage NOT IN ('won', 'lost') OR (created_at >= ? AND created_at < ?) OR (closed_at >= ? AND closed_at < ?))"
             ))?;
-            let mut rows = stmt.query(params_from_iter(owner_args.iter().cloned()))?;
+            // Leads closed and captured outside the period count nowhere: left out here.
+            let args = owner_args.iter().cloned().chain([q.period.start, q.period.end, q.period.start, q.period.end].map(Sql::Integer));
+            let mut rows = stmt.query(params_from_iter(args))?;
             while let Some(r) = rows.next()? {
                 let lead = LeadRow {
                     id: text(r, 0)?,
                     name: text(r, 1)?,
                     owner: text(r, 2)?,
-                    stage: Stage::parse(text(r, 3)?).unwrap_or(Stage::New),
+                    stage: stored_stage(text(r, 3)?),
                     created_at: r.get(4)?,
                     closed_at: r.get(5)?,
                     reached_rank: r.get(6)?,
@@ -440,7 +453,7 @@ impl Store {
             let mut last = 0;
             while let Some(r) = rows.next()? {
                 let who = text(r, 0)?;
-                let Ok(kind) = ActivityKind::parse(text(r, 1)?) else { continue };
+                let Some(kind) = stored_kind(text(r, 1)?) else { continue };
                 if counts.get(last).is_none_or(|(w, _)| w != who) {
                     last = match counts.iter().position(|(w, _)| w == who) {
                         Some(i) => i,
