@@ -251,7 +251,8 @@ pub(crate) fn read_lead_activity(conn: &Connection, lead_id: &str) -> Result<Opt
 }
 
 /// Writes the activity's row and refreshes the activity columns of its lead (and of the lead it
-/// belonged to before, if it moved).
+/// belonged to before, if it moved): for a new activity from the activity alone, otherwise from
+/// the lead's activity rows.
 pub(crate) fn upsert_activity(conn: &Connection, a: &Activity) -> Result<()> {
     let r = ActivityRow::from_activity(a);
     let before: Option<String> = conn.prepare_cached("SELECT lead_id FROM activities WHERE id = ?1")?.query_row([&r.id], |r| r.get(0)).optional()?;
@@ -285,9 +286,27 @@ pub(crate) fn upsert_activity(conn: &Connection, a: &Activity) -> Result<()> {
         r.deleted,
         r.has_conflicts,
     ])?;
-    refresh_lead_activity(conn, &r.lead_id)?;
-    if let Some(old) = before.filter(|l| *l != r.lead_id) {
-        refresh_lead_activity(conn, &old)?;
+    match before {
+        // A new activity (a capture, or one first seen in a sync) can only move its lead's
+        // figures one way: no need to read the lead's other activities.
+        None => {
+            if r.done && !r.deleted {
+                let is_contact = a.kind.is_contact();
+                conn.prepare_cached(
+                    "UPDATE leads SET
+                         last_activity_at = max(coalesce(last_activity_at, ?2), ?2),
+                         first_contact_at = CASE WHEN ?3 THEN min(coalesce(first_contact_at, ?2), ?2) ELSE first_contact_at END
+                     WHERE id = ?1",
+                )?
+                .execute(params![r.lead_id, r.occurred_at.unwrap_or(r.created_at), is_contact])?;
+            }
+        }
+        Some(old) => {
+            refresh_lead_activity(conn, &r.lead_id)?;
+            if old != r.lead_id {
+                refresh_lead_activity(conn, &old)?;
+            }
+        }
     }
     Ok(())
 }
