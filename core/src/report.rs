@@ -438,8 +438,8 @@ impl Store {
                 };
                 let contact: Option<i64> = r.get(11)?;
                 let last: Option<i64> = r.get(12)?;
-                team.add_lead(&lead, q, contact, last);
-                reps.get(lead.owner).add_lead(&lead, q, contact, last);
+                team.add_lead(&lead, q, contact, last, true);
+                reps.get(lead.owner).add_lead(&lead, q, contact, last, false);
             }
             drop(rows);
             // Counted here rather than with GROUP BY, which would sort every activity of the
@@ -475,12 +475,21 @@ impl Store {
         })?;
         let mut reps: Vec<RepFigures> = reps.list.into_iter().map(|(owner, acc)| RepFigures { owner, figures: acc.finish(&q.probabilities) }).collect();
         reps.sort_by(|a, b| a.owner.cmp(&b.owner));
-        Ok(Report { period: q.period, team: team.finish(&q.probabilities), reps })
+        let team = team.finish(&q.probabilities);
+        // Each rep's going-cold list is the team's (already sorted) restricted to the rep: one
+        // sort instead of two.
+        for c in &team.going_cold {
+            if let Ok(i) = reps.binary_search_by(|r| r.owner.as_str().cmp(&c.owner)) {
+                reps[i].figures.going_cold.push(c.clone());
+            }
+        }
+        Ok(Report { period: q.period, team, reps })
     }
 }
 
 impl Acc {
-    fn add_lead(&mut self, l: &LeadRow<'_>, q: &ReportQuery, first_contact: Option<i64>, last_activity: Option<i64>) {
+    /// `cold`: collect going-cold leads (the team's list only; each rep's is taken from it).
+    fn add_lead(&mut self, l: &LeadRow<'_>, q: &ReportQuery, first_contact: Option<i64>, last_activity: Option<i64>, cold: bool) {
         let p = &q.period;
         if let Some(closed) = l.closed_at.filter(|t| p.contains(*t)) {
             match l.stage {
@@ -528,7 +537,7 @@ impl Acc {
             }
             let since = last_activity.unwrap_or(l.created_at);
             let idle = (q.now - since).div_euclid(DAY);
-            if idle >= q.cold_after_days as i64 {
+            if cold && idle >= q.cold_after_days as i64 {
                 self.cold.push(ColdLead { lead_id: l.id.to_string(), name: l.name.to_string(), owner: l.owner.to_string(), last_activity_at: last_activity, idle_days: idle });
             }
         }
