@@ -18,8 +18,8 @@
 //! history, activity rows) without building documents. The report reads projections only, so
 //! it sees exactly what it would see after capture and sync. The seeded file is cached under
 //! `target/report-bench/`, keyed by the schema version and `FIXTURE_VERSION`; delete it (or
-//! bump `FIXTURE_VERSION` when the generator changes) to rebuild it. Building it takes about
-//! a minute.
+//! bump `FIXTURE_VERSION` when the generator changes) to rebuild it. Building it took 24–104 s
+//! here, depending on the load.
 //!
 //! The data: 10 reps in two teams plus the manager; leads spread over the year before "now",
 //! 45% from 8 trade shows (captured during the show), the rest manual, imported or web forms;
