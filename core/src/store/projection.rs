@@ -235,9 +235,12 @@ pub(crate) fn refresh_lead_activity(conn: &Connection, lead_id: &str) -> Result<
     Ok(())
 }
 
+/// `(last_activity_at, first_contact_at)` of a lead.
+pub(crate) type ActivityTimes = (Option<i64>, Option<i64>);
+
 /// A lead's `last_activity_at` and `first_contact_at` as stored, and as its activity rows say
 /// they should be, for `verify`.
-pub(crate) fn read_lead_activity(conn: &Connection, lead_id: &str) -> Result<Option<((Option<i64>, Option<i64>), (Option<i64>, Option<i64>))>> {
+pub(crate) fn read_lead_activity(conn: &Connection, lead_id: &str) -> Result<Option<(ActivityTimes, ActivityTimes)>> {
     Ok(conn
         .prepare_cached(
             "SELECT last_activity_at, first_contact_at,
