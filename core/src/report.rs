@@ -12,7 +12,7 @@
 //!   counts as zero rather than being dropped;
 //! - money is summed per currency, never across currencies.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use rusqlite::params_from_iter;
 use rusqlite::types::Value as Sql;
@@ -245,7 +245,12 @@ struct Purse(BTreeMap<String, i64>);
 
 impl Purse {
     fn add(&mut self, amount: i64, currency: &str) {
-        *self.0.entry(currency.to_string()).or_default() += amount;
+        match self.0.get_mut(currency) {
+            Some(a) => *a += amount,
+            None => {
+                self.0.insert(currency.to_string(), amount);
+            }
+        }
     }
     fn to_vec(&self) -> Vec<Money> {
         self.0.iter().map(|(c, a)| Money { amount_minor: *a, currency: c.clone() }).collect()
@@ -310,7 +315,8 @@ impl Acc {
         let source_list = |m: &BTreeMap<String, Source>| {
             m.iter().map(|(k, s)| SourceFigures { source: k.clone(), leads: s.leads, won: s.won, won_value: s.value.to_vec() }).collect()
         };
-        self.cold.sort_by(|a, b| b.idle_days.cmp(&a.idle_days).then_with(|| a.lead_id.cmp(&b.lead_id)));
+        // Lead ids are unique, so an unstable sort gives the same order.
+        self.cold.sort_unstable_by(|a, b| b.idle_days.cmp(&a.idle_days).then_with(|| a.lead_id.cmp(&b.lead_id)));
         Figures {
             win_rate: WinRate { won: self.won, lost: self.lost, rate: ratio(self.won, self.won + self.lost) },
             sales_cycle: SalesCycle {
@@ -345,124 +351,164 @@ impl Acc {
     }
 }
 
-struct LeadRow {
-    id: String,
-    name: String,
-    owner: String,
+/// One lead row of the report query, borrowed from the statement (no allocation per lead).
+struct LeadRow<'a> {
+    id: &'a str,
+    name: &'a str,
+    owner: &'a str,
     stage: Stage,
     created_at: i64,
     closed_at: Option<i64>,
     reached_rank: u8,
     amount: Option<i64>,
-    currency: Option<String>,
-    event: Option<String>,
-    channel: String,
+    currency: Option<&'a str>,
+    event: Option<&'a str>,
+    channel: &'a str,
+}
+
+fn text<'a>(r: &'a rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'a str> {
+    r.get_ref(i)?.as_str().map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+fn opt_text<'a>(r: &'a rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'a str>> {
+    r.get_ref(i)?.as_str_or_null().map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+/// `Stage::parse` for a stored value: the projection writes the canonical spelling, matched
+/// here without the allocations of `parse` (which also accepts what people type).
+fn stored_stage(s: &str) -> Stage {
+    Stage::ALL.iter().copied().find(|x| x.as_str() == s).unwrap_or_else(|| Stage::parse(s).unwrap_or(Stage::New))
+}
+
+fn stored_kind(s: &str) -> Option<ActivityKind> {
+    ActivityKind::ALL.iter().copied().find(|x| x.as_str() == s).or_else(|| ActivityKind::parse(s).ok())
+}
+
+/// The figures of each owner, in a short list: a team has a handful of reps, and a linear
+/// search over borrowed names is cheaper than hashing an owned name for every lead.
+#[derive(Default)]
+struct Reps {
+    list: Vec<(String, Acc)>,
+    last: usize,
+}
+
+impl Reps {
+    fn get(&mut self, owner: &str) -> &mut Acc {
+        if self.list.get(self.last).is_none_or(|(o, _)| o != owner) {
+            self.last = match self.list.iter().position(|(o, _)| o == owner) {
+                Some(i) => i,
+                None => {
+                    self.list.push((owner.to_string(), Acc::default()));
+                    self.list.len() - 1
+                }
+            };
+        }
+        &mut self.list[self.last].1
+    }
 }
 
 impl Store {
-    /// The team's figures and each rep's, for a period. Reads projections only.
+    /// The team's figures and each rep's, for a period. Reads projections only, in one read
+    /// transaction (one snapshot), with two statements: one pass over the lead rows (which carry
+    /// each lead's first contact and last activity) and one range of the covering index
+    /// `activities_by_time` for the activity counts.
     pub fn report(&self, q: &ReportQuery) -> Result<Report> {
         let (owner_sql, owner_args): (String, Vec<Sql>) = match &q.owners {
             Some(o) => (format!(" AND owner IN ({})", vec!["?"; o.len()].join(",")), o.iter().map(|s| Sql::Text(s.clone())).collect()),
             None => (String::new(), Vec::new()),
         };
-        let conn = self.reader();
+        let period_args = || [Sql::Integer(q.period.start), Sql::Integer(q.period.end)].into_iter().chain(owner_args.iter().cloned());
         let mut team = Acc::default();
-        let mut reps: HashMap<String, Acc> = HashMap::new();
-        let contact_kinds = "'call', 'meeting', 'visit', 'email'";
-
-        // First contact per lead captured in the period.
-        let mut first_contact: HashMap<String, i64> = HashMap::new();
-        {
+        let mut reps = Reps::default();
+        self.read(|conn| {
+            // `+deleted` keeps the planner off the (deleted, …) indexes: every live lead is read,
+            // and a scan of the table in rowid order is several times faster than visiting the
+            // rows through an index. First contact and last activity are kept on the lead row
+            // (schema v7), so no activity is read here.
             let mut stmt = conn.prepare(&format!(
-                "SELECT a.lead_id, min(coalesce(a.occurred_at, a.created_at)) FROM leads l JOIN activities a ON a.lead_id = l.id
-                 WHERE l.deleted = 0 AND l.created_at >= ? AND l.created_at < ?{} AND a.deleted = 0 AND a.done = 1 AND a.kind IN ({contact_kinds})
-                 GROUP BY a.lead_id",
-                owner_sql.replace("owner", "l.owner")
+                "SELECT id, display_name, owner, stage, created_at, closed_at, reached_rank, deal_amount, deal_currency, event, channel,
+                    first_contact_at, last_activity_at
+                 FROM leads WHERE +deleted = 0{owner_sql}
+                     AND (stage NOT IN ('won', 'lost') OR (created_at >= ? AND created_at < ?) OR (closed_at >= ? AND closed_at < ?))"
             ))?;
-            let args: Vec<Sql> = [Sql::Integer(q.period.start), Sql::Integer(q.period.end)].into_iter().chain(owner_args.iter().cloned()).collect();
+            // Leads closed and captured outside the period count nowhere: left out here.
+            let args = owner_args.iter().cloned().chain([q.period.start, q.period.end, q.period.start, q.period.end].map(Sql::Integer));
             let mut rows = stmt.query(params_from_iter(args))?;
             while let Some(r) = rows.next()? {
-                first_contact.insert(r.get(0)?, r.get(1)?);
-            }
-        }
-        // Last activity of open leads, for "going cold".
-        let mut last_activity: HashMap<String, i64> = HashMap::new();
-        {
-            let mut stmt = conn.prepare(&format!(
-                "SELECT l.id, (SELECT max(coalesce(a.occurred_at, a.created_at)) FROM activities a WHERE a.lead_id = l.id AND a.deleted = 0 AND a.done = 1)
-                 FROM leads l WHERE l.deleted = 0 AND l.stage NOT IN ('won', 'lost'){}",
-                owner_sql.replace("owner", "l.owner")
-            ))?;
-            let mut rows = stmt.query(params_from_iter(owner_args.iter().cloned()))?;
-            while let Some(r) = rows.next()? {
-                if let Some(t) = r.get::<_, Option<i64>>(1)? {
-                    last_activity.insert(r.get(0)?, t);
-                }
-            }
-        }
-        {
-            let mut stmt = conn.prepare(&format!(
-                "SELECT id, display_name, owner, stage, created_at, closed_at, reached_rank, deal_amount, deal_currency, event, channel
-                 FROM leads WHERE deleted = 0{owner_sql}"
-            ))?;
-            let mut rows = stmt.query(params_from_iter(owner_args.iter().cloned()))?;
-            while let Some(r) = rows.next()? {
-                let stage: String = r.get(3)?;
                 let lead = LeadRow {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    owner: r.get(2)?,
-                    stage: Stage::parse(&stage).unwrap_or(Stage::New),
+                    id: text(r, 0)?,
+                    name: text(r, 1)?,
+                    owner: text(r, 2)?,
+                    stage: stored_stage(text(r, 3)?),
                     created_at: r.get(4)?,
                     closed_at: r.get(5)?,
                     reached_rank: r.get(6)?,
                     amount: r.get(7)?,
-                    currency: r.get(8)?,
-                    event: r.get(9)?,
-                    channel: r.get(10)?,
+                    currency: opt_text(r, 8)?,
+                    event: opt_text(r, 9)?,
+                    channel: text(r, 10)?,
                 };
-                let contact = first_contact.get(&lead.id).copied();
-                let last = last_activity.get(&lead.id).copied();
-                let rep = reps.entry(lead.owner.clone()).or_default();
-                for acc in [&mut team, rep] {
-                    acc.add_lead(&lead, q, contact, last);
-                }
+                let contact: Option<i64> = r.get(11)?;
+                let last: Option<i64> = r.get(12)?;
+                team.add_lead(&lead, q, contact, last, true);
+                reps.get(lead.owner).add_lead(&lead, q, contact, last, false);
             }
-        }
-        {
+            drop(rows);
+            // Counted here rather than with GROUP BY, which would sort every activity of the
+            // period; the rows come from the covering index `activities_by_time` alone.
             let mut stmt = conn.prepare(&format!(
-                "SELECT created_by, kind, count(*) FROM activities WHERE deleted = 0 AND done = 1 AND occurred_at >= ? AND occurred_at < ?{}
-                 GROUP BY created_by, kind",
+                "SELECT created_by, kind FROM activities WHERE deleted = 0 AND done = 1 AND occurred_at >= ? AND occurred_at < ?{}",
                 owner_sql.replace("owner", "created_by")
             ))?;
-            let args: Vec<Sql> = [Sql::Integer(q.period.start), Sql::Integer(q.period.end)].into_iter().chain(owner_args.iter().cloned()).collect();
-            let mut rows = stmt.query(params_from_iter(args))?;
+            let mut rows = stmt.query(params_from_iter(period_args()))?;
+            let mut counts: Vec<(String, [u32; ActivityKind::ALL.len()])> = Vec::new();
+            let mut last = 0;
             while let Some(r) = rows.next()? {
-                let who: String = r.get(0)?;
-                let kind: String = r.get(1)?;
-                let n: u32 = r.get(2)?;
-                let Ok(kind) = ActivityKind::parse(&kind) else { continue };
-                *team.activities.entry(kind).or_default() += n;
-                *reps.entry(who).or_default().activities.entry(kind).or_default() += n;
+                let who = text(r, 0)?;
+                let Some(kind) = stored_kind(text(r, 1)?) else { continue };
+                if counts.get(last).is_none_or(|(w, _)| w != who) {
+                    last = match counts.iter().position(|(w, _)| w == who) {
+                        Some(i) => i,
+                        None => {
+                            counts.push((who.to_string(), Default::default()));
+                            counts.len() - 1
+                        }
+                    };
+                }
+                counts[last].1[kind as usize] += 1;
+            }
+            for (who, per_kind) in counts {
+                for (kind, n) in ActivityKind::ALL.iter().zip(per_kind).filter(|(_, n)| *n > 0) {
+                    *team.activities.entry(*kind).or_default() += n;
+                    *reps.get(&who).activities.entry(*kind).or_default() += n;
+                }
+            }
+            Ok(())
+        })?;
+        let mut reps: Vec<RepFigures> = reps.list.into_iter().map(|(owner, acc)| RepFigures { owner, figures: acc.finish(&q.probabilities) }).collect();
+        reps.sort_by(|a, b| a.owner.cmp(&b.owner));
+        let team = team.finish(&q.probabilities);
+        // Each rep's going-cold list is the team's (already sorted) restricted to the rep: one
+        // sort instead of two.
+        for c in &team.going_cold {
+            if let Ok(i) = reps.binary_search_by(|r| r.owner.as_str().cmp(&c.owner)) {
+                reps[i].figures.going_cold.push(c.clone());
             }
         }
-        drop(conn);
-        let mut reps: Vec<RepFigures> = reps.into_iter().map(|(owner, acc)| RepFigures { owner, figures: acc.finish(&q.probabilities) }).collect();
-        reps.sort_by(|a, b| a.owner.cmp(&b.owner));
-        Ok(Report { period: q.period, team: team.finish(&q.probabilities), reps })
+        Ok(Report { period: q.period, team, reps })
     }
 }
 
 impl Acc {
-    fn add_lead(&mut self, l: &LeadRow, q: &ReportQuery, first_contact: Option<i64>, last_activity: Option<i64>) {
+    /// `cold`: collect going-cold leads (the team's list only; each rep's is taken from it).
+    fn add_lead(&mut self, l: &LeadRow<'_>, q: &ReportQuery, first_contact: Option<i64>, last_activity: Option<i64>, cold: bool) {
         let p = &q.period;
         if let Some(closed) = l.closed_at.filter(|t| p.contains(*t)) {
             match l.stage {
                 Stage::Won => {
                     self.won += 1;
                     self.cycles.push((closed - l.created_at).max(0));
-                    if let (Some(a), Some(c)) = (l.amount, &l.currency) {
+                    if let (Some(a), Some(c)) = (l.amount, l.currency) {
                         self.won_value.add(a, c);
                     }
                 }
@@ -479,12 +525,15 @@ impl Acc {
                 self.responses.push((c - l.created_at).max(0));
             }
             let won = l.stage == Stage::Won;
-            for (map, key) in [(&mut self.events, l.event.clone().unwrap_or_else(|| "(no event)".into())), (&mut self.channels, l.channel.clone())] {
-                let s = map.entry(key).or_default();
+            for (map, key) in [(&mut self.events, l.event.unwrap_or("(no event)")), (&mut self.channels, l.channel)] {
+                let s = match map.get_mut(key) {
+                    Some(s) => s,
+                    None => map.entry(key.to_string()).or_default(),
+                };
                 s.leads += 1;
                 if won {
                     s.won += 1;
-                    if let (Some(a), Some(c)) = (l.amount, &l.currency) {
+                    if let (Some(a), Some(c)) = (l.amount, l.currency) {
                         s.value.add(a, c);
                     }
                 }
@@ -494,14 +543,14 @@ impl Acc {
             let bp = q.probabilities.0.get(&l.stage).copied().unwrap_or(0);
             let e = self.pipeline.entry(l.stage).or_default();
             e.0 += 1;
-            if let (Some(a), Some(c)) = (l.amount, &l.currency) {
+            if let (Some(a), Some(c)) = (l.amount, l.currency) {
                 e.1.add(a, c);
                 e.2.add(((a as i128 * bp as i128) / 10_000) as i64, c);
             }
             let since = last_activity.unwrap_or(l.created_at);
             let idle = (q.now - since).div_euclid(DAY);
-            if idle >= q.cold_after_days as i64 {
-                self.cold.push(ColdLead { lead_id: l.id.clone(), name: l.name.clone(), owner: l.owner.clone(), last_activity_at: last_activity, idle_days: idle });
+            if cold && idle >= q.cold_after_days as i64 {
+                self.cold.push(ColdLead { lead_id: l.id.to_string(), name: l.name.to_string(), owner: l.owner.to_string(), last_activity_at: last_activity, idle_days: idle });
             }
         }
     }

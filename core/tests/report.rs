@@ -158,3 +158,37 @@ fn a_period_with_nothing_closed_reports_no_rates_rather_than_zero() {
     // The pipeline is a snapshot of now, not of the period.
     assert_eq!(r.team.pipeline.iter().map(|p| p.leads).sum::<u32>(), 1);
 }
+
+#[test]
+fn first_contact_and_last_activity_follow_every_kind_of_activity_edit() {
+    // The report reads both from the lead row (schema v6); `verify` recomputes them from the
+    // activity rows after each step.
+    let s = store("rep-a");
+    let cold = |s: &TestStore| -> Option<Option<i64>> {
+        let r = s.report(&ReportQuery { cold_after_days: 0, ..ReportQuery::new(Period::month_of(T0, 0), T0 + 20 * D) }).unwrap();
+        r.team.going_cold.first().map(|c| c.last_activity_at)
+    };
+    let l = at(&s, T0, || s.create_lead(LeadDraft { name: Some("L".into()), ..Default::default() }).unwrap()).id;
+    let other = at(&s, T0, || s.create_lead(LeadDraft { name: Some("M".into()), ..Default::default() }).unwrap()).id;
+    assert_eq!(cold(&s), Some(None));
+    let note = at(&s, T0 + H, || s.add_activity(ActivityDraft { occurred_at: Some(T0 + 2 * H), ..ActivityDraft::new(&l, ActivityKind::Note, "n") }).unwrap()).id;
+    let call = at(&s, T0 + H, || s.add_activity(ActivityDraft { occurred_at: Some(T0 + H), ..ActivityDraft::new(&l, ActivityKind::Call, "c") }).unwrap()).id;
+    let task = at(&s, T0 + H, || s.add_activity(ActivityDraft { due_at: Some(T0 + 5 * D), ..ActivityDraft::new(&l, ActivityKind::Task, "t") }).unwrap()).id;
+    assert!(s.verify().unwrap().is_ok());
+    let r = s.report(&ReportQuery::new(Period::month_of(T0, 0), T0 + 20 * D)).unwrap();
+    assert_eq!(r.team.response_time.median_minutes, Some(60.0), "the call, not the note");
+    // Completing the task (stamped now) makes it the last activity.
+    at(&s, T0 + 3 * D, || s.complete_activity(&task).unwrap());
+    assert!(s.verify().unwrap().is_ok());
+    // Moving the note later, then deleting it, and deleting the call.
+    at(&s, T0 + 4 * D, || s.update_activity(&note, ActivityPatch { occurred_at: Some(T0 + 4 * D), ..Default::default() }).unwrap());
+    assert!(s.verify().unwrap().is_ok());
+    at(&s, T0 + 4 * D, || s.delete_activity(&note).unwrap());
+    at(&s, T0 + 4 * D, || s.delete_activity(&call).unwrap());
+    assert!(s.verify().unwrap().is_ok());
+    let r = s.report(&ReportQuery::new(Period::month_of(T0, 0), T0 + 20 * D)).unwrap();
+    assert_eq!(r.team.response_time.contacted, 0);
+    // Merging moves the remaining activity to the other lead.
+    at(&s, T0 + 5 * D, || s.merge_leads(&other, &l).unwrap());
+    assert!(s.verify().unwrap().is_ok());
+}

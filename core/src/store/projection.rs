@@ -94,8 +94,11 @@ pub(crate) fn upsert_lead(conn: &Connection, l: &Lead, v: &Validator, fresh: boo
         .prepare_cached(
             "INSERT INTO leads (id, name, display_name, sort_name, company, title, email, phone, event, channel, stage, potential,
                  deal_amount, deal_currency, value_sort, owner, next_follow_up, created_at, created_by, updated_at, updated_by,
-                 deleted, tags, has_conflicts, closed_at, reached_rank)
-             VALUES (?1, ?2, ?3, lower(?3), ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, coalesce(?12, -1), ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)
+                 deleted, tags, has_conflicts, closed_at, reached_rank, last_activity_at, first_contact_at)
+             VALUES (?1, ?2, ?3, lower(?3), ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, coalesce(?12, -1), ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24,
+                 (SELECT max(coalesce(a.occurred_at, a.created_at)) FROM activities a WHERE a.lead_id = ?1 AND a.deleted = 0 AND a.done = 1),
+                 (SELECT min(coalesce(a.occurred_at, a.created_at)) FROM activities a WHERE a.lead_id = ?1 AND a.deleted = 0 AND a.done = 1
+                     AND a.kind IN ('call', 'meeting', 'visit', 'email')))
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, display_name = excluded.display_name, sort_name = excluded.sort_name,
                  company = excluded.company, title = excluded.title, email = excluded.email, phone = excluded.phone,
                  event = excluded.event, channel = excluded.channel, stage = excluded.stage, potential = excluded.potential,
@@ -103,7 +106,8 @@ pub(crate) fn upsert_lead(conn: &Connection, l: &Lead, v: &Validator, fresh: boo
                  owner = excluded.owner, next_follow_up = excluded.next_follow_up, created_at = excluded.created_at,
                  created_by = excluded.created_by, updated_at = excluded.updated_at, updated_by = excluded.updated_by,
                  deleted = excluded.deleted, tags = excluded.tags, has_conflicts = excluded.has_conflicts,
-                 closed_at = excluded.closed_at, reached_rank = excluded.reached_rank
+                 closed_at = excluded.closed_at, reached_rank = excluded.reached_rank,
+                 last_activity_at = excluded.last_activity_at, first_contact_at = excluded.first_contact_at
              RETURNING rowid",
         )?
         .query_row(
@@ -215,8 +219,46 @@ impl ActivityRow {
     }
 }
 
+/// Recomputes a lead's `last_activity_at` and `first_contact_at` (schema v7) from its activity
+/// rows; a no-op when the lead has no row (yet: its activities may arrive first, and
+/// `upsert_lead` computes both when it does).
+pub(crate) fn refresh_lead_activity(conn: &Connection, lead_id: &str) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE leads SET
+             last_activity_at = (SELECT max(coalesce(a.occurred_at, a.created_at)) FROM activities a
+                                 WHERE a.lead_id = ?1 AND a.deleted = 0 AND a.done = 1),
+             first_contact_at = (SELECT min(coalesce(a.occurred_at, a.created_at)) FROM activities a
+                                 WHERE a.lead_id = ?1 AND a.deleted = 0 AND a.done = 1 AND a.kind IN ('call', 'meeting', 'visit', 'email'))
+         WHERE id = ?1",
+    )?
+    .execute([lead_id])?;
+    Ok(())
+}
+
+/// `(last_activity_at, first_contact_at)` of a lead.
+pub(crate) type ActivityTimes = (Option<i64>, Option<i64>);
+
+/// A lead's `last_activity_at` and `first_contact_at` as stored, and as its activity rows say
+/// they should be, for `verify`.
+pub(crate) fn read_lead_activity(conn: &Connection, lead_id: &str) -> Result<Option<(ActivityTimes, ActivityTimes)>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT last_activity_at, first_contact_at,
+                 (SELECT max(coalesce(a.occurred_at, a.created_at)) FROM activities a WHERE a.lead_id = ?1 AND a.deleted = 0 AND a.done = 1),
+                 (SELECT min(coalesce(a.occurred_at, a.created_at)) FROM activities a WHERE a.lead_id = ?1 AND a.deleted = 0 AND a.done = 1
+                     AND a.kind IN ('call', 'meeting', 'visit', 'email'))
+             FROM leads WHERE id = ?1",
+        )?
+        .query_row([lead_id], |r| Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?))))
+        .optional()?)
+}
+
+/// Writes the activity's row and refreshes the activity columns of its lead (and of the lead it
+/// belonged to before, if it moved): for a new activity from the activity alone, otherwise from
+/// the lead's activity rows.
 pub(crate) fn upsert_activity(conn: &Connection, a: &Activity) -> Result<()> {
     let r = ActivityRow::from_activity(a);
+    let before: Option<String> = conn.prepare_cached("SELECT lead_id FROM activities WHERE id = ?1")?.query_row([&r.id], |r| r.get(0)).optional()?;
     conn.prepare_cached(
         "INSERT INTO activities (id, lead_id, kind, subject, occurred_at, due_at, done, duration_s, outcome, lat, lon, accuracy_m,
              created_at, created_by, updated_at, updated_by, deleted, has_conflicts)
@@ -247,6 +289,28 @@ pub(crate) fn upsert_activity(conn: &Connection, a: &Activity) -> Result<()> {
         r.deleted,
         r.has_conflicts,
     ])?;
+    match before {
+        // A new activity (a capture, or one first seen in a sync) can only move its lead's
+        // figures one way: no need to read the lead's other activities.
+        None => {
+            if r.done && !r.deleted {
+                let is_contact = a.kind.is_contact();
+                conn.prepare_cached(
+                    "UPDATE leads SET
+                         last_activity_at = max(coalesce(last_activity_at, ?2), ?2),
+                         first_contact_at = CASE WHEN ?3 THEN min(coalesce(first_contact_at, ?2), ?2) ELSE first_contact_at END
+                     WHERE id = ?1",
+                )?
+                .execute(params![r.lead_id, r.occurred_at.unwrap_or(r.created_at), is_contact])?;
+            }
+        }
+        Some(old) => {
+            refresh_lead_activity(conn, &r.lead_id)?;
+            if old != r.lead_id {
+                refresh_lead_activity(conn, &old)?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -324,7 +388,11 @@ pub(crate) fn delete(conn: &Connection, id: &str, kind: crate::doc::DocKind) -> 
             conn.prepare_cached("DELETE FROM lead_keys WHERE lead_id = ?1")?.execute([id])?;
         }
         crate::doc::DocKind::Activity => {
+            let lead: Option<String> = conn.prepare_cached("SELECT lead_id FROM activities WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?;
             conn.prepare_cached("DELETE FROM activities WHERE id = ?1")?.execute([id])?;
+            if let Some(lead) = lead {
+                refresh_lead_activity(conn, &lead)?;
+            }
         }
         k => super::sales::delete(conn, id, k)?,
     }

@@ -8,7 +8,7 @@ use rusqlite::{Connection, OpenFlags};
 use crate::{Error, Result};
 
 /// One script per version; index 0 upgrades from version 0 (empty) to 1.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 pub const VERSION: u32 = MIGRATIONS.len() as u32;
 
@@ -236,6 +236,32 @@ CREATE TABLE comp_plans (
 CREATE INDEX comp_plans_by_rep ON comp_plans (rep, updated_at);
 "#;
 
+/// Reports: a lead's first contact and last activity, kept on the lead row next to `closed_at`
+/// and `reached_rank` so that the team report over 100,000 leads and 500,000 activities reads the
+/// lead rows once instead of looking up every lead's activities (measured in
+/// docs/benchmarks.md). Both are derived from the `activities` projection, over the lead's done,
+/// live activities, time = `coalesce(occurred_at, created_at)`:
+/// - `last_activity_at`: the latest of any kind ("going cold");
+/// - `first_contact_at`: the earliest call, meeting, visit or e-mail (lead response time).
+///
+/// Every write of an activity's projection refreshes them (`projection::refresh_lead_activity`).
+/// Existing rows are filled here. `activities_by_time` (same rows: done and not deleted) gains
+/// `created_by` and `kind`, so that the activity counts per rep and kind are read from the
+/// index alone; the number of indexes on `activities` does not change. (Not a `(done, deleted,
+/// …)` index: without `ANALYZE` the planner would prefer it to `activities_by_lead` for one
+/// lead's activities, and scan them all.)
+const V7: &str = r#"
+ALTER TABLE leads ADD COLUMN last_activity_at INTEGER;
+ALTER TABLE leads ADD COLUMN first_contact_at INTEGER;
+UPDATE leads SET
+    last_activity_at = (SELECT max(coalesce(a.occurred_at, a.created_at)) FROM activities a
+                        WHERE a.lead_id = leads.id AND a.deleted = 0 AND a.done = 1),
+    first_contact_at = (SELECT min(coalesce(a.occurred_at, a.created_at)) FROM activities a
+                        WHERE a.lead_id = leads.id AND a.deleted = 0 AND a.done = 1 AND a.kind IN ('call', 'meeting', 'visit', 'email'));
+DROP INDEX activities_by_time;
+CREATE INDEX activities_by_time ON activities (occurred_at, created_by, kind) WHERE deleted = 0 AND done = 1;
+"#;
+
 pub(crate) fn open_connection(path: &std::path::Path, read_only: bool) -> Result<Connection> {
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI
@@ -329,7 +355,7 @@ mod tests {
         .unwrap();
         migrate(&mut c).unwrap();
         let v: u32 = c.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-        assert_eq!(v, 6);
+        assert_eq!(v, VERSION);
         for t in ["stage_settings", "targets", "comp_plans"] {
             let n: i64 = c.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0)).unwrap();
             assert_eq!(n, 0, "{t}");
@@ -338,6 +364,51 @@ mod tests {
         assert_eq!(n, 1);
         // With no settings rows the workspace's process reads as the defaults.
         assert_eq!(crate::store::sales::read_settings(&c).unwrap(), crate::model::SalesSettings::default());
+    }
+
+    #[test]
+    fn first_contact_and_last_activity_are_filled_in_for_leads_stored_before_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = open_connection(&dir.path().join("s.db"), false).unwrap();
+        for (i, s) in MIGRATIONS.iter().take(6).enumerate() {
+            c.execute_batch(s).unwrap();
+            c.pragma_update(None, "user_version", (i + 1) as u32).unwrap();
+        }
+        let lead = "INSERT INTO leads (id, display_name, sort_name, channel, stage, value_sort, owner, created_at, created_by, updated_at, updated_by, deleted, tags, has_conflicts)
+                    VALUES (?1, 'x', 'x', 'manual', 'new', -1, 'rep', 0, 'rep', 0, 'rep', 0, '', 0)";
+        for id in ["busy", "quiet"] {
+            c.execute(lead, [id]).unwrap();
+        }
+        let act = "INSERT INTO activities (id, lead_id, kind, subject, occurred_at, done, created_at, created_by, updated_at, updated_by, deleted, has_conflicts)
+                   VALUES (?1, ?2, ?3, 's', ?4, ?5, 5, 'rep', 5, 'rep', ?6, 0)";
+        // busy: a note at 20 (latest), a call at 10 (first contact), an e-mail with no time
+        // (counts at its created_at, 5), an open task, a deleted visit at 1 and at 99.
+        for (id, kind, at, done, deleted) in [
+            ("a1", "call", Some(10), 1, 0),
+            ("a2", "note", Some(20), 1, 0),
+            ("a3", "email", None, 1, 0),
+            ("a4", "task", Some(50), 0, 0),
+            ("a5", "visit", Some(1), 1, 1),
+            ("a6", "visit", Some(99), 1, 1),
+        ] {
+            c.execute(act, rusqlite::params![id, "busy", kind, at, done, deleted]).unwrap();
+        }
+        c.execute(act, rusqlite::params!["q1", "quiet", "note", 7, 1, 0]).unwrap();
+        migrate(&mut c).unwrap();
+        let get = |id: &str| -> (Option<i64>, Option<i64>) {
+            c.query_row("SELECT last_activity_at, first_contact_at FROM leads WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?))).unwrap()
+        };
+        assert_eq!(get("busy"), (Some(20), Some(5)));
+        assert_eq!(get("quiet"), (Some(7), None));
+        let columns: Vec<String> =
+            c.prepare("PRAGMA index_info(activities_by_time)").unwrap().query_map([], |r| r.get(2)).unwrap().collect::<rusqlite::Result<_>>().unwrap();
+        assert_eq!(columns, ["occurred_at", "created_by", "kind"]);
+        let plan = |sql: &str| -> String { c.query_row(&format!("EXPLAIN QUERY PLAN {sql}"), [], |r| r.get(3)).unwrap() };
+        let counts = "SELECT created_by, kind, count(*) FROM activities WHERE done = 1 AND deleted = 0 AND occurred_at >= 0 AND occurred_at < 100 GROUP BY created_by, kind";
+        assert!(plan(counts).contains("COVERING INDEX activities_by_time"), "{}", plan(counts));
+        // Refreshing one lead's columns looks up that lead's activities only.
+        let one = "SELECT max(coalesce(a.occurred_at, a.created_at)) FROM activities a WHERE a.lead_id = 'busy' AND a.deleted = 0 AND a.done = 1";
+        assert!(plan(one).contains("activities_by_lead (lead_id=?)"), "{}", plan(one));
     }
 
     #[test]
