@@ -85,7 +85,7 @@ fn csv_row(owner: &str, f: &Figures) -> Vec<String> {
         f.activities.iter().map(|a| a.count).sum::<u32>().to_string(),
         money(&f.won_value),
         money(&pipeline),
-        f.going_cold.len().to_string(),
+        f.going_cold_count.to_string(),
     ]
 }
 
@@ -200,12 +200,12 @@ fn text(r: &Report, perf: &Performance, off: i32, out: &mut dyn Write) -> Result
             pct(f.win_rate.rate),
             f.response_time.median_minutes.map_or("-".into(), |m| format!("{m:.0} min")),
             f.activities.iter().map(|a| a.count).sum::<u32>().to_string(),
-            f.going_cold.len().to_string(),
+            f.going_cold_count.to_string(),
         ]);
     }
     rt.write(out)?;
     if !t.going_cold.is_empty() {
-        writeln!(out, "\nGoing cold")?;
+        writeln!(out, "\nGoing cold ({} in all, the coldest first)", t.going_cold_count)?;
         for c in t.going_cold.iter().take(20) {
             writeln!(out, "  {:<30} {:<12} {} days", crate::print::truncate(&c.name, 30), c.owner, c.idle_days)?;
         }

@@ -377,7 +377,7 @@ fn describe(store: &Store, path: &Path) {
             t.response_time.contacted,
             t.activities.iter().map(|a| a.count).sum::<u32>(),
             t.pipeline.iter().map(|p| p.leads).sum::<u32>(),
-            t.going_cold.len(),
+            t.going_cold_count,
             r.reps.len(),
             json.len(),
             h.finish()

@@ -117,12 +117,21 @@ pub struct ReportQuery {
     pub probabilities: StageProbabilities,
     /// A lead with no activity for this many days is "going cold".
     pub cold_after_days: u32,
+    /// How many going-cold leads each list holds (the coldest first); `going_cold_count` has
+    /// them all. A phone shows a screenful, and a team of 100,000 leads can have 60,000 cold
+    /// ones: listing them all was most of the report's time (docs/benchmarks.md).
+    #[serde(default = "default_cold_list_limit")]
+    pub cold_list_limit: u32,
     pub now: Millis,
+}
+
+fn default_cold_list_limit() -> u32 {
+    50
 }
 
 impl ReportQuery {
     pub fn new(period: Period, now: Millis) -> Self {
-        ReportQuery { period, owners: None, probabilities: StageProbabilities::default(), cold_after_days: 14, now }
+        ReportQuery { period, owners: None, probabilities: StageProbabilities::default(), cold_after_days: 14, cold_list_limit: default_cold_list_limit(), now }
     }
 }
 
@@ -217,7 +226,10 @@ pub struct Figures {
     pub activities: Vec<ActivityCount>,
     pub by_event: Vec<SourceFigures>,
     pub by_channel: Vec<SourceFigures>,
+    /// The coldest going-cold leads, most idle first, at most `ReportQuery::cold_list_limit`.
     pub going_cold: Vec<ColdLead>,
+    /// All leads going cold.
+    pub going_cold_count: u32,
     /// Leads captured in the period.
     pub captured: u32,
     /// Won value in the period, per currency.
@@ -344,6 +356,7 @@ impl Acc {
             activities: self.activities.iter().map(|(k, c)| ActivityCount { kind: *k, count: *c }).collect(),
             by_event: source_list(&self.events),
             by_channel: source_list(&self.channels),
+            going_cold_count: self.cold.len() as u32,
             going_cold: self.cold,
             captured: self.captured,
             won_value: self.won_value.to_vec(),
@@ -487,14 +500,20 @@ impl Store {
         })?;
         let mut reps: Vec<RepFigures> = reps.list.into_iter().map(|(owner, acc)| RepFigures { owner, figures: acc.finish(&q.probabilities) }).collect();
         reps.sort_by(|a, b| a.owner.cmp(&b.owner));
-        let team = team.finish(&q.probabilities);
+        let mut team = team.finish(&q.probabilities);
         // Each rep's going-cold list is the team's (already sorted) restricted to the rep: one
-        // sort instead of two.
+        // sort instead of two. Then every list is cut to the limit; the counts keep the rest.
+        let limit = q.cold_list_limit as usize;
         for c in &team.going_cold {
             if let Ok(i) = reps.binary_search_by(|r| r.owner.as_str().cmp(&c.owner)) {
-                reps[i].figures.going_cold.push(c.clone());
+                let f = &mut reps[i].figures;
+                f.going_cold_count += 1;
+                if f.going_cold.len() < limit {
+                    f.going_cold.push(c.clone());
+                }
             }
         }
+        team.going_cold.truncate(limit);
         Ok(Report { period: q.period, team, reps })
     }
 }

@@ -159,9 +159,29 @@ fn a_period_with_nothing_closed_reports_no_rates_rather_than_zero() {
     assert_eq!(r.team.pipeline.iter().map(|p| p.leads).sum::<u32>(), 1);
 }
 
+/// The going-cold lists hold the coldest `cold_list_limit` leads; the counts hold them all.
+#[test]
+fn going_cold_lists_are_capped_and_counted() {
+    let s = store("rep-a");
+    for (i, at_ms) in [(0, T0), (1, T0 + D), (2, T0 + 2 * D)] {
+        at(&s, at_ms, || s.create_lead(LeadDraft { name: Some(format!("L{i}")), ..Default::default() }).unwrap());
+    }
+    let q = |limit: u32| ReportQuery { cold_after_days: 0, cold_list_limit: limit, ..ReportQuery::new(Period::month_of(T0, 0), T0 + 20 * D) };
+    let all = s.report(&q(50)).unwrap();
+    assert_eq!(all.team.going_cold_count, 3);
+    assert_eq!(all.team.going_cold.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["L0", "L1", "L2"], "the coldest first");
+    let two = s.report(&q(2)).unwrap();
+    assert_eq!((two.team.going_cold_count, two.team.going_cold.len()), (3, 2));
+    assert_eq!(two.team.going_cold, all.team.going_cold[..2].to_vec());
+    let rep = &two.reps[0].figures;
+    assert_eq!((rep.going_cold_count, rep.going_cold.len()), (3, 2));
+    let none = s.report(&q(0)).unwrap();
+    assert_eq!((none.team.going_cold_count, none.team.going_cold.len()), (3, 0));
+}
+
 #[test]
 fn first_contact_and_last_activity_follow_every_kind_of_activity_edit() {
-    // The report reads both from the lead row (schema v6); `verify` recomputes them from the
+    // The report reads both from the lead row (schema v7); `verify` recomputes them from the
     // activity rows after each step.
     let s = store("rep-a");
     let cold = |s: &TestStore| -> Option<Option<i64>> {
