@@ -119,7 +119,7 @@ step "starting fieldsales-server on 127.0.0.1 (data in $DATA)"
 SERVER_PID=$!
 URL=""
 for _ in $(seq 200); do
-  URL="$(sed -n 's/.*listening on \(http:\/\/[0-9.:]*\).*/\1/p' "$DATA/serve.log" | head -n1)"
+  URL="$(sed -n 's/.*listening on \(http:\/\/[0-9.:]*\).*/\1/p' "$DATA/serve.log" | sed -n 1p)"
   [[ -n $URL ]] && break
   kill -0 "$SERVER_PID" 2>/dev/null || { cat "$DATA/serve.log" >&2; echo "fieldsales-server exited" >&2; exit 1; }
   sleep 0.05

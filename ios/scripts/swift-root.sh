@@ -27,8 +27,8 @@ mirror() {
   local f; for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
     [[ -f $f ]] || continue
     grep -hoE '^[[:space:]]*(URIs:|deb([[:space:]]+\[[^]]*\])?)[[:space:]]+[a-z]+://[^[:space:]]+/debian/?([[:space:]]|$)' "$f" \
-      | grep -oE '[a-z]+://[^[:space:]]+' | head -n1
-  done | head -n1
+      | grep -oE '[a-z]+://[^[:space:]]+' | sed -n 1p
+  done | sed -n 1p
 }
 MIRROR="${FIELDSALES_DEBIAN_MIRROR:-$(mirror)}"
 [[ -n "$MIRROR" ]] || { echo "swift-root: no Debian mirror found in /etc/apt" >&2; exit 1; }
@@ -57,7 +57,7 @@ chroot_install() {
     apt-get install -y -qq --no-install-recommends ${PKGS[*]}
     apt-get clean; rm -rf /var/lib/apt/lists/*"     # keep the cached root small
   # Smoke test; needs /proc: swift finds libswiftCore.so via $ORIGIN, which ld.so resolves via /proc/self/exe.
-  chroot "$ROOT" /usr/bin/swift --version | head -n1 > "$MARKER.tmp"
+  chroot "$ROOT" /usr/bin/swift --version | sed -n 1p > "$MARKER.tmp"
   umount "$ROOT/proc"; trap - EXIT
 }
 phase chroot-apt chroot_install
