@@ -148,6 +148,46 @@ fn a_rep_may_not_set_targets_plans_or_settings_locally() {
     s.set_target(t).unwrap();
 }
 
+/// A targets or commission screen refreshes from the change observer like a lead list does:
+/// after a local write and after a merge from elsewhere.
+#[test]
+fn observers_hear_about_settings_targets_and_plans() {
+    use std::sync::{Arc, Mutex};
+    struct Log(Mutex<Vec<Changed>>);
+    impl ChangeObserver for Log {
+        fn changed(&self, c: &Changed) {
+            self.0.lock().unwrap().push(c.clone());
+        }
+    }
+    let (m, rep) = (store("manager"), store("kim"));
+    let (on_m, on_rep) = (Arc::new(Log(Mutex::new(Vec::new()))), Arc::new(Log(Mutex::new(Vec::new()))));
+    m.add_observer(on_m.clone());
+    rep.add_observer(on_rep.clone());
+    let t = m
+        .set_target(TargetDraft {
+            id: None,
+            subject_kind: SubjectKind::Rep,
+            subject: "kim".into(),
+            metric: TargetMetric::DealsWon,
+            period_start: T0,
+            period_end: T0 + D,
+            value: 3,
+            currency: None,
+        })
+        .unwrap();
+    m.set_stage(Stage::Proposal, StagePatch { name: Some("Quote sent".into()), ..Default::default() }).unwrap();
+    assert_eq!(*on_m.0.lock().unwrap(), vec![Changed { sales: vec![t.id.clone()], ..Default::default() }, Changed { sales: vec![SETTINGS_ID.into()], ..Default::default() }]);
+    send(&m, &rep);
+    let heard = on_rep.0.lock().unwrap().clone();
+    assert_eq!(heard.len(), 1, "one merge, one notification: {heard:?}");
+    let mut sales = heard[0].sales.clone();
+    sales.sort();
+    let mut want = vec![t.id.clone(), SETTINGS_ID.to_string()];
+    want.sort();
+    assert_eq!(sales, want);
+    assert!(heard[0].leads.is_empty() && heard[0].activities.is_empty());
+}
+
 fn won(s: &TestStore, name: &str, owner: &str, value: Money, at: i64) -> Lead {
     s.set_time(at);
     let l = s.create_lead(LeadDraft { owner: Some(owner.into()), deal_value: Some(value), ..lead(name) }).unwrap();

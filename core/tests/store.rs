@@ -413,9 +413,9 @@ fn observers_hear_about_writes_and_merges_but_not_about_no_ops() {
     assert_eq!(
         seen,
         vec![
-            Changed { leads: vec![l.id.clone()], activities: vec![] },
-            Changed { leads: vec![], activities: vec![act.id.clone()] },
-            Changed { leads: vec![remote.id.clone()], activities: vec![] },
+            Changed { leads: vec![l.id.clone()], ..Default::default() },
+            Changed { activities: vec![act.id.clone()], ..Default::default() },
+            Changed { leads: vec![remote.id.clone()], ..Default::default() },
         ]
     );
     b.remove_observer(handle);

@@ -170,7 +170,7 @@ impl Store {
         .inspect(|r| {
             let mut leads = r.changed_leads.clone();
             leads.extend(r.dropped.iter().cloned());
-            self.notify(super::Changed { leads, activities: r.changed_activities.clone() });
+            self.notify(super::Changed { leads, activities: r.changed_activities.clone(), sales: r.changed_other.clone() });
         })
     }
 

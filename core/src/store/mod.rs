@@ -40,6 +40,22 @@ pub const SYNC_CURSOR: &str = "sync.cursor";
 pub struct Changed {
     pub leads: Vec<String>,
     pub activities: Vec<String>,
+    /// The sales-process settings, targets and compensation plans among them (document ids), so
+    /// a targets or commission screen refreshes after a manager's change syncs in.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub sales: Vec<String>,
+}
+
+impl Changed {
+    /// One record of `kind`.
+    pub(crate) fn one(kind: DocKind, id: &str) -> Changed {
+        let id = vec![id.to_string()];
+        match kind {
+            DocKind::Lead => Changed { leads: id, ..Default::default() },
+            DocKind::Activity => Changed { activities: id, ..Default::default() },
+            DocKind::Settings | DocKind::Target | DocKind::CompPlan => Changed { sales: id, ..Default::default() },
+        }
+    }
 }
 
 /// Told after every committed write or merge, outside the transaction and outside any lock.
@@ -297,7 +313,7 @@ impl Store {
     }
 
     pub(crate) fn notify(&self, changed: Changed) {
-        if changed.leads.is_empty() && changed.activities.is_empty() {
+        if changed.leads.is_empty() && changed.activities.is_empty() && changed.sales.is_empty() {
             return;
         }
         let obs: Vec<Arc<dyn ChangeObserver>> = self.observers.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|(_, o)| o.clone()).collect();
@@ -389,7 +405,7 @@ impl Store {
             }
             Ok(())
         })?;
-        self.notify(Changed { leads: built.iter().map(|(l, _, _)| l.id.clone()).collect(), activities: Vec::new() });
+        self.notify(Changed { leads: built.iter().map(|(l, _, _)| l.id.clone()).collect(), ..Default::default() });
         Ok(built.into_iter().map(|(l, _, _)| l).collect())
     }
 
@@ -476,7 +492,7 @@ impl Store {
             projection::upsert_activity(tx, &activity)?;
             Ok(())
         })?;
-        self.notify(Changed { leads: Vec::new(), activities: vec![activity.id.clone()] });
+        self.notify(Changed::one(DocKind::Activity, &activity.id));
         Ok(activity)
     }
 
@@ -548,13 +564,7 @@ impl Store {
             Ok((rec, false))
         })?;
         if changed {
-            self.notify(match kind {
-                DocKind::Lead => Changed { leads: vec![id.to_string()], activities: Vec::new() },
-                DocKind::Activity => Changed { leads: Vec::new(), activities: vec![id.to_string()] },
-                // Observers are told about leads and activities; settings, targets and plans
-                // change rarely and screens showing them reload on their own.
-                DocKind::Settings | DocKind::Target | DocKind::CompPlan => Changed::default(),
-            });
+            self.notify(Changed::one(kind, id));
         }
         Ok(rec)
     }

@@ -69,14 +69,7 @@ impl Store {
             }
             Ok(n)
         })
-        .inspect(|_| {
-            let id = vec![doc_id.to_string()];
-            self.notify(match kind {
-                DocKind::Lead => super::Changed { leads: id, activities: Vec::new() },
-                DocKind::Activity => super::Changed { leads: Vec::new(), activities: id },
-                DocKind::Settings | DocKind::Target | DocKind::CompPlan => super::Changed::default(),
-            })
-        })
+        .inspect(|_| self.notify(super::Changed::one(kind, doc_id)))
     }
 
     pub fn quarantine(&self) -> Result<Vec<QuarantineEntry>> {

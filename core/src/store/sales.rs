@@ -244,6 +244,7 @@ impl Store {
                 Ok(true)
             })?;
             if created {
+                self.notify(super::Changed::one(DocKind::Settings, SETTINGS_ID));
                 return Ok(s);
             }
         }
@@ -286,6 +287,7 @@ impl Store {
             outbox::push(tx, &id, DocKind::Target, &hash)?;
             upsert_target(tx, &t)
         })?;
+        self.notify(super::Changed::one(DocKind::Target, &id));
         Ok(t)
     }
 
@@ -334,6 +336,7 @@ impl Store {
             outbox::push(tx, &id, DocKind::CompPlan, &hash)?;
             upsert_plan(tx, &p)
         })?;
+        self.notify(super::Changed::one(DocKind::CompPlan, &id));
         Ok(p)
     }
 
