@@ -125,11 +125,9 @@ fn two_managers_edit_settings_offline_and_converge() {
     assert!(a.verify().unwrap().is_ok() && b.verify().unwrap().is_ok());
 }
 
-#[test]
-fn a_rep_may_not_set_targets_plans_or_settings_locally() {
-    let s = store("kim");
-    s.set_meta(store::sales::META_ROLE, Some("rep")).unwrap();
-    let t = TargetDraft {
+/// Kim wins 3 deals on the first day.
+fn kims_deals_target() -> TargetDraft {
+    TargetDraft {
         id: None,
         subject_kind: SubjectKind::Rep,
         subject: "kim".into(),
@@ -138,7 +136,14 @@ fn a_rep_may_not_set_targets_plans_or_settings_locally() {
         period_end: T0 + D,
         value: 3,
         currency: None,
-    };
+    }
+}
+
+#[test]
+fn a_rep_may_not_set_targets_plans_or_settings_locally() {
+    let s = store("kim");
+    s.set_meta(store::sales::META_ROLE, Some("rep")).unwrap();
+    let t = kims_deals_target();
     assert!(matches!(s.set_target(t.clone()), Err(Error::Forbidden(_))));
     let plan = CompPlanDraft { rep: "kim".into(), base: usd(1), rate_bp: 1, tiers: vec![] };
     assert!(matches!(s.set_plan(plan), Err(Error::Forbidden(_))));
@@ -163,18 +168,7 @@ fn observers_hear_about_settings_targets_and_plans() {
     let (on_m, on_rep) = (Arc::new(Log(Mutex::new(Vec::new()))), Arc::new(Log(Mutex::new(Vec::new()))));
     m.add_observer(on_m.clone());
     rep.add_observer(on_rep.clone());
-    let t = m
-        .set_target(TargetDraft {
-            id: None,
-            subject_kind: SubjectKind::Rep,
-            subject: "kim".into(),
-            metric: TargetMetric::DealsWon,
-            period_start: T0,
-            period_end: T0 + D,
-            value: 3,
-            currency: None,
-        })
-        .unwrap();
+    let t = m.set_target(kims_deals_target()).unwrap();
     m.set_stage(Stage::Proposal, StagePatch { name: Some("Quote sent".into()), ..Default::default() }).unwrap();
     assert_eq!(*on_m.0.lock().unwrap(), vec![Changed { sales: vec![t.id.clone()], ..Default::default() }, Changed { sales: vec![SETTINGS_ID.into()], ..Default::default() }]);
     send(&m, &rep);
