@@ -145,7 +145,7 @@ impl Store {
             }
             Ok(())
         })?;
-        self.notify(Changed { leads: vec![keep_id.clone(), other_id.clone()], activities, sales: Vec::new() });
+        self.notify(Changed { leads: vec![keep_id.clone(), other_id.clone()], activities, ..Default::default() });
         self.lead(&keep_id).map_err(|e| match e {
             Error::NotFound { .. } => Error::corrupt(&keep_id, "the kept lead vanished during the merge"),
             e => e,

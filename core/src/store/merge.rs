@@ -62,32 +62,26 @@ fn parse(item: RemoteDoc) -> Result<(String, DocKind, Parsed)> {
     Ok((id, item.kind, p))
 }
 
-/// A snapshot parsed and read before the write transaction: for a document new to this store
-/// (every document of a bootstrap) that is all the Automerge work there is, so it runs outside
-/// the writer lock and on every core, and the received bytes are stored as they came (they are
-/// the server's compact save) instead of being saved again.
-struct Preloaded {
-    doc: AutoCommit,
-    record: Record,
-}
-
 /// Fewer snapshots than this in a page are read on the calling thread.
 const PARALLEL_FROM: usize = 16;
 
-fn preload_one(id: &str, kind: DocKind, bytes: &[u8]) -> Option<Preloaded> {
+/// The record of a snapshot, read before the write transaction: for a document new to this
+/// store (every document of a bootstrap) loading and reading it is all the Automerge work there
+/// is, so it runs outside the writer lock and on every core, and the received bytes are stored
+/// as they came (they are the server's compact save) instead of being saved again.
+fn preload_one(id: &str, kind: DocKind, bytes: &[u8]) -> Option<Record> {
     // Anything unusual (unreadable bytes, a document of another kind, a record that does not
     // read) is left to the ordinary path, which reports it exactly as before.
     let doc = AutoCommit::load(bytes).ok()?;
     if doc::kind_of(&doc) != Some(kind) {
         return None;
     }
-    let record = Record::read(&doc, id, kind).ok()?;
-    Some(Preloaded { doc, record })
+    Record::read(&doc, id, kind).ok()
 }
 
 /// Preloads every snapshot of a page, on up to as many threads as there are cores.
-fn preload(steps: &[(usize, &str, DocKind, &[u8])], n: usize) -> Vec<Option<Preloaded>> {
-    let mut out: Vec<Option<Preloaded>> = (0..n).map(|_| None).collect();
+fn preload(steps: &[(usize, &str, DocKind, &[u8])], n: usize) -> Vec<Option<Record>> {
+    let mut out: Vec<Option<Record>> = (0..n).map(|_| None).collect();
     let threads = if steps.len() < PARALLEL_FROM { 1 } else { std::thread::available_parallelism().map_or(1, |c| c.get()).min(4) };
     if threads < 2 {
         for &(i, id, kind, bytes) in steps {
@@ -96,7 +90,7 @@ fn preload(steps: &[(usize, &str, DocKind, &[u8])], n: usize) -> Vec<Option<Prel
         return out;
     }
     let chunk = steps.len().div_ceil(threads);
-    let done: Vec<Vec<(usize, Option<Preloaded>)>> = std::thread::scope(|s| {
+    let done: Vec<Vec<(usize, Option<Record>)>> = std::thread::scope(|s| {
         let handles: Vec<_> = steps
             .chunks(chunk)
             .map(|part| s.spawn(move || part.iter().map(|&(i, id, kind, bytes)| (i, preload_one(id, kind, bytes))).collect::<Vec<_>>()))
@@ -174,15 +168,15 @@ impl Store {
         })
     }
 
-    fn merge_into(&self, tx: &Connection, id: String, kind: DocKind, payload: Parsed, pre: Option<Preloaded>, report: &mut MergeReport) -> Result<()> {
-        if let (Some(pre), Parsed::Snapshot(bytes)) = (pre, &payload) {
-            if !documents::exists(tx, &id)? && !has_pending(tx, &id)? {
-                documents::insert(tx, &id, kind, bytes)?;
-                pre.record.project_as(tx, &self.validator, true)?;
-                drop(pre.doc);
-                note_changed(report, id, kind);
-                return Ok(());
-            }
+    fn merge_into(&self, tx: &Connection, id: String, kind: DocKind, payload: Parsed, pre: Option<Record>, report: &mut MergeReport) -> Result<()> {
+        if let (Some(pre), Parsed::Snapshot(bytes)) = (pre, &payload)
+            && !documents::exists(tx, &id)?
+            && !has_pending(tx, &id)?
+        {
+            documents::insert(tx, &id, kind, bytes)?;
+            pre.project_as(tx, &self.validator, true)?;
+            note_changed(report, id, kind);
+            return Ok(());
         }
         let bad = |reason: String| Error::BadChange { doc_id: id.clone(), reason };
         let existing = documents::load(tx, &id)?;
