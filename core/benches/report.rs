@@ -49,6 +49,9 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rusqlite::{Connection, OpenFlags};
 
+mod support;
+use support::{criterion_dir, fmt_time, median_ns, target_dir};
+
 /// Bump when the generator below changes, so that a cached fixture is rebuilt.
 const FIXTURE_VERSION: u32 = 2;
 const MANAGER: &str = "manager";
@@ -294,10 +297,6 @@ fn schema_version() -> u32 {
     Connection::open(&p).unwrap().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap()
 }
 
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("target"))
-}
-
 /// The fixture file: cached under target/ in bench mode, a temporary one in test mode.
 struct Fixture {
     path: PathBuf,
@@ -441,16 +440,6 @@ fn bench_all(c: &mut Criterion, ctx: &Ctx, f: &Fixture, bench_mode: bool) {
 
 // ---- summary ------------------------------------------------------------------------------
 
-fn median_ns(dir: &Path, id: &str) -> Option<f64> {
-    let text = std::fs::read_to_string(dir.join(id).join("new").join("estimates.json")).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    v["median"]["point_estimate"].as_f64()
-}
-
-fn fmt_time(ns: f64) -> String {
-    if ns >= 1e6 { format!("{:.2} ms", ns / 1e6) } else { format!("{:.1} µs", ns / 1e3) }
-}
-
 fn summary(ctx: &Ctx, dir: &Path) {
     let ran = ctx.ran.borrow();
     let get = |id: &str| if ran.contains(id) { median_ns(dir, id) } else { None };
@@ -465,10 +454,6 @@ fn summary(ctx: &Ctx, dir: &Path) {
         let verdict = if m <= 200e6 { format!("met ({:.1}× margin)", 200e6 / m) } else { format!("MISSED ({:.2}× over)", m / 200e6) };
         println!("| {id} | {} | {:.1}× | {:.1}× | ≤ 200 ms | {verdict} |", fmt_time(m), m / bl, m / (bl + ba));
     }
-}
-
-fn criterion_dir() -> PathBuf {
-    std::env::var_os("CRITERION_HOME").map(PathBuf::from).unwrap_or_else(|| target_dir().join("criterion"))
 }
 
 fn main() {

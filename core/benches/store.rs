@@ -35,6 +35,9 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rusqlite::{Connection, params};
 
+mod support;
+use support::{criterion_dir, fmt_time, median_ns};
+
 /// 2026-11-02 09:00 UTC.
 const T0: i64 = 1_793_610_000_000;
 const USER: &str = "rep01";
@@ -850,16 +853,6 @@ fn cold_first_capture(ctx: &Ctx) {
 
 // ---- summary ------------------------------------------------------------------------------
 
-fn median_ns(dir: &Path, id: &str) -> Option<f64> {
-    let text = std::fs::read_to_string(dir.join(id).join("new").join("estimates.json")).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    v["median"]["point_estimate"].as_f64()
-}
-
-fn fmt_time(ns: f64) -> String {
-    if ns >= 1e6 { format!("{:.2} ms", ns / 1e6) } else { format!("{:.1} µs", ns / 1e3) }
-}
-
 /// "met (2.5× under)" or "missed (1.8× over)": how a figure stands against its target.
 fn verdict(value: f64, target: f64, lower_is_better: bool) -> String {
     let ok = if lower_is_better { value <= target } else { value >= target };
@@ -915,16 +908,6 @@ fn summary(ctx: &Ctx, dir: &Path) {
     row("open_100k/open_first_page", Some(50.0));
     row("open_100k/store_open_after_writes", Some(50.0));
     row("open_100k/store_open_wal_truncated", Some(50.0));
-}
-
-fn criterion_dir() -> PathBuf {
-    if let Some(h) = std::env::var_os("CRITERION_HOME") {
-        return PathBuf::from(h);
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("target"));
-    target.join("criterion")
 }
 
 fn main() {
