@@ -151,13 +151,8 @@ enum Cmd {
     Duplicates,
     /// Win rate, sales cycle, funnel, response time, pipeline, activities and events, per rep and team
     Report {
-        /// week, month or quarter (in the --utc-offset zone), ignored with --from/--to
-        #[arg(long, default_value = "month")]
-        period: String,
-        #[arg(long, value_name = "TIME")]
-        from: Option<String>,
-        #[arg(long, value_name = "TIME")]
-        to: Option<String>,
+        #[command(flatten)]
+        period: PeriodArgs,
         /// Only these owners (repeatable); default: every lead on this device
         #[arg(long)]
         owner: Vec<String>,
@@ -216,13 +211,8 @@ enum TargetCmd {
         team: Option<String>,
         #[arg(long, value_parser = one_of(fieldsales_core::TargetMetric::ALL, fieldsales_core::TargetMetric::as_str, fieldsales_core::TargetMetric::parse))]
         metric: fieldsales_core::TargetMetric,
-        /// week, month or quarter holding today (in the --utc-offset zone), ignored with --from/--to
-        #[arg(long, default_value = "month")]
-        period: String,
-        #[arg(long, value_name = "TIME")]
-        from: Option<String>,
-        #[arg(long, value_name = "TIME")]
-        to: Option<String>,
+        #[command(flatten)]
+        period: PeriodArgs,
         /// A count, or an amount in units of --currency for won_value
         #[arg(long)]
         value: String,
@@ -232,12 +222,8 @@ enum TargetCmd {
     },
     /// Targets whose period overlaps the given one
     List {
-        #[arg(long, default_value = "month")]
-        period: String,
-        #[arg(long, value_name = "TIME")]
-        from: Option<String>,
-        #[arg(long, value_name = "TIME")]
-        to: Option<String>,
+        #[command(flatten)]
+        period: PeriodArgs,
     },
     /// Move a target to the bin
     Delete { id: String },
@@ -316,6 +302,24 @@ enum LeadCmd {
     Restore { id: String },
     /// Fold OTHER into KEEP: fields, tags, notes and activities; OTHER goes to the bin, intact
     Merge { keep: String, other: String },
+}
+
+/// The period of `report` and `target`: this week, month or quarter, or --from/--to.
+#[derive(Args)]
+struct PeriodArgs {
+    /// week, month or quarter holding today (in the --utc-offset zone), ignored with --from/--to
+    #[arg(long, default_value = "month")]
+    period: String,
+    #[arg(long, value_name = "TIME")]
+    from: Option<String>,
+    #[arg(long, value_name = "TIME")]
+    to: Option<String>,
+}
+
+impl PeriodArgs {
+    fn resolve(&self, now: i64, off: i32) -> Result<fieldsales_core::report::Period> {
+        report_cmd::period(&self.period, when("--from", self.from.as_deref(), now, off)?, when("--to", self.to.as_deref(), now, off)?, now, off)
+    }
 }
 
 /// Fields shared by `lead add` and `lead edit`.
@@ -683,8 +687,8 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
                 writeln!(out, "merge with: fieldsales lead merge KEEP_ID OTHER_ID")?;
             }
         }
-        Cmd::Report { period, from, to, owner, cold_days, csv } => {
-            let p = report_cmd::period(period, when("--from", from.as_deref(), now, off)?, when("--to", to.as_deref(), now, off)?, now, off)?;
+        Cmd::Report { period, owner, cold_days, csv } => {
+            let p = period.resolve(now, off)?;
             // The workspace's win probabilities, not the built-in ones.
             let mut q = store.report_query(p, now)?;
             q.cold_after_days = *cold_days;
@@ -698,8 +702,8 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
             let required = if *require_nothing { Some(Vec::new()) } else if require.is_empty() { None } else { Some(require.clone()) };
             sales_cmd::stages_set(&store, *stage, name.clone(), probability.as_deref(), required, cli.json, out)?
         }
-        Cmd::Target(TargetCmd::Set { rep, team, metric, period, from, to, value, currency }) => {
-            let p = report_cmd::period(period, when("--from", from.as_deref(), now, off)?, when("--to", to.as_deref(), now, off)?, now, off)?;
+        Cmd::Target(TargetCmd::Set { rep, team, metric, period, value, currency }) => {
+            let p = period.resolve(now, off)?;
             let subject = match (rep, team) {
                 (Some(r), _) => (fieldsales_core::SubjectKind::Rep, r.clone()),
                 (None, Some(t)) => (fieldsales_core::SubjectKind::Team, t.clone()),
@@ -707,8 +711,8 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
             };
             sales_cmd::target_set(&store, subject, *metric, p, value, currency.as_deref(), cli.json, off, out)?
         }
-        Cmd::Target(TargetCmd::List { period, from, to }) => {
-            let p = report_cmd::period(period, when("--from", from.as_deref(), now, off)?, when("--to", to.as_deref(), now, off)?, now, off)?;
+        Cmd::Target(TargetCmd::List { period }) => {
+            let p = period.resolve(now, off)?;
             sales_cmd::target_list(&store, p, cli.json, off, out)?
         }
         Cmd::Target(TargetCmd::Delete { id }) => {
