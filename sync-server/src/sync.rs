@@ -341,7 +341,8 @@ fn feed(tx: &mut dyn DocTx, p: &Principal, vis: &Visibility, seq: i64, limit: u3
     for e in entries {
         match e {
             FeedEntry::Change { doc_id, kind, owner, actor, data, .. } => {
-                // The device wrote it: it has it.
+                // The backend's filter already left these out; checked again here because a
+                // backend that filtered less must still never leak a record (cheap: in memory).
                 if actor == p.actor || !vis.sees(&owner) {
                     continue;
                 }
