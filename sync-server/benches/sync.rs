@@ -1404,6 +1404,28 @@ fn report(cfg: &Cfg, b: &Bootstrap, inc: &Incremental, l: &Load, rp: &Replay, w:
     (t, d)
 }
 
+/// Phase 3's headline figures on their own (for `FIELDSALES_BENCH_ONLY=load`).
+fn load_summary(l: &Load, rp: &Replay) -> String {
+    format!(
+        "load: {:.0} changes/s accepted, sync p50/p99 {} / {}, {} errors; CPU server {:.1} s, devices {:.1} s ({:.2} ms server CPU per change)\n\
+         server alone: {:.0} changes/s, loop p50/p99 {} / {}, {} errors; CPU server {:.1} s, clients {:.1} s ({:.2} ms server CPU per change)",
+        l.accepted as f64 / l.secs,
+        ms(pct(&l.lat, 50.0)),
+        ms(pct(&l.lat, 99.0)),
+        l.errors.len(),
+        l.cpu_srv,
+        l.cpu_dev,
+        l.cpu_srv * 1000.0 / l.accepted.max(1) as f64,
+        rp.changes as f64 / rp.secs,
+        ms(pct(&rp.lat, 50.0)),
+        ms(pct(&rp.lat, 99.0)),
+        rp.errors,
+        rp.cpu_srv,
+        rp.cpu_dev,
+        rp.cpu_srv * 1000.0 / rp.changes.max(1) as f64
+    )
+}
+
 fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
     let cfg = Cfg::new(bench);
@@ -1418,6 +1440,14 @@ fn main() {
         .build()
         .expect("client runtime");
 
+    // `FIELDSALES_BENCH_ONLY=load` runs phase 3 alone and prints its figures (for profiling the
+    // server); nothing is written.
+    if std::env::var("FIELDSALES_BENCH_ONLY").is_ok_and(|v| v == "load") {
+        eprintln!("[3/4] load only: {} devices for {} s", cfg.load_teams * 10, cfg.load_secs);
+        let (l, rp) = load(&cfg);
+        println!("{}", load_summary(&l, &rp));
+        return;
+    }
     eprintln!("[1/4] bootstrap: seeding {} leads and {} activities", cfg.leads, cfg.leads * cfg.activities_per_lead);
     let s1 = Server::start();
     let (seeded, c, ss, sp) = client_rt.block_on(seed(&cfg, &s1));

@@ -23,6 +23,9 @@ enum Cmd {
         data: PathBuf,
         #[arg(long, default_value = "127.0.0.1:8787")]
         listen: String,
+        /// Recently pushed documents kept loaded in memory (about 20 KB each); 0 for none
+        #[arg(long, default_value_t = fieldsales_server::docs::DEFAULT_CAPACITY)]
+        doc_cache: usize,
     },
     /// Workspaces, teams, users and devices (works while the server runs)
     Admin {
@@ -107,11 +110,11 @@ fn print<T: serde::Serialize>(json: bool, v: &T, text: impl FnOnce() -> String) 
 async fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Serve { data, listen } => {
+        Cmd::Serve { data, listen, doc_cache } => {
             let backend = SqliteBackend::open(&data)?;
             let listener = tokio::net::TcpListener::bind(&listen).await?;
             println!("fieldsales-server listening on http://{}", listener.local_addr()?);
-            serve(listener, AppState::new(backend), async {
+            serve(listener, AppState::with_doc_cache(backend, doc_cache), async {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await?;

@@ -3,6 +3,8 @@
 //! layout this app writes (types, enum spellings, limits). Every concurrent value of a field is
 //! checked, not only the visible one, since a losing value can win later.
 
+use std::collections::HashMap;
+
 use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 
 use super::{DocKind, SCHEMA_VERSION};
@@ -11,22 +13,71 @@ use crate::validate as v;
 
 type Check = Result<(), String>;
 
-fn values<'a>(doc: &'a AutoCommit, obj: &ObjId, key: &str) -> Vec<(Value<'a>, ObjId)> {
-    doc.get_all(obj, key).unwrap_or_default()
+/// Every value of every key of one map, read in one pass. A `get_all` per key seeks through the
+/// object from its start each time, and with thirty keys the check cost more than loading the
+/// document; here only keys that hold concurrent values are read again with `get_all`.
+struct Fields<'a> {
+    map: HashMap<String, Vec<(Value<'a>, ObjId)>>,
 }
 
-fn scalar(doc: &AutoCommit, obj: &ObjId, key: &str, required: bool, ok: &dyn Fn(&ScalarValue) -> bool) -> Check {
-    let all = values(doc, obj, key);
-    if all.is_empty() && required {
-        return Err(format!("'{key}' is missing"));
-    }
-    for (val, _) in all {
-        match val {
-            Value::Scalar(s) if ok(&s) => {}
-            _ => return Err(format!("'{key}' has a value of the wrong type or out of range")),
+impl<'a> Fields<'a> {
+    fn of(doc: &'a AutoCommit, obj: &ObjId) -> Fields<'a> {
+        let mut map = HashMap::new();
+        for item in doc.map_range(obj, ..) {
+            let all = if item.conflict {
+                doc.get_all(obj, item.key.as_ref()).unwrap_or_default()
+            } else {
+                let id = item.id();
+                vec![(item.value.into_value(), id)]
+            };
+            map.insert(item.key.into_owned(), all);
         }
+        Fields { map }
     }
-    Ok(())
+
+    fn values(&self, key: &str) -> &[(Value<'a>, ObjId)] {
+        self.map.get(key).map_or(&[], Vec::as_slice)
+    }
+
+    fn scalar(&self, key: &str, required: bool, ok: &dyn Fn(&ScalarValue) -> bool) -> Check {
+        let all = self.values(key);
+        if all.is_empty() && required {
+            return Err(format!("'{key}' is missing"));
+        }
+        for (val, _) in all {
+            match val {
+                Value::Scalar(s) if ok(s) => {}
+                _ => return Err(format!("'{key}' has a value of the wrong type or out of range")),
+            }
+        }
+        Ok(())
+    }
+
+    fn object(&self, key: &str, ty: ObjType, required: bool) -> Result<Option<ObjId>, String> {
+        let all = self.values(key);
+        if all.is_empty() {
+            return if required { Err(format!("'{key}' is missing")) } else { Ok(None) };
+        }
+        let mut winner = None;
+        for (val, id) in all {
+            match val {
+                Value::Object(t) if *t == ty => winner = Some(id.clone()),
+                _ => return Err(format!("'{key}' must be a {ty}")),
+            }
+        }
+        Ok(winner)
+    }
+
+    /// The maps held under `key`, one per concurrent value; anything else is an error.
+    fn maps(&self, key: &str) -> Result<Vec<ObjId>, String> {
+        self.values(key)
+            .iter()
+            .map(|(val, id)| match val {
+                Value::Object(ObjType::Map) => Ok(id.clone()),
+                _ => Err(format!("'{key}' must be a map")),
+            })
+            .collect()
+    }
 }
 
 fn text_field(max: usize) -> impl Fn(&ScalarValue) -> bool {
@@ -41,37 +92,22 @@ fn int(s: &ScalarValue) -> bool {
     matches!(s, ScalarValue::Int(_) | ScalarValue::Uint(_) | ScalarValue::Timestamp(_))
 }
 
-fn object(doc: &AutoCommit, obj: &ObjId, key: &str, ty: ObjType, required: bool) -> Result<Option<ObjId>, String> {
-    let all = values(doc, obj, key);
-    if all.is_empty() {
-        return if required { Err(format!("'{key}' is missing")) } else { Ok(None) };
-    }
-    let mut winner = None;
-    for (val, id) in all {
-        match val {
-            Value::Object(t) if t == ty => winner = Some(id),
-            _ => return Err(format!("'{key}' must be a {ty}")),
-        }
-    }
-    Ok(winner)
-}
-
-fn common(doc: &AutoCommit, id: &str, type_name: &str) -> Check {
-    scalar(doc, &ROOT, "schema", true, &|s| matches!(s, ScalarValue::Uint(n) if *n >= 1 && *n <= SCHEMA_VERSION) || matches!(s, ScalarValue::Int(n) if *n >= 1 && *n as u64 <= SCHEMA_VERSION))?;
-    scalar(doc, &ROOT, "type", true, &|s| matches!(s, ScalarValue::Str(t) if t == type_name))?;
-    scalar(doc, &ROOT, "id", true, &|s| matches!(s, ScalarValue::Str(t) if t == id))?;
+fn common(root: &Fields, id: &str, type_name: &str) -> Check {
+    root.scalar("schema", true, &|s| matches!(s, ScalarValue::Uint(n) if *n >= 1 && *n <= SCHEMA_VERSION) || matches!(s, ScalarValue::Int(n) if *n >= 1 && *n as u64 <= SCHEMA_VERSION))?;
+    root.scalar("type", true, &|s| matches!(s, ScalarValue::Str(t) if t == type_name))?;
+    root.scalar("id", true, &|s| matches!(s, ScalarValue::Str(t) if t == id))?;
     for k in ["created_at", "updated_at"] {
-        scalar(doc, &ROOT, k, true, &int)?;
+        root.scalar(k, true, &int)?;
     }
     for k in ["created_by", "updated_by"] {
-        scalar(doc, &ROOT, k, true, &text_field(v::MAX_SHORT_TEXT))?;
+        root.scalar(k, true, &text_field(v::MAX_SHORT_TEXT))?;
     }
-    scalar(doc, &ROOT, "deleted", true, &|s| matches!(s, ScalarValue::Boolean(_)))?;
+    root.scalar("deleted", true, &|s| matches!(s, ScalarValue::Boolean(_)))?;
     Ok(())
 }
 
-fn string_list(doc: &AutoCommit, key: &str, max_items: usize, max_len: usize) -> Check {
-    if let Some(list) = object(doc, &ROOT, key, ObjType::List, true)? {
+fn string_list(doc: &AutoCommit, root: &Fields, key: &str, max_items: usize, max_len: usize) -> Check {
+    if let Some(list) = root.object(key, ObjType::List, true)? {
         if doc.length(&list) > max_items {
             return Err(format!("'{key}' has too many entries"));
         }
@@ -91,12 +127,13 @@ pub fn check(doc: &AutoCommit, id: &str, kind: DocKind) -> Check {
     if id == super::sales::SETTINGS_ID && kind != DocKind::Settings {
         return Err(format!("{id} is reserved for the sales process settings"));
     }
+    let root = Fields::of(doc, &ROOT);
     match kind {
-        DocKind::Lead => check_lead(doc, id),
-        DocKind::Activity => check_activity(doc, id),
-        DocKind::Settings => check_settings(doc, id),
-        DocKind::Target => check_target(doc, id),
-        DocKind::CompPlan => check_plan(doc, id),
+        DocKind::Lead => check_lead(doc, &root, id),
+        DocKind::Activity => check_activity(doc, &root, id),
+        DocKind::Settings => check_settings(&root, id),
+        DocKind::Target => check_target(doc, &root, id),
+        DocKind::CompPlan => check_plan(doc, &root, id),
     }
 }
 
@@ -106,14 +143,13 @@ fn bp(max: i64) -> impl Fn(&ScalarValue) -> bool {
 
 /// Settings are flat root keys (see `doc/sales.rs`); any other key is refused, so that a
 /// crafted change cannot smuggle data into the one document every user receives.
-fn check_settings(doc: &AutoCommit, id: &str) -> Check {
+fn check_settings(root: &Fields, id: &str) -> Check {
     if id != super::sales::SETTINGS_ID {
         return Err(format!("the settings document has the id {}", super::sales::SETTINGS_ID));
     }
-    common(doc, id, "settings")?;
+    common(root, id, "settings")?;
     let fixed = ["schema", "type", "id", "created_at", "updated_at", "created_by", "updated_by", "deleted"];
-    let keys: Vec<String> = doc.keys(&ROOT).collect();
-    for k in keys {
+    for k in root.map.keys() {
         if fixed.contains(&k.as_str()) {
             continue;
         }
@@ -123,11 +159,11 @@ fn check_settings(doc: &AutoCommit, id: &str) -> Check {
             return Err(format!("unknown stage in '{k}'"));
         }
         match what {
-            "name" => scalar(doc, &ROOT, &k, true, &|s| matches!(s, ScalarValue::Str(t) if !t.trim().is_empty() && t.chars().count() <= v::MAX_SHORT_TEXT))?,
-            "probability_bp" => scalar(doc, &ROOT, &k, true, &bp(crate::model::FULL_BP as i64))?,
+            "name" => root.scalar(k, true, &|s| matches!(s, ScalarValue::Str(t) if !t.trim().is_empty() && t.chars().count() <= v::MAX_SHORT_TEXT))?,
+            "probability_bp" => root.scalar(k, true, &bp(crate::model::FULL_BP as i64))?,
             w => match w.strip_prefix("require.") {
                 Some(f) if crate::model::RequiredField::parse(f).map(|x| x.as_str() == f).unwrap_or(false) => {
-                    scalar(doc, &ROOT, &k, true, &|s| matches!(s, ScalarValue::Boolean(_)))?
+                    root.scalar(k, true, &|s| matches!(s, ScalarValue::Boolean(_)))?
                 }
                 _ => return Err(format!("unknown setting '{k}'")),
             },
@@ -136,17 +172,17 @@ fn check_settings(doc: &AutoCommit, id: &str) -> Check {
     Ok(())
 }
 
-fn check_target(doc: &AutoCommit, id: &str) -> Check {
-    common(doc, id, "target")?;
-    scalar(doc, &ROOT, "subject_kind", true, &enum_field(|t| crate::model::SubjectKind::parse(t).is_ok()))?;
-    scalar(doc, &ROOT, "subject", true, &|s| matches!(s, ScalarValue::Str(t) if !t.is_empty() && t.chars().count() <= v::MAX_SHORT_TEXT))?;
-    scalar(doc, &ROOT, "metric", true, &enum_field(|t| crate::model::TargetMetric::parse(t).is_ok()))?;
-    scalar(doc, &ROOT, "period_start", true, &int)?;
-    scalar(doc, &ROOT, "period_end", true, &int)?;
-    scalar(doc, &ROOT, "value", true, &bp(i64::MAX))?;
-    scalar(doc, &ROOT, "currency", false, &|s| matches!(s, ScalarValue::Str(c) if v::currency(c).is_ok()))?;
+fn check_target(doc: &AutoCommit, root: &Fields, id: &str) -> Check {
+    common(root, id, "target")?;
+    root.scalar("subject_kind", true, &enum_field(|t| crate::model::SubjectKind::parse(t).is_ok()))?;
+    root.scalar("subject", true, &|s| matches!(s, ScalarValue::Str(t) if !t.is_empty() && t.chars().count() <= v::MAX_SHORT_TEXT))?;
+    root.scalar("metric", true, &enum_field(|t| crate::model::TargetMetric::parse(t).is_ok()))?;
+    root.scalar("period_start", true, &int)?;
+    root.scalar("period_end", true, &int)?;
+    root.scalar("value", true, &bp(i64::MAX))?;
+    root.scalar("currency", false, &|s| matches!(s, ScalarValue::Str(c) if v::currency(c).is_ok()))?;
     let metric = super::get_str(doc, &ROOT, "metric").unwrap_or_default();
-    let has_currency = !values(doc, &ROOT, "currency").is_empty();
+    let has_currency = !root.values("currency").is_empty();
     if (metric == "won_value") != has_currency {
         return Err("a won value target, and only it, has a currency".into());
     }
@@ -156,33 +192,32 @@ fn check_target(doc: &AutoCommit, id: &str) -> Check {
     }
 }
 
-fn check_plan(doc: &AutoCommit, id: &str) -> Check {
-    common(doc, id, "comp_plan")?;
-    scalar(doc, &ROOT, "rep", true, &|s| matches!(s, ScalarValue::Str(t) if !t.is_empty() && t.chars().count() <= v::MAX_SHORT_TEXT))?;
-    scalar(doc, &ROOT, "rate_bp", true, &bp(crate::model::FULL_BP as i64))?;
-    let all = values(doc, &ROOT, "base");
-    if all.is_empty() {
+fn check_plan(doc: &AutoCommit, root: &Fields, id: &str) -> Check {
+    common(root, id, "comp_plan")?;
+    root.scalar("rep", true, &|s| matches!(s, ScalarValue::Str(t) if !t.is_empty() && t.chars().count() <= v::MAX_SHORT_TEXT))?;
+    root.scalar("rate_bp", true, &bp(crate::model::FULL_BP as i64))?;
+    let bases = root.maps("base")?;
+    if bases.is_empty() {
         return Err("'base' is missing".into());
     }
-    for (val, base) in all {
-        if !matches!(val, Value::Object(ObjType::Map)) {
-            return Err("'base' must be a map".into());
-        }
-        scalar(doc, &base, "amount", true, &bp(i64::MAX))?;
-        scalar(doc, &base, "currency", true, &|s| matches!(s, ScalarValue::Str(c) if v::currency(c).is_ok()))?;
+    for base in bases {
+        let base = Fields::of(doc, &base);
+        base.scalar("amount", true, &bp(i64::MAX))?;
+        base.scalar("currency", true, &|s| matches!(s, ScalarValue::Str(c) if v::currency(c).is_ok()))?;
     }
-    for (val, tiers) in values(doc, &ROOT, "tiers") {
+    for (val, tiers) in root.values("tiers") {
         if !matches!(val, Value::Object(ObjType::List)) {
             return Err("'tiers' must be a list".into());
         }
-        if doc.length(&tiers) > crate::model::MAX_TIERS {
+        if doc.length(tiers) > crate::model::MAX_TIERS {
             return Err("'tiers' has too many entries".into());
         }
-        for i in 0..doc.length(&tiers) {
-            match doc.get(&tiers, i) {
+        for i in 0..doc.length(tiers) {
+            match doc.get(tiers, i) {
                 Ok(Some((Value::Object(ObjType::Map), t))) => {
-                    scalar(doc, &t, "from_bp", true, &bp(crate::model::MAX_TIER_FROM_BP as i64))?;
-                    scalar(doc, &t, "rate_bp", true, &bp(crate::model::FULL_BP as i64))?;
+                    let t = Fields::of(doc, &t);
+                    t.scalar("from_bp", true, &bp(crate::model::MAX_TIER_FROM_BP as i64))?;
+                    t.scalar("rate_bp", true, &bp(crate::model::FULL_BP as i64))?;
                 }
                 _ => return Err("'tiers' must hold maps".into()),
             }
@@ -191,65 +226,65 @@ fn check_plan(doc: &AutoCommit, id: &str) -> Check {
     Ok(())
 }
 
-fn check_lead(doc: &AutoCommit, id: &str) -> Check {
-    common(doc, id, "lead")?;
+fn check_lead(doc: &AutoCommit, root: &Fields, id: &str) -> Check {
+    common(root, id, "lead")?;
     for k in ["name", "company", "title", "lost_reason"] {
-        scalar(doc, &ROOT, k, false, &text_field(v::MAX_SHORT_TEXT))?;
+        root.scalar(k, false, &text_field(v::MAX_SHORT_TEXT))?;
     }
-    scalar(doc, &ROOT, "owner", true, &|s| matches!(s, ScalarValue::Str(t) if !t.is_empty() && t.chars().count() <= v::MAX_SHORT_TEXT))?;
-    scalar(doc, &ROOT, "stage", true, &enum_field(|t| Stage::parse(t).is_ok()))?;
-    scalar(doc, &ROOT, "potential", false, &enum_field(|t| Potential::parse(t).is_ok()))?;
-    scalar(doc, &ROOT, "next_follow_up", false, &int)?;
-    string_list(doc, "emails", v::MAX_CONTACTS, 254)?;
-    scalar(doc, &ROOT, "merged_into", false, &|s| matches!(s, ScalarValue::Str(t) if uuid::Uuid::parse_str(t).is_ok()))?;
-    if object(doc, &ROOT, "merged_from", ObjType::List, false)?.is_some() {
-        string_list(doc, "merged_from", 1_000, 36)?;
+    root.scalar("owner", true, &|s| matches!(s, ScalarValue::Str(t) if !t.is_empty() && t.chars().count() <= v::MAX_SHORT_TEXT))?;
+    root.scalar("stage", true, &enum_field(|t| Stage::parse(t).is_ok()))?;
+    root.scalar("potential", false, &enum_field(|t| Potential::parse(t).is_ok()))?;
+    root.scalar("next_follow_up", false, &int)?;
+    string_list(doc, root, "emails", v::MAX_CONTACTS, 254)?;
+    root.scalar("merged_into", false, &|s| matches!(s, ScalarValue::Str(t) if uuid::Uuid::parse_str(t).is_ok()))?;
+    if root.object("merged_from", ObjType::List, false)?.is_some() {
+        string_list(doc, root, "merged_from", 1_000, 36)?;
     }
-    string_list(doc, "phones", v::MAX_CONTACTS, 40)?;
-    if let Some(source) = object(doc, &ROOT, "source", ObjType::Map, true)? {
-        scalar(doc, &source, "channel", true, &enum_field(|t| CaptureChannel::parse(t).is_ok()))?;
-        scalar(doc, &source, "event", false, &text_field(v::MAX_SHORT_TEXT))?;
+    string_list(doc, root, "phones", v::MAX_CONTACTS, 40)?;
+    if let Some(source) = root.object("source", ObjType::Map, true)? {
+        let source = Fields::of(doc, &source);
+        source.scalar("channel", true, &enum_field(|t| CaptureChannel::parse(t).is_ok()))?;
+        source.scalar("event", false, &text_field(v::MAX_SHORT_TEXT))?;
     }
-    for (val, deal) in values(doc, &ROOT, "deal") {
-        if !matches!(val, Value::Object(ObjType::Map)) {
-            return Err("'deal' must be a map".into());
-        }
-        scalar(doc, &deal, "amount", true, &|s| matches!(s, ScalarValue::Int(n) if *n >= 0) || matches!(s, ScalarValue::Uint(_)))?;
-        scalar(doc, &deal, "currency", true, &|s| matches!(s, ScalarValue::Str(c) if v::currency(c).is_ok()))?;
+    for deal in root.maps("deal")? {
+        let deal = Fields::of(doc, &deal);
+        deal.scalar("amount", true, &|s| matches!(s, ScalarValue::Int(n) if *n >= 0) || matches!(s, ScalarValue::Uint(_)))?;
+        deal.scalar("currency", true, &|s| matches!(s, ScalarValue::Str(c) if v::currency(c).is_ok()))?;
     }
-    if let Some(tags) = object(doc, &ROOT, "tags", ObjType::Map, true)? {
-        let keys: Vec<String> = doc.keys(&tags).collect();
-        if keys.len() > v::MAX_TAGS {
+    if let Some(tags) = root.object("tags", ObjType::Map, true)? {
+        let tags = Fields::of(doc, &tags);
+        if tags.map.len() > v::MAX_TAGS {
             return Err("too many tags".into());
         }
-        for k in keys {
+        for k in tags.map.keys() {
             if k.chars().count() > v::MAX_TAG {
                 return Err("a tag is too long".into());
             }
-            scalar(doc, &tags, &k, true, &|s| matches!(s, ScalarValue::Boolean(true)))?;
+            tags.scalar(k, true, &|s| matches!(s, ScalarValue::Boolean(true)))?;
         }
     }
-    if let Some(custom) = object(doc, &ROOT, "custom", ObjType::Map, true)? {
-        let keys: Vec<String> = doc.keys(&custom).collect();
-        if keys.len() > v::MAX_CUSTOM_FIELDS {
+    if let Some(custom) = root.object("custom", ObjType::Map, true)? {
+        let custom = Fields::of(doc, &custom);
+        if custom.map.len() > v::MAX_CUSTOM_FIELDS {
             return Err("too many custom fields".into());
         }
-        for k in keys {
+        for k in custom.map.keys() {
             if k.chars().count() > v::MAX_CUSTOM_KEY {
                 return Err("a custom field name is too long".into());
             }
-            scalar(doc, &custom, &k, true, &text_field(v::MAX_CUSTOM_VALUE))?;
+            custom.scalar(k, true, &text_field(v::MAX_CUSTOM_VALUE))?;
         }
     }
-    notes(doc)?;
-    if let Some(hist) = object(doc, &ROOT, "stage_history", ObjType::List, true)? {
+    notes(doc, root)?;
+    if let Some(hist) = root.object("stage_history", ObjType::List, true)? {
         for i in 0..doc.length(&hist) {
             match doc.get(&hist, i) {
                 Ok(Some((Value::Object(ObjType::Map), e))) => {
-                    scalar(doc, &e, "stage", true, &enum_field(|t| Stage::parse(t).is_ok()))?;
-                    scalar(doc, &e, "at", true, &int)?;
-                    scalar(doc, &e, "by", true, &text_field(v::MAX_SHORT_TEXT))?;
-                    scalar(doc, &e, "lost_reason", false, &text_field(v::MAX_SHORT_TEXT))?;
+                    let e = Fields::of(doc, &e);
+                    e.scalar("stage", true, &enum_field(|t| Stage::parse(t).is_ok()))?;
+                    e.scalar("at", true, &int)?;
+                    e.scalar("by", true, &text_field(v::MAX_SHORT_TEXT))?;
+                    e.scalar("lost_reason", false, &text_field(v::MAX_SHORT_TEXT))?;
                 }
                 _ => return Err("'stage_history' must hold maps".into()),
             }
@@ -258,8 +293,8 @@ fn check_lead(doc: &AutoCommit, id: &str) -> Check {
     Ok(())
 }
 
-fn notes(doc: &AutoCommit) -> Check {
-    if let Some(t) = object(doc, &ROOT, "notes", ObjType::Text, true)? {
+fn notes(doc: &AutoCommit, root: &Fields) -> Check {
+    if let Some(t) = root.object("notes", ObjType::Text, true)? {
         if doc.length(&t) > v::MAX_NOTES {
             return Err("'notes' is too long".into());
         }
@@ -267,24 +302,22 @@ fn notes(doc: &AutoCommit) -> Check {
     Ok(())
 }
 
-fn check_activity(doc: &AutoCommit, id: &str) -> Check {
-    common(doc, id, "activity")?;
-    scalar(doc, &ROOT, "lead_id", true, &|s| matches!(s, ScalarValue::Str(t) if uuid::Uuid::parse_str(t).is_ok()))?;
-    scalar(doc, &ROOT, "kind", true, &enum_field(|t| ActivityKind::parse(t).is_ok()))?;
-    scalar(doc, &ROOT, "subject", true, &text_field(v::MAX_SUBJECT))?;
-    scalar(doc, &ROOT, "outcome", false, &text_field(v::MAX_SHORT_TEXT))?;
+fn check_activity(doc: &AutoCommit, root: &Fields, id: &str) -> Check {
+    common(root, id, "activity")?;
+    root.scalar("lead_id", true, &|s| matches!(s, ScalarValue::Str(t) if uuid::Uuid::parse_str(t).is_ok()))?;
+    root.scalar("kind", true, &enum_field(|t| ActivityKind::parse(t).is_ok()))?;
+    root.scalar("subject", true, &text_field(v::MAX_SUBJECT))?;
+    root.scalar("outcome", false, &text_field(v::MAX_SHORT_TEXT))?;
     for k in ["occurred_at", "due_at", "duration_s"] {
-        scalar(doc, &ROOT, k, false, &int)?;
+        root.scalar(k, false, &int)?;
     }
-    scalar(doc, &ROOT, "done", true, &|s| matches!(s, ScalarValue::Boolean(_)))?;
-    notes(doc)?;
-    for (val, loc) in values(doc, &ROOT, "location") {
-        if !matches!(val, Value::Object(ObjType::Map)) {
-            return Err("'location' must be a map".into());
-        }
-        scalar(doc, &loc, "lat", true, &|s| matches!(s, ScalarValue::F64(x) if (-90.0..=90.0).contains(x)))?;
-        scalar(doc, &loc, "lon", true, &|s| matches!(s, ScalarValue::F64(x) if (-180.0..=180.0).contains(x)))?;
-        scalar(doc, &loc, "accuracy_m", false, &|s| matches!(s, ScalarValue::F64(x) if *x >= 0.0))?;
+    root.scalar("done", true, &|s| matches!(s, ScalarValue::Boolean(_)))?;
+    notes(doc, root)?;
+    for loc in root.maps("location")? {
+        let loc = Fields::of(doc, &loc);
+        loc.scalar("lat", true, &|s| matches!(s, ScalarValue::F64(x) if (-90.0..=90.0).contains(x)))?;
+        loc.scalar("lon", true, &|s| matches!(s, ScalarValue::F64(x) if (-180.0..=180.0).contains(x)))?;
+        loc.scalar("accuracy_m", false, &|s| matches!(s, ScalarValue::F64(x) if *x >= 0.0))?;
     }
     Ok(())
 }

@@ -1,0 +1,106 @@
+//! Documents the server wrote recently, kept loaded. Loading a document (`AutoCommit::load`)
+//! was the largest single cost of a push, and pushes come back to the same few documents: a
+//! rep edits the lead they just captured. An entry is used only if the bytes it was saved as
+//! are the bytes in storage, so a write this process did not make (another server process on
+//! the same database, a rolled-back transaction) is a miss, never a stale document.
+
+use std::num::NonZeroUsize;
+use std::sync::Mutex;
+
+use automerge::AutoCommit;
+use lru::LruCache;
+
+/// Documents kept by default: a loaded lead takes about 20 KB, so about 80 MB when full.
+pub const DEFAULT_CAPACITY: usize = 4096;
+
+pub struct DocCache {
+    entries: Option<Mutex<LruCache<(String, String), Entry>>>,
+}
+
+struct Entry {
+    saved: Vec<u8>,
+    doc: AutoCommit,
+}
+
+impl DocCache {
+    /// A cache of `capacity` documents; 0 turns it off.
+    pub fn new(capacity: usize) -> DocCache {
+        DocCache { entries: NonZeroUsize::new(capacity).map(|c| Mutex::new(LruCache::new(c))) }
+    }
+
+    fn lock(&self) -> Option<std::sync::MutexGuard<'_, LruCache<(String, String), Entry>>> {
+        self.entries.as_ref().map(|m| m.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Takes out the loaded form of the document stored as `saved`, if there is one. The caller
+    /// owns it from here: a push that is then rejected drops it rather than putting back a
+    /// document with changes applied that storage does not have.
+    pub fn take(&self, workspace: &str, id: &str, saved: &[u8]) -> Option<AutoCommit> {
+        let mut entries = self.lock()?;
+        let e = entries.pop(&(workspace.to_string(), id.to_string()))?;
+        (e.saved == saved).then_some(e.doc)
+    }
+
+    /// Keeps `doc`, which storage now holds as `saved`. Call only after the write committed.
+    pub fn put(&self, workspace: &str, id: &str, saved: Vec<u8>, doc: AutoCommit) {
+        if let Some(mut entries) = self.lock() {
+            entries.put((workspace.to_string(), id.to_string()), Entry { saved, doc });
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().map_or(0, |e| e.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use automerge::{ROOT, ReadDoc, transaction::Transactable};
+
+    fn doc(v: &str) -> (AutoCommit, Vec<u8>) {
+        let mut d = AutoCommit::new();
+        d.put(&ROOT, "v", v).unwrap();
+        let saved = d.save();
+        (d, saved)
+    }
+
+    #[test]
+    fn a_document_is_used_only_while_storage_holds_what_it_was_saved_as() {
+        let cache = DocCache::new(2);
+        let (d, saved) = doc("a");
+        cache.put("w", "1", saved.clone(), d);
+        let (_, other) = doc("b");
+        assert!(cache.take("w", "1", &other).is_none(), "stored bytes differ: a miss");
+        assert!(cache.take("w", "1", &saved).is_none(), "a miss also drops the entry");
+        let (d, saved) = doc("a");
+        cache.put("w", "1", saved.clone(), d);
+        assert!(cache.take("other-workspace", "1", &saved).is_none());
+        let got = cache.take("w", "1", &saved).expect("hit");
+        assert_eq!(got.get(&ROOT, "v").unwrap().unwrap().0.to_str(), Some("a"));
+        assert!(cache.take("w", "1", &saved).is_none(), "taken out");
+    }
+
+    #[test]
+    fn the_least_recently_written_document_goes_first_and_zero_turns_it_off() {
+        let cache = DocCache::new(2);
+        let mut saved = Vec::new();
+        for id in ["1", "2", "3"] {
+            let (d, s) = doc(id);
+            cache.put("w", id, s.clone(), d);
+            saved.push(s);
+        }
+        assert_eq!(cache.len(), 2);
+        assert!(cache.take("w", "1", &saved[0]).is_none(), "evicted");
+        assert!(cache.take("w", "3", &saved[2]).is_some());
+        let off = DocCache::new(0);
+        let (d, saved) = doc("a");
+        off.put("w", "1", saved.clone(), d);
+        assert!(off.take("w", "1", &saved).is_none());
+        assert!(off.is_empty());
+    }
+}
