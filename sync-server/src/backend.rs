@@ -70,14 +70,16 @@ pub struct DocRow {
 pub struct FeedFilter {
     /// Changes written by this actor (the pulling device) are left out: it has them.
     pub skip_actor: String,
-    /// Changes to documents whose current owner is not one of these (nor
+    /// Changes written while their document's owner was not one of these (nor
     /// [`crate::sync::EVERYONE`]) are left out; `None` keeps every owner. Owner events are always
-    /// kept: who gains and who loses a record is decided from both owners.
+    /// kept: who gains and who loses a record is decided from both owners. (A user who gains a
+    /// record gets it whole from the owner event, so its earlier changes are not needed.)
     pub owners: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FeedEntry {
+    /// `owner`: the document's owner when the change was written.
     Change { seq: i64, doc_id: String, kind: DocKind, owner: String, actor: String, data: Vec<u8> },
     /// A lead changed hands: users who gain it need the whole record, users who lose it drop it.
     Owner { seq: i64, doc_id: String, old_owner: String, new_owner: String },
@@ -97,7 +99,9 @@ pub trait DocTx {
     fn doc(&mut self, id: &str) -> Result<Option<DocRow>>;
     fn has_change(&mut self, hash: &str) -> Result<bool>;
     fn put_doc(&mut self, id: &str, row: &DocRow) -> Result<()>;
-    fn append_change(&mut self, doc_id: &str, kind: DocKind, hash: &str, actor: &str, data: &[u8]) -> Result<()>;
+    /// `owner` is the document's owner as of this change (see [`DocRow::owner`]): pulls filter
+    /// on it.
+    fn append_change(&mut self, doc_id: &str, kind: DocKind, owner: &str, hash: &str, actor: &str, data: &[u8]) -> Result<()>;
     fn append_owner_event(&mut self, lead_id: &str, old_owner: &str, new_owner: &str) -> Result<()>;
     fn set_activities_owner(&mut self, lead_id: &str, owner: &str) -> Result<()>;
     fn activities_of(&mut self, lead_id: &str) -> Result<Vec<(String, DocRow)>>;

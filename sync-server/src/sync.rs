@@ -114,31 +114,88 @@ pub struct Accepted {
     pub stored: Option<(Vec<u8>, AutoCommit)>,
 }
 
-/// Applies one document's pushed changes, or explains why not. Runs inside the request's write
-/// transaction, and must not write anything before it has decided to accept (see `push`).
-pub fn push_doc(
-    tx: &mut dyn DocTx,
-    p: &Principal,
-    vis: &Visibility,
-    docs: &DocCache,
-    doc_id: &str,
+/// Why pushed changes cannot make a valid document: a rejection's code and message.
+type Invalid = (&'static str, String);
+
+/// The Automerge half of a push to one document, worked out against the version stored when
+/// the request began (`base`) without holding the writer: applying, checking and saving are
+/// most of a push's CPU, and outside the writer they run on every core at once. [`commit_doc`]
+/// uses it only if the document is still stored as `base`, and works it out again otherwise.
+pub struct Prepared {
+    doc_id: String,
     kind: DocKind,
-    changes: Vec<Change>,
-) -> Result<std::result::Result<Accepted, Rejection>> {
-    let hashes: Vec<String> = changes.iter().map(|c| c.hash().to_string()).collect();
+    hashes: Vec<String>,
+    /// The changes the server does not have yet.
+    fresh: Vec<Change>,
+    /// The stored bytes the changes were applied to; `None`: no such document then.
+    base: Option<Vec<u8>>,
+    /// The new document and its bytes, or why the changes cannot make one.
+    merged: std::result::Result<(AutoCommit, Vec<u8>), Invalid>,
+}
+
+/// The changes not stored yet; a change repeated in one push counts once (a second feed row
+/// would break the unique hash index and fail the whole push with a storage error).
+fn fresh_changes(tx: &mut dyn DocTx, changes: Vec<Change>) -> Result<Vec<Change>> {
     let mut fresh: Vec<Change> = Vec::new();
     for c in changes {
-        // A change repeated in one push is stored once (a second feed row would break the
-        // unique hash index and fail the whole push with a storage error).
         if !fresh.iter().any(|f| f.hash() == c.hash()) && !tx.has_change(&c.hash().to_string())? {
             fresh.push(c);
+        }
+    }
+    Ok(fresh)
+}
+
+/// Applies `fresh` to the stored document and checks the result. Pure Automerge: no storage.
+fn merge(docs: &DocCache, p: &Principal, doc_id: &str, kind: DocKind, existing: Option<&DocRow>, fresh: &[Change]) -> Result<std::result::Result<(AutoCommit, Vec<u8>), Invalid>> {
+    // Nothing to work out for changes that will be refused before their content matters.
+    if fresh.iter().any(|c| c.actor_id().to_hex_string() != p.actor) || existing.is_some_and(|r| r.kind != kind) {
+        return Ok(Err(("invalid_document", String::new())));
+    }
+    let mut doc = match existing {
+        Some(row) => match docs.take(&p.workspace_id, doc_id, &row.data) {
+            Some(doc) => doc,
+            None => AutoCommit::load(&row.data).map_err(|e| ApiError::internal(format!("stored document {doc_id} is unreadable: {e}")))?,
+        },
+        None => AutoCommit::new(),
+    };
+    if let Err(e) = doc.apply_changes(fresh.iter().cloned()) {
+        return Ok(Err(("invalid_document", format!("the changes do not apply: {e}"))));
+    }
+    // A change whose dependencies are missing waits in the document's queue instead of
+    // applying. (Asking for each change by hash instead rebuilt it from the columns: 5% of a
+    // push.)
+    if !doc.get_missing_deps(&[]).is_empty() {
+        return Ok(Err(("missing_dependencies", "the changes build on changes the server does not have".into())));
+    }
+    if let Err(e) = check::check(&doc, doc_id, kind) {
+        return Ok(Err(("invalid_document", e)));
+    }
+    // Uncompressed: DEFLATE set up its tables for every column of every save, a seventh of a
+    // push in the profile, to shrink documents of a few kilobytes by a little.
+    let data = doc.save_nocompress();
+    if data.len() > MAX_DOCUMENT_BYTES {
+        return Ok(Err(("document_too_large", format!("the document would be {} bytes; at most {MAX_DOCUMENT_BYTES}", data.len()))));
+    }
+    Ok(Ok((doc, data)))
+}
+
+/// Decides on one document's pushed changes and stores them, inside the request's write
+/// transaction; must not write anything before it has decided to accept (see `push`).
+pub fn commit_doc(tx: &mut dyn DocTx, p: &Principal, vis: &Visibility, docs: &DocCache, prepared: Prepared) -> Result<std::result::Result<Accepted, Rejection>> {
+    let Prepared { doc_id, kind, hashes, mut fresh, base, mut merged } = prepared;
+    let doc_id = doc_id.as_str();
+    let existing = tx.doc(doc_id)?;
+    if !fresh.is_empty() && existing.as_ref().map(|r| &r.data) != base.as_ref() {
+        // Another push stored this document since the request began: start from it.
+        fresh = fresh_changes(tx, fresh)?;
+        if !fresh.is_empty() {
+            merged = merge(docs, p, doc_id, kind, existing.as_ref(), &fresh)?;
         }
     }
     // A retried push: everything is stored already.
     if fresh.is_empty() {
         return Ok(Ok(Accepted { hashes, stored: None }));
     }
-    let existing = tx.doc(doc_id)?;
     let visible_version = existing.as_ref().filter(|r| vis.sees(&r.owner)).map(|r| r.data.clone());
     let reject = |code: &str, message: String| Rejection {
         doc_id: doc_id.to_string(),
@@ -151,33 +208,15 @@ pub fn push_doc(
     if let Some(c) = fresh.iter().find(|c| c.actor_id().to_hex_string() != p.actor) {
         return Ok(Err(reject("actor_mismatch", format!("change {} was not written by this device", c.hash()))));
     }
-    let mut doc = match &existing {
+    match &existing {
         Some(row) if row.kind != kind => return Ok(Err(reject("invalid_document", format!("document is a {}, not a {}", row.kind.as_str(), kind.as_str())))),
         Some(row) if !vis.sees(&row.owner) => return Ok(Err(reject("forbidden", "you may not change this record".into()))),
-        Some(row) => match docs.take(&p.workspace_id, doc_id, &row.data) {
-            Some(doc) => doc,
-            None => AutoCommit::load(&row.data).map_err(|e| ApiError::internal(format!("stored document {doc_id} is unreadable: {e}")))?,
-        },
-        None => AutoCommit::new(),
+        _ => {}
+    }
+    let (doc, data) = match merged {
+        Ok(m) => m,
+        Err((code, message)) => return Ok(Err(reject(code, message))),
     };
-    if let Err(e) = doc.apply_changes(fresh.clone()) {
-        return Ok(Err(reject("invalid_document", format!("the changes do not apply: {e}"))));
-    }
-    // A change whose dependencies are missing waits in the document's queue instead of
-    // applying. (Asking for each change by hash instead rebuilt it from the columns: 5% of a
-    // push.)
-    if !doc.get_missing_deps(&[]).is_empty() {
-        return Ok(Err(reject("missing_dependencies", "the changes build on changes the server does not have".into())));
-    }
-    if let Err(e) = check::check(&doc, doc_id, kind) {
-        return Ok(Err(reject("invalid_document", e)));
-    }
-    // Uncompressed: DEFLATE set up its tables for every column of every save, a seventh of a
-    // push in the profile, to shrink documents of a few kilobytes by a little.
-    let data = doc.save_nocompress();
-    if data.len() > MAX_DOCUMENT_BYTES {
-        return Ok(Err(reject("document_too_large", format!("the document would be {} bytes; at most {MAX_DOCUMENT_BYTES}", data.len()))));
-    }
     let row = match kind {
         DocKind::Lead => {
             let owner = root_str(&doc, "owner").unwrap_or_default();
@@ -253,7 +292,7 @@ pub fn push_doc(
     };
     tx.put_doc(doc_id, &row)?;
     for c in &fresh {
-        tx.append_change(doc_id, kind, &c.hash().to_string(), &c.actor_id().to_hex_string(), c.raw_bytes())?;
+        tx.append_change(doc_id, kind, &row.owner, &c.hash().to_string(), &c.actor_id().to_hex_string(), c.raw_bytes())?;
     }
     // A change of hands (a reassigned lead, or an activity moved to another owner's lead): the
     // feed records it so that pulls hand the record to those who gain it and drop it for those
@@ -269,22 +308,52 @@ pub fn push_doc(
     Ok(Ok(Accepted { hashes, stored: Some((row.data, doc)) }))
 }
 
-/// One write transaction for the whole request: a device's push of 100 edited leads costs one
-/// commit, not 100 (the commits, not Automerge, dominated a push before). This is safe because
-/// `push_doc` decides to reject before it writes anything, so a rejected document leaves no
-/// trace in the shared transaction; a storage error rolls back the whole request, which the
-/// device retries (pushes are idempotent).
+/// A push in three steps: one read transaction finds which changes are new and the stored
+/// documents they apply to; the Automerge work follows with no transaction open; then one
+/// write transaction decides and stores the whole request (one commit for a device's 100 edited
+/// leads, not 100: the commits dominated a push once). Sharing it is safe because
+/// `commit_doc` decides to reject before it writes anything, so a rejected document leaves no
+/// trace; a storage error rolls back the whole request, which the device retries (pushes are
+/// idempotent).
 ///
 /// The documents it stored go into `docs` once the transaction has committed, so that the
 /// next push to them skips loading.
 pub fn push<B: Backend>(backend: &B, docs: &DocCache, p: &Principal, req: PushRequest) -> Result<PushResponse> {
+    let prepared = prepare_push(backend, docs, p, req)?;
+    commit_push(backend, docs, p, prepared)
+}
+
+/// The first two steps of [`push`]: no write transaction, no lock held.
+pub fn prepare_push<B: Backend>(backend: &B, docs: &DocCache, p: &Principal, req: PushRequest) -> Result<Vec<Prepared>> {
     let groups = decode_push(req)?;
+    let read = backend.read(&p.workspace_id, |tx| {
+        let mut out = Vec::with_capacity(groups.len());
+        for (doc_id, kind, changes) in groups {
+            let hashes: Vec<String> = changes.iter().map(|c| c.hash().to_string()).collect();
+            let fresh = fresh_changes(tx, changes)?;
+            let existing = if fresh.is_empty() { None } else { tx.doc(&doc_id)? };
+            out.push((doc_id, kind, hashes, fresh, existing));
+        }
+        Ok(out)
+    })?;
+    let mut prepared = Vec::with_capacity(read.len());
+    for (doc_id, kind, hashes, fresh, existing) in read {
+        let merged = if fresh.is_empty() { Err(("", String::new())) } else { merge(docs, p, &doc_id, kind, existing.as_ref(), &fresh)? };
+        let base = existing.map(|r| r.data);
+        prepared.push(Prepared { doc_id, kind, hashes, fresh, base, merged });
+    }
+    Ok(prepared)
+}
+
+/// The last step of [`push`]: one write transaction.
+pub fn commit_push<B: Backend>(backend: &B, docs: &DocCache, p: &Principal, prepared: Vec<Prepared>) -> Result<PushResponse> {
     let (resp, stored) = backend.write(&p.workspace_id, |tx| {
         let vis = Visibility::of(tx, p)?;
         let mut resp = PushResponse::default();
         let mut stored = Vec::new();
-        for (doc_id, kind, changes) in groups {
-            match push_doc(tx, p, &vis, docs, &doc_id, kind, changes)? {
+        for pr in prepared {
+            let doc_id = pr.doc_id.clone();
+            match commit_doc(tx, p, &vis, docs, pr)? {
                 Ok(a) => {
                     resp.accepted.extend(a.hashes);
                     stored.extend(a.stored.map(|s| (doc_id, s)));
@@ -407,4 +476,59 @@ fn feed(tx: &mut dyn DocTx, p: &Principal, vis: &Visibility, seq: i64, limit: u3
     }
     let remaining = if more { tx.feed_len_after(last)? } else { 0 };
     Ok(PullResponse { items, cursor: format!("f{last}"), more, remaining })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sqlite::SqliteBackend;
+    use automerge::{ActorId, transaction::Transactable};
+    use fieldsales_core::sync::protocol::PushChange;
+
+    fn device(ws: &str, actor: &ActorId) -> Principal {
+        Principal { device_id: actor.to_hex_string(), user_id: "ann".into(), workspace_id: ws.into(), role: Role::Rep, team_id: None, actor: actor.to_hex_string() }
+    }
+
+    fn request(id: &str, changes: Vec<Change>) -> PushRequest {
+        PushRequest { changes: changes.into_iter().map(|c| PushChange { doc_id: id.into(), kind: DocKind::Lead, change: c.raw_bytes().to_vec() }).collect() }
+    }
+
+    /// Two devices push edits to one lead at the same time. The second push was worked out
+    /// against the version before the first one stored, so the writer works it out again from
+    /// what is stored now: both edits are kept (storing the stale result would drop the first).
+    #[test]
+    fn a_push_worked_out_against_an_older_version_is_merged_again_when_it_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = SqliteBackend::open(dir.path()).unwrap();
+        let ws = b.create_workspace("w").unwrap().id;
+        b.add_user(&ws, "ann", Role::Rep, None).unwrap();
+        let docs = DocCache::new(16);
+        let (phone, tablet) = (ActorId::random(), ActorId::random());
+        let id = fieldsales_core::model::new_id();
+        let draft = fieldsales_core::LeadDraft { name: Some("Kim".into()), ..Default::default() };
+        let mut on_phone = fieldsales_core::doc::lead::create(phone.clone(), &id, &draft, "ann", 1).unwrap();
+        let created = on_phone.get_changes(&[]);
+        let resp = push(&b, &docs, &device(&ws, &phone), request(&id, created)).unwrap();
+        assert!(resp.rejected.is_empty(), "{:?}", resp.rejected);
+
+        let mut on_tablet = on_phone.fork().with_actor(tablet.clone());
+        let heads = on_phone.get_heads();
+        on_phone.put(ROOT, "company", "Acme").unwrap();
+        on_phone.commit();
+        on_tablet.put(ROOT, "title", "CTO").unwrap();
+        on_tablet.commit();
+        let from_tablet = prepare_push(&b, &docs, &device(&ws, &tablet), request(&id, on_tablet.get_changes(&heads))).unwrap();
+        let resp = push(&b, &docs, &device(&ws, &phone), request(&id, on_phone.get_changes(&heads))).unwrap();
+        assert!(resp.rejected.is_empty(), "{:?}", resp.rejected);
+        let resp = commit_push(&b, &docs, &device(&ws, &tablet), from_tablet).unwrap();
+        assert!(resp.rejected.is_empty(), "{:?}", resp.rejected);
+        assert_eq!(resp.accepted.len(), 1);
+
+        let stored = b.read(&ws, |tx| tx.doc(&id)).unwrap().expect("stored");
+        let stored = AutoCommit::load(&stored.data).unwrap();
+        assert_eq!(root_str(&stored, "company").as_deref(), Some("Acme"), "the first push's edit survived");
+        assert_eq!(root_str(&stored, "title").as_deref(), Some("CTO"));
+        let feed = b.read(&ws, |tx| tx.feed_after(0, 100, &FeedFilter { skip_actor: String::new(), owners: None })).unwrap();
+        assert_eq!(feed.len(), 3, "creation and both edits, once each");
+    }
 }
