@@ -212,9 +212,9 @@ fn check_plan(doc: &AutoCommit, root: &Fields, id: &str) -> Check {
         if doc.length(tiers) > crate::model::MAX_TIERS {
             return Err("'tiers' has too many entries".into());
         }
-        for i in 0..doc.length(tiers) {
-            match doc.get(tiers, i) {
-                Ok(Some((Value::Object(ObjType::Map), t))) => {
+        for (val, t) in doc.values(tiers) {
+            match val {
+                Value::Object(ObjType::Map) => {
                     let t = Fields::of(doc, &t);
                     t.scalar("from_bp", true, &bp(crate::model::MAX_TIER_FROM_BP as i64))?;
                     t.scalar("rate_bp", true, &bp(crate::model::FULL_BP as i64))?;
@@ -277,9 +277,9 @@ fn check_lead(doc: &AutoCommit, root: &Fields, id: &str) -> Check {
     }
     notes(doc, root)?;
     if let Some(hist) = root.object("stage_history", ObjType::List, true)? {
-        for i in 0..doc.length(&hist) {
-            match doc.get(&hist, i) {
-                Ok(Some((Value::Object(ObjType::Map), e))) => {
+        for (val, e) in doc.values(&hist) {
+            match val {
+                Value::Object(ObjType::Map) => {
                     let e = Fields::of(doc, &e);
                     e.scalar("stage", true, &enum_field(|t| Stage::parse(t).is_ok()))?;
                     e.scalar("at", true, &int)?;
