@@ -195,7 +195,11 @@ impl Store {
             }
         }
         d.apply_changes(incoming.clone()).map_err(|e| bad(e.to_string()))?;
-        for ch in &incoming {
+        // Changes with missing dependencies wait in the document's queue. Only then is each one
+        // looked up (`get_change_by_hash` rebuilds a change from the columns: too slow to ask
+        // for every change of every pull).
+        let waiting = !d.get_missing_deps(&[]).is_empty();
+        for ch in incoming.iter().filter(|_| waiting) {
             if d.get_change_by_hash(&ch.hash()).is_none() {
                 tx.prepare_cached("INSERT OR IGNORE INTO pending_changes (doc_id, hash, kind, data) VALUES (?1, ?2, ?3, ?4)")?
                     .execute(params![id, ch.hash().to_string(), kind as i64, ch.raw_bytes()])?;

@@ -90,8 +90,7 @@ impl LeadSummary {
 pub(crate) fn upsert_lead(conn: &Connection, l: &Lead, v: &Validator, fresh: bool) -> Result<()> {
     let s = LeadSummary::from_lead(l);
     let tags = s.tags.join(&TAG_SEP.to_string());
-    let rowid: i64 = conn
-        .prepare_cached(
+    conn.prepare_cached(
             "INSERT INTO leads (id, name, display_name, sort_name, company, title, email, phone, event, channel, stage, potential,
                  deal_amount, deal_currency, value_sort, owner, next_follow_up, created_at, created_by, updated_at, updated_by,
                  deleted, tags, has_conflicts, closed_at, reached_rank, last_activity_at, first_contact_at)
@@ -107,10 +106,9 @@ pub(crate) fn upsert_lead(conn: &Connection, l: &Lead, v: &Validator, fresh: boo
                  created_by = excluded.created_by, updated_at = excluded.updated_at, updated_by = excluded.updated_by,
                  deleted = excluded.deleted, tags = excluded.tags, has_conflicts = excluded.has_conflicts,
                  closed_at = excluded.closed_at, reached_rank = excluded.reached_rank,
-                 last_activity_at = excluded.last_activity_at, first_contact_at = excluded.first_contact_at
-             RETURNING rowid",
+                 last_activity_at = excluded.last_activity_at, first_contact_at = excluded.first_contact_at",
         )?
-        .query_row(
+        .execute(
             params![
                 s.id,
                 s.name,
@@ -137,8 +135,8 @@ pub(crate) fn upsert_lead(conn: &Connection, l: &Lead, v: &Validator, fresh: boo
                 l.closed_at(),
                 l.reached_rank(),
             ],
-            |r| r.get(0),
         )?;
+    let rowid: i64 = conn.prepare_cached("SELECT rowid FROM leads WHERE id = ?1")?.query_row([&s.id], |r| r.get(0))?;
 
     if !fresh {
         conn.prepare_cached("DELETE FROM leads_fts WHERE rowid = ?1")?.execute([rowid])?;
