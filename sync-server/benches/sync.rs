@@ -166,6 +166,7 @@ impl Drop for ServerRt {
 struct Server {
     srv: ServerRt,
     admin: SqliteBackend,
+    docs: Arc<fieldsales_server::docs::DocCache>,
     dir: tempfile::TempDir,
 }
 
@@ -173,15 +174,17 @@ impl Server {
     fn start() -> Server {
         let dir = tempfile::tempdir().expect("server temp dir");
         let backend = SqliteBackend::open(dir.path()).expect("open server store");
+        let state = AppState::new(backend);
+        let docs = state.docs.clone();
         let srv = ServerRt::start(move |listener, rx| async move {
-            serve(listener, AppState::new(backend), async {
+            serve(listener, state, async {
                 let _ = rx.await;
             })
             .await
             .expect("server stopped with an error");
         });
         let admin = SqliteBackend::open(dir.path()).expect("open admin handle");
-        Server { srv, admin, dir }
+        Server { srv, admin, docs, dir }
     }
 
     fn url(&self) -> String {
@@ -934,6 +937,8 @@ struct Replay {
     prep: Duration,
     cpu_srv: f64,
     cpu_dev: f64,
+    /// The server's document cache: hits and misses during the replay.
+    cache: (u64, u64),
 }
 
 fn replay(cfg: &Cfg, s: &Server, rt: &tokio::runtime::Runtime, devices: &[(Device, bool, bool)]) -> Replay {
@@ -987,6 +992,7 @@ fn replay(cfg: &Cfg, s: &Server, rt: &tokio::runtime::Runtime, devices: &[(Devic
     let prep = t.elapsed();
     eprintln!("  replay: {} push bodies prepared in {}", prepared.iter().map(|p| p.2.len()).sum::<usize>(), secs(prep));
     let cpu0 = cpu_by_group();
+    let cache0 = s.docs.hits_and_misses();
     let t0 = Instant::now();
     let deadline = t0 + Duration::from_secs(cfg.load_secs);
     let results: Vec<(u64, Vec<Duration>, usize)> = rt.block_on(async {
@@ -1036,7 +1042,9 @@ fn replay(cfg: &Cfg, s: &Server, rt: &tokio::runtime::Runtime, devices: &[(Devic
     });
     let elapsed = t0.elapsed();
     let cpu1 = cpu_by_group();
-    let mut r = Replay { changes: 0, secs: elapsed.as_secs_f64(), loops: 0, lat: Vec::new(), errors: 0, prep, cpu_srv: cpu1.0 - cpu0.0, cpu_dev: cpu1.1 - cpu0.1 };
+    let cache1 = s.docs.hits_and_misses();
+    let cache = (cache1.0 - cache0.0, cache1.1 - cache0.1);
+    let mut r = Replay { changes: 0, secs: elapsed.as_secs_f64(), loops: 0, lat: Vec::new(), errors: 0, prep, cpu_srv: cpu1.0 - cpu0.0, cpu_dev: cpu1.1 - cpu0.1, cache };
     for (a, l, e) in results {
         r.changes += a;
         r.loops += l.len() as u64;
@@ -1095,6 +1103,7 @@ fn load(cfg: &Cfg) -> (Load, Replay) {
     let n = devices.len();
     eprintln!("  {n} devices enrolled and synced; running {} s", cfg.load_secs);
     let cpu0 = cpu_by_group();
+    let cache0 = s.docs.hits_and_misses();
     let t0 = Instant::now();
     let deadline = t0 + Duration::from_secs(cfg.load_secs);
     let stats: Vec<DeviceStats> = rt.block_on(async {
@@ -1398,8 +1407,9 @@ fn report(cfg: &Cfg, b: &Bootstrap, inc: &Incremental, l: &Load, rp: &Replay, w:
         l.accepted as f64 / l.cpu_srv.max(1e-9) * std::thread::available_parallelism().map_or(1, |n| n.get()) as f64
     );
     d += &format!(
-        "- **Load** (3): after 3b, the same {} device stores each made {} loops of changes offline (reps: capture 1 lead, edit 2, log 1 activity; managers: edit 3, log 1 activity), taken from their outboxes as one push body per loop, in {} (untimed). Then {} concurrent plain HTTP clients, one per device with its token and cursor, each loop \"push the next body, then pull until caught up\", until the bodies or {} s ran out: {} loops in {:.1} s, {} changes accepted, {} rejections or failed requests, loop latency p50/p99 {} / {}. CPU: server threads {:.1} s, client threads {:.1} s ⇒ {:.2} ms of server CPU per accepted change. Phones are separate machines; here the simulated ones would take the server's CPU (3b), so their work is done first and only their traffic is timed.\n",
-        l.devices, cfg.replay_loops, secs(rp.prep), l.devices, cfg.load_secs, rp.loops, rp.secs, rp.changes, rp.errors, ms(pct(&rp.lat, 50.0)), ms(pct(&rp.lat, 99.0)), rp.cpu_srv, rp.cpu_dev, rp.cpu_srv * 1000.0 / rp.changes.max(1) as f64
+        "- **Load** (3): after 3b, the same {} device stores each made {} loops of changes offline (reps: capture 1 lead, edit 2, log 1 activity; managers: edit 3, log 1 activity), taken from their outboxes as one push body per loop, in {} (untimed). Then {} concurrent plain HTTP clients, one per device with its token and cursor, each loop \"push the next body, then pull until caught up\", until the bodies or {} s ran out: {} loops in {:.1} s, {} changes accepted, {} rejections or failed requests, loop latency p50/p99 {} / {}. CPU: server threads {:.1} s, client threads {:.1} s ⇒ {:.2} ms of server CPU per accepted change. The server's document cache ({} documents) found {} of the {} stored documents pushes went to loaded already. Phones are separate machines; here the simulated ones would take the server's CPU (3b), so their work is done first and only their traffic is timed.\n",
+        l.devices, cfg.replay_loops, secs(rp.prep), l.devices, cfg.load_secs, rp.loops, rp.secs, rp.changes, rp.errors, ms(pct(&rp.lat, 50.0)), ms(pct(&rp.lat, 99.0)), rp.cpu_srv, rp.cpu_dev, rp.cpu_srv * 1000.0 / rp.changes.max(1) as f64,
+        fieldsales_server::docs::DEFAULT_CAPACITY, rp.cache.0, rp.cache.0 + rp.cache.1
     );
     d += &format!(
         "- **Wire**: the captured lead is one Automerge change of {} B; its saved document is {} B. Push request body {} B ({} B with headers), response body {} B ({} B with headers). A one-field edit afterwards: change {} B, push bodies {} + {} B ({} + {} B with headers).\n",
@@ -1414,7 +1424,7 @@ fn report(cfg: &Cfg, b: &Bootstrap, inc: &Incremental, l: &Load, rp: &Replay, w:
 fn load_summary(l: &Load, rp: &Replay) -> String {
     format!(
         "load: {:.0} changes/s accepted, sync p50/p99 {} / {}, {} errors; CPU server {:.1} s, devices {:.1} s ({:.2} ms server CPU per change)\n\
-         server alone: {:.0} changes/s, loop p50/p99 {} / {}, {} errors; CPU server {:.1} s, clients {:.1} s ({:.2} ms server CPU per change)",
+         server alone: {:.0} changes/s, loop p50/p99 {} / {}, {} errors; CPU server {:.1} s, clients {:.1} s ({:.2} ms server CPU per change); document cache hits/misses {}/{}",
         l.accepted as f64 / l.secs,
         ms(pct(&l.lat, 50.0)),
         ms(pct(&l.lat, 99.0)),
@@ -1428,7 +1438,9 @@ fn load_summary(l: &Load, rp: &Replay) -> String {
         rp.errors,
         rp.cpu_srv,
         rp.cpu_dev,
-        rp.cpu_srv * 1000.0 / rp.changes.max(1) as f64
+        rp.cpu_srv * 1000.0 / rp.changes.max(1) as f64,
+        rp.cache.0,
+        rp.cache.1
     )
 }
 

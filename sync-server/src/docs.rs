@@ -6,6 +6,7 @@
 
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use automerge::AutoCommit;
 use lru::LruCache;
@@ -15,6 +16,8 @@ pub const DEFAULT_CAPACITY: usize = 4096;
 
 pub struct DocCache {
     entries: Option<Mutex<LruCache<(String, String), Entry>>>,
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 struct Entry {
@@ -25,7 +28,7 @@ struct Entry {
 impl DocCache {
     /// A cache of `capacity` documents; 0 turns it off.
     pub fn new(capacity: usize) -> DocCache {
-        DocCache { entries: NonZeroUsize::new(capacity).map(|c| Mutex::new(LruCache::new(c))) }
+        DocCache { entries: NonZeroUsize::new(capacity).map(|c| Mutex::new(LruCache::new(c))), hits: AtomicU64::new(0), misses: AtomicU64::new(0) }
     }
 
     fn lock(&self) -> Option<std::sync::MutexGuard<'_, LruCache<(String, String), Entry>>> {
@@ -36,9 +39,15 @@ impl DocCache {
     /// owns it from here: a push that is then rejected drops it rather than putting back a
     /// document with changes applied that storage does not have.
     pub fn take(&self, workspace: &str, id: &str, saved: &[u8]) -> Option<AutoCommit> {
-        let mut entries = self.lock()?;
-        let e = entries.pop(&(workspace.to_string(), id.to_string()))?;
-        (e.saved == saved).then_some(e.doc)
+        let doc = self.lock().and_then(|mut entries| entries.pop(&(workspace.to_string(), id.to_string()))).filter(|e| e.saved == saved).map(|e| e.doc);
+        let counter = if doc.is_some() { &self.hits } else { &self.misses };
+        counter.fetch_add(1, Ordering::Relaxed);
+        doc
+    }
+
+    /// Takes that found their document, and takes that did not, since the start.
+    pub fn hits_and_misses(&self) -> (u64, u64) {
+        (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
     }
 
     /// Keeps `doc`, which storage now holds as `saved`. Call only after the write committed.
@@ -83,6 +92,7 @@ mod tests {
         let got = cache.take("w", "1", &saved).expect("hit");
         assert_eq!(got.get(&ROOT, "v").unwrap().unwrap().0.to_str(), Some("a"));
         assert!(cache.take("w", "1", &saved).is_none(), "taken out");
+        assert_eq!(cache.hits_and_misses(), (1, 4));
     }
 
     #[test]
