@@ -87,14 +87,43 @@ impl LeadSummary {
 
 /// Writes the lead's projection rows. `fresh` skips the deletes when the lead is new to this
 /// store, which keeps bulk capture cheap.
+/// A fingerprint of a lead's search row (FNV-1a over its fields, each ended by a 0 byte), to
+/// tell whether an edit changed it.
+fn search_key(fields: &[&str]) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for f in fields {
+        for b in f.bytes().chain([0]) {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h as i64
+}
+
 pub(crate) fn upsert_lead(conn: &Connection, l: &Lead, v: &Validator, fresh: bool) -> Result<()> {
     let s = LeadSummary::from_lead(l);
     let tags = s.tags.join(&TAG_SEP.to_string());
+    let phones: Vec<String> = l.phones.iter().flat_map(|p| [p.trim_start_matches('+').to_string(), v.national_digits(p)]).collect();
+    let search = [
+        l.name.clone().unwrap_or_default(),
+        l.company.clone().unwrap_or_default(),
+        l.emails.join(" "),
+        phones.join(" "),
+        l.notes.clone(),
+        l.tags.join(" "),
+    ];
+    let key = search_key(&search.iter().map(String::as_str).collect::<Vec<_>>());
+    let before: Option<(i64, Option<i64>)> = if fresh {
+        None
+    } else {
+        conn.prepare_cached("SELECT rowid, search_key FROM leads WHERE id = ?1")?.query_row([&s.id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?
+    };
+    // No RETURNING here: a statement with RETURNING opens a statement savepoint, and FTS5
+    // writes its pending index to disk at every savepoint, i.e. once per lead of a page.
     conn.prepare_cached(
             "INSERT INTO leads (id, name, display_name, sort_name, company, title, email, phone, event, channel, stage, potential,
                  deal_amount, deal_currency, value_sort, owner, next_follow_up, created_at, created_by, updated_at, updated_by,
-                 deleted, tags, has_conflicts, closed_at, reached_rank, last_activity_at, first_contact_at)
-             VALUES (?1, ?2, ?3, lower(?3), ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, coalesce(?12, -1), ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24,
+                 deleted, tags, has_conflicts, closed_at, reached_rank, search_key, last_activity_at, first_contact_at)
+             VALUES (?1, ?2, ?3, lower(?3), ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, coalesce(?12, -1), ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25,
                  (SELECT max(coalesce(a.occurred_at, a.created_at)) FROM activities a WHERE a.lead_id = ?1 AND a.deleted = 0 AND a.done = 1),
                  (SELECT min(coalesce(a.occurred_at, a.created_at)) FROM activities a WHERE a.lead_id = ?1 AND a.deleted = 0 AND a.done = 1
                      AND a.kind IN ('call', 'meeting', 'visit', 'email')))
@@ -105,7 +134,7 @@ pub(crate) fn upsert_lead(conn: &Connection, l: &Lead, v: &Validator, fresh: boo
                  owner = excluded.owner, next_follow_up = excluded.next_follow_up, created_at = excluded.created_at,
                  created_by = excluded.created_by, updated_at = excluded.updated_at, updated_by = excluded.updated_by,
                  deleted = excluded.deleted, tags = excluded.tags, has_conflicts = excluded.has_conflicts,
-                 closed_at = excluded.closed_at, reached_rank = excluded.reached_rank,
+                 closed_at = excluded.closed_at, reached_rank = excluded.reached_rank, search_key = excluded.search_key,
                  last_activity_at = excluded.last_activity_at, first_contact_at = excluded.first_contact_at",
         )?
         .execute(
@@ -134,12 +163,16 @@ pub(crate) fn upsert_lead(conn: &Connection, l: &Lead, v: &Validator, fresh: boo
                 s.has_conflicts,
                 l.closed_at(),
                 l.reached_rank(),
+                key,
             ],
         )?;
-    let rowid: i64 = conn.prepare_cached("SELECT rowid FROM leads WHERE id = ?1")?.query_row([&s.id], |r| r.get(0))?;
-
-    if !fresh {
+    // An upsert keeps an existing row's rowid; a new row's is the last one inserted.
+    let rowid = before.map_or_else(|| conn.last_insert_rowid(), |(rowid, _)| rowid);
+    let search_changed = before.is_none_or(|(_, old)| old != Some(key));
+    if let Some((rowid, _)) = before.filter(|_| search_changed) {
         conn.prepare_cached("DELETE FROM leads_fts WHERE rowid = ?1")?.execute([rowid])?;
+    }
+    if before.is_some() {
         conn.prepare_cached("DELETE FROM lead_tags WHERE lead_id = ?1")?.execute([&l.id])?;
         conn.prepare_cached("DELETE FROM stage_history WHERE lead_id = ?1")?.execute([&l.id])?;
         conn.prepare_cached("DELETE FROM lead_keys WHERE lead_id = ?1")?.execute([&l.id])?;
@@ -148,9 +181,10 @@ pub(crate) fn upsert_lead(conn: &Connection, l: &Lead, v: &Validator, fresh: boo
     for k in duplicate_keys(l) {
         key_stmt.execute(params![k, l.id])?;
     }
-    let phones: Vec<String> = l.phones.iter().flat_map(|p| [p.trim_start_matches('+').to_string(), v.national_digits(p)]).collect();
-    conn.prepare_cached("INSERT INTO leads_fts (rowid, name, company, email, phone, notes, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
-        .execute(params![rowid, l.name, l.company, l.emails.join(" "), phones.join(" "), l.notes, l.tags.join(" ")])?;
+    if search_changed {
+        conn.prepare_cached("INSERT INTO leads_fts (rowid, name, company, email, phone, notes, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
+            .execute(params![rowid, l.name, l.company, search[2], search[3], l.notes, search[5]])?;
+    }
     let mut tag_stmt = conn.prepare_cached("INSERT OR IGNORE INTO lead_tags (tag, lead_id) VALUES (?1, ?2)")?;
     for t in &l.tags {
         tag_stmt.execute(params![t, l.id])?;

@@ -8,7 +8,7 @@ use rusqlite::{Connection, OpenFlags};
 use crate::{Error, Result};
 
 /// One script per version; index 0 upgrades from version 0 (empty) to 1.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 pub const VERSION: u32 = MIGRATIONS.len() as u32;
 
@@ -260,6 +260,14 @@ UPDATE leads SET
                         WHERE a.lead_id = leads.id AND a.deleted = 0 AND a.done = 1 AND a.kind IN ('call', 'meeting', 'visit', 'email'));
 DROP INDEX activities_by_time;
 CREATE INDEX activities_by_time ON activities (occurred_at, created_by, kind) WHERE deleted = 0 AND done = 1;
+"#;
+
+/// v8: a fingerprint of what a lead's search row holds (`projection::search_key`). Most edits
+/// (stage, potential, follow-up) leave the searchable text as it was; comparing fingerprints
+/// spares them the search index's delete and insert, the largest part of writing a lead's
+/// projection. NULL (rows from before) never matches, so those rows are rewritten once.
+const V8: &str = r#"
+ALTER TABLE leads ADD COLUMN search_key INTEGER;
 "#;
 
 pub(crate) fn open_connection(path: &std::path::Path, read_only: bool) -> Result<Connection> {
