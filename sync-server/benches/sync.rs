@@ -52,6 +52,10 @@ use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// The server binary's allocator (`src/main.rs`), so the server in this process runs as shipped.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// 2026-11-02 09:00 UTC.
 const T0: i64 = 1_793_610_000_000;
 const DAY: i64 = 86_400_000;

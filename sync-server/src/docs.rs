@@ -11,8 +11,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use automerge::AutoCommit;
 use lru::LruCache;
 
-/// Documents kept by default: a loaded lead takes about 20 KB, so about 80 MB when full.
-pub const DEFAULT_CAPACITY: usize = 4096;
+/// Documents kept by default: a loaded lead takes about 20 KB, so about 330 MB when full. With
+/// 4,096 the sync bench's 50 devices, editing any of 30,000 leads at random, found one in four
+/// loaded; see docs/benchmarks-sync.md.
+pub const DEFAULT_CAPACITY: usize = 16_384;
 
 pub struct DocCache {
     entries: Option<Mutex<LruCache<(String, String), Entry>>>,
@@ -52,9 +54,10 @@ impl DocCache {
 
     /// Keeps `doc`, which storage now holds as `saved`. Call only after the write committed.
     pub fn put(&self, workspace: &str, id: &str, saved: Vec<u8>, doc: AutoCommit) {
-        if let Some(mut entries) = self.lock() {
-            entries.put((workspace.to_string(), id.to_string()), Entry { saved, doc });
-        }
+        // The document pushed out is dropped after the lock is released: freeing a loaded
+        // document is thousands of frees, and every push waits for this lock.
+        let evicted = self.lock().and_then(|mut entries| entries.push((workspace.to_string(), id.to_string()), Entry { saved, doc }));
+        drop(evicted);
     }
 
     pub fn len(&self) -> usize {
