@@ -94,8 +94,8 @@ impl Cfg {
                 load_teams: 5,
                 load_secs,
                 load_initial_leads: 10,
-                // Enough for the replay to last its FIELDSALES_BENCH_SECS at ~2,500 changes/s.
-                replay_loops: 13 * load_secs as usize,
+                // Enough for the replay to last its FIELDSALES_BENCH_SECS at ~3,000 changes/s.
+                replay_loops: 16 * load_secs as usize,
             }
         } else {
             Cfg {
@@ -1107,7 +1107,6 @@ fn load(cfg: &Cfg) -> (Load, Replay) {
     let n = devices.len();
     eprintln!("  {n} devices enrolled and synced; running {} s", cfg.load_secs);
     let cpu0 = cpu_by_group();
-    let cache0 = s.docs.hits_and_misses();
     let t0 = Instant::now();
     let deadline = t0 + Duration::from_secs(cfg.load_secs);
     let stats: Vec<DeviceStats> = rt.block_on(async {
@@ -1500,7 +1499,9 @@ fn main() {
          - Load average (1/5/15 min) at start: {load_start}; at end: {load_end}\n\
          - Server, devices and the Automerge baseline run in one process and share the same 2 cores: the server on its own \
          tokio runtime (2 workers + blocking pool); devices on the bench's main thread in phases 1, 2 and 4 and on a runtime \
-         with one worker per device in phase 3. Latencies include the devices' own CPU work and every other process on the machine.\n\n\
+         with one worker per device in phase 3. Latencies include the devices' own CPU work and every other process on the machine. \
+         The process's allocator is mimalloc, the server binary's, so the device-side figures (phases 1, 2 and 3b) are with \
+         mimalloc too; phones use their platform's allocator.\n\n\
          {table}\n{details}\n",
         cfg.load_secs,
         wall.elapsed().as_secs_f64() / 60.0,
