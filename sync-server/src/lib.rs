@@ -30,11 +30,14 @@ pub struct AppState<B> {
     pub backend: Arc<B>,
     pub limiter: Arc<RateLimiter>,
     pub docs: Arc<DocCache>,
+    /// Requests doing storage and Automerge work at once. More than the cores can run only
+    /// share them: every request then takes longer, and threads wait on each other's locks.
+    pub workers: Arc<tokio::sync::Semaphore>,
 }
 
 impl<B> Clone for AppState<B> {
     fn clone(&self) -> Self {
-        AppState { backend: self.backend.clone(), limiter: self.limiter.clone(), docs: self.docs.clone() }
+        AppState { backend: self.backend.clone(), limiter: self.limiter.clone(), docs: self.docs.clone(), workers: self.workers.clone() }
     }
 }
 
@@ -47,7 +50,13 @@ impl<B: Backend> AppState<B> {
 
     /// As [`AppState::new`], keeping up to `documents` loaded documents (0: none).
     pub fn with_doc_cache(backend: B, documents: usize) -> Self {
-        AppState { backend: Arc::new(backend), limiter: Arc::new(RateLimiter::new(200, 100)), docs: Arc::new(DocCache::new(documents)) }
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        AppState {
+            backend: Arc::new(backend),
+            limiter: Arc::new(RateLimiter::new(200, 100)),
+            docs: Arc::new(DocCache::new(documents)),
+            workers: Arc::new(tokio::sync::Semaphore::new(2 * cores)),
+        }
     }
 }
 
@@ -106,6 +115,12 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + S
     tokio::task::spawn_blocking(f).await.map_err(|_| ApiError::internal("the request failed inside the server"))?
 }
 
+/// As [`blocking`], once one of `s.workers` is free (in arrival order).
+async fn work<B, T: Send + 'static>(s: &AppState<B>, f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+    let _permit = s.workers.acquire().await.map_err(|_| ApiError::internal("the server is shutting down"))?;
+    blocking(f).await
+}
+
 async fn enroll<B: Backend>(State(s): State<AppState<B>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
     require_type(&headers, JSON)?;
     let body = body.map_err(body_error)?;
@@ -129,7 +144,8 @@ async fn enroll<B: Backend>(State(s): State<AppState<B>>, headers: HeaderMap, bo
 // to the blocking pool and back costs two thread wake-ups, which showed in the profile.
 
 async fn push<B: Backend>(State(s): State<AppState<B>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
-    let resp = blocking(move || {
+    let state = s.clone();
+    let resp = work(&state, move || {
         let p = principal(&s, &headers)?;
         require_type(&headers, CBOR)?;
         let body = body.map_err(body_error)?;
@@ -141,7 +157,8 @@ async fn push<B: Backend>(State(s): State<AppState<B>>, headers: HeaderMap, body
 }
 
 async fn pull<B: Backend>(State(s): State<AppState<B>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
-    let resp = blocking(move || {
+    let state = s.clone();
+    let resp = work(&state, move || {
         let p = principal(&s, &headers)?;
         require_type(&headers, CBOR)?;
         let body = body.map_err(body_error)?;
