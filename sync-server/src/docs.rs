@@ -93,7 +93,7 @@ mod tests {
         cache.put("w", "1", saved.clone(), d);
         assert!(cache.take("other-workspace", "1", &saved).is_none());
         let got = cache.take("w", "1", &saved).expect("hit");
-        assert_eq!(got.get(&ROOT, "v").unwrap().unwrap().0.to_str(), Some("a"));
+        assert_eq!(got.get(&ROOT, "v").unwrap().unwrap().0.as_str(), Some("a"));
         assert!(cache.take("w", "1", &saved).is_none(), "taken out");
         assert_eq!(cache.hits_and_misses(), (1, 4));
     }

@@ -129,8 +129,9 @@ pub struct Prepared {
     fresh: Vec<Change>,
     /// The stored bytes the changes were applied to; `None`: no such document then.
     base: Option<Vec<u8>>,
-    /// The new document and its bytes, or why the changes cannot make one.
-    merged: std::result::Result<(AutoCommit, Vec<u8>), Invalid>,
+    /// The new document and its bytes, or why the changes cannot make one; `None` where there
+    /// was nothing to work out (nothing new, or changes refused before their content matters).
+    merged: Option<std::result::Result<(AutoCommit, Vec<u8>), Invalid>>,
 }
 
 /// The changes not stored yet; a change repeated in one push counts once (a second feed row
@@ -145,12 +146,14 @@ fn fresh_changes(tx: &mut dyn DocTx, changes: Vec<Change>) -> Result<Vec<Change>
     Ok(fresh)
 }
 
+/// Whether `commit_doc` will refuse these changes before their content matters (another
+/// device's actor, a document of another kind), so there is no Automerge work to do for them.
+fn refused_unread(p: &Principal, kind: DocKind, existing: Option<&DocRow>, fresh: &[Change]) -> bool {
+    fresh.iter().any(|c| c.actor_id().to_hex_string() != p.actor) || existing.is_some_and(|r| r.kind != kind)
+}
+
 /// Applies `fresh` to the stored document and checks the result. Pure Automerge: no storage.
 fn merge(docs: &DocCache, p: &Principal, doc_id: &str, kind: DocKind, existing: Option<&DocRow>, fresh: &[Change]) -> Result<std::result::Result<(AutoCommit, Vec<u8>), Invalid>> {
-    // Nothing to work out for changes that will be refused before their content matters.
-    if fresh.iter().any(|c| c.actor_id().to_hex_string() != p.actor) || existing.is_some_and(|r| r.kind != kind) {
-        return Ok(Err(("invalid_document", String::new())));
-    }
     let mut doc = match existing {
         Some(row) => match docs.take(&p.workspace_id, doc_id, &row.data) {
             Some(doc) => doc,
@@ -188,9 +191,7 @@ pub fn commit_doc(tx: &mut dyn DocTx, p: &Principal, vis: &Visibility, docs: &Do
     if !fresh.is_empty() && existing.as_ref().map(|r| &r.data) != base.as_ref() {
         // Another push stored this document since the request began: start from it.
         fresh = fresh_changes(tx, fresh)?;
-        if !fresh.is_empty() {
-            merged = merge(docs, p, doc_id, kind, existing.as_ref(), &fresh)?;
-        }
+        merged = None;
     }
     // A retried push: everything is stored already.
     if fresh.is_empty() {
@@ -213,6 +214,10 @@ pub fn commit_doc(tx: &mut dyn DocTx, p: &Principal, vis: &Visibility, docs: &Do
         Some(row) if !vis.sees(&row.owner) => return Ok(Err(reject("forbidden", "you may not change this record".into()))),
         _ => {}
     }
+    let merged = match merged {
+        Some(m) => m,
+        None => merge(docs, p, doc_id, kind, existing.as_ref(), &fresh)?,
+    };
     let (doc, data) = match merged {
         Ok(m) => m,
         Err((code, message)) => return Ok(Err(reject(code, message))),
@@ -338,7 +343,11 @@ pub fn prepare_push<B: Backend>(backend: &B, docs: &DocCache, p: &Principal, req
     })?;
     let mut prepared = Vec::with_capacity(read.len());
     for (doc_id, kind, hashes, fresh, existing) in read {
-        let merged = if fresh.is_empty() { Err(("", String::new())) } else { merge(docs, p, &doc_id, kind, existing.as_ref(), &fresh)? };
+        let merged = if fresh.is_empty() || refused_unread(p, kind, existing.as_ref(), &fresh) {
+            None
+        } else {
+            Some(merge(docs, p, &doc_id, kind, existing.as_ref(), &fresh)?)
+        };
         let base = existing.map(|r| r.data);
         prepared.push(Prepared { doc_id, kind, hashes, fresh, base, merged });
     }
