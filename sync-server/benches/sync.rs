@@ -171,6 +171,7 @@ struct Server {
     srv: ServerRt,
     admin: SqliteBackend,
     docs: Arc<fieldsales_server::docs::DocCache>,
+    commits: Arc<fieldsales_server::group::GroupCommit>,
     dir: tempfile::TempDir,
 }
 
@@ -180,6 +181,7 @@ impl Server {
         let backend = SqliteBackend::open(dir.path()).expect("open server store");
         let state = AppState::new(backend);
         let docs = state.docs.clone();
+        let commits = state.commits.clone();
         let srv = ServerRt::start(move |listener, rx| async move {
             serve(listener, state, async {
                 let _ = rx.await;
@@ -188,7 +190,7 @@ impl Server {
             .expect("server stopped with an error");
         });
         let admin = SqliteBackend::open(dir.path()).expect("open admin handle");
-        Server { srv, admin, docs, dir }
+        Server { srv, admin, docs, commits, dir }
     }
 
     fn url(&self) -> String {
@@ -943,6 +945,8 @@ struct Replay {
     cpu_dev: f64,
     /// The server's document cache: hits and misses during the replay.
     cache: (u64, u64),
+    /// Write transactions for pushes and the push requests they held, during the replay.
+    groups: (u64, u64),
 }
 
 fn replay(cfg: &Cfg, s: &Server, rt: &tokio::runtime::Runtime, devices: &[(Device, bool, bool)]) -> Replay {
@@ -997,6 +1001,7 @@ fn replay(cfg: &Cfg, s: &Server, rt: &tokio::runtime::Runtime, devices: &[(Devic
     eprintln!("  replay: {} push bodies prepared in {}", prepared.iter().map(|p| p.2.len()).sum::<usize>(), secs(prep));
     let cpu0 = cpu_by_group();
     let cache0 = s.docs.hits_and_misses();
+    let groups0 = s.commits.transactions_and_requests();
     let t0 = Instant::now();
     let deadline = t0 + Duration::from_secs(cfg.load_secs);
     let results: Vec<(u64, Vec<Duration>, usize)> = rt.block_on(async {
@@ -1048,7 +1053,9 @@ fn replay(cfg: &Cfg, s: &Server, rt: &tokio::runtime::Runtime, devices: &[(Devic
     let cpu1 = cpu_by_group();
     let cache1 = s.docs.hits_and_misses();
     let cache = (cache1.0 - cache0.0, cache1.1 - cache0.1);
-    let mut r = Replay { changes: 0, secs: elapsed.as_secs_f64(), loops: 0, lat: Vec::new(), errors: 0, prep, cpu_srv: cpu1.0 - cpu0.0, cpu_dev: cpu1.1 - cpu0.1, cache };
+    let groups1 = s.commits.transactions_and_requests();
+    let groups = (groups1.0 - groups0.0, groups1.1 - groups0.1);
+    let mut r = Replay { changes: 0, secs: elapsed.as_secs_f64(), loops: 0, lat: Vec::new(), errors: 0, prep, cpu_srv: cpu1.0 - cpu0.0, cpu_dev: cpu1.1 - cpu0.1, cache, groups };
     for (a, l, e) in results {
         r.changes += a;
         r.loops += l.len() as u64;
@@ -1410,9 +1417,10 @@ fn report(cfg: &Cfg, b: &Bootstrap, inc: &Incremental, l: &Load, rp: &Replay, w:
         l.accepted as f64 / l.cpu_srv.max(1e-9) * std::thread::available_parallelism().map_or(1, |n| n.get()) as f64
     );
     d += &format!(
-        "- **Load** (3): after 3b, the same {} device stores each made {} loops of changes offline (reps: capture 1 lead, edit 2, log 1 activity; managers: edit 3, log 1 activity), taken from their outboxes as one push body per loop, in {} (untimed). Then {} concurrent plain HTTP clients, one per device with its token and cursor, each loop \"push the next body, then pull until caught up\", until the bodies or {} s ran out: {} loops in {:.1} s, {} changes accepted, {} rejections or failed requests, loop latency p50/p99 {} / {}. CPU: server threads {:.1} s, client threads {:.1} s ⇒ {:.2} ms of server CPU per accepted change. The server's document cache ({} documents) found {} of the {} stored documents pushes went to loaded already. Phones are separate machines; here the simulated ones would take the server's CPU (3b), so their work is done first and only their traffic is timed.\n",
+        "- **Load** (3): after 3b, the same {} device stores each made {} loops of changes offline (reps: capture 1 lead, edit 2, log 1 activity; managers: edit 3, log 1 activity), taken from their outboxes as one push body per loop, in {} (untimed). Then {} concurrent plain HTTP clients, one per device with its token and cursor, each loop \"push the next body, then pull until caught up\", until the bodies or {} s ran out: {} loops in {:.1} s, {} changes accepted, {} rejections or failed requests, loop latency p50/p99 {} / {}. CPU: server threads {:.1} s, client threads {:.1} s ⇒ {:.2} ms of server CPU per accepted change. The server's document cache ({} documents) found {} of the {} stored documents pushes went to loaded already. Group commit: {} push requests in {} write transactions ({:.2} per commit). Phones are separate machines; here the simulated ones would take the server's CPU (3b), so their work is done first and only their traffic is timed.\n",
         l.devices, cfg.replay_loops, secs(rp.prep), l.devices, cfg.load_secs, rp.loops, rp.secs, rp.changes, rp.errors, ms(pct(&rp.lat, 50.0)), ms(pct(&rp.lat, 99.0)), rp.cpu_srv, rp.cpu_dev, rp.cpu_srv * 1000.0 / rp.changes.max(1) as f64,
-        fieldsales_server::docs::DEFAULT_CAPACITY, rp.cache.0, rp.cache.0 + rp.cache.1
+        fieldsales_server::docs::DEFAULT_CAPACITY, rp.cache.0, rp.cache.0 + rp.cache.1,
+        rp.groups.1, rp.groups.0, rp.groups.1 as f64 / rp.groups.0.max(1) as f64
     );
     d += &format!(
         "- **Wire**: the captured lead is one Automerge change of {} B; its saved document is {} B. Push request body {} B ({} B with headers), response body {} B ({} B with headers). A one-field edit afterwards: change {} B, push bodies {} + {} B ({} + {} B with headers).\n",
@@ -1427,7 +1435,7 @@ fn report(cfg: &Cfg, b: &Bootstrap, inc: &Incremental, l: &Load, rp: &Replay, w:
 fn load_summary(l: &Load, rp: &Replay) -> String {
     format!(
         "load: {:.0} changes/s accepted, sync p50/p99 {} / {}, {} errors; CPU server {:.1} s, devices {:.1} s ({:.2} ms server CPU per change)\n\
-         server alone: {:.0} changes/s, loop p50/p99 {} / {}, {} errors; CPU server {:.1} s, clients {:.1} s ({:.2} ms server CPU per change); document cache hits/misses {}/{}",
+         server alone: {:.0} changes/s, loop p50/p99 {} / {}, {} errors; CPU server {:.1} s, clients {:.1} s ({:.2} ms server CPU per change); document cache hits/misses {}/{}; {} pushes in {} commits",
         l.accepted as f64 / l.secs,
         ms(pct(&l.lat, 50.0)),
         ms(pct(&l.lat, 99.0)),
@@ -1443,7 +1451,9 @@ fn load_summary(l: &Load, rp: &Replay) -> String {
         rp.cpu_dev,
         rp.cpu_srv * 1000.0 / rp.changes.max(1) as f64,
         rp.cache.0,
-        rp.cache.1
+        rp.cache.1,
+        rp.groups.1,
+        rp.groups.0
     )
 }
 

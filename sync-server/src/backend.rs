@@ -117,6 +117,14 @@ pub trait DocTx {
     /// Only documents whose owner is one of `owners` (or everyone's); `None` for all.
     fn docs_after(&mut self, after_id: &str, limit: u32, owners: Option<&[String]>) -> Result<Vec<(String, DocRow)>>;
     fn docs_len_after(&mut self, after_id: &str) -> Result<u64>;
+    /// Marks a point inside the transaction that [`DocTx::rollback_to_savepoint`] returns to,
+    /// so that several requests can share one transaction and one of them can fail alone.
+    /// Not nested.
+    fn savepoint(&mut self) -> Result<()>;
+    /// Keeps what was written since [`DocTx::savepoint`].
+    fn release_savepoint(&mut self) -> Result<()>;
+    /// Undoes what was written since [`DocTx::savepoint`].
+    fn rollback_to_savepoint(&mut self) -> Result<()>;
 }
 
 pub struct Enrolled {

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod backend;
 pub mod docs;
 pub mod error;
+pub mod group;
 pub mod sqlite;
 pub mod sync;
 
@@ -19,12 +20,14 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use tokio::sync::OwnedSemaphorePermit;
 use fieldsales_core::sync::protocol::*;
 
 use crate::auth::RateLimiter;
 use crate::backend::{Backend, Principal};
 use crate::docs::DocCache;
 use crate::error::ApiError;
+use crate::group::GroupCommit;
 
 pub struct AppState<B> {
     pub backend: Arc<B>,
@@ -33,11 +36,19 @@ pub struct AppState<B> {
     /// Requests doing storage and Automerge work at once. More than the cores can run only
     /// share them: every request then takes longer, and threads wait on each other's locks.
     pub workers: Arc<tokio::sync::Semaphore>,
+    /// Pushes waiting for the writer are committed together.
+    pub commits: Arc<GroupCommit>,
 }
 
 impl<B> Clone for AppState<B> {
     fn clone(&self) -> Self {
-        AppState { backend: self.backend.clone(), limiter: self.limiter.clone(), docs: self.docs.clone(), workers: self.workers.clone() }
+        AppState {
+            backend: self.backend.clone(),
+            limiter: self.limiter.clone(),
+            docs: self.docs.clone(),
+            workers: self.workers.clone(),
+            commits: self.commits.clone(),
+        }
     }
 }
 
@@ -56,6 +67,7 @@ impl<B: Backend> AppState<B> {
             limiter: Arc::new(RateLimiter::new(200, 100)),
             docs: Arc::new(DocCache::new(documents)),
             workers: Arc::new(tokio::sync::Semaphore::new(2 * cores)),
+            commits: Arc::new(GroupCommit::new()),
         }
     }
 }
@@ -115,10 +127,11 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + S
     tokio::task::spawn_blocking(f).await.map_err(|_| ApiError::internal("the request failed inside the server"))?
 }
 
-/// As [`blocking`], once one of `s.workers` is free (in arrival order).
-async fn work<B, T: Send + 'static>(s: &AppState<B>, f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
-    let _permit = s.workers.acquire().await.map_err(|_| ApiError::internal("the server is shutting down"))?;
-    blocking(f).await
+/// As [`blocking`], once one of `s.workers` is free (in arrival order). `f` holds the worker
+/// until it drops the permit it is given.
+async fn work<B, T: Send + 'static>(s: &AppState<B>, f: impl FnOnce(OwnedSemaphorePermit) -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+    let permit = s.workers.clone().acquire_owned().await.map_err(|_| ApiError::internal("the server is shutting down"))?;
+    blocking(move || f(permit)).await
 }
 
 async fn enroll<B: Backend>(State(s): State<AppState<B>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
@@ -145,12 +158,16 @@ async fn enroll<B: Backend>(State(s): State<AppState<B>>, headers: HeaderMap, bo
 
 async fn push<B: Backend>(State(s): State<AppState<B>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
     let state = s.clone();
-    let resp = work(&state, move || {
+    let resp = work(&state, move |worker| {
         let p = principal(&s, &headers)?;
         require_type(&headers, CBOR)?;
         let body = body.map_err(body_error)?;
         let req: PushRequest = from_cbor(&body).map_err(|e| ApiError::bad_request("bad_body", format!("not a push request: {e}")))?;
-        sync::push(&*s.backend, &s.docs, &p, req)
+        let prepared = sync::prepare_push(&*s.backend, &s.docs, &p, req)?;
+        // Waiting for the writer takes no CPU: the next request may work meanwhile, and pushes
+        // that queue up here are committed together.
+        drop(worker);
+        s.commits.commit(&*s.backend, &s.docs, &p, prepared)
     })
     .await?;
     Ok(cbor_response(&resp))
@@ -158,7 +175,7 @@ async fn push<B: Backend>(State(s): State<AppState<B>>, headers: HeaderMap, body
 
 async fn pull<B: Backend>(State(s): State<AppState<B>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
     let state = s.clone();
-    let resp = work(&state, move || {
+    let resp = work(&state, move |_worker| {
         let p = principal(&s, &headers)?;
         require_type(&headers, CBOR)?;
         let body = body.map_err(body_error)?;

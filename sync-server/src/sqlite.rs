@@ -332,6 +332,18 @@ impl DocTx for SqlTx<'_> {
         let n: i64 = self.tx.prepare_cached("SELECT count(*) FROM documents WHERE workspace_id = ?1 AND id > ?2")?.query_row(params![self.ws, after_id], |r| r.get(0))?;
         Ok(n.max(0) as u64)
     }
+
+    fn savepoint(&mut self) -> Result<()> {
+        Ok(self.tx.execute_batch("SAVEPOINT request")?)
+    }
+
+    fn release_savepoint(&mut self) -> Result<()> {
+        Ok(self.tx.execute_batch("RELEASE request")?)
+    }
+
+    fn rollback_to_savepoint(&mut self) -> Result<()> {
+        Ok(self.tx.execute_batch("ROLLBACK TO request; RELEASE request")?)
+    }
 }
 
 impl Backend for SqliteBackend {

@@ -322,7 +322,8 @@ pub fn commit_doc(tx: &mut dyn DocTx, p: &Principal, vis: &Visibility, docs: &Do
 /// idempotent).
 ///
 /// The documents it stored go into `docs` once the transaction has committed, so that the
-/// next push to them skips loading.
+/// next push to them skips loading. The server itself ends with [`crate::group::GroupCommit`]
+/// instead of [`commit_push`], which shares the write transaction with other waiting pushes.
 pub fn push<B: Backend>(backend: &B, docs: &DocCache, p: &Principal, req: PushRequest) -> Result<PushResponse> {
     let prepared = prepare_push(backend, docs, p, req)?;
     commit_push(backend, docs, p, prepared)
@@ -356,26 +357,43 @@ pub fn prepare_push<B: Backend>(backend: &B, docs: &DocCache, p: &Principal, req
 
 /// The last step of [`push`]: one write transaction.
 pub fn commit_push<B: Backend>(backend: &B, docs: &DocCache, p: &Principal, prepared: Vec<Prepared>) -> Result<PushResponse> {
-    let (resp, stored) = backend.write(&p.workspace_id, |tx| {
-        let vis = Visibility::of(tx, p)?;
-        let mut resp = PushResponse::default();
-        let mut stored = Vec::new();
-        for pr in prepared {
-            let doc_id = pr.doc_id.clone();
-            match commit_doc(tx, p, &vis, docs, pr)? {
-                Ok(a) => {
-                    resp.accepted.extend(a.hashes);
-                    stored.extend(a.stored.map(|s| (doc_id, s)));
-                }
-                Err(r) => resp.rejected.push(r),
-            }
+    let committed = backend.write(&p.workspace_id, |tx| commit_request(tx, docs, p, prepared))?;
+    Ok(committed.publish(docs, &p.workspace_id))
+}
+
+/// A request decided and written, not yet committed.
+pub struct Committed {
+    pub response: PushResponse,
+    /// The documents it stored, for [`DocCache`] once the transaction has committed.
+    stored: Vec<(String, (Vec<u8>, AutoCommit))>,
+}
+
+impl Committed {
+    /// After the commit: keeps the stored documents loaded and returns the response.
+    pub fn publish(self, docs: &DocCache, workspace: &str) -> PushResponse {
+        for (doc_id, (saved, doc)) in self.stored {
+            docs.put(workspace, &doc_id, saved, doc);
         }
-        Ok((resp, stored))
-    })?;
-    for (doc_id, (saved, doc)) in stored {
-        docs.put(&p.workspace_id, &doc_id, saved, doc);
+        self.response
     }
-    Ok(resp)
+}
+
+/// Decides on and writes one push request inside a write transaction.
+pub fn commit_request(tx: &mut dyn DocTx, docs: &DocCache, p: &Principal, prepared: Vec<Prepared>) -> Result<Committed> {
+    let vis = Visibility::of(tx, p)?;
+    let mut response = PushResponse::default();
+    let mut stored = Vec::new();
+    for pr in prepared {
+        let doc_id = pr.doc_id.clone();
+        match commit_doc(tx, p, &vis, docs, pr)? {
+            Ok(a) => {
+                response.accepted.extend(a.hashes);
+                stored.extend(a.stored.map(|s| (doc_id, s)));
+            }
+            Err(r) => response.rejected.push(r),
+        }
+    }
+    Ok(Committed { response, stored })
 }
 
 /// Pull cursors: `b<watermark>:<last id>` while bootstrapping from snapshots, `f<seq>` on the
