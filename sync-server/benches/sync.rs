@@ -94,8 +94,8 @@ impl Cfg {
                 load_teams: 5,
                 load_secs,
                 load_initial_leads: 10,
-                // Enough for the replay to last its FIELDSALES_BENCH_SECS at ~3,000 changes/s.
-                replay_loops: 16 * load_secs as usize,
+                // Enough for the replay to last its FIELDSALES_BENCH_SECS at ~4,500 changes/s.
+                replay_loops: 24 * load_secs as usize,
             }
         } else {
             Cfg {
@@ -1435,7 +1435,7 @@ fn report(cfg: &Cfg, b: &Bootstrap, inc: &Incremental, l: &Load, rp: &Replay, w:
 fn load_summary(l: &Load, rp: &Replay) -> String {
     format!(
         "load: {:.0} changes/s accepted, sync p50/p99 {} / {}, {} errors; CPU server {:.1} s, devices {:.1} s ({:.2} ms server CPU per change)\n\
-         server alone: {:.0} changes/s, loop p50/p99 {} / {}, {} errors; CPU server {:.1} s, clients {:.1} s ({:.2} ms server CPU per change); document cache hits/misses {}/{}; {} pushes in {} commits",
+         server alone: {:.0} changes/s ({} loops in {:.1} s), loop p50/p99 {} / {}, {} errors; CPU server {:.1} s, clients {:.1} s ({:.2} ms server CPU per change); document cache hits/misses {}/{}; {} pushes in {} commits",
         l.accepted as f64 / l.secs,
         ms(pct(&l.lat, 50.0)),
         ms(pct(&l.lat, 99.0)),
@@ -1444,6 +1444,8 @@ fn load_summary(l: &Load, rp: &Replay) -> String {
         l.cpu_dev,
         l.cpu_srv * 1000.0 / l.accepted.max(1) as f64,
         rp.changes as f64 / rp.secs,
+        rp.loops,
+        rp.secs,
         ms(pct(&rp.lat, 50.0)),
         ms(pct(&rp.lat, 99.0)),
         rp.errors,

@@ -9,8 +9,9 @@
 //! that fails is undone alone and the others still commit. Responses go out only after the
 //! commit, so a device is never told "accepted" for something a crash could still lose.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 use fieldsales_core::sync::protocol::PushResponse;
 
@@ -19,26 +20,53 @@ use crate::docs::DocCache;
 use crate::error::ApiError;
 use crate::sync::{self, Committed, Prepared};
 
-type Slot = Arc<Mutex<Option<Result<PushResponse>>>>;
-
 struct Waiting {
+    ticket: u64,
     p: Principal,
     prepared: Vec<Prepared>,
-    /// Filled by whoever commits the request.
-    slot: Slot,
+}
+
+#[derive(Default)]
+struct Queue {
+    next_ticket: u64,
+    waiting: Vec<Waiting>,
+    /// A request is writing a group; the others wait for it to finish.
+    writing: bool,
+    /// Answers for requests committed by another request, by ticket.
+    done: HashMap<u64, Result<PushResponse>>,
 }
 
 #[derive(Default)]
 pub struct GroupCommit {
-    waiting: Mutex<Vec<Waiting>>,
-    /// Held by the request that is writing; the others queue behind it.
-    turn: Mutex<()>,
+    queue: Mutex<Queue>,
+    /// Signalled whenever a group has been written.
+    written: Condvar,
     transactions: AtomicU64,
     requests: AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Hands the writer back when a group is done, also if writing it panicked: its requests then
+/// get an error instead of waiting forever.
+struct Leading<'a> {
+    group: &'a GroupCommit,
+    tickets: Vec<u64>,
+    answers: Vec<(u64, Result<PushResponse>)>,
+}
+
+impl Drop for Leading<'_> {
+    fn drop(&mut self) {
+        let mut q = lock(&self.group.queue);
+        q.done.extend(self.answers.drain(..));
+        for t in self.tickets.drain(..) {
+            q.done.entry(t).or_insert_with(|| Err(ApiError::internal("the push failed inside the server; retry it")));
+        }
+        q.writing = false;
+        self.group.written.notify_all();
+    }
 }
 
 impl GroupCommit {
@@ -49,21 +77,30 @@ impl GroupCommit {
     /// The last step of a push ([`sync::commit_push`]), shared with whichever requests are
     /// waiting for the writer at the same time. Returns once the request is committed.
     pub fn commit<B: Backend>(&self, backend: &B, docs: &DocCache, p: &Principal, prepared: Vec<Prepared>) -> Result<PushResponse> {
-        let slot: Slot = Arc::default();
-        lock(&self.waiting).push(Waiting { p: p.clone(), prepared, slot: slot.clone() });
-        let _turn = lock(&self.turn);
-        // A request that held the writer meanwhile may have committed this one with its own.
-        if let Some(done) = lock(&slot).take() {
-            return done;
+        let mut q = lock(&self.queue);
+        let ticket = q.next_ticket;
+        q.next_ticket += 1;
+        q.waiting.push(Waiting { ticket, p: p.clone(), prepared });
+        loop {
+            // Committed by this request or, meanwhile, by another one with its own group.
+            if let Some(answer) = q.done.remove(&ticket) {
+                return answer;
+            }
+            if q.writing {
+                q = self.written.wait(q).unwrap_or_else(|p| p.into_inner());
+                continue;
+            }
+            // The writer is free and this request is still waiting: it writes every waiting
+            // request of its workspace (its own among them).
+            q.writing = true;
+            let (batch, others): (Vec<Waiting>, Vec<Waiting>) = std::mem::take(&mut q.waiting).into_iter().partition(|w| w.p.workspace_id == p.workspace_id);
+            q.waiting = others;
+            drop(q);
+            let mut leading = Leading { group: self, tickets: batch.iter().map(|w| w.ticket).collect(), answers: Vec::new() };
+            leading.answers = self.write(backend, docs, &p.workspace_id, batch);
+            drop(leading);
+            q = lock(&self.queue);
         }
-        let batch: Vec<Waiting> = {
-            let mut waiting = lock(&self.waiting);
-            let (mine, others) = std::mem::take(&mut *waiting).into_iter().partition(|w| w.p.workspace_id == p.workspace_id);
-            *waiting = others;
-            mine
-        };
-        self.write(backend, docs, &p.workspace_id, batch);
-        lock(&slot).take().unwrap_or_else(|| Err(ApiError::internal("the push was lost inside the server; retry it")))
     }
 
     /// Write transactions and the requests they held since start: their ratio is the group size.
@@ -71,17 +108,14 @@ impl GroupCommit {
         (self.transactions.load(Ordering::Relaxed), self.requests.load(Ordering::Relaxed))
     }
 
-    fn write<B: Backend>(&self, backend: &B, docs: &DocCache, workspace: &str, mut batch: Vec<Waiting>) {
+    fn write<B: Backend>(&self, backend: &B, docs: &DocCache, workspace: &str, mut batch: Vec<Waiting>) -> Vec<(u64, Result<PushResponse>)> {
         self.transactions.fetch_add(1, Ordering::Relaxed);
         self.requests.fetch_add(batch.len() as u64, Ordering::Relaxed);
         if batch.len() == 1 {
             // Alone: no savepoint needed, an error rolls back the transaction.
-            if let Some(w) = batch.pop() {
-                *lock(&w.slot) = Some(sync::commit_push(backend, docs, &w.p, w.prepared));
-            }
-            return;
+            return batch.pop().map(|w| (w.ticket, sync::commit_push(backend, docs, &w.p, w.prepared))).into_iter().collect();
         }
-        let slots: Vec<(Slot, Principal)> = batch.iter().map(|w| (w.slot.clone(), w.p.clone())).collect();
+        let tickets: Vec<u64> = batch.iter().map(|w| w.ticket).collect();
         let written = backend.write(workspace, |tx| {
             let mut out: Vec<Result<Committed>> = Vec::with_capacity(batch.len());
             for w in batch {
@@ -100,16 +134,8 @@ impl GroupCommit {
             Ok(out)
         });
         match written {
-            Ok(results) => {
-                for ((slot, p), r) in slots.into_iter().zip(results) {
-                    *lock(&slot) = Some(r.map(|c| c.publish(docs, &p.workspace_id)));
-                }
-            }
-            Err(e) => {
-                for (slot, _) in slots {
-                    *lock(&slot) = Some(Err(e.clone()));
-                }
-            }
+            Ok(results) => tickets.into_iter().zip(results).map(|(t, r)| (t, r.map(|c| c.publish(docs, workspace)))).collect(),
+            Err(e) => tickets.into_iter().map(|t| (t, Err(e.clone()))).collect(),
         }
     }
 }
@@ -117,6 +143,7 @@ impl GroupCommit {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
     use crate::backend::{DocRow, FeedFilter, Role};
     use crate::sqlite::SqliteBackend;
     use automerge::{ActorId, AutoCommit, ROOT, ReadDoc, transaction::Transactable};
@@ -142,7 +169,7 @@ mod tests {
     /// transaction.
     fn commit_together(group: &Arc<GroupCommit>, b: &Arc<SqliteBackend>, docs: &Arc<DocCache>, requests: Vec<(Principal, Vec<Prepared>)>) -> Vec<Result<PushResponse>> {
         let n = requests.len();
-        let turn = lock(&group.turn);
+        lock(&group.queue).writing = true;
         let handles: Vec<_> = requests
             .into_iter()
             .map(|(p, prepared)| {
@@ -150,10 +177,11 @@ mod tests {
                 std::thread::spawn(move || group.commit(&*b, &docs, &p, prepared))
             })
             .collect();
-        while lock(&group.waiting).len() < n {
+        while lock(&group.queue).waiting.len() < n {
             std::thread::yield_now();
         }
-        drop(turn);
+        lock(&group.queue).writing = false;
+        group.written.notify_all();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     }
 
