@@ -8,9 +8,16 @@
 //! workspace and commits them in one transaction, each inside its own savepoint, so a request
 //! that fails is undone alone and the others still commit. Responses go out only after the
 //! commit, so a device is never told "accepted" for something a crash could still lose.
+//!
+//! A push parked here has given its worker back (waiting takes no CPU), but still holds what it
+//! worked out: documents, loaded and saved. [`GroupCommit::park`] bounds that by a budget of
+//! documents; a push that finds it spent keeps its worker while it waits, so new requests wait
+//! at the door instead of piling up in memory. The request that writes takes every waiting
+//! request, one transaction per workspace in arrival order, so no workspace waits behind a
+//! busier one for more than a round.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 use fieldsales_core::sync::protocol::PushResponse;
@@ -36,17 +43,53 @@ struct Queue {
     done: HashMap<u64, Result<PushResponse>>,
 }
 
-#[derive(Default)]
+/// Documents that parked pushes may hold at once (see [`GroupCommit::park`]): a few MB in the
+/// common case of leads of a few KB; fifty devices pushing a loop's worth each park ~200.
+pub const PARKED_DOCUMENTS: usize = 4_096;
+
 pub struct GroupCommit {
     queue: Mutex<Queue>,
     /// Signalled whenever a group has been written.
     written: Condvar,
+    parked: AtomicUsize,
+    park_budget: usize,
     transactions: AtomicU64,
     requests: AtomicU64,
 }
 
+impl Default for GroupCommit {
+    fn default() -> Self {
+        GroupCommit::with_park_budget(PARKED_DOCUMENTS)
+    }
+}
+
+/// A share of the parking budget, given back when dropped.
+pub struct Parked<'a> {
+    group: &'a GroupCommit,
+    documents: usize,
+}
+
+impl Drop for Parked<'_> {
+    fn drop(&mut self) {
+        self.group.parked.fetch_sub(self.documents, Ordering::AcqRel);
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// `waiting` in groups of one workspace each (never empty), ordered by each group's first
+/// arrival, arrival order kept inside a group.
+fn by_workspace(waiting: Vec<Waiting>) -> Vec<Vec<Waiting>> {
+    let mut groups: Vec<Vec<Waiting>> = Vec::new();
+    for w in waiting {
+        match groups.iter_mut().find(|g| g[0].p.workspace_id == w.p.workspace_id) {
+            Some(g) => g.push(w),
+            None => groups.push(vec![w]),
+        }
+    }
+    groups
 }
 
 /// Hands the writer back when a group is done, also if writing it panicked: its requests then
@@ -74,6 +117,29 @@ impl GroupCommit {
         GroupCommit::default()
     }
 
+    /// As [`GroupCommit::new`], with room for `documents` parked documents.
+    pub fn with_park_budget(documents: usize) -> Self {
+        GroupCommit {
+            queue: Mutex::default(),
+            written: Condvar::new(),
+            parked: AtomicUsize::new(0),
+            park_budget: documents,
+            transactions: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+        }
+    }
+
+    /// Room to wait for the writer without a worker, for a push to `documents` documents;
+    /// `None` when the budget is spent (a push bigger than the whole budget gets room only when
+    /// nothing else is parked).
+    pub fn park(&self, documents: usize) -> Option<Parked<'_>> {
+        let documents = documents.max(1);
+        self.parked
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| (now == 0 || now + documents <= self.park_budget).then_some(now + documents))
+            .ok()
+            .map(|_| Parked { group: self, documents })
+    }
+
     /// The last step of a push ([`sync::commit_push`]), shared with whichever requests are
     /// waiting for the writer at the same time. Returns once the request is committed.
     pub fn commit<B: Backend>(&self, backend: &B, docs: &DocCache, p: &Principal, prepared: Vec<Prepared>) -> Result<PushResponse> {
@@ -91,13 +157,16 @@ impl GroupCommit {
                 continue;
             }
             // The writer is free and this request is still waiting: it writes every waiting
-            // request of its workspace (its own among them).
+            // request (its own among them), one transaction per workspace, in arrival order.
             q.writing = true;
-            let (batch, others): (Vec<Waiting>, Vec<Waiting>) = std::mem::take(&mut q.waiting).into_iter().partition(|w| w.p.workspace_id == p.workspace_id);
-            q.waiting = others;
+            let waiting = std::mem::take(&mut q.waiting);
             drop(q);
-            let mut leading = Leading { group: self, tickets: batch.iter().map(|w| w.ticket).collect(), answers: Vec::new() };
-            leading.answers = self.write(backend, docs, &p.workspace_id, batch);
+            let mut leading = Leading { group: self, tickets: waiting.iter().map(|w| w.ticket).collect(), answers: Vec::new() };
+            for batch in by_workspace(waiting) {
+                let workspace = batch[0].p.workspace_id.clone();
+                let answers = self.write(backend, docs, &workspace, batch);
+                leading.answers.extend(answers);
+            }
             drop(leading);
             q = lock(&self.queue);
         }
@@ -241,6 +310,63 @@ mod tests {
         assert!(b.read(&ws, |tx| tx.doc(&foreign)).unwrap().is_none(), "a refused document leaves no trace");
         let feed = b.read(&ws, |tx| tx.feed_after(0, 100, &FeedFilter { skip_actor: String::new(), owners: None })).unwrap();
         assert_eq!(feed.len(), 4, "the creation, two edits and Bob's lead, once each");
+    }
+
+    #[test]
+    fn parked_pushes_are_bounded_by_their_documents() {
+        let group = GroupCommit::with_park_budget(10);
+        let a = group.park(6).expect("room for 6 of 10");
+        assert!(group.park(5).is_none(), "6 + 5 > 10");
+        let b = group.park(4).expect("6 + 4 = 10");
+        assert!(group.park(1).is_none());
+        drop(a);
+        let c = group.park(6).expect("room again once a push left");
+        drop((b, c));
+        let big = group.park(50).expect("a push bigger than the budget parks when it is alone");
+        assert!(group.park(1).is_none());
+        drop(big);
+        assert_eq!(group.parked.load(Ordering::Acquire), 0);
+    }
+
+    #[test]
+    fn a_writer_round_takes_every_workspace_in_arrival_order() {
+        let w = |ticket: u64, ws: &str| Waiting { ticket, p: device(ws, "ann", &ActorId::random()), prepared: Vec::new() };
+        let groups = by_workspace(vec![w(0, "b"), w(1, "a"), w(2, "b"), w(3, "c"), w(4, "a")]);
+        let tickets: Vec<Vec<u64>> = groups.iter().map(|g| g.iter().map(|w| w.ticket).collect()).collect();
+        assert_eq!(tickets, vec![vec![0, 2], vec![1, 4], vec![3]]);
+    }
+
+    /// Pushes of two workspaces wait together: each is committed in its own workspace, one
+    /// transaction per workspace.
+    #[test]
+    fn pushes_of_two_workspaces_waiting_together_commit_each_in_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = Arc::new(SqliteBackend::open(dir.path()).unwrap());
+        let docs = Arc::new(DocCache::new(16));
+        let group = Arc::new(GroupCommit::new());
+        let mut requests = Vec::new();
+        let mut expected = Vec::new();
+        for name in ["north", "south"] {
+            let ws = b.create_workspace(name).unwrap().id;
+            b.add_user(&ws, "ann", Role::Rep, None).unwrap();
+            for _ in 0..2 {
+                let actor = ActorId::random();
+                let p = device(&ws, "ann", &actor);
+                let (id, mut doc) = new_lead(&actor, "ann", name);
+                requests.push((p.clone(), sync::prepare_push(&*b, &docs, &p, request(&id, doc.get_changes(&[]))).unwrap()));
+                expected.push((ws.clone(), id));
+            }
+        }
+        // Arrival order north, south, north, south.
+        requests.swap(1, 2);
+        expected.swap(1, 2);
+        let results = commit_together(&group, &b, &docs, requests);
+        assert_eq!(group.transactions_and_requests(), (2, 4), "a transaction per workspace");
+        for (r, (ws, id)) in results.into_iter().zip(&expected) {
+            assert_eq!(r.unwrap().accepted.len(), 1);
+            assert!(b.read(ws, |tx| tx.doc(id)).unwrap().is_some(), "{id} stored in its own workspace");
+        }
+        assert!(b.read(&expected[0].0, |tx| tx.doc(&expected[1].1)).unwrap().is_none(), "nothing crosses workspaces");
     }
 
     /// A request whose storage work fails inside a shared transaction is undone alone: the

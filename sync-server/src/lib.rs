@@ -79,7 +79,7 @@ pub fn app<B: Backend>(state: AppState<B>) -> Router {
         .route("/v1/push", post(push::<B>))
         .route("/v1/pull", post(pull::<B>))
         .fallback(|| async { ApiError::not_found("no such endpoint; see docs/protocol.md") })
-        .method_not_allowed_fallback(|| async { ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "use POST") })
+        .method_not_allowed_fallback(|| async { ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "wrong method: POST, or GET for /v1/health") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
@@ -165,8 +165,15 @@ async fn push<B: Backend>(State(s): State<AppState<B>>, headers: HeaderMap, body
         let req: PushRequest = from_cbor(&body).map_err(|e| ApiError::bad_request("bad_body", format!("not a push request: {e}")))?;
         let prepared = sync::prepare_push(&*s.backend, &s.docs, &p, req)?;
         // Waiting for the writer takes no CPU: the next request may work meanwhile, and pushes
-        // that queue up here are committed together.
-        drop(worker);
+        // that queue up here are committed together. Unless too many wait already: then this
+        // one keeps its worker, and new requests wait before they hold anything.
+        let parked = s.commits.park(prepared.len());
+        let _worker = if parked.is_some() {
+            drop(worker);
+            None
+        } else {
+            Some(worker)
+        };
         s.commits.commit(&*s.backend, &s.docs, &p, prepared)
     })
     .await?;

@@ -301,3 +301,73 @@ async fn a_reps_pull_pages_hold_only_what_they_may_see() {
     expect.sort();
     assert_eq!(kim_tablet.lead_ids(), expect);
 }
+
+/// A device over its request budget gets 429 with `Retry-After` and a JSON error; its sync
+/// waits as asked and completes instead of failing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_over_its_rate_limit_waits_and_its_sync_completes() {
+    let s = Server::start_rate_limited(3, 2).await;
+    let ws = s.workspace("acme");
+    let phone = s.device(&ws, "kim", Role::Rep, None).await;
+    for i in 0..3 {
+        phone.owned(&format!("Lead {i}"), "kim");
+    }
+    // Spend the burst by hand.
+    let http = raw_http();
+    let pull = |http: &reqwest::Client| {
+        http.post(format!("{}/v1/pull", s.url))
+            .bearer_auth(phone.token())
+            .header("content-type", fieldsales_core::sync::protocol::CBOR)
+            .body(fieldsales_core::sync::protocol::to_cbor(&fieldsales_core::sync::protocol::PullRequest { cursor: String::new(), limit: 10 }))
+            .send()
+    };
+    let mut refused = None;
+    for _ in 0..10 {
+        let r = pull(&http).await.unwrap();
+        if r.status() == 429 {
+            refused = Some(r);
+            break;
+        }
+    }
+    let refused = refused.expect("the burst of 3 runs out within 10 requests");
+    assert_eq!(refused.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("1"));
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited");
+
+    let summary = phone.sync().await.expect("the sync waits for the budget instead of failing");
+    assert_eq!(summary.sent, 3);
+    assert_eq!(phone.outbox_len().unwrap(), 0);
+}
+
+/// `sync()` reports each phase from zero up to its total, never backwards, and ends with
+/// everything done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_reports_progress_up_to_its_totals() {
+    let s = Server::start().await;
+    let ws = s.workspace("acme");
+    let phone = s.device(&ws, "kim", Role::Rep, None).await;
+    let tablet = s.device(&ws, "kim", Role::Rep, None).await;
+    for i in 0..30 {
+        phone.owned(&format!("Lead {i}"), "kim");
+    }
+    let seen = std::sync::Mutex::new(Vec::new());
+    let record = |p: fieldsales_core::sync::SyncProgress| seen.lock().unwrap().push(p);
+    let client = fieldsales_core::sync::SyncClient::for_store(&phone.store).unwrap();
+    client.sync(&phone.store, &record).await.unwrap();
+    let tablet_client = fieldsales_core::sync::SyncClient::for_store(&tablet.store).unwrap();
+    let pulled = std::sync::Mutex::new(Vec::new());
+    tablet_client.sync(&tablet.store, &|p| pulled.lock().unwrap().push(p)).await.unwrap();
+
+    let seen = seen.into_inner().unwrap();
+    let push: Vec<_> = seen.iter().filter(|p| p.phase == fieldsales_core::sync::SyncPhase::Push).collect();
+    assert_eq!((push[0].done, push[0].total), (0, 30), "{seen:?}");
+    let last = push.last().unwrap();
+    assert_eq!((last.done, last.total), (30, 30), "{seen:?}");
+    let pulled = pulled.into_inner().unwrap();
+    let pull: Vec<_> = pulled.iter().filter(|p| p.phase == fieldsales_core::sync::SyncPhase::Pull).collect();
+    assert!(!pull.is_empty(), "{pulled:?}");
+    assert!(pull.windows(2).all(|w| w[0].done <= w[1].done), "{pulled:?}");
+    let last = pull.last().unwrap();
+    assert!(last.done >= 30 && last.done == last.total, "{pulled:?}");
+    assert_eq!(tablet.lead_ids().len(), 30);
+}

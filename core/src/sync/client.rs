@@ -17,6 +17,18 @@ const META_TOKEN: &str = "sync.token";
 const META_DEVICE: &str = "sync.device_id";
 const PUSH_BATCH: u32 = 500;
 const PULL_LIMIT: u32 = 1_000;
+/// Tries after a 429 before the sync gives up with the server's error.
+const RATE_LIMIT_RETRIES: u32 = 5;
+
+/// How long to wait after a 429: what the server asked for (seconds), else 0.5 s doubling;
+/// never more than 30 s.
+fn retry_delay(asked_secs: Option<f64>, attempt: u32) -> std::time::Duration {
+    let secs = match asked_secs {
+        Some(s) if s.is_finite() && s >= 0.0 => s,
+        _ => 0.5 * f64::from(1u32 << attempt.min(6)),
+    };
+    std::time::Duration::from_secs_f64(secs.clamp(0.05, 30.0))
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -161,16 +173,29 @@ impl SyncClient {
         if self.cancel.load(Ordering::SeqCst) { Err(SyncError::Cancelled) } else { Ok(()) }
     }
 
+    /// Posts `body`; when the server says this device sent too many requests (429), waits as
+    /// long as it asks (`Retry-After`, else a doubling backoff) and tries again, a few times.
     async fn post_cbor<Req: serde::Serialize, Resp: for<'de> serde::Deserialize<'de>>(&self, path: &str, body: &Req) -> Result<Resp, SyncError> {
-        let resp = self
-            .http
-            .post(format!("{}{path}", self.server))
-            .bearer_auth(&self.token)
-            .header(reqwest::header::CONTENT_TYPE, CBOR)
-            .body(to_cbor(body))
-            .send()
-            .await
-            .map_err(|e| SyncError::Network(e.to_string()))?;
+        let body = to_cbor(body);
+        let mut attempt = 0u32;
+        let resp = loop {
+            let resp = self
+                .http
+                .post(format!("{}{path}", self.server))
+                .bearer_auth(&self.token)
+                .header(reqwest::header::CONTENT_TYPE, CBOR)
+                .body(body.clone())
+                .send()
+                .await
+                .map_err(|e| SyncError::Network(e.to_string()))?;
+            if resp.status() != reqwest::StatusCode::TOO_MANY_REQUESTS || attempt >= RATE_LIMIT_RETRIES {
+                break resp;
+            }
+            let asked = resp.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<f64>().ok());
+            tokio::time::sleep(retry_delay(asked, attempt)).await;
+            attempt += 1;
+            self.check_cancel()?;
+        };
         if !resp.status().is_success() {
             return Err(error_from(resp).await);
         }

@@ -25,12 +25,27 @@ impl Server {
     }
 
     pub async fn start_in(dir: tempfile::TempDir) -> Server {
+        Self::start_with(dir, |s| s).await
+    }
+
+    /// A server whose devices may send `burst` requests at once and `per_second` after that.
+    pub async fn start_rate_limited(burst: u32, per_second: u32) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        Self::start_with(dir, |mut s| {
+            s.limiter = Arc::new(fieldsales_server::auth::RateLimiter::new(burst, per_second));
+            s
+        })
+        .await
+    }
+
+    async fn start_with(dir: tempfile::TempDir, setup: impl FnOnce(AppState<SqliteBackend>) -> AppState<SqliteBackend>) -> Server {
         let backend = SqliteBackend::open(dir.path()).unwrap();
+        let state = setup(AppState::new(backend));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            serve(listener, AppState::new(backend), async {
+            serve(listener, state, async {
                 let _ = rx.await;
             })
             .await
