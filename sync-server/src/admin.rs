@@ -89,7 +89,8 @@ impl SqliteBackend {
         })
     }
 
-    /// Adds a user (a rep or manager belongs to `team`; a manager sees that team's leads) and
+    /// Adds a user (a rep or manager belongs to `team`; a manager manages it and sees its
+    /// leads, and may be given more teams with [`SqliteBackend::manage_team`]) and
     /// returns a one-time enrollment code for their first device.
     pub fn add_user(&self, workspace: &str, user_id: &str, role: Role, team: Option<&str>) -> anyhow::Result<NewUser> {
         check_name("user id", user_id)?;
@@ -110,8 +111,41 @@ impl SqliteBackend {
                 anyhow::bail!("user '{user_id}' exists already; use `admin user code` for a new enrollment code");
             }
             tx.execute("INSERT INTO users (workspace_id, id, role, team_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)", params![ws, user_id, role.as_str(), team_id, now_ms()])?;
+            if role == Role::Manager {
+                tx.execute("INSERT INTO team_managers (workspace_id, team_id, user_id) VALUES (?1, ?2, ?3)", params![ws, team_id, user_id])?;
+            }
             let code = new_code(tx, &ws, user_id)?;
             Ok(NewUser { workspace_id: ws, user_id: user_id.to_string(), role, team: team.map(str::to_string), enrollment_code: code })
+        })
+    }
+
+    /// Gives a manager one more team to manage: they see and edit its members' leads from their
+    /// next pull on. Managing a team twice is harmless.
+    pub fn manage_team(&self, workspace: &str, team: &str, user_id: &str) -> anyhow::Result<()> {
+        self.admin(|tx| {
+            let ws = workspace_id(tx, workspace)?;
+            let team_id: String = tx
+                .query_row("SELECT id FROM teams WHERE workspace_id = ?1 AND (name = ?2 OR id = ?2)", params![ws, team], |r| r.get(0))
+                .optional()?
+                .ok_or_else(|| anyhow::anyhow!("no team '{team}' in this workspace"))?;
+            let role: Option<String> = tx.query_row("SELECT role FROM users WHERE workspace_id = ?1 AND id = ?2", params![ws, user_id], |r| r.get(0)).optional()?;
+            match role.as_deref() {
+                None => anyhow::bail!("no user '{user_id}' in this workspace"),
+                Some("manager") => {}
+                Some(other) => anyhow::bail!("'{user_id}' is a {other}; only managers manage teams"),
+            }
+            tx.execute("INSERT OR IGNORE INTO team_managers (workspace_id, team_id, user_id) VALUES (?1, ?2, ?3)", params![ws, team_id, user_id])?;
+            Ok(())
+        })
+    }
+
+    /// The teams a manager manages, by name.
+    pub fn managed_teams(&self, workspace: &str, user_id: &str) -> anyhow::Result<Vec<String>> {
+        self.admin(|tx| {
+            let ws = workspace_id(tx, workspace)?;
+            let mut stmt = tx.prepare("SELECT t.name FROM team_managers m JOIN teams t ON t.id = m.team_id WHERE m.workspace_id = ?1 AND m.user_id = ?2 ORDER BY t.name")?;
+            let rows = stmt.query_map(params![ws, user_id], |r| r.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
     }
 

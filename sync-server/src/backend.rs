@@ -107,6 +107,8 @@ pub trait DocTx {
     fn activities_of(&mut self, lead_id: &str) -> Result<Vec<(String, DocRow)>>;
     fn user_exists(&mut self, user_id: &str) -> Result<bool>;
     fn team_members(&mut self, team_id: &str) -> Result<Vec<String>>;
+    /// The ids of the teams a manager manages.
+    fn managed_teams(&mut self, user_id: &str) -> Result<Vec<String>>;
     /// The id of a team named by its id or its name, in this workspace.
     fn team_id(&mut self, id_or_name: &str) -> Result<Option<String>>;
     /// Up to `limit` feed entries after `seq` that `filter` lets through, in `seq` order.

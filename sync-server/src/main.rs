@@ -68,6 +68,15 @@ enum TeamCmd {
         workspace: String,
         name: String,
     },
+    /// Let a manager manage one more team (they see and edit its members' leads)
+    Manage {
+        #[arg(long)]
+        workspace: String,
+        #[arg(long)]
+        team: String,
+        /// The manager's user id
+        manager: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -137,6 +146,11 @@ async fn main() -> Result<()> {
                 AdminCmd::Team(TeamCmd::Create { workspace, name }) => {
                     let id = b.create_team(&workspace, &name)?;
                     print(json, &serde_json::json!({ "id": id, "name": name }), || format!("team {name} ({id})"))?;
+                }
+                AdminCmd::Team(TeamCmd::Manage { workspace, team, manager }) => {
+                    b.manage_team(&workspace, &team, &manager)?;
+                    let teams = b.managed_teams(&workspace, &manager)?;
+                    print(json, &serde_json::json!({ "manager": manager, "teams": teams }), || format!("{manager} manages {}", teams.join(", ")))?;
                 }
                 AdminCmd::User(UserCmd::Add { workspace, role, team, id }) => {
                     let role = Role::parse(&role).unwrap_or(Role::Rep);

@@ -86,6 +86,17 @@ UPDATE feed SET owner = CASE
     ELSE coalesce((SELECT d.owner FROM documents d WHERE d.workspace_id = feed.workspace_id AND d.id = feed.doc_id), '*')
 END;
 CREATE INDEX feed_by_owner ON feed (workspace_id, owner, seq);
+"#, r#"
+-- v3: a manager may manage several teams. Until now a manager managed the team they belong
+-- to; that team is their first managed one.
+CREATE TABLE team_managers (
+    workspace_id TEXT NOT NULL,
+    team_id      TEXT NOT NULL REFERENCES teams (id),
+    user_id      TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, user_id, team_id)
+);
+INSERT INTO team_managers (workspace_id, team_id, user_id)
+    SELECT workspace_id, team_id, id FROM users WHERE role = 'manager' AND team_id IS NOT NULL;
 "#];
 
 pub struct SqliteBackend {
@@ -265,6 +276,12 @@ impl DocTx for SqlTx<'_> {
             .prepare_cached("SELECT id FROM teams WHERE workspace_id = ?1 AND (id = ?2 OR name = ?2) ORDER BY id = ?2 DESC LIMIT 1")?
             .query_row(params![self.ws, id_or_name], |r| r.get(0))
             .optional()?)
+    }
+
+    fn managed_teams(&mut self, user_id: &str) -> Result<Vec<String>> {
+        let mut stmt = self.tx.prepare_cached("SELECT team_id FROM team_managers WHERE workspace_id = ?1 AND user_id = ?2 ORDER BY team_id")?;
+        let rows = stmt.query_map(params![self.ws, user_id], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn team_members(&mut self, team_id: &str) -> Result<Vec<String>> {
@@ -455,5 +472,32 @@ mod tests {
         b.write("w", |tx| tx.append_change("lead-b", DocKind::Lead, "ann", "h4", "b1", b"x")).unwrap();
         assert_eq!(seqs(change(Some(vec!["ann".into()])), 3, 10), vec![5]);
         assert_eq!(seqs(change(Some(vec!["bob".into()])), 3, 10), Vec::<i64>::new());
+    }
+
+    /// A v2 database's managers keep managing the team they belong to, as their first managed
+    /// team; reps manage nothing.
+    #[test]
+    fn a_v2_database_is_upgraded_and_its_managers_keep_their_team() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fieldsales-server.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(SCHEMA[0]).unwrap();
+            c.execute_batch(SCHEMA[1]).unwrap();
+            c.pragma_update(None, "user_version", 2).unwrap();
+            c.execute_batch(
+                "INSERT INTO workspaces VALUES ('w', 'acme', 0);
+                 INSERT INTO teams VALUES ('t1', 'w', 'seoul'), ('t2', 'w', 'busan');
+                 INSERT INTO users VALUES ('w', 'park', 'manager', 't1', 0), ('w', 'kim', 'rep', 't1', 0), ('w', 'lee', 'rep', 't2', 0);",
+            )
+            .unwrap();
+        }
+        let b = SqliteBackend::open(dir.path()).unwrap();
+        let v: i64 = lock(&b.writer).pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(v as usize, SCHEMA.len());
+        assert_eq!(b.read("w", |tx| tx.managed_teams("park")).unwrap(), vec!["t1".to_string()]);
+        assert!(b.read("w", |tx| tx.managed_teams("kim")).unwrap().is_empty());
+        b.manage_team("acme", "busan", "park").unwrap();
+        assert_eq!(b.read("w", |tx| tx.managed_teams("park")).unwrap(), vec!["t1".to_string(), "t2".to_string()]);
     }
 }

@@ -28,9 +28,9 @@ pub fn team_owner(team_id: &str) -> String {
 }
 
 impl Visibility {
-    /// A rep sees their own records and their team's targets; a manager those of the team's
-    /// members and the team's targets, and their own; an admin everything. Everyone sees the
-    /// settings document.
+    /// A rep sees their own records and their team's targets; a manager those of the members
+    /// of every team they manage and those teams' targets, and their own; an admin everything.
+    /// Everyone sees the settings document.
     pub fn of(tx: &mut dyn DocTx, p: &Principal) -> Result<Visibility> {
         Ok(match p.role {
             Role::Admin => Visibility::All,
@@ -40,11 +40,11 @@ impl Visibility {
                 Visibility::Owners(s)
             }
             Role::Manager => {
-                let mut s: HashSet<String> = match &p.team_id {
-                    Some(t) => tx.team_members(t)?.into_iter().chain([team_owner(t)]).collect(),
-                    None => HashSet::new(),
-                };
-                s.insert(p.user_id.clone());
+                let mut s = HashSet::from([p.user_id.clone()]);
+                for t in tx.managed_teams(&p.user_id)? {
+                    s.extend(tx.team_members(&t)?);
+                    s.insert(team_owner(&t));
+                }
                 Visibility::Owners(s)
             }
         })
@@ -55,6 +55,28 @@ impl Visibility {
         match self {
             Visibility::All => None,
             Visibility::Owners(s) => Some(s.iter().cloned().collect()),
+        }
+    }
+
+    /// A short fingerprint of what this visibility covers, carried in pull cursors: when it
+    /// changes (a manager was given another team), the device's cursor no longer covers what it
+    /// may now see, and its pull starts over from snapshots.
+    pub fn stamp(&self) -> String {
+        match self {
+            Visibility::All => "all".to_string(),
+            Visibility::Owners(s) => {
+                let mut owners: Vec<&String> = s.iter().collect();
+                owners.sort();
+                // FNV-1a, 64 bits: stable across builds and platforms, unlike std's hasher.
+                let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+                for o in owners {
+                    for b in o.bytes().chain([0u8]) {
+                        h ^= u64::from(b);
+                        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+                    }
+                }
+                format!("{h:016x}")
+            }
         }
     }
 
@@ -286,7 +308,7 @@ pub fn commit_doc(tx: &mut dyn DocTx, p: &Principal, vis: &Visibility, docs: &Do
                 subject.clone()
             };
             if !vis.sees(&owner) {
-                return Ok(Err(reject("forbidden", format!("'{subject}' is not you, your team or a member of the team you manage"))));
+                return Ok(Err(reject("forbidden", format!("'{subject}' is not you, your team or a member of a team you manage"))));
             }
             // Nobody sets their own pay: a manager's plan is an admin's to write.
             if kind == DocKind::CompPlan && p.role == Role::Manager && owner == p.user_id {
@@ -396,8 +418,10 @@ pub fn commit_request(tx: &mut dyn DocTx, docs: &DocCache, p: &Principal, prepar
     Ok(Committed { response, stored })
 }
 
-/// Pull cursors: `b<watermark>:<last id>` while bootstrapping from snapshots, `f<seq>` on the
-/// change feed. Opaque to clients.
+/// Pull cursors: `b<watermark>~<stamp>:<last id>` while bootstrapping from snapshots,
+/// `f<seq>~<stamp>` on the change feed, where the stamp is [`Visibility::stamp`] when the cursor
+/// was issued. Opaque to clients. (Cursors from before stamps, `b<watermark>:<last id>` and
+/// `f<seq>`, are still taken, as issued under today's visibility.)
 enum Cursor {
     Boot { watermark: i64, after: String },
     Feed(i64),
@@ -407,17 +431,25 @@ fn bad_cursor() -> ApiError {
     ApiError::bad_request("bad_cursor", "the cursor is not one this server issued; start again with an empty cursor")
 }
 
-fn parse_cursor(s: &str) -> Result<Option<Cursor>> {
+fn parse_cursor(s: &str) -> Result<Option<(Cursor, Option<String>)>> {
     let bad = bad_cursor;
     if s.is_empty() {
         return Ok(None);
     }
+    let split_stamp = |head: &str| -> (String, Option<String>) {
+        match head.split_once('~') {
+            Some((n, stamp)) => (n.to_string(), Some(stamp.to_string())),
+            None => (head.to_string(), None),
+        }
+    };
     if let Some(rest) = s.strip_prefix('f') {
-        return rest.parse().map(|n| Some(Cursor::Feed(n))).map_err(|_| bad());
+        let (n, stamp) = split_stamp(rest);
+        return n.parse().map(|n| Some((Cursor::Feed(n), stamp))).map_err(|_| bad());
     }
     if let Some(rest) = s.strip_prefix('b') {
-        let (w, after) = rest.split_once(':').ok_or_else(bad)?;
-        return Ok(Some(Cursor::Boot { watermark: w.parse().map_err(|_| bad())?, after: after.to_string() }));
+        let (head, after) = rest.split_once(':').ok_or_else(bad)?;
+        let (w, stamp) = split_stamp(head);
+        return Ok(Some((Cursor::Boot { watermark: w.parse().map_err(|_| bad())?, after: after.to_string() }, stamp)));
     }
     Err(bad())
 }
@@ -427,22 +459,27 @@ pub fn pull<B: Backend>(backend: &B, p: &Principal, req: &PullRequest) -> Result
     let cursor = parse_cursor(&req.cursor)?;
     backend.read(&p.workspace_id, |tx| {
         let vis = Visibility::of(tx, p)?;
+        let stamp = vis.stamp();
         // Every cursor this server issues lies within its feed. One past the end (the server
         // was restored from an older backup, or the cursor was made up) would make the device
         // skip every change numbered up to it, silently: refuse it instead.
         let max = tx.max_seq()?;
         match cursor {
-            None => bootstrap(tx, &vis, max, "", limit),
-            Some(Cursor::Boot { watermark, after }) if (0..=max).contains(&watermark) => bootstrap(tx, &vis, watermark, &after, limit),
-            Some(Cursor::Feed(seq)) if (0..=max).contains(&seq) => feed(tx, p, &vis, seq, limit, max),
-            Some(_) => Err(bad_cursor()),
+            None => bootstrap(tx, &vis, &stamp, max, "", limit),
+            Some((Cursor::Boot { watermark, .. } | Cursor::Feed(watermark), _)) if !(0..=max).contains(&watermark) => Err(bad_cursor()),
+            // The user may see more than when the cursor was issued: the feed behind the cursor
+            // holds changes of records new to them, so start over from snapshots (merging what
+            // the device holds already is harmless).
+            Some((_, Some(issued))) if issued != stamp => bootstrap(tx, &vis, &stamp, max, "", limit),
+            Some((Cursor::Boot { watermark, after }, _)) => bootstrap(tx, &vis, &stamp, watermark, &after, limit),
+            Some((Cursor::Feed(seq), _)) => feed(tx, p, &vis, &stamp, seq, limit, max),
         }
     })
 }
 
 /// A new device gets the saved documents it may see, then the feed from the watermark taken
 /// when it started: anything that changed meanwhile comes again from the feed (harmless).
-fn bootstrap(tx: &mut dyn DocTx, vis: &Visibility, watermark: i64, after: &str, limit: u32) -> Result<PullResponse> {
+fn bootstrap(tx: &mut dyn DocTx, vis: &Visibility, stamp: &str, watermark: i64, after: &str, limit: u32) -> Result<PullResponse> {
     let owners = vis.owners();
     let rows = tx.docs_after(after, limit, owners.as_deref())?;
     let scanned = rows.len();
@@ -454,17 +491,17 @@ fn bootstrap(tx: &mut dyn DocTx, vis: &Visibility, watermark: i64, after: &str, 
         .collect();
     if scanned < limit as usize {
         let remaining = tx.feed_len_after(watermark)?;
-        return Ok(PullResponse { items, cursor: format!("f{watermark}"), more: remaining > 0, remaining });
+        return Ok(PullResponse { items, cursor: format!("f{watermark}~{stamp}"), more: remaining > 0, remaining });
     }
     let last = last.unwrap_or_default();
     let remaining = tx.docs_len_after(&last)?;
-    Ok(PullResponse { items, cursor: format!("b{watermark}:{last}"), more: true, remaining })
+    Ok(PullResponse { items, cursor: format!("b{watermark}~{stamp}:{last}"), more: true, remaining })
 }
 
 /// The feed after `seq`, filtered by the backend (see [`FeedFilter`]); `max` is the last feed
 /// number this read transaction sees, so a page that ends the feed moves the cursor past the
 /// rows the filter skipped too.
-fn feed(tx: &mut dyn DocTx, p: &Principal, vis: &Visibility, seq: i64, limit: u32, max: i64) -> Result<PullResponse> {
+fn feed(tx: &mut dyn DocTx, p: &Principal, vis: &Visibility, stamp: &str, seq: i64, limit: u32, max: i64) -> Result<PullResponse> {
     let filter = FeedFilter { skip_actor: p.actor.clone(), owners: vis.owners() };
     let entries = tx.feed_after(seq, limit, &filter)?;
     let more = entries.len() == limit as usize;
@@ -502,7 +539,7 @@ fn feed(tx: &mut dyn DocTx, p: &Principal, vis: &Visibility, seq: i64, limit: u3
         }
     }
     let remaining = if more { tx.feed_len_after(last)? } else { 0 };
-    Ok(PullResponse { items, cursor: format!("f{last}"), more, remaining })
+    Ok(PullResponse { items, cursor: format!("f{last}~{stamp}"), more, remaining })
 }
 
 #[cfg(test)]
@@ -518,6 +555,25 @@ mod tests {
 
     fn request(id: &str, changes: Vec<Change>) -> PushRequest {
         PushRequest { changes: changes.into_iter().map(|c| PushChange { doc_id: id.into(), kind: DocKind::Lead, change: c.raw_bytes().to_vec() }).collect() }
+    }
+
+    #[test]
+    fn cursors_carry_a_visibility_stamp_and_older_ones_without_it_still_parse() {
+        let parse = |s: &str| parse_cursor(s).unwrap().unwrap();
+        assert!(matches!(parse("f12~00ff"), (Cursor::Feed(12), Some(st)) if st == "00ff"));
+        assert!(matches!(parse("f12"), (Cursor::Feed(12), None)));
+        assert!(matches!(parse("b3~all:lead-1"), (Cursor::Boot { watermark: 3, after }, Some(st)) if after == "lead-1" && st == "all"));
+        assert!(matches!(parse("b3:"), (Cursor::Boot { watermark: 3, after }, None) if after.is_empty()));
+        assert!(parse_cursor("").unwrap().is_none());
+        for bad in ["x1", "f", "f~ab", "fab", "b3", "b~x:y", "f1.5"] {
+            assert_eq!(parse_cursor(bad).err().map(|e| e.code), Some("bad_cursor"), "{bad}");
+        }
+        let a = Visibility::Owners(HashSet::from(["ann".to_string(), "bob".to_string()]));
+        let b = Visibility::Owners(HashSet::from(["bob".to_string(), "ann".to_string()]));
+        let c = Visibility::Owners(HashSet::from(["ann".to_string(), "bob".to_string(), "cho".to_string()]));
+        assert_eq!(a.stamp(), b.stamp(), "independent of order");
+        assert_ne!(a.stamp(), c.stamp());
+        assert_eq!(Visibility::All.stamp(), "all");
     }
 
     /// Two devices push edits to one lead at the same time. The second push was worked out

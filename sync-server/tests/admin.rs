@@ -60,13 +60,20 @@ async fn admin_commands_set_up_a_team_enroll_a_phone_and_revoke_it_while_the_ser
     assert_eq!(revoked.len(), 1);
     assert_eq!(revoked[0]["id"], phone.device_id.as_str());
 
+    ok(dir, &["team", "create", "--workspace", "acme", "busan"]);
+    ok(dir, &["user", "add", "--workspace", "acme", "--role", "manager", "--team", "seoul", "park"]);
+    let managed = ok(dir, &["team", "manage", "--workspace", "acme", "--team", "busan", "park"]);
+    assert_eq!(managed["teams"], serde_json::json!(["busan", "seoul"]));
+    assert!(fails(dir, &["team", "manage", "--workspace", "acme", "--team", "busan", "kim"]).contains("only managers"));
+    assert!(fails(dir, &["team", "manage", "--workspace", "acme", "--team", "jeju", "park"]).contains("no team"));
+
     // Bad input: a clear error and a failing exit status, nothing half done.
     assert!(fails(dir, &["workspace", "create", "acme"]).contains("exists already"));
     assert!(fails(dir, &["workspace", "create", "no spaces"]).contains("must be"));
     assert!(fails(dir, &["team", "create", "--workspace", "nowhere", "busan"]).contains("no workspace"));
     assert!(fails(dir, &["user", "add", "--workspace", "acme", "--role", "boss", "lee"]).contains("boss"));
     assert!(fails(dir, &["user", "add", "--workspace", "acme", "--role", "manager", "lee"]).contains("--team"));
-    assert!(fails(dir, &["user", "add", "--workspace", "acme", "--role", "rep", "--team", "busan", "lee"]).contains("no team"));
+    assert!(fails(dir, &["user", "add", "--workspace", "acme", "--role", "rep", "--team", "jeju", "lee"]).contains("no team"));
     assert!(fails(dir, &["device", "revoke", &phone.device_id]).contains("no active device"));
     assert!(fails(dir, &["user", "code", "--workspace", "acme", "lee"]).contains("no user"), "lee was never added");
     s.stop().await;

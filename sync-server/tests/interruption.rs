@@ -147,7 +147,8 @@ fn push_body_len(d: &Device) -> usize {
 
 /// Bytes of the changes `d`'s next pull receives: the feed after its cursor, less its own.
 fn pull_bytes(data_dir: &std::path::Path, d: &Device) -> usize {
-    let seq: i64 = cursor(d).and_then(|c| c.strip_prefix('f').map(|n| n.parse().unwrap())).expect("the device is on the feed");
+    // Feed cursors are `f<seq>~<visibility stamp>` (sync-server/src/sync.rs).
+    let seq: i64 = cursor(d).and_then(|c| c.strip_prefix('f').map(|n| n.split('~').next().unwrap_or(n).parse().unwrap())).expect("the device is on the feed");
     let c = rusqlite::Connection::open_with_flags(db_path(data_dir), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
     let n: i64 = c.query_row("SELECT coalesce(sum(length(data)), 0) FROM feed WHERE seq > ?1 AND actor != ?2", rusqlite::params![seq, d.actor_id()], |r| r.get(0)).unwrap();
     assert!(n > 1_000, "too little to pull for a mid-response cut: {n} bytes");

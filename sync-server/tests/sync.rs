@@ -371,3 +371,47 @@ async fn sync_reports_progress_up_to_its_totals() {
     assert!(last.done >= 30 && last.done == last.total, "{pulled:?}");
     assert_eq!(tablet.lead_ids().len(), 30);
 }
+
+/// A manager of two teams sees and edits both teams' leads and may move a lead from one team's
+/// rep to the other's; a third team stays out of sight. A team given later shows up on the
+/// next pull.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_of_two_teams_sees_both_and_moves_a_lead_between_them() {
+    let s = Server::start().await;
+    let ws = s.workspace("acme");
+    for t in ["seoul", "busan", "daegu"] {
+        s.team(&ws, t);
+    }
+    let kim = s.device(&ws, "kim", Role::Rep, Some("seoul")).await;
+    let lee = s.device(&ws, "lee", Role::Rep, Some("busan")).await;
+    let choi = s.device(&ws, "choi", Role::Rep, Some("daegu")).await;
+    let boss = s.device(&ws, "park", Role::Manager, Some("seoul")).await;
+    let seoul_lead = kim.owned("Seoul lead", "kim");
+    let busan_lead = lee.owned("Busan lead", "lee");
+    let daegu_lead = choi.owned("Daegu lead", "choi");
+    for d in [&kim, &lee, &choi] {
+        d.sync().await.unwrap();
+    }
+    boss.sync().await.unwrap();
+    assert_eq!(boss.lead_ids(), vec![seoul_lead.id.clone()], "one team managed so far");
+
+    s.admin.manage_team(&ws, "busan", "park").unwrap();
+    boss.sync().await.unwrap();
+    let mut expected = vec![seoul_lead.id.clone(), busan_lead.id.clone()];
+    expected.sort();
+    assert_eq!(boss.lead_ids(), expected, "busan's leads arrive on the next pull; daegu's never");
+    assert!(boss.lead(&daegu_lead.id).is_err());
+
+    // From Seoul's rep to Busan's: both teams are the manager's.
+    boss.update_lead(&seoul_lead.id, LeadPatch { owner: Some("lee".into()), ..Default::default() }).unwrap();
+    // To Daegu's rep: not the manager's team, refused and kept in quarantine.
+    boss.update_lead(&busan_lead.id, LeadPatch { owner: Some("choi".into()), ..Default::default() }).unwrap();
+    let sum = boss.sync().await.unwrap();
+    assert_eq!(sum.rejected, 1, "{sum:?}");
+    assert_eq!(boss.quarantine().unwrap().len(), 1);
+    lee.sync().await.unwrap();
+    assert_eq!(lee.lead(&seoul_lead.id).unwrap().owner, "lee");
+    assert_eq!(lee.lead(&busan_lead.id).unwrap().owner, "lee", "the refused move left the lead where it was");
+    choi.sync().await.unwrap();
+    assert!(choi.lead(&busan_lead.id).is_err());
+}
