@@ -815,10 +815,10 @@ async fn incremental(cfg: &Cfg, s: &Server, seeded: &Seeded) -> Incremental {
         inc.transport.push(t.elapsed());
         assert_eq!(page.items.len(), cfg.incr_leads);
         let t = Instant::now();
-        std::hint::black_box(b.list_leads(&fieldsales_core::LeadQuery { limit: 500, ..Default::default() }).expect("list"));
+        std::hint::black_box(b.conflicted_leads().expect("conflict count"));
         inc.conflict_list.push(t.elapsed());
         eprintln!(
-            "  round {round}: A sync {} (push {}, of which outbox read {}; pull {}); B sync {} (transport {}, conflict list {})",
+            "  round {round}: A sync {} (push {}, of which outbox read {}; pull {}); B sync {} (transport {}, conflict count {})",
             ms(ta.total),
             ms(ta.push),
             ms(inc.outbox_read[round]),
@@ -1376,7 +1376,7 @@ fn report(cfg: &Cfg, b: &Bootstrap, inc: &Incremental, l: &Load, rp: &Replay, w:
     let b_apply: Vec<Duration> = inc.pull.iter().zip(inc.transport.iter().zip(&inc.conflict_list)).map(|(t, (tr, cl))| t.total.saturating_sub(*tr + *cl)).collect();
     let a_server: Vec<Duration> = inc.push.iter().zip(&inc.outbox_read).map(|(t, o)| t.push.saturating_sub(*o)).collect();
     d += &format!(
-        "- **Incremental**, per round (A: sync total / push phase / pull phase; B: sync total): {}. Medians — A: push phase {}, of which reading the outbox {} (each change's bytes are rebuilt from its loaded document) and the rest {} (HTTP, the server's one write transaction for the request, the ack); pull phase {}. B: {} = transport {} (the same page fetched again by a plain client: server, HTTP, decode) + conflict count {} (`list_leads(limit 500)` at the end of every sync) + applying the {} changes {} (per document: load from SQLite, apply, save, projection and FTS rewrite; B holds {} documents). CPU over all timed incremental syncs: client {:.2} s + server {:.2} s in {:.2} s of wall time ({:.0}% of one core).\n",
+        "- **Incremental**, per round (A: sync total / push phase / pull phase; B: sync total): {}. Medians — A: push phase {}, of which reading the outbox {} (each change's bytes are rebuilt from its loaded document) and the rest {} (HTTP, the server's one write transaction for the request, the ack); pull phase {}. B: {} = transport {} (the same page fetched again by a plain client: server, HTTP, decode) + conflict count {} (`conflicted_leads()` at the end of every sync) + applying the {} changes {} (per document: load from SQLite, apply, save, projection and FTS rewrite; B holds {} documents). CPU over all timed incremental syncs: client {:.2} s + server {:.2} s in {:.2} s of wall time ({:.0}% of one core).\n",
         inc.push.iter().zip(&inc.pull).map(|(a, b)| format!("{}/{}/{}; {}", ms(a.total), ms(a.push), ms(a.pull), ms(b.total))).collect::<Vec<_>>().join(" · "),
         ms(median(&a_push)),
         ms(median(&inc.outbox_read)),

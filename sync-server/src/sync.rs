@@ -576,6 +576,52 @@ mod tests {
         assert_eq!(Visibility::All.stamp(), "all");
     }
 
+    /// A push that would grow a document past MAX_DOCUMENT_BYTES is refused for that document
+    /// and stores nothing of it, even though every change and the current value are valid.
+    #[test]
+    fn a_push_that_would_make_a_document_too_large_is_refused_and_stores_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = SqliteBackend::open(dir.path()).unwrap();
+        let ws = b.create_workspace("w").unwrap().id;
+        b.add_user(&ws, "ann", Role::Rep, None).unwrap();
+        let docs = DocCache::new(16);
+        let phone = ActorId::random();
+        let id = fieldsales_core::model::new_id();
+        let draft = fieldsales_core::LeadDraft { name: Some("Kim".into()), ..Default::default() };
+        let mut doc = fieldsales_core::doc::lead::create(phone.clone(), &id, &draft, "ann", 1).unwrap();
+        let resp = push(&b, &docs, &device(&ws, &phone), request(&id, doc.get_changes(&[]))).unwrap();
+        assert!(resp.rejected.is_empty(), "{:?}", resp.rejected);
+        let heads = doc.get_heads();
+        let custom = match doc.get(ROOT, "custom").unwrap() {
+            Some((automerge::Value::Object(automerge::ObjType::Map), obj)) => obj,
+            _ => doc.put_object(ROOT, "custom", automerge::ObjType::Map).unwrap(),
+        };
+        // Custom fields rewritten again and again, each value within its 1,000 characters: the
+        // history they leave is over 1 MiB.
+        let mut seed = 1u32;
+        for _ in 0..22 {
+            for k in 0..50 {
+                let value: String = (0..1_000)
+                    .map(|_| {
+                        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                        char::from(b'a' + (seed >> 16) as u8 % 26)
+                    })
+                    .collect();
+                doc.put(&custom, format!("field{k}"), value).unwrap();
+            }
+            doc.commit();
+        }
+        assert!(doc.save_nocompress().len() > MAX_DOCUMENT_BYTES);
+        let resp = push(&b, &docs, &device(&ws, &phone), request(&id, doc.get_changes(&heads))).unwrap();
+        assert!(resp.accepted.is_empty());
+        assert_eq!(resp.rejected.len(), 1);
+        assert_eq!(resp.rejected[0].code, "document_too_large", "{}", resp.rejected[0].message);
+        let feed = b.read(&ws, |tx| tx.feed_after(0, 100, &FeedFilter { skip_actor: String::new(), owners: None })).unwrap();
+        assert_eq!(feed.len(), 1, "only the creation is stored");
+        let stored = b.read(&ws, |tx| tx.doc(&id)).unwrap().expect("stored");
+        assert!(stored.data.len() < 10_000, "the stored lead is still the small one");
+    }
+
     /// Two devices push edits to one lead at the same time. The second push was worked out
     /// against the version before the first one stored, so the writer works it out again from
     /// what is stored now: both edits are kept (storing the stale result would drop the first).

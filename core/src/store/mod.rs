@@ -618,6 +618,15 @@ impl Store {
         self.read(outbox::count)
     }
 
+    /// Live leads holding concurrent values a person should look at (the sync summary's
+    /// `conflicts`).
+    pub fn conflicted_leads(&self) -> Result<u64> {
+        self.read(|c| {
+            let n: i64 = c.prepare_cached("SELECT count(*) FROM leads WHERE has_conflicts = 1 AND deleted = 0")?.query_row([], |r| r.get(0))?;
+            Ok(n.max(0) as u64)
+        })
+    }
+
     /// Forgets outbox rows whose changes a server has stored. Unknown hashes are ignored, so a
     /// repeated acknowledgement is harmless.
     pub fn ack_outbox(&self, hashes: &[String]) -> Result<usize> {

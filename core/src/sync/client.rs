@@ -208,8 +208,7 @@ impl SyncClient {
         let mut summary = SyncSummary::default();
         self.push(store, progress, &mut summary).await?;
         self.pull(store, progress, &mut summary).await?;
-        let conflicted = store.list_leads(&crate::LeadQuery { limit: 500, ..Default::default() })?;
-        summary.conflicts = conflicted.items.iter().filter(|l| l.has_conflicts).count() as u64;
+        summary.conflicts = store.conflicted_leads()?;
         Ok(summary)
     }
 
