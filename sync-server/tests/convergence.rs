@@ -114,6 +114,19 @@ async fn ten_devices_in_two_workspaces_converge_after_random_syncs() {
             assert!(d.verify().unwrap().is_ok());
         }
     }
+    // Every document every device holds (leads, activities, settings) is the server's own copy:
+    // the same heads, so the same history; and no change is stored twice on the server.
+    let server = server_documents(s.dir.path());
+    let dups = feed_duplicates(s.dir.path());
+    assert!(dups.is_empty(), "changes stored twice on the server: {dups:?}");
+    for (_, d) in all.iter().chain(admins.iter()) {
+        let held = d.document_ids().unwrap();
+        assert!(held.len() > d.lead_ids().len(), "{} holds activities too", d.user_id());
+        for (id, _) in held {
+            let (heads, _) = server.get(&id).unwrap_or_else(|| panic!("{}: document {id} is not on the server", d.user_id()));
+            assert_eq!(&d.document_heads(&id).unwrap(), heads, "{}: document {id} differs from the server's", d.user_id());
+        }
+    }
     // Nothing crossed workspaces.
     let (a, b) = (admins[0].1.lead_ids(), admins[1].1.lead_ids());
     assert!(a.iter().all(|id| !b.contains(id)));
