@@ -168,12 +168,7 @@ async fn push<B: Backend>(State(s): State<AppState<B>>, headers: HeaderMap, body
         // that queue up here are committed together. Unless too many wait already: then this
         // one keeps its worker, and new requests wait before they hold anything.
         let parked = s.commits.park(prepared.len());
-        let _worker = if parked.is_some() {
-            drop(worker);
-            None
-        } else {
-            Some(worker)
-        };
+        let _worker = parked.is_none().then_some(worker);
         s.commits.commit(&*s.backend, &s.docs, &p, prepared)
     })
     .await?;

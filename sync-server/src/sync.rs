@@ -58,14 +58,16 @@ impl Visibility {
         }
     }
 
-    /// A short fingerprint of what this visibility covers, carried in pull cursors: when it
+    /// A short fingerprint of the teams this visibility covers, carried in pull cursors: when it
     /// changes (a manager was given another team), the device's cursor no longer covers what it
-    /// may now see, and its pull starts over from snapshots.
+    /// may now see, and its pull starts over from snapshots. Members alone do not count: users
+    /// never change teams, and a user who was just added owns nothing yet, so a new member
+    /// brings no older records along (and so no manager device starts over for one).
     pub fn stamp(&self) -> String {
         match self {
             Visibility::All => "all".to_string(),
             Visibility::Owners(s) => {
-                let mut owners: Vec<&String> = s.iter().collect();
+                let mut owners: Vec<&String> = s.iter().filter(|o| o.starts_with("team:")).collect();
                 owners.sort();
                 // FNV-1a, 64 bits: stable across builds and platforms, unlike std's hasher.
                 let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -568,11 +570,11 @@ mod tests {
         for bad in ["x1", "f", "f~ab", "fab", "b3", "b~x:y", "f1.5"] {
             assert_eq!(parse_cursor(bad).err().map(|e| e.code), Some("bad_cursor"), "{bad}");
         }
-        let a = Visibility::Owners(HashSet::from(["ann".to_string(), "bob".to_string()]));
-        let b = Visibility::Owners(HashSet::from(["bob".to_string(), "ann".to_string()]));
-        let c = Visibility::Owners(HashSet::from(["ann".to_string(), "bob".to_string(), "cho".to_string()]));
-        assert_eq!(a.stamp(), b.stamp(), "independent of order");
-        assert_ne!(a.stamp(), c.stamp());
+        let owners = |o: &[&str]| Visibility::Owners(o.iter().map(|s| s.to_string()).collect());
+        let a = owners(&["park", "ann", team_owner("t1").as_str()]);
+        assert_eq!(a.stamp(), owners(&[team_owner("t1").as_str(), "ann", "park"]).stamp(), "independent of order");
+        assert_eq!(a.stamp(), owners(&["park", "ann", "new-rep", team_owner("t1").as_str()]).stamp(), "a new member changes nothing");
+        assert_ne!(a.stamp(), owners(&["park", "ann", team_owner("t1").as_str(), team_owner("t2").as_str()]).stamp(), "a new team does");
         assert_eq!(Visibility::All.stamp(), "all");
     }
 
