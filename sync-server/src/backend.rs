@@ -114,6 +114,9 @@ pub trait DocTx {
     /// Up to `limit` feed entries after `seq` that `filter` lets through, in `seq` order.
     fn feed_after(&mut self, seq: i64, limit: u32, filter: &FeedFilter) -> Result<Vec<FeedEntry>>;
     fn feed_len_after(&mut self, seq: i64) -> Result<u64>;
+    /// What identifies the feed row numbered `seq` in this workspace (its change hash, or for an
+    /// owner event its document and owners); `None` if there is none.
+    fn feed_row_key(&mut self, seq: i64) -> Result<Option<String>>;
     fn max_seq(&mut self) -> Result<i64>;
     /// Documents ordered by id, for bootstrap snapshots.
     /// Only documents whose owner is one of `owners` (or everyone's); `None` for all.

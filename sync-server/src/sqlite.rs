@@ -329,6 +329,14 @@ impl DocTx for SqlTx<'_> {
         Ok(n.max(0) as u64)
     }
 
+    fn feed_row_key(&mut self, seq: i64) -> Result<Option<String>> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT coalesce(hash, 'owner:' || doc_id || ':' || coalesce(old_owner, '') || ':' || coalesce(new_owner, '')) FROM feed WHERE seq = ?2 AND workspace_id = ?1")?
+            .query_row(params![self.ws, seq], |r| r.get(0))
+            .optional()?)
+    }
+
     fn max_seq(&mut self) -> Result<i64> {
         Ok(self.tx.prepare_cached("SELECT coalesce(max(seq), 0) FROM feed WHERE workspace_id = ?1")?.query_row([self.ws], |r| r.get(0))?)
     }

@@ -67,17 +67,9 @@ impl Visibility {
         match self {
             Visibility::All => "all".to_string(),
             Visibility::Owners(s) => {
-                let mut owners: Vec<&String> = s.iter().filter(|o| o.starts_with("team:")).collect();
-                owners.sort();
-                // FNV-1a, 64 bits: stable across builds and platforms, unlike std's hasher.
-                let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-                for o in owners {
-                    for b in o.bytes().chain([0u8]) {
-                        h ^= u64::from(b);
-                        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-                    }
-                }
-                format!("{h:016x}")
+                let mut teams: Vec<&String> = s.iter().filter(|o| o.starts_with("team:")).collect();
+                teams.sort();
+                format!("{:016x}", fnv64(teams.into_iter().map(|t| t.as_bytes())))
             }
         }
     }
@@ -420,38 +412,77 @@ pub fn commit_request(tx: &mut dyn DocTx, docs: &DocCache, p: &Principal, prepar
     Ok(Committed { response, stored })
 }
 
-/// Pull cursors: `b<watermark>~<stamp>:<last id>` while bootstrapping from snapshots,
-/// `f<seq>~<stamp>` on the change feed, where the stamp is [`Visibility::stamp`] when the cursor
-/// was issued. Opaque to clients. (Cursors from before stamps, `b<watermark>:<last id>` and
-/// `f<seq>`, are still taken, as issued under today's visibility.)
+/// Pull cursors: `b<mark>:<last id>` while bootstrapping from snapshots, `f<mark>` on the change
+/// feed. A mark is `<seq>~<stamp>~<check>`: the feed number the cursor stands at (for a
+/// bootstrap, the watermark), [`Visibility::stamp`] when it was issued, and a fingerprint of
+/// the feed row at that number ([`feed_check`]). Opaque to clients. Cursors from before stamps
+/// and checks (`f<seq>`, `f<seq>~<stamp>`, the same after `b`) are still taken.
 enum Cursor {
     Boot { watermark: i64, after: String },
     Feed(i64),
+}
+
+struct ParsedCursor {
+    cursor: Cursor,
+    stamp: Option<String>,
+    check: Option<String>,
 }
 
 fn bad_cursor() -> ApiError {
     ApiError::bad_request("bad_cursor", "the cursor is not one this server issued; start again with an empty cursor")
 }
 
-fn parse_cursor(s: &str) -> Result<Option<(Cursor, Option<String>)>> {
+/// 64-bit FNV-1a: stable across builds and platforms, unlike std's hasher.
+fn fnv64<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.iter().chain([&0u8]) {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// What a cursor at `seq` remembers of the feed row there, so that a server restored from an
+/// older backup, whose feed numbers the rows after the backup again for other changes, refuses
+/// the cursor instead of letting the device skip those changes. `None`: no such row.
+fn feed_check(tx: &mut dyn DocTx, seq: i64) -> Result<Option<String>> {
+    if seq == 0 {
+        return Ok(Some("0".to_string()));
+    }
+    Ok(tx.feed_row_key(seq)?.map(|key| format!("{:08x}", fnv64([key.as_bytes()]) >> 32)))
+}
+
+/// The `<seq>~<stamp>~<check>` part of a cursor that stands at `seq`.
+fn mark(tx: &mut dyn DocTx, seq: i64, stamp: &str) -> Result<String> {
+    let check = feed_check(tx, seq)?.ok_or_else(|| ApiError::internal(format!("feed row {seq} vanished while it was read")))?;
+    Ok(format!("{seq}~{stamp}~{check}"))
+}
+
+fn parse_cursor(s: &str) -> Result<Option<ParsedCursor>> {
     let bad = bad_cursor;
     if s.is_empty() {
         return Ok(None);
     }
-    let split_stamp = |head: &str| -> (String, Option<String>) {
-        match head.split_once('~') {
-            Some((n, stamp)) => (n.to_string(), Some(stamp.to_string())),
-            None => (head.to_string(), None),
+    let parse_mark = |m: &str| -> Result<(i64, Option<String>, Option<String>)> {
+        let mut parts = m.split('~');
+        let seq = parts.next().unwrap_or_default().parse().map_err(|_| bad())?;
+        let stamp = parts.next().map(str::to_string);
+        let check = parts.next().map(str::to_string);
+        if parts.next().is_some() {
+            return Err(bad());
         }
+        Ok((seq, stamp, check))
     };
     if let Some(rest) = s.strip_prefix('f') {
-        let (n, stamp) = split_stamp(rest);
-        return n.parse().map(|n| Some((Cursor::Feed(n), stamp))).map_err(|_| bad());
+        let (seq, stamp, check) = parse_mark(rest)?;
+        return Ok(Some(ParsedCursor { cursor: Cursor::Feed(seq), stamp, check }));
     }
     if let Some(rest) = s.strip_prefix('b') {
-        let (head, after) = rest.split_once(':').ok_or_else(bad)?;
-        let (w, stamp) = split_stamp(head);
-        return Ok(Some((Cursor::Boot { watermark: w.parse().map_err(|_| bad())?, after: after.to_string() }, stamp)));
+        let (m, after) = rest.split_once(':').ok_or_else(bad)?;
+        let (watermark, stamp, check) = parse_mark(m)?;
+        return Ok(Some(ParsedCursor { cursor: Cursor::Boot { watermark, after: after.to_string() }, stamp, check }));
     }
     Err(bad())
 }
@@ -462,19 +493,35 @@ pub fn pull<B: Backend>(backend: &B, p: &Principal, req: &PullRequest) -> Result
     backend.read(&p.workspace_id, |tx| {
         let vis = Visibility::of(tx, p)?;
         let stamp = vis.stamp();
-        // Every cursor this server issues lies within its feed. One past the end (the server
-        // was restored from an older backup, or the cursor was made up) would make the device
-        // skip every change numbered up to it, silently: refuse it instead.
         let max = tx.max_seq()?;
+        let Some(ParsedCursor { cursor, stamp: issued, check }) = cursor else {
+            return bootstrap(tx, &vis, &stamp, max, "", limit);
+        };
+        let at = match &cursor {
+            Cursor::Boot { watermark, .. } => *watermark,
+            Cursor::Feed(seq) => *seq,
+        };
+        // Every cursor this server issues stands at a row of its feed, the row it remembers.
+        // One past the end, or at a row that is not the one it remembers (the server was
+        // restored from an older backup, or the cursor was made up), would make the device skip
+        // changes silently: refuse it instead, and the device starts over.
+        if !(0..=max).contains(&at) {
+            return Err(bad_cursor());
+        }
+        if let Some(check) = check {
+            if feed_check(tx, at)?.as_ref() != Some(&check) {
+                return Err(bad_cursor());
+            }
+        }
+        // The user may see more than when the cursor was issued: the feed behind the cursor
+        // holds changes of records new to them, so start over from snapshots (merging what the
+        // device holds already is harmless).
+        if issued.is_some_and(|issued| issued != stamp) {
+            return bootstrap(tx, &vis, &stamp, max, "", limit);
+        }
         match cursor {
-            None => bootstrap(tx, &vis, &stamp, max, "", limit),
-            Some((Cursor::Boot { watermark, .. } | Cursor::Feed(watermark), _)) if !(0..=max).contains(&watermark) => Err(bad_cursor()),
-            // The user may see more than when the cursor was issued: the feed behind the cursor
-            // holds changes of records new to them, so start over from snapshots (merging what
-            // the device holds already is harmless).
-            Some((_, Some(issued))) if issued != stamp => bootstrap(tx, &vis, &stamp, max, "", limit),
-            Some((Cursor::Boot { watermark, after }, _)) => bootstrap(tx, &vis, &stamp, watermark, &after, limit),
-            Some((Cursor::Feed(seq), _)) => feed(tx, p, &vis, &stamp, seq, limit, max),
+            Cursor::Boot { watermark, after } => bootstrap(tx, &vis, &stamp, watermark, &after, limit),
+            Cursor::Feed(seq) => feed(tx, p, &vis, &stamp, seq, limit, max),
         }
     })
 }
@@ -493,11 +540,11 @@ fn bootstrap(tx: &mut dyn DocTx, vis: &Visibility, stamp: &str, watermark: i64, 
         .collect();
     if scanned < limit as usize {
         let remaining = tx.feed_len_after(watermark)?;
-        return Ok(PullResponse { items, cursor: format!("f{watermark}~{stamp}"), more: remaining > 0, remaining });
+        return Ok(PullResponse { items, cursor: format!("f{}", mark(tx, watermark, stamp)?), more: remaining > 0, remaining });
     }
     let last = last.unwrap_or_default();
     let remaining = tx.docs_len_after(&last)?;
-    Ok(PullResponse { items, cursor: format!("b{watermark}~{stamp}:{last}"), more: true, remaining })
+    Ok(PullResponse { items, cursor: format!("b{}:{last}", mark(tx, watermark, stamp)?), more: true, remaining })
 }
 
 /// The feed after `seq`, filtered by the backend (see [`FeedFilter`]); `max` is the last feed
@@ -541,7 +588,7 @@ fn feed(tx: &mut dyn DocTx, p: &Principal, vis: &Visibility, stamp: &str, seq: i
         }
     }
     let remaining = if more { tx.feed_len_after(last)? } else { 0 };
-    Ok(PullResponse { items, cursor: format!("f{last}~{stamp}"), more, remaining })
+    Ok(PullResponse { items, cursor: format!("f{}", mark(tx, last, stamp)?), more, remaining })
 }
 
 #[cfg(test)]
@@ -562,12 +609,13 @@ mod tests {
     #[test]
     fn cursors_carry_a_visibility_stamp_and_older_ones_without_it_still_parse() {
         let parse = |s: &str| parse_cursor(s).unwrap().unwrap();
-        assert!(matches!(parse("f12~00ff"), (Cursor::Feed(12), Some(st)) if st == "00ff"));
-        assert!(matches!(parse("f12"), (Cursor::Feed(12), None)));
-        assert!(matches!(parse("b3~all:lead-1"), (Cursor::Boot { watermark: 3, after }, Some(st)) if after == "lead-1" && st == "all"));
-        assert!(matches!(parse("b3:"), (Cursor::Boot { watermark: 3, after }, None) if after.is_empty()));
+        assert!(matches!(parse("f12~00ff~1a2b"), ParsedCursor { cursor: Cursor::Feed(12), stamp: Some(st), check: Some(c) } if st == "00ff" && c == "1a2b"));
+        assert!(matches!(parse("f12~00ff"), ParsedCursor { cursor: Cursor::Feed(12), stamp: Some(st), check: None } if st == "00ff"));
+        assert!(matches!(parse("f12"), ParsedCursor { cursor: Cursor::Feed(12), stamp: None, check: None }));
+        assert!(matches!(parse("b3~all~0:lead-1"), ParsedCursor { cursor: Cursor::Boot { watermark: 3, after }, stamp: Some(st), check: Some(_) } if after == "lead-1" && st == "all"));
+        assert!(matches!(parse("b3:"), ParsedCursor { cursor: Cursor::Boot { watermark: 3, after }, stamp: None, .. } if after.is_empty()));
         assert!(parse_cursor("").unwrap().is_none());
-        for bad in ["x1", "f", "f~ab", "fab", "b3", "b~x:y", "f1.5"] {
+        for bad in ["x1", "f", "f~ab", "fab", "b3", "b~x:y", "f1.5", "f1~a~b~c"] {
             assert_eq!(parse_cursor(bad).err().map(|e| e.code), Some("bad_cursor"), "{bad}");
         }
         let owners = |o: &[&str]| Visibility::Owners(o.iter().map(|s| s.to_string()).collect());
@@ -576,6 +624,54 @@ mod tests {
         assert_eq!(a.stamp(), owners(&["park", "ann", "new-rep", team_owner("t1").as_str()]).stamp(), "a new member changes nothing");
         assert_ne!(a.stamp(), owners(&["park", "ann", team_owner("t1").as_str(), team_owner("t2").as_str()]).stamp(), "a new team does");
         assert_eq!(Visibility::All.stamp(), "all");
+    }
+
+    /// The server is restored from a backup taken after its first change, and new pushes then
+    /// get the feed numbers the lost changes had. A device's cursor from before the restore
+    /// stands at such a number: it is refused (the device starts over) instead of silently
+    /// skipping the new changes numbered up to it.
+    #[test]
+    fn a_cursor_from_before_a_restore_from_backup_is_refused_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = SqliteBackend::open(dir.path()).unwrap();
+        let ws = b.create_workspace("w").unwrap().id;
+        b.add_user(&ws, "ann", Role::Rep, None).unwrap();
+        let docs = DocCache::new(0);
+        let (phone, tablet) = (ActorId::random(), ActorId::random());
+        let capture = |name: &str| {
+            let id = fieldsales_core::model::new_id();
+            let draft = fieldsales_core::LeadDraft { name: Some(name.into()), ..Default::default() };
+            let mut doc = fieldsales_core::doc::lead::create(phone.clone(), &id, &draft, "ann", 1).unwrap();
+            let resp = push(&b, &docs, &device(&ws, &phone), request(&id, doc.get_changes(&[]))).unwrap();
+            assert_eq!(resp.accepted.len(), 1);
+            id
+        };
+        let first = capture("one");
+        capture("two");
+        capture("three");
+        let pull_from = |cursor: &str| pull(&b, &device(&ws, &tablet), &PullRequest { cursor: cursor.into(), limit: 100 });
+        let before = pull_from("").unwrap();
+        assert_eq!(before.items.len(), 3);
+        assert!(!before.more);
+
+        // The restore: the backup holds only the first change.
+        {
+            let c = rusqlite::Connection::open(dir.path().join("fieldsales-server.db")).unwrap();
+            c.execute_batch(&format!(
+                "DELETE FROM feed WHERE seq > 1; DELETE FROM documents WHERE id <> '{first}'; UPDATE sqlite_sequence SET seq = 1 WHERE name = 'feed';"
+            ))
+            .unwrap();
+        }
+        let four = capture("four");
+        let five = capture("five");
+        let max = b.read(&ws, |tx| tx.max_seq()).unwrap();
+        assert_eq!(max, 3, "the new changes took the lost changes' numbers");
+
+        assert_eq!(pull_from(&before.cursor).err().map(|e| e.code), Some("bad_cursor"), "cursor {}", before.cursor);
+        // Starting over gets what the server holds now.
+        let again = pull_from("").unwrap();
+        let ids: HashSet<String> = again.items.iter().filter_map(|i| match i { PullItem::Snapshot { doc_id, .. } => Some(doc_id.clone()), _ => None }).collect();
+        assert_eq!(ids, HashSet::from([first, four, five]));
     }
 
     /// A push that would grow a document past MAX_DOCUMENT_BYTES is refused for that document

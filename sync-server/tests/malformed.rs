@@ -211,6 +211,8 @@ async fn malformed_and_hostile_requests_are_refused_and_store_nothing() {
         pull("pull: negative feed cursor", pull_body("f-1"), Error(400, "bad_cursor")),
         pull("pull: feed cursor past the end of the feed", pull_body("f999999"), Error(400, "bad_cursor")),
         pull("pull: bootstrap watermark past the end", pull_body("b999999:"), Error(400, "bad_cursor")),
+        pull("pull: feed cursor at a row it does not remember", pull_body("f1~all~00000000"), Error(400, "bad_cursor")),
+        pull("pull: cursor with too many parts", pull_body("f1~all~0~0"), Error(400, "bad_cursor")),
         pull("pull: truncated CBOR", pull_body("")[..3].to_vec(), Error(400, "bad_body")),
         pull("pull: a push request", good_push.clone(), Error(400, "bad_body")),
         Case { content_type: Some(JSON), ..pull("pull: JSON", br#"{"cursor":"","limit":10}"#.to_vec(), Error(415, "unsupported_media_type")) },
