@@ -15,6 +15,7 @@ pub mod doc;
 pub mod duplicates;
 mod error;
 pub mod export;
+pub mod fingerprint;
 pub mod import;
 pub mod model;
 pub mod performance;

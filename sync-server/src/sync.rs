@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use automerge::{AutoCommit, Change, ROOT, ReadDoc, ScalarValue, Value};
 use axum::http::StatusCode;
 use fieldsales_core::doc::{DocKind, check};
+use fieldsales_core::fingerprint::fingerprint;
 use fieldsales_core::sync::protocol::*;
 
 use crate::backend::*;
@@ -69,7 +70,7 @@ impl Visibility {
             Visibility::Owners(s) => {
                 let mut teams: Vec<&String> = s.iter().filter(|o| o.starts_with("team:")).collect();
                 teams.sort();
-                format!("{:016x}", fnv64(teams.into_iter().map(|t| t.as_bytes())))
+                format!("{:016x}", fingerprint(teams.into_iter().map(|t| t.as_bytes())))
             }
         }
     }
@@ -432,18 +433,6 @@ fn bad_cursor() -> ApiError {
     ApiError::bad_request("bad_cursor", "the cursor is not one this server issued; start again with an empty cursor")
 }
 
-/// 64-bit FNV-1a: stable across builds and platforms, unlike std's hasher.
-fn fnv64<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in parts {
-        for b in part.iter().chain([&0u8]) {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    h
-}
-
 /// What a cursor at `seq` remembers of the feed row there, so that a server restored from an
 /// older backup, whose feed numbers the rows after the backup again for other changes, refuses
 /// the cursor instead of letting the device skip those changes. `None`: no such row.
@@ -451,7 +440,7 @@ fn feed_check(tx: &mut dyn DocTx, seq: i64) -> Result<Option<String>> {
     if seq == 0 {
         return Ok(Some("0".to_string()));
     }
-    Ok(tx.feed_row_key(seq)?.map(|key| format!("{:08x}", fnv64([key.as_bytes()]) >> 32)))
+    Ok(tx.feed_row_key(seq)?.map(|key| format!("{:08x}", fingerprint([key.as_bytes()]) >> 32)))
 }
 
 /// The `<seq>~<stamp>~<check>` part of a cursor that stands at `seq`.

@@ -85,20 +85,13 @@ impl LeadSummary {
     }
 }
 
-/// Writes the lead's projection rows. `fresh` skips the deletes when the lead is new to this
-/// store, which keeps bulk capture cheap.
-/// A fingerprint of a lead's search row (FNV-1a over its fields, each ended by a 0 byte), to
-/// tell whether an edit changed it.
+/// A fingerprint of a lead's search row, to tell whether an edit changed it.
 fn search_key(fields: &[&str]) -> i64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for f in fields {
-        for b in f.bytes().chain([0]) {
-            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    h as i64
+    crate::fingerprint::fingerprint(fields.iter().map(|f| f.as_bytes())) as i64
 }
 
+/// Writes the lead's projection rows. `fresh` skips the deletes when the lead is new to this
+/// store, which keeps bulk capture cheap.
 pub(crate) fn upsert_lead(conn: &Connection, l: &Lead, v: &Validator, fresh: bool) -> Result<()> {
     let s = LeadSummary::from_lead(l);
     let tags = s.tags.join(&TAG_SEP.to_string());
