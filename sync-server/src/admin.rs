@@ -55,6 +55,12 @@ fn workspace_id(tx: &rusqlite::Connection, ws: &str) -> anyhow::Result<String> {
         .ok_or_else(|| anyhow::anyhow!("no workspace '{ws}'"))
 }
 
+fn team_id(tx: &rusqlite::Connection, ws: &str, team: &str) -> anyhow::Result<String> {
+    tx.query_row("SELECT id FROM teams WHERE workspace_id = ?1 AND (name = ?2 OR id = ?2)", params![ws, team], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| anyhow::anyhow!("no team '{team}' in this workspace"))
+}
+
 impl SqliteBackend {
     pub fn create_workspace(&self, name: &str) -> anyhow::Result<Workspace> {
         check_name("workspace name", name)?;
@@ -99,14 +105,7 @@ impl SqliteBackend {
         }
         self.admin(|tx| {
             let ws = workspace_id(tx, workspace)?;
-            let team_id: Option<String> = match team {
-                Some(t) => Some(
-                    tx.query_row("SELECT id FROM teams WHERE workspace_id = ?1 AND (name = ?2 OR id = ?2)", params![ws, t], |r| r.get(0))
-                        .optional()?
-                        .ok_or_else(|| anyhow::anyhow!("no team '{t}' in this workspace"))?,
-                ),
-                None => None,
-            };
+            let team_id = team.map(|t| team_id(tx, &ws, t)).transpose()?;
             if tx.query_row("SELECT 1 FROM users WHERE workspace_id = ?1 AND id = ?2", params![ws, user_id], |_| Ok(())).optional()?.is_some() {
                 anyhow::bail!("user '{user_id}' exists already; use `admin user code` for a new enrollment code");
             }
@@ -124,10 +123,7 @@ impl SqliteBackend {
     pub fn manage_team(&self, workspace: &str, team: &str, user_id: &str) -> anyhow::Result<()> {
         self.admin(|tx| {
             let ws = workspace_id(tx, workspace)?;
-            let team_id: String = tx
-                .query_row("SELECT id FROM teams WHERE workspace_id = ?1 AND (name = ?2 OR id = ?2)", params![ws, team], |r| r.get(0))
-                .optional()?
-                .ok_or_else(|| anyhow::anyhow!("no team '{team}' in this workspace"))?;
+            let team_id = team_id(tx, &ws, team)?;
             let role: Option<String> = tx.query_row("SELECT role FROM users WHERE workspace_id = ?1 AND id = ?2", params![ws, user_id], |r| r.get(0)).optional()?;
             match role.as_deref() {
                 None => anyhow::bail!("no user '{user_id}' in this workspace"),

@@ -156,13 +156,20 @@ async fn enroll<B: Backend>(State(s): State<AppState<B>>, headers: HeaderMap, bo
 // Push and pull do all their work, the token check included, in one blocking task: a hand-off
 // to the blocking pool and back costs two thread wake-ups, which showed in the profile.
 
+/// Who is calling and what they ask (`what` names the message in errors), checked in order:
+/// token, content type, body.
+fn cbor_request<B: Backend, T: for<'de> serde::Deserialize<'de>>(s: &AppState<B>, headers: &HeaderMap, body: Result<Bytes, BytesRejection>, what: &str) -> Result<(Principal, T), ApiError> {
+    let p = principal(s, headers)?;
+    require_type(headers, CBOR)?;
+    let body = body.map_err(body_error)?;
+    let req = from_cbor(&body).map_err(|e| ApiError::bad_request("bad_body", format!("not a {what} request: {e}")))?;
+    Ok((p, req))
+}
+
 async fn push<B: Backend>(State(s): State<AppState<B>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
     let state = s.clone();
     let resp = work(&state, move |worker| {
-        let p = principal(&s, &headers)?;
-        require_type(&headers, CBOR)?;
-        let body = body.map_err(body_error)?;
-        let req: PushRequest = from_cbor(&body).map_err(|e| ApiError::bad_request("bad_body", format!("not a push request: {e}")))?;
+        let (p, req): (Principal, PushRequest) = cbor_request(&s, &headers, body, "push")?;
         let prepared = sync::prepare_push(&*s.backend, &s.docs, &p, req)?;
         // Waiting for the writer takes no CPU: the next request may work meanwhile, and pushes
         // that queue up here are committed together. Unless too many wait already: then this
@@ -178,10 +185,7 @@ async fn push<B: Backend>(State(s): State<AppState<B>>, headers: HeaderMap, body
 async fn pull<B: Backend>(State(s): State<AppState<B>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
     let state = s.clone();
     let resp = work(&state, move |_worker| {
-        let p = principal(&s, &headers)?;
-        require_type(&headers, CBOR)?;
-        let body = body.map_err(body_error)?;
-        let req: PullRequest = from_cbor(&body).map_err(|e| ApiError::bad_request("bad_body", format!("not a pull request: {e}")))?;
+        let (p, req): (Principal, PullRequest) = cbor_request(&s, &headers, body, "pull")?;
         sync::pull(&*s.backend, &p, &req)
     })
     .await?;
