@@ -215,24 +215,9 @@ mod tests {
     use std::sync::Arc;
     use crate::backend::{DocRow, FeedFilter, Role};
     use crate::sqlite::SqliteBackend;
+    use crate::testing::{device, new_lead, request, workspace};
     use automerge::{ActorId, AutoCommit, ROOT, ReadDoc, transaction::Transactable};
     use fieldsales_core::doc::DocKind;
-    use fieldsales_core::sync::protocol::{PushChange, PushRequest};
-
-    fn device(ws: &str, user: &str, actor: &ActorId) -> Principal {
-        Principal { device_id: actor.to_hex_string(), user_id: user.into(), workspace_id: ws.into(), role: Role::Rep, team_id: None, actor: actor.to_hex_string() }
-    }
-
-    fn request(id: &str, changes: Vec<automerge::Change>) -> PushRequest {
-        PushRequest { changes: changes.into_iter().map(|c| PushChange { doc_id: id.into(), kind: DocKind::Lead, change: c.raw_bytes().to_vec() }).collect() }
-    }
-
-    fn new_lead(actor: &ActorId, owner: &str, name: &str) -> (String, AutoCommit) {
-        let id = fieldsales_core::model::new_id();
-        let draft = fieldsales_core::LeadDraft { name: Some(name.into()), ..Default::default() };
-        let doc = fieldsales_core::doc::lead::create(actor.clone(), &id, &draft, owner, 1).unwrap();
-        (id, doc)
-    }
 
     /// Holds the writer while `n` requests queue, then lets them go: they must commit in one
     /// transaction.
@@ -256,11 +241,8 @@ mod tests {
 
     #[test]
     fn requests_waiting_for_the_writer_commit_in_one_transaction_and_each_gets_its_answer() {
-        let dir = tempfile::tempdir().unwrap();
-        let b = Arc::new(SqliteBackend::open(dir.path()).unwrap());
-        let ws = b.create_workspace("w").unwrap().id;
-        b.add_user(&ws, "ann", Role::Rep, None).unwrap();
-        b.add_user(&ws, "bob", Role::Rep, None).unwrap();
+        let (_dir, b, ws) = workspace(&["ann", "bob"]);
+        let b = Arc::new(b);
         let docs = Arc::new(DocCache::new(16));
         let group = Arc::new(GroupCommit::new());
 
@@ -373,10 +355,8 @@ mod tests {
     /// other requests commit, and nothing of the failed one is stored.
     #[test]
     fn a_request_that_fails_in_a_shared_transaction_fails_alone() {
-        let dir = tempfile::tempdir().unwrap();
-        let b = Arc::new(SqliteBackend::open(dir.path()).unwrap());
-        let ws = b.create_workspace("w").unwrap().id;
-        b.add_user(&ws, "ann", Role::Rep, None).unwrap();
+        let (_dir, b, ws) = workspace(&["ann"]);
+        let b = Arc::new(b);
         let docs = Arc::new(DocCache::new(0));
         let group = Arc::new(GroupCommit::new());
         let (phone, tablet) = (ActorId::random(), ActorId::random());

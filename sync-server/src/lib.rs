@@ -10,6 +10,8 @@ pub mod error;
 pub mod group;
 pub mod sqlite;
 pub mod sync;
+#[cfg(test)]
+mod testing;
 
 use std::sync::Arc;
 

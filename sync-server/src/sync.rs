@@ -497,10 +497,10 @@ pub fn pull<B: Backend>(backend: &B, p: &Principal, req: &PullRequest) -> Result
         if !(0..=max).contains(&at) {
             return Err(bad_cursor());
         }
-        if let Some(check) = check {
-            if feed_check(tx, at)?.as_ref() != Some(&check) {
-                return Err(bad_cursor());
-            }
+        if let Some(check) = check
+            && feed_check(tx, at)?.as_ref() != Some(&check)
+        {
+            return Err(bad_cursor());
         }
         // The user may see more than when the cursor was issued: the feed behind the cursor
         // holds changes of records new to them, so start over from snapshots (merging what the
@@ -583,16 +583,11 @@ fn feed(tx: &mut dyn DocTx, p: &Principal, vis: &Visibility, stamp: &str, seq: i
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sqlite::SqliteBackend;
+    use crate::testing::{new_lead, request, workspace};
     use automerge::{ActorId, transaction::Transactable};
-    use fieldsales_core::sync::protocol::PushChange;
 
     fn device(ws: &str, actor: &ActorId) -> Principal {
-        Principal { device_id: actor.to_hex_string(), user_id: "ann".into(), workspace_id: ws.into(), role: Role::Rep, team_id: None, actor: actor.to_hex_string() }
-    }
-
-    fn request(id: &str, changes: Vec<Change>) -> PushRequest {
-        PushRequest { changes: changes.into_iter().map(|c| PushChange { doc_id: id.into(), kind: DocKind::Lead, change: c.raw_bytes().to_vec() }).collect() }
+        crate::testing::device(ws, "ann", actor)
     }
 
     #[test]
@@ -621,16 +616,11 @@ mod tests {
     /// skipping the new changes numbered up to it.
     #[test]
     fn a_cursor_from_before_a_restore_from_backup_is_refused_not_followed() {
-        let dir = tempfile::tempdir().unwrap();
-        let b = SqliteBackend::open(dir.path()).unwrap();
-        let ws = b.create_workspace("w").unwrap().id;
-        b.add_user(&ws, "ann", Role::Rep, None).unwrap();
+        let (dir, b, ws) = workspace(&["ann"]);
         let docs = DocCache::new(0);
         let (phone, tablet) = (ActorId::random(), ActorId::random());
         let capture = |name: &str| {
-            let id = fieldsales_core::model::new_id();
-            let draft = fieldsales_core::LeadDraft { name: Some(name.into()), ..Default::default() };
-            let mut doc = fieldsales_core::doc::lead::create(phone.clone(), &id, &draft, "ann", 1).unwrap();
+            let (id, mut doc) = new_lead(&phone, "ann", name);
             let resp = push(&b, &docs, &device(&ws, &phone), request(&id, doc.get_changes(&[]))).unwrap();
             assert_eq!(resp.accepted.len(), 1);
             id
@@ -667,15 +657,10 @@ mod tests {
     /// and stores nothing of it, even though every change and the current value are valid.
     #[test]
     fn a_push_that_would_make_a_document_too_large_is_refused_and_stores_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let b = SqliteBackend::open(dir.path()).unwrap();
-        let ws = b.create_workspace("w").unwrap().id;
-        b.add_user(&ws, "ann", Role::Rep, None).unwrap();
+        let (_dir, b, ws) = workspace(&["ann"]);
         let docs = DocCache::new(16);
         let phone = ActorId::random();
-        let id = fieldsales_core::model::new_id();
-        let draft = fieldsales_core::LeadDraft { name: Some("Kim".into()), ..Default::default() };
-        let mut doc = fieldsales_core::doc::lead::create(phone.clone(), &id, &draft, "ann", 1).unwrap();
+        let (id, mut doc) = new_lead(&phone, "ann", "Kim");
         let resp = push(&b, &docs, &device(&ws, &phone), request(&id, doc.get_changes(&[]))).unwrap();
         assert!(resp.rejected.is_empty(), "{:?}", resp.rejected);
         let heads = doc.get_heads();
@@ -714,15 +699,10 @@ mod tests {
     /// what is stored now: both edits are kept (storing the stale result would drop the first).
     #[test]
     fn a_push_worked_out_against_an_older_version_is_merged_again_when_it_commits() {
-        let dir = tempfile::tempdir().unwrap();
-        let b = SqliteBackend::open(dir.path()).unwrap();
-        let ws = b.create_workspace("w").unwrap().id;
-        b.add_user(&ws, "ann", Role::Rep, None).unwrap();
+        let (_dir, b, ws) = workspace(&["ann"]);
         let docs = DocCache::new(16);
         let (phone, tablet) = (ActorId::random(), ActorId::random());
-        let id = fieldsales_core::model::new_id();
-        let draft = fieldsales_core::LeadDraft { name: Some("Kim".into()), ..Default::default() };
-        let mut on_phone = fieldsales_core::doc::lead::create(phone.clone(), &id, &draft, "ann", 1).unwrap();
+        let (id, mut on_phone) = new_lead(&phone, "ann", "Kim");
         let created = on_phone.get_changes(&[]);
         let resp = push(&b, &docs, &device(&ws, &phone), request(&id, created)).unwrap();
         assert!(resp.rejected.is_empty(), "{:?}", resp.rejected);
