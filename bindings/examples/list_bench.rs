@@ -11,7 +11,11 @@ use fieldsales_ffi::FieldStore;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let iterations: u32 = std::env::args().nth(1).map(|s| s.parse()).transpose()?.unwrap_or(20_000);
     let dir = tempfile::tempdir()?;
-    let store = FieldStore::open(dir.path().join("bench.db").to_string_lossy().into_owned(), "rep-bench".into(), "KR".into())?;
+    let store = FieldStore::open(
+        dir.path().join("bench.db").to_string_lossy().into_owned(),
+        "rep-bench".into(),
+        "KR".into(),
+    )?;
     let drafts = (0..1_000)
         .map(|i| LeadDraft {
             name: Some(format!("김민지 {i}")),
@@ -40,6 +44,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("rust {label} list 50 leads: {ns:.0} ns/call ({iterations} calls)");
     };
     time("core Store::list_leads", &|| core.list_leads(&query).map(|p| p.items.len()).unwrap_or(0));
-    time("FieldStore::list_leads (adapter, no FFI)", &|| store.list_leads(query.clone()).map(|p| p.items.len()).unwrap_or(0));
+    time("FieldStore::list_leads (adapter, no FFI)", &|| {
+        store.list_leads(query.clone()).map(|p| p.items.len()).unwrap_or(0)
+    });
     Ok(())
 }

@@ -63,9 +63,11 @@ impl From<CoreError> for FieldsalesError {
             CoreError::WrongUser { .. } => FieldsalesError::WrongUser(m),
             CoreError::Forbidden(_) => FieldsalesError::Forbidden(m),
             CoreError::BadChange { .. } | CoreError::BadCursor => FieldsalesError::InvalidData(m),
-            CoreError::Storage(_) | CoreError::Document(_) | CoreError::Corrupt { .. } | CoreError::FutureSchema { .. } | CoreError::Io(_) => {
-                FieldsalesError::Storage(m)
-            }
+            CoreError::Storage(_)
+            | CoreError::Document(_)
+            | CoreError::Corrupt { .. }
+            | CoreError::FutureSchema { .. }
+            | CoreError::Io(_) => FieldsalesError::Storage(m),
         }
     }
 }

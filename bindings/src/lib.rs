@@ -28,8 +28,9 @@ pub use error::FieldsalesError;
 pub use store::{ChangeListener, FieldStore, new_actor_id, peek_store_user};
 pub use sync::{CancelHandle, SyncProgressListener, enroll};
 pub use types::{
-    CommissionPart, DealCommission, ImportResult, LeadPage, QuarantineEntry, RecordKind, RemoteDocument, RemotePayload, RepCommission,
-    ReportPeriod, SalesReport, VerifyReport, format_money, parse_money,
+    CommissionPart, DealCommission, ImportResult, LeadPage, QuarantineEntry, RecordKind,
+    RemoteDocument, RemotePayload, RepCommission, ReportPeriod, SalesReport, VerifyReport,
+    format_money, parse_money,
 };
 
 uniffi::setup_scaffolding!();

@@ -9,7 +9,10 @@ use fieldsales_core as core;
 use fieldsales_core::{OpenOptions, Store};
 
 use crate::FieldsalesError;
-use crate::types::{ImportResult, LeadPage, QuarantineEntry, RemoteDocument, ReportPeriod, SalesReport, VerifyReport};
+use crate::types::{
+    ImportResult, LeadPage, QuarantineEntry, RemoteDocument, ReportPeriod, SalesReport,
+    VerifyReport,
+};
 use fieldsales_core::{Changed as ChangedRecords, LeadDetail, MergeReport};
 
 type Result<T> = std::result::Result<T, FieldsalesError>;
@@ -28,7 +31,13 @@ impl FieldStore {
         Ok(Arc::new(FieldStore { store: Arc::new(Store::open(path, opts)?) }))
     }
 
-    fn report_for(&self, period: ReportPeriod, now_ms: i64, utc_offset_minutes: i32, owners: Option<Vec<String>>) -> Result<SalesReport> {
+    fn report_for(
+        &self,
+        period: ReportPeriod,
+        now_ms: i64,
+        utc_offset_minutes: i32,
+        owners: Option<Vec<String>>,
+    ) -> Result<SalesReport> {
         let mut q = self.store.report_query(period.resolve(now_ms, utc_offset_minutes)?, now_ms)?;
         q.owners = owners;
         Ok((self.store.report(&q)?, self.store.performance(&q)?).into())
@@ -52,7 +61,12 @@ impl FieldStore {
     /// Like `open`, and a new store writes with `actor_id` (the one a device enrolled with, see
     /// `newActorId`). An existing store keeps its own actor.
     #[uniffi::constructor]
-    pub fn open_with_actor(path: String, user_id: String, region: String, actor_id: String) -> Result<Arc<Self>> {
+    pub fn open_with_actor(
+        path: String,
+        user_id: String,
+        region: String,
+        actor_id: String,
+    ) -> Result<Arc<Self>> {
         Self::open_with(path, OpenOptions::new(user_id).region(region).actor(actor_id))
     }
 
@@ -139,7 +153,11 @@ impl FieldStore {
         Ok(self.store.add_activity(draft)?)
     }
 
-    pub fn update_activity(&self, id: String, patch: core::ActivityPatch) -> Result<core::Activity> {
+    pub fn update_activity(
+        &self,
+        id: String,
+        patch: core::ActivityPatch,
+    ) -> Result<core::Activity> {
         Ok(self.store.update_activity(&id, patch)?)
     }
 
@@ -166,7 +184,8 @@ impl FieldStore {
     /// address, an e-mail or a phone link) into a draft for the rep to review; nothing is saved.
     /// Throws `UnreadableCode` with a message for the rep when the code is not a contact.
     pub fn parse_qr(&self, text: String) -> Result<core::capture::CaptureDraft> {
-        core::capture::parse_qr(&text, self.store.validator()).map_err(|e| FieldsalesError::UnreadableCode(e.to_string()))
+        core::capture::parse_qr(&text, self.store.validator())
+            .map_err(|e| FieldsalesError::UnreadableCode(e.to_string()))
     }
 
     /// Reads the text a phone's OCR returns for a business card into a best-effort draft, with a
@@ -196,8 +215,15 @@ impl FieldStore {
     /// Imports leads from a CSV file (columns mapped from common CRM export headers). With
     /// `dry_run` nothing is written and every row is checked; otherwise one bad row imports
     /// nothing unless `skip_invalid`. Amounts without a currency column use `default_currency`.
-    pub fn import_csv(&self, csv: Vec<u8>, dry_run: bool, default_currency: Option<String>, skip_invalid: bool) -> Result<ImportResult> {
-        let opts = core::import::ImportOptions { mapping: None, dry_run, default_currency, skip_invalid };
+    pub fn import_csv(
+        &self,
+        csv: Vec<u8>,
+        dry_run: bool,
+        default_currency: Option<String>,
+        skip_invalid: bool,
+    ) -> Result<ImportResult> {
+        let opts =
+            core::import::ImportOptions { mapping: None, dry_run, default_currency, skip_invalid };
         Ok(self.store.import_csv_with(csv.as_slice(), opts)?.into())
     }
 
@@ -207,13 +233,28 @@ impl FieldStore {
     /// the zone `utc_offset_minutes`, or a custom range): figures, targets' attainment and
     /// commission of their own leads, with the workspace's win probabilities. Leads idle for 14
     /// days are "going cold".
-    pub fn my_report(&self, period: ReportPeriod, now_ms: i64, utc_offset_minutes: i32) -> Result<SalesReport> {
-        self.report_for(period, now_ms, utc_offset_minutes, Some(vec![self.store.user_id().to_string()]))
+    pub fn my_report(
+        &self,
+        period: ReportPeriod,
+        now_ms: i64,
+        utc_offset_minutes: i32,
+    ) -> Result<SalesReport> {
+        self.report_for(
+            period,
+            now_ms,
+            utc_offset_minutes,
+            Some(vec![self.store.user_id().to_string()]),
+        )
     }
 
     /// The team's report for `period`: every lead on this device (a manager's device holds the
     /// team's), with each rep's figures, every target's attainment and each rep's commission.
-    pub fn team_report(&self, period: ReportPeriod, now_ms: i64, utc_offset_minutes: i32) -> Result<SalesReport> {
+    pub fn team_report(
+        &self,
+        period: ReportPeriod,
+        now_ms: i64,
+        utc_offset_minutes: i32,
+    ) -> Result<SalesReport> {
         self.report_for(period, now_ms, utc_offset_minutes, None)
     }
 
@@ -226,7 +267,11 @@ impl FieldStore {
     /// Changes one stage's settings (managers and admins; `Forbidden` for a rep). Returns the
     /// whole process as it now is. The rules apply to later lead writes on this device: a move
     /// into the stage without a required field throws `Validation`.
-    pub fn set_stage(&self, stage: core::Stage, patch: core::StagePatch) -> Result<core::SalesSettings> {
+    pub fn set_stage(
+        &self,
+        stage: core::Stage,
+        patch: core::StagePatch,
+    ) -> Result<core::SalesSettings> {
         Ok(self.store.set_stage(stage, patch)?)
     }
 

@@ -63,7 +63,12 @@ impl CancelHandle {
 /// device's credentials. `actor_id` is the store's `actorId()`, or `newActorId()` for a store
 /// that will be created with `FieldStore.openWithActor` once the user is known.
 #[uniffi::export(async_runtime = "tokio")]
-pub async fn enroll(server: String, code: String, device_name: String, actor_id: String) -> Result<Credentials, FieldsalesError> {
+pub async fn enroll(
+    server: String,
+    code: String,
+    device_name: String,
+    actor_id: String,
+) -> Result<Credentials, FieldsalesError> {
     Ok(core_sync::enroll(&server, &code, &device_name, &actor_id).await?)
 }
 
@@ -72,7 +77,11 @@ impl FieldStore {
     /// Pushes local changes, then pulls until caught up. Resumable: cut anywhere (cancel, lost
     /// network, app killed), the next sync converges with nothing lost or applied twice.
     /// Observers are told what each pulled page changed.
-    pub async fn sync(&self, listener: Option<Arc<dyn SyncProgressListener>>, cancel: Option<Arc<CancelHandle>>) -> Result<SyncSummary, FieldsalesError> {
+    pub async fn sync(
+        &self,
+        listener: Option<Arc<dyn SyncProgressListener>>,
+        cancel: Option<Arc<CancelHandle>>,
+    ) -> Result<SyncSummary, FieldsalesError> {
         let store = self.store.clone();
         let client = core_sync::SyncClient::for_store(&store)?;
         let flag = client.cancel_handle();

@@ -39,7 +39,8 @@ pub struct ImportResult {
 
 impl From<core::import::ImportReport> for ImportResult {
     fn from(r: core::import::ImportReport) -> Self {
-        let columns = r.mapping.columns().iter().map(|c| format!("{} → {}", c.header, c.target)).collect();
+        let columns =
+            r.mapping.columns().iter().map(|c| format!("{} → {}", c.header, c.target)).collect();
         ImportResult {
             dry_run: r.dry_run,
             rows_read: r.rows_read as u64,
@@ -163,7 +164,12 @@ pub struct VerifyReport {
 
 impl From<core::VerifyReport> for VerifyReport {
     fn from(r: core::VerifyReport) -> Self {
-        VerifyReport { ok: r.is_ok(), documents: r.documents as u64, projection_mismatches: r.projection_mismatches, problems: r.problems }
+        VerifyReport {
+            ok: r.is_ok(),
+            documents: r.documents as u64,
+            projection_mismatches: r.projection_mismatches,
+            problems: r.problems,
+        }
     }
 }
 
@@ -193,7 +199,11 @@ pub enum ReportPeriod {
 
 impl ReportPeriod {
     /// The core's period for this choice at `now_ms` in the zone `utc_offset_minutes`.
-    pub(crate) fn resolve(self, now_ms: i64, utc_offset_minutes: i32) -> Result<core::report::Period, FieldsalesError> {
+    pub(crate) fn resolve(
+        self,
+        now_ms: i64,
+        utc_offset_minutes: i32,
+    ) -> Result<core::report::Period, FieldsalesError> {
         use core::report::Period;
         Ok(match self {
             ReportPeriod::Week => Period::week_of(now_ms, utc_offset_minutes),
@@ -255,7 +265,11 @@ impl From<core::performance::Commission> for RepCommission {
                 .map(|d| DealCommission {
                     lead_id: d.lead_id,
                     amount: d.amount,
-                    parts: d.parts.into_iter().map(|(amount, rate_bp)| CommissionPart { amount, rate_bp }).collect(),
+                    parts: d
+                        .parts
+                        .into_iter()
+                        .map(|(amount, rate_bp)| CommissionPart { amount, rate_bp })
+                        .collect(),
                 })
                 .collect(),
         }

@@ -10,8 +10,8 @@ use std::io::Write;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use fieldsales_core::sync::{SyncClient, enroll};
 use fieldsales_core::report::Period;
+use fieldsales_core::sync::{SyncClient, enroll};
 use fieldsales_core::*;
 use fieldsales_server::backend::Role;
 use fieldsales_server::sqlite::SqliteBackend;
@@ -32,17 +32,29 @@ struct Device {
     store: Arc<Store>,
 }
 
-async fn device(url: &str, dir: &std::path::Path, name: &'static str, code: &str) -> Result<Device> {
+async fn device(
+    url: &str,
+    dir: &std::path::Path,
+    name: &'static str,
+    code: &str,
+) -> Result<Device> {
     let actor = store::new_actor().to_hex_string();
     let creds = enroll(url, code, name, &actor).await?;
-    let store = Store::open(dir.join(format!("{name}.db")), OpenOptions::new(&creds.user_id).region("KR").actor(&actor))?;
+    let store = Store::open(
+        dir.join(format!("{name}.db")),
+        OpenOptions::new(&creds.user_id).region("KR").actor(&actor),
+    )?;
     SyncClient::save_credentials(&store, &creds)?;
     Ok(Device { name, store: Arc::new(store) })
 }
 
 async fn sync(d: &Device, out: &mut dyn Write) -> Result<()> {
     let s = SyncClient::for_store(&d.store)?.sync(&d.store, &|_| {}).await?;
-    writeln!(out, "  {:<14} sent {:>2}, received {:>2}, rejected {}, conflicts {}", d.name, s.sent, s.received, s.rejected, s.conflicts)?;
+    writeln!(
+        out,
+        "  {:<14} sent {:>2}, received {:>2}, rejected {}, conflicts {}",
+        d.name, s.sent, s.received, s.rejected, s.conflicts
+    )?;
     Ok(())
 }
 
@@ -65,7 +77,11 @@ pub fn run(out: &mut dyn Write, off: i32) -> Result<()> {
 }
 
 async fn demo(out: &mut dyn Write, off: i32) -> Result<()> {
-    let dir = TempDir(std::env::temp_dir().join(format!("fieldsales-demo-{}-{}", std::process::id(), crate::time::now_ms())));
+    let dir = TempDir(std::env::temp_dir().join(format!(
+        "fieldsales-demo-{}-{}",
+        std::process::id(),
+        crate::time::now_ms()
+    )));
     std::fs::create_dir_all(&dir.0)?;
     let server_dir = dir.0.join("server");
     let backend = SqliteBackend::open(&server_dir)?;
@@ -90,9 +106,15 @@ async fn demo(out: &mut dyn Write, off: i32) -> Result<()> {
     let kim_tablet = device(&url, &dir.0, "kim tablet", &kim_tablet_code).await?;
     let lee_phone = device(&url, &dir.0, "lee phone", &lee.enrollment_code).await?;
     let choi_phone = device(&url, &dir.0, "choi phone", &choi.enrollment_code).await?;
-    writeln!(out, "Enrolled a manager (park) and three reps (kim with a phone and a tablet, lee, choi).")?;
+    writeln!(
+        out,
+        "Enrolled a manager (park) and three reps (kim with a phone and a tablet, lee, choi)."
+    )?;
 
-    writeln!(out, "\n== Before the show: park sets the month's targets, kim's plan and a stage rule ==")?;
+    writeln!(
+        out,
+        "\n== Before the show: park sets the month's targets, kim's plan and a stage rule =="
+    )?;
     let now = crate::time::now_ms();
     let month = Period::month_of(now, off);
     let target = |subject_kind, subject: &str, metric, value, currency: Option<&str>| TargetDraft {
@@ -106,10 +128,28 @@ async fn demo(out: &mut dyn Write, off: i32) -> Result<()> {
         currency: currency.map(Into::into),
     };
     for rep in ["kim", "lee", "choi"] {
-        manager.store.set_target(target(SubjectKind::Rep, rep, TargetMetric::LeadsCaptured, 3, None))?;
+        manager.store.set_target(target(
+            SubjectKind::Rep,
+            rep,
+            TargetMetric::LeadsCaptured,
+            3,
+            None,
+        ))?;
     }
-    manager.store.set_target(target(SubjectKind::Team, "seoul", TargetMetric::LeadsCaptured, 8, None))?;
-    manager.store.set_target(target(SubjectKind::Rep, "kim", TargetMetric::WonValue, 5_000_000, Some("KRW")))?;
+    manager.store.set_target(target(
+        SubjectKind::Team,
+        "seoul",
+        TargetMetric::LeadsCaptured,
+        8,
+        None,
+    ))?;
+    manager.store.set_target(target(
+        SubjectKind::Rep,
+        "kim",
+        TargetMetric::WonValue,
+        5_000_000,
+        Some("KRW"),
+    ))?;
     manager.store.set_plan(CompPlanDraft {
         rep: "kim".into(),
         base: Money { amount_minor: 3_000_000, currency: "KRW".into() },
@@ -118,44 +158,101 @@ async fn demo(out: &mut dyn Write, off: i32) -> Result<()> {
     })?;
     manager.store.set_stage(
         Stage::Proposal,
-        StagePatch { name: Some("Quote sent".into()), probability_bp: Some(5_000), required: Some(vec![RequiredField::DealValue]) },
+        StagePatch {
+            name: Some("Quote sent".into()),
+            probability_bp: Some(5_000),
+            required: Some(vec![RequiredField::DealValue]),
+        },
     )?;
-    writeln!(out, "targets: 3 leads each, 8 for the team, kim 5,000,000 KRW won; kim's plan: 5 % of won value, 8 % above quota;")?;
-    writeln!(out, "stage 'proposal' is now 'Quote sent' (50 %) and needs a deal value. Everyone syncs before leaving:")?;
+    writeln!(
+        out,
+        "targets: 3 leads each, 8 for the team, kim 5,000,000 KRW won; kim's plan: 5 % of won value, 8 % above quota;"
+    )?;
+    writeln!(
+        out,
+        "stage 'proposal' is now 'Quote sent' (50 %) and needs a deal value. Everyone syncs before leaving:"
+    )?;
     for d in [&manager, &kim_phone, &kim_tablet, &lee_phone, &choi_phone] {
         sync(d, out).await?;
     }
 
     writeln!(out, "\n== Seoul Expo 2026: no signal, everyone captures offline ==")?;
-    let shared = kim_phone.store.create_lead(LeadDraft { notes: Some("Wants a demo.".into()), ..lead("김민지", "Acme Korea", Stage::New, 15_000_000, Some("010-1234-5678")) })?;
+    let shared = kim_phone.store.create_lead(LeadDraft {
+        notes: Some("Wants a demo.".into()),
+        ..lead("김민지", "Acme Korea", Stage::New, 15_000_000, Some("010-1234-5678"))
+    })?;
     kim_phone.store.create_lead(lead("John Smith", "Globex", Stage::Contacted, 8_000_000, None))?;
-    lee_phone.store.create_lead(lead("박서준", "Initech", Stage::Qualified, 22_000_000, Some("010-2222-3333")))?;
+    lee_phone.store.create_lead(lead(
+        "박서준",
+        "Initech",
+        Stage::Qualified,
+        22_000_000,
+        Some("010-2222-3333"),
+    ))?;
     lee_phone.store.create_lead(lead("Maria Garcia", "Umbrella", Stage::New, 5_000_000, None))?;
     choi_phone.store.create_lead(lead("이영희", "Hooli", Stage::Proposal, 40_000_000, None))?;
-    let refused = lee_phone.store.create_lead(LeadDraft { deal_value: None, ..lead("Chen Wei", "Wayne Ent.", Stage::Proposal, 0, None) });
+    let refused = lee_phone.store.create_lead(LeadDraft {
+        deal_value: None,
+        ..lead("Chen Wei", "Wayne Ent.", Stage::Proposal, 0, None)
+    });
     match refused {
-        Err(e) => writeln!(out, "lee tries to log a quote without a value: refused on the phone, offline: {e}")?,
+        Err(e) => writeln!(
+            out,
+            "lee tries to log a quote without a value: refused on the phone, offline: {e}"
+        )?,
         Ok(_) => anyhow::bail!("the stage rule did not reach lee's phone"),
     }
-    writeln!(out, "kim 2 leads, lee 2, choi 1. Kim's tablet gets kim's leads over the hall Wi-Fi for a minute:")?;
+    writeln!(
+        out,
+        "kim 2 leads, lee 2, choi 1. Kim's tablet gets kim's leads over the hall Wi-Fi for a minute:"
+    )?;
     sync(&kim_phone, out).await?;
     sync(&kim_tablet, out).await?;
 
-    writeln!(out, "\n== Signal gone again: kim edits {} on both devices ==", shared.display_name())?;
+    writeln!(
+        out,
+        "\n== Signal gone again: kim edits {} on both devices ==",
+        shared.display_name()
+    )?;
     kim_phone.store.update_lead(
         &shared.id,
-        LeadPatch { company: Some("Acme Korea Ltd.".into()), stage: Some(Stage::Contacted), notes: Some("Wants a demo. Budget approved in Q1.".into()), ..Default::default() },
+        LeadPatch {
+            company: Some("Acme Korea Ltd.".into()),
+            stage: Some(Stage::Contacted),
+            notes: Some("Wants a demo. Budget approved in Q1.".into()),
+            ..Default::default()
+        },
     )?;
-    kim_phone.store.add_activity(ActivityDraft { duration_s: Some(420), outcome: Some("interested".into()), ..ActivityDraft::new(&shared.id, ActivityKind::Call, "Intro call") })?;
+    kim_phone.store.add_activity(ActivityDraft {
+        duration_s: Some(420),
+        outcome: Some("interested".into()),
+        ..ActivityDraft::new(&shared.id, ActivityKind::Call, "Intro call")
+    })?;
     kim_tablet.store.update_lead(
         &shared.id,
-        LeadPatch { company: Some("ACME Korea".into()), title: Some("구매 팀장".into()), add_tags: vec!["vip".into()], notes: Some("Wants a demo. Prefers Tuesdays 🎉".into()), ..Default::default() },
+        LeadPatch {
+            company: Some("ACME Korea".into()),
+            title: Some("구매 팀장".into()),
+            add_tags: vec!["vip".into()],
+            notes: Some("Wants a demo. Prefers Tuesdays 🎉".into()),
+            ..Default::default()
+        },
     )?;
-    let globex = kim_phone.store.list_leads(&LeadQuery { limit: 10, ..Default::default() })?.items.into_iter().find(|l| l.company.as_deref() == Some("Globex"));
+    let globex = kim_phone
+        .store
+        .list_leads(&LeadQuery { limit: 10, ..Default::default() })?
+        .items
+        .into_iter()
+        .find(|l| l.company.as_deref() == Some("Globex"));
     if let Some(g) = globex {
-        kim_phone.store.update_lead(&g.id, LeadPatch { stage: Some(Stage::Won), ..Default::default() })?;
+        kim_phone
+            .store
+            .update_lead(&g.id, LeadPatch { stage: Some(Stage::Won), ..Default::default() })?;
     }
-    writeln!(out, "phone:  company → Acme Korea Ltd., stage → contacted, notes += budget, logs a call; Globex signs (won)")?;
+    writeln!(
+        out,
+        "phone:  company → Acme Korea Ltd., stage → contacted, notes += budget, logs a call; Globex signs (won)"
+    )?;
     writeln!(out, "tablet: company → ACME Korea, title → 구매 팀장, tag vip, notes += Tuesdays")?;
 
     writeln!(out, "\n== Back online: everyone syncs ==")?;
@@ -164,8 +261,14 @@ async fn demo(out: &mut dyn Write, off: i32) -> Result<()> {
     }
 
     let on_manager = manager.store.lead_detail(&shared.id)?;
-    let same = [&kim_phone, &kim_tablet].iter().all(|d| d.store.lead_detail(&shared.id).ok().as_ref() == Some(&on_manager));
-    writeln!(out, "\nThe merged lead is identical on kim's phone, kim's tablet and park's device: {}\n", if same { "yes" } else { "NO" })?;
+    let same = [&kim_phone, &kim_tablet]
+        .iter()
+        .all(|d| d.store.lead_detail(&shared.id).ok().as_ref() == Some(&on_manager));
+    writeln!(
+        out,
+        "\nThe merged lead is identical on kim's phone, kim's tablet and park's device: {}\n",
+        if same { "yes" } else { "NO" }
+    )?;
     print::lead_detail(out, &on_manager.lead, Some(&on_manager.activities), off)?;
 
     writeln!(out, "\n== Team pipeline on park's device ==")?;
@@ -180,12 +283,28 @@ async fn demo(out: &mut dyn Write, off: i32) -> Result<()> {
     writeln!(out, "  {:<6} {:>5}  {:>16}  stages", "rep", "leads", "pipeline")?;
     for (owner, (n, value, stages)) in &by_owner {
         let stages = stages.iter().map(|(s, c)| format!("{s} {c}")).collect::<Vec<_>>().join(", ");
-        writeln!(out, "  {owner:<6} {n:>5}  {:>16}  {stages}", Money { amount_minor: *value, currency: "KRW".into() }.to_string())?;
+        writeln!(
+            out,
+            "  {owner:<6} {n:>5}  {:>16}  {stages}",
+            Money { amount_minor: *value, currency: "KRW".into() }.to_string()
+        )?;
     }
     writeln!(out, "\n== park's report for the month (on his device, offline-capable) ==")?;
-    crate::report_cmd::run(&manager.store, &manager.store.report_query(month, now)?, false, false, off, out)?;
+    crate::report_cmd::run(
+        &manager.store,
+        &manager.store.report_query(month, now)?,
+        false,
+        false,
+        off,
+        out,
+    )?;
     let report = manager.store.verify()?;
-    writeln!(out, "Store check on park's device: {} documents, projections {}", report.documents, if report.is_ok() { "consistent" } else { "INCONSISTENT" })?;
+    writeln!(
+        out,
+        "Store check on park's device: {} documents, projections {}",
+        report.documents,
+        if report.is_ok() { "consistent" } else { "INCONSISTENT" }
+    )?;
 
     let _ = stop.send(());
     server.await.context("server task")??;

@@ -23,11 +23,20 @@ pub struct Args<'a> {
 
 /// Exits 1 when any row had an error (whether or not the valid rows were imported). Without a
 /// store (a dry run before the first lead), rows are checked as for an empty store in `region`.
-pub fn run(store: Option<&Store>, region: &str, a: &Args<'_>, json: bool, out: &mut dyn Write) -> Result<ExitCode> {
-    let bytes = std::fs::read(a.file).with_context(|| format!("cannot read {}", a.file.display()))?;
+pub fn run(
+    store: Option<&Store>,
+    region: &str,
+    a: &Args<'_>,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<ExitCode> {
+    let bytes =
+        std::fs::read(a.file).with_context(|| format!("cannot read {}", a.file.display()))?;
     let mut mapping = ColumnMapping::new();
     for m in a.map {
-        let (header, field) = m.rsplit_once('=').ok_or_else(|| anyhow!("--map '{m}' is not HEADER=FIELD (such as \"Company Name=company\")"))?;
+        let (header, field) = m.rsplit_once('=').ok_or_else(|| {
+            anyhow!("--map '{m}' is not HEADER=FIELD (such as \"Company Name=company\")")
+        })?;
         let target = Target::parse(field).map_err(|e| anyhow!("--map '{m}': {e}"))?;
         mapping.set(header, target);
     }
@@ -86,12 +95,27 @@ pub fn print_report(out: &mut dyn Write, r: &ImportReport, skip_invalid: bool) -
     let failed = r.errors.iter().map(|e| e.row).collect::<BTreeSet<_>>().len();
     let rows = |n: usize| if n == 1 { "1 row".to_string() } else { format!("{n} rows") };
     if r.dry_run {
-        writeln!(out, "dry run: {} read, {} would be imported, {} with errors; nothing was written", rows(r.rows_read), r.valid_rows, failed)?;
+        writeln!(
+            out,
+            "dry run: {} read, {} would be imported, {} with errors; nothing was written",
+            rows(r.rows_read),
+            r.valid_rows,
+            failed
+        )?;
     } else if r.imported > 0 || r.errors.is_empty() {
-        let skipped = if failed > 0 { format!(", {} with errors skipped", rows(failed)) } else { String::new() };
+        let skipped = if failed > 0 {
+            format!(", {} with errors skipped", rows(failed))
+        } else {
+            String::new()
+        };
         writeln!(out, "imported {} of {}{skipped}", r.imported, rows(r.rows_read))?;
     } else if r.valid_rows > 0 && !skip_invalid {
-        writeln!(out, "nothing was imported: {} with errors (fix them, or pass --skip-invalid to import the {} valid ones)", rows(failed), r.valid_rows)?;
+        writeln!(
+            out,
+            "nothing was imported: {} with errors (fix them, or pass --skip-invalid to import the {} valid ones)",
+            rows(failed),
+            r.valid_rows
+        )?;
     } else {
         writeln!(out, "nothing was imported: {} with errors", rows(failed))?;
     }

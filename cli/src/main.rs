@@ -20,15 +20,19 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use fieldsales_core::{
-    ActivityDraft, ActivityKind, CaptureChannel, CustomField, LeadDraft, LeadField, LeadPatch, LeadQuery, LeadSort,
-    Location, Money, OpenOptions, Potential, Stage, Store,
+    ActivityDraft, ActivityKind, CaptureChannel, CustomField, LeadDraft, LeadField, LeadPatch,
+    LeadQuery, LeadSort, Location, Money, OpenOptions, Potential, Stage, Store,
 };
 
 /// Where the options that every command takes are listed in `--help`.
 const GLOBAL: &str = "Global options";
 
 #[derive(Parser)]
-#[command(name = "fieldsales", version, about = "Leads and activities of one sales rep, stored offline on this device")]
+#[command(
+    name = "fieldsales",
+    version,
+    about = "Leads and activities of one sales rep, stored offline on this device"
+)]
 struct Cli {
     /// The store file; created by the first `lead add`
     #[arg(long, env = "FIELDSALES_DB", global = true, help_heading = GLOBAL, value_name = "PATH")]
@@ -318,7 +322,13 @@ struct PeriodArgs {
 
 impl PeriodArgs {
     fn resolve(&self, now: i64, off: i32) -> Result<fieldsales_core::report::Period> {
-        report_cmd::period(&self.period, when("--from", self.from.as_deref(), now, off)?, when("--to", self.to.as_deref(), now, off)?, now, off)
+        report_cmd::period(
+            &self.period,
+            when("--from", self.from.as_deref(), now, off)?,
+            when("--to", self.to.as_deref(), now, off)?,
+            now,
+            off,
+        )
     }
 }
 
@@ -456,7 +466,17 @@ enum Clear {
 }
 
 fn clear_parser() -> impl TypedValueParser<Value = Clear> {
-    const NAMES: [&str; 9] = ["name", "company", "title", "event", "potential", "deal_value", "next_follow_up", "email", "phone"];
+    const NAMES: [&str; 9] = [
+        "name",
+        "company",
+        "title",
+        "event",
+        "potential",
+        "deal_value",
+        "next_follow_up",
+        "email",
+        "phone",
+    ];
     PossibleValuesParser::new(NAMES).map(|s| match s.as_str() {
         "name" => Clear::Field(LeadField::Name),
         "company" => Clear::Field(LeadField::Company),
@@ -490,7 +510,12 @@ fn one_of<T: Copy>(
 impl<T: Copy + Send + Sync + 'static> TypedValueParser for CoreEnum<T> {
     type Value = T;
 
-    fn parse_ref(&self, cmd: &clap::Command, arg: Option<&clap::Arg>, value: &std::ffi::OsStr) -> Result<T, clap::Error> {
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
         if let Some(v) = value.to_str().and_then(|s| (self.parse)(s).ok()) {
             return Ok(v);
         }
@@ -499,7 +524,9 @@ impl<T: Copy + Send + Sync + 'static> TypedValueParser for CoreEnum<T> {
         Err(clap::Error::new(clap::error::ErrorKind::InvalidValue).with_cmd(cmd))
     }
 
-    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
         Some(Box::new(self.all.iter().map(|v| clap::builder::PossibleValue::new((self.name)(*v)))))
     }
 }
@@ -526,7 +553,10 @@ fn main() -> ExitCode {
     }
     let Some(db) = cli.db.clone() else {
         Cli::command()
-            .error(clap::error::ErrorKind::MissingRequiredArgument, "no store given: pass --db PATH or set FIELDSALES_DB")
+            .error(
+                clap::error::ErrorKind::MissingRequiredArgument,
+                "no store given: pass --db PATH or set FIELDSALES_DB",
+            )
             .exit();
     };
     let stdout = io::stdout();
@@ -561,7 +591,9 @@ fn message(e: &anyhow::Error) -> String {
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// Opens the store. Only `lead add` may create a file, so a mistyped --db on any other command
@@ -574,7 +606,10 @@ fn open(cli: &Cli, db: &Path, create: bool) -> Result<Store> {
         Some(u) => u.clone(),
         None => match Store::peek_user(db)? {
             Some(u) => u,
-            None => bail!("no user given: pass --user NAME or set FIELDSALES_USER to create the store at {}", db.display()),
+            None => bail!(
+                "no user given: pass --user NAME or set FIELDSALES_USER to create the store at {}",
+                db.display()
+            ),
         },
     };
     Ok(Store::open(db, OpenOptions::new(user).region(cli.region.as_str()))?)
@@ -599,7 +634,8 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
     let now = time::now_ms();
     let off = cli.utc_offset;
     if let Cmd::Enroll { server, code, device_name } = &cli.cmd {
-        let (_, msg) = sync_cmd::enroll_device(db, &cli.region, server, code, device_name, &runtime()?)?;
+        let (_, msg) =
+            sync_cmd::enroll_device(db, &cli.region, server, code, device_name, &runtime()?)?;
         writeln!(out, "{msg}")?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -607,10 +643,18 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
     if let Cmd::Import { file, dry_run: true, map, ignore, currency, skip_invalid } = &cli.cmd
         && !db.exists()
     {
-        let args = import_cmd::Args { file, dry_run: true, map, ignore, currency: currency.as_deref(), skip_invalid: *skip_invalid };
+        let args = import_cmd::Args {
+            file,
+            dry_run: true,
+            map,
+            ignore,
+            currency: currency.as_deref(),
+            skip_invalid: *skip_invalid,
+        };
         return import_cmd::run(None, &cli.region, &args, cli.json, out);
     }
-    let creates = matches!(cli.cmd, Cmd::Lead(LeadCmd::Add { .. }) | Cmd::Import { dry_run: false, .. });
+    let creates =
+        matches!(cli.cmd, Cmd::Lead(LeadCmd::Add { .. }) | Cmd::Import { dry_run: false, .. });
     let store = open(cli, db, creates)?;
     match &cli.cmd {
         Cmd::Lead(cmd) => lead(cli, &store, cmd, now, out)?,
@@ -630,13 +674,28 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
             let f = store.follow_ups(user, now, off)?;
             if cli.json { json(out, &f)? } else { print::follow_ups(out, &f, off)? }
         }
-        Cmd::Export { format, include_deleted, out: file, period, from, to, updated_since, owner, stages, tag, event } => {
+        Cmd::Export {
+            format,
+            include_deleted,
+            out: file,
+            period,
+            from,
+            to,
+            updated_since,
+            owner,
+            stages,
+            tag,
+            event,
+        } => {
             let (created_from, created_before) = match period {
                 Some(kind) => {
                     let p = report_cmd::period(kind, None, None, now, off)?;
                     (Some(p.start), Some(p.end))
                 }
-                None => (when("--from", from.as_deref(), now, off)?, when("--to", to.as_deref(), now, off)?),
+                None => (
+                    when("--from", from.as_deref(), now, off)?,
+                    when("--to", to.as_deref(), now, off)?,
+                ),
             };
             let filter = fieldsales_core::export::ExportFilter {
                 include_deleted: *include_deleted,
@@ -651,14 +710,24 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
             export(&store, *format, &filter, file.as_deref(), out)?
         }
         Cmd::Import { file, dry_run, map, ignore, currency, skip_invalid } => {
-            let args = import_cmd::Args { file, dry_run: *dry_run, map, ignore, currency: currency.as_deref(), skip_invalid: *skip_invalid };
+            let args = import_cmd::Args {
+                file,
+                dry_run: *dry_run,
+                map,
+                ignore,
+                currency: currency.as_deref(),
+                skip_invalid: *skip_invalid,
+            };
             return import_cmd::run(Some(&store), &cli.region, &args, cli.json, out);
         }
         Cmd::Verify => {
             let r = store.verify()?;
             let ok = r.is_ok();
             if cli.json {
-                json(out, &serde_json::json!({ "ok": ok, "documents": r.documents, "projection_mismatches": r.projection_mismatches, "problems": r.problems }))?;
+                json(
+                    out,
+                    &serde_json::json!({ "ok": ok, "documents": r.documents, "projection_mismatches": r.projection_mismatches, "problems": r.problems }),
+                )?;
             } else {
                 print::verify(out, &r)?;
             }
@@ -668,7 +737,11 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
         }
         Cmd::Compact => {
             let n = store.compact()?;
-            if cli.json { json(out, &serde_json::json!({ "compacted": n }))? } else { writeln!(out, "compacted {n} documents")? }
+            if cli.json {
+                json(out, &serde_json::json!({ "compacted": n }))?
+            } else {
+                writeln!(out, "compacted {n} documents")?
+            }
         }
         Cmd::Demo | Cmd::Enroll { .. } => unreachable!("handled before a store is opened"),
         Cmd::Sync => sync_cmd::sync(&store, &runtime()?, cli.json, out)?,
@@ -699,8 +772,22 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
         }
         Cmd::Stages(StagesCmd::Show) => sales_cmd::stages_show(&store, cli.json, out)?,
         Cmd::Stages(StagesCmd::Set { stage, name, probability, require, require_nothing }) => {
-            let required = if *require_nothing { Some(Vec::new()) } else if require.is_empty() { None } else { Some(require.clone()) };
-            sales_cmd::stages_set(&store, *stage, name.clone(), probability.as_deref(), required, cli.json, out)?
+            let required = if *require_nothing {
+                Some(Vec::new())
+            } else if require.is_empty() {
+                None
+            } else {
+                Some(require.clone())
+            };
+            sales_cmd::stages_set(
+                &store,
+                *stage,
+                name.clone(),
+                probability.as_deref(),
+                required,
+                cli.json,
+                out,
+            )?
         }
         Cmd::Target(TargetCmd::Set { rep, team, metric, period, value, currency }) => {
             let p = period.resolve(now, off)?;
@@ -709,7 +796,17 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
                 (None, Some(t)) => (fieldsales_core::SubjectKind::Team, t.clone()),
                 (None, None) => bail!("name whose target it is: --rep USER or --team TEAM"),
             };
-            sales_cmd::target_set(&store, subject, *metric, p, value, currency.as_deref(), cli.json, off, out)?
+            sales_cmd::target_set(
+                &store,
+                subject,
+                *metric,
+                p,
+                value,
+                currency.as_deref(),
+                cli.json,
+                off,
+                out,
+            )?
         }
         Cmd::Target(TargetCmd::List { period }) => {
             let p = period.resolve(now, off)?;
@@ -719,12 +816,21 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
             let t = store.delete_target(id)?;
             if cli.json { json(out, &t)? } else { writeln!(out, "deleted target {}", t.id)? }
         }
-        Cmd::Plan(PlanCmd::Set { rep, base, currency, rate, tiers }) => sales_cmd::plan_set(&store, rep, base, currency, rate, tiers, cli.json, out)?,
-        Cmd::Plan(PlanCmd::Show { rep }) => sales_cmd::plan_show(&store, rep.as_deref(), cli.json, out)?,
-        Cmd::Quarantine(QuarantineCmd::List) => sync_cmd::quarantine_list(&store, cli.json, off, out)?,
+        Cmd::Plan(PlanCmd::Set { rep, base, currency, rate, tiers }) => {
+            sales_cmd::plan_set(&store, rep, base, currency, rate, tiers, cli.json, out)?
+        }
+        Cmd::Plan(PlanCmd::Show { rep }) => {
+            sales_cmd::plan_show(&store, rep.as_deref(), cli.json, out)?
+        }
+        Cmd::Quarantine(QuarantineCmd::List) => {
+            sync_cmd::quarantine_list(&store, cli.json, off, out)?
+        }
         Cmd::Quarantine(QuarantineCmd::Export { out: file }) => match file {
             Some(path) => {
-                let mut f = std::io::BufWriter::new(std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?);
+                let mut f = std::io::BufWriter::new(
+                    std::fs::File::create(path)
+                        .with_context(|| format!("cannot write {}", path.display()))?,
+                );
                 let n = sync_cmd::quarantine_export(&store, &mut f)?;
                 f.flush()?;
                 writeln!(out, "exported {n} quarantined changes to {}", path.display())?;
@@ -742,7 +848,9 @@ fn lead(cli: &Cli, store: &Store, cmd: &LeadCmd, now: i64, out: &mut dyn Write) 
     match cmd {
         LeadCmd::Add { fields: f, tags } => {
             let deal_value = match (&f.value, &f.currency) {
-                (Some(v), Some(c)) => Some(Money::parse_major(v, c).map_err(|e| anyhow!("--value: {e}"))?),
+                (Some(v), Some(c)) => {
+                    Some(Money::parse_major(v, c).map_err(|e| anyhow!("--value: {e}"))?)
+                }
                 (Some(_), None) => bail!("--value needs --currency (such as KRW or USD)"),
                 (None, Some(_)) => bail!("--currency needs --value"),
                 (None, None) => None,
@@ -771,13 +879,19 @@ fn lead(cli: &Cli, store: &Store, cmd: &LeadCmd, now: i64, out: &mut dyn Write) 
         }
         LeadCmd::Edit { id, fields: f, add_tags, remove_tags, remove_custom, clear } => {
             let deal_value = match (&f.value, &f.currency) {
-                (Some(v), Some(c)) => Some(Money::parse_major(v, c).map_err(|e| anyhow!("--value: {e}"))?),
+                (Some(v), Some(c)) => {
+                    Some(Money::parse_major(v, c).map_err(|e| anyhow!("--value: {e}"))?)
+                }
                 // A new amount in the currency the deal already has.
                 (Some(v), None) => match store.lead(id)?.deal_value {
-                    Some(m) => Some(Money::parse_major(v, &m.currency).map_err(|e| anyhow!("--value: {e}"))?),
+                    Some(m) => Some(
+                        Money::parse_major(v, &m.currency).map_err(|e| anyhow!("--value: {e}"))?,
+                    ),
                     None => bail!("--value needs --currency: the lead has no deal value yet"),
                 },
-                (None, Some(_)) => bail!("--currency needs --value (the amount in the new currency)"),
+                (None, Some(_)) => {
+                    bail!("--currency needs --value (the amount in the new currency)")
+                }
                 (None, None) => None,
             };
             let mut patch = LeadPatch {
@@ -809,14 +923,20 @@ fn lead(cli: &Cli, store: &Store, cmd: &LeadCmd, now: i64, out: &mut dyn Write) 
                 }
             }
             if patch.is_empty() {
-                bail!("nothing to change: name at least one field, such as --stage, --notes or --add-tag");
+                bail!(
+                    "nothing to change: name at least one field, such as --stage, --notes or --add-tag"
+                );
             }
             let lead = store.update_lead(id, patch)?;
             if cli.json { json(out, &lead)? } else { print::lead_detail(out, &lead, None, off)? }
         }
         LeadCmd::Show { id } => {
             let d = store.lead_detail(id)?;
-            if cli.json { json(out, &d)? } else { print::lead_detail(out, &d.lead, Some(&d.activities), off)? }
+            if cli.json {
+                json(out, &d)?
+            } else {
+                print::lead_detail(out, &d.lead, Some(&d.activities), off)?
+            }
         }
         LeadCmd::List(a) => {
             let q = LeadQuery {
@@ -829,7 +949,13 @@ fn lead(cli: &Cli, store: &Store, cmd: &LeadCmd, now: i64, out: &mut dyn Write) 
                 updated_since: when("--updated-since", a.updated_since.as_deref(), now, off)?,
                 deleted: a.deleted,
                 sort: a.sort,
-                ascending: if a.asc { Some(true) } else if a.desc { Some(false) } else { None },
+                ascending: if a.asc {
+                    Some(true)
+                } else if a.desc {
+                    Some(false)
+                } else {
+                    None
+                },
                 limit: a.limit.unwrap_or(0),
                 after: a.after.clone(),
             };
@@ -862,22 +988,49 @@ fn lead(cli: &Cli, store: &Store, cmd: &LeadCmd, now: i64, out: &mut dyn Write) 
             if cli.json {
                 json(out, &lead)?;
             } else {
-                writeln!(out, "merged {other} into {} {}", lead.id, print::clean(lead.display_name()))?;
+                writeln!(
+                    out,
+                    "merged {other} into {} {}",
+                    lead.id,
+                    print::clean(lead.display_name())
+                )?;
             }
         }
     }
     Ok(())
 }
 
-fn activity(cli: &Cli, store: &Store, cmd: &ActivityCmd, now: i64, out: &mut dyn Write) -> Result<()> {
+fn activity(
+    cli: &Cli,
+    store: &Store,
+    cmd: &ActivityCmd,
+    now: i64,
+    out: &mut dyn Write,
+) -> Result<()> {
     let off = cli.utc_offset;
     match cmd {
-        ActivityCmd::Add { lead_id, kind, subject, notes, at, due, duration, outcome, lat, lon, accuracy } => {
+        ActivityCmd::Add {
+            lead_id,
+            kind,
+            subject,
+            notes,
+            at,
+            due,
+            duration,
+            outcome,
+            lat,
+            lon,
+            accuracy,
+        } => {
             let mut draft = ActivityDraft::new(lead_id.as_str(), *kind, subject.as_str());
             draft.notes = notes.clone();
             draft.occurred_at = when("--at", at.as_deref(), now, off)?;
             draft.due_at = when("--due", due.as_deref(), now, off)?;
-            draft.duration_s = duration.as_deref().map(time::parse_duration).transpose().map_err(|e| anyhow!("--duration: {e}"))?;
+            draft.duration_s = duration
+                .as_deref()
+                .map(time::parse_duration)
+                .transpose()
+                .map_err(|e| anyhow!("--duration: {e}"))?;
             draft.outcome = outcome.clone();
             if let (Some(lat), Some(lon)) = (lat, lon) {
                 draft.location = Some(Location { lat: *lat, lon: *lon, accuracy_m: *accuracy });
@@ -907,7 +1060,13 @@ fn activity(cli: &Cli, store: &Store, cmd: &ActivityCmd, now: i64, out: &mut dyn
 
 /// Export to a file goes through a temporary file in the same directory and a rename, so a
 /// failed export never leaves a truncated file where a good one was.
-fn export(store: &Store, format: Format, filter: &fieldsales_core::export::ExportFilter, file: Option<&Path>, out: &mut dyn Write) -> Result<()> {
+fn export(
+    store: &Store,
+    format: Format,
+    filter: &fieldsales_core::export::ExportFilter,
+    file: Option<&Path>,
+    out: &mut dyn Write,
+) -> Result<()> {
     let write = |w: &mut dyn Write| -> Result<usize> {
         Ok(match format {
             Format::Json => store.export_json_where(filter, w)?,
@@ -918,13 +1077,15 @@ fn export(store: &Store, format: Format, filter: &fieldsales_core::export::Expor
         write(out)?;
         return Ok(());
     };
-    let name = path.file_name().ok_or_else(|| anyhow!("--out {} is not a file name", path.display()))?;
+    let name =
+        path.file_name().ok_or_else(|| anyhow!("--out {} is not a file name", path.display()))?;
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(name);
     tmp_name.push(format!(".{}.tmp", std::process::id()));
     let tmp = path.with_file_name(tmp_name);
     let result = (|| -> Result<usize> {
-        let f = std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+        let f = std::fs::File::create(&tmp)
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
         let mut w = BufWriter::new(f);
         let n = write(&mut w)?;
         w.into_inner().map_err(|e| e.into_error())?.sync_all()?;

@@ -4,7 +4,9 @@
 
 use std::io::{self, Write};
 
-use fieldsales_core::{Activity, FieldConflict, FollowUp, FollowUps, Lead, LeadSummary, VerifyReport};
+use fieldsales_core::{
+    Activity, FieldConflict, FollowUp, FollowUps, Lead, LeadSummary, VerifyReport,
+};
 
 use crate::time;
 
@@ -20,7 +22,11 @@ pub fn width(s: &str) -> usize {
 
 fn char_width(c: char) -> usize {
     match c as u32 {
-        0x0300..=0x036F | 0x200B..=0x200F | 0x20D0..=0x20FF | 0xFE00..=0xFE0F | 0xE0100..=0xE01EF => 0,
+        0x0300..=0x036F
+        | 0x200B..=0x200F
+        | 0x20D0..=0x20FF
+        | 0xFE00..=0xFE0F
+        | 0xE0100..=0xE01EF => 0,
         0x1100..=0x115F
         | 0x2E80..=0x303E
         | 0x3041..=0x33FF
@@ -80,8 +86,13 @@ impl Table {
     /// Adds a row, cutting long cells, except in id columns ("ID", "LEAD ID"): an id is what
     /// the user copies into the next command.
     pub fn row(&mut self, cells: Vec<String>) {
-        let is_id = |i: usize| self.headers.get(i).is_some_and(|h| *h == "ID" || h.ends_with(" ID"));
-        let row = cells.iter().enumerate().map(|(i, c)| if is_id(i) { clean(c) } else { truncate(&clean(c), MAX_CELL) }).collect();
+        let is_id =
+            |i: usize| self.headers.get(i).is_some_and(|h| *h == "ID" || h.ends_with(" ID"));
+        let row = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| if is_id(i) { clean(c) } else { truncate(&clean(c), MAX_CELL) })
+            .collect();
         self.rows.push(row);
     }
 
@@ -123,7 +134,17 @@ fn or_dash(s: Option<&str>) -> String {
 }
 
 pub fn lead_table(w: &mut dyn Write, items: &[LeadSummary], off: i32) -> io::Result<()> {
-    let mut t = Table::new(&["ID", "NAME", "COMPANY", "STAGE", "POTENTIAL", "VALUE", "OWNER", "FOLLOW-UP", "UPDATED"]);
+    let mut t = Table::new(&[
+        "ID",
+        "NAME",
+        "COMPANY",
+        "STAGE",
+        "POTENTIAL",
+        "VALUE",
+        "OWNER",
+        "FOLLOW-UP",
+        "UPDATED",
+    ]);
     for l in items {
         let mut name = l.display_name.clone();
         if l.has_conflicts {
@@ -151,7 +172,12 @@ pub fn conflict_line(c: &FieldConflict) -> String {
 }
 
 /// A lead as a detail view; the id alone on the first line so that scripts can `head -1`.
-pub fn lead_detail(w: &mut dyn Write, l: &Lead, activities: Option<&[Activity]>, off: i32) -> io::Result<()> {
+pub fn lead_detail(
+    w: &mut dyn Write,
+    l: &Lead,
+    activities: Option<&[Activity]>,
+    off: i32,
+) -> io::Result<()> {
     writeln!(w, "{}", l.id)?;
     let field = |w: &mut dyn Write, k: &str, v: &str| -> io::Result<()> {
         if v.is_empty() { Ok(()) } else { writeln!(w, "  {k:<11} {}", clean(v)) }
@@ -175,7 +201,11 @@ pub fn lead_detail(w: &mut dyn Write, l: &Lead, activities: Option<&[Activity]>,
         None => l.source.channel.to_string(),
     };
     field(w, "source", &source)?;
-    field(w, "follow-up", &l.next_follow_up.map(|t| time::format_full(t, off)).unwrap_or_default())?;
+    field(
+        w,
+        "follow-up",
+        &l.next_follow_up.map(|t| time::format_full(t, off)).unwrap_or_default(),
+    )?;
     for c in &l.custom_fields {
         field(w, "custom", &format!("{} = {}", c.key, c.value))?;
     }
@@ -199,8 +229,15 @@ pub fn lead_detail(w: &mut dyn Write, l: &Lead, activities: Option<&[Activity]>,
     if l.stage_history.len() > 1 {
         writeln!(w, "  stage history:")?;
         for h in &l.stage_history {
-            let reason = h.lost_reason.as_deref().map(|r| format!(" ({})", clean(r))).unwrap_or_default();
-            writeln!(w, "    {}  {}{reason}  by {}", time::format_short(h.at, off), h.stage, clean(&h.by))?;
+            let reason =
+                h.lost_reason.as_deref().map(|r| format!(" ({})", clean(r))).unwrap_or_default();
+            writeln!(
+                w,
+                "    {}  {}{reason}  by {}",
+                time::format_short(h.at, off),
+                h.stage,
+                clean(&h.by)
+            )?;
         }
     }
     if let Some(acts) = activities {
@@ -293,7 +330,12 @@ pub fn follow_ups(w: &mut dyn Write, f: &FollowUps, off: i32) -> io::Result<()> 
         let mut t = Table::new(&["DUE", "LEAD", "WHAT", "LEAD ID"]);
         for x in list {
             let what = x.subject.clone().unwrap_or_else(|| "follow-up".into());
-            t.row(vec![time::format_short(x.due_at, off), x.lead_name.clone(), what, x.lead_id.clone()]);
+            t.row(vec![
+                time::format_short(x.due_at, off),
+                x.lead_name.clone(),
+                what,
+                x.lead_id.clone(),
+            ]);
         }
         t.write(w)
     };
@@ -367,7 +409,10 @@ mod tests {
 
     #[test]
     fn conflicts_read_as_a_sentence() {
-        let c = FieldConflict { field: "company".into(), values: vec!["Acme".into(), "ACME Corp".into()] };
+        let c = FieldConflict {
+            field: "company".into(),
+            values: vec!["Acme".into(), "ACME Corp".into()],
+        };
         assert_eq!(conflict_line(&c), "company: 2 values were entered: Acme | ACME Corp");
     }
 
@@ -399,7 +444,10 @@ mod tests {
             deleted: false,
             merged_into: None,
             merged_from: vec![],
-            conflicts: vec![FieldConflict { field: "company".into(), values: vec!["Acme".into(), "ACME Corp".into()] }],
+            conflicts: vec![FieldConflict {
+                field: "company".into(),
+                values: vec!["Acme".into(), "ACME Corp".into()],
+            }],
         };
         let mut out = Vec::new();
         lead_detail(&mut out, &lead, Some(&[]), 540).unwrap();

@@ -18,24 +18,53 @@ fn num(x: Option<f64>) -> String {
 }
 
 fn money(v: &[Money]) -> String {
-    if v.is_empty() { "-".into() } else { v.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(" + ") }
+    if v.is_empty() {
+        "-".into()
+    } else {
+        v.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(" + ")
+    }
 }
 
-pub fn period(kind: &str, from: Option<i64>, to: Option<i64>, now: i64, off: i32) -> Result<Period> {
+pub fn period(
+    kind: &str,
+    from: Option<i64>,
+    to: Option<i64>,
+    now: i64,
+    off: i32,
+) -> Result<Period> {
     Ok(match (kind, from, to) {
         (_, Some(f), Some(t)) => Period::custom(f, t)?,
         (_, Some(_), None) | (_, None, Some(_)) => bail!("--from and --to go together"),
         ("week", ..) => Period::week_of(now, off),
         ("month", ..) => Period::month_of(now, off),
         ("quarter", ..) => Period::quarter_of(now, off),
-        (other, ..) => bail!("unknown period '{other}': use week, month or quarter, or --from and --to"),
+        (other, ..) => {
+            bail!("unknown period '{other}': use week, month or quarter, or --from and --to")
+        }
     })
 }
 
 const CSV_HEADER: &[&str] = &[
-    "owner", "captured", "won", "lost", "win_rate", "avg_cycle_days", "median_cycle_days", "contacted", "median_response_min",
-    "p90_response_min", "within_5_min", "within_1_h", "within_24_h", "activities", "won_value", "open_pipeline", "going_cold",
-    "targets", "base_pay", "commission",
+    "owner",
+    "captured",
+    "won",
+    "lost",
+    "win_rate",
+    "avg_cycle_days",
+    "median_cycle_days",
+    "contacted",
+    "median_response_min",
+    "p90_response_min",
+    "within_5_min",
+    "within_1_h",
+    "within_24_h",
+    "activities",
+    "won_value",
+    "open_pipeline",
+    "going_cold",
+    "targets",
+    "base_pay",
+    "commission",
 ];
 
 fn bp(x: Option<i64>) -> String {
@@ -46,7 +75,14 @@ fn bp(x: Option<i64>) -> String {
 fn attainment_text(a: &Attainment) -> String {
     let t = &a.target;
     let v = |x: i64| crate::sales_cmd::value_text(t.metric, x, t.currency.as_deref());
-    format!("{} {}/{} {} pace {}", t.metric, v(a.progress.actual), v(a.progress.target), bp(a.progress.attainment_bp), bp(a.progress.pace_bp))
+    format!(
+        "{} {}/{} {} pace {}",
+        t.metric,
+        v(a.progress.actual),
+        v(a.progress.target),
+        bp(a.progress.attainment_bp),
+        bp(a.progress.pace_bp)
+    )
 }
 
 /// The performance columns of a CSV row: the owner's targets (or the team's, for the team row),
@@ -62,7 +98,11 @@ fn csv_performance(owner: Option<&str>, perf: &Performance) -> Vec<String> {
         .map(attainment_text)
         .collect();
     let c = owner.and_then(|o| perf.commission.iter().find(|c| c.rep == o));
-    vec![targets.join("; "), c.map(|c| c.base.to_string()).unwrap_or_default(), c.map(|c| money(&c.commission)).unwrap_or_default()]
+    vec![
+        targets.join("; "),
+        c.map(|c| c.base.to_string()).unwrap_or_default(),
+        c.map(|c| money(&c.commission)).unwrap_or_default(),
+    ]
 }
 
 fn csv_row(owner: &str, f: &Figures) -> Vec<String> {
@@ -89,7 +129,14 @@ fn csv_row(owner: &str, f: &Figures) -> Vec<String> {
     ]
 }
 
-pub fn run(store: &Store, q: &ReportQuery, json: bool, csv: bool, off: i32, out: &mut dyn Write) -> Result<()> {
+pub fn run(
+    store: &Store,
+    q: &ReportQuery,
+    json: bool,
+    csv: bool,
+    off: i32,
+    out: &mut dyn Write,
+) -> Result<()> {
     let r = store.report(q)?;
     let perf = store.performance(q)?;
     if json {
@@ -107,7 +154,11 @@ pub fn run(store: &Store, q: &ReportQuery, json: bool, csv: bool, off: i32, out:
         w.write_record(CSV_HEADER)?;
         w.write_record(csv_row("(team)", &r.team).into_iter().chain(csv_performance(None, &perf)))?;
         for rep in &r.reps {
-            w.write_record(csv_row(&rep.owner, &rep.figures).into_iter().chain(csv_performance(Some(&rep.owner), &perf)))?;
+            w.write_record(
+                csv_row(&rep.owner, &rep.figures)
+                    .into_iter()
+                    .chain(csv_performance(Some(&rep.owner), &perf)),
+            )?;
         }
         w.flush()?;
     } else {
@@ -123,7 +174,8 @@ fn stage_name(perf: &Performance, s: Stage) -> String {
 fn performance_text(perf: &Performance, off: i32, out: &mut dyn Write) -> Result<()> {
     if !perf.attainment.is_empty() {
         writeln!(out, "\nTargets")?;
-        let mut t = Table::new(&["FOR", "METRIC", "PERIOD", "ACTUAL", "TARGET", "ATTAINMENT", "PACE"]);
+        let mut t =
+            Table::new(&["FOR", "METRIC", "PERIOD", "ACTUAL", "TARGET", "ATTAINMENT", "PACE"]);
         for a in &perf.attainment {
             let x = &a.target;
             let v = |n: i64| crate::sales_cmd::value_text(x.metric, n, x.currency.as_deref());
@@ -144,7 +196,13 @@ fn performance_text(perf: &Performance, off: i32, out: &mut dyn Write) -> Result
         let mut t = Table::new(&["REP", "BASE", "WON VALUE", "QUOTA", "COMMISSION"]);
         for c in &perf.commission {
             let c: &Commission = c;
-            t.row(vec![c.rep.clone(), c.base.to_string(), money(&c.won_value), money(&c.quota), money(&c.commission)]);
+            t.row(vec![
+                c.rep.clone(),
+                c.base.to_string(),
+                money(&c.won_value),
+                money(&c.quota),
+                money(&c.commission),
+            ]);
         }
         t.write(out)?;
     }
@@ -153,10 +211,26 @@ fn performance_text(perf: &Performance, off: i32, out: &mut dyn Write) -> Result
 
 fn text(r: &Report, perf: &Performance, off: i32, out: &mut dyn Write) -> Result<()> {
     let t = &r.team;
-    writeln!(out, "Report {} – {}", crate::time::format_short(r.period.start, off), crate::time::format_short(r.period.end, off))?;
+    writeln!(
+        out,
+        "Report {} – {}",
+        crate::time::format_short(r.period.start, off),
+        crate::time::format_short(r.period.end, off)
+    )?;
     writeln!(out, "  captured        {}", t.captured)?;
-    writeln!(out, "  win rate        {} ({} won, {} lost)", pct(t.win_rate.rate), t.win_rate.won, t.win_rate.lost)?;
-    writeln!(out, "  sales cycle     avg {} d, median {} d", num(t.sales_cycle.average_days), num(t.sales_cycle.median_days))?;
+    writeln!(
+        out,
+        "  win rate        {} ({} won, {} lost)",
+        pct(t.win_rate.rate),
+        t.win_rate.won,
+        t.win_rate.lost
+    )?;
+    writeln!(
+        out,
+        "  sales cycle     avg {} d, median {} d",
+        num(t.sales_cycle.average_days),
+        num(t.sales_cycle.median_days)
+    )?;
     let rt = &t.response_time;
     writeln!(
         out,
@@ -177,19 +251,39 @@ fn text(r: &Report, perf: &Performance, off: i32, out: &mut dyn Write) -> Result
     writeln!(out, "\nOpen pipeline")?;
     let mut pt = Table::new(&["STAGE", "LEADS", "VALUE", "WEIGHTED", "PROBABILITY"]);
     for p in &t.pipeline {
-        pt.row(vec![stage_name(perf, p.stage), p.leads.to_string(), money(&p.value), money(&p.weighted), format!("{}%", p.probability_bp as f64 / 100.0)]);
+        pt.row(vec![
+            stage_name(perf, p.stage),
+            p.leads.to_string(),
+            money(&p.value),
+            money(&p.weighted),
+            format!("{}%", p.probability_bp as f64 / 100.0),
+        ]);
     }
     pt.write(out)?;
     if !t.by_event.is_empty() {
         writeln!(out, "\nEvents")?;
         let mut et = Table::new(&["EVENT", "LEADS", "WON", "WON VALUE"]);
         for e in &t.by_event {
-            et.row(vec![e.source.clone(), e.leads.to_string(), e.won.to_string(), money(&e.won_value)]);
+            et.row(vec![
+                e.source.clone(),
+                e.leads.to_string(),
+                e.won.to_string(),
+                money(&e.won_value),
+            ]);
         }
         et.write(out)?;
     }
     writeln!(out, "\nReps")?;
-    let mut rt = Table::new(&["REP", "CAPTURED", "WON", "LOST", "WIN RATE", "MEDIAN RESPONSE", "ACTIVITIES", "GOING COLD"]);
+    let mut rt = Table::new(&[
+        "REP",
+        "CAPTURED",
+        "WON",
+        "LOST",
+        "WIN RATE",
+        "MEDIAN RESPONSE",
+        "ACTIVITIES",
+        "GOING COLD",
+    ]);
     for rep in &r.reps {
         let f = &rep.figures;
         rt.row(vec![
@@ -207,7 +301,13 @@ fn text(r: &Report, perf: &Performance, off: i32, out: &mut dyn Write) -> Result
     if !t.going_cold.is_empty() {
         writeln!(out, "\nGoing cold ({} in all, the coldest first)", t.going_cold_count)?;
         for c in t.going_cold.iter().take(20) {
-            writeln!(out, "  {:<30} {:<12} {} days", crate::print::truncate(&c.name, 30), c.owner, c.idle_days)?;
+            writeln!(
+                out,
+                "  {:<30} {:<12} {} days",
+                crate::print::truncate(&c.name, 30),
+                c.owner,
+                c.idle_days
+            )?;
         }
     }
     performance_text(perf, off, out)

@@ -6,8 +6,8 @@ use std::io::Write;
 use anyhow::{Context, Result, anyhow, bail};
 use fieldsales_core::report::Period;
 use fieldsales_core::{
-    CompPlan, CompPlanDraft, Money, RequiredField, Stage, StagePatch, Store, SubjectKind, Target, TargetDraft, TargetMetric, Tier,
-    format_bp, parse_percent,
+    CompPlan, CompPlanDraft, Money, RequiredField, Stage, StagePatch, Store, SubjectKind, Target,
+    TargetDraft, TargetMetric, Tier, format_bp, parse_percent,
 };
 
 use crate::print::Table;
@@ -19,7 +19,11 @@ fn json(out: &mut dyn Write, v: &impl serde::Serialize) -> Result<()> {
 }
 
 fn required(r: &[RequiredField]) -> String {
-    if r.is_empty() { "-".into() } else { r.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", ") }
+    if r.is_empty() {
+        "-".into()
+    } else {
+        r.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", ")
+    }
 }
 
 pub fn stages_show(store: &Store, as_json: bool, out: &mut dyn Write) -> Result<()> {
@@ -29,17 +33,33 @@ pub fn stages_show(store: &Store, as_json: bool, out: &mut dyn Write) -> Result<
     }
     let mut t = Table::new(&["STAGE", "NAME", "PROBABILITY", "REQUIRES"]);
     for st in &s.stages {
-        t.row(vec![st.stage.to_string(), st.name.clone(), format_bp(st.probability_bp as i64), required(&st.required)]);
+        t.row(vec![
+            st.stage.to_string(),
+            st.name.clone(),
+            format_bp(st.probability_bp as i64),
+            required(&st.required),
+        ]);
     }
     t.write(out)?;
     Ok(())
 }
 
-pub fn stages_set(store: &Store, stage: Stage, name: Option<String>, probability: Option<&str>, required: Option<Vec<RequiredField>>, as_json: bool, out: &mut dyn Write) -> Result<()> {
-    let probability_bp = probability.map(parse_percent).transpose().map_err(|e| anyhow!("--probability: {e}"))?;
+pub fn stages_set(
+    store: &Store,
+    stage: Stage,
+    name: Option<String>,
+    probability: Option<&str>,
+    required: Option<Vec<RequiredField>>,
+    as_json: bool,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let probability_bp =
+        probability.map(parse_percent).transpose().map_err(|e| anyhow!("--probability: {e}"))?;
     let patch = StagePatch { name, probability_bp, required };
     if patch == StagePatch::default() {
-        bail!("nothing to change: name at least one of --name, --probability, --require or --require-nothing");
+        bail!(
+            "nothing to change: name at least one of --name, --probability, --require or --require-nothing"
+        );
     }
     store.set_stage(stage, patch)?;
     stages_show(store, as_json, out)
@@ -60,7 +80,9 @@ pub fn period_text(start: i64, end: i64, off: i32) -> String {
 /// A target's value as people read it: a count, or money.
 pub fn value_text(metric: TargetMetric, value: i64, currency: Option<&str>) -> String {
     match (metric, currency) {
-        (TargetMetric::WonValue, Some(c)) => Money { amount_minor: value, currency: c.to_string() }.to_string(),
+        (TargetMetric::WonValue, Some(c)) => {
+            Money { amount_minor: value, currency: c.to_string() }.to_string()
+        }
         _ => value.to_string(),
     }
 }
@@ -73,26 +95,66 @@ pub fn subject_text(t: &Target) -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
-pub fn target_set(store: &Store, subject: (SubjectKind, String), metric: TargetMetric, p: Period, value: &str, currency: Option<&str>, as_json: bool, off: i32, out: &mut dyn Write) -> Result<()> {
+pub fn target_set(
+    store: &Store,
+    subject: (SubjectKind, String),
+    metric: TargetMetric,
+    p: Period,
+    value: &str,
+    currency: Option<&str>,
+    as_json: bool,
+    off: i32,
+    out: &mut dyn Write,
+) -> Result<()> {
     let (value, currency) = match (metric, currency) {
         (TargetMetric::WonValue, Some(c)) => {
             let m = Money::parse_major(value, c).map_err(|e| anyhow!("--value: {e}"))?;
             (m.amount_minor, Some(m.currency))
         }
-        (TargetMetric::WonValue, None) => bail!("a won_value target needs --currency (such as KRW or USD)"),
+        (TargetMetric::WonValue, None) => {
+            bail!("a won_value target needs --currency (such as KRW or USD)")
+        }
         (_, Some(_)) => bail!("--currency goes with --metric won_value only; {metric} is a count"),
-        (_, None) => (value.trim().parse::<i64>().with_context(|| format!("--value: '{value}' is not a whole number"))?, None),
+        (_, None) => (
+            value
+                .trim()
+                .parse::<i64>()
+                .with_context(|| format!("--value: '{value}' is not a whole number"))?,
+            None,
+        ),
     };
-    let t = store.set_target(TargetDraft { id: None, subject_kind: subject.0, subject: subject.1, metric, period_start: p.start, period_end: p.end, value, currency })?;
+    let t = store.set_target(TargetDraft {
+        id: None,
+        subject_kind: subject.0,
+        subject: subject.1,
+        metric,
+        period_start: p.start,
+        period_end: p.end,
+        value,
+        currency,
+    })?;
     if as_json {
         return json(out, &t);
     }
     writeln!(out, "{}", t.id)?;
-    writeln!(out, "{} {}: {} ({})", subject_text(&t), t.metric, value_text(t.metric, t.value, t.currency.as_deref()), period_text(t.period_start, t.period_end, off))?;
+    writeln!(
+        out,
+        "{} {}: {} ({})",
+        subject_text(&t),
+        t.metric,
+        value_text(t.metric, t.value, t.currency.as_deref()),
+        period_text(t.period_start, t.period_end, off)
+    )?;
     Ok(())
 }
 
-pub fn target_list(store: &Store, p: Period, as_json: bool, off: i32, out: &mut dyn Write) -> Result<()> {
+pub fn target_list(
+    store: &Store,
+    p: Period,
+    as_json: bool,
+    off: i32,
+    out: &mut dyn Write,
+) -> Result<()> {
     let ts = store.targets(p.start, p.end)?;
     if as_json {
         return json(out, &ts);
@@ -103,25 +165,47 @@ pub fn target_list(store: &Store, p: Period, as_json: bool, off: i32, out: &mut 
     }
     let mut t = Table::new(&["ID", "FOR", "METRIC", "PERIOD", "TARGET"]);
     for x in &ts {
-        t.row(vec![x.id.clone(), subject_text(x), x.metric.to_string(), period_text(x.period_start, x.period_end, off), value_text(x.metric, x.value, x.currency.as_deref())]);
+        t.row(vec![
+            x.id.clone(),
+            subject_text(x),
+            x.metric.to_string(),
+            period_text(x.period_start, x.period_end, off),
+            value_text(x.metric, x.value, x.currency.as_deref()),
+        ]);
     }
     t.write(out)?;
     Ok(())
 }
 
 fn parse_tier(s: &str) -> Result<Tier> {
-    let (from, rate) = s.split_once(':').ok_or_else(|| anyhow!("--tier: '{s}' is not PCT_OF_QUOTA:RATE, such as 100:15"))?;
-    Ok(Tier { from_bp: parse_percent(from).map_err(|e| anyhow!("--tier: {e}"))?, rate_bp: parse_percent(rate).map_err(|e| anyhow!("--tier: {e}"))? })
+    let (from, rate) = s
+        .split_once(':')
+        .ok_or_else(|| anyhow!("--tier: '{s}' is not PCT_OF_QUOTA:RATE, such as 100:15"))?;
+    Ok(Tier {
+        from_bp: parse_percent(from).map_err(|e| anyhow!("--tier: {e}"))?,
+        rate_bp: parse_percent(rate).map_err(|e| anyhow!("--tier: {e}"))?,
+    })
 }
 
 fn tiers_text(p: &CompPlan) -> String {
     let mut parts = vec![format!("{} from 0", format_bp(p.rate_bp as i64))];
-    parts.extend(p.tiers.iter().map(|t| format!("{} above {} of quota", format_bp(t.rate_bp as i64), format_bp(t.from_bp as i64))));
+    parts.extend(p.tiers.iter().map(|t| {
+        format!("{} above {} of quota", format_bp(t.rate_bp as i64), format_bp(t.from_bp as i64))
+    }));
     parts.join(", ")
 }
 
 #[allow(clippy::too_many_arguments)]
-pub fn plan_set(store: &Store, rep: &str, base: &str, currency: &str, rate: &str, tiers: &[String], as_json: bool, out: &mut dyn Write) -> Result<()> {
+pub fn plan_set(
+    store: &Store,
+    rep: &str,
+    base: &str,
+    currency: &str,
+    rate: &str,
+    tiers: &[String],
+    as_json: bool,
+    out: &mut dyn Write,
+) -> Result<()> {
     let base = Money::parse_major(base, currency).map_err(|e| anyhow!("--base: {e}"))?;
     let rate_bp = parse_percent(rate).map_err(|e| anyhow!("--rate: {e}"))?;
     let tiers = tiers.iter().map(|t| parse_tier(t)).collect::<Result<Vec<_>>>()?;
@@ -129,8 +213,14 @@ pub fn plan_set(store: &Store, rep: &str, base: &str, currency: &str, rate: &str
     plan_print(&[p], as_json, out)
 }
 
-pub fn plan_show(store: &Store, rep: Option<&str>, as_json: bool, out: &mut dyn Write) -> Result<()> {
-    let plans: Vec<CompPlan> = store.plans()?.into_iter().filter(|p| rep.is_none_or(|r| p.rep == r)).collect();
+pub fn plan_show(
+    store: &Store,
+    rep: Option<&str>,
+    as_json: bool,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let plans: Vec<CompPlan> =
+        store.plans()?.into_iter().filter(|p| rep.is_none_or(|r| p.rep == r)).collect();
     if plans.is_empty() && !as_json {
         writeln!(out, "no plans")?;
         return Ok(());
@@ -144,7 +234,13 @@ fn plan_print(plans: &[CompPlan], as_json: bool, out: &mut dyn Write) -> Result<
     }
     // One line per plan: the commission rules are too long for a table cell.
     for p in plans {
-        writeln!(out, "{}: base {}; commission {}", crate::print::clean(&p.rep), p.base, tiers_text(p))?;
+        writeln!(
+            out,
+            "{}: base {}; commission {}",
+            crate::print::clean(&p.rep),
+            p.base,
+            tiers_text(p)
+        )?;
     }
     Ok(())
 }

@@ -4,19 +4,30 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::{Result, bail};
-use fieldsales_core::sync::{SyncPhase, SyncClient, SyncProgress, enroll};
+use fieldsales_core::sync::{SyncClient, SyncPhase, SyncProgress, enroll};
 use fieldsales_core::{OpenOptions, Store, store};
 
 /// Enrolls this device. A new store is created for the enrolled user with the actor id the
 /// server now knows; an existing store keeps its actor and must belong to the same user.
-pub fn enroll_device(db: &Path, region: &str, server: &str, code: &str, device_name: &str, rt: &tokio::runtime::Runtime) -> Result<(Store, String)> {
+pub fn enroll_device(
+    db: &Path,
+    region: &str,
+    server: &str,
+    code: &str,
+    device_name: &str,
+    rt: &tokio::runtime::Runtime,
+) -> Result<(Store, String)> {
     let existing = Store::peek_user(db)?;
     let (store, creds) = match existing {
         Some(user) => {
             let store = Store::open(db, OpenOptions::new(&user).region(region))?;
             let creds = rt.block_on(enroll(server, code, device_name, &store.actor_id()))?;
             if creds.user_id != user {
-                bail!("this code enrolls user '{}', but the store at {} belongs to '{user}'", creds.user_id, db.display());
+                bail!(
+                    "this code enrolls user '{}', but the store at {} belongs to '{user}'",
+                    creds.user_id,
+                    db.display()
+                );
             }
             (store, creds)
         }
@@ -27,7 +38,10 @@ pub fn enroll_device(db: &Path, region: &str, server: &str, code: &str, device_n
         }
     };
     SyncClient::save_credentials(&store, &creds)?;
-    let msg = format!("enrolled as {} ({}) in workspace {}; device {}", creds.user_id, creds.role, creds.workspace_id, creds.device_id);
+    let msg = format!(
+        "enrolled as {} ({}) in workspace {}; device {}",
+        creds.user_id, creds.role, creds.workspace_id, creds.device_id
+    );
     Ok((store, msg))
 }
 
@@ -44,14 +58,26 @@ fn progress_printer() -> impl Fn(SyncProgress) + Send + Sync {
         };
         let width = 30usize;
         let filled = (p.done.min(p.total) as usize * width) / p.total.max(1) as usize;
-        let _ = write!(std::io::stderr(), "\r{phase:>9} [{}{}] {}/{}   ", "#".repeat(filled), " ".repeat(width - filled), p.done, p.total);
+        let _ = write!(
+            std::io::stderr(),
+            "\r{phase:>9} [{}{}] {}/{}   ",
+            "#".repeat(filled),
+            " ".repeat(width - filled),
+            p.done,
+            p.total
+        );
         if p.done >= p.total {
             let _ = writeln!(std::io::stderr());
         }
     }
 }
 
-pub fn sync(store: &Store, rt: &tokio::runtime::Runtime, json: bool, out: &mut dyn Write) -> Result<()> {
+pub fn sync(
+    store: &Store,
+    rt: &tokio::runtime::Runtime,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<()> {
     let client = SyncClient::for_store(store)?;
     let progress = progress_printer();
     let s = rt.block_on(client.sync(store, &progress))?;
@@ -59,9 +85,16 @@ pub fn sync(store: &Store, rt: &tokio::runtime::Runtime, json: bool, out: &mut d
         serde_json::to_writer_pretty(&mut *out, &s)?;
         writeln!(out)?;
     } else {
-        writeln!(out, "sent {}, received {}, rejected {}, dropped {}, leads with conflicts {}", s.sent, s.received, s.rejected, s.dropped, s.conflicts)?;
+        writeln!(
+            out,
+            "sent {}, received {}, rejected {}, dropped {}, leads with conflicts {}",
+            s.sent, s.received, s.rejected, s.dropped, s.conflicts
+        )?;
         if s.rejected > 0 {
-            writeln!(out, "some changes were refused by the server and kept aside: see `fieldsales quarantine list`")?;
+            writeln!(
+                out,
+                "some changes were refused by the server and kept aside: see `fieldsales quarantine list`"
+            )?;
         }
     }
     Ok(())
@@ -79,7 +112,15 @@ pub fn quarantine_list(store: &Store, json: bool, off: i32, out: &mut dyn Write)
         return Ok(());
     }
     for e in &q {
-        writeln!(out, "{}  {} {}  {}: {}", crate::time::format_short(e.at, off), e.kind.as_str(), e.doc_id, e.code, e.reason)?;
+        writeln!(
+            out,
+            "{}  {} {}  {}: {}",
+            crate::time::format_short(e.at, off),
+            e.kind.as_str(),
+            e.doc_id,
+            e.code,
+            e.reason
+        )?;
     }
     Ok(())
 }
@@ -92,7 +133,9 @@ pub fn quarantine_export(store: &Store, out: &mut dyn Write) -> Result<usize> {
         .iter()
         .map(|e| {
             let mut j = serde_json::to_value(e).unwrap_or_default();
-            j["change_hex"] = serde_json::Value::from(e.change.iter().map(|b| format!("{b:02x}")).collect::<String>());
+            j["change_hex"] = serde_json::Value::from(
+                e.change.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+            );
             j
         })
         .collect();

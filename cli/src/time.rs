@@ -118,7 +118,9 @@ fn digits(b: &[u8]) -> Option<i64> {
 /// A length of time such as `5m`, `300s`, `1h30m`, `2d` or `1w`, in seconds. A bare number is
 /// refused: "--duration 5" is as likely to mean minutes as seconds.
 pub fn parse_duration(input: &str) -> Result<i64, String> {
-    let err = || format!("'{input}' is not a duration; use a number with a unit: 300s, 5m, 1h30m, 2d, 1w");
+    let err = || {
+        format!("'{input}' is not a duration; use a number with a unit: 300s, 5m, 1h30m, 2d, 1w")
+    };
     let s = input.trim();
     if s.is_empty() {
         return Err(err());
@@ -127,7 +129,11 @@ pub fn parse_duration(input: &str) -> Result<i64, String> {
     let mut num: Option<i64> = None;
     for c in s.chars() {
         if let Some(d) = c.to_digit(10) {
-            let n = num.unwrap_or(0).checked_mul(10).and_then(|n| n.checked_add(i64::from(d))).ok_or_else(err)?;
+            let n = num
+                .unwrap_or(0)
+                .checked_mul(10)
+                .and_then(|n| n.checked_add(i64::from(d)))
+                .ok_or_else(err)?;
             num = Some(n);
             continue;
         }
@@ -259,9 +265,24 @@ mod tests {
     #[test]
     fn nonsense_is_refused_with_the_formats_named() {
         for bad in [
-            "", "tomorrow", "2026-13-01", "2026-02-29", "2026-11-31", "2026-11-28T24:00", "2026-11-28T15:60",
-            "2026-11-28T15", "2026-11-28X15:00", "2026-11-28T15:00+9", "2026-11-28T15:00:00.Z", "26-11-28",
-            "+", "+2", "+2x", "+99999999999999w", "2026-11-28T15:00:61Z", "２０２６-11-28",
+            "",
+            "tomorrow",
+            "2026-13-01",
+            "2026-02-29",
+            "2026-11-31",
+            "2026-11-28T24:00",
+            "2026-11-28T15:60",
+            "2026-11-28T15",
+            "2026-11-28X15:00",
+            "2026-11-28T15:00+9",
+            "2026-11-28T15:00:00.Z",
+            "26-11-28",
+            "+",
+            "+2",
+            "+2x",
+            "+99999999999999w",
+            "2026-11-28T15:00:61Z",
+            "２０２６-11-28",
         ] {
             let e = parse_time(bad, NOW, 0).expect_err(bad);
             assert!(e.contains("RFC 3339"), "{bad}: {e}");

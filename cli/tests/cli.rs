@@ -74,16 +74,49 @@ impl Fs {
         let mut all = vec!["lead", "list"];
         all.extend_from_slice(args);
         let page = self.json(&all);
-        page["items"].as_array().expect("items").iter().map(|l| l["id"].as_str().unwrap_or("").to_string()).collect()
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|l| l["id"].as_str().unwrap_or("").to_string())
+            .collect()
     }
 }
 
 fn kim_lead(fs: &Fs) -> String {
     fs.add(&[
-        "--name", "김민지", "--company", "Acme", "--title", "CTO", "--email", "Kim@Acme.com", "--phone", "010-1234-5678",
-        "--event", "Expo 2026", "--channel", "badge-scan", "--stage", "qualified", "--potential", "hot", "--value", "1500000",
-        "--currency", "KRW", "--tag", "vip", "--tag", "expo", "--notes", "Loves the demo 🚀\nCall back", "--custom",
-        "region=Seoul", "--follow-up", "2026-11-28T15:00:00+09:00",
+        "--name",
+        "김민지",
+        "--company",
+        "Acme",
+        "--title",
+        "CTO",
+        "--email",
+        "Kim@Acme.com",
+        "--phone",
+        "010-1234-5678",
+        "--event",
+        "Expo 2026",
+        "--channel",
+        "badge-scan",
+        "--stage",
+        "qualified",
+        "--potential",
+        "hot",
+        "--value",
+        "1500000",
+        "--currency",
+        "KRW",
+        "--tag",
+        "vip",
+        "--tag",
+        "expo",
+        "--notes",
+        "Loves the demo 🚀\nCall back",
+        "--custom",
+        "region=Seoul",
+        "--follow-up",
+        "2026-11-28T15:00:00+09:00",
     ])
 }
 
@@ -98,7 +131,10 @@ fn add_stores_korean_names_and_emoji_and_prints_the_id_first() {
     assert_eq!(lead["emails"], serde_json::json!(["kim@acme.com"]));
     assert_eq!(lead["phones"], serde_json::json!(["+821012345678"]));
     assert_eq!(lead["source"]["channel"], "badge_scan");
-    assert_eq!(lead["deal_value"], serde_json::json!({"amount_minor": 1_500_000, "currency": "KRW"}));
+    assert_eq!(
+        lead["deal_value"],
+        serde_json::json!({"amount_minor": 1_500_000, "currency": "KRW"})
+    );
     assert_eq!(lead["custom_fields"], serde_json::json!([{"key": "region", "value": "Seoul"}]));
     assert_eq!(lead["tags"], serde_json::json!(["expo", "vip"]));
     assert_eq!(lead["next_follow_up"], 1_795_845_600_000i64);
@@ -112,13 +148,16 @@ fn add_stores_korean_names_and_emoji_and_prints_the_id_first() {
 #[test]
 fn amounts_are_read_in_the_currency_units() {
     let fs = Fs::new();
-    let lead = fs.json(&["lead", "add", "--name", "Bob", "--value", "1,500.5", "--currency", "usd"]);
+    let lead =
+        fs.json(&["lead", "add", "--name", "Bob", "--value", "1,500.5", "--currency", "usd"]);
     assert_eq!(lead["deal_value"], serde_json::json!({"amount_minor": 150_050, "currency": "USD"}));
     let text = fs.ok(&["lead", "show", lead["id"].as_str().unwrap_or("")]);
     assert!(text.contains("1,500.50 USD"), "{text}");
-    let e = fs.fail(fs.run(&["lead", "add", "--name", "X", "--value", "10.5", "--currency", "KRW"]), 1);
+    let e =
+        fs.fail(fs.run(&["lead", "add", "--name", "X", "--value", "10.5", "--currency", "KRW"]), 1);
     assert!(e.contains("KRW has no decimal places"), "{e}");
-    let e = fs.fail(fs.run(&["lead", "add", "--name", "X", "--value", "10", "--currency", "dollars"]), 1);
+    let e = fs
+        .fail(fs.run(&["lead", "add", "--name", "X", "--value", "10", "--currency", "dollars"]), 1);
     assert!(e.contains("ISO 4217"), "{e}");
     let e = fs.fail(fs.run(&["lead", "add", "--name", "X", "--value", "10"]), 1);
     assert!(e.contains("--currency"), "{e}");
@@ -129,8 +168,18 @@ fn amounts_are_read_in_the_currency_units() {
 fn list_filters_by_stage_potential_owner_tag_and_event() {
     let fs = Fs::new();
     let kim = kim_lead(&fs);
-    let won = fs.add(&["--name", "Won Co", "--stage", "won", "--tag", "vip", "--potential", "warm"]);
-    let lost = fs.add(&["--name", "Lost Co", "--stage", "lost", "--lost-reason", "price", "--owner", "lee"]);
+    let won =
+        fs.add(&["--name", "Won Co", "--stage", "won", "--tag", "vip", "--potential", "warm"]);
+    let lost = fs.add(&[
+        "--name",
+        "Lost Co",
+        "--stage",
+        "lost",
+        "--lost-reason",
+        "price",
+        "--owner",
+        "lee",
+    ]);
     let new = fs.add(&["--name", "New Co", "--event", "Expo 2026"]);
 
     let mut both = fs.ids(&["--stage", "won", "--stage", "lost"]);
@@ -142,7 +191,10 @@ fn list_filters_by_stage_potential_owner_tag_and_event() {
     assert_eq!(fs.ids(&["--potential", "warm"]), vec![won.clone()]);
     assert_eq!(fs.ids(&["--owner", "lee"]), vec![lost.clone()]);
     assert_eq!(fs.ids(&["--tag", "vip", "--sort", "name"]), vec![won.clone(), kim.clone()]);
-    assert_eq!(fs.ids(&["--event", "Expo 2026", "--sort", "created", "--asc"]), vec![kim.clone(), new.clone()]);
+    assert_eq!(
+        fs.ids(&["--event", "Expo 2026", "--sort", "created", "--asc"]),
+        vec![kim.clone(), new.clone()]
+    );
     assert_eq!(fs.ids(&["--due-before", "2026-12-01"]), vec![kim.clone()]);
     assert_eq!(fs.ids(&["--updated-since", "+1d"]), Vec::<String>::new());
     assert_eq!(fs.ids(&["--updated-since", "-1d"]).len(), 4);
@@ -151,14 +203,18 @@ fn list_filters_by_stage_potential_owner_tag_and_event() {
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(lines.len(), 2, "{table}");
     assert!(lines[0].starts_with("ID") && lines[0].contains("STAGE"), "{table}");
-    assert!(lines[1].contains(&lost) && lines[1].contains("Lost Co") && lines[1].contains("lee"), "{table}");
+    assert!(
+        lines[1].contains(&lost) && lines[1].contains("Lost Co") && lines[1].contains("lee"),
+        "{table}"
+    );
     assert_eq!(fs.ok(&["lead", "list", "--stage", "proposal"]).trim(), "no leads");
 }
 
 #[test]
 fn list_pages_through_everything_with_the_cursor() {
     let fs = Fs::new();
-    let mut added: Vec<String> = (0..7).map(|i| fs.add(&["--name", &format!("Lead {i}")])).collect();
+    let mut added: Vec<String> =
+        (0..7).map(|i| fs.add(&["--name", &format!("Lead {i}")])).collect();
     let mut seen = Vec::new();
     let mut after: Option<String> = None;
     let mut pages = 0;
@@ -203,7 +259,8 @@ fn search_matches_word_prefixes() {
     let kim = kim_lead(&fs);
     let other = fs.add(&["--name", "Park", "--company", "Globex", "--notes", "met at booth"]);
     let found = fs.json(&["search", "acm"]);
-    let ids: Vec<&str> = found.as_array().expect("array").iter().filter_map(|l| l["id"].as_str()).collect();
+    let ids: Vec<&str> =
+        found.as_array().expect("array").iter().filter_map(|l| l["id"].as_str()).collect();
     assert_eq!(ids, vec![kim.as_str()]);
     let found = fs.json(&["search", "glob", "boo"]);
     assert_eq!(found[0]["id"], other.as_str());
@@ -217,23 +274,57 @@ fn edit_changes_only_the_named_fields() {
     let fs = Fs::new();
     let id = kim_lead(&fs);
     let lead = fs.json(&[
-        "lead", "edit", &id, "--company", "Acme Corp", "--add-tag", "hot-lead", "--remove-tag", "expo", "--clear", "title",
-        "--remove-custom", "region", "--custom", "size=50", "--value", "2000000",
+        "lead",
+        "edit",
+        &id,
+        "--company",
+        "Acme Corp",
+        "--add-tag",
+        "hot-lead",
+        "--remove-tag",
+        "expo",
+        "--clear",
+        "title",
+        "--remove-custom",
+        "region",
+        "--custom",
+        "size=50",
+        "--value",
+        "2000000",
     ]);
     assert_eq!(lead["company"], "Acme Corp");
     assert!(lead["title"].is_null());
     assert_eq!(lead["tags"], serde_json::json!(["hot-lead", "vip"]));
     assert_eq!(lead["custom_fields"], serde_json::json!([{"key": "size", "value": "50"}]));
-    assert_eq!(lead["deal_value"], serde_json::json!({"amount_minor": 2_000_000, "currency": "KRW"}), "keeps the currency");
+    assert_eq!(
+        lead["deal_value"],
+        serde_json::json!({"amount_minor": 2_000_000, "currency": "KRW"}),
+        "keeps the currency"
+    );
     assert_eq!(lead["name"], "김민지", "untouched");
     assert_eq!(lead["notes"], "Loves the demo 🚀\nCall back", "untouched");
 
-    let text = fs.ok(&["lead", "edit", &id, "--stage", "lost", "--lost-reason", "budget", "--clear", "email"]);
+    let text = fs.ok(&[
+        "lead",
+        "edit",
+        &id,
+        "--stage",
+        "lost",
+        "--lost-reason",
+        "budget",
+        "--clear",
+        "email",
+    ]);
     assert!(text.starts_with(&id));
     assert!(text.contains("lost (reason: budget)"), "{text}");
     let lead = &fs.json(&["lead", "show", &id])["lead"];
     assert_eq!(lead["emails"], serde_json::json!([]));
-    let stages: Vec<&str> = lead["stage_history"].as_array().expect("history").iter().filter_map(|h| h["stage"].as_str()).collect();
+    let stages: Vec<&str> = lead["stage_history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter_map(|h| h["stage"].as_str())
+        .collect();
     assert_eq!(stages, vec!["qualified", "lost"]);
 
     let e = fs.fail(fs.run(&["lead", "edit", &id]), 1);
@@ -247,10 +338,28 @@ fn edit_changes_only_the_named_fields() {
 fn show_prints_the_lead_with_its_timeline_in_the_chosen_zone() {
     let fs = Fs::new();
     let id = kim_lead(&fs);
-    fs.ok(&["activity", "add", &id, "--kind", "meeting", "--subject", "Demo at HQ", "--at", "2026-11-27T10:00+09:00"]);
+    fs.ok(&[
+        "activity",
+        "add",
+        &id,
+        "--kind",
+        "meeting",
+        "--subject",
+        "Demo at HQ",
+        "--at",
+        "2026-11-27T10:00+09:00",
+    ]);
     let seoul = fs.ok(&["--utc-offset", "540", "lead", "show", &id]);
     assert_eq!(seoul.lines().next(), Some(id.as_str()));
-    for want in ["김민지", "Loves the demo 🚀", "1,500,000 KRW", "2026-11-28T15:00:00+09:00", "Demo at HQ", "2026-11-27 10:00", "region = Seoul"] {
+    for want in [
+        "김민지",
+        "Loves the demo 🚀",
+        "1,500,000 KRW",
+        "2026-11-28T15:00:00+09:00",
+        "Demo at HQ",
+        "2026-11-27 10:00",
+        "region = Seoul",
+    ] {
         assert!(seoul.contains(want), "missing {want}: {seoul}");
     }
     let utc = fs.ok(&["lead", "show", &id]);
@@ -265,20 +374,61 @@ fn activities_are_added_listed_and_completed() {
     let fs = Fs::new();
     let id = kim_lead(&fs);
     let call = fs.json(&[
-        "activity", "add", &id, "--kind", "call", "--subject", "Intro call", "--duration", "5m", "--at", "2026-11-27T10:00+09:00",
-        "--outcome", "interested", "--notes", "asked for 가격표 📄",
+        "activity",
+        "add",
+        &id,
+        "--kind",
+        "call",
+        "--subject",
+        "Intro call",
+        "--duration",
+        "5m",
+        "--at",
+        "2026-11-27T10:00+09:00",
+        "--outcome",
+        "interested",
+        "--notes",
+        "asked for 가격표 📄",
     ]);
     assert_eq!(call["duration_s"], 300);
     assert_eq!(call["occurred_at"], 1_795_741_200_000i64);
     assert_eq!(call["notes"], "asked for 가격표 📄");
-    let visit = fs.json(&["activity", "add", &id, "--kind", "visit", "--subject", "Site", "--lat", "37.56", "--lon", "-126.97", "--accuracy", "15"]);
-    assert_eq!(visit["location"], serde_json::json!({"lat": 37.56, "lon": -126.97, "accuracy_m": 15.0}));
-    let task_text = fs.ok(&["activity", "add", &id, "--kind", "task", "--subject", "Send quote", "--due", "+2d"]);
+    let visit = fs.json(&[
+        "activity",
+        "add",
+        &id,
+        "--kind",
+        "visit",
+        "--subject",
+        "Site",
+        "--lat",
+        "37.56",
+        "--lon",
+        "-126.97",
+        "--accuracy",
+        "15",
+    ]);
+    assert_eq!(
+        visit["location"],
+        serde_json::json!({"lat": 37.56, "lon": -126.97, "accuracy_m": 15.0})
+    );
+    let task_text = fs.ok(&[
+        "activity",
+        "add",
+        &id,
+        "--kind",
+        "task",
+        "--subject",
+        "Send quote",
+        "--due",
+        "+2d",
+    ]);
     let task_id = task_text.lines().next().unwrap_or("").to_string();
     assert!(task_text.contains("open"), "{task_text}");
 
     let list = fs.json(&["activity", "list", &id]);
-    let subjects: Vec<&str> = list.as_array().expect("array").iter().filter_map(|a| a["subject"].as_str()).collect();
+    let subjects: Vec<&str> =
+        list.as_array().expect("array").iter().filter_map(|a| a["subject"].as_str()).collect();
     assert_eq!(subjects, vec!["Send quote", "Site", "Intro call"], "newest first");
     assert_eq!(list[0]["done"], false);
 
@@ -286,9 +436,15 @@ fn activities_are_added_listed_and_completed() {
     assert_eq!(done["done"], true);
     assert_eq!(fs.json(&["activity", "list", &id])[0]["done"], true);
     let table = fs.ok(&["activity", "list", &id]);
-    assert!(table.contains("Intro call") && table.contains("5m") && table.contains(&task_id), "{table}");
+    assert!(
+        table.contains("Intro call") && table.contains("5m") && table.contains(&task_id),
+        "{table}"
+    );
 
-    let e = fs.fail(fs.run(&["activity", "add", &id, "--kind", "call", "--subject", "x", "--duration", "5"]), 1);
+    let e = fs.fail(
+        fs.run(&["activity", "add", &id, "--kind", "call", "--subject", "x", "--duration", "5"]),
+        1,
+    );
     assert!(e.contains("--duration"), "{e}");
     let e = fs.fail(fs.run(&["activity", "list", "01a2241a-8faa-740a-93ad-54d36d994cd0"]), 1);
     assert!(e.contains("not found"), "{e}");
@@ -297,7 +453,10 @@ fn activities_are_added_listed_and_completed() {
 
 /// An offset that puts local time near noon, so that "+1h" is later today whenever the test runs.
 fn noon_offset() -> i32 {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let minute_of_day = ((now / 60) % 1440) as i32;
     let off = (720 - minute_of_day).rem_euclid(1440);
     if off > 720 { off - 1440 } else { off }
@@ -309,26 +468,59 @@ fn followups_split_overdue_and_today() {
     let late = fs.add(&["--name", "Late", "--follow-up", "2020-01-01"]);
     let later = fs.add(&["--name", "Later", "--follow-up", "+3d"]);
     let task_lead = fs.add(&["--name", "Tasked"]);
-    fs.ok(&["activity", "add", &task_lead, "--kind", "task", "--subject", "Call back", "--due", "+1h"]);
-    let done = fs.json(&["activity", "add", &task_lead, "--kind", "task", "--subject", "Old task", "--due", "-2h"]);
+    fs.ok(&[
+        "activity",
+        "add",
+        &task_lead,
+        "--kind",
+        "task",
+        "--subject",
+        "Call back",
+        "--due",
+        "+1h",
+    ]);
+    let done = fs.json(&[
+        "activity",
+        "add",
+        &task_lead,
+        "--kind",
+        "task",
+        "--subject",
+        "Old task",
+        "--due",
+        "-2h",
+    ]);
     fs.ok(&["activity", "done", done["id"].as_str().unwrap_or("")]);
     let theirs = fs.add(&["--name", "Lee's", "--owner", "lee", "--follow-up", "2020-01-01"]);
 
     let off = noon_offset().to_string();
     let f = fs.json(&["--utc-offset", &off, "followups"]);
-    let overdue: Vec<&str> = f["overdue"].as_array().expect("overdue").iter().filter_map(|x| x["lead_id"].as_str()).collect();
+    let overdue: Vec<&str> = f["overdue"]
+        .as_array()
+        .expect("overdue")
+        .iter()
+        .filter_map(|x| x["lead_id"].as_str())
+        .collect();
     assert_eq!(overdue, vec![late.as_str()]);
     let today = f["today"].as_array().expect("today");
     assert_eq!(today.len(), 1, "{f}");
     assert_eq!(today[0]["lead_id"], task_lead.as_str());
     assert_eq!(today[0]["subject"], "Call back");
     // "+3d" is after today: it is upcoming, not today.
-    let upcoming: Vec<&str> = f["upcoming"].as_array().expect("upcoming").iter().filter_map(|x| x["lead_id"].as_str()).collect();
+    let upcoming: Vec<&str> = f["upcoming"]
+        .as_array()
+        .expect("upcoming")
+        .iter()
+        .filter_map(|x| x["lead_id"].as_str())
+        .collect();
     assert_eq!(upcoming, vec![later.as_str()]);
     assert!(!f["today"].to_string().contains(&later));
 
     let text = fs.ok(&["--utc-offset", &off, "followups", "--user", "kim"]);
-    assert!(text.contains("overdue (1)") && text.contains("today (1)") && text.contains("Call back"), "{text}");
+    assert!(
+        text.contains("overdue (1)") && text.contains("today (1)") && text.contains("Call back"),
+        "{text}"
+    );
     let lee = fs.json(&["followups", "--owner", "lee"]);
     assert_eq!(lee["overdue"][0]["lead_id"], theirs.as_str());
 }
@@ -361,18 +553,25 @@ fn export_writes_json_and_csv() {
     fs.ok(&["lead", "delete", &gone]);
     fs.ok(&["activity", "add", &id, "--kind", "note", "--subject", "메모 ✍️"]);
 
-    let all: Value = serde_json::from_str(&fs.ok(&["export", "--format", "json"])).expect("json export");
+    let all: Value =
+        serde_json::from_str(&fs.ok(&["export", "--format", "json"])).expect("json export");
     let all = all.as_array().expect("array");
     assert_eq!(all.len(), 1, "deleted leads are left out");
     assert_eq!(all[0]["name"], "김민지");
     assert_eq!(all[0]["activities"][0]["subject"], "메모 ✍️");
-    let with_deleted: Value = serde_json::from_str(&fs.ok(&["export", "--include-deleted"])).expect("json export");
+    let with_deleted: Value =
+        serde_json::from_str(&fs.ok(&["export", "--include-deleted"])).expect("json export");
     assert_eq!(with_deleted.as_array().map(Vec::len), Some(2));
 
     let csv_text = fs.ok(&["export", "--format", "csv"]);
     let mut r = csv::Reader::from_reader(csv_text.as_bytes());
     let headers = r.headers().expect("header").clone();
-    let col = |name: &str| headers.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}: {headers:?}"));
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name}: {headers:?}"))
+    };
     let rows: Vec<csv::StringRecord> = r.records().collect::<Result<_, _>>().expect("csv rows");
     assert_eq!(rows.len(), 1);
     assert_eq!(&rows[0][col("id")], id.as_str());
@@ -387,7 +586,11 @@ fn export_writes_json_and_csv() {
     assert!(out.status.success() && out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("exported 1 leads"));
     assert_eq!(std::fs::read_to_string(&file).expect("export file"), csv_text);
-    let leftovers = std::fs::read_dir(fs.dir.path()).expect("dir").filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).count();
+    let leftovers = std::fs::read_dir(fs.dir.path())
+        .expect("dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .count();
     assert_eq!(leftovers, 0);
 }
 
@@ -446,7 +649,11 @@ fn usage_errors_exit_2() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(String::from_utf8_lossy(&out.stderr).contains("error:"), "{args:?}");
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_fieldsales")).env_remove("FIELDSALES_DB").args(["lead", "list"]).output().expect("run");
+    let out = Command::new(env!("CARGO_BIN_EXE_fieldsales"))
+        .env_remove("FIELDSALES_DB")
+        .args(["lead", "list"])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--db"));
 }
@@ -473,7 +680,16 @@ fn environment_variables_stand_in_for_global_flags() {
         .env("FIELDSALES_USER", "kim")
         .env("FIELDSALES_REGION", "US")
         .env("FIELDSALES_UTC_OFFSET", "-300")
-        .args(["lead", "add", "--name", "Jo", "--phone", "(415) 555-2671", "--follow-up", "2026-11-28"])
+        .args([
+            "lead",
+            "add",
+            "--name",
+            "Jo",
+            "--phone",
+            "(415) 555-2671",
+            "--follow-up",
+            "2026-11-28",
+        ])
         .output()
         .expect("run");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -492,35 +708,59 @@ fn verify_and_compact_report_on_a_healthy_store() {
     assert_eq!(report["ok"], true);
     assert_eq!(report["documents"], 1);
     assert!(fs.ok(&["verify"]).contains("projection mismatches: 0"));
-    assert_eq!(fs.json(&["compact"])["compacted"], 0, "every write already stores the whole document");
+    assert_eq!(
+        fs.json(&["compact"])["compacted"],
+        0,
+        "every write already stores the whole document"
+    );
     assert_eq!(fs.json(&["lead", "show", &id])["lead"]["notes"], "edited");
     assert_eq!(fs.json(&["verify"])["ok"], true);
 }
 
 #[test]
 fn the_demo_syncs_a_team_through_an_in_process_server() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fieldsales")).arg("demo").output().unwrap();
+    let out =
+        std::process::Command::new(env!("CARGO_BIN_EXE_fieldsales")).arg("demo").output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("identical on kim's phone, kim's tablet and park's device: yes"), "{text}");
+    assert!(
+        text.contains("identical on kim's phone, kim's tablet and park's device: yes"),
+        "{text}"
+    );
     assert!(text.contains("company: 2 values were entered"), "{text}");
     assert!(text.contains("Wants a demo. Budget approved in Q1. Prefers Tuesdays 🎉"), "{text}");
     assert!(text.contains("projections consistent"), "{text}");
     assert!(text.contains("choi       1    40,000,000 KRW"), "{text}");
-    assert!(text.contains("refused on the phone, offline: stage 'Quote sent' needs a deal value"), "{text}");
-    assert!(text.contains("  lee phone      sent  0, received  3,"), "lee receives the settings, his target and the team's: {text}");
+    assert!(
+        text.contains("refused on the phone, offline: stage 'Quote sent' needs a deal value"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  lee phone      sent  0, received  3,"),
+        "lee receives the settings, his target and the team's: {text}"
+    );
     // kim's plan: 5 % of the first 5,000,000 KRW won (her quota), 8 % of the 3,000,000 above it.
-    assert!(text.contains("kim  3,000,000 KRW  8,000,000 KRW  5,000,000 KRW  490,000 KRW"), "{text}");
+    assert!(
+        text.contains("kim  3,000,000 KRW  8,000,000 KRW  5,000,000 KRW  490,000 KRW"),
+        "{text}"
+    );
     assert!(text.contains("team seoul  leads_captured"), "{text}");
 }
 
 /// A real sync server in this process (the library behind `fieldsales-server`), on 127.0.0.1.
-fn start_server(dir: &std::path::Path) -> (String, fieldsales_server::sqlite::SqliteBackend, tokio::runtime::Runtime) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+fn start_server(
+    dir: &std::path::Path,
+) -> (String, fieldsales_server::sqlite::SqliteBackend, tokio::runtime::Runtime) {
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let backend = fieldsales_server::sqlite::SqliteBackend::open(dir).unwrap();
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    rt.spawn(fieldsales_server::serve(listener, fieldsales_server::AppState::new(backend), std::future::pending()));
+    rt.spawn(fieldsales_server::serve(
+        listener,
+        fieldsales_server::AppState::new(backend),
+        std::future::pending(),
+    ));
     (url, fieldsales_server::sqlite::SqliteBackend::open(dir).unwrap(), rt)
 }
 
@@ -538,12 +778,17 @@ fn enroll_sync_and_quarantine_from_the_command_line() {
     let out = phone.bare(&["enroll", "--server", &url, "--code", &kim.enrollment_code]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("enrolled as kim (rep)"));
-    let id = phone.json(&["lead", "add", "--name", "Synced Lead", "--company", "Acme"])["id"].as_str().unwrap().to_string();
+    let id = phone.json(&["lead", "add", "--name", "Synced Lead", "--company", "Acme"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let sum = phone.json(&["sync"]);
     assert_eq!(sum["sent"], 1);
 
     let desk = Fs::new();
-    assert!(desk.bare(&["enroll", "--server", &url, "--code", &boss.enrollment_code]).status.success());
+    assert!(
+        desk.bare(&["enroll", "--server", &url, "--code", &boss.enrollment_code]).status.success()
+    );
     let as_boss = |args: &[&str]| -> Value {
         let out = desk.bare(&[&["--json"], args].concat());
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -567,16 +812,44 @@ fn enroll_sync_and_quarantine_from_the_command_line() {
     let other = Fs::new();
     let out = other.bare(&["enroll", "--server", &url, "--code", &kim.enrollment_code]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("enrollment code is unknown, used or expired"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("enrollment code is unknown, used or expired")
+    );
 }
 
 #[test]
 fn report_prints_team_and_rep_figures_as_text_json_and_csv() {
     let fs = Fs::new();
-    let id = fs.json(&["lead", "add", "--name", "Won deal", "--event", "Expo", "--value", "1000000", "--currency", "KRW"])["id"].as_str().unwrap().to_string();
+    let id = fs.json(&[
+        "lead",
+        "add",
+        "--name",
+        "Won deal",
+        "--event",
+        "Expo",
+        "--value",
+        "1000000",
+        "--currency",
+        "KRW",
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     fs.ok(&["activity", "add", &id, "--kind", "call", "--subject", "first call"]);
     fs.ok(&["lead", "edit", &id, "--stage", "won"]);
-    fs.ok(&["lead", "add", "--name", "Open deal", "--stage", "proposal", "--value", "500000", "--currency", "KRW"]);
+    fs.ok(&[
+        "lead",
+        "add",
+        "--name",
+        "Open deal",
+        "--stage",
+        "proposal",
+        "--value",
+        "500000",
+        "--currency",
+        "KRW",
+    ]);
     let j = fs.json(&["report", "--period", "month"]);
     assert_eq!(j["team"]["win_rate"]["won"], 1);
     assert_eq!(j["team"]["captured"], 2);
@@ -599,7 +872,18 @@ fn report_prints_team_and_rep_figures_as_text_json_and_csv() {
 fn import_checks_maps_and_round_trips_an_export() {
     let a = Fs::new();
     let id = kim_lead(&a);
-    a.add(&["--company", "Globex", "--stage", "lost", "--lost-reason", "price", "--value", "1500.50", "--currency", "USD"]);
+    a.add(&[
+        "--company",
+        "Globex",
+        "--stage",
+        "lost",
+        "--lost-reason",
+        "price",
+        "--value",
+        "1500.50",
+        "--currency",
+        "USD",
+    ]);
     let file = a.dir.path().join("leads.csv");
     let path = file.to_str().expect("utf-8 path");
     a.ok(&["export", "--format", "csv", "--out", path]);
@@ -615,7 +899,12 @@ fn import_checks_maps_and_round_trips_an_export() {
     let text = b.ok(&["import", path, "--dry-run"]);
     assert!(text.contains("  id                → id\n"), "{text}");
     assert!(text.contains("  created_at        → ignored\n"), "{text}");
-    assert!(text.contains("dry run: 2 rows read, 2 would be imported, 0 with errors; nothing was written"), "{text}");
+    assert!(
+        text.contains(
+            "dry run: 2 rows read, 2 would be imported, 0 with errors; nothing was written"
+        ),
+        "{text}"
+    );
     assert!(!b.db.exists());
     assert!(b.ok(&["import", path]).contains("imported 2 of 2 rows"));
     let mut want = a.ids(&["--sort", "created"]);
@@ -631,7 +920,10 @@ fn import_checks_maps_and_round_trips_an_export() {
     let out = b.run(&["import", path]);
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains(&format!("line 2, id: already imported: lead {id} is in the store")), "{text}");
+    assert!(
+        text.contains(&format!("line 2, id: already imported: lead {id} is in the store")),
+        "{text}"
+    );
     assert!(text.contains("nothing was imported: 2 rows with errors"), "{text}");
     assert_eq!(b.ids(&[]).len(), 2);
 
@@ -643,12 +935,16 @@ fn import_checks_maps_and_round_trips_an_export() {
     let out = b.run(&[&["--json"], &args[..]].concat());
     assert_eq!(out.status.code(), Some(1));
     let r: Value = serde_json::from_slice(&out.stdout).expect("json report");
-    assert_eq!(r["mapping"][1], serde_json::json!({ "header": "Org", "target": "company", "by": "caller" }));
+    assert_eq!(
+        r["mapping"][1],
+        serde_json::json!({ "header": "Org", "target": "company", "by": "caller" })
+    );
     assert_eq!(r["mapping"][2]["target"], "ignore");
     assert_eq!(r["errors"][0]["row"], 3);
     assert_eq!(r["errors"][0]["column"], "Deal Value");
     assert_eq!((r["valid_rows"].as_u64(), r["imported"].as_u64()), (Some(1), Some(0)));
-    let text = String::from_utf8_lossy(&b.run(&[&args[..], &["--skip-invalid"]].concat()).stdout).into_owned();
+    let text = String::from_utf8_lossy(&b.run(&[&args[..], &["--skip-invalid"]].concat()).stdout)
+        .into_owned();
     assert!(text.contains("imported 1 of 2 rows, 1 row with errors skipped"), "{text}");
     let park = b.json(&["search", "Park"]);
     assert_eq!(park[0]["company"], "Initech");
@@ -663,7 +959,16 @@ fn import_checks_maps_and_round_trips_an_export() {
 fn duplicates_are_listed_and_merged_from_the_command_line() {
     let fs = Fs::new();
     let a = fs.add(&["--name", "Kim Minji", "--email", "minji@acme.co.kr", "--tag", "expo"]);
-    let b = fs.add(&["--name", "Minji", "--email", "MINJI@acme.co.kr", "--company", "Acme", "--tag", "vip"]);
+    let b = fs.add(&[
+        "--name",
+        "Minji",
+        "--email",
+        "MINJI@acme.co.kr",
+        "--company",
+        "Acme",
+        "--tag",
+        "vip",
+    ]);
     fs.add(&["--name", "Someone else"]);
     let groups = fs.json(&["duplicates"]);
     assert_eq!(groups.as_array().unwrap().len(), 1, "{groups}");
@@ -684,10 +989,24 @@ fn stages_targets_plans_and_their_figures_in_the_report() {
     assert!(shown.contains("proposal") && shown.contains("60%"), "{shown}");
 
     // A renamed stage with a rule: a lead without a deal value is refused, with the new name.
-    fs.ok(&["stages", "set", "proposal", "--name", "Quote sent", "--probability", "25", "--require", "deal_value"]);
+    fs.ok(&[
+        "stages",
+        "set",
+        "proposal",
+        "--name",
+        "Quote sent",
+        "--probability",
+        "25",
+        "--require",
+        "deal_value",
+    ]);
     let s = fs.json(&["stages", "show"]);
-    let proposal = s["stages"].as_array().unwrap().iter().find(|x| x["stage"] == "proposal").unwrap().clone();
-    assert_eq!((proposal["name"].as_str(), proposal["probability_bp"].as_u64()), (Some("Quote sent"), Some(2_500)));
+    let proposal =
+        s["stages"].as_array().unwrap().iter().find(|x| x["stage"] == "proposal").unwrap().clone();
+    assert_eq!(
+        (proposal["name"].as_str(), proposal["probability_bp"].as_u64()),
+        (Some("Quote sent"), Some(2_500))
+    );
     assert_eq!(proposal["required"], serde_json::json!(["deal_value"]));
     let err = fs.fail(fs.run(&["lead", "add", "--name", "No value", "--stage", "proposal"]), 1);
     assert!(err.contains("stage 'Quote sent' needs a deal value"), "{err}");
@@ -697,14 +1016,46 @@ fn stages_targets_plans_and_their_figures_in_the_report() {
 
     // Targets and a plan for kim, this month.
     fs.ok(&["target", "set", "--rep", "kim", "--metric", "deals_won", "--value", "2"]);
-    let t = fs.json(&["target", "set", "--rep", "kim", "--metric", "won_value", "--value", "1000", "--currency", "USD"]);
+    let t = fs.json(&[
+        "target",
+        "set",
+        "--rep",
+        "kim",
+        "--metric",
+        "won_value",
+        "--value",
+        "1000",
+        "--currency",
+        "USD",
+    ]);
     assert_eq!(t["value"], 100_000);
     fs.ok(&["target", "set", "--team", "east", "--metric", "leads_captured", "--value", "10"]);
     let list = fs.ok(&["target", "list"]);
-    assert!(list.contains("deals_won") && list.contains("1,000.00 USD") && list.contains("team east"), "{list}");
+    assert!(
+        list.contains("deals_won") && list.contains("1,000.00 USD") && list.contains("team east"),
+        "{list}"
+    );
     assert_eq!(fs.json(&["target", "list"]).as_array().unwrap().len(), 3);
-    assert!(fs.fail(fs.run(&["target", "set", "--rep", "kim", "--metric", "won_value", "--value", "5"]), 1).contains("needs --currency"));
-    let plan = fs.ok(&["plan", "set", "kim", "--base", "3000", "--currency", "USD", "--rate", "10", "--tier", "100:15"]);
+    assert!(
+        fs.fail(
+            fs.run(&["target", "set", "--rep", "kim", "--metric", "won_value", "--value", "5"]),
+            1
+        )
+        .contains("needs --currency")
+    );
+    let plan = fs.ok(&[
+        "plan",
+        "set",
+        "kim",
+        "--base",
+        "3000",
+        "--currency",
+        "USD",
+        "--rate",
+        "10",
+        "--tier",
+        "100:15",
+    ]);
     assert!(plan.contains("3,000.00 USD") && plan.contains("15% above 100% of quota"), "{plan}");
     assert_eq!(fs.json(&["plan", "show"])[0]["rate_bp"], 1_000);
 
@@ -714,13 +1065,34 @@ fn stages_targets_plans_and_their_figures_in_the_report() {
     let text = fs.ok(&["report"]);
     assert!(text.contains("Quote sent"), "the renamed stage: {text}");
     assert!(text.contains("250.00 USD"), "25% of the open 1,000 USD quote: {text}");
-    assert!(text.contains("Targets") && text.contains("Commission") && text.contains("175.00 USD"), "{text}");
+    assert!(
+        text.contains("Targets") && text.contains("Commission") && text.contains("175.00 USD"),
+        "{text}"
+    );
     let j = fs.json(&["report"]);
-    let deals = j["attainment"].as_array().unwrap().iter().find(|a| a["target"]["metric"] == "deals_won").unwrap().clone();
-    assert_eq!((deals["progress"]["actual"].as_i64(), deals["progress"]["attainment_bp"].as_i64()), (Some(1), Some(5_000)));
-    let team = j["attainment"].as_array().unwrap().iter().find(|a| a["target"]["subject_kind"] == "team").unwrap().clone();
+    let deals = j["attainment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["target"]["metric"] == "deals_won")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (deals["progress"]["actual"].as_i64(), deals["progress"]["attainment_bp"].as_i64()),
+        (Some(1), Some(5_000))
+    );
+    let team = j["attainment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["target"]["subject_kind"] == "team")
+        .unwrap()
+        .clone();
     assert_eq!(team["progress"]["actual"], 3);
-    assert_eq!(j["commission"][0]["commission"], serde_json::json!([{"amount_minor": 17_500, "currency": "USD"}]));
+    assert_eq!(
+        j["commission"][0]["commission"],
+        serde_json::json!([{"amount_minor": 17_500, "currency": "USD"}])
+    );
     assert_eq!(j["team"]["win_rate"]["won"], 1, "the report's own fields are still there");
     let csv_text = fs.ok(&["report", "--csv"]);
     let mut r = csv::Reader::from_reader(csv_text.as_bytes());

@@ -43,7 +43,10 @@ use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use fieldsales_core::report::{Period, ReportQuery};
-use fieldsales_core::{Activity, ActivityKind, CaptureChannel, Lead, Location, Money, OpenOptions, Source, Stage, StageChange, Store};
+use fieldsales_core::{
+    Activity, ActivityKind, CaptureChannel, Lead, Location, Money, OpenOptions, Source, Stage,
+    StageChange, Store,
+};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
@@ -69,13 +72,19 @@ struct Sizes {
 }
 
 fn sizes(bench_mode: bool) -> Sizes {
-    if bench_mode { Sizes { leads: 100_000, activities: 500_000 } } else { Sizes { leads: 2_000, activities: 10_000 } }
+    if bench_mode {
+        Sizes { leads: 100_000, activities: 500_000 }
+    } else {
+        Sizes { leads: 2_000, activities: 10_000 }
+    }
 }
 
 // ---- data ---------------------------------------------------------------------------------
 
 /// Two teams of five reps; the manager owns a few leads too.
-const REPS: [&str; 10] = ["kim.a", "lee.b", "park.c", "choi.d", "jung.e", "kang.f", "cho.g", "yoon.h", "jang.i", "lim.j"];
+const REPS: [&str; 10] = [
+    "kim.a", "lee.b", "park.c", "choi.d", "jung.e", "kang.f", "cho.g", "yoon.h", "jang.i", "lim.j",
+];
 const EVENTS: [(&str, i64); 8] = [
     // (name, days before NOW the show opened)
     ("COEX Smart Factory Expo 2026", 340),
@@ -88,17 +97,30 @@ const EVENTS: [(&str, i64); 8] = [
     ("Pangyo AI Summit 2026", 12),
 ];
 const COMPANY_WORDS: [&str; 20] = [
-    "Hanbit", "Saerom", "Daon", "Miraero", "Bitsol", "Nuri", "Gaon", "Haneul", "Seum", "Dasom", "Arum", "Boram", "Chorong", "Dami",
-    "Eunbit", "Garam", "Hyanggi", "Iseul", "Jaram", "Kkotnim",
+    "Hanbit", "Saerom", "Daon", "Miraero", "Bitsol", "Nuri", "Gaon", "Haneul", "Seum", "Dasom",
+    "Arum", "Boram", "Chorong", "Dami", "Eunbit", "Garam", "Hyanggi", "Iseul", "Jaram", "Kkotnim",
 ];
-const COMPANY_SUFFIXES: [&str; 10] = ["Systems", "Tech", "Logistics", "Foods", "Bio", "Motors", "Telecom", "Energy", "Retail", "Pharma"];
+const COMPANY_SUFFIXES: [&str; 10] = [
+    "Systems",
+    "Tech",
+    "Logistics",
+    "Foods",
+    "Bio",
+    "Motors",
+    "Telecom",
+    "Energy",
+    "Retail",
+    "Pharma",
+];
 const TAGS: [&str; 6] = ["vip", "demo", "partner", "enterprise", "smb", "reseller"];
 
 /// A UUIDv7 like `new_id()` makes, but stamped with the record's own creation time and random
 /// bits from the seeded generator, so that every build of the fixture is identical (the
 /// `[check]` hashes compare across builds and code versions).
 fn id_at(rng: &mut StdRng, at: i64) -> String {
-    uuid::Builder::from_unix_timestamp_millis(at.max(0) as u64, &rng.random()).into_uuid().to_string()
+    uuid::Builder::from_unix_timestamp_millis(at.max(0) as u64, &rng.random())
+        .into_uuid()
+        .to_string()
 }
 
 fn rep_of(rng: &mut StdRng) -> String {
@@ -123,12 +145,14 @@ fn money(rng: &mut StdRng) -> Option<Money> {
 
 /// A stage history from capture at `created` up to `NOW` at most; the last entry is the stage.
 fn history(rng: &mut StdRng, created: i64, by: &str) -> Vec<StageChange> {
-    let step = |stage: Stage, at: i64| StageChange { stage, at, by: by.to_string(), lost_reason: None };
+    let step =
+        |stage: Stage, at: i64| StageChange { stage, at, by: by.to_string(), lost_reason: None };
     let mut h = vec![step(Stage::New, created)];
     // A device clock that was behind now and then.
     let skew = if rng.random_bool(0.01) { -rng.random_range(MIN..2 * D) } else { 0 };
     let mut t = created;
-    let furthest = *[0u8, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 4, 4, 4, 4].choose(rng).unwrap();
+    let furthest =
+        *[0u8, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 4, 4, 4, 4].choose(rng).unwrap();
     for r in 1..=furthest {
         // Some leads skip a stage (not the one they end at).
         if r < furthest && rng.random_bool(0.15) {
@@ -149,7 +173,10 @@ fn history(rng: &mut StdRng, created: i64, by: &str) -> Vec<StageChange> {
     if t >= NOW {
         return h;
     }
-    h.push(StageChange { lost_reason: (!won).then(|| "price".to_string()), ..step(if won { Stage::Won } else { Stage::Lost }, t + skew) });
+    h.push(StageChange {
+        lost_reason: (!won).then(|| "price".to_string()),
+        ..step(if won { Stage::Won } else { Stage::Lost }, t + skew)
+    });
     if !won && rng.random_bool(0.15) {
         // Lost, then reopened; some of those are won later.
         t += rng.random_range(2 * D..30 * D);
@@ -171,17 +198,29 @@ fn lead(rng: &mut StdRng, i: usize) -> Lead {
     let (created, event, channel) = if rng.random_bool(0.45) {
         let (name, days_before) = *EVENTS.choose(rng).unwrap();
         let at = NOW - days_before * D + rng.random_range(0..3 * D) + rng.random_range(0..9 * H);
-        let ch = if rng.random_bool(0.7) { CaptureChannel::BadgeScan } else { CaptureChannel::BusinessCard };
+        let ch = if rng.random_bool(0.7) {
+            CaptureChannel::BadgeScan
+        } else {
+            CaptureChannel::BusinessCard
+        };
         (at.min(NOW - H), Some(name.to_string()), ch)
     } else {
-        let ch = *[CaptureChannel::Manual, CaptureChannel::Manual, CaptureChannel::Import, CaptureChannel::WebForm].choose(rng).unwrap();
+        let ch = *[
+            CaptureChannel::Manual,
+            CaptureChannel::Manual,
+            CaptureChannel::Import,
+            CaptureChannel::WebForm,
+        ]
+        .choose(rng)
+        .unwrap();
         (NOW - rng.random_range(H..365 * D), None, ch)
     };
     let owner = rep_of(rng);
     let stage_history = history(rng, created, &owner);
     let stage = stage_history.last().unwrap().stage;
     let updated_at = stage_history.last().unwrap().at.max(created);
-    let company = format!("{} {}", COMPANY_WORDS.choose(rng).unwrap(), COMPANY_SUFFIXES.choose(rng).unwrap());
+    let company =
+        format!("{} {}", COMPANY_WORDS.choose(rng).unwrap(), COMPANY_SUFFIXES.choose(rng).unwrap());
     Lead {
         id: id_at(rng, created),
         name: Some(format!("Contact {i}")),
@@ -211,12 +250,29 @@ fn lead(rng: &mut StdRng, i: usize) -> Lead {
     }
 }
 
-const CONTACT_KINDS: [ActivityKind; 4] = [ActivityKind::Call, ActivityKind::Email, ActivityKind::Meeting, ActivityKind::Visit];
+const CONTACT_KINDS: [ActivityKind; 4] =
+    [ActivityKind::Call, ActivityKind::Email, ActivityKind::Meeting, ActivityKind::Visit];
 const KINDS: [ActivityKind; 20] = [
-    ActivityKind::Call, ActivityKind::Call, ActivityKind::Call, ActivityKind::Call, ActivityKind::Call, ActivityKind::Call,
-    ActivityKind::Email, ActivityKind::Email, ActivityKind::Email, ActivityKind::Email, ActivityKind::Email,
-    ActivityKind::Meeting, ActivityKind::Meeting, ActivityKind::Visit, ActivityKind::Visit,
-    ActivityKind::Note, ActivityKind::Note, ActivityKind::Note, ActivityKind::Task, ActivityKind::Task,
+    ActivityKind::Call,
+    ActivityKind::Call,
+    ActivityKind::Call,
+    ActivityKind::Call,
+    ActivityKind::Call,
+    ActivityKind::Call,
+    ActivityKind::Email,
+    ActivityKind::Email,
+    ActivityKind::Email,
+    ActivityKind::Email,
+    ActivityKind::Email,
+    ActivityKind::Meeting,
+    ActivityKind::Meeting,
+    ActivityKind::Visit,
+    ActivityKind::Visit,
+    ActivityKind::Note,
+    ActivityKind::Note,
+    ActivityKind::Note,
+    ActivityKind::Task,
+    ActivityKind::Task,
 ];
 
 /// The `k`-th of a lead's `n` activities; the first is usually the first contact.
@@ -237,7 +293,9 @@ fn activity(rng: &mut StdRng, l: &Lead, k: usize) -> Activity {
     let at = at.min(NOW - MIN);
     let by = if rng.random_bool(0.9) { l.owner.clone() } else { rep_of(rng) };
     let (done, occurred_at, due_at) = match kind {
-        ActivityKind::Task if rng.random_bool(0.7) => (false, None, Some(at + rng.random_range(D..10 * D))),
+        ActivityKind::Task if rng.random_bool(0.7) => {
+            (false, None, Some(at + rng.random_range(D..10 * D)))
+        }
         ActivityKind::Task => (true, Some(at), Some(at)),
         _ => (true, Some(at), None),
     };
@@ -251,9 +309,14 @@ fn activity(rng: &mut StdRng, l: &Lead, k: usize) -> Activity {
         occurred_at,
         due_at,
         done,
-        duration_s: matches!(kind, ActivityKind::Call | ActivityKind::Meeting).then(|| rng.random_range(60..3_600)),
+        duration_s: matches!(kind, ActivityKind::Call | ActivityKind::Meeting)
+            .then(|| rng.random_range(60..3_600)),
         outcome: None,
-        location: (kind == ActivityKind::Visit).then(|| Location { lat: 37.5 + rng.random_range(0.0..0.2), lon: 127.0 + rng.random_range(0.0..0.2), accuracy_m: Some(12.0) }),
+        location: (kind == ActivityKind::Visit).then(|| Location {
+            lat: 37.5 + rng.random_range(0.0..0.2),
+            lon: 127.0 + rng.random_range(0.0..0.2),
+            accuracy_m: Some(12.0),
+        }),
         created_at,
         created_by: by.clone(),
         updated_at: created_at,
@@ -281,13 +344,20 @@ fn seed(store: &Store, s: &Sizes) {
     }
     for chunk in (0..s.leads).collect::<Vec<_>>().chunks(5_000) {
         let leads: Vec<Lead> = chunk.iter().map(|i| lead(&mut rng, *i)).collect();
-        let acts: Vec<Activity> = leads.iter().zip(chunk).flat_map(|(l, i)| (0..per_lead[*i]).map(|k| activity(&mut rng, l, k)).collect::<Vec<_>>()).collect();
+        let acts: Vec<Activity> = leads
+            .iter()
+            .zip(chunk)
+            .flat_map(|(l, i)| {
+                (0..per_lead[*i]).map(|k| activity(&mut rng, l, k)).collect::<Vec<_>>()
+            })
+            .collect();
         store.seed_projections_for_bench(&leads, &acts).unwrap();
     }
 }
 
 fn open(path: &Path) -> Store {
-    Store::open(path, OpenOptions::new(MANAGER).region("KR").clock(std::sync::Arc::new(|| NOW))).unwrap()
+    Store::open(path, OpenOptions::new(MANAGER).region("KR").clock(std::sync::Arc::new(|| NOW)))
+        .unwrap()
 }
 
 fn schema_version() -> u32 {
@@ -312,7 +382,13 @@ fn fixture(s: &Sizes, bench_mode: bool) -> Fixture {
         let t = tempfile::tempdir().unwrap();
         (t.path().to_path_buf(), Some(t))
     };
-    let name = format!("fixture-schema{}-data{}-{}leads-{}acts.db", schema_version(), FIXTURE_VERSION, s.leads, s.activities);
+    let name = format!(
+        "fixture-schema{}-data{}-{}leads-{}acts.db",
+        schema_version(),
+        FIXTURE_VERSION,
+        s.leads,
+        s.activities
+    );
     let path = dir.join(&name);
     if path.exists() {
         eprintln!("[fixture] cached: {}", path.display());
@@ -334,7 +410,11 @@ fn fixture(s: &Sizes, bench_mode: bool) -> Fixture {
 }
 
 fn plain(path: &Path) -> Connection {
-    Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX).unwrap()
+    Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .unwrap()
 }
 
 fn quarter() -> Period {
@@ -403,7 +483,10 @@ fn bench_all(c: &mut Criterion, ctx: &Ctx, f: &Fixture, bench_mode: bool) {
     let conn = plain(&f.path);
     let mut g = c.benchmark_group("baseline");
     g.sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
-    for (id, name, sql) in [("baseline/scan_leads", "scan_leads", SCAN_LEADS), ("baseline/scan_activities", "scan_activities", SCAN_ACTIVITIES)] {
+    for (id, name, sql) in [
+        ("baseline/scan_leads", "scan_leads", SCAN_LEADS),
+        ("baseline/scan_activities", "scan_activities", SCAN_ACTIVITIES),
+    ] {
         g.bench_function(name, |b| {
             ctx.mark(id);
             let mut stmt = conn.prepare(sql).unwrap();
@@ -418,8 +501,12 @@ fn bench_all(c: &mut Criterion, ctx: &Ctx, f: &Fixture, bench_mode: bool) {
         describe(&store, &f.path);
     }
     let mut g = c.benchmark_group("report_100k");
-    g.sample_size(20).warm_up_time(Duration::from_secs(2)).measurement_time(Duration::from_secs(10));
-    for (id, name, p) in [("report_100k/quarter", "quarter", quarter()), ("report_100k/month", "month", month())] {
+    g.sample_size(20)
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(10));
+    for (id, name, p) in
+        [("report_100k/quarter", "quarter", quarter()), ("report_100k/month", "month", month())]
+    {
         let q = manager_query(p);
         g.bench_function(name, |b| {
             ctx.mark(id);
@@ -443,16 +530,29 @@ fn bench_all(c: &mut Criterion, ctx: &Ctx, f: &Fixture, bench_mode: bool) {
 fn summary(ctx: &Ctx, dir: &Path) {
     let ran = ctx.ran.borrow();
     let get = |id: &str| if ran.contains(id) { median_ns(dir, id) } else { None };
-    let (Some(bl), Some(ba)) = (get("baseline/scan_leads"), get("baseline/scan_activities")) else { return };
+    let (Some(bl), Some(ba)) = (get("baseline/scan_leads"), get("baseline/scan_activities")) else {
+        return;
+    };
     println!("\n## Summary (medians of this run)\n");
-    println!("| benchmark | median | ÷ scan of leads | ÷ scan of leads + activities | target | verdict |");
+    println!(
+        "| benchmark | median | ÷ scan of leads | ÷ scan of leads + activities | target | verdict |"
+    );
     println!("|---|---|---|---|---|---|");
     println!("| baseline/scan_leads | {} | 1.0× | – | – | – |", fmt_time(bl));
     println!("| baseline/scan_activities | {} | {:.1}× | – | – | – |", fmt_time(ba), ba / bl);
     for id in ["report_100k/quarter", "report_100k/month", "report_100k/quarter_without_drop"] {
         let Some(m) = get(id) else { continue };
-        let verdict = if m <= 200e6 { format!("met ({:.1}× margin)", 200e6 / m) } else { format!("MISSED ({:.2}× over)", m / 200e6) };
-        println!("| {id} | {} | {:.1}× | {:.1}× | ≤ 200 ms | {verdict} |", fmt_time(m), m / bl, m / (bl + ba));
+        let verdict = if m <= 200e6 {
+            format!("met ({:.1}× margin)", 200e6 / m)
+        } else {
+            format!("MISSED ({:.2}× over)", m / 200e6)
+        };
+        println!(
+            "| {id} | {} | {:.1}× | {:.1}× | ≤ 200 ms | {verdict} |",
+            fmt_time(m),
+            m / bl,
+            m / (bl + ba)
+        );
     }
 }
 

@@ -28,7 +28,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, SamplingMode, Throughput};
 use fieldsales_core::{
-    CaptureChannel, CustomField, LeadDraft, LeadPatch, LeadQuery, LeadSort, Money, OpenOptions, Potential, Stage, Store,
+    CaptureChannel, CustomField, LeadDraft, LeadPatch, LeadQuery, LeadSort, Money, OpenOptions,
+    Potential, Stage, Store,
 };
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
@@ -66,23 +67,75 @@ fn sizes(bench_mode: bool) -> Sizes {
 // ---- data ---------------------------------------------------------------------------------
 
 const KO_SURNAMES: [(&str, &str); 10] = [
-    ("김", "kim"), ("이", "lee"), ("박", "park"), ("최", "choi"), ("정", "jung"),
-    ("강", "kang"), ("조", "cho"), ("윤", "yoon"), ("장", "jang"), ("임", "lim"),
+    ("김", "kim"),
+    ("이", "lee"),
+    ("박", "park"),
+    ("최", "choi"),
+    ("정", "jung"),
+    ("강", "kang"),
+    ("조", "cho"),
+    ("윤", "yoon"),
+    ("장", "jang"),
+    ("임", "lim"),
 ];
 /// Two given names start with 민, so "김민" matches 1/10 × 2/10 of the Korean half: ~1%.
 const KO_GIVEN: [(&str, &str); 10] = [
-    ("민준", "minjun"), ("민서", "minseo"), ("서연", "seoyeon"), ("도윤", "doyun"), ("하은", "haeun"),
-    ("지호", "jiho"), ("수아", "sua"), ("예준", "yejun"), ("현우", "hyunwoo"), ("서준", "seojun"),
+    ("민준", "minjun"),
+    ("민서", "minseo"),
+    ("서연", "seoyeon"),
+    ("도윤", "doyun"),
+    ("하은", "haeun"),
+    ("지호", "jiho"),
+    ("수아", "sua"),
+    ("예준", "yejun"),
+    ("현우", "hyunwoo"),
+    ("서준", "seojun"),
 ];
-const EN_FIRST: [&str; 10] = ["James", "Emma", "Oliver", "Sophia", "Daniel", "Grace", "Michael", "Chloe", "David", "Olivia"];
-const EN_LAST: [&str; 10] = ["Smith", "Park", "Lee", "Brown", "Wilson", "Taylor", "Clark", "Lewis", "Walker", "Young"];
-const TITLES: [&str; 10] =
-    ["CEO", "CTO", "Purchasing Manager", "Sales Director", "Engineer", "Team Lead", "과장", "부장", "대리", "팀장"];
-const EVENTS: [&str; 4] = ["COEX Smart Factory Expo 2026", "Busan Marine Week 2026", "Seoul Startup Fair 2026", "KINTEX Robot Show 2026"];
-const COMPANY_SUFFIXES: [&str; 10] = ["Systems", "Tech", "Logistics", "Foods", "Bio", "Motors", "Telecom", "Energy", "Retail", "Pharma"];
-const TAGS: [&str; 8] = ["vip", "demo", "partner", "enterprise", "smb", "expo2026", "reseller", "hot-lead"];
+const EN_FIRST: [&str; 10] =
+    ["James", "Emma", "Oliver", "Sophia", "Daniel", "Grace", "Michael", "Chloe", "David", "Olivia"];
+const EN_LAST: [&str; 10] =
+    ["Smith", "Park", "Lee", "Brown", "Wilson", "Taylor", "Clark", "Lewis", "Walker", "Young"];
+const TITLES: [&str; 10] = [
+    "CEO",
+    "CTO",
+    "Purchasing Manager",
+    "Sales Director",
+    "Engineer",
+    "Team Lead",
+    "과장",
+    "부장",
+    "대리",
+    "팀장",
+];
+const EVENTS: [&str; 4] = [
+    "COEX Smart Factory Expo 2026",
+    "Busan Marine Week 2026",
+    "Seoul Startup Fair 2026",
+    "KINTEX Robot Show 2026",
+];
+const COMPANY_SUFFIXES: [&str; 10] = [
+    "Systems",
+    "Tech",
+    "Logistics",
+    "Foods",
+    "Bio",
+    "Motors",
+    "Telecom",
+    "Energy",
+    "Retail",
+    "Pharma",
+];
+const TAGS: [&str; 8] =
+    ["vip", "demo", "partner", "enterprise", "smb", "expo2026", "reseller", "hot-lead"];
 const INDUSTRIES: [&str; 5] = ["manufacturing", "logistics", "retail", "healthcare", "finance"];
-const STAGES: [Stage; 6] = [Stage::New, Stage::Contacted, Stage::Qualified, Stage::Proposal, Stage::Negotiation, Stage::Won];
+const STAGES: [Stage; 6] = [
+    Stage::New,
+    Stage::Contacted,
+    Stage::Qualified,
+    Stage::Proposal,
+    Stage::Negotiation,
+    Stage::Won,
+];
 const POTENTIALS: [Potential; 3] = [Potential::Hot, Potential::Warm, Potential::Cold];
 const OWNERS: usize = 10;
 
@@ -101,7 +154,10 @@ fn companies() -> Vec<String> {
         for b in v {
             for c in c2 {
                 let word = format!("{}{b}{c}ora", a.to_ascii_uppercase());
-                out.push(format!("{word} {}", COMPANY_SUFFIXES[(out.len() + i) % COMPANY_SUFFIXES.len()]));
+                out.push(format!(
+                    "{word} {}",
+                    COMPANY_SUFFIXES[(out.len() + i) % COMPANY_SUFFIXES.len()]
+                ));
             }
         }
     }
@@ -159,11 +215,17 @@ fn typical_draft(rng: &mut StdRng, companies: &[String]) -> LeadDraft {
         channel: Some(CaptureChannel::BadgeScan),
         stage: Some(*STAGES.choose(rng).unwrap()),
         potential: Some(*POTENTIALS.choose(rng).unwrap()),
-        deal_value: Some(Money { amount_minor: rng.random_range(1_000_000..500_000_000), currency: "KRW".into() }),
+        deal_value: Some(Money {
+            amount_minor: rng.random_range(1_000_000..500_000_000),
+            currency: "KRW".into(),
+        }),
         owner: Some(owner(rng.random_range(0..OWNERS))),
         tags,
         notes: Some(notes(rng)),
-        custom_fields: vec![CustomField { key: "industry".into(), value: INDUSTRIES.choose(rng).unwrap().to_string() }],
+        custom_fields: vec![CustomField {
+            key: "industry".into(),
+            value: INDUSTRIES.choose(rng).unwrap().to_string(),
+        }],
         next_follow_up: Some(T0 + rng.random_range(1..30) * 86_400_000),
         ..Default::default()
     }
@@ -180,7 +242,8 @@ const BASELINE_TABLE: &str = "CREATE TABLE leads (
     id TEXT PRIMARY KEY, name TEXT, company TEXT, title TEXT, email TEXT, phone TEXT, event TEXT,
     channel TEXT, stage TEXT, potential TEXT, deal_amount INTEGER, deal_currency TEXT, owner TEXT,
     tags TEXT, notes TEXT, custom TEXT, next_follow_up INTEGER, created_at INTEGER, updated_at INTEGER)";
-const BASELINE_INSERT: &str = "INSERT INTO leads (id, name, company, title, email, phone, event, channel, stage, potential,
+const BASELINE_INSERT: &str =
+    "INSERT INTO leads (id, name, company, title, email, phone, event, channel, stage, potential,
     deal_amount, deal_currency, owner, tags, notes, custom, next_follow_up, created_at, updated_at)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
 
@@ -195,7 +258,12 @@ fn baseline_db(path: &Path, synchronous: &str) -> Connection {
 /// The same fields a lead has, as one plain row: no document, projection, index or outbox.
 fn baseline_insert(c: &Connection, id: &str, d: &LeadDraft, now: i64) {
     let deal = d.deal_value.as_ref();
-    let custom = d.custom_fields.iter().map(|f| format!("{}={}", f.key, f.value)).collect::<Vec<_>>().join(";");
+    let custom = d
+        .custom_fields
+        .iter()
+        .map(|f| format!("{}={}", f.key, f.value))
+        .collect::<Vec<_>>()
+        .join(";");
     c.prepare_cached(BASELINE_INSERT)
         .unwrap()
         .execute(params![
@@ -254,12 +322,19 @@ fn report_size(label: &str, path: &Path, leads: usize) {
 /// Where the bytes go, per table and index (SQLite's dbstat), and average blob sizes.
 fn report_breakdown(path: &Path, leads: usize) {
     let c = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-    let mut stmt = c.prepare("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC").unwrap();
-    let rows: Vec<(String, i64)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
-    let parts: Vec<String> =
-        rows.iter().filter(|(_, b)| *b as f64 / leads as f64 >= 5.0).map(|(n, b)| format!("{n} {:.0}", *b as f64 / leads as f64)).collect();
+    let mut stmt =
+        c.prepare("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC").unwrap();
+    let rows: Vec<(String, i64)> =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+    let parts: Vec<String> = rows
+        .iter()
+        .filter(|(_, b)| *b as f64 / leads as f64 >= 5.0)
+        .map(|(n, b)| format!("{n} {:.0}", *b as f64 / leads as f64))
+        .collect();
     eprintln!("[bytes]   per lead by table/index: {}", parts.join(", "));
-    let avg = |sql: &str| -> f64 { c.query_row(sql, [], |r| r.get::<_, Option<f64>>(0)).unwrap().unwrap_or(0.0) };
+    let avg = |sql: &str| -> f64 {
+        c.query_row(sql, [], |r| r.get::<_, Option<f64>>(0)).unwrap().unwrap_or(0.0)
+    };
     eprintln!(
         "[bytes]   avg document blob {:.0} B, avg outbox change {:.0} B, outbox rows {}",
         avg("SELECT avg(length(data)) FROM documents"),
@@ -274,8 +349,11 @@ fn report_wal_per_op(store: &Store, ids: &[String], companies: &[String]) {
     const OPS: usize = 20;
     let raw = Connection::open(store.path()).unwrap();
     let page: i64 = raw.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
-    let frames = |path: &Path| -> f64 { (file_sizes(path).1.saturating_sub(32)) as f64 / (page + 24) as f64 / OPS as f64 };
-    let truncate = |c: &Connection| c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).unwrap();
+    let frames = |path: &Path| -> f64 {
+        (file_sizes(path).1.saturating_sub(32)) as f64 / (page + 24) as f64 / OPS as f64
+    };
+    let truncate =
+        |c: &Connection| c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).unwrap();
     truncate(&raw);
     for d in drafts(9, OPS, companies) {
         store.create_lead(d).unwrap();
@@ -283,7 +361,12 @@ fn report_wal_per_op(store: &Store, ids: &[String], companies: &[String]) {
     let create = frames(store.path());
     truncate(&raw);
     for (n, id) in ids.iter().take(OPS).enumerate() {
-        store.update_lead(id, LeadPatch { title: Some(format!("Head of Sales {n}")), ..Default::default() }).unwrap();
+        store
+            .update_lead(
+                id,
+                LeadPatch { title: Some(format!("Head of Sales {n}")), ..Default::default() },
+            )
+            .unwrap();
     }
     let update = frames(store.path());
     let dir = tempfile::tempdir().unwrap();
@@ -340,13 +423,16 @@ impl Fixture {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("fixture.db");
         // One clock tick per batch: `updated_at` takes a value per batch, ids order within it.
-        let store = Store::open(&path, OpenOptions::new(USER).region("KR").clock(ticking_clock(60_000))).unwrap();
+        let store =
+            Store::open(&path, OpenOptions::new(USER).region("KR").clock(ticking_clock(60_000)))
+                .unwrap();
         let mut rng = StdRng::seed_from_u64(7);
         let start = Instant::now();
         let mut made = 0;
         while made < s.fixture {
             let n = s.fixture_batch.min(s.fixture - made);
-            let batch: Vec<LeadDraft> = (0..n).map(|_| typical_draft(&mut rng, companies)).collect();
+            let batch: Vec<LeadDraft> =
+                (0..n).map(|_| typical_draft(&mut rng, companies)).collect();
             store.create_leads(batch).unwrap();
             made += n;
         }
@@ -367,7 +453,13 @@ impl Fixture {
 
         // A company whose three-letter prefix is the search query; "Kozora Energy" or the like.
         let company_query = companies[37].chars().take(3).collect::<String>().to_lowercase();
-        let f = Fixture { _dir: dir, path, leads: made, store: RefCell::new(Some(store)), company_query };
+        let f = Fixture {
+            _dir: dir,
+            path,
+            leads: made,
+            store: RefCell::new(Some(store)),
+            company_query,
+        };
         f.explain();
         f
     }
@@ -386,11 +478,20 @@ impl Fixture {
 
     /// Hit counts and query plans of the benchmarked queries, as evidence for the report.
     fn explain(&self) {
-        let c = Connection::open_with_flags(&self.path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-        let count = |sql: &str, arg: &str| -> i64 { c.query_row(sql, [arg], |r| r.get(0)).unwrap() };
-        for q in [format!("\"{}\"*", self.company_query), "\"김민\"*".to_string(), "\"010\"*".to_string()] {
+        let c = Connection::open_with_flags(&self.path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+        let count =
+            |sql: &str, arg: &str| -> i64 { c.query_row(sql, [arg], |r| r.get(0)).unwrap() };
+        for q in [
+            format!("\"{}\"*", self.company_query),
+            "\"김민\"*".to_string(),
+            "\"010\"*".to_string(),
+        ] {
             let n = count("SELECT count(*) FROM leads_fts WHERE leads_fts MATCH ?1", &q);
-            eprintln!("[fixture] fts {q}: {n} hits ({:.2}% of leads)", 100.0 * n as f64 / self.leads as f64);
+            eprintln!(
+                "[fixture] fts {q}: {n} hits ({:.2}% of leads)",
+                100.0 * n as f64 / self.leads as f64
+            );
         }
         eprintln!(
             "[fixture] stage=qualified: {} leads; owner=rep03: {} leads",
@@ -399,9 +500,18 @@ impl Fixture {
         );
         for (label, sql) in [
             // The statements list_leads builds (all projection columns), with literals.
-            ("stage/updated", "SELECT * FROM leads WHERE deleted = 0 AND stage IN ('qualified') ORDER BY updated_at DESC, id DESC LIMIT 51"),
-            ("owner/value", "SELECT * FROM leads WHERE deleted = 0 AND owner = 'rep03' ORDER BY value_sort DESC, id DESC LIMIT 51"),
-            ("all/updated", "SELECT * FROM leads WHERE deleted = 0 ORDER BY updated_at DESC, id DESC LIMIT 51"),
+            (
+                "stage/updated",
+                "SELECT * FROM leads WHERE deleted = 0 AND stage IN ('qualified') ORDER BY updated_at DESC, id DESC LIMIT 51",
+            ),
+            (
+                "owner/value",
+                "SELECT * FROM leads WHERE deleted = 0 AND owner = 'rep03' ORDER BY value_sort DESC, id DESC LIMIT 51",
+            ),
+            (
+                "all/updated",
+                "SELECT * FROM leads WHERE deleted = 0 ORDER BY updated_at DESC, id DESC LIMIT 51",
+            ),
             // What update_lead runs on the projections for an edited lead.
             ("edit: delete fts row", "DELETE FROM leads_fts WHERE rowid = 1"),
             ("edit: delete tags", "DELETE FROM lead_tags WHERE lead_id = 'x'"),
@@ -412,15 +522,23 @@ impl Fixture {
             ),
         ] {
             let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-            let plan: Vec<String> = stmt.query_map([], |r| r.get::<_, String>(3)).unwrap().map(Result::unwrap).collect();
+            let plan: Vec<String> = stmt
+                .query_map([], |r| r.get::<_, String>(3))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
             eprintln!("[plan] {label}: {}", plan.join(" | "));
         }
         // The lookup update_lead's `DELETE FROM lead_tags WHERE lead_id = ?` does, timed alone.
-        let tag_rows: i64 = c.query_row("SELECT count(*) FROM lead_tags", [], |r| r.get(0)).unwrap();
+        let tag_rows: i64 =
+            c.query_row("SELECT count(*) FROM lead_tags", [], |r| r.get(0)).unwrap();
         let start = Instant::now();
         let reps = 20;
         for _ in 0..reps {
-            count("SELECT count(*) FROM lead_tags WHERE lead_id = ?1", "00000000-0000-0000-0000-000000000000");
+            count(
+                "SELECT count(*) FROM lead_tags WHERE lead_id = ?1",
+                "00000000-0000-0000-0000-000000000000",
+            );
         }
         eprintln!(
             "[plan] finding one lead's tags by lead_id among {tag_rows} lead_tags rows: {:.2} ms",
@@ -453,10 +571,15 @@ fn bench_baseline(c: &mut Criterion, ctx: &Ctx) {
     let dir = tempfile::tempdir().unwrap();
     let rows = drafts(1, 256, &ctx.companies);
     let mut g = c.benchmark_group("baseline");
-    for (name, sync, id) in [("insert_normal", "NORMAL", "baseline/insert_normal"), ("insert_full", "FULL", "baseline/insert_full")] {
+    for (name, sync, id) in [
+        ("insert_normal", "NORMAL", "baseline/insert_normal"),
+        ("insert_full", "FULL", "baseline/insert_full"),
+    ] {
         let conn = baseline_db(&dir.path().join(format!("{name}.db")), sync);
         let i = Cell::new(0usize);
-        g.sample_size(if sync == "FULL" { 30 } else { 50 }).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4));
+        g.sample_size(if sync == "FULL" { 30 } else { 50 })
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(4));
         g.bench_function(name, |b| {
             ctx.mark(id);
             b.iter(|| {
@@ -479,7 +602,12 @@ fn bench_capture(c: &mut Criterion, ctx: &Ctx) {
         work.get_or_init(|| {
             let dir = tempfile::tempdir().unwrap();
             let store = open_store(&dir.path().join("work.db"));
-            let ids: Vec<String> = store.create_leads(drafts(2, ctx.sizes.work, &ctx.companies)).unwrap().into_iter().map(|l| l.id).collect();
+            let ids: Vec<String> = store
+                .create_leads(drafts(2, ctx.sizes.work, &ctx.companies))
+                .unwrap()
+                .into_iter()
+                .map(|l| l.id)
+                .collect();
             report_wal_per_op(&store, &ids, &ctx.companies);
             (dir, store, ids)
         })
@@ -552,7 +680,14 @@ fn bench_capture(c: &mut Criterion, ctx: &Ctx) {
             let n = i.get();
             i.set(n + 1);
             let id = fieldsales_core::new_id();
-            let mut doc = fieldsales_core::doc::lead::create(actor.clone(), &id, &validated[n % validated.len()], USER, T0).unwrap();
+            let mut doc = fieldsales_core::doc::lead::create(
+                actor.clone(),
+                &id,
+                &validated[n % validated.len()],
+                USER,
+                T0,
+            )
+            .unwrap();
             let lead = fieldsales_core::doc::lead::read(&doc, &id).unwrap();
             (lead, doc.get_last_local_change().unwrap())
         })
@@ -562,8 +697,12 @@ fn bench_capture(c: &mut Criterion, ctx: &Ctx) {
         let (_, store, existing) = work();
         let some_id = existing[0].clone();
         // The stored blob as the edit path loads it (the create change, never compacted).
-        let raw = Connection::open_with_flags(store.path(), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-        let bytes: Vec<u8> = raw.query_row("SELECT data FROM documents WHERE id = ?1", [&some_id], |r| r.get(0)).unwrap();
+        let raw =
+            Connection::open_with_flags(store.path(), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .unwrap();
+        let bytes: Vec<u8> = raw
+            .query_row("SELECT data FROM documents WHERE id = ?1", [&some_id], |r| r.get(0))
+            .unwrap();
         b.iter(|| {
             let doc = fieldsales_core::doc::load(&some_id, &bytes).unwrap();
             fieldsales_core::doc::lead::read(&doc, &some_id).unwrap()
@@ -583,7 +722,10 @@ fn bench_bulk(c: &mut Criterion, ctx: &Ctx) {
     let n = ctx.sizes.bulk;
     let rows = drafts(4, n, &ctx.companies);
     let mut g = c.benchmark_group("bulk");
-    g.throughput(Throughput::Elements(n as u64)).sample_size(10).sampling_mode(SamplingMode::Flat).warm_up_time(Duration::from_secs(1));
+    g.throughput(Throughput::Elements(n as u64))
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_secs(1));
 
     g.measurement_time(Duration::from_secs(3));
     g.bench_function("baseline_one_tx", |b| {
@@ -633,14 +775,28 @@ fn bench_list(c: &mut Criterion, ctx: &Ctx) {
         (
             "stage_by_updated",
             "list_100k/stage_by_updated",
-            LeadQuery { stages: vec![Stage::Qualified], sort: LeadSort::Updated, limit: 50, ..Default::default() },
+            LeadQuery {
+                stages: vec![Stage::Qualified],
+                sort: LeadSort::Updated,
+                limit: 50,
+                ..Default::default()
+            },
         ),
         (
             "owner_by_value",
             "list_100k/owner_by_value",
-            LeadQuery { owner: Some(owner(2)), sort: LeadSort::Value, limit: 50, ..Default::default() },
+            LeadQuery {
+                owner: Some(owner(2)),
+                sort: LeadSort::Value,
+                limit: 50,
+                ..Default::default()
+            },
         ),
-        ("all_by_updated", "list_100k/all_by_updated", LeadQuery { sort: LeadSort::Updated, limit: 50, ..Default::default() }),
+        (
+            "all_by_updated",
+            "list_100k/all_by_updated",
+            LeadQuery { sort: LeadSort::Updated, limit: 50, ..Default::default() },
+        ),
     ];
     for (name, id, q) in queries {
         g.bench_function(name, |b| {
@@ -716,14 +872,24 @@ fn bench_write_large(c: &mut Criterion, ctx: &Ctx) {
             let ids = ids.get_or_init(|| {
                 STAGES
                     .iter()
-                    .flat_map(|st| s.list_leads(&LeadQuery { stages: vec![*st], sort: LeadSort::Name, limit: 100, ..Default::default() }).unwrap().items)
+                    .flat_map(|st| {
+                        s.list_leads(&LeadQuery {
+                            stages: vec![*st],
+                            sort: LeadSort::Name,
+                            limit: 100,
+                            ..Default::default()
+                        })
+                        .unwrap()
+                        .items
+                    })
                     .map(|l| l.id)
                     .collect()
             });
             b.iter(|| {
                 let n = i.get();
                 i.set(n + 1);
-                let patch = LeadPatch { title: Some(format!("Director {n}")), ..Default::default() };
+                let patch =
+                    LeadPatch { title: Some(format!("Director {n}")), ..Default::default() };
                 s.update_lead(&ids[n % ids.len()], patch).unwrap()
             })
         })
@@ -751,8 +917,18 @@ fn bench_open(c: &mut Criterion, ctx: &Ctx) {
     for (name, id, first_page, state) in [
         ("store_open", "open_100k/store_open", false, WalState::AfterCompact),
         ("open_first_page", "open_100k/open_first_page", true, WalState::AfterCompact),
-        ("store_open_after_writes", "open_100k/store_open_after_writes", false, WalState::AfterWrites),
-        ("store_open_wal_truncated", "open_100k/store_open_wal_truncated", false, WalState::Truncated),
+        (
+            "store_open_after_writes",
+            "open_100k/store_open_after_writes",
+            false,
+            WalState::AfterWrites,
+        ),
+        (
+            "store_open_wal_truncated",
+            "open_100k/store_open_wal_truncated",
+            false,
+            WalState::Truncated,
+        ),
     ] {
         g.bench_function(name, |b| {
             ctx.mark(id);
@@ -804,10 +980,14 @@ fn bytes_after_ack(ctx: &Ctx) {
     // The write_100k benchmarks may have added leads.
     let leads = lead_count(&f.path);
     f.with_store(|s| {
-        let hashes: Vec<String> = s.outbox(0, u32::MAX).unwrap().into_iter().map(|e| e.hash).collect();
+        let hashes: Vec<String> =
+            s.outbox(0, u32::MAX).unwrap().into_iter().map(|e| e.hash).collect();
         let start = Instant::now();
         let acked = s.ack_outbox(&hashes).unwrap();
-        eprintln!("[bytes] ack_outbox of {acked} changes took {:.2} s", start.elapsed().as_secs_f64());
+        eprintln!(
+            "[bytes] ack_outbox of {acked} changes took {:.2} s",
+            start.elapsed().as_secs_f64()
+        );
         let start = Instant::now();
         s.compact().unwrap();
         eprintln!("[bytes] compact() took {:.2} s", start.elapsed().as_secs_f64());
@@ -857,14 +1037,20 @@ fn cold_first_capture(ctx: &Ctx) {
 fn verdict(value: f64, target: f64, lower_is_better: bool) -> String {
     let ok = if lower_is_better { value <= target } else { value >= target };
     let factor = if lower_is_better { value / target } else { target / value };
-    if ok { format!("met ({:.1}× margin)", 1.0 / factor) } else { format!("MISSED ({factor:.2}× off)") }
+    if ok {
+        format!("met ({:.1}× margin)", 1.0 / factor)
+    } else {
+        format!("MISSED ({factor:.2}× off)")
+    }
 }
 
 fn summary(ctx: &Ctx, dir: &Path) {
     let ran = ctx.ran.borrow();
     let get = |id: &str| if ran.contains(id) { median_ns(dir, id) } else { None };
     let base = get("baseline/insert_normal");
-    println!("\n## Summary (medians of this run; ratio = figure / plain rusqlite baseline of this run)\n");
+    println!(
+        "\n## Summary (medians of this run; ratio = figure / plain rusqlite baseline of this run)\n"
+    );
     println!("| benchmark | median | baseline | ratio | target | verdict |");
     println!("|---|---|---|---|---|---|");
     let row = |id: &str, target_ms: Option<f64>| {
@@ -880,26 +1066,47 @@ fn summary(ctx: &Ctx, dir: &Path) {
         println!("| {id} | {} | {b} insert | {r} | {t} | {v} |", fmt_time(m));
     };
     if let (Some(full), Some(b)) = (get("baseline/insert_full"), base) {
-        println!("| baseline/insert_full | {} | {} insert (NORMAL) | {:.1}× | – | durability cost of FULL |", fmt_time(full), fmt_time(b), full / b);
+        println!(
+            "| baseline/insert_full | {} | {} insert (NORMAL) | {:.1}× | – | durability cost of FULL |",
+            fmt_time(full),
+            fmt_time(b),
+            full / b
+        );
     }
     row("capture/create_lead", Some(0.5));
     row("capture/update_lead", None);
-    for id in ["capture/part_validate", "capture/part_automerge", "capture/part_load_read", "capture/part_available_parallelism"] {
+    for id in [
+        "capture/part_validate",
+        "capture/part_automerge",
+        "capture/part_load_read",
+        "capture/part_available_parallelism",
+    ] {
         row(id, None);
     }
     if let Some(m) = get("bulk/create_leads") {
         let n = ctx.sizes.bulk as f64;
         let rate = n / (m / 1e9);
         let (b, r) = match get("bulk/baseline_one_tx") {
-            Some(b) => (format!("{} ({:.0} rows/s)", fmt_time(b), n / (b / 1e9)), format!("{:.1}×", m / b)),
+            Some(b) => {
+                (format!("{} ({:.0} rows/s)", fmt_time(b), n / (b / 1e9)), format!("{:.1}×", m / b))
+            }
             None => ("–".into(), "–".into()),
         };
-        println!("| bulk/create_leads ({n} leads) | {} = {rate:.0} leads/s | {b} | {r} | ≥ 20000 leads/s | {} |", fmt_time(m), verdict(rate, 20_000.0, false));
+        println!(
+            "| bulk/create_leads ({n} leads) | {} = {rate:.0} leads/s | {b} | {r} | ≥ 20000 leads/s | {} |",
+            fmt_time(m),
+            verdict(rate, 20_000.0, false)
+        );
     }
-    for id in ["list_100k/stage_by_updated", "list_100k/owner_by_value", "list_100k/all_by_updated"] {
+    for id in ["list_100k/stage_by_updated", "list_100k/owner_by_value", "list_100k/all_by_updated"]
+    {
         row(id, Some(5.0));
     }
-    for id in ["search_100k/company_prefix", "search_100k/korean_name_prefix", "search_100k/phone_prefix_all"] {
+    for id in [
+        "search_100k/company_prefix",
+        "search_100k/korean_name_prefix",
+        "search_100k/phone_prefix_all",
+    ] {
         row(id, Some(20.0));
     }
     row("write_100k/create_lead", Some(0.5));
@@ -917,7 +1124,12 @@ fn main() {
     let listing = args.iter().any(|a| a == "--list");
     let dir = criterion_dir();
     let mut c = Criterion::default().output_directory(&dir).configure_from_args();
-    let ctx = Ctx { sizes: sizes(bench_mode), companies: companies(), fixture: OnceCell::new(), ran: RefCell::new(BTreeSet::new()) };
+    let ctx = Ctx {
+        sizes: sizes(bench_mode),
+        companies: companies(),
+        fixture: OnceCell::new(),
+        ran: RefCell::new(BTreeSet::new()),
+    };
     if !listing {
         cold_first_capture(&ctx);
     }

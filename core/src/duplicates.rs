@@ -57,8 +57,13 @@ impl Store {
 
     fn duplicate_groups(&self, of: Option<&str>) -> Result<Vec<DuplicateGroup>> {
         let conn = self.reader();
-        let cols = LEAD_COLUMNS.split(", ").map(|c| format!("l.{c}")).collect::<Vec<_>>().join(", ");
-        let filter = if of.is_some() { "AND k.key IN (SELECT key FROM lead_keys WHERE lead_id = ?1)" } else { "" };
+        let cols =
+            LEAD_COLUMNS.split(", ").map(|c| format!("l.{c}")).collect::<Vec<_>>().join(", ");
+        let filter = if of.is_some() {
+            "AND k.key IN (SELECT key FROM lead_keys WHERE lead_id = ?1)"
+        } else {
+            ""
+        };
         let sql = format!(
             "SELECT k.key, {cols} FROM lead_keys k JOIN leads l ON l.id = k.lead_id
              WHERE l.deleted = 0 {filter} AND k.key IN (
@@ -76,8 +81,12 @@ impl Store {
             let lead = LeadSummary::from_row_at(r, 1)?;
             groups.entry(key).or_default().push(lead);
         }
-        let mut out: Vec<DuplicateGroup> =
-            groups.into_iter().filter_map(|(k, leads)| reason(&k).map(|(reason, value)| DuplicateGroup { reason, value, leads })).collect();
+        let mut out: Vec<DuplicateGroup> = groups
+            .into_iter()
+            .filter_map(|(k, leads)| {
+                reason(&k).map(|(reason, value)| DuplicateGroup { reason, value, leads })
+            })
+            .collect();
         out.sort_by(|a, b| (a.reason, &a.value).cmp(&(b.reason, &b.value)));
         Ok(out)
     }
@@ -90,14 +99,24 @@ impl Store {
         let keep_id = parse_id("lead id", keep_id)?;
         let other_id = parse_id("lead id", other_id)?;
         if keep_id == other_id {
-            return Err(ValidationError::Invalid { field: "merge", reason: "a lead cannot be merged with itself".into() }.into());
+            return Err(ValidationError::Invalid {
+                field: "merge",
+                reason: "a lead cannot be merged with itself".into(),
+            }
+            .into());
         }
         let (keep, other) = (self.lead(&keep_id)?, self.lead(&other_id)?);
         if other.deleted || keep.deleted {
-            return Err(ValidationError::Invalid { field: "merge", reason: "restore a deleted lead before merging it".into() }.into());
+            return Err(ValidationError::Invalid {
+                field: "merge",
+                reason: "restore a deleted lead before merging it".into(),
+            }
+            .into());
         }
         let mut patch = LeadPatch::default();
-        let fill = |mine: &Option<String>, theirs: &Option<String>| if mine.is_none() { theirs.clone() } else { None };
+        let fill = |mine: &Option<String>, theirs: &Option<String>| {
+            if mine.is_none() { theirs.clone() } else { None }
+        };
         patch.name = fill(&keep.name, &other.name);
         patch.company = fill(&keep.company, &other.company);
         patch.title = fill(&keep.title, &other.title);
@@ -123,19 +142,36 @@ impl Store {
         patch.emails = union(&keep.emails, &other.emails, crate::validate::MAX_CONTACTS);
         patch.phones = union(&keep.phones, &other.phones, crate::validate::MAX_CONTACTS);
         patch.add_tags = other.tags.iter().filter(|t| !keep.tags.contains(t)).cloned().collect();
-        patch.set_custom_fields = other.custom_fields.iter().filter(|f| !keep.custom_fields.iter().any(|k| k.key == f.key)).cloned().collect();
+        patch.set_custom_fields = other
+            .custom_fields
+            .iter()
+            .filter(|f| !keep.custom_fields.iter().any(|k| k.key == f.key))
+            .cloned()
+            .collect();
         if !other.notes.trim().is_empty() && !keep.notes.contains(other.notes.trim()) {
-            patch.notes = Some(if keep.notes.trim().is_empty() { other.notes.clone() } else { format!("{}\n\n{}", keep.notes.trim_end(), other.notes) });
+            patch.notes = Some(if keep.notes.trim().is_empty() {
+                other.notes.clone()
+            } else {
+                format!("{}\n\n{}", keep.notes.trim_end(), other.notes)
+            });
         }
         self.validator().lead_patch(&mut patch)?;
-        let activities: Vec<String> = self.activities_for_lead(&other_id)?.into_iter().map(|a| a.id).collect();
+        let activities: Vec<String> =
+            self.activities_for_lead(&other_id)?.into_iter().map(|a| a.id).collect();
         let user = self.user_id().to_string();
         let now = self.now();
         self.write(|tx| {
             let mut keep_doc = self.edit_begin(tx, &keep_id, DocKind::Lead)?;
             let mut other_doc = self.edit_begin(tx, &other_id, DocKind::Lead)?;
             doc::lead::apply_patch(&mut keep_doc.0, &patch, &user, now)?;
-            doc::lead::record_merge(&mut keep_doc.0, &mut other_doc.0, &keep_id, &other_id, &user, now)?;
+            doc::lead::record_merge(
+                &mut keep_doc.0,
+                &mut other_doc.0,
+                &keep_id,
+                &other_id,
+                &user,
+                now,
+            )?;
             self.edit_finish(tx, &keep_id, DocKind::Lead, keep_doc, now)?;
             self.edit_finish(tx, &other_id, DocKind::Lead, other_doc, now)?;
             for a in &activities {
@@ -145,9 +181,15 @@ impl Store {
             }
             Ok(())
         })?;
-        self.notify(Changed { leads: vec![keep_id.clone(), other_id.clone()], activities, ..Default::default() });
+        self.notify(Changed {
+            leads: vec![keep_id.clone(), other_id.clone()],
+            activities,
+            ..Default::default()
+        });
         self.lead(&keep_id).map_err(|e| match e {
-            Error::NotFound { .. } => Error::corrupt(&keep_id, "the kept lead vanished during the merge"),
+            Error::NotFound { .. } => {
+                Error::corrupt(&keep_id, "the kept lead vanished during the merge")
+            }
             e => e,
         })
     }

@@ -54,7 +54,9 @@ pub enum Error {
     BadChange { doc_id: String, reason: String },
     #[error("this store belongs to user '{found}', not '{expected}'")]
     WrongUser { expected: String, found: String },
-    #[error("the store was written by a newer version of the app (schema {found}, this app knows up to {supported})")]
+    #[error(
+        "the store was written by a newer version of the app (schema {found}, this app knows up to {supported})"
+    )]
     FutureSchema { found: u32, supported: u32 },
     #[error("{kind} {id} already exists")]
     Exists { kind: &'static str, id: String },

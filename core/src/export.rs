@@ -17,9 +17,28 @@ struct LeadWithActivities<'a> {
 
 /// Columns of the lead CSV, before one `custom.<key>` column per custom field in use.
 pub const CSV_COLUMNS: &[&str] = &[
-    "id", "name", "company", "title", "emails", "phones", "event", "channel", "stage", "lost_reason", "potential",
-    "deal_amount_minor", "deal_currency", "owner", "tags", "notes", "next_follow_up", "created_at", "created_by",
-    "updated_at", "updated_by", "deleted",
+    "id",
+    "name",
+    "company",
+    "title",
+    "emails",
+    "phones",
+    "event",
+    "channel",
+    "stage",
+    "lost_reason",
+    "potential",
+    "deal_amount_minor",
+    "deal_currency",
+    "owner",
+    "tags",
+    "notes",
+    "next_follow_up",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+    "deleted",
 ];
 
 /// Which leads an export writes: every condition given must hold (an empty list or `None`
@@ -58,13 +77,20 @@ impl Store {
         use rusqlite::types::Value as SqlValue;
         let mut sql = String::from("SELECT id FROM leads WHERE (deleted = 0 OR ?)");
         let mut args: Vec<SqlValue> = vec![SqlValue::Integer(i64::from(f.include_deleted))];
-        for (cond, v) in [(" AND created_at >= ?", f.created_from), (" AND created_at < ?", f.created_before), (" AND updated_at >= ?", f.updated_since)] {
+        for (cond, v) in [
+            (" AND created_at >= ?", f.created_from),
+            (" AND created_at < ?", f.created_before),
+            (" AND updated_at >= ?", f.updated_since),
+        ] {
             if let Some(t) = v {
                 sql.push_str(cond);
                 args.push(SqlValue::Integer(t));
             }
         }
-        for (column, list) in [("owner", f.owners.clone()), ("stage", f.stages.iter().map(|s| s.as_str().to_string()).collect())] {
+        for (column, list) in [
+            ("owner", f.owners.clone()),
+            ("stage", f.stages.iter().map(|s| s.as_str().to_string()).collect()),
+        ] {
             if !list.is_empty() {
                 sql.push_str(&format!(" AND {column} IN ({})", vec!["?"; list.len()].join(",")));
                 args.extend(list.into_iter().map(SqlValue::Text));
@@ -82,7 +108,8 @@ impl Store {
         let ids: Vec<String> = {
             let conn = self.reader();
             let mut stmt = conn.prepare(&sql)?;
-            stmt.query_map(rusqlite::params_from_iter(args), |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+            stmt.query_map(rusqlite::params_from_iter(args), |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?
         };
         ids.iter()
             .map(|id| {
@@ -99,7 +126,8 @@ impl Store {
     /// The selected leads, each with its activities, as a JSON array.
     pub fn export_json_where(&self, filter: &ExportFilter, out: &mut dyn Write) -> Result<usize> {
         let all = self.export_leads_where(filter)?;
-        let view: Vec<LeadWithActivities<'_>> = all.iter().map(|(l, a)| LeadWithActivities { lead: l, activities: a }).collect();
+        let view: Vec<LeadWithActivities<'_>> =
+            all.iter().map(|(l, a)| LeadWithActivities { lead: l, activities: a }).collect();
         serde_json::to_writer_pretty(&mut *out, &view).map_err(|e| Error::Io(e.into()))?;
         out.write_all(b"\n")?;
         Ok(all.len())
@@ -113,7 +141,8 @@ impl Store {
     /// The selected leads as CSV, as [`Store::export_csv`] writes them.
     pub fn export_csv_where(&self, filter: &ExportFilter, out: &mut dyn Write) -> Result<usize> {
         let all = self.export_leads_where(filter)?;
-        let custom_keys: BTreeSet<&str> = all.iter().flat_map(|(l, _)| l.custom_fields.iter().map(|f| f.key.as_str())).collect();
+        let custom_keys: BTreeSet<&str> =
+            all.iter().flat_map(|(l, _)| l.custom_fields.iter().map(|f| f.key.as_str())).collect();
         let mut w = csv::Writer::from_writer(out);
         let csv_err = |e: csv::Error| Error::Io(std::io::Error::other(e));
         let mut header: Vec<String> = CSV_COLUMNS.iter().map(|c| c.to_string()).collect();
@@ -146,7 +175,13 @@ impl Store {
                 l.deleted.to_string(),
             ];
             for k in &custom_keys {
-                rec.push(l.custom_fields.iter().find(|f| f.key == *k).map(|f| f.value.clone()).unwrap_or_default());
+                rec.push(
+                    l.custom_fields
+                        .iter()
+                        .find(|f| f.key == *k)
+                        .map(|f| f.value.clone())
+                        .unwrap_or_default(),
+                );
             }
             w.write_record(&rec).map_err(csv_err)?;
         }

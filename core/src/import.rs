@@ -23,7 +23,10 @@ use std::io::Read;
 
 use serde::{Serialize, Serializer};
 
-use crate::model::{CaptureChannel, CustomField, LeadDraft, Millis, Money, Potential, Stage, currency_exponent, parse_id};
+use crate::model::{
+    CaptureChannel, CustomField, LeadDraft, Millis, Money, Potential, Stage, currency_exponent,
+    parse_id,
+};
 use crate::store::Store;
 use crate::validate::{self, MAX_CUSTOM_KEY, MAX_CUSTOM_VALUE, Validator};
 use crate::{Error, Result, ValidationError as V};
@@ -121,7 +124,13 @@ impl Target {
             "deleted" => Target::Deleted,
             "custom" => Target::Custom(String::new()),
             "ignore" | "skip" | "none" => Target::Ignore,
-            _ => return Err(V::UnknownValue { field: "import field", value: s.to_string(), expected: TARGET_NAMES }),
+            _ => {
+                return Err(V::UnknownValue {
+                    field: "import field",
+                    value: s.to_string(),
+                    expected: TARGET_NAMES,
+                });
+            }
         })
     }
 
@@ -129,7 +138,12 @@ impl Target {
     /// The amount in major and in minor units are one slot (the deal value).
     fn slot(&self) -> Option<&'static str> {
         Some(match self {
-            Target::Email | Target::Phone | Target::Tags | Target::Notes | Target::Custom(_) | Target::Ignore => return None,
+            Target::Email
+            | Target::Phone
+            | Target::Tags
+            | Target::Notes
+            | Target::Custom(_)
+            | Target::Ignore => return None,
             Target::Amount | Target::AmountMinor => "deal value",
             Target::Id => "id",
             Target::Name => "name",
@@ -294,7 +308,11 @@ impl ColumnMapping {
     }
 
     fn overrides(&self) -> Vec<(String, Target)> {
-        self.columns.iter().filter(|c| c.by == MappedBy::Caller).map(|c| (c.header.clone(), c.target.clone())).collect()
+        self.columns
+            .iter()
+            .filter(|c| c.by == MappedBy::Caller)
+            .map(|c| (c.header.clone(), c.target.clone()))
+            .collect()
     }
 }
 
@@ -351,8 +369,22 @@ impl ImportReport {
 impl Store {
     /// Imports leads from CSV; see [`Store::import_csv_with`]. `mapping` overrides the detected
     /// one; `default_currency` is used for amounts whose row names no currency.
-    pub fn import_csv(&self, input: impl Read, mapping: Option<ColumnMapping>, dry_run: bool, default_currency: Option<&str>) -> Result<ImportReport> {
-        self.import_csv_with(input, ImportOptions { mapping, dry_run, default_currency: default_currency.map(str::to_string), skip_invalid: false })
+    pub fn import_csv(
+        &self,
+        input: impl Read,
+        mapping: Option<ColumnMapping>,
+        dry_run: bool,
+        default_currency: Option<&str>,
+    ) -> Result<ImportReport> {
+        self.import_csv_with(
+            input,
+            ImportOptions {
+                mapping,
+                dry_run,
+                default_currency: default_currency.map(str::to_string),
+                skip_invalid: false,
+            },
+        )
     }
 
     /// Reads every row, reports each row's problems, and (unless a dry run) writes the valid
@@ -361,7 +393,8 @@ impl Store {
     /// a file that cannot be read as CSV, a mapping that names a column the file lacks, a bad
     /// default currency, or a storage failure (nothing is written then either).
     pub fn import_csv_with(&self, input: impl Read, opts: ImportOptions) -> Result<ImportReport> {
-        let Checked { mut report, drafts, seen_ids, id_col } = check(input, &opts, self.validator(), &|id| self.document_exists(id))?;
+        let Checked { mut report, drafts, seen_ids, id_col } =
+            check(input, &opts, self.validator(), &|id| self.document_exists(id))?;
         if opts.dry_run || drafts.is_empty() || (!report.errors.is_empty() && !opts.skip_invalid) {
             return Ok(report);
         }
@@ -373,7 +406,11 @@ impl Store {
             // Written (by a sync) between the check above and the transaction: nothing was written.
             Err(Error::Exists { id, .. }) => {
                 let row = seen_ids.get(&id).copied().unwrap_or(0);
-                report.errors.push(RowError { row, column: id_col, message: format!("already imported: lead {id} is in the store") });
+                report.errors.push(RowError {
+                    row,
+                    column: id_col,
+                    message: format!("already imported: lead {id} is in the store"),
+                });
             }
             Err(e) => return Err(e),
         }
@@ -396,14 +433,24 @@ struct Checked {
     id_col: Option<String>,
 }
 
-fn check(mut input: impl Read, opts: &ImportOptions, validator: &Validator, exists: &dyn Fn(&str) -> Result<bool>) -> Result<Checked> {
+fn check(
+    mut input: impl Read,
+    opts: &ImportOptions,
+    validator: &Validator,
+    exists: &dyn Fn(&str) -> Result<bool>,
+) -> Result<Checked> {
     let default_currency = opts.default_currency.as_deref().map(validate::currency).transpose()?;
     let mut bytes = Vec::new();
     input.read_to_end(&mut bytes)?;
     let table = read_table(&bytes)?;
     let overrides = opts.mapping.as_ref().map(ColumnMapping::overrides).unwrap_or_default();
     let (mapping, plan) = resolve(&table.headers, &overrides, &table.rows)?;
-    let conv = Converter { plan: &plan, validator, default_currency: default_currency.as_deref(), native: is_native(&table.headers) };
+    let conv = Converter {
+        plan: &plan,
+        validator,
+        default_currency: default_currency.as_deref(),
+        native: is_native(&table.headers),
+    };
 
     let mut errors: Vec<RowError> = Vec::new();
     let mut drafts: Vec<LeadDraft> = Vec::new();
@@ -417,15 +464,23 @@ fn check(mut input: impl Read, opts: &ImportOptions, validator: &Validator, exis
         rows_read += 1;
         let mut row_errs: CellErrors = Vec::new();
         let width = table.headers.len();
-        if row.cells.len() > width && row.cells[width..].iter().any(|c| !c.as_deref().is_ok_and(|s| s.trim().is_empty())) {
-            row_errs.push((None, format!("the row has {} cells but the header has {width} columns", row.cells.len())));
+        if row.cells.len() > width
+            && row.cells[width..].iter().any(|c| !c.as_deref().is_ok_and(|s| s.trim().is_empty()))
+        {
+            row_errs.push((
+                None,
+                format!("the row has {} cells but the header has {width} columns", row.cells.len()),
+            ));
         }
         let mut cells: Vec<&str> = Vec::with_capacity(row.cells.len());
         for (i, c) in row.cells.iter().enumerate() {
             match c {
                 Ok(s) => cells.push(s),
                 Err(()) => {
-                    row_errs.push((table.headers.get(i).cloned(), "the cell is not UTF-8 text; save the file as \"CSV UTF-8\"".into()));
+                    row_errs.push((
+                        table.headers.get(i).cloned(),
+                        "the cell is not UTF-8 text; save the file as \"CSV UTF-8\"".into(),
+                    ));
                     cells.push("");
                 }
             }
@@ -434,11 +489,15 @@ fn check(mut input: impl Read, opts: &ImportOptions, validator: &Validator, exis
             Ok(d) => {
                 if let Some(id) = &d.id {
                     if let Some(first) = seen_ids.get(id) {
-                        row_errs.push((id_col.clone(), format!("lead {id} is also on line {first}")));
+                        row_errs
+                            .push((id_col.clone(), format!("lead {id} is also on line {first}")));
                     } else {
                         seen_ids.insert(id.clone(), row.line);
                         if exists(id)? {
-                            row_errs.push((id_col.clone(), format!("already imported: lead {id} is in the store")));
+                            row_errs.push((
+                                id_col.clone(),
+                                format!("already imported: lead {id} is in the store"),
+                            ));
                         }
                     }
                 }
@@ -448,7 +507,11 @@ fn check(mut input: impl Read, opts: &ImportOptions, validator: &Validator, exis
             }
             Err(list) => row_errs.extend(list),
         }
-        errors.extend(row_errs.into_iter().map(|(column, message)| RowError { row: row.line, column, message }));
+        errors.extend(row_errs.into_iter().map(|(column, message)| RowError {
+            row: row.line,
+            column,
+            message,
+        }));
     }
 
     let report = ImportReport {
@@ -505,8 +568,15 @@ fn decode(input: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>> {
         if !bytes.len().is_multiple_of(2) {
             return Err(bad_file("the UTF-16 text ends in the middle of a character"));
         }
-        let units: Vec<u16> = bytes.chunks_exact(2).map(|c| if le { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) }).collect();
-        String::from_utf16(&units).map(String::into_bytes).map_err(|_| bad_file("the file is not valid UTF-16 text"))
+        let units: Vec<u16> = bytes
+            .chunks_exact(2)
+            .map(|c| {
+                if le { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) }
+            })
+            .collect();
+        String::from_utf16(&units)
+            .map(String::into_bytes)
+            .map_err(|_| bad_file("the file is not valid UTF-16 text"))
     };
     Ok(match input {
         [0xEF, 0xBB, 0xBF, rest @ ..] => rest.into(),
@@ -556,7 +626,11 @@ fn read_table(input: &[u8]) -> Result<Table> {
         line_offset = 1;
     }
     let delimiter = declared.unwrap_or_else(|| sniff_delimiter(body));
-    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).has_headers(false).from_reader(body);
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(body);
     let csv_err = |e: csv::Error| bad_file(format!("it cannot be read as CSV: {e}"));
     let mut records = reader.byte_records();
     let header = loop {
@@ -583,7 +657,10 @@ fn read_table(input: &[u8]) -> Result<Table> {
     let (mut counted_to, mut newlines) = (0usize, 0u64);
     for r in records {
         let r = r.map_err(csv_err)?;
-        let mut start = r.position().map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX)).min(body.len());
+        let mut start = r
+            .position()
+            .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX))
+            .min(body.len());
         while matches!(body.get(start), Some(b'\r' | b'\n')) {
             start += 1;
         }
@@ -592,7 +669,8 @@ fn read_table(input: &[u8]) -> Result<Table> {
             counted_to = start;
         }
         let line = newlines + 1 + line_offset;
-        let cells = r.iter().map(|c| std::str::from_utf8(c).map(str::to_string).map_err(|_| ())).collect();
+        let cells =
+            r.iter().map(|c| std::str::from_utf8(c).map(str::to_string).map_err(|_| ())).collect();
         rows.push(Row { line, cells });
     }
     Ok(Table { headers, rows, delimiter })
@@ -610,7 +688,11 @@ fn norm(h: &str) -> String {
 /// The custom field key for a column: its header (at most 64 characters), or "column N".
 fn custom_key(header: &str, index: usize) -> String {
     let h = header.trim();
-    if h.is_empty() { format!("column {}", index + 1) } else { h.chars().take(MAX_CUSTOM_KEY).collect() }
+    if h.is_empty() {
+        format!("column {}", index + 1)
+    } else {
+        h.chars().take(MAX_CUSTOM_KEY).collect()
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -675,45 +757,67 @@ fn detect_header(header: &str, native: bool) -> Option<(Target, u8)> {
 fn detect_key(key: &str) -> Option<(Target, u8)> {
     use Target as T;
     let (t, rank) = match key {
-        "name" | "fullname" | "contactname" | "personname" | "leadname" | "customername" | "이름" | "성명" | "고객명" | "성함" => (T::Name, 1),
+        "name" | "fullname" | "contactname" | "personname" | "leadname" | "customername"
+        | "이름" | "성명" | "고객명" | "성함" => (T::Name, 1),
         "displayname" | "fileas" => (T::Name, 3),
         "firstname" | "givenname" | "first" | "forename" => (T::FirstName, 1),
         "middlename" | "additionalname" | "middle" => (T::MiddleName, 1),
         "lastname" | "familyname" | "surname" | "last" | "성" => (T::LastName, 1),
-        "company" | "companyname" | "accountname" | "account" | "organization" | "organizationname" | "organisation"
-        | "organisationname" | "org" | "orgname" | "businessname" | "employer" | "회사" | "회사명" | "업체" | "업체명" | "기업"
+        "company" | "companyname" | "accountname" | "account" | "organization"
+        | "organizationname" | "organisation" | "organisationname" | "org" | "orgname"
+        | "businessname" | "employer" | "회사" | "회사명" | "업체" | "업체명" | "기업"
         | "기업명" | "소속" | "상호" => (T::Company, 1),
-        "jobtitle" | "position" | "designation" | "organizationtitle" | "organisationtitle" | "직함" | "직책" | "직위" | "직급" => (T::Title, 1),
+        "jobtitle" | "position" | "designation" | "organizationtitle" | "organisationtitle"
+        | "직함" | "직책" | "직위" | "직급" => (T::Title, 1),
         "title" => (T::Title, 2),
-        "email" | "emails" | "mail" | "emailaddress" | "emailaddresses" | "emailvalue" | "primaryemail" | "workemail" | "businessemail"
-        | "이메일" | "메일" | "전자우편" | "이메일주소" => (T::Email, 1),
-        "emailwork" | "emailhome" | "emailother" | "homeemail" | "otheremail" | "personalemail" | "secondaryemail" | "additionalemail"
-        | "alternateemail" => (T::Email, 2),
-        "phone" | "phones" | "phonenumber" | "phonevalue" | "telephone" | "tel" | "mobile" | "mobilephone" | "mobilephonenumber"
-        | "mobilenumber" | "cellphone" | "cell" | "businessphone" | "workphone" | "officephone" | "directphone" | "primaryphone"
-        | "전화" | "전화번호" | "휴대폰" | "휴대전화" | "핸드폰" | "휴대폰번호" | "핸드폰번호" | "연락처" | "직통전화" | "회사전화" => (T::Phone, 1),
-        "homephone" | "otherphone" | "phonework" | "phonemobile" | "phonehome" | "phoneother" | "mobilephone2" | "companymainphone" => (T::Phone, 2),
+        "email" | "emails" | "mail" | "emailaddress" | "emailaddresses" | "emailvalue"
+        | "primaryemail" | "workemail" | "businessemail" | "이메일" | "메일" | "전자우편"
+        | "이메일주소" => (T::Email, 1),
+        "emailwork" | "emailhome" | "emailother" | "homeemail" | "otheremail" | "personalemail"
+        | "secondaryemail" | "additionalemail" | "alternateemail" => (T::Email, 2),
+        "phone" | "phones" | "phonenumber" | "phonevalue" | "telephone" | "tel" | "mobile"
+        | "mobilephone" | "mobilephonenumber" | "mobilenumber" | "cellphone" | "cell"
+        | "businessphone" | "workphone" | "officephone" | "directphone" | "primaryphone"
+        | "전화" | "전화번호" | "휴대폰" | "휴대전화" | "핸드폰" | "휴대폰번호" | "핸드폰번호"
+        | "연락처" | "직통전화" | "회사전화" => (T::Phone, 1),
+        "homephone" | "otherphone" | "phonework" | "phonemobile" | "phonehome" | "phoneother"
+        | "mobilephone2" | "companymainphone" => (T::Phone, 2),
         // Google Contacts writes a label column next to each value column.
         "emaillabel" | "emailtype" | "phonelabel" | "phonetype" => (T::Ignore, 1),
-        "event" | "eventname" | "tradeshow" | "이벤트" | "행사" | "행사명" | "전시회" | "박람회" => (T::Event, 1),
-        "campaign" | "campaignname" | "listname" | "leadlist" | "eventlist" | "캠페인" => (T::Event, 2),
+        "event" | "eventname" | "tradeshow" | "이벤트" | "행사" | "행사명" | "전시회"
+        | "박람회" => (T::Event, 1),
+        "campaign" | "campaignname" | "listname" | "leadlist" | "eventlist" | "캠페인" => {
+            (T::Event, 2)
+        }
         "channel" | "capturechannel" => (T::Channel, 1),
-        "leadsource" | "source" | "originalsource" | "contactsource" | "sourcename" | "출처" | "유입경로" | "리드소스" => (T::Source, 1),
-        "stage" | "dealstage" | "pipelinestage" | "salesstage" | "opportunitystage" | "단계" | "영업단계" | "진행단계" => (T::Stage, 1),
+        "leadsource" | "source" | "originalsource" | "contactsource" | "sourcename" | "출처"
+        | "유입경로" | "리드소스" => (T::Source, 1),
+        "stage" | "dealstage" | "pipelinestage" | "salesstage" | "opportunitystage" | "단계"
+        | "영업단계" | "진행단계" => (T::Stage, 1),
         "leadstatus" | "contactstatus" => (T::Stage, 2),
         "status" | "dealstatus" | "상태" => (T::Stage, 3),
-        "lostreason" | "reasonlost" | "lossreason" | "closedlostreason" | "실패사유" | "실주사유" => (T::LostReason, 1),
-        "rating" | "leadrating" | "potential" | "temperature" | "leadtemperature" | "등급" | "잠재력" | "가망도" => (T::Potential, 1),
-        "amount" | "dealvalue" | "dealamount" | "dealsize" | "value" | "opportunityamount" | "expectedrevenue" | "금액" | "거래금액"
-        | "예상금액" | "계약금액" => (T::Amount, 1),
+        "lostreason" | "reasonlost" | "lossreason" | "closedlostreason" | "실패사유"
+        | "실주사유" => (T::LostReason, 1),
+        "rating" | "leadrating" | "potential" | "temperature" | "leadtemperature" | "등급"
+        | "잠재력" | "가망도" => (T::Potential, 1),
+        "amount" | "dealvalue" | "dealamount" | "dealsize" | "value" | "opportunityamount"
+        | "expectedrevenue" | "금액" | "거래금액" | "예상금액" | "계약금액" => {
+            (T::Amount, 1)
+        }
         "annualrevenue" | "revenue" | "매출" | "연매출" => (T::Amount, 3),
         "amountminor" | "dealamountminor" => (T::AmountMinor, 0),
-        "currency" | "dealcurrency" | "currencycode" | "currencyisocode" | "통화" => (T::Currency, 1),
-        "owner" | "leadowner" | "contactowner" | "dealowner" | "accountowner" | "recordowner" | "ownername" | "담당자" | "영업담당자" => (T::Owner, 1),
+        "currency" | "dealcurrency" | "currencycode" | "currencyisocode" | "통화" => {
+            (T::Currency, 1)
+        }
+        "owner" | "leadowner" | "contactowner" | "dealowner" | "accountowner" | "recordowner"
+        | "ownername" | "담당자" | "영업담당자" => (T::Owner, 1),
         "assignedto" | "salesrep" | "salesperson" => (T::Owner, 2),
-        "tags" | "tag" | "labels" | "label" | "categories" | "groupmembership" | "태그" | "라벨" => (T::Tags, 1),
-        "notes" | "note" | "description" | "comments" | "comment" | "remarks" | "memo" | "메모" | "비고" | "노트" | "설명" => (T::Notes, 1),
-        "nextfollowup" | "followup" | "followupdate" | "nextfollowupdate" | "nextfollowupat" | "다음연락일" | "후속조치일" | "팔로업" => (T::NextFollowUp, 1),
+        "tags" | "tag" | "labels" | "label" | "categories" | "groupmembership" | "태그"
+        | "라벨" => (T::Tags, 1),
+        "notes" | "note" | "description" | "comments" | "comment" | "remarks" | "memo" | "메모"
+        | "비고" | "노트" | "설명" => (T::Notes, 1),
+        "nextfollowup" | "followup" | "followupdate" | "nextfollowupdate" | "nextfollowupat"
+        | "다음연락일" | "후속조치일" | "팔로업" => (T::NextFollowUp, 1),
         "nextactivitydate" | "nextstepdate" => (T::NextFollowUp, 2),
         _ => return None,
     };
@@ -726,7 +830,11 @@ type Plan = Vec<(Target, String)>;
 /// The effective mapping of a file's columns: the caller's overrides first, every other column
 /// detected; a one-value field claimed by two detected columns goes to the better-ranked one and
 /// the other becomes a custom field. Also returns the plan (target and header per column).
-fn resolve(headers: &[String], overrides: &[(String, Target)], rows: &[Row]) -> Result<(ColumnMapping, Plan)> {
+fn resolve(
+    headers: &[String],
+    overrides: &[(String, Target)],
+    rows: &[Row],
+) -> Result<(ColumnMapping, Plan)> {
     let native = is_native(headers);
     let mut used = vec![false; overrides.len()];
     let mut cols: Vec<(MappedColumn, u8)> = Vec::with_capacity(headers.len());
@@ -738,16 +846,35 @@ fn resolve(headers: &[String], overrides: &[(String, Target)], rows: &[Row]) -> 
                 Target::Custom(k) if k.is_empty() => Target::Custom(custom_key(h, i)),
                 t => t.clone(),
             };
-            cols.push((MappedColumn { header: h.clone(), target, by: MappedBy::Caller, note: None }, 0));
+            cols.push((
+                MappedColumn { header: h.clone(), target, by: MappedBy::Caller, note: None },
+                0,
+            ));
             continue;
         }
         let mut col = match detect_header(h, native) {
-            Some((target, rank)) => (MappedColumn { header: h.clone(), target, by: MappedBy::Detected, note: None }, rank),
-            None => (MappedColumn { header: h.clone(), target: Target::Custom(custom_key(h, i)), by: MappedBy::Unknown, note: None }, u8::MAX),
+            Some((target, rank)) => (
+                MappedColumn { header: h.clone(), target, by: MappedBy::Detected, note: None },
+                rank,
+            ),
+            None => (
+                MappedColumn {
+                    header: h.clone(),
+                    target: Target::Custom(custom_key(h, i)),
+                    by: MappedBy::Unknown,
+                    note: None,
+                },
+                u8::MAX,
+            ),
         };
         // An `id` column of another CRM (Salesforce's 18-character ids) is kept as a custom field.
         if col.0.target == Target::Id {
-            let foreign = rows.iter().filter_map(|r| r.cells.get(i)).filter_map(|c| c.as_deref().ok()).map(str::trim).any(|v| !v.is_empty() && parse_id("lead id", v).is_err());
+            let foreign = rows
+                .iter()
+                .filter_map(|r| r.cells.get(i))
+                .filter_map(|c| c.as_deref().ok())
+                .map(str::trim)
+                .any(|v| !v.is_empty() && parse_id("lead id", v).is_err());
             if foreign {
                 col.0.target = Target::Custom(custom_key(h, i));
                 col.0.note = Some("the values are not this app's record ids".into());
@@ -757,7 +884,15 @@ fn resolve(headers: &[String], overrides: &[(String, Target)], rows: &[Row]) -> 
     }
     if let Some(j) = used.iter().position(|u| !u) {
         let list: Vec<&str> = headers.iter().map(String::as_str).collect();
-        return Err(V::Invalid { field: "column mapping", reason: format!("the file has no column '{}' (its columns: {})", overrides[j].0, list.join(", ")) }.into());
+        return Err(V::Invalid {
+            field: "column mapping",
+            reason: format!(
+                "the file has no column '{}' (its columns: {})",
+                overrides[j].0,
+                list.join(", ")
+            ),
+        }
+        .into());
     }
     // The caller's targets must not claim one field twice.
     let mut caller_slots: HashMap<&'static str, &str> = HashMap::new();
@@ -765,12 +900,18 @@ fn resolve(headers: &[String], overrides: &[(String, Target)], rows: &[Row]) -> 
         if let Some(slot) = c.target.slot()
             && let Some(other) = caller_slots.insert(slot, &c.header)
         {
-            return Err(V::Invalid { field: "column mapping", reason: format!("both '{other}' and '{}' are mapped to {slot}", c.header) }.into());
+            return Err(V::Invalid {
+                field: "column mapping",
+                reason: format!("both '{other}' and '{}' are mapped to {slot}", c.header),
+            }
+            .into());
         }
     }
     // Korean exports with 성 and 이름: 이름 is then the given name.
     if cols.iter().any(|(c, _)| c.target == Target::LastName) {
-        for (c, _) in cols.iter_mut().filter(|(c, _)| c.by == MappedBy::Detected && c.target == Target::Name && norm(&c.header) == "이름") {
+        for (c, _) in cols.iter_mut().filter(|(c, _)| {
+            c.by == MappedBy::Detected && c.target == Target::Name && norm(&c.header) == "이름"
+        }) {
             c.target = Target::FirstName;
         }
     }
@@ -779,7 +920,9 @@ fn resolve(headers: &[String], overrides: &[(String, Target)], rows: &[Row]) -> 
     for (i, (c, rank)) in cols.iter().enumerate() {
         let Some(slot) = c.target.slot() else { continue };
         match winner.get(slot) {
-            Some(&w) if cols[w].0.by == MappedBy::Caller || cols[w].1 <= *rank && c.by != MappedBy::Caller => {}
+            Some(&w)
+                if cols[w].0.by == MappedBy::Caller
+                    || cols[w].1 <= *rank && c.by != MappedBy::Caller => {}
             _ => {
                 winner.insert(slot, i);
             }
@@ -788,7 +931,9 @@ fn resolve(headers: &[String], overrides: &[(String, Target)], rows: &[Row]) -> 
     let demoted: Vec<(usize, &'static str)> = cols
         .iter()
         .enumerate()
-        .filter_map(|(i, (c, _))| c.target.slot().filter(|s| winner.get(s) != Some(&i)).map(|s| (i, s)))
+        .filter_map(|(i, (c, _))| {
+            c.target.slot().filter(|s| winner.get(s) != Some(&i)).map(|s| (i, s))
+        })
         .collect();
     for (i, slot) in demoted {
         let other = winner.get(slot).map(|&w| cols[w].0.header.clone()).unwrap_or_default();
@@ -925,7 +1070,9 @@ impl Converter<'_> {
             match parse_channel(v) {
                 Ok(c) if d.channel.is_none() => d.channel = Some(c),
                 Err(_) if d.event.is_none() => d.event = Some(v.to_string()),
-                _ => d.custom_fields.push(CustomField { key: custom_key(header, 0), value: v.to_string() }),
+                _ => d
+                    .custom_fields
+                    .push(CustomField { key: custom_key(header, 0), value: v.to_string() }),
             }
         }
         d.channel.get_or_insert(CaptureChannel::Import);
@@ -947,21 +1094,34 @@ impl Converter<'_> {
         }
     }
 
-    fn deal_value(&self, amount: Option<(&str, &str)>, minor: Option<(&str, &str)>, currency: Option<&str>) -> std::result::Result<Option<Money>, V> {
+    fn deal_value(
+        &self,
+        amount: Option<(&str, &str)>,
+        minor: Option<(&str, &str)>,
+        currency: Option<&str>,
+    ) -> std::result::Result<Option<Money>, V> {
         let no_currency = |v: &str| V::Invalid {
             field: "deal value",
-            reason: format!("'{v}' has no currency: add a currency column, write the code in the cell (1500 USD) or give a default currency"),
+            reason: format!(
+                "'{v}' has no currency: add a currency column, write the code in the cell (1500 USD) or give a default currency"
+            ),
         };
         if let Some((_, v)) = minor {
             let code = currency.or(self.default_currency).ok_or_else(|| no_currency(v))?;
-            let amount_minor = v.parse::<i64>().map_err(|_| V::Invalid { field: "deal value", reason: format!("'{v}' is not a whole number of minor units") })?;
+            let amount_minor = v.parse::<i64>().map_err(|_| V::Invalid {
+                field: "deal value",
+                reason: format!("'{v}' is not a whole number of minor units"),
+            })?;
             return Ok(Some(Money { amount_minor, currency: validate::currency(code)? }));
         }
         let Some((_, v)) = amount else { return Ok(None) };
         let (number, code_in_cell) = split_amount(v);
         let code = match (code_in_cell, currency) {
             (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b.trim()) => {
-                return Err(V::Invalid { field: "deal value", reason: format!("'{v}' is in {a} but the currency column says {b}") });
+                return Err(V::Invalid {
+                    field: "deal value",
+                    reason: format!("'{v}' is in {a} but the currency column says {b}"),
+                });
             }
             (Some(a), _) => a,
             (None, Some(b)) => b,
@@ -982,7 +1142,11 @@ impl Converter<'_> {
             V::Currency(_) => return col_of(plan, |t| *t == Target::Currency).or(amount_col),
             V::NegativeAmount => return amount_col,
             V::LostReasonWithoutLost => return col_of(plan, |t| *t == Target::LostReason),
-            V::TooLong { field, .. } | V::TooMany { field, .. } | V::Empty { field } | V::UnknownValue { field, .. } | V::Invalid { field, .. } => field,
+            V::TooLong { field, .. }
+            | V::TooMany { field, .. }
+            | V::Empty { field }
+            | V::UnknownValue { field, .. }
+            | V::Invalid { field, .. } => field,
             V::Region(_) => return None,
             V::StageRequires { .. } => return col_of(plan, |t| *t == Target::Stage),
         };
@@ -1000,7 +1164,10 @@ impl Converter<'_> {
             "phone numbers" => is(&[Target::Phone]),
             "lead id" => is(&[Target::Id]),
             "custom field value" => {
-                let long = plan.iter().enumerate().find(|(i, (t, _))| matches!(t, Target::Custom(_)) && cells.get(*i).is_some_and(|c| c.chars().count() > MAX_CUSTOM_VALUE));
+                let long = plan.iter().enumerate().find(|(i, (t, _))| {
+                    matches!(t, Target::Custom(_))
+                        && cells.get(*i).is_some_and(|c| c.chars().count() > MAX_CUSTOM_VALUE)
+                });
                 long.map(|(_, (_, h))| h.clone())
             }
             _ => col_of(plan, |t| matches!(t, Target::Custom(_))),
@@ -1011,7 +1178,9 @@ impl Converter<'_> {
 /// "Jane" + "Doe" → "Jane Doe"; Korean names ("김" + "철수") are written family name first and
 /// without a space.
 fn join_name(first: Option<&str>, middle: Option<&str>, last: Option<&str>) -> Option<String> {
-    let hangul = |s: &str| s.chars().all(|c| matches!(c as u32, 0xAC00..=0xD7A3 | 0x1100..=0x11FF | 0x3130..=0x318F));
+    let hangul = |s: &str| {
+        s.chars().all(|c| matches!(c as u32, 0xAC00..=0xD7A3 | 0x1100..=0x11FF | 0x3130..=0x318F))
+    };
     let parts: Vec<&str> = [first, middle, last].into_iter().flatten().collect();
     if parts.is_empty() {
         return None;
@@ -1039,15 +1208,28 @@ fn split_amount(v: &str) -> (String, Option<&str>) {
         code = Some(a.trim());
         rest = b;
     }
-    let number = rest.trim().trim_start_matches(['$', '€', '£', '₩', '¥', '￦']).chars().filter(|c| !c.is_whitespace()).collect();
+    let number = rest
+        .trim()
+        .trim_start_matches(['$', '€', '£', '₩', '¥', '￦'])
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     (number, code)
 }
 
 /// "1500000.00" in a currency without decimals is 1500000: spreadsheets pad amounts with zeros.
 fn trim_zero_decimals(s: &str, exp: usize) -> String {
     match s.split_once('.') {
-        Some((whole, frac)) if frac.len() > exp && frac.bytes().all(|b| b.is_ascii_digit()) && frac[exp..].bytes().all(|b| b == b'0') => {
-            if exp == 0 { whole.to_string() } else { format!("{whole}.{}", &frac[..exp]) }
+        Some((whole, frac))
+            if frac.len() > exp
+                && frac.bytes().all(|b| b.is_ascii_digit())
+                && frac[exp..].bytes().all(|b| b == b'0') =>
+        {
+            if exp == 0 {
+                whole.to_string()
+            } else {
+                format!("{whole}.{}", &frac[..exp])
+            }
         }
         _ => s.to_string(),
     }
@@ -1065,17 +1247,83 @@ pub fn parse_stage(v: &str) -> Result<Stage, V> {
     }
     let s = squash(v);
     Ok(match s.as_str() {
-        "open" | "opennotcontacted" | "notcontacted" | "leadin" | "lead" | "incoming" | "unassigned" | "newlead" | "신규" | "신규리드"
-        | "미접촉" | "접수" => Stage::New,
-        "working" | "workingcontacted" | "attemptedtocontact" | "attempted" | "inprogress" | "connected" | "contactmade" | "contactinfuture"
-        | "appointmentscheduled" | "meetingscheduled" | "연락" | "연락함" | "연락완료" | "접촉" | "진행중" | "상담" | "상담중" => Stage::Contacted,
-        "prequalified" | "qualification" | "qualifiedtobuy" | "salesqualifiedlead" | "sql" | "marketingqualifiedlead" | "mql" | "needsanalysis"
-        | "valueproposition" | "iddecisionmakers" | "perceptionanalysis" | "closedconverted" | "converted" | "opportunity" | "opendeal" | "demoscheduled" | "검증" | "자격확인" | "적격" | "검토" => Stage::Qualified,
-        "quote" | "quoted" | "proposalmade" | "proposalquote" | "proposalpricequote" | "pricequote" | "presentationscheduled" | "제안" | "제안서" | "제안서발송" | "견적" | "견적발송" => Stage::Proposal,
-        "negotiations" | "negotiationreview" | "negotiationsstarted" | "innegotiation" | "contractsent" | "decisionmakerboughtin" | "협상" | "협상중" | "계약협의" => Stage::Negotiation,
-        "closedwon" | "win" | "customer" | "성사" | "수주" | "계약" | "계약완료" | "성공" => Stage::Won,
-        "closedlost" | "closednotconverted" | "unqualified" | "notqualified" | "disqualified" | "junk" | "junklead" | "lostlead"
-        | "closedlosttocompetition" | "실패" | "실주" | "무산" => Stage::Lost,
+        "open" | "opennotcontacted" | "notcontacted" | "leadin" | "lead" | "incoming"
+        | "unassigned" | "newlead" | "신규" | "신규리드" | "미접촉" | "접수" => {
+            Stage::New
+        }
+        "working"
+        | "workingcontacted"
+        | "attemptedtocontact"
+        | "attempted"
+        | "inprogress"
+        | "connected"
+        | "contactmade"
+        | "contactinfuture"
+        | "appointmentscheduled"
+        | "meetingscheduled"
+        | "연락"
+        | "연락함"
+        | "연락완료"
+        | "접촉"
+        | "진행중"
+        | "상담"
+        | "상담중" => Stage::Contacted,
+        "prequalified"
+        | "qualification"
+        | "qualifiedtobuy"
+        | "salesqualifiedlead"
+        | "sql"
+        | "marketingqualifiedlead"
+        | "mql"
+        | "needsanalysis"
+        | "valueproposition"
+        | "iddecisionmakers"
+        | "perceptionanalysis"
+        | "closedconverted"
+        | "converted"
+        | "opportunity"
+        | "opendeal"
+        | "demoscheduled"
+        | "검증"
+        | "자격확인"
+        | "적격"
+        | "검토" => Stage::Qualified,
+        "quote"
+        | "quoted"
+        | "proposalmade"
+        | "proposalquote"
+        | "proposalpricequote"
+        | "pricequote"
+        | "presentationscheduled"
+        | "제안"
+        | "제안서"
+        | "제안서발송"
+        | "견적"
+        | "견적발송" => Stage::Proposal,
+        "negotiations"
+        | "negotiationreview"
+        | "negotiationsstarted"
+        | "innegotiation"
+        | "contractsent"
+        | "decisionmakerboughtin"
+        | "협상"
+        | "협상중"
+        | "계약협의" => Stage::Negotiation,
+        "closedwon" | "win" | "customer" | "성사" | "수주" | "계약" | "계약완료" | "성공" => {
+            Stage::Won
+        }
+        "closedlost"
+        | "closednotconverted"
+        | "unqualified"
+        | "notqualified"
+        | "disqualified"
+        | "junk"
+        | "junklead"
+        | "lostlead"
+        | "closedlosttocompetition"
+        | "실패"
+        | "실주"
+        | "무산" => Stage::Lost,
         _ => {
             return Err(V::UnknownValue {
                 field: "stage",
@@ -1095,7 +1343,13 @@ pub fn parse_potential(v: &str) -> Result<Potential, V> {
         "high" | "상" | "높음" | "핫" => Potential::Hot,
         "medium" | "med" | "mid" | "중" | "보통" | "웜" => Potential::Warm,
         "low" | "하" | "낮음" | "콜드" => Potential::Cold,
-        _ => return Err(V::UnknownValue { field: "potential", value: v.to_string(), expected: "hot warm cold (or high, medium, low)" }),
+        _ => {
+            return Err(V::UnknownValue {
+                field: "potential",
+                value: v.to_string(),
+                expected: "hot warm cold (or high, medium, low)",
+            });
+        }
     })
 }
 
@@ -1105,17 +1359,26 @@ pub fn parse_channel(v: &str) -> Result<CaptureChannel, V> {
         return Ok(c);
     }
     Ok(match squash(v).as_str() {
-        "badge" | "badgescan" | "badgescanner" | "qr" | "qrcode" | "qrscan" | "배지" | "배지스캔" => CaptureChannel::BadgeScan,
-        "card" | "businesscard" | "businesscardscan" | "cardscan" | "namecard" | "명함" | "명함스캔" => CaptureChannel::BusinessCard,
-        "web" | "webform" | "website" | "form" | "webtolead" | "웹" | "웹폼" | "홈페이지" => CaptureChannel::WebForm,
+        "badge" | "badgescan" | "badgescanner" | "qr" | "qrcode" | "qrscan" | "배지"
+        | "배지스캔" => CaptureChannel::BadgeScan,
+        "card" | "businesscard" | "businesscardscan" | "cardscan" | "namecard" | "명함"
+        | "명함스캔" => CaptureChannel::BusinessCard,
+        "web" | "webform" | "website" | "form" | "webtolead" | "웹" | "웹폼" | "홈페이지" => {
+            CaptureChannel::WebForm
+        }
         "manual" | "manualentry" | "직접입력" | "수기" => CaptureChannel::Manual,
         "import" | "csv" | "csvimport" | "가져오기" => CaptureChannel::Import,
-        _ => return Err(V::UnknownValue { field: "capture channel", value: v.to_string(), expected: "manual badge_scan business_card import web_form" }),
+        _ => {
+            return Err(V::UnknownValue {
+                field: "capture channel",
+                value: v.to_string(),
+                expected: "manual badge_scan business_card import web_form",
+            });
+        }
     })
 }
 
 const DAY: i64 = 86_400_000;
-
 
 fn digits(b: &[u8]) -> Option<i64> {
     if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
@@ -1129,17 +1392,24 @@ fn digits(b: &[u8]) -> Option<i64> {
 pub fn parse_time(v: &str) -> Result<Millis, V> {
     let err = || V::Invalid {
         field: "next follow-up",
-        reason: format!("'{v}' is not a date; use RFC 3339 (2026-11-28T15:00:00+09:00) or YYYY-MM-DD"),
+        reason: format!(
+            "'{v}' is not a date; use RFC 3339 (2026-11-28T15:00:00+09:00) or YYYY-MM-DD"
+        ),
     };
     let s = v.trim();
-    if !s.is_empty() && s.trim_start_matches('-').bytes().all(|b| b.is_ascii_digit()) && s.len() > 8 {
+    if !s.is_empty() && s.trim_start_matches('-').bytes().all(|b| b.is_ascii_digit()) && s.len() > 8
+    {
         return s.parse().map_err(|_| err());
     }
     let b = s.as_bytes();
     if b.len() < 10 || b[4] != b[7] || !matches!(b[4], b'-' | b'/' | b'.') {
         return Err(err());
     }
-    let (y, m, d) = (digits(&b[0..4]).ok_or_else(err)?, digits(&b[5..7]).ok_or_else(err)?, digits(&b[8..10]).ok_or_else(err)?);
+    let (y, m, d) = (
+        digits(&b[0..4]).ok_or_else(err)?,
+        digits(&b[5..7]).ok_or_else(err)?,
+        digits(&b[8..10]).ok_or_else(err)?,
+    );
     let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
     let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
     if !(1..=12).contains(&m) || d < 1 || d > month_days[(m - 1) as usize] {
@@ -1177,7 +1447,9 @@ pub fn parse_time(v: &str) -> Result<Millis, V> {
         [] | [b'Z' | b'z'] => 0,
         [sign @ (b'+' | b'-'), z @ ..] => {
             let (zh, zm) = match z {
-                [a, b, b':', c, d] | [a, b, c, d] => (digits(&[*a, *b]).ok_or_else(err)?, digits(&[*c, *d]).ok_or_else(err)?),
+                [a, b, b':', c, d] | [a, b, c, d] => {
+                    (digits(&[*a, *b]).ok_or_else(err)?, digits(&[*c, *d]).ok_or_else(err)?)
+                }
                 [a, b] => (digits(&[*a, *b]).ok_or_else(err)?, 0),
                 _ => return Err(err()),
             };
@@ -1202,7 +1474,8 @@ mod tests {
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path().join("s.db"), OpenOptions::new("kim").region("KR")).unwrap();
+        let store =
+            Store::open(dir.path().join("s.db"), OpenOptions::new("kim").region("KR")).unwrap();
         (dir, store)
     }
 
@@ -1243,7 +1516,14 @@ mod tests {
             ),
             (
                 "Salesforce API names",
-                &[("FirstName", "first_name"), ("LastName", "last_name"), ("MobilePhone", "phone"), ("LeadSource", "source"), ("Status", "stage"), ("CurrencyIsoCode", "currency")],
+                &[
+                    ("FirstName", "first_name"),
+                    ("LastName", "last_name"),
+                    ("MobilePhone", "phone"),
+                    ("LeadSource", "source"),
+                    ("Status", "stage"),
+                    ("CurrencyIsoCode", "currency"),
+                ],
             ),
             (
                 "HubSpot contacts",
@@ -1367,10 +1647,26 @@ mod tests {
                     ("부서", "custom.부서"),
                 ],
             ),
-            ("Korean with family name", &[("성", "last_name"), ("이름", "first_name"), ("회사", "company"), ("직책", "title"), ("전화", "phone"), ("이벤트", "event")]),
+            (
+                "Korean with family name",
+                &[
+                    ("성", "last_name"),
+                    ("이름", "first_name"),
+                    ("회사", "company"),
+                    ("직책", "title"),
+                    ("전화", "phone"),
+                    ("이벤트", "event"),
+                ],
+            ),
             (
                 "spelling differences",
-                &[("  FULL_NAME ", "full_name").into_target("name"), ("e-mail", "email"), ("Email 2", "email"), ("Lead   source", "source"), ("NEXT FOLLOW UP", "next_follow_up")],
+                &[
+                    ("  FULL_NAME ", "full_name").into_target("name"),
+                    ("e-mail", "email"),
+                    ("Email 2", "email"),
+                    ("Lead   source", "source"),
+                    ("NEXT FOLLOW UP", "next_follow_up"),
+                ],
             ),
         ];
         for (style, cols) in cases {
@@ -1397,26 +1693,51 @@ mod tests {
         let mut headers: Vec<&str> = crate::export::CSV_COLUMNS.to_vec();
         headers.push("custom.Booth");
         let m = ColumnMapping::detect(&headers);
-        let got: Vec<(String, String)> = m.columns().iter().map(|c| (c.header.clone(), c.target.to_string())).collect();
+        let got: Vec<(String, String)> =
+            m.columns().iter().map(|c| (c.header.clone(), c.target.to_string())).collect();
         let want = [
-            ("id", "id"), ("name", "name"), ("company", "company"), ("title", "title"), ("emails", "email"), ("phones", "phone"),
-            ("event", "event"), ("channel", "channel"), ("stage", "stage"), ("lost_reason", "lost_reason"), ("potential", "potential"),
-            ("deal_amount_minor", "amount_minor"), ("deal_currency", "currency"), ("owner", "owner"), ("tags", "tags"), ("notes", "notes"),
-            ("next_follow_up", "next_follow_up"), ("created_at", "ignore"), ("created_by", "ignore"), ("updated_at", "ignore"),
-            ("updated_by", "ignore"), ("deleted", "deleted"), ("custom.Booth", "custom.Booth"),
+            ("id", "id"),
+            ("name", "name"),
+            ("company", "company"),
+            ("title", "title"),
+            ("emails", "email"),
+            ("phones", "phone"),
+            ("event", "event"),
+            ("channel", "channel"),
+            ("stage", "stage"),
+            ("lost_reason", "lost_reason"),
+            ("potential", "potential"),
+            ("deal_amount_minor", "amount_minor"),
+            ("deal_currency", "currency"),
+            ("owner", "owner"),
+            ("tags", "tags"),
+            ("notes", "notes"),
+            ("next_follow_up", "next_follow_up"),
+            ("created_at", "ignore"),
+            ("created_by", "ignore"),
+            ("updated_at", "ignore"),
+            ("updated_by", "ignore"),
+            ("deleted", "deleted"),
+            ("custom.Booth", "custom.Booth"),
         ];
-        assert_eq!(got, want.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>());
+        assert_eq!(
+            got,
+            want.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>()
+        );
     }
 
     #[test]
     fn unknown_columns_become_custom_fields_named_after_the_header() {
         let (_d, s) = store();
         let leads = import(&s, "Name,Booth No.,Interest,\nKim,A-12,Robots,x\nLee,,,\n");
-        assert_eq!(leads[0].custom_fields, vec![
-            CustomField { key: "Booth No.".into(), value: "A-12".into() },
-            CustomField { key: "Interest".into(), value: "Robots".into() },
-            CustomField { key: "column 4".into(), value: "x".into() },
-        ]);
+        assert_eq!(
+            leads[0].custom_fields,
+            vec![
+                CustomField { key: "Booth No.".into(), value: "A-12".into() },
+                CustomField { key: "Interest".into(), value: "Robots".into() },
+                CustomField { key: "column 4".into(), value: "x".into() },
+            ]
+        );
         assert!(leads[1].custom_fields.is_empty(), "empty cells add nothing");
         let r = dry(&s, "Name,Booth No.\nKim,1\n");
         assert_eq!(r.mapping.columns()[1].by, MappedBy::Unknown);
@@ -1428,7 +1749,10 @@ mod tests {
         let m = ColumnMapping::detect(&["Amount", "Annual Revenue", "Company", "Account Name"]);
         let c = m.columns();
         assert_eq!((c[0].target.clone(), c[0].by), (Target::Amount, MappedBy::Detected));
-        assert_eq!((c[1].target.clone(), c[1].by), (Target::Custom("Annual Revenue".into()), MappedBy::Duplicate));
+        assert_eq!(
+            (c[1].target.clone(), c[1].by),
+            (Target::Custom("Annual Revenue".into()), MappedBy::Duplicate)
+        );
         assert_eq!(c[1].note.as_deref(), Some("'Amount' is read as deal value"));
         assert_eq!(c[2].target, Target::Company);
         assert_eq!(c[3].target, Target::Custom("Account Name".into()));
@@ -1460,11 +1784,17 @@ mod tests {
     #[test]
     fn byte_order_marks_and_utf16_are_read() {
         let (_d, s) = store();
-        let r = s.import_csv("\u{feff}이름,회사\n김철수,에이크미\n".as_bytes(), None, true, None).unwrap();
+        let r = s
+            .import_csv("\u{feff}이름,회사\n김철수,에이크미\n".as_bytes(), None, true, None)
+            .unwrap();
         assert_eq!(r.mapping.columns()[0].header, "이름");
         assert_eq!(r.mapping.columns()[0].target, Target::Name);
         let mut utf16 = vec![0xFF, 0xFE];
-        utf16.extend("Name\tE-mail Address\r\nKim\tkim@acme.com\r\n".encode_utf16().flat_map(u16::to_le_bytes));
+        utf16.extend(
+            "Name\tE-mail Address\r\nKim\tkim@acme.com\r\n"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        );
         let r = s.import_csv(utf16.as_slice(), None, false, None).unwrap();
         assert_eq!(r.imported, 1, "{:?}", r.errors);
         assert_eq!(s.lead(&r.lead_ids[0]).unwrap().emails, ["kim@acme.com"]);
@@ -1481,7 +1811,14 @@ mod tests {
         let csv = "Name,Notes,Email\r\n\"Kim\",\"first line\r\nsecond, with comma\r\n\"\"quoted\"\"\",kim@acme.com\r\nLee,,not-an-email\r\n\r\nPark,,park@acme.com\r\n";
         let r = dry(&s, csv);
         assert_eq!((r.rows_read, r.valid_rows), (3, 2));
-        assert_eq!(r.errors, vec![RowError { row: 5, column: Some("Email".into()), message: "'not-an-email' is not a valid e-mail address".into() }]);
+        assert_eq!(
+            r.errors,
+            vec![RowError {
+                row: 5,
+                column: Some("Email".into()),
+                message: "'not-an-email' is not a valid e-mail address".into()
+            }]
+        );
         let csv = csv.replace("not-an-email", "lee@acme.com");
         let leads = import(&s, &csv);
         assert_eq!(leads[0].notes, "first line\r\nsecond, with comma\r\n\"quoted\"");
@@ -1491,37 +1828,85 @@ mod tests {
     #[test]
     fn stages_and_potentials_of_other_crms_are_mapped() {
         let stages = [
-            ("new", Stage::New), ("Open - Not Contacted", Stage::New), ("NEW", Stage::New), ("신규", Stage::New),
-            ("Working - Contacted", Stage::Contacted), ("Attempted to Contact", Stage::Contacted), ("IN_PROGRESS", Stage::Contacted),
-            ("Qualified", Stage::Qualified), ("qualifiedtobuy", Stage::Qualified), ("Closed - Converted", Stage::Qualified),
-            ("Proposal", Stage::Proposal), ("Proposal/Price Quote", Stage::Proposal), ("Quote", Stage::Proposal), ("견적", Stage::Proposal),
-            ("Negotiation/Review", Stage::Negotiation), ("contractsent", Stage::Negotiation), ("협상", Stage::Negotiation),
-            ("Closed Won", Stage::Won), ("closedwon", Stage::Won), ("Won", Stage::Won), ("수주", Stage::Won),
-            ("Closed Lost", Stage::Lost), ("Lost", Stage::Lost), ("Unqualified", Stage::Lost), ("Closed - Not Converted", Stage::Lost), ("Junk Lead", Stage::Lost),
+            ("new", Stage::New),
+            ("Open - Not Contacted", Stage::New),
+            ("NEW", Stage::New),
+            ("신규", Stage::New),
+            ("Working - Contacted", Stage::Contacted),
+            ("Attempted to Contact", Stage::Contacted),
+            ("IN_PROGRESS", Stage::Contacted),
+            ("Qualified", Stage::Qualified),
+            ("qualifiedtobuy", Stage::Qualified),
+            ("Closed - Converted", Stage::Qualified),
+            ("Proposal", Stage::Proposal),
+            ("Proposal/Price Quote", Stage::Proposal),
+            ("Quote", Stage::Proposal),
+            ("견적", Stage::Proposal),
+            ("Negotiation/Review", Stage::Negotiation),
+            ("contractsent", Stage::Negotiation),
+            ("협상", Stage::Negotiation),
+            ("Closed Won", Stage::Won),
+            ("closedwon", Stage::Won),
+            ("Won", Stage::Won),
+            ("수주", Stage::Won),
+            ("Closed Lost", Stage::Lost),
+            ("Lost", Stage::Lost),
+            ("Unqualified", Stage::Lost),
+            ("Closed - Not Converted", Stage::Lost),
+            ("Junk Lead", Stage::Lost),
         ];
         for (v, want) in stages {
             assert_eq!(parse_stage(v), Ok(want), "{v}");
         }
         let e = parse_stage("Maybe later").unwrap_err().to_string();
-        assert!(e.contains("'Maybe later' is not a valid stage") && e.contains("Closed Won"), "{e}");
-        for (v, want) in [("Hot", Potential::Hot), ("WARM", Potential::Warm), ("cold", Potential::Cold), ("High", Potential::Hot), ("Medium", Potential::Warm), ("low", Potential::Cold), ("보통", Potential::Warm)] {
+        assert!(
+            e.contains("'Maybe later' is not a valid stage") && e.contains("Closed Won"),
+            "{e}"
+        );
+        for (v, want) in [
+            ("Hot", Potential::Hot),
+            ("WARM", Potential::Warm),
+            ("cold", Potential::Cold),
+            ("High", Potential::Hot),
+            ("Medium", Potential::Warm),
+            ("low", Potential::Cold),
+            ("보통", Potential::Warm),
+        ] {
             assert_eq!(parse_potential(v), Ok(want), "{v}");
         }
         assert!(parse_potential("lukewarm").is_err());
-        for (v, want) in [("Web", CaptureChannel::WebForm), ("badge scan", CaptureChannel::BadgeScan), ("명함", CaptureChannel::BusinessCard), ("business_card", CaptureChannel::BusinessCard)] {
+        for (v, want) in [
+            ("Web", CaptureChannel::WebForm),
+            ("badge scan", CaptureChannel::BadgeScan),
+            ("명함", CaptureChannel::BusinessCard),
+            ("business_card", CaptureChannel::BusinessCard),
+        ] {
             assert_eq!(parse_channel(v), Ok(want), "{v}");
         }
 
         let (_d, s) = store();
-        let leads = import(&s, "Name,Lead Status,Rating,Lead Source,Event\nA,Closed Won,Hot,Web,Expo\nB,Working - Contacted,Cold,Trade Show,\nC,,,Trade Show,Expo\n");
-        assert_eq!((leads[0].stage, leads[0].potential, leads[0].source.channel), (Stage::Won, Some(Potential::Hot), CaptureChannel::WebForm));
+        let leads = import(
+            &s,
+            "Name,Lead Status,Rating,Lead Source,Event\nA,Closed Won,Hot,Web,Expo\nB,Working - Contacted,Cold,Trade Show,\nC,,,Trade Show,Expo\n",
+        );
+        assert_eq!(
+            (leads[0].stage, leads[0].potential, leads[0].source.channel),
+            (Stage::Won, Some(Potential::Hot), CaptureChannel::WebForm)
+        );
         assert_eq!(leads[0].source.event.as_deref(), Some("Expo"));
-        assert_eq!((leads[1].stage, leads[1].source.event.as_deref(), leads[1].source.channel), (Stage::Contacted, Some("Trade Show"), CaptureChannel::Import));
+        assert_eq!(
+            (leads[1].stage, leads[1].source.event.as_deref(), leads[1].source.channel),
+            (Stage::Contacted, Some("Trade Show"), CaptureChannel::Import)
+        );
         // The event column says it outright; the source is kept, not dropped.
         assert_eq!(leads[2].source.event.as_deref(), Some("Expo"));
-        assert_eq!(leads[2].custom_fields, vec![CustomField { key: "Lead Source".into(), value: "Trade Show".into() }]);
+        assert_eq!(
+            leads[2].custom_fields,
+            vec![CustomField { key: "Lead Source".into(), value: "Trade Show".into() }]
+        );
         let r = dry(&s, "Name,Status,Rating\nA,Someday,Hot\nB,Won,Tepid\n");
-        let msgs: Vec<(u64, Option<&str>)> = r.errors.iter().map(|e| (e.row, e.column.as_deref())).collect();
+        let msgs: Vec<(u64, Option<&str>)> =
+            r.errors.iter().map(|e| (e.row, e.column.as_deref())).collect();
         assert_eq!(msgs, [(2, Some("Status")), (3, Some("Rating"))]);
     }
 
@@ -1538,9 +1923,24 @@ mod tests {
                    g,700000,\n\
                    h,,\n";
         let leads = import(&s, csv);
-        let got: Vec<Option<(i64, String)>> = leads.iter().map(|l| l.deal_value.clone().map(|m| (m.amount_minor, m.currency))).collect();
+        let got: Vec<Option<(i64, String)>> = leads
+            .iter()
+            .map(|l| l.deal_value.clone().map(|m| (m.amount_minor, m.currency)))
+            .collect();
         let m = |a: i64, c: &str| Some((a, c.to_string()));
-        assert_eq!(got, [m(1_500_000, "KRW"), m(1_500_000, "KRW"), m(150_050, "USD"), m(9_900, "USD"), m(125, "KWD"), m(250_000, "EUR"), m(700_000, "KRW"), None]);
+        assert_eq!(
+            got,
+            [
+                m(1_500_000, "KRW"),
+                m(1_500_000, "KRW"),
+                m(150_050, "USD"),
+                m(9_900, "USD"),
+                m(125, "KWD"),
+                m(250_000, "EUR"),
+                m(700_000, "KRW"),
+                None
+            ]
+        );
 
         let r = s.import_csv("Name,Amount,Currency\na,1500.5,KRW\nb,1.005,USD\nc,100,XYZ\nd,100,\ne,-5,USD\nf,100 USD,EUR\n".as_bytes(), None, true, None).unwrap();
         let errs: Vec<(u64, &str)> = r.errors.iter().map(|e| (e.row, e.message.as_str())).collect();
@@ -1550,8 +1950,14 @@ mod tests {
         assert!(errs[3].1.contains("has no currency"), "{errs:?}");
         assert_eq!(errs[4].1, "a deal value must not be negative");
         assert!(errs[5].1.contains("in USD but the currency column says EUR"), "{errs:?}");
-        assert_eq!(r.errors.iter().map(|e| e.column.as_deref()).collect::<Vec<_>>(), [Some("Amount"); 6]);
-        assert!(matches!(s.import_csv(&b"Name\nx\n"[..], None, true, Some("won")), Err(Error::Validation(V::Currency(_)))));
+        assert_eq!(
+            r.errors.iter().map(|e| e.column.as_deref()).collect::<Vec<_>>(),
+            [Some("Amount"); 6]
+        );
+        assert!(matches!(
+            s.import_csv(&b"Name\nx\n"[..], None, true, Some("won")),
+            Err(Error::Validation(V::Currency(_)))
+        ));
     }
 
     #[test]
@@ -1568,11 +1974,16 @@ mod tests {
         assert_eq!(leads[1].tags, ["a, b", "vip"], "with ';' present, ',' is part of a tag");
         assert_eq!(leads[0].next_follow_up, Some(1_795_824_000_000));
         assert_eq!(leads[1].next_follow_up, Some(1_795_824_000_000 + 6 * 3_600_000));
-        assert_eq!(join_name(Some("Jane"), Some("Q."), Some("Doe")).as_deref(), Some("Jane Q. Doe"));
+        assert_eq!(
+            join_name(Some("Jane"), Some("Q."), Some("Doe")).as_deref(),
+            Some("Jane Q. Doe")
+        );
         assert_eq!(parse_time("2026-11-28T06:00Z"), Ok(1_795_824_000_000 + 6 * 3_600_000));
         assert_eq!(parse_time("2026/11/28"), Ok(1_795_824_000_000));
         assert_eq!(parse_time("1795824000123"), Ok(1_795_824_000_123));
-        for bad in ["11/28/2026", "2026-02-30", "2026-11-28T25:00", "tomorrow", "2026-11-28T10:00+9"] {
+        for bad in
+            ["11/28/2026", "2026-02-30", "2026-11-28T25:00", "tomorrow", "2026-11-28T10:00+9"]
+        {
             assert!(parse_time(bad).is_err(), "{bad}");
         }
     }
@@ -1583,17 +1994,25 @@ mod tests {
         let csv = "Column X,Title,Secret,Name\nAcme,CTO,hush,Kim\n";
         let mut m = ColumnMapping::from_csv(csv.as_bytes()).unwrap();
         assert_eq!(m.target("column x"), Some(&Target::Custom("Column X".into())));
-        m.set("column  x", Target::Company).ignore("SECRET").set("Title", Target::parse("custom").unwrap());
+        m.set("column  x", Target::Company)
+            .ignore("SECRET")
+            .set("Title", Target::parse("custom").unwrap());
         let r = s.import_csv(csv.as_bytes(), Some(m), false, None).unwrap();
-        assert_eq!(r.mapping.columns().iter().map(|c| (c.target.to_string(), c.by)).collect::<Vec<_>>(), [
-            ("company".to_string(), MappedBy::Caller),
-            ("custom.Title".to_string(), MappedBy::Caller),
-            ("ignore".to_string(), MappedBy::Caller),
-            ("name".to_string(), MappedBy::Detected),
-        ]);
+        assert_eq!(
+            r.mapping.columns().iter().map(|c| (c.target.to_string(), c.by)).collect::<Vec<_>>(),
+            [
+                ("company".to_string(), MappedBy::Caller),
+                ("custom.Title".to_string(), MappedBy::Caller),
+                ("ignore".to_string(), MappedBy::Caller),
+                ("name".to_string(), MappedBy::Detected),
+            ]
+        );
         let lead = s.lead(&r.lead_ids[0]).unwrap();
         assert_eq!((lead.company.as_deref(), lead.title.as_deref()), (Some("Acme"), None));
-        assert_eq!(lead.custom_fields, vec![CustomField { key: "Title".into(), value: "CTO".into() }]);
+        assert_eq!(
+            lead.custom_fields,
+            vec![CustomField { key: "Title".into(), value: "CTO".into() }]
+        );
 
         // A caller's column beats a detected one for the same field; a sparse mapping is enough.
         let mut m = ColumnMapping::new();
@@ -1631,16 +2050,30 @@ mod tests {
     fn row_problems_name_their_column() {
         let (_d, s) = store();
         let long = "x".repeat(201);
-        let csv = format!("Name,Company,Phone,Stage,Lost Reason,Extra\nKim,{long},,,,\n,,,,,\n,,,,,note\nLee,,12,,,\nPark,,,new,price,\nKim,Acme,,,,,surplus\n");
+        let csv = format!(
+            "Name,Company,Phone,Stage,Lost Reason,Extra\nKim,{long},,,,\n,,,,,\n,,,,,note\nLee,,12,,,\nPark,,,new,price,\nKim,Acme,,,,,surplus\n"
+        );
         let r = dry(&s, &csv);
-        let got: Vec<(u64, Option<&str>, &str)> = r.errors.iter().map(|e| (e.row, e.column.as_deref(), e.message.as_str())).collect();
-        assert_eq!(got, [
-            (2, Some("Company"), "company is too long: 201 characters, at most 200 allowed"),
-            (4, None, "a lead needs at least a name, a company, an e-mail address or a phone number"),
-            (5, Some("Phone"), "'12' is not a valid phone number (default region KR)"),
-            (6, Some("Lost Reason"), "a lost reason can only be given when the stage is 'lost'"),
-            (7, None, "the row has 7 cells but the header has 6 columns"),
-        ]);
+        let got: Vec<(u64, Option<&str>, &str)> =
+            r.errors.iter().map(|e| (e.row, e.column.as_deref(), e.message.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                (2, Some("Company"), "company is too long: 201 characters, at most 200 allowed"),
+                (
+                    4,
+                    None,
+                    "a lead needs at least a name, a company, an e-mail address or a phone number"
+                ),
+                (5, Some("Phone"), "'12' is not a valid phone number (default region KR)"),
+                (
+                    6,
+                    Some("Lost Reason"),
+                    "a lost reason can only be given when the stage is 'lost'"
+                ),
+                (7, None, "the row has 7 cells but the header has 6 columns"),
+            ]
+        );
         assert_eq!((r.rows_read, r.valid_rows), (5, 0), "the empty row is not counted");
     }
 

@@ -25,8 +25,11 @@ pub mod store;
 pub mod sync;
 pub mod validate;
 
+pub use doc::DocKind;
 pub use error::{Error, Result, ValidationError};
 pub use model::*;
 pub use query::{FollowUp, FollowUps, LeadQuery, LeadSort, LeadSummary, Page};
-pub use store::{ChangeObserver, Changed, Clock, LeadDetail, MergeReport, OpenOptions, OutboxEntry, PullApply, QuarantineEntry, RemoteDoc, RemotePayload, Store, VerifyReport};
-pub use doc::DocKind;
+pub use store::{
+    ChangeObserver, Changed, Clock, LeadDetail, MergeReport, OpenOptions, OutboxEntry, PullApply,
+    QuarantineEntry, RemoteDoc, RemotePayload, Store, VerifyReport,
+};

@@ -33,7 +33,10 @@ use rusqlite::{Connection, params_from_iter};
 use serde::{Deserialize, Serialize};
 
 use crate::Result;
-use crate::model::{CompPlan, FULL_BP, Money, SalesSettings, Stage, StageSetting, SubjectKind, Target, TargetMetric, Tier};
+use crate::model::{
+    CompPlan, FULL_BP, Money, SalesSettings, Stage, StageSetting, SubjectKind, Target,
+    TargetMetric, Tier,
+};
 use crate::report::{Period, ReportQuery, StageProbabilities};
 use crate::store::Store;
 
@@ -73,7 +76,14 @@ impl Progress {
     pub fn new(actual: i64, target: i64, start: i64, end: i64, now: i64) -> Progress {
         let elapsed = elapsed_bp(start, end, now);
         let expected = (target as i128 * elapsed as i128 / FULL_BP as i128) as i64;
-        Progress { actual, target, attainment_bp: ratio_bp(actual, target), elapsed_bp: elapsed, expected, pace_bp: ratio_bp(actual, expected) }
+        Progress {
+            actual,
+            target,
+            attainment_bp: ratio_bp(actual, target),
+            elapsed_bp: elapsed,
+            expected,
+            pace_bp: ratio_bp(actual, expected),
+        }
     }
 }
 
@@ -100,7 +110,8 @@ fn brackets(quota: Option<i64>, rate_bp: u32, tiers: &[Tier]) -> Vec<(i64, u32)>
         let mut tiers = tiers.to_vec();
         tiers.sort();
         for t in tiers {
-            let from = (q as i128 * t.from_bp as i128 / FULL_BP as i128).min(i64::MAX as i128) as i64;
+            let from =
+                (q as i128 * t.from_bp as i128 / FULL_BP as i128).min(i64::MAX as i128) as i64;
             // A tier at 0 % of quota replaces the base rate.
             match b.last_mut() {
                 Some(last) if last.0 == from => last.1 = t.rate_bp,
@@ -112,7 +123,12 @@ fn brackets(quota: Option<i64>, rate_bp: u32, tiers: &[Tier]) -> Vec<(i64, u32)>
 }
 
 /// Splits won deals (in closing order) over the rate brackets.
-pub fn split_deals(deals: &[(String, i64)], quota: Option<i64>, rate_bp: u32, tiers: &[Tier]) -> Vec<DealCommission> {
+pub fn split_deals(
+    deals: &[(String, i64)],
+    quota: Option<i64>,
+    rate_bp: u32,
+    tiers: &[Tier],
+) -> Vec<DealCommission> {
     let b = brackets(quota, rate_bp, tiers);
     let mut done: i64 = 0;
     deals
@@ -185,15 +201,33 @@ fn actual(conn: &Connection, t: &Target) -> Result<i64> {
     match t.metric {
         TargetMetric::LeadsCaptured => {
             let w = who("owner", &mut args);
-            count(conn, &format!("SELECT count(*) FROM leads WHERE deleted = 0 AND created_at >= ?1 AND created_at < ?2{w}"), args)
+            count(
+                conn,
+                &format!(
+                    "SELECT count(*) FROM leads WHERE deleted = 0 AND created_at >= ?1 AND created_at < ?2{w}"
+                ),
+                args,
+            )
         }
         TargetMetric::DealsWon => {
             let w = who("owner", &mut args);
-            count(conn, &format!("SELECT count(*) FROM leads WHERE deleted = 0 AND stage = 'won' AND closed_at >= ?1 AND closed_at < ?2{w}"), args)
+            count(
+                conn,
+                &format!(
+                    "SELECT count(*) FROM leads WHERE deleted = 0 AND stage = 'won' AND closed_at >= ?1 AND closed_at < ?2{w}"
+                ),
+                args,
+            )
         }
         TargetMetric::ActivitiesDone => {
             let w = who("created_by", &mut args);
-            count(conn, &format!("SELECT count(*) FROM activities WHERE deleted = 0 AND done = 1 AND occurred_at >= ?1 AND occurred_at < ?2{w}"), args)
+            count(
+                conn,
+                &format!(
+                    "SELECT count(*) FROM activities WHERE deleted = 0 AND done = 1 AND occurred_at >= ?1 AND occurred_at < ?2{w}"
+                ),
+                args,
+            )
         }
         TargetMetric::WonValue => {
             args.push(Sql::Text(t.currency.clone().unwrap_or_default()));
@@ -211,7 +245,11 @@ fn actual(conn: &Connection, t: &Target) -> Result<i64> {
 }
 
 /// A rep's won deals closed in the period, per currency, in closing order.
-fn won_deals(conn: &Connection, rep: &str, p: &Period) -> Result<BTreeMap<String, Vec<(String, i64)>>> {
+fn won_deals(
+    conn: &Connection,
+    rep: &str,
+    p: &Period,
+) -> Result<BTreeMap<String, Vec<(String, i64)>>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, deal_amount, deal_currency FROM leads WHERE deleted = 0 AND stage = 'won' AND closed_at >= ?1 AND closed_at < ?2
          AND owner = ?3 AND deal_amount IS NOT NULL AND deal_currency IS NOT NULL ORDER BY closed_at, id",
@@ -224,10 +262,19 @@ fn won_deals(conn: &Connection, rep: &str, p: &Period) -> Result<BTreeMap<String
     Ok(out)
 }
 
-fn plan_commission(conn: &Connection, plan: &CompPlan, p: &Period, targets: &[Target]) -> Result<Commission> {
+fn plan_commission(
+    conn: &Connection,
+    plan: &CompPlan,
+    p: &Period,
+    targets: &[Target],
+) -> Result<Commission> {
     let quotas: Vec<Money> = targets
         .iter()
-        .filter(|t| t.subject_kind == SubjectKind::Rep && t.subject == plan.rep && t.metric == TargetMetric::WonValue)
+        .filter(|t| {
+            t.subject_kind == SubjectKind::Rep
+                && t.subject == plan.rep
+                && t.metric == TargetMetric::WonValue
+        })
         .filter(|t| t.period_start == p.start && t.period_end == p.end)
         .filter_map(Target::money)
         .fold(Vec::new(), |mut v: Vec<Money>, m| {
@@ -273,12 +320,19 @@ impl Store {
     pub fn performance(&self, q: &ReportQuery) -> Result<Performance> {
         self.read(|c| {
             let stages = crate::store::sales::read_settings(c)?.stages;
-            let targets = crate::store::sales::targets_overlapping(c, q.period.start, q.period.end)?;
+            let targets =
+                crate::store::sales::targets_overlapping(c, q.period.start, q.period.end)?;
             let keep = |rep: &str| q.owners.as_ref().is_none_or(|o| o.iter().any(|x| x == rep));
             let mut attainment = Vec::new();
-            for t in targets.iter().filter(|t| t.subject_kind == SubjectKind::Team && q.owners.is_none() || t.subject_kind == SubjectKind::Rep && keep(&t.subject)) {
+            for t in targets.iter().filter(|t| {
+                t.subject_kind == SubjectKind::Team && q.owners.is_none()
+                    || t.subject_kind == SubjectKind::Rep && keep(&t.subject)
+            }) {
                 let a = actual(c, t)?;
-                attainment.push(Attainment { target: t.clone(), progress: Progress::new(a, t.value, t.period_start, t.period_end, q.now) });
+                attainment.push(Attainment {
+                    target: t.clone(),
+                    progress: Progress::new(a, t.value, t.period_start, t.period_end, q.now),
+                });
             }
             let mut commission = Vec::new();
             for plan in crate::store::sales::current_plans(c)?.iter().filter(|p| keep(&p.rep)) {
@@ -291,7 +345,13 @@ impl Store {
 
 /// The open stages' probabilities, as the pipeline report takes them.
 pub fn probabilities(s: &SalesSettings) -> StageProbabilities {
-    StageProbabilities(s.stages.iter().filter(|st| !st.stage.is_closed()).map(|st| (st.stage, st.probability_bp)).collect::<BTreeMap<Stage, u32>>())
+    StageProbabilities(
+        s.stages
+            .iter()
+            .filter(|st| !st.stage.is_closed())
+            .map(|st| (st.stage, st.probability_bp))
+            .collect::<BTreeMap<Stage, u32>>(),
+    )
 }
 
 #[cfg(test)]
@@ -329,7 +389,11 @@ mod tests {
         ];
         for &(actual, target, day, att, el, exp, pace) in cases {
             let p = Progress::new(actual, target, 0, 10 * DAY, day * DAY);
-            assert_eq!((p.attainment_bp, p.elapsed_bp, p.expected, p.pace_bp), (att, el, exp, pace), "actual {actual} target {target} day {day}");
+            assert_eq!(
+                (p.attainment_bp, p.elapsed_bp, p.expected, p.pace_bp),
+                (att, el, exp, pace),
+                "actual {actual} target {target} day {day}"
+            );
         }
         assert_eq!(elapsed_bp(5, 5, 0), 10_000, "an empty period counts as over");
     }
@@ -343,30 +407,94 @@ mod tests {
         let t = |from_bp, rate_bp| Tier { from_bp, rate_bp };
         let cases: Vec<CommissionCase> = vec![
             ("flat 10 %", vec![1_000, 2_500], None, 1_000, vec![], 350),
-            ("flat rate floors once on the total, not per deal", vec![5, 5, 5], None, 1_000, vec![], 1),
+            (
+                "flat rate floors once on the total, not per deal",
+                vec![5, 5, 5],
+                None,
+                1_000,
+                vec![],
+                1,
+            ),
             ("no deals", vec![], Some(1_000), 1_000, vec![t(10_000, 1_500)], 0),
-            ("below quota: base rate only", vec![400, 500], Some(1_000), 1_000, vec![t(10_000, 1_500)], 90),
+            (
+                "below quota: base rate only",
+                vec![400, 500],
+                Some(1_000),
+                1_000,
+                vec![t(10_000, 1_500)],
+                90,
+            ),
             ("exactly at quota", vec![1_000], Some(1_000), 1_000, vec![t(10_000, 1_500)], 100),
             // 800 @10 % + (200 @10 % + 200 @15 %) = 80 + 20 + 30
-            ("a deal straddling the quota is split", vec![800, 400], Some(1_000), 1_000, vec![t(10_000, 1_500)], 130),
-            ("order does not change the total", vec![400, 800], Some(1_000), 1_000, vec![t(10_000, 1_500)], 130),
+            (
+                "a deal straddling the quota is split",
+                vec![800, 400],
+                Some(1_000),
+                1_000,
+                vec![t(10_000, 1_500)],
+                130,
+            ),
+            (
+                "order does not change the total",
+                vec![400, 800],
+                Some(1_000),
+                1_000,
+                vec![t(10_000, 1_500)],
+                130,
+            ),
             // 0–1000 @10 %, 1000–1500 @15 %, 1500–2000 @20 % = 100 + 75 + 100
-            ("two accelerators", vec![2_000], Some(1_000), 1_000, vec![t(15_000, 2_000), t(10_000, 1_500)], 275),
-            ("zero quota: tiers do not apply", vec![2_000], Some(0), 1_000, vec![t(10_000, 1_500)], 200),
+            (
+                "two accelerators",
+                vec![2_000],
+                Some(1_000),
+                1_000,
+                vec![t(15_000, 2_000), t(10_000, 1_500)],
+                275,
+            ),
+            (
+                "zero quota: tiers do not apply",
+                vec![2_000],
+                Some(0),
+                1_000,
+                vec![t(10_000, 1_500)],
+                200,
+            ),
             ("no quota: tiers do not apply", vec![2_000], None, 1_000, vec![t(10_000, 1_500)], 200),
-            ("a tier at 0 % replaces the base rate", vec![100], Some(1_000), 1_000, vec![t(0, 500)], 5),
+            (
+                "a tier at 0 % replaces the base rate",
+                vec![100],
+                Some(1_000),
+                1_000,
+                vec![t(0, 500)],
+                5,
+            ),
             ("rounding down: 333 @ 12.34 % = 41.0922", vec![333], None, 1_234, vec![], 41),
-            ("huge amounts do not overflow", vec![i64::MAX / 2, i64::MAX / 2], None, 10_000, vec![], i64::MAX / 2 * 2),
+            (
+                "huge amounts do not overflow",
+                vec![i64::MAX / 2, i64::MAX / 2],
+                None,
+                10_000,
+                vec![],
+                i64::MAX / 2 * 2,
+            ),
         ];
         for (what, amounts, quota, rate, tiers, want) in cases {
             let lines = split_deals(&deals(&amounts), quota, rate, &tiers);
             assert_eq!(commission_total(&lines), want, "{what}");
             for (l, a) in lines.iter().zip(&amounts) {
-                assert_eq!(l.parts.iter().map(|p| p.0).sum::<i64>(), *a, "{what}: the parts add up to the deal");
+                assert_eq!(
+                    l.parts.iter().map(|p| p.0).sum::<i64>(),
+                    *a,
+                    "{what}: the parts add up to the deal"
+                );
             }
         }
         let lines = split_deals(&deals(&[800, 400]), Some(1_000), 1_000, &[t(10_000, 1_500)]);
         assert_eq!(lines[0].parts, vec![(800, 1_000)]);
-        assert_eq!(lines[1].parts, vec![(200, 1_000), (200, 1_500)], "the straddling deal: the part up to quota at 10 %, the rest at 15 %");
+        assert_eq!(
+            lines[1].parts,
+            vec![(200, 1_000), (200, 1_500)],
+            "the straddling deal: the part up to quota at 10 %, the rest at 15 %"
+        );
     }
 }

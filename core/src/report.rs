@@ -35,7 +35,10 @@ pub struct Period {
 impl Period {
     pub fn custom(start: Millis, end: Millis) -> Result<Period, ValidationError> {
         if end <= start {
-            return Err(ValidationError::Invalid { field: "period", reason: "the end must be after the start".into() });
+            return Err(ValidationError::Invalid {
+                field: "period",
+                reason: "the end must be after the start".into(),
+            });
         }
         Ok(Period { start, end })
     }
@@ -52,14 +55,20 @@ impl Period {
     pub fn month_of(now: Millis, utc_offset_minutes: i32) -> Period {
         let (y, m, _) = civil(now, utc_offset_minutes);
         let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-        Period { start: local_midnight(y, m, 1, utc_offset_minutes), end: local_midnight(ny, nm, 1, utc_offset_minutes) }
+        Period {
+            start: local_midnight(y, m, 1, utc_offset_minutes),
+            end: local_midnight(ny, nm, 1, utc_offset_minutes),
+        }
     }
 
     pub fn quarter_of(now: Millis, utc_offset_minutes: i32) -> Period {
         let (y, m, _) = civil(now, utc_offset_minutes);
         let first = (m - 1) / 3 * 3 + 1;
         let (ny, nm) = if first == 10 { (y + 1, 1) } else { (y, first + 3) };
-        Period { start: local_midnight(y, first, 1, utc_offset_minutes), end: local_midnight(ny, nm, 1, utc_offset_minutes) }
+        Period {
+            start: local_midnight(y, first, 1, utc_offset_minutes),
+            end: local_midnight(ny, nm, 1, utc_offset_minutes),
+        }
     }
 
     pub fn contains(&self, t: Millis) -> bool {
@@ -131,7 +140,14 @@ fn default_cold_list_limit() -> u32 {
 
 impl ReportQuery {
     pub fn new(period: Period, now: Millis) -> Self {
-        ReportQuery { period, owners: None, probabilities: StageProbabilities::default(), cold_after_days: 14, cold_list_limit: default_cold_list_limit(), now }
+        ReportQuery {
+            period,
+            owners: None,
+            probabilities: StageProbabilities::default(),
+            cold_after_days: 14,
+            cold_list_limit: default_cold_list_limit(),
+            now,
+        }
     }
 }
 
@@ -318,22 +334,49 @@ impl Acc {
         self.cycles.sort_unstable();
         self.responses.sort_unstable();
         let contacted = self.responses.len() as u32;
-        let within = |limit_ms: i64| ratio(self.responses.iter().filter(|r| **r <= limit_ms).count() as u32, self.captured);
+        let within = |limit_ms: i64| {
+            ratio(self.responses.iter().filter(|r| **r <= limit_ms).count() as u32, self.captured)
+        };
         let funnel = Stage::FUNNEL
             .iter()
             .enumerate()
-            .map(|(i, s)| FunnelStep { stage: *s, reached: self.reached[i], conversion: if i == 0 { None } else { ratio(self.reached[i], self.reached[i - 1]) } })
+            .map(|(i, s)| FunnelStep {
+                stage: *s,
+                reached: self.reached[i],
+                conversion: if i == 0 { None } else { ratio(self.reached[i], self.reached[i - 1]) },
+            })
             .collect();
         let source_list = |m: &BTreeMap<String, Source>| {
-            m.iter().map(|(k, s)| SourceFigures { source: k.clone(), leads: s.leads, won: s.won, won_value: s.value.to_vec() }).collect()
+            m.iter()
+                .map(|(k, s)| SourceFigures {
+                    source: k.clone(),
+                    leads: s.leads,
+                    won: s.won,
+                    won_value: s.value.to_vec(),
+                })
+                .collect()
         };
         // Lead ids are unique, so an unstable sort gives the same order.
-        self.cold.sort_unstable_by(|a, b| b.idle_days.cmp(&a.idle_days).then_with(|| a.lead_id.cmp(&b.lead_id)));
+        self.cold.sort_unstable_by(|a, b| {
+            b.idle_days.cmp(&a.idle_days).then_with(|| a.lead_id.cmp(&b.lead_id))
+        });
         Figures {
-            win_rate: WinRate { won: self.won, lost: self.lost, rate: ratio(self.won, self.won + self.lost) },
+            win_rate: WinRate {
+                won: self.won,
+                lost: self.lost,
+                rate: ratio(self.won, self.won + self.lost),
+            },
             sales_cycle: SalesCycle {
                 won: self.cycles.len() as u32,
-                average_days: if self.cycles.is_empty() { None } else { Some(self.cycles.iter().sum::<i64>() as f64 / self.cycles.len() as f64 / DAY as f64) },
+                average_days: if self.cycles.is_empty() {
+                    None
+                } else {
+                    Some(
+                        self.cycles.iter().sum::<i64>() as f64
+                            / self.cycles.len() as f64
+                            / DAY as f64,
+                    )
+                },
                 median_days: median(&self.cycles).map(|m| m / DAY as f64),
             },
             funnel,
@@ -350,10 +393,20 @@ impl Acc {
                 .iter()
                 .map(|s| {
                     let (n, v, w) = self.pipeline.remove(s).unwrap_or_default();
-                    PipelineStage { stage: *s, leads: n, value: v.to_vec(), weighted: w.to_vec(), probability_bp: probabilities.0.get(s).copied().unwrap_or(0) }
+                    PipelineStage {
+                        stage: *s,
+                        leads: n,
+                        value: v.to_vec(),
+                        weighted: w.to_vec(),
+                        probability_bp: probabilities.0.get(s).copied().unwrap_or(0),
+                    }
                 })
                 .collect(),
-            activities: self.activities.iter().map(|(k, c)| ActivityCount { kind: *k, count: *c }).collect(),
+            activities: self
+                .activities
+                .iter()
+                .map(|(k, c)| ActivityCount { kind: *k, count: *c })
+                .collect(),
             by_event: source_list(&self.events),
             by_channel: source_list(&self.channels),
             going_cold_count: self.cold.len() as u32,
@@ -380,21 +433,33 @@ struct LeadRow<'a> {
 }
 
 fn text<'a>(r: &'a rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'a str> {
-    r.get_ref(i)?.as_str().map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+    r.get_ref(i)?.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 fn opt_text<'a>(r: &'a rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'a str>> {
-    r.get_ref(i)?.as_str_or_null().map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+    r.get_ref(i)?.as_str_or_null().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 /// `Stage::parse` for a stored value: the projection writes the canonical spelling, matched
 /// here without the allocations of `parse` (which also accepts what people type).
 fn stored_stage(s: &str) -> Stage {
-    Stage::ALL.iter().copied().find(|x| x.as_str() == s).unwrap_or_else(|| Stage::parse(s).unwrap_or(Stage::New))
+    Stage::ALL
+        .iter()
+        .copied()
+        .find(|x| x.as_str() == s)
+        .unwrap_or_else(|| Stage::parse(s).unwrap_or(Stage::New))
 }
 
 fn stored_kind(s: &str) -> Option<ActivityKind> {
-    ActivityKind::ALL.iter().copied().find(|x| x.as_str() == s).or_else(|| ActivityKind::parse(s).ok())
+    ActivityKind::ALL
+        .iter()
+        .copied()
+        .find(|x| x.as_str() == s)
+        .or_else(|| ActivityKind::parse(s).ok())
 }
 
 /// The figures of each owner, in a short list: a team has a handful of reps, and a linear
@@ -427,10 +492,17 @@ impl Store {
     /// `activities_by_time` for the activity counts.
     pub fn report(&self, q: &ReportQuery) -> Result<Report> {
         let (owner_sql, owner_args): (String, Vec<Sql>) = match &q.owners {
-            Some(o) => (format!(" AND owner IN ({})", vec!["?"; o.len()].join(",")), o.iter().map(|s| Sql::Text(s.clone())).collect()),
+            Some(o) => (
+                format!(" AND owner IN ({})", vec!["?"; o.len()].join(",")),
+                o.iter().map(|s| Sql::Text(s.clone())).collect(),
+            ),
             None => (String::new(), Vec::new()),
         };
-        let period_args = || [Sql::Integer(q.period.start), Sql::Integer(q.period.end)].into_iter().chain(owner_args.iter().cloned());
+        let period_args = || {
+            [Sql::Integer(q.period.start), Sql::Integer(q.period.end)]
+                .into_iter()
+                .chain(owner_args.iter().cloned())
+        };
         let mut team = Acc::default();
         let mut reps = Reps::default();
         self.read(|conn| {
@@ -498,7 +570,11 @@ impl Store {
             }
             Ok(())
         })?;
-        let mut reps: Vec<RepFigures> = reps.list.into_iter().map(|(owner, acc)| RepFigures { owner, figures: acc.finish(&q.probabilities) }).collect();
+        let mut reps: Vec<RepFigures> = reps
+            .list
+            .into_iter()
+            .map(|(owner, acc)| RepFigures { owner, figures: acc.finish(&q.probabilities) })
+            .collect();
         reps.sort_by(|a, b| a.owner.cmp(&b.owner));
         let mut team = team.finish(&q.probabilities);
         // Each rep's going-cold list is the team's (already sorted) restricted to the rep: one
@@ -520,7 +596,14 @@ impl Store {
 
 impl Acc {
     /// `cold`: collect going-cold leads (the team's list only; each rep's is taken from it).
-    fn add_lead(&mut self, l: &LeadRow<'_>, q: &ReportQuery, first_contact: Option<i64>, last_activity: Option<i64>, cold: bool) {
+    fn add_lead(
+        &mut self,
+        l: &LeadRow<'_>,
+        q: &ReportQuery,
+        first_contact: Option<i64>,
+        last_activity: Option<i64>,
+        cold: bool,
+    ) {
         let p = &q.period;
         if let Some(closed) = l.closed_at.filter(|t| p.contains(*t)) {
             match l.stage {
@@ -544,7 +627,10 @@ impl Acc {
                 self.responses.push((c - l.created_at).max(0));
             }
             let won = l.stage == Stage::Won;
-            for (map, key) in [(&mut self.events, l.event.unwrap_or("(no event)")), (&mut self.channels, l.channel)] {
+            for (map, key) in [
+                (&mut self.events, l.event.unwrap_or("(no event)")),
+                (&mut self.channels, l.channel),
+            ] {
                 let s = match map.get_mut(key) {
                     Some(s) => s,
                     None => map.entry(key.to_string()).or_default(),
@@ -569,7 +655,13 @@ impl Acc {
             let since = last_activity.unwrap_or(l.created_at);
             let idle = (q.now - since).div_euclid(DAY);
             if cold && idle >= q.cold_after_days as i64 {
-                self.cold.push(ColdLead { lead_id: l.id.to_string(), name: l.name.to_string(), owner: l.owner.to_string(), last_activity_at: last_activity, idle_days: idle });
+                self.cold.push(ColdLead {
+                    lead_id: l.id.to_string(),
+                    name: l.name.to_string(),
+                    owner: l.owner.to_string(),
+                    last_activity_at: last_activity,
+                    idle_days: idle,
+                });
             }
         }
     }

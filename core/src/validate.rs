@@ -27,7 +27,8 @@ pub struct Validator {
 impl Validator {
     pub fn new(region: &str) -> Result<Self, V> {
         let code = region.trim().to_ascii_uppercase();
-        let id = phonenumber::country::Id::from_str(&code).map_err(|_| V::Region(region.to_string()))?;
+        let id =
+            phonenumber::country::Id::from_str(&code).map_err(|_| V::Region(region.to_string()))?;
         Ok(Validator { region: id, region_code: code })
     }
 
@@ -52,7 +53,13 @@ impl Validator {
     /// as well as "+82101234".
     pub fn national_digits(&self, e164: &str) -> String {
         match phonenumber::parse(Some(self.region), e164) {
-            Ok(n) => n.format().mode(phonenumber::Mode::National).to_string().chars().filter(char::is_ascii_digit).collect(),
+            Ok(n) => n
+                .format()
+                .mode(phonenumber::Mode::National)
+                .to_string()
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect(),
             Err(_) => e164.chars().filter(char::is_ascii_digit).collect(),
         }
     }
@@ -90,7 +97,12 @@ impl Validator {
     /// checked against the merged result by the caller.
     pub fn lead_patch(&self, p: &mut LeadPatch) -> Result<(), V> {
         // In a patch an empty string means "clear", so trim but keep it.
-        for (field, v) in [("name", &mut p.name), ("company", &mut p.company), ("job title", &mut p.title), ("event", &mut p.event)] {
+        for (field, v) in [
+            ("name", &mut p.name),
+            ("company", &mut p.company),
+            ("job title", &mut p.title),
+            ("event", &mut p.event),
+        ] {
             if let Some(s) = v {
                 *s = s.trim().to_string();
                 check_len(field, s, MAX_SHORT_TEXT)?;
@@ -114,7 +126,8 @@ impl Validator {
             p.phones = Some(self.phones(ph)?);
         }
         p.add_tags = tags(std::mem::take(&mut p.add_tags))?;
-        p.remove_tags = p.remove_tags.iter().map(|t| normalize_tag(t)).filter(|t| !t.is_empty()).collect();
+        p.remove_tags =
+            p.remove_tags.iter().map(|t| normalize_tag(t)).filter(|t| !t.is_empty()).collect();
         p.set_custom_fields = custom_fields(std::mem::take(&mut p.set_custom_fields))?;
         if let Some(n) = &p.notes {
             check_len("notes", n, MAX_NOTES)?;
@@ -257,7 +270,10 @@ fn custom_fields(list: Vec<CustomField>) -> Result<Vec<CustomField>, V> {
 
 fn duration(s: i64) -> Result<(), V> {
     if !(0..=7 * 24 * 3600).contains(&s) {
-        return Err(V::Invalid { field: "duration", reason: format!("{s} seconds is outside 0 to 7 days") });
+        return Err(V::Invalid {
+            field: "duration",
+            reason: format!("{s} seconds is outside 0 to 7 days"),
+        });
     }
     Ok(())
 }
@@ -269,7 +285,10 @@ fn location(l: &crate::model::Location) -> Result<(), V> {
         && (-180.0..=180.0).contains(&l.lon)
         && l.accuracy_m.is_none_or(|a| a.is_finite() && a >= 0.0);
     if !ok {
-        return Err(V::Invalid { field: "location", reason: format!("({}, {}) is not a place on Earth", l.lat, l.lon) });
+        return Err(V::Invalid {
+            field: "location",
+            reason: format!("({}, {}) is not a place on Earth", l.lat, l.lon),
+        });
     }
     Ok(())
 }
@@ -335,9 +354,13 @@ mod tests {
     #[test]
     fn a_draft_needs_something_to_identify_the_lead() {
         let v = Validator::new("KR").unwrap();
-        let mut d = LeadDraft { name: Some("  ".into()), tags: vec!["  ".into()], ..Default::default() };
+        let mut d =
+            LeadDraft { name: Some("  ".into()), tags: vec!["  ".into()], ..Default::default() };
         assert_eq!(v.lead_draft(&mut d), Err(V::EmptyLead));
-        let mut d = LeadDraft { phones: vec!["010 1234 5678".into(), "01012345678".into()], ..Default::default() };
+        let mut d = LeadDraft {
+            phones: vec!["010 1234 5678".into(), "01012345678".into()],
+            ..Default::default()
+        };
         v.lead_draft(&mut d).unwrap();
         assert_eq!(d.phones, vec!["+821012345678"]);
     }
@@ -347,11 +370,23 @@ mod tests {
         let v = Validator::new("KR").unwrap();
         let mut d = LeadDraft { name: Some("가".repeat(201)), ..Default::default() };
         assert_eq!(v.lead_draft(&mut d), Err(V::TooLong { field: "name", len: 201, max: 200 }));
-        let mut d = LeadDraft { name: Some("x".into()), tags: (0..51).map(|i| i.to_string()).collect(), ..Default::default() };
+        let mut d = LeadDraft {
+            name: Some("x".into()),
+            tags: (0..51).map(|i| i.to_string()).collect(),
+            ..Default::default()
+        };
         assert_eq!(v.lead_draft(&mut d), Err(V::TooMany { field: "tags", count: 51, max: 50 }));
-        let mut d = LeadDraft { name: Some("x".into()), deal_value: Some(Money { amount_minor: -1, currency: "USD".into() }), ..Default::default() };
+        let mut d = LeadDraft {
+            name: Some("x".into()),
+            deal_value: Some(Money { amount_minor: -1, currency: "USD".into() }),
+            ..Default::default()
+        };
         assert_eq!(v.lead_draft(&mut d), Err(V::NegativeAmount));
-        let mut d = LeadDraft { name: Some("x".into()), lost_reason: Some("price".into()), ..Default::default() };
+        let mut d = LeadDraft {
+            name: Some("x".into()),
+            lost_reason: Some("price".into()),
+            ..Default::default()
+        };
         assert_eq!(v.lead_draft(&mut d), Err(V::LostReasonWithoutLost));
     }
 }

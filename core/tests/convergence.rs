@@ -62,7 +62,11 @@ fn deliver(from: &Store, to: &Store, rng: &mut StdRng) {
         .outbox(0, u32::MAX)
         .unwrap()
         .into_iter()
-        .map(|e| RemoteDoc { doc_id: e.doc_id, kind: e.kind, payload: RemotePayload::Changes(vec![e.change]) })
+        .map(|e| RemoteDoc {
+            doc_id: e.doc_id,
+            kind: e.kind,
+            payload: RemotePayload::Changes(vec![e.change]),
+        })
         .collect();
     let dups: Vec<RemoteDoc> = items.iter().filter(|_| rng.random_bool(0.3)).cloned().collect();
     items.extend(dups);
@@ -81,14 +85,19 @@ fn apply_edit(s: &Store, lead_id: &str, e: &Edit, activities: &mut Vec<String>) 
         Edit::Company(c) => LeadPatch { company: Some(c.clone()), ..Default::default() },
         Edit::Stage(st) => LeadPatch { stage: Some(*st), ..Default::default() },
         Edit::AddTag(t) => LeadPatch { add_tags: vec![format!("tag{t}")], ..Default::default() },
-        Edit::RemoveTag(t) => LeadPatch { remove_tags: vec![format!("tag{t}")], ..Default::default() },
+        Edit::RemoveTag(t) => {
+            LeadPatch { remove_tags: vec![format!("tag{t}")], ..Default::default() }
+        }
         Edit::Notes(pos, text) => {
             let mut chars: Vec<char> = lead.notes.chars().collect();
             let p = (*pos).min(chars.len());
             chars.splice(p..p, text.chars());
             LeadPatch { notes: Some(chars.into_iter().collect()), ..Default::default() }
         }
-        Edit::Value(v) => LeadPatch { deal_value: Some(Money { amount_minor: *v, currency: "KRW".into() }), ..Default::default() },
+        Edit::Value(v) => LeadPatch {
+            deal_value: Some(Money { amount_minor: *v, currency: "KRW".into() }),
+            ..Default::default()
+        },
         Edit::Delete(true) => {
             s.delete_lead(lead_id).unwrap();
             return;

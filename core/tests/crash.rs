@@ -39,14 +39,34 @@ fn child(path: &str) {
     loop {
         round += 1;
         let l = store
-            .create_lead(LeadDraft { name: Some(format!("Lead {round}")), tags: vec![format!("t{}", round % 5)], ..Default::default() })
+            .create_lead(LeadDraft {
+                name: Some(format!("Lead {round}")),
+                tags: vec![format!("t{}", round % 5)],
+                ..Default::default()
+            })
             .expect("create");
         ids.push(l.id.clone());
         let target = &ids[(round as usize * 7) % ids.len()];
-        store.update_lead(target, LeadPatch { notes: Some(format!("round {round}")), stage: Some(Stage::ALL[round as usize % 7]), ..Default::default() }).expect("edit");
-        store.add_activity(ActivityDraft::new(target.clone(), ActivityKind::Call, format!("call {round}"))).expect("activity");
+        store
+            .update_lead(
+                target,
+                LeadPatch {
+                    notes: Some(format!("round {round}")),
+                    stage: Some(Stage::ALL[round as usize % 7]),
+                    ..Default::default()
+                },
+            )
+            .expect("edit");
+        store
+            .add_activity(ActivityDraft::new(
+                target.clone(),
+                ActivityKind::Call,
+                format!("call {round}"),
+            ))
+            .expect("activity");
         if round % 4 == 0 {
-            let batch: Vec<String> = store.outbox(0, 5).expect("outbox").into_iter().map(|e| e.hash).collect();
+            let batch: Vec<String> =
+                store.outbox(0, 5).expect("outbox").into_iter().map(|e| e.hash).collect();
             let mut o = out.lock();
             writeln!(o, "ACKING {}", batch.join(" ")).ok();
             o.flush().ok();
@@ -113,29 +133,50 @@ fn parent() -> Result<(), String> {
             }
         }
 
-        let store = Store::open(&path, OpenOptions::new("rep").region("KR")).map_err(|e| e.to_string())?;
+        let store =
+            Store::open(&path, OpenOptions::new("rep").region("KR")).map_err(|e| e.to_string())?;
         let report = store.verify().map_err(|e| e.to_string())?;
         if !report.projection_mismatches.is_empty() || !report.problems.is_empty() {
             return Err(format!("cycle {cycle}: {report:?}"));
         }
-        let outbox: HashSet<String> = store.outbox(0, u32::MAX).map_err(|e| e.to_string())?.into_iter().map(|e| e.hash).collect();
-        let local: HashSet<String> = store.local_change_hashes().map_err(|e| e.to_string())?.into_iter().collect();
+        let outbox: HashSet<String> = store
+            .outbox(0, u32::MAX)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|e| e.hash)
+            .collect();
+        let local: HashSet<String> =
+            store.local_change_hashes().map_err(|e| e.to_string())?.into_iter().collect();
         if let Some(h) = outbox.iter().find(|h| acked.contains(*h)) {
             return Err(format!("cycle {cycle}: acknowledged change {h} is back in the outbox"));
         }
-        let missing: Vec<&String> = local.iter().filter(|h| !outbox.contains(*h) && !acked.contains(*h) && !maybe.contains(*h)).collect();
+        let missing: Vec<&String> = local
+            .iter()
+            .filter(|h| !outbox.contains(*h) && !acked.contains(*h) && !maybe.contains(*h))
+            .collect();
         if !missing.is_empty() {
-            return Err(format!("cycle {cycle}: {} local changes are neither in the outbox nor acknowledged", missing.len()));
+            return Err(format!(
+                "cycle {cycle}: {} local changes are neither in the outbox nor acknowledged",
+                missing.len()
+            ));
         }
         // Settle the uncertain batch the way a retried sync would.
         let settled: Vec<String> = maybe.into_iter().collect();
         store.ack_outbox(&settled).map_err(|e| e.to_string())?;
         acked.extend(settled);
-        let leads = store.list_leads(&LeadQuery { limit: 1, ..Default::default() }).map_err(|e| e.to_string())?;
+        let leads = store
+            .list_leads(&LeadQuery { limit: 1, ..Default::default() })
+            .map_err(|e| e.to_string())?;
         if cycle > 0 && leads.items.is_empty() {
             return Err(format!("cycle {cycle}: no leads survived"));
         }
-        eprintln!("crash cycle {cycle}: {} documents, {} in outbox, {} acknowledged, killed after {} lines", report.documents, outbox.len(), acked.len(), lines.len());
+        eprintln!(
+            "crash cycle {cycle}: {} documents, {} in outbox, {} acknowledged, killed after {} lines",
+            report.documents,
+            outbox.len(),
+            acked.len(),
+            lines.len()
+        );
     }
     Ok(())
 }

@@ -32,8 +32,12 @@ fn the_same_visitor_scanned_on_two_phones_is_found_and_merged_without_loss() {
             ..Default::default()
         })
         .unwrap();
-    let visit = b.add_activity(ActivityDraft::new(&second.id, ActivityKind::Visit, "visit from B")).unwrap();
-    let unrelated = b.create_lead(LeadDraft { name: Some("Someone Else".into()), ..Default::default() }).unwrap();
+    let visit = b
+        .add_activity(ActivityDraft::new(&second.id, ActivityKind::Visit, "visit from B"))
+        .unwrap();
+    let unrelated = b
+        .create_lead(LeadDraft { name: Some("Someone Else".into()), ..Default::default() })
+        .unwrap();
     send(&a, &m);
     send(&b, &m);
 
@@ -53,13 +57,17 @@ fn the_same_visitor_scanned_on_two_phones_is_found_and_merged_without_loss() {
     assert_eq!(merged.tags, vec!["expo", "vip"]);
     assert_eq!(merged.notes, "Met at booth 12.\n\nWants pricing.");
     assert_eq!(merged.deal_value, Some(Money { amount_minor: 5_000_000, currency: "KRW".into() }));
-    assert_eq!(merged.custom_fields, vec![CustomField { key: "badge".into(), value: "B-7".into() }]);
+    assert_eq!(
+        merged.custom_fields,
+        vec![CustomField { key: "badge".into(), value: "B-7".into() }]
+    );
     assert_eq!(merged.merged_from, vec![second.id.clone()]);
     let folded = m.lead(&second.id).unwrap();
     assert!(folded.deleted);
     assert_eq!(folded.merged_into.as_deref(), Some(first.id.as_str()));
     assert_eq!(folded.notes, "Wants pricing.", "the folded lead's document is intact");
-    let subjects: Vec<String> = m.activities_for_lead(&first.id).unwrap().into_iter().map(|x| x.subject).collect();
+    let subjects: Vec<String> =
+        m.activities_for_lead(&first.id).unwrap().into_iter().map(|x| x.subject).collect();
     assert_eq!(subjects.len(), 2);
     assert!(subjects.contains(&"visit from B".to_string()));
     assert!(m.activities_for_lead(&second.id).unwrap().is_empty());
@@ -73,19 +81,45 @@ fn the_same_visitor_scanned_on_two_phones_is_found_and_merged_without_loss() {
     assert_eq!(b.activity(&visit.id).unwrap().lead_id, first.id);
     assert!(b.lead(&second.id).unwrap().deleted);
     assert!(matches!(m.merge_leads(&first.id, &first.id), Err(Error::Validation(_))));
-    assert!(matches!(m.merge_leads(&first.id, &second.id), Err(Error::Validation(_))), "a folded lead must be restored first");
+    assert!(
+        matches!(m.merge_leads(&first.id, &second.id), Err(Error::Validation(_))),
+        "a folded lead must be restored first"
+    );
 }
 
 #[test]
 fn name_and_company_match_ignoring_case_and_spacing_and_phones_match_in_any_spelling() {
     let s = store("rep");
-    let x = s.create_lead(LeadDraft { name: Some("Park  Ji-hoon".into()), company: Some("LG Electronics".into()), ..Default::default() }).unwrap();
-    let y = s.create_lead(LeadDraft { name: Some("park ji-hoon".into()), company: Some("lg  electronics".into()), ..Default::default() }).unwrap();
-    let p = s.create_lead(LeadDraft { phones: vec!["+82 10-5555-0000".into()], ..Default::default() }).unwrap();
-    let q = s.create_lead(LeadDraft { phones: vec!["01055550000".into()], ..Default::default() }).unwrap();
+    let x = s
+        .create_lead(LeadDraft {
+            name: Some("Park  Ji-hoon".into()),
+            company: Some("LG Electronics".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    let y = s
+        .create_lead(LeadDraft {
+            name: Some("park ji-hoon".into()),
+            company: Some("lg  electronics".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    let p = s
+        .create_lead(LeadDraft { phones: vec!["+82 10-5555-0000".into()], ..Default::default() })
+        .unwrap();
+    let q = s
+        .create_lead(LeadDraft { phones: vec!["01055550000".into()], ..Default::default() })
+        .unwrap();
     let g = s.duplicates().unwrap();
-    let summary: Vec<(DuplicateReason, Vec<String>)> = g.iter().map(|g| (g.reason, g.leads.iter().map(|l| l.id.clone()).collect())).collect();
-    assert_eq!(summary, vec![(DuplicateReason::SamePhone, vec![p.id, q.id]), (DuplicateReason::SameNameAndCompany, vec![x.id, y.id])]);
+    let summary: Vec<(DuplicateReason, Vec<String>)> =
+        g.iter().map(|g| (g.reason, g.leads.iter().map(|l| l.id.clone()).collect())).collect();
+    assert_eq!(
+        summary,
+        vec![
+            (DuplicateReason::SamePhone, vec![p.id, q.id]),
+            (DuplicateReason::SameNameAndCompany, vec![x.id, y.id])
+        ]
+    );
 }
 
 #[test]
@@ -94,8 +128,16 @@ fn a_store_from_before_duplicate_keys_rebuilds_them_when_opened() {
     let path = dir.path().join("old.db");
     {
         let s = Store::open(&path, OpenOptions::new("rep")).unwrap();
-        s.create_lead(LeadDraft { emails: vec!["a@b.com".into(), "c@d.com".into()], ..Default::default() }).unwrap();
-        s.create_lead(LeadDraft { emails: vec!["x@y.com".into(), "c@d.com".into()], ..Default::default() }).unwrap();
+        s.create_lead(LeadDraft {
+            emails: vec!["a@b.com".into(), "c@d.com".into()],
+            ..Default::default()
+        })
+        .unwrap();
+        s.create_lead(LeadDraft {
+            emails: vec!["x@y.com".into(), "c@d.com".into()],
+            ..Default::default()
+        })
+        .unwrap();
     }
     {
         // Turn the file back into a version-3 store: no lead_keys table (v4), no index on
@@ -113,7 +155,10 @@ fn a_store_from_before_duplicate_keys_rebuilds_them_when_opened() {
     let s = Store::open(&path, OpenOptions::new("rep")).unwrap();
     let g = s.duplicates().unwrap();
     assert_eq!(g.len(), 1);
-    assert_eq!(g[0].value, "c@d.com", "the second e-mail, which the old projection never held, is found");
+    assert_eq!(
+        g[0].value, "c@d.com",
+        "the second e-mail, which the old projection never held, is found"
+    );
     assert!(s.verify().unwrap().is_ok());
     assert_eq!(s.meta("reproject").unwrap(), None);
 }

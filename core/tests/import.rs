@@ -16,7 +16,13 @@ fn visible(l: &Lead) -> impl PartialEq + std::fmt::Debug + use<> {
         l.id.clone(),
         (l.name.clone(), l.company.clone(), l.title.clone(), l.emails.clone(), l.phones.clone()),
         (l.source.clone(), l.stage, l.lost_reason.clone(), l.potential, l.deal_value.clone()),
-        (l.owner.clone(), l.tags.clone(), l.notes.clone(), l.custom_fields.clone(), l.next_follow_up),
+        (
+            l.owner.clone(),
+            l.tags.clone(),
+            l.notes.clone(),
+            l.custom_fields.clone(),
+            l.next_follow_up,
+        ),
     )
 }
 
@@ -44,7 +50,9 @@ fn seed(s: &Store) {
         deal_value: Some(Money { amount_minor: 15_000_000, currency: "KRW".into() }),
         owner: Some("lee".into()),
         tags: vec!["vip".into(), "expo 2026".into(), "a,b".into()],
-        notes: Some("Booth 12 방문 🎉\nasked for a quote; \"urgent\"\r\nsecond line, with comma\n".into()),
+        notes: Some(
+            "Booth 12 방문 🎉\nasked for a quote; \"urgent\"\r\nsecond line, with comma\n".into(),
+        ),
         custom_fields: vec![field("badge", "A-113"), field("interest", "robots; arms")],
         next_follow_up: Some(T0 + 86_400_000),
         ..Default::default()
@@ -62,9 +70,28 @@ fn seed(s: &Store) {
         ..Default::default()
     })
     .unwrap();
-    s.create_lead(LeadDraft { phones: vec!["02-312-3456".into()], deal_value: Some(Money { amount_minor: 1, currency: "KWD".into() }), ..Default::default() }).unwrap();
-    let won = s.create_lead(LeadDraft { company: Some("Initech".into()), stage: Some(Stage::Won), ..Default::default() }).unwrap();
-    s.update_lead(&won.id, LeadPatch { add_tags: vec!["closed".into()], notes: Some("=SUM(A1)".into()), ..Default::default() }).unwrap();
+    s.create_lead(LeadDraft {
+        phones: vec!["02-312-3456".into()],
+        deal_value: Some(Money { amount_minor: 1, currency: "KWD".into() }),
+        ..Default::default()
+    })
+    .unwrap();
+    let won = s
+        .create_lead(LeadDraft {
+            company: Some("Initech".into()),
+            stage: Some(Stage::Won),
+            ..Default::default()
+        })
+        .unwrap();
+    s.update_lead(
+        &won.id,
+        LeadPatch {
+            add_tags: vec!["closed".into()],
+            notes: Some("=SUM(A1)".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let gone = s.create_lead(lead("in the bin")).unwrap();
     s.delete_lead(&gone.id).unwrap();
 }
@@ -82,14 +109,21 @@ fn export_then_import_into_an_empty_store_gives_identical_leads() {
     let want: Vec<_> = all(&a).iter().filter(|l| !l.deleted).map(visible).collect();
     let got: Vec<_> = all(&b).iter().map(visible).collect();
     assert_eq!(got, want);
-    assert_eq!(r.lead_ids, all(&a).iter().filter(|l| !l.deleted).map(|l| l.id.clone()).collect::<Vec<_>>());
+    assert_eq!(
+        r.lead_ids,
+        all(&a).iter().filter(|l| !l.deleted).map(|l| l.id.clone()).collect::<Vec<_>>()
+    );
     assert_eq!(b.verify().unwrap().problems, Vec::<String>::new());
     // And the imported leads export to the same CSV, but for who created them and when.
     let strip = |csv: &[u8]| -> Vec<Vec<String>> {
         let mut r = csv::Reader::from_reader(csv);
         let h = r.headers().unwrap().clone();
-        let keep: Vec<usize> = (0..h.len()).filter(|&i| !h[i].starts_with("created_") && !h[i].starts_with("updated_")).collect();
-        r.records().map(|rec| keep.iter().map(|&i| rec.as_ref().unwrap()[i].to_string()).collect()).collect()
+        let keep: Vec<usize> = (0..h.len())
+            .filter(|&i| !h[i].starts_with("created_") && !h[i].starts_with("updated_"))
+            .collect();
+        r.records()
+            .map(|rec| keep.iter().map(|&i| rec.as_ref().unwrap()[i].to_string()).collect())
+            .collect()
     };
     assert_eq!(strip(&export_csv(&b)), strip(&csv));
 }
@@ -108,12 +142,24 @@ fn a_dry_run_reports_row_errors_and_writes_nothing() {
     assert!(r.dry_run);
     assert_eq!(r.delimiter, ';');
     assert_eq!((r.rows_read, r.valid_rows, r.imported), (4, 1, 0));
-    let errs: Vec<(u64, Option<&str>, &str)> = r.errors.iter().map(|e| (e.row, e.column.as_deref(), e.message.as_str())).collect();
-    assert_eq!(errs, [
-        (3, Some("E-mail Address"), "'john@' is not a valid e-mail address"),
-        (4, None, "a lead needs at least a name, a company, an e-mail address or a phone number"),
-        (5, Some("Lead Status"), "'Someday' is not a valid stage; expected one of: new contacted qualified proposal negotiation won lost (or Open, Working, Quote, Closed Won, Closed Lost…)"),
-    ]);
+    let errs: Vec<(u64, Option<&str>, &str)> =
+        r.errors.iter().map(|e| (e.row, e.column.as_deref(), e.message.as_str())).collect();
+    assert_eq!(
+        errs,
+        [
+            (3, Some("E-mail Address"), "'john@' is not a valid e-mail address"),
+            (
+                4,
+                None,
+                "a lead needs at least a name, a company, an e-mail address or a phone number"
+            ),
+            (
+                5,
+                Some("Lead Status"),
+                "'Someday' is not a valid stage; expected one of: new contacted qualified proposal negotiation won lost (or Open, Working, Quote, Closed Won, Closed Lost…)"
+            ),
+        ]
+    );
     assert_eq!((s.outbox_len().unwrap(), all(&s).len()), (outbox, leads));
 
     // A clean dry run writes nothing either.
@@ -144,7 +190,9 @@ fn one_bad_row_imports_nothing_unless_invalid_rows_are_skipped() {
     assert_eq!((r.valid_rows, r.imported, r.errors.len()), (300, 300, 1));
     let leads = all(&s);
     assert_eq!(leads.len(), 300);
-    assert!(leads.iter().all(|l| l.tags == ["batch", "expo"] && l.source.channel == CaptureChannel::Import && l.owner == "kim"));
+    assert!(leads.iter().all(|l| l.tags == ["batch", "expo"]
+        && l.source.channel == CaptureChannel::Import
+        && l.owner == "kim"));
     assert_eq!(s.outbox_len().unwrap(), 300);
 }
 
@@ -178,12 +226,18 @@ fn a_retried_import_reports_rows_already_imported() {
     more.push(b'\n');
     let r = b.import_csv(more.as_slice(), None, false, None).unwrap();
     assert_eq!((r.valid_rows, r.imported, r.errors.len()), (1, 0, 4));
-    let r = b.import_csv_with(more.as_slice(), ImportOptions { skip_invalid: true, ..Default::default() }).unwrap();
+    let r = b
+        .import_csv_with(
+            more.as_slice(),
+            ImportOptions { skip_invalid: true, ..Default::default() },
+        )
+        .unwrap();
     assert_eq!(r.lead_ids, [extra.id]);
 
     // The same id twice in one file.
     let id = new_id();
-    let r = b.import_csv(format!("id,name\n{id},A\n{id},B\n").as_bytes(), None, true, None).unwrap();
+    let r =
+        b.import_csv(format!("id,name\n{id},A\n{id},B\n").as_bytes(), None, true, None).unwrap();
     assert_eq!(r.errors[0].message, format!("lead {id} is also on line 2"));
 }
 
@@ -203,7 +257,10 @@ fn a_mapping_can_be_overridden_and_a_deleted_row_is_refused() {
     assert_eq!(r.imported, 5, "{:?}", r.errors);
     let leads = all(&b);
     assert!(leads.iter().all(|l| !l.deleted && l.owner == "kim"));
-    assert_eq!(leads[0].custom_fields.iter().find(|f| f.key == "previous owner").map(|f| f.value.as_str()), Some("lee"));
+    assert_eq!(
+        leads[0].custom_fields.iter().find(|f| f.key == "previous owner").map(|f| f.value.as_str()),
+        Some("lee")
+    );
 }
 
 #[test]
@@ -212,8 +269,14 @@ fn an_export_can_be_limited_to_a_period_or_a_filter() {
     let s = store("kim");
     let day = 86_400_000;
     let mut ids = Vec::new();
-    for (i, (owner, stage, tag, event)) in
-        [("kim", Stage::New, "vip", "Expo"), ("lee", Stage::Won, "vip", "Expo"), ("kim", Stage::Lost, "cold", "Fair"), ("lee", Stage::New, "", "")].into_iter().enumerate()
+    for (i, (owner, stage, tag, event)) in [
+        ("kim", Stage::New, "vip", "Expo"),
+        ("lee", Stage::Won, "vip", "Expo"),
+        ("kim", Stage::Lost, "cold", "Fair"),
+        ("lee", Stage::New, "", ""),
+    ]
+    .into_iter()
+    .enumerate()
     {
         s.set_time(T0 + i as i64 * day);
         let draft = LeadDraft {
@@ -226,27 +289,70 @@ fn an_export_can_be_limited_to_a_period_or_a_filter() {
         ids.push(s.create_lead(draft).unwrap().id);
     }
     s.set_time(T0 + 10 * day);
-    s.update_lead(&ids[0], LeadPatch { notes: Some("later".into()), ..Default::default() }).unwrap();
+    s.update_lead(&ids[0], LeadPatch { notes: Some("later".into()), ..Default::default() })
+        .unwrap();
     let pick = |f: ExportFilter| -> Vec<usize> {
-        s.export_leads_where(&f).unwrap().iter().map(|(l, _)| ids.iter().position(|i| *i == l.id).unwrap()).collect()
+        s.export_leads_where(&f)
+            .unwrap()
+            .iter()
+            .map(|(l, _)| ids.iter().position(|i| *i == l.id).unwrap())
+            .collect()
     };
     assert_eq!(pick(ExportFilter::default()), [0, 1, 2, 3]);
-    assert_eq!(pick(ExportFilter { created_from: Some(T0 + day), created_before: Some(T0 + 3 * day), ..Default::default() }), [1, 2]);
+    assert_eq!(
+        pick(ExportFilter {
+            created_from: Some(T0 + day),
+            created_before: Some(T0 + 3 * day),
+            ..Default::default()
+        }),
+        [1, 2]
+    );
     assert_eq!(pick(ExportFilter { owners: vec!["lee".into()], ..Default::default() }), [1, 3]);
-    assert_eq!(pick(ExportFilter { stages: vec![Stage::Won, Stage::Lost], ..Default::default() }), [1, 2]);
-    assert_eq!(pick(ExportFilter { tag: Some("vip".into()), owners: vec!["kim".into()], ..Default::default() }), [0]);
+    assert_eq!(
+        pick(ExportFilter { stages: vec![Stage::Won, Stage::Lost], ..Default::default() }),
+        [1, 2]
+    );
+    assert_eq!(
+        pick(ExportFilter {
+            tag: Some("vip".into()),
+            owners: vec!["kim".into()],
+            ..Default::default()
+        }),
+        [0]
+    );
     assert_eq!(pick(ExportFilter { event: Some("Expo".into()), ..Default::default() }), [0, 1]);
     assert_eq!(pick(ExportFilter { updated_since: Some(T0 + 5 * day), ..Default::default() }), [0]);
     s.delete_lead(&ids[3]).unwrap();
     assert_eq!(pick(ExportFilter { owners: vec!["lee".into()], ..Default::default() }), [1]);
-    assert_eq!(pick(ExportFilter { owners: vec!["lee".into()], include_deleted: true, ..Default::default() }), [1, 3]);
+    assert_eq!(
+        pick(ExportFilter {
+            owners: vec!["lee".into()],
+            include_deleted: true,
+            ..Default::default()
+        }),
+        [1, 3]
+    );
 
     // A filtered CSV export imports into another store as those leads only.
     let mut csv = Vec::new();
-    assert_eq!(s.export_csv_where(&ExportFilter { event: Some("Expo".into()), ..Default::default() }, &mut csv).unwrap(), 2);
+    assert_eq!(
+        s.export_csv_where(
+            &ExportFilter { event: Some("Expo".into()), ..Default::default() },
+            &mut csv
+        )
+        .unwrap(),
+        2
+    );
     let b = store("kim");
     let r = b.import_csv(csv.as_slice(), None, false, None).unwrap();
     assert_eq!(r.lead_ids, ids[..2]);
     let mut json = Vec::new();
-    assert_eq!(s.export_json_where(&ExportFilter { stages: vec![Stage::Lost], ..Default::default() }, &mut json).unwrap(), 1);
+    assert_eq!(
+        s.export_json_where(
+            &ExportFilter { stages: vec![Stage::Lost], ..Default::default() },
+            &mut json
+        )
+        .unwrap(),
+        1
+    );
 }

@@ -14,9 +14,18 @@ fn shared_lead(a: &TestStore, b: &TestStore, draft: LeadDraft) -> String {
 #[test]
 fn concurrent_edits_of_different_fields_both_survive() {
     let (a, b) = (store("rep-a"), store("rep-b"));
-    let id = shared_lead(&a, &b, LeadDraft { name: Some("Kim Min-ji".into()), ..Default::default() });
+    let id =
+        shared_lead(&a, &b, LeadDraft { name: Some("Kim Min-ji".into()), ..Default::default() });
     a.update_lead(&id, LeadPatch { company: Some("Acme".into()), ..Default::default() }).unwrap();
-    b.update_lead(&id, LeadPatch { title: Some("CTO".into()), phones: Some(vec!["010-1234-5678".into()]), ..Default::default() }).unwrap();
+    b.update_lead(
+        &id,
+        LeadPatch {
+            title: Some("CTO".into()),
+            phones: Some(vec!["010-1234-5678".into()]),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     exchange(&a, &b);
     for s in [&a, &b] {
         let l = s.lead(&id).unwrap();
@@ -31,8 +40,10 @@ fn concurrent_edits_of_different_fields_both_survive() {
 fn concurrent_edits_of_one_field_pick_the_same_winner_and_keep_the_loser_visible() {
     let (a, b) = (store("rep-a"), store("rep-b"));
     let id = shared_lead(&a, &b, lead("Lee"));
-    a.update_lead(&id, LeadPatch { company: Some("Acme Korea".into()), ..Default::default() }).unwrap();
-    b.update_lead(&id, LeadPatch { company: Some("ACME Ltd".into()), ..Default::default() }).unwrap();
+    a.update_lead(&id, LeadPatch { company: Some("Acme Korea".into()), ..Default::default() })
+        .unwrap();
+    b.update_lead(&id, LeadPatch { company: Some("ACME Ltd".into()), ..Default::default() })
+        .unwrap();
     exchange(&a, &b);
     let (la, lb) = (a.lead(&id).unwrap(), b.lead(&id).unwrap());
     assert_eq!(la.company, lb.company, "replicas disagree");
@@ -62,11 +73,29 @@ fn concurrent_edits_of_one_field_pick_the_same_winner_and_keep_the_loser_visible
 fn deal_values_never_mix_one_devices_amount_with_anothers_currency() {
     let (a, b) = (store("rep-a"), store("rep-b"));
     let id = shared_lead(&a, &b, lead("Park"));
-    a.update_lead(&id, LeadPatch { deal_value: Some(Money { amount_minor: 100_00, currency: "USD".into() }), ..Default::default() }).unwrap();
-    b.update_lead(&id, LeadPatch { deal_value: Some(Money { amount_minor: 5_000_000, currency: "KRW".into() }), ..Default::default() }).unwrap();
+    a.update_lead(
+        &id,
+        LeadPatch {
+            deal_value: Some(Money { amount_minor: 100_00, currency: "USD".into() }),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    b.update_lead(
+        &id,
+        LeadPatch {
+            deal_value: Some(Money { amount_minor: 5_000_000, currency: "KRW".into() }),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     exchange(&a, &b);
     let v = a.lead(&id).unwrap().deal_value.unwrap();
-    assert!(v == Money { amount_minor: 100_00, currency: "USD".into() } || v == Money { amount_minor: 5_000_000, currency: "KRW".into() }, "{v:?}");
+    assert!(
+        v == Money { amount_minor: 100_00, currency: "USD".into() }
+            || v == Money { amount_minor: 5_000_000, currency: "KRW".into() },
+        "{v:?}"
+    );
     assert_eq!(Some(v), b.lead(&id).unwrap().deal_value);
     assert!(a.lead(&id).unwrap().conflicts().iter().any(|c| c.field == "deal"));
 }
@@ -74,32 +103,84 @@ fn deal_values_never_mix_one_devices_amount_with_anothers_currency() {
 #[test]
 fn concurrent_note_edits_merge_character_by_character() {
     let (a, b) = (store("rep-a"), store("rep-b"));
-    let id = shared_lead(&a, &b, LeadDraft { name: Some("Choi".into()), notes: Some("Met at booth.".into()), ..Default::default() });
-    a.update_lead(&id, LeadPatch { notes: Some("Met at booth 12.".into()), ..Default::default() }).unwrap();
-    b.update_lead(&id, LeadPatch { notes: Some("Met at booth. Wants a demo 🎉".into()), ..Default::default() }).unwrap();
+    let id = shared_lead(
+        &a,
+        &b,
+        LeadDraft {
+            name: Some("Choi".into()),
+            notes: Some("Met at booth.".into()),
+            ..Default::default()
+        },
+    );
+    a.update_lead(&id, LeadPatch { notes: Some("Met at booth 12.".into()), ..Default::default() })
+        .unwrap();
+    b.update_lead(
+        &id,
+        LeadPatch { notes: Some("Met at booth. Wants a demo 🎉".into()), ..Default::default() },
+    )
+    .unwrap();
     exchange(&a, &b);
     for s in [&a, &b] {
         assert_eq!(s.lead(&id).unwrap().notes, "Met at booth 12. Wants a demo 🎉");
     }
-    assert!(a.search_leads("demo", 10).unwrap().iter().any(|l| l.id == id), "notes are searchable after a merge");
+    assert!(
+        a.search_leads("demo", 10).unwrap().iter().any(|l| l.id == id),
+        "notes are searchable after a merge"
+    );
 }
 
 #[test]
 fn tags_merge_as_a_set_with_add_winning_over_a_concurrent_remove() {
     let (a, b) = (store("rep-a"), store("rep-b"));
-    let id = shared_lead(&a, &b, LeadDraft { name: Some("Jung".into()), tags: vec!["expo".into(), "vip".into()], ..Default::default() });
-    a.update_lead(&id, LeadPatch { add_tags: vec!["hardware".into()], remove_tags: vec!["vip".into()], ..Default::default() }).unwrap();
-    b.update_lead(&id, LeadPatch { add_tags: vec!["budget-q1".into(), "hardware".into()], ..Default::default() }).unwrap();
+    let id = shared_lead(
+        &a,
+        &b,
+        LeadDraft {
+            name: Some("Jung".into()),
+            tags: vec!["expo".into(), "vip".into()],
+            ..Default::default()
+        },
+    );
+    a.update_lead(
+        &id,
+        LeadPatch {
+            add_tags: vec!["hardware".into()],
+            remove_tags: vec!["vip".into()],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    b.update_lead(
+        &id,
+        LeadPatch { add_tags: vec!["budget-q1".into(), "hardware".into()], ..Default::default() },
+    )
+    .unwrap();
     exchange(&a, &b);
     for s in [&a, &b] {
         assert_eq!(s.lead(&id).unwrap().tags, vec!["budget-q1", "expo", "hardware"]);
-        let tagged = s.list_leads(&LeadQuery { tag: Some("budget-q1".into()), ..Default::default() }).unwrap();
+        let tagged = s
+            .list_leads(&LeadQuery { tag: Some("budget-q1".into()), ..Default::default() })
+            .unwrap();
         assert_eq!(tagged.items.len(), 1);
-        assert!(s.list_leads(&LeadQuery { tag: Some("vip".into()), ..Default::default() }).unwrap().items.is_empty());
+        assert!(
+            s.list_leads(&LeadQuery { tag: Some("vip".into()), ..Default::default() })
+                .unwrap()
+                .items
+                .is_empty()
+        );
     }
     // Re-adding a tag that a concurrent remove took away: the add survives.
-    a.update_lead(&id, LeadPatch { remove_tags: vec!["expo".into()], ..Default::default() }).unwrap();
-    b.update_lead(&id, LeadPatch { remove_tags: vec!["expo".into()], add_tags: vec!["expo".into()], ..Default::default() }).unwrap();
+    a.update_lead(&id, LeadPatch { remove_tags: vec!["expo".into()], ..Default::default() })
+        .unwrap();
+    b.update_lead(
+        &id,
+        LeadPatch {
+            remove_tags: vec!["expo".into()],
+            add_tags: vec!["expo".into()],
+            ..Default::default()
+        },
+    )
+    .unwrap();
     exchange(&a, &b);
     assert_eq!(a.lead(&id).unwrap().tags, b.lead(&id).unwrap().tags);
 }
@@ -130,13 +211,19 @@ fn stage_histories_from_two_devices_interleave() {
 fn changes_arriving_before_their_dependencies_wait_and_are_never_dropped() {
     let (a, b) = (store("rep-a"), store("rep-b"));
     let l = a.create_lead(lead("Yoon")).unwrap();
-    a.update_lead(&l.id, LeadPatch { company: Some("Samsung".into()), ..Default::default() }).unwrap();
-    a.update_lead(&l.id, LeadPatch { stage: Some(Stage::Contacted), ..Default::default() }).unwrap();
+    a.update_lead(&l.id, LeadPatch { company: Some("Samsung".into()), ..Default::default() })
+        .unwrap();
+    a.update_lead(&l.id, LeadPatch { stage: Some(Stage::Contacted), ..Default::default() })
+        .unwrap();
     let mut out = a.outbox(0, 100).unwrap();
     out.reverse(); // newest first: every change before the ones it depends on
     for e in &out {
         let r = b
-            .apply_remote(vec![RemoteDoc { doc_id: e.doc_id.clone(), kind: e.kind, payload: RemotePayload::Changes(vec![e.change.clone()]) }])
+            .apply_remote(vec![RemoteDoc {
+                doc_id: e.doc_id.clone(),
+                kind: e.kind,
+                payload: RemotePayload::Changes(vec![e.change.clone()]),
+            }])
             .unwrap();
         if e.seq != 1 {
             assert!(r.changed_leads.is_empty());
@@ -151,7 +238,13 @@ fn changes_arriving_before_their_dependencies_wait_and_are_never_dropped() {
     // Only the last change: held back, no projection yet, and kept across a reopen.
     let c = store("rep-c");
     let last = out[0].clone();
-    let r = c.apply_remote(vec![RemoteDoc { doc_id: last.doc_id.clone(), kind: last.kind, payload: RemotePayload::Changes(vec![last.change]) }]).unwrap();
+    let r = c
+        .apply_remote(vec![RemoteDoc {
+            doc_id: last.doc_id.clone(),
+            kind: last.kind,
+            payload: RemotePayload::Changes(vec![last.change]),
+        }])
+        .unwrap();
     assert_eq!(r.pending_changes, 1);
     assert_eq!(c.pending_len().unwrap(), 1);
     assert!(c.list_leads(&LeadQuery::default()).unwrap().items.is_empty());
@@ -167,7 +260,13 @@ fn a_snapshot_brings_a_whole_document_and_merges_with_local_edits() {
     a.update_lead(&id, LeadPatch { company: Some("LG".into()), ..Default::default() }).unwrap();
     b.update_lead(&id, LeadPatch { title: Some("Buyer".into()), ..Default::default() }).unwrap();
     let snap = a.document_bytes(&id).unwrap();
-    let r = b.apply_remote(vec![RemoteDoc { doc_id: id.clone(), kind: DocKind::Lead, payload: RemotePayload::Snapshot(snap) }]).unwrap();
+    let r = b
+        .apply_remote(vec![RemoteDoc {
+            doc_id: id.clone(),
+            kind: DocKind::Lead,
+            payload: RemotePayload::Snapshot(snap),
+        }])
+        .unwrap();
     assert_eq!(r.changed_leads, vec![id.clone()]);
     let l = b.lead(&id).unwrap();
     assert_eq!((l.company.as_deref(), l.title.as_deref()), (Some("LG"), Some("Buyer")));
@@ -181,7 +280,13 @@ fn a_page_of_snapshots_reads_ahead_in_parallel_and_lands_as_one_by_one_would() {
     let (a, b, c) = (store("rep-a"), store("rep-b"), store("rep-c"));
     let mut ids = Vec::new();
     for i in 0..40 {
-        let l = a.create_lead(LeadDraft { name: Some(format!("김 {i}")), tags: vec!["expo".into()], ..Default::default() }).unwrap();
+        let l = a
+            .create_lead(LeadDraft {
+                name: Some(format!("김 {i}")),
+                tags: vec!["expo".into()],
+                ..Default::default()
+            })
+            .unwrap();
         a.add_activity(ActivityDraft::new(&l.id, ActivityKind::Call, format!("call {i}"))).unwrap();
         ids.push(l.id);
     }
@@ -189,22 +294,41 @@ fn a_page_of_snapshots_reads_ahead_in_parallel_and_lands_as_one_by_one_would() {
         .document_ids()
         .unwrap()
         .into_iter()
-        .map(|(id, kind)| RemoteDoc { payload: RemotePayload::Snapshot(a.document_bytes(&id).unwrap()), doc_id: id, kind })
+        .map(|(id, kind)| RemoteDoc {
+            payload: RemotePayload::Snapshot(a.document_bytes(&id).unwrap()),
+            doc_id: id,
+            kind,
+        })
         .collect();
     assert_eq!(page.len(), 80);
     // b already holds lead 0 and edits it; the page must not lose that edit.
     b.apply_remote(page.iter().filter(|d| d.doc_id == ids[0]).cloned().collect()).unwrap();
-    b.update_lead(&ids[0], LeadPatch { title: Some("Buyer".into()), ..Default::default() }).unwrap();
+    b.update_lead(&ids[0], LeadPatch { title: Some("Buyer".into()), ..Default::default() })
+        .unwrap();
     let r = b.apply_remote(page.clone()).unwrap();
-    assert_eq!((r.changed_leads.len(), r.changed_activities.len()), (39, 40), "all but lead 0 are new on b");
+    assert_eq!(
+        (r.changed_leads.len(), r.changed_activities.len()),
+        (39, 40),
+        "all but lead 0 are new on b"
+    );
     let r = c.apply_remote(page.clone()).unwrap();
     assert_eq!((r.changed_leads.len(), r.changed_activities.len()), (40, 40));
     for one in &page {
         let d = store("rep-d");
         d.apply_remote(vec![one.clone()]).unwrap();
-        assert_eq!(c.document_bytes(&one.doc_id).unwrap(), a.document_bytes(&one.doc_id).unwrap(), "stored as received");
+        assert_eq!(
+            c.document_bytes(&one.doc_id).unwrap(),
+            a.document_bytes(&one.doc_id).unwrap(),
+            "stored as received"
+        );
     }
-    assert_eq!(c.list_leads(&LeadQuery { tag: Some("expo".into()), limit: 100, ..Default::default() }).unwrap().items.len(), 40);
+    assert_eq!(
+        c.list_leads(&LeadQuery { tag: Some("expo".into()), limit: 100, ..Default::default() })
+            .unwrap()
+            .items
+            .len(),
+        40
+    );
     assert_eq!(c.search_leads("김", 100).unwrap().len(), 40);
     assert_eq!(c.activities_for_lead(&ids[7]).unwrap().len(), 1);
     let l0 = b.lead(&ids[0]).unwrap();
@@ -226,16 +350,40 @@ fn malformed_remote_input_is_rejected_whole_and_writes_nothing() {
     let (a, b) = (store("rep-a"), store("rep-b"));
     let good = a.create_lead(lead("Good")).unwrap();
     let e = a.outbox(0, 10).unwrap().remove(0);
-    let good_item = RemoteDoc { doc_id: e.doc_id.clone(), kind: e.kind, payload: RemotePayload::Changes(vec![e.change.clone()]) };
+    let good_item = RemoteDoc {
+        doc_id: e.doc_id.clone(),
+        kind: e.kind,
+        payload: RemotePayload::Changes(vec![e.change.clone()]),
+    };
     let mut truncated = e.change.clone();
     truncated.truncate(truncated.len() / 2);
     for bad in [
-        RemoteDoc { doc_id: new_id(), kind: DocKind::Lead, payload: RemotePayload::Changes(vec![b"garbage".to_vec()]) },
-        RemoteDoc { doc_id: new_id(), kind: DocKind::Lead, payload: RemotePayload::Changes(vec![truncated]) },
-        RemoteDoc { doc_id: new_id(), kind: DocKind::Lead, payload: RemotePayload::Snapshot(vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3]) },
-        RemoteDoc { doc_id: "not-an-id".into(), kind: DocKind::Lead, payload: RemotePayload::Changes(vec![]) },
+        RemoteDoc {
+            doc_id: new_id(),
+            kind: DocKind::Lead,
+            payload: RemotePayload::Changes(vec![b"garbage".to_vec()]),
+        },
+        RemoteDoc {
+            doc_id: new_id(),
+            kind: DocKind::Lead,
+            payload: RemotePayload::Changes(vec![truncated]),
+        },
+        RemoteDoc {
+            doc_id: new_id(),
+            kind: DocKind::Lead,
+            payload: RemotePayload::Snapshot(vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3]),
+        },
+        RemoteDoc {
+            doc_id: "not-an-id".into(),
+            kind: DocKind::Lead,
+            payload: RemotePayload::Changes(vec![]),
+        },
         // A lead's change delivered as an activity.
-        RemoteDoc { doc_id: good.id.clone(), kind: DocKind::Activity, payload: RemotePayload::Changes(vec![e.change.clone()]) },
+        RemoteDoc {
+            doc_id: good.id.clone(),
+            kind: DocKind::Activity,
+            payload: RemotePayload::Changes(vec![e.change.clone()]),
+        },
     ] {
         let err = b.apply_remote(vec![good_item.clone(), bad]).unwrap_err();
         assert!(matches!(err, Error::BadChange { .. } | Error::Validation(_)), "{err:?}");
@@ -249,10 +397,23 @@ fn malformed_remote_input_is_rejected_whole_and_writes_nothing() {
 fn activities_merge_and_follow_their_lead() {
     let (a, b) = (store("rep-a"), store("rep-b"));
     let id = shared_lead(&a, &b, lead("Kang"));
-    let call = a.add_activity(ActivityDraft { duration_s: Some(300), ..ActivityDraft::new(&id, ActivityKind::Call, "Intro call") }).unwrap();
+    let call = a
+        .add_activity(ActivityDraft {
+            duration_s: Some(300),
+            ..ActivityDraft::new(&id, ActivityKind::Call, "Intro call")
+        })
+        .unwrap();
     send(&a, &b);
-    a.update_activity(&call.id, ActivityPatch { outcome: Some("interested".into()), ..Default::default() }).unwrap();
-    b.update_activity(&call.id, ActivityPatch { notes: Some("Asked for pricing".into()), ..Default::default() }).unwrap();
+    a.update_activity(
+        &call.id,
+        ActivityPatch { outcome: Some("interested".into()), ..Default::default() },
+    )
+    .unwrap();
+    b.update_activity(
+        &call.id,
+        ActivityPatch { notes: Some("Asked for pricing".into()), ..Default::default() },
+    )
+    .unwrap();
     exchange(&a, &b);
     for s in [&a, &b] {
         let d = s.lead_detail(&id).unwrap();

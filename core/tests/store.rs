@@ -72,7 +72,13 @@ fn rejected_input_writes_nothing_and_says_what_to_fix() {
         (LeadDraft::default(), "at least a name"),
         (LeadDraft { emails: vec!["kim@".into()], ..lead("x") }, "not a valid e-mail"),
         (LeadDraft { phones: vec!["12".into()], ..lead("x") }, "not a valid phone number"),
-        (LeadDraft { deal_value: Some(Money { amount_minor: 5, currency: "WON".into() }), ..lead("x") }, "ISO 4217"),
+        (
+            LeadDraft {
+                deal_value: Some(Money { amount_minor: 5, currency: "WON".into() }),
+                ..lead("x")
+            },
+            "ISO 4217",
+        ),
         (LeadDraft { name: Some("x".repeat(201)), ..Default::default() }, "too long"),
     ];
     for (d, msg) in cases {
@@ -81,18 +87,43 @@ fn rejected_input_writes_nothing_and_says_what_to_fix() {
         assert!(e.to_string().contains(msg), "'{e}' lacks '{msg}'");
     }
     // A batch with one bad draft writes none of the good ones.
-    let e = s.create_leads(vec![lead("a"), lead("b"), LeadDraft { emails: vec!["bad".into()], ..Default::default() }]).unwrap_err();
+    let e = s
+        .create_leads(vec![
+            lead("a"),
+            lead("b"),
+            LeadDraft { emails: vec!["bad".into()], ..Default::default() },
+        ])
+        .unwrap_err();
     assert!(matches!(e, Error::Validation(ValidationError::Email(_))));
     // Edits: clearing the only identifying field, or a bad phone.
-    let e = s.update_lead(&l.id, LeadPatch { clear: vec![LeadField::Name], ..Default::default() }).unwrap_err();
+    let e = s
+        .update_lead(&l.id, LeadPatch { clear: vec![LeadField::Name], ..Default::default() })
+        .unwrap_err();
     assert!(matches!(e, Error::Validation(ValidationError::EmptyLead)), "{e:?}");
-    let e = s.update_lead(&l.id, LeadPatch { phones: Some(vec!["abc".into()]), company: Some("Co".into()), ..Default::default() }).unwrap_err();
+    let e = s
+        .update_lead(
+            &l.id,
+            LeadPatch {
+                phones: Some(vec!["abc".into()]),
+                company: Some("Co".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
     assert!(matches!(e, Error::Validation(ValidationError::Phone { .. })));
-    assert!(matches!(s.update_lead(&new_id(), LeadPatch { name: Some("x".into()), ..Default::default() }), Err(Error::NotFound { .. })));
+    assert!(matches!(
+        s.update_lead(&new_id(), LeadPatch { name: Some("x".into()), ..Default::default() }),
+        Err(Error::NotFound { .. })
+    ));
     assert!(matches!(s.lead("nope"), Err(Error::Validation(_))));
     let e = s.add_activity(ActivityDraft::new(new_id(), ActivityKind::Call, "x")).unwrap_err();
     assert!(matches!(e, Error::NotFound { kind: "lead", .. }));
-    let e = s.add_activity(ActivityDraft { location: Some(Location { lat: 91.0, lon: 0.0, accuracy_m: None }), ..ActivityDraft::new(&l.id, ActivityKind::Visit, "x") }).unwrap_err();
+    let e = s
+        .add_activity(ActivityDraft {
+            location: Some(Location { lat: 91.0, lon: 0.0, accuracy_m: None }),
+            ..ActivityDraft::new(&l.id, ActivityKind::Visit, "x")
+        })
+        .unwrap_err();
     assert!(e.to_string().contains("location"));
     let e = s.create_lead(LeadDraft { id: Some(l.id.clone()), ..lead("dup") }).unwrap_err();
     assert!(matches!(e, Error::Exists { .. }));
@@ -104,7 +135,9 @@ fn rejected_input_writes_nothing_and_says_what_to_fix() {
 fn edits_write_only_what_changed() {
     let s = store("rep");
     let l = s.create_lead(LeadDraft { company: Some("Acme".into()), ..lead("Kim") }).unwrap();
-    let same = s.update_lead(&l.id, LeadPatch { company: Some("Acme".into()), ..Default::default() }).unwrap();
+    let same = s
+        .update_lead(&l.id, LeadPatch { company: Some("Acme".into()), ..Default::default() })
+        .unwrap();
     assert_eq!(same, l, "an edit that changes nothing writes nothing");
     assert_eq!(s.outbox_len().unwrap(), 1);
     let e = s
@@ -125,7 +158,9 @@ fn edits_write_only_what_changed() {
     assert!(e.updated_at > l.updated_at);
     assert_eq!(s.outbox_len().unwrap(), 2);
     // Reopening a lost lead clears the reason and keeps both moves in the history.
-    let r = s.update_lead(&l.id, LeadPatch { stage: Some(Stage::Contacted), ..Default::default() }).unwrap();
+    let r = s
+        .update_lead(&l.id, LeadPatch { stage: Some(Stage::Contacted), ..Default::default() })
+        .unwrap();
     assert_eq!(r.lost_reason, None);
     let stages: Vec<Stage> = r.stage_history.iter().map(|h| h.stage).collect();
     assert_eq!(stages, vec![Stage::New, Stage::Lost, Stage::Contacted]);
@@ -160,7 +195,11 @@ fn lists_filter_sort_and_page_by_keyset() {
             event: Some(if i % 2 == 0 { "Expo" } else { "Web" }.into()),
             tags: if i % 5 == 0 { vec!["vip".into()] } else { vec![] },
             potential: Some(if i % 2 == 0 { Potential::Hot } else { Potential::Cold }),
-            deal_value: if i % 7 == 0 { None } else { Some(Money { amount_minor: (i as i64 * 7919) % 1000, currency: "USD".into() }) },
+            deal_value: if i % 7 == 0 {
+                None
+            } else {
+                Some(Money { amount_minor: (i as i64 * 7919) % 1000, currency: "USD".into() })
+            },
             next_follow_up: Some(T0 + (i as i64 - 65) * 3_600_000),
             ..Default::default()
         });
@@ -168,7 +207,8 @@ fn lists_filter_sort_and_page_by_keyset() {
     let all = s.create_leads(drafts).unwrap();
     // Give leads distinct update times.
     for (i, l) in all.iter().enumerate().filter(|(i, _)| i % 10 == 0) {
-        s.update_lead(&l.id, LeadPatch { title: Some(format!("t{i}")), ..Default::default() }).unwrap();
+        s.update_lead(&l.id, LeadPatch { title: Some(format!("t{i}")), ..Default::default() })
+            .unwrap();
     }
     let all: Vec<Lead> = all.iter().map(|l| s.lead(&l.id).unwrap()).collect();
 
@@ -190,18 +230,31 @@ fn lists_filter_sort_and_page_by_keyset() {
     // Updated, newest first (the default).
     let mut want = all.clone();
     want.sort_by(|a, b| (b.updated_at, &b.id).cmp(&(a.updated_at, &a.id)));
-    assert_eq!(ids(&page_all(LeadQuery::default())), want.iter().map(|l| l.id.clone()).collect::<Vec<_>>());
+    assert_eq!(
+        ids(&page_all(LeadQuery::default())),
+        want.iter().map(|l| l.id.clone()).collect::<Vec<_>>()
+    );
     // Name, A→Z.
     let mut want = all.clone();
-    want.sort_by(|a, b| (a.display_name().to_lowercase(), &a.id).cmp(&(b.display_name().to_lowercase(), &b.id)));
-    assert_eq!(ids(&page_all(LeadQuery { sort: LeadSort::Name, ..Default::default() })), want.iter().map(|l| l.id.clone()).collect::<Vec<_>>());
+    want.sort_by(|a, b| {
+        (a.display_name().to_lowercase(), &a.id).cmp(&(b.display_name().to_lowercase(), &b.id))
+    });
+    assert_eq!(
+        ids(&page_all(LeadQuery { sort: LeadSort::Name, ..Default::default() })),
+        want.iter().map(|l| l.id.clone()).collect::<Vec<_>>()
+    );
     // Value, largest first, leads without a value last.
     let got = page_all(LeadQuery { sort: LeadSort::Value, ..Default::default() });
-    let vals: Vec<i64> = got.iter().map(|l| l.deal_value.as_ref().map_or(-1, |m| m.amount_minor)).collect();
+    let vals: Vec<i64> =
+        got.iter().map(|l| l.deal_value.as_ref().map_or(-1, |m| m.amount_minor)).collect();
     assert!(vals.windows(2).all(|w| w[0] >= w[1]));
     assert_eq!(got.len(), 130);
     // Created ascending.
-    let got = page_all(LeadQuery { sort: LeadSort::Created, ascending: Some(true), ..Default::default() });
+    let got = page_all(LeadQuery {
+        sort: LeadSort::Created,
+        ascending: Some(true),
+        ..Default::default()
+    });
     assert_eq!(got.len(), 130);
     assert!(got.windows(2).all(|w| (w[0].created_at, &w[0].id) < (w[1].created_at, &w[1].id)));
 
@@ -213,23 +266,61 @@ fn lists_filter_sort_and_page_by_keyset() {
         assert_eq!(got.len(), n, "{q:?}");
         assert!(got.iter().all(|g| pred(all.iter().find(|l| l.id == g.id).unwrap())));
     };
-    check(LeadQuery { stages: vec![Stage::Qualified, Stage::Won], ..Default::default() }, &|l| matches!(l.stage, Stage::Qualified | Stage::Won));
-    check(LeadQuery { owner: Some("rep-b".into()), potential: Some(Potential::Hot), ..Default::default() }, &|l| l.owner == "rep-b" && l.potential == Some(Potential::Hot));
-    check(LeadQuery { tag: Some("vip".into()), event: Some("Expo".into()), ..Default::default() }, &|l| l.tags.contains(&"vip".to_string()) && l.source.event.as_deref() == Some("Expo"));
-    check(LeadQuery { follow_up_due_before: Some(T0), ..Default::default() }, &|l| l.next_follow_up.is_some_and(|t| t <= T0));
+    check(LeadQuery { stages: vec![Stage::Qualified, Stage::Won], ..Default::default() }, &|l| {
+        matches!(l.stage, Stage::Qualified | Stage::Won)
+    });
+    check(
+        LeadQuery {
+            owner: Some("rep-b".into()),
+            potential: Some(Potential::Hot),
+            ..Default::default()
+        },
+        &|l| l.owner == "rep-b" && l.potential == Some(Potential::Hot),
+    );
+    check(
+        LeadQuery { tag: Some("vip".into()), event: Some("Expo".into()), ..Default::default() },
+        &|l| l.tags.contains(&"vip".to_string()) && l.source.event.as_deref() == Some("Expo"),
+    );
+    check(LeadQuery { follow_up_due_before: Some(T0), ..Default::default() }, &|l| {
+        l.next_follow_up.is_some_and(|t| t <= T0)
+    });
     let cut = all.iter().map(|l| l.updated_at).max().unwrap() - 5_000;
     check(LeadQuery { updated_since: Some(cut), ..Default::default() }, &|l| l.updated_at >= cut);
-    assert!(matches!(s.list_leads(&LeadQuery { after: Some("zz".into()), ..Default::default() }), Err(Error::BadCursor)));
+    assert!(matches!(
+        s.list_leads(&LeadQuery { after: Some("zz".into()), ..Default::default() }),
+        Err(Error::BadCursor)
+    ));
 }
 
 #[test]
 fn search_matches_prefixes_across_fields_and_scripts() {
     let s = store("rep");
-    let acme = s.create_lead(LeadDraft { company: Some("Acme Corp".into()), ..lead("John Smith") }).unwrap();
-    let kim = s.create_lead(LeadDraft { name: Some("김철수".into()), company: Some("삼성전자".into()), ..Default::default() }).unwrap();
-    let mail = s.create_lead(LeadDraft { emails: vec!["sales@globex.com".into()], phones: vec!["010-9876-5432".into()], ..Default::default() }).unwrap();
-    let noted = s.create_lead(LeadDraft { notes: Some("Interested in the Müller pricing".into()), tags: vec!["trade show".into()], ..lead("Note") }).unwrap();
-    let find = |q: &str| s.search_leads(q, 10).unwrap().into_iter().map(|l| l.id).collect::<Vec<_>>();
+    let acme = s
+        .create_lead(LeadDraft { company: Some("Acme Corp".into()), ..lead("John Smith") })
+        .unwrap();
+    let kim = s
+        .create_lead(LeadDraft {
+            name: Some("김철수".into()),
+            company: Some("삼성전자".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    let mail = s
+        .create_lead(LeadDraft {
+            emails: vec!["sales@globex.com".into()],
+            phones: vec!["010-9876-5432".into()],
+            ..Default::default()
+        })
+        .unwrap();
+    let noted = s
+        .create_lead(LeadDraft {
+            notes: Some("Interested in the Müller pricing".into()),
+            tags: vec!["trade show".into()],
+            ..lead("Note")
+        })
+        .unwrap();
+    let find =
+        |q: &str| s.search_leads(q, 10).unwrap().into_iter().map(|l| l.id).collect::<Vec<_>>();
     assert_eq!(find("acm"), vec![acme.id.clone()]);
     assert_eq!(find("ACME smi"), vec![acme.id.clone()]);
     assert_eq!(find("김철"), vec![kim.id.clone()]);
@@ -244,12 +335,15 @@ fn search_matches_prefixes_across_fields_and_scripts() {
     assert!(find("").is_empty());
     // An edit that leaves the searchable text alone keeps the search row (it is not rewritten);
     // one that changes it re-indexes, also after such an edit.
-    s.update_lead(&acme.id, LeadPatch { stage: Some(Stage::Contacted), ..Default::default() }).unwrap();
+    s.update_lead(&acme.id, LeadPatch { stage: Some(Stage::Contacted), ..Default::default() })
+        .unwrap();
     assert_eq!(find("acm"), vec![acme.id.clone()]);
-    s.update_lead(&acme.id, LeadPatch { company: Some("Initech".into()), ..Default::default() }).unwrap();
+    s.update_lead(&acme.id, LeadPatch { company: Some("Initech".into()), ..Default::default() })
+        .unwrap();
     assert!(find("acm").is_empty());
     assert_eq!(find("initech"), vec![acme.id.clone()]);
-    s.update_lead(&acme.id, LeadPatch { add_tags: vec!["golf".into()], ..Default::default() }).unwrap();
+    s.update_lead(&acme.id, LeadPatch { add_tags: vec!["golf".into()], ..Default::default() })
+        .unwrap();
     assert_eq!(find("golf"), vec![acme.id.clone()]);
     assert_eq!(find("initech"), vec![acme.id.clone()]);
     assert!(s.verify().unwrap().is_ok());
@@ -259,10 +353,21 @@ fn search_matches_prefixes_across_fields_and_scripts() {
 fn activities_form_a_timeline_and_feed_follow_ups() {
     let s = store("rep");
     let other = store("rep-2");
-    let l = s.create_lead(LeadDraft { next_follow_up: Some(T0 - 3_600_000), ..lead("Follow") }).unwrap();
-    let later = s.create_lead(LeadDraft { next_follow_up: Some(T0 + 3 * 3_600_000), ..lead("Later today") }).unwrap();
-    s.create_lead(LeadDraft { next_follow_up: Some(T0 + 40 * 3_600_000), ..lead("Next week") }).unwrap();
-    let call = s.add_activity(ActivityDraft { occurred_at: Some(T0 - 7_200_000), duration_s: Some(120), ..ActivityDraft::new(&l.id, ActivityKind::Call, "First call") }).unwrap();
+    let l = s
+        .create_lead(LeadDraft { next_follow_up: Some(T0 - 3_600_000), ..lead("Follow") })
+        .unwrap();
+    let later = s
+        .create_lead(LeadDraft { next_follow_up: Some(T0 + 3 * 3_600_000), ..lead("Later today") })
+        .unwrap();
+    s.create_lead(LeadDraft { next_follow_up: Some(T0 + 40 * 3_600_000), ..lead("Next week") })
+        .unwrap();
+    let call = s
+        .add_activity(ActivityDraft {
+            occurred_at: Some(T0 - 7_200_000),
+            duration_s: Some(120),
+            ..ActivityDraft::new(&l.id, ActivityKind::Call, "First call")
+        })
+        .unwrap();
     let visit = s
         .add_activity(ActivityDraft {
             occurred_at: Some(T0 - 3_600_000),
@@ -270,7 +375,12 @@ fn activities_form_a_timeline_and_feed_follow_ups() {
             ..ActivityDraft::new(&l.id, ActivityKind::Visit, "Office visit")
         })
         .unwrap();
-    let task = s.add_activity(ActivityDraft { due_at: Some(T0 + 3_600_000), ..ActivityDraft::new(&l.id, ActivityKind::Task, "Send quote") }).unwrap();
+    let task = s
+        .add_activity(ActivityDraft {
+            due_at: Some(T0 + 3_600_000),
+            ..ActivityDraft::new(&l.id, ActivityKind::Task, "Send quote")
+        })
+        .unwrap();
     assert!(!task.done && task.occurred_at.is_none());
     assert!(call.done);
     let d = s.lead_detail(&l.id).unwrap();
@@ -279,7 +389,10 @@ fn activities_form_a_timeline_and_feed_follow_ups() {
     assert_eq!(d.activities[1].location, visit.location);
 
     let f = s.follow_ups("rep", T0, 0).unwrap();
-    assert_eq!(f.overdue.iter().map(|x| x.lead_id.as_str()).collect::<Vec<_>>(), vec![l.id.as_str()]);
+    assert_eq!(
+        f.overdue.iter().map(|x| x.lead_id.as_str()).collect::<Vec<_>>(),
+        vec![l.id.as_str()]
+    );
     assert_eq!(f.today.len(), 2);
     assert_eq!(f.today[0].activity_id.as_deref(), Some(task.id.as_str()));
     assert_eq!(f.today[1].lead_id, later.id);
@@ -288,10 +401,16 @@ fn activities_form_a_timeline_and_feed_follow_ups() {
     // In UTC-10, 09:00 UTC is 23:00 the day before: the day ends at T0 + 1h, so nothing is left today.
     assert_eq!(s.follow_ups("rep", T0, -10 * 60).unwrap().today.len(), 0);
     assert!(other.follow_ups("rep", T0, 0).unwrap().overdue.is_empty());
-    assert_eq!(f.upcoming.iter().map(|x| x.lead_name.as_str()).collect::<Vec<_>>(), vec!["Next week"]);
+    assert_eq!(
+        f.upcoming.iter().map(|x| x.lead_name.as_str()).collect::<Vec<_>>(),
+        vec!["Next week"]
+    );
     // What the phone schedules as notifications: everything still ahead, soonest first.
     let r = s.reminders("rep", T0, 10).unwrap();
-    assert_eq!(r.iter().map(|x| x.due_at).collect::<Vec<_>>(), vec![T0 + 3_600_000, T0 + 3 * 3_600_000, T0 + 40 * 3_600_000]);
+    assert_eq!(
+        r.iter().map(|x| x.due_at).collect::<Vec<_>>(),
+        vec![T0 + 3_600_000, T0 + 3 * 3_600_000, T0 + 40 * 3_600_000]
+    );
     assert_eq!(s.reminders("rep", T0, 1).unwrap().len(), 1);
 
     s.complete_activity(&task.id).unwrap();
@@ -316,8 +435,15 @@ fn a_store_reopens_with_its_data_and_refuses_another_user() {
     assert_eq!(s.lead(&id).unwrap().name.as_deref(), Some("Persisted"));
     drop(s);
     assert!(matches!(Store::open(&path, OpenOptions::new("rep-b")), Err(Error::WrongUser { .. })));
-    assert_eq!(Store::open(&path, OpenOptions::new("rep-a")).unwrap().actor_id(), actor, "the actor id is stable");
-    assert!(matches!(Store::open(dir.path().join("x.db"), OpenOptions::new("u").region("ZZ")), Err(Error::Validation(ValidationError::Region(_)))));
+    assert_eq!(
+        Store::open(&path, OpenOptions::new("rep-a")).unwrap().actor_id(),
+        actor,
+        "the actor id is stable"
+    );
+    assert!(matches!(
+        Store::open(dir.path().join("x.db"), OpenOptions::new("u").region("ZZ")),
+        Err(Error::Validation(ValidationError::Region(_)))
+    ));
 }
 
 #[test]
@@ -325,7 +451,8 @@ fn a_much_edited_lead_is_stored_whole_and_its_outbox_is_served_from_the_document
     let s = store("rep");
     let l = s.create_lead(lead("Busy")).unwrap();
     for i in 0..70 {
-        s.update_lead(&l.id, LeadPatch { notes: Some(format!("note {i}")), ..Default::default() }).unwrap();
+        s.update_lead(&l.id, LeadPatch { notes: Some(format!("note {i}")), ..Default::default() })
+            .unwrap();
     }
     let before = (s.lead(&l.id).unwrap(), s.document_heads(&l.id).unwrap());
     assert_eq!(s.compact().unwrap(), 0, "every write stores the whole document: nothing to fold");
@@ -393,7 +520,11 @@ fn a_large_import_is_built_in_parallel_but_still_all_or_nothing() {
     drafts[555].emails.clear();
     let created = s.create_leads(drafts).unwrap();
     let names: Vec<String> = created.iter().map(|l| l.name.clone().unwrap()).collect();
-    assert_eq!(names, (0..600).map(|i| format!("Import {i:04}")).collect::<Vec<_>>(), "order is kept");
+    assert_eq!(
+        names,
+        (0..600).map(|i| format!("Import {i:04}")).collect::<Vec<_>>(),
+        "order is kept"
+    );
     assert_eq!(count(&s), 600);
     assert_eq!(s.outbox_len().unwrap(), 600);
     assert!(s.verify().unwrap().projection_mismatches.is_empty());

@@ -38,11 +38,13 @@ use axum::body::Bytes;
 use axum::extract::{Path as AxPath, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use fieldsales_core::sync::protocol::{CBOR, PullItem, PullRequest, PullResponse, from_cbor, to_cbor};
-use fieldsales_core::sync::{SyncPhase, SyncClient, SyncProgress, SyncSummary, enroll};
+use fieldsales_core::sync::protocol::{
+    CBOR, PullItem, PullRequest, PullResponse, from_cbor, to_cbor,
+};
+use fieldsales_core::sync::{SyncClient, SyncPhase, SyncProgress, SyncSummary, enroll};
 use fieldsales_core::{
-    ActivityDraft, ActivityKind, CaptureChannel, CustomField, DocKind, LeadDraft, LeadPatch, Money, OpenOptions, Potential, PullApply,
-    RemoteDoc, RemotePayload, Stage, Store,
+    ActivityDraft, ActivityKind, CaptureChannel, CustomField, DocKind, LeadDraft, LeadPatch, Money,
+    OpenOptions, Potential, PullApply, RemoteDoc, RemotePayload, Stage, Store,
 };
 use fieldsales_server::backend::Role;
 use fieldsales_server::sqlite::SqliteBackend;
@@ -81,7 +83,10 @@ struct Cfg {
 
 impl Cfg {
     fn new(bench: bool) -> Cfg {
-        let load_secs = std::env::var("FIELDSALES_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(if bench { 60 } else { 2 });
+        let load_secs = std::env::var("FIELDSALES_BENCH_SECS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(if bench { 60 } else { 2 });
         if bench {
             Cfg {
                 bench,
@@ -198,7 +203,11 @@ impl Server {
     }
 
     fn db(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open_with_flags(self.dir.path().join("fieldsales-server.db"), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open server db read-only")
+        rusqlite::Connection::open_with_flags(
+            self.dir.path().join("fieldsales-server.db"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .expect("open server db read-only")
     }
 
     fn code(&self, ws: &str, user: &str, role: Role, team: Option<&str>) -> String {
@@ -224,7 +233,11 @@ async fn enroll_device(url: &str, code: &str) -> Device {
     let dir = tempfile::tempdir().expect("device temp dir");
     let actor = fieldsales_core::store::new_actor().to_hex_string();
     let creds = enroll(url, code, "bench device", &actor).await.expect("enroll");
-    let store = Store::open(dir.path().join("store.db"), OpenOptions::new(&creds.user_id).region("KR").actor(&actor)).expect("open device store");
+    let store = Store::open(
+        dir.path().join("store.db"),
+        OpenOptions::new(&creds.user_id).region("KR").actor(&actor),
+    )
+    .expect("open device store");
     SyncClient::save_credentials(&store, &creds).expect("save credentials");
     Device { store: Arc::new(store), _dir: dir }
 }
@@ -235,7 +248,13 @@ async fn device(s: &Server, ws: &str, user: &str, role: Role, team: Option<&str>
 }
 
 fn lead_ids(store: &Store) -> Vec<String> {
-    store.document_ids().expect("document ids").into_iter().filter(|(_, k)| *k == DocKind::Lead).map(|(id, _)| id).collect()
+    store
+        .document_ids()
+        .expect("document ids")
+        .into_iter()
+        .filter(|(_, k)| *k == DocKind::Lead)
+        .map(|(id, _)| id)
+        .collect()
 }
 
 /// One `sync()` with its phases timed from the progress callback: the push phase ends at the
@@ -257,33 +276,98 @@ async fn timed_sync(client: &SyncClient, store: &Store) -> Result<Timed, String>
     let summary = r.map_err(|e| e.to_string())?;
     let ev = events.into_inner().expect("events");
     let push_end = ev.iter().rev().find(|e| e.1 == SyncPhase::Push).map_or(t0, |e| e.0);
-    Ok(Timed { total: end - t0, push: push_end - t0, pull: end - push_end, pull_pages: ev.iter().filter(|e| e.1 == SyncPhase::Pull).count(), summary })
+    Ok(Timed {
+        total: end - t0,
+        push: push_end - t0,
+        pull: end - push_end,
+        pull_pages: ev.iter().filter(|e| e.1 == SyncPhase::Pull).count(),
+        summary,
+    })
 }
 
 // ---- data ---------------------------------------------------------------------------------
 
-const KO_SURNAMES: [(&str, &str); 10] =
-    [("김", "kim"), ("이", "lee"), ("박", "park"), ("최", "choi"), ("정", "jung"), ("강", "kang"), ("조", "cho"), ("윤", "yoon"), ("장", "jang"), ("임", "lim")];
-const KO_GIVEN: [(&str, &str); 10] = [
-    ("민준", "minjun"), ("민서", "minseo"), ("서연", "seoyeon"), ("도윤", "doyun"), ("하은", "haeun"),
-    ("지호", "jiho"), ("수아", "sua"), ("예준", "yejun"), ("현우", "hyunwoo"), ("서준", "seojun"),
+const KO_SURNAMES: [(&str, &str); 10] = [
+    ("김", "kim"),
+    ("이", "lee"),
+    ("박", "park"),
+    ("최", "choi"),
+    ("정", "jung"),
+    ("강", "kang"),
+    ("조", "cho"),
+    ("윤", "yoon"),
+    ("장", "jang"),
+    ("임", "lim"),
 ];
-const EN_FIRST: [&str; 10] = ["James", "Emma", "Oliver", "Sophia", "Daniel", "Grace", "Michael", "Chloe", "David", "Olivia"];
-const EN_LAST: [&str; 10] = ["Smith", "Park", "Lee", "Brown", "Wilson", "Taylor", "Clark", "Lewis", "Walker", "Young"];
-const TITLES: [&str; 10] = ["CEO", "CTO", "Purchasing Manager", "Sales Director", "Engineer", "Team Lead", "과장", "부장", "대리", "팀장"];
-const EVENTS: [&str; 4] = ["COEX Smart Factory Expo 2026", "Busan Marine Week 2026", "Seoul Startup Fair 2026", "KINTEX Robot Show 2026"];
-const COMPANIES: [&str; 10] =
-    ["Bazora Systems", "Dexora Tech", "Gizora Logistics", "Hoxora Foods", "Kuzora Bio", "Maxora Motors", "Nezora Telecom", "Pixora Energy", "Rozora Retail", "Tuxora Pharma"];
-const TAGS: [&str; 8] = ["vip", "demo", "partner", "enterprise", "smb", "expo2026", "reseller", "hot-lead"];
+const KO_GIVEN: [(&str, &str); 10] = [
+    ("민준", "minjun"),
+    ("민서", "minseo"),
+    ("서연", "seoyeon"),
+    ("도윤", "doyun"),
+    ("하은", "haeun"),
+    ("지호", "jiho"),
+    ("수아", "sua"),
+    ("예준", "yejun"),
+    ("현우", "hyunwoo"),
+    ("서준", "seojun"),
+];
+const EN_FIRST: [&str; 10] =
+    ["James", "Emma", "Oliver", "Sophia", "Daniel", "Grace", "Michael", "Chloe", "David", "Olivia"];
+const EN_LAST: [&str; 10] =
+    ["Smith", "Park", "Lee", "Brown", "Wilson", "Taylor", "Clark", "Lewis", "Walker", "Young"];
+const TITLES: [&str; 10] = [
+    "CEO",
+    "CTO",
+    "Purchasing Manager",
+    "Sales Director",
+    "Engineer",
+    "Team Lead",
+    "과장",
+    "부장",
+    "대리",
+    "팀장",
+];
+const EVENTS: [&str; 4] = [
+    "COEX Smart Factory Expo 2026",
+    "Busan Marine Week 2026",
+    "Seoul Startup Fair 2026",
+    "KINTEX Robot Show 2026",
+];
+const COMPANIES: [&str; 10] = [
+    "Bazora Systems",
+    "Dexora Tech",
+    "Gizora Logistics",
+    "Hoxora Foods",
+    "Kuzora Bio",
+    "Maxora Motors",
+    "Nezora Telecom",
+    "Pixora Energy",
+    "Rozora Retail",
+    "Tuxora Pharma",
+];
+const TAGS: [&str; 8] =
+    ["vip", "demo", "partner", "enterprise", "smb", "expo2026", "reseller", "hot-lead"];
 const INDUSTRIES: [&str; 5] = ["manufacturing", "logistics", "retail", "healthcare", "finance"];
-const STAGES: [Stage; 5] = [Stage::New, Stage::Contacted, Stage::Qualified, Stage::Proposal, Stage::Negotiation];
+const STAGES: [Stage; 5] =
+    [Stage::New, Stage::Contacted, Stage::Qualified, Stage::Proposal, Stage::Negotiation];
 const POTENTIALS: [Potential; 3] = [Potential::Hot, Potential::Warm, Potential::Cold];
 
 fn notes(rng: &mut StdRng) -> String {
     match rng.random_range(0..3) {
-        0 => format!("Visited our booth and asked about fleet tracking for {} trucks. Wants a demo and pricing before Q{}.", rng.random_range(10..200), rng.random_range(1..5)),
-        1 => format!("관심 제품: 스마트 센서 {}대. 다음 주에 견적서 요청, 구매 결정은 {}분기 예정. 담당 부서 미팅 필요.", rng.random_range(10..500), rng.random_range(1..5)),
-        _ => format!("Met at the seminar; uses a competitor whose contract ends in {} months. Interested in migration support.", rng.random_range(2..13)),
+        0 => format!(
+            "Visited our booth and asked about fleet tracking for {} trucks. Wants a demo and pricing before Q{}.",
+            rng.random_range(10..200),
+            rng.random_range(1..5)
+        ),
+        1 => format!(
+            "관심 제품: 스마트 센서 {}대. 다음 주에 견적서 요청, 구매 결정은 {}분기 예정. 담당 부서 미팅 필요.",
+            rng.random_range(10..500),
+            rng.random_range(1..5)
+        ),
+        _ => format!(
+            "Met at the seminar; uses a competitor whose contract ends in {} months. Interested in migration support.",
+            rng.random_range(2..13)
+        ),
     }
 }
 
@@ -308,23 +392,40 @@ fn typical_draft(rng: &mut StdRng, owner: &str) -> LeadDraft {
         title: Some(TITLES.choose(rng).expect("titles").to_string()),
         emails: vec![format!("{local}@{domain}.co.kr")],
         // libphonenumber's Korean metadata rejects 010-5xxx blocks beyond 010-596x; avoid them.
-        phones: vec![format!("010-{}{:03}-{:04}", [1, 2, 3, 4, 6, 7, 8, 9].choose(rng).expect("digit"), rng.random_range(0..1000), rng.random_range(0..10000))],
+        phones: vec![format!(
+            "010-{}{:03}-{:04}",
+            [1, 2, 3, 4, 6, 7, 8, 9].choose(rng).expect("digit"),
+            rng.random_range(0..1000),
+            rng.random_range(0..10000)
+        )],
         event: Some(EVENTS.choose(rng).expect("events").to_string()),
         channel: Some(CaptureChannel::BadgeScan),
         stage: Some(*STAGES.choose(rng).expect("stages")),
         potential: Some(*POTENTIALS.choose(rng).expect("potentials")),
-        deal_value: Some(Money { amount_minor: rng.random_range(1_000_000..500_000_000), currency: "KRW".into() }),
+        deal_value: Some(Money {
+            amount_minor: rng.random_range(1_000_000..500_000_000),
+            currency: "KRW".into(),
+        }),
         owner: Some(owner.to_string()),
         tags: TAGS.choose_multiple(rng, 2).map(|t| t.to_string()).collect(),
         notes: Some(notes(rng)),
-        custom_fields: vec![CustomField { key: "industry".into(), value: INDUSTRIES.choose(rng).expect("industries").to_string() }],
+        custom_fields: vec![CustomField {
+            key: "industry".into(),
+            value: INDUSTRIES.choose(rng).expect("industries").to_string(),
+        }],
         next_follow_up: Some(T0 + rng.random_range(1..30) * DAY),
         ..Default::default()
     }
 }
 
 fn typical_activity(rng: &mut StdRng, lead_id: &str) -> ActivityDraft {
-    let kinds = [ActivityKind::Call, ActivityKind::Meeting, ActivityKind::Email, ActivityKind::Visit, ActivityKind::Note];
+    let kinds = [
+        ActivityKind::Call,
+        ActivityKind::Meeting,
+        ActivityKind::Email,
+        ActivityKind::Visit,
+        ActivityKind::Note,
+    ];
     let kind = *kinds.choose(rng).expect("kinds");
     let subject = match kind {
         ActivityKind::Call => "Follow-up call after the expo",
@@ -346,8 +447,16 @@ fn typical_activity(rng: &mut StdRng, lead_id: &str) -> ActivityDraft {
 /// A small edit as a rep makes it: stage, potential, follow-up or a tag.
 fn random_patch(rng: &mut StdRng, salt: i64) -> LeadPatch {
     match rng.random_range(0..4) {
-        0 => LeadPatch { stage: Some(*STAGES.choose(rng).expect("stages")), next_follow_up: Some(T0 + salt * 60_000), ..Default::default() },
-        1 => LeadPatch { potential: Some(*POTENTIALS.choose(rng).expect("potentials")), next_follow_up: Some(T0 + salt * 60_000), ..Default::default() },
+        0 => LeadPatch {
+            stage: Some(*STAGES.choose(rng).expect("stages")),
+            next_follow_up: Some(T0 + salt * 60_000),
+            ..Default::default()
+        },
+        1 => LeadPatch {
+            potential: Some(*POTENTIALS.choose(rng).expect("potentials")),
+            next_follow_up: Some(T0 + salt * 60_000),
+            ..Default::default()
+        },
         2 => LeadPatch { add_tags: vec![format!("t{}", salt % 50)], ..Default::default() },
         _ => LeadPatch { next_follow_up: Some(T0 + salt * 60_000 + 1), ..Default::default() },
     }
@@ -379,7 +488,9 @@ fn secs(d: Duration) -> String {
 }
 
 fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg").map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_else(|_| "n/a".into())
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "n/a".into())
 }
 
 fn cmd(program: &str, args: &[&str]) -> String {
@@ -395,15 +506,28 @@ fn cmd(program: &str, args: &[&str]) -> String {
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|s| s.trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mem = std::fs::read_to_string("/proc/meminfo")
         .ok()
-        .and_then(|s| s.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|k| k.parse::<u64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .next()
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|k| k.parse::<u64>().ok())
+        })
         .map(|kb| format!("{:.0} GiB RAM", kb as f64 / 1024.0 / 1024.0))
         .unwrap_or_default();
-    format!("{cores} cores ({cpu}), {mem}, {}; shared with other engineers' builds and tests", cmd("uname", &["-sr"]))
+    format!(
+        "{cores} cores ({cpu}), {mem}, {}; shared with other engineers' builds and tests",
+        cmd("uname", &["-sr"])
+    )
 }
 
 /// CPU seconds used so far by this process's threads, grouped by name: `srv…` (server
@@ -418,7 +542,8 @@ fn cpu_by_group() -> (f64, f64, f64) {
             let comm = &stat[open + 1..close];
             let rest: Vec<&str> = stat[close + 1..].split_whitespace().collect();
             // After the comm: state is field 3, utime field 14, stime field 15.
-            let t = rest.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) + rest.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+            let t = rest.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
+                + rest.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
             let t = t / tck;
             if comm.starts_with("srv") {
                 srv += t;
@@ -491,7 +616,9 @@ async fn seed(cfg: &Cfg, s: &Server) -> (Seeded, Duration, Duration, Duration) {
                 typical_draft(&mut rng, &owner)
             })
             .collect();
-        ids.extend(admin.store.create_leads(drafts).expect("import leads").into_iter().map(|l| l.id));
+        ids.extend(
+            admin.store.create_leads(drafts).expect("import leads").into_iter().map(|l| l.id),
+        );
         left -= n;
     }
     for id in &ids {
@@ -500,12 +627,23 @@ async fn seed(cfg: &Cfg, s: &Server) -> (Seeded, Duration, Duration, Duration) {
         }
     }
     let create = t.elapsed();
-    eprintln!("  seeded {} leads and {} activities locally in {}", ids.len(), ids.len() * cfg.activities_per_lead, secs(create));
+    eprintln!(
+        "  seeded {} leads and {} activities locally in {}",
+        ids.len(),
+        ids.len() * cfg.activities_per_lead,
+        secs(create)
+    );
     let client = SyncClient::for_store(&admin.store).expect("sync client");
     let seeded = timed_sync(&client, &admin.store).await.expect("seeding sync");
     assert_eq!(seeded.summary.rejected, 0, "seeding changes were rejected");
     assert_eq!(admin.store.outbox_len().expect("outbox"), 0);
-    eprintln!("  seeding sync: push {} (sent {}), pull {} — total {}", secs(seeded.push), seeded.summary.sent, secs(seeded.pull), secs(seeded.total));
+    eprintln!(
+        "  seeding sync: push {} (sent {}), pull {} — total {}",
+        secs(seeded.push),
+        seeded.summary.sent,
+        secs(seeded.pull),
+        secs(seeded.total)
+    );
     let manager = device(s, &ws, "mgr", Role::Manager, Some("seoul")).await;
     (Seeded { ws, admin, manager }, create, seeded.total, seeded.push)
 }
@@ -521,7 +659,12 @@ struct AmServer {
     sessions: Arc<Mutex<AmSessions>>,
 }
 
-async fn am_sync(State(s): State<AmServer>, AxPath(id): AxPath<String>, headers: HeaderMap, body: Bytes) -> axum::response::Response {
+async fn am_sync(
+    State(s): State<AmServer>,
+    AxPath(id): AxPath<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> axum::response::Response {
     let peer = headers.get("x-peer").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     // Automerge work off the async threads, as the product server does with its storage work.
     let r = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, (StatusCode, String)> {
@@ -530,13 +673,23 @@ async fn am_sync(State(s): State<AmServer>, AxPath(id): AxPath<String>, headers:
         let (mut doc, mut state) = match taken {
             Some(x) => x,
             None => {
-                let saved = s.docs.get(&key.1).ok_or((StatusCode::NOT_FOUND, "no such document".to_string()))?;
-                (AutoCommit::load(saved).map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?, AmState::new())
+                let saved = s
+                    .docs
+                    .get(&key.1)
+                    .ok_or((StatusCode::NOT_FOUND, "no such document".to_string()))?;
+                (
+                    AutoCommit::load(saved)
+                        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?,
+                    AmState::new(),
+                )
             }
         };
         if !body.is_empty() {
-            let m = AmMessage::decode(&body).map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))?;
-            doc.sync().receive_sync_message(&mut state, m).map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))?;
+            let m =
+                AmMessage::decode(&body).map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))?;
+            doc.sync()
+                .receive_sync_message(&mut state, m)
+                .map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))?;
         }
         let out = doc.sync().generate_sync_message(&mut state);
         match out {
@@ -558,7 +711,12 @@ async fn am_sync(State(s): State<AmServer>, AxPath(id): AxPath<String>, headers:
 
 /// Fetches one document from an empty replica with generate/receive round trips until neither
 /// side has anything to send. Returns the document, round trips and bytes moved.
-async fn am_fetch(http: &reqwest::Client, url: &str, peer: &str, id: &str) -> (AutoCommit, u64, u64) {
+async fn am_fetch(
+    http: &reqwest::Client,
+    url: &str,
+    peer: &str,
+    id: &str,
+) -> (AutoCommit, u64, u64) {
     let mut doc = AutoCommit::new();
     let mut state = AmState::new();
     let mut last_reply_empty = false;
@@ -570,7 +728,13 @@ async fn am_fetch(http: &reqwest::Client, url: &str, peer: &str, id: &str) -> (A
         }
         let body = out.map(|m| m.encode()).unwrap_or_default();
         bytes += body.len() as u64;
-        let resp = http.post(format!("{url}/am/{id}")).header("x-peer", peer).body(body).send().await.expect("baseline request");
+        let resp = http
+            .post(format!("{url}/am/{id}"))
+            .header("x-peer", peer)
+            .body(body)
+            .send()
+            .await
+            .expect("baseline request");
         assert!(resp.status().is_success(), "baseline server: {}", resp.status());
         let reply = resp.bytes().await.expect("baseline reply");
         trips += 1;
@@ -585,7 +749,14 @@ async fn am_fetch(http: &reqwest::Client, url: &str, peer: &str, id: &str) -> (A
     (doc, trips, bytes)
 }
 
-async fn bootstrap(cfg: &Cfg, s: &Server, seeded: &Seeded, seed_create: Duration, seed_sync: Duration, seed_push: Duration) -> Bootstrap {
+async fn bootstrap(
+    cfg: &Cfg,
+    s: &Server,
+    seeded: &Seeded,
+    seed_create: Duration,
+    seed_sync: Duration,
+    seed_push: Duration,
+) -> Bootstrap {
     let store = &seeded.manager.store;
     let t = Instant::now();
     let client = SyncClient::for_store(store).expect("sync client");
@@ -597,7 +768,12 @@ async fn bootstrap(cfg: &Cfg, s: &Server, seeded: &Seeded, seed_create: Duration
     let docs_on_device = store.document_ids().expect("ids").len();
     let expected = cfg.leads * (1 + cfg.activities_per_lead);
     assert_eq!(docs_on_device, expected, "the new device does not hold every document");
-    eprintln!("  bootstrap sync: {} ({} pull pages), {} documents", secs(sync.total), sync.pull_pages, docs_on_device);
+    eprintln!(
+        "  bootstrap sync: {} ({} pull pages), {} documents",
+        secs(sync.total),
+        sync.pull_pages,
+        docs_on_device
+    );
 
     // Transport only: the same pull pages fetched and decoded, nothing applied.
     let token = store.meta("sync.token").expect("meta").expect("token");
@@ -633,27 +809,47 @@ async fn bootstrap(cfg: &Cfg, s: &Server, seeded: &Seeded, seed_create: Duration
                 am_save += t.elapsed();
                 let t = Instant::now();
                 match kind {
-                    DocKind::Lead => drop(std::hint::black_box(fieldsales_core::doc::lead::read(&d, doc_id))),
-                    DocKind::Activity => drop(std::hint::black_box(fieldsales_core::doc::activity::read(&d, doc_id))),
+                    DocKind::Lead => {
+                        drop(std::hint::black_box(fieldsales_core::doc::lead::read(&d, doc_id)))
+                    }
+                    DocKind::Activity => {
+                        drop(std::hint::black_box(fieldsales_core::doc::activity::read(&d, doc_id)))
+                    }
                     DocKind::Settings | DocKind::Target | DocKind::CompPlan => {}
                 }
                 am_read += t.elapsed();
             }
         }
     }
-    eprintln!("  of which Automerge load {}, save {}, read back {}", secs(am_load), secs(am_save), secs(am_read));
+    eprintln!(
+        "  of which Automerge load {}, save {}, read back {}",
+        secs(am_load),
+        secs(am_save),
+        secs(am_read)
+    );
 
     // Client apply only: the same pages into a fresh store, one transaction each.
     let dir = tempfile::tempdir().expect("temp dir");
-    let fresh = Store::open(dir.path().join("store.db"), OpenOptions::new("mgr").region("KR")).expect("fresh store");
+    let fresh = Store::open(dir.path().join("store.db"), OpenOptions::new("mgr").region("KR"))
+        .expect("fresh store");
     let t = Instant::now();
     for p in pages {
         let items = p
             .items
             .into_iter()
             .map(|i| match i {
-                PullItem::Changes { doc_id, kind, changes } => PullApply::Merge(RemoteDoc { doc_id, kind, payload: RemotePayload::Changes(changes.into_iter().map(|b| b.into_vec()).collect()) }),
-                PullItem::Snapshot { doc_id, kind, data } => PullApply::Merge(RemoteDoc { doc_id, kind, payload: RemotePayload::Snapshot(data) }),
+                PullItem::Changes { doc_id, kind, changes } => PullApply::Merge(RemoteDoc {
+                    doc_id,
+                    kind,
+                    payload: RemotePayload::Changes(
+                        changes.into_iter().map(|b| b.into_vec()).collect(),
+                    ),
+                }),
+                PullItem::Snapshot { doc_id, kind, data } => PullApply::Merge(RemoteDoc {
+                    doc_id,
+                    kind,
+                    payload: RemotePayload::Snapshot(data),
+                }),
                 PullItem::Drop { doc_id } => PullApply::Drop(doc_id),
             })
             .collect();
@@ -661,20 +857,33 @@ async fn bootstrap(cfg: &Cfg, s: &Server, seeded: &Seeded, seed_create: Duration
     }
     let apply_only = t.elapsed();
     drop(fresh);
-    eprintln!("  transport only {} ({} pages, {} bytes); apply only {}", secs(transport), transport_pages, transport_bytes, secs(apply_only));
+    eprintln!(
+        "  transport only {} ({} pages, {} bytes); apply only {}",
+        secs(transport),
+        transport_pages,
+        transport_bytes,
+        secs(apply_only)
+    );
 
     // Baseline: Automerge's sync protocol, one document at a time, from the same saved bytes.
     let docs: HashMap<String, Vec<u8>> = {
         let db = s.db();
-        let mut stmt = db.prepare("SELECT id, data FROM documents WHERE workspace_id = ?1").expect("select documents");
-        stmt.query_map([&seeded.ws], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))).expect("query").collect::<rusqlite::Result<_>>().expect("rows")
+        let mut stmt = db
+            .prepare("SELECT id, data FROM documents WHERE workspace_id = ?1")
+            .expect("select documents");
+        stmt.query_map([&seeded.ws], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))
+            .expect("query")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows")
     };
     let mut order: Vec<String> = docs.keys().cloned().collect();
     order.sort();
     order.shuffle(&mut StdRng::seed_from_u64(0xa5a5));
-    let check: Vec<(String, Vec<u8>)> = order.iter().take(50).map(|id| (id.clone(), docs[id].clone())).collect();
+    let check: Vec<(String, Vec<u8>)> =
+        order.iter().take(50).map(|id| (id.clone(), docs[id].clone())).collect();
     let am = AmServer { docs: Arc::new(docs), sessions: Arc::new(Mutex::new(HashMap::new())) };
-    let router = axum::Router::new().route("/am/{id}", axum::routing::post(am_sync)).with_state(am.clone());
+    let router =
+        axum::Router::new().route("/am/{id}", axum::routing::post(am_sync)).with_state(am.clone());
     let base = ServerRt::start(move |listener, rx| async move {
         axum::serve(listener, router)
             .with_graceful_shutdown(async {
@@ -696,7 +905,12 @@ async fn bootstrap(cfg: &Cfg, s: &Server, seeded: &Seeded, seed_create: Duration
     }
     let sample_time = t.elapsed();
     let projected = sample_time.mul_f64(order.len() as f64 / sample as f64);
-    eprintln!("  Automerge sync, sample of {sample}: {} → {} projected for {}", secs(sample_time), secs(projected), order.len());
+    eprintln!(
+        "  Automerge sync, sample of {sample}: {} → {} projected for {}",
+        secs(sample_time),
+        secs(projected),
+        order.len()
+    );
     let (measured_docs, measured, total, extrapolated) = if projected <= cfg.baseline_budget {
         for id in &order[sample..] {
             let (_, n, b) = am_fetch(&h, &url, "new-device", id).await;
@@ -760,7 +974,12 @@ struct Incremental {
     wall: Duration,
 }
 
-async fn raw_pull(h: &reqwest::Client, url: &str, token: &str, cursor: &str) -> (PullResponse, usize) {
+async fn raw_pull(
+    h: &reqwest::Client,
+    url: &str,
+    token: &str,
+    cursor: &str,
+) -> (PullResponse, usize) {
     let resp = h
         .post(format!("{url}/v1/pull"))
         .bearer_auth(token)
@@ -784,9 +1003,19 @@ async fn incremental(cfg: &Cfg, s: &Server, seeded: &Seeded) -> Incremental {
     let mut ids = lead_ids(a);
     ids.shuffle(&mut StdRng::seed_from_u64(0x1c4));
     let mut rng = StdRng::seed_from_u64(0x1c5);
-    let mut inc = Incremental { leads: cfg.incr_leads, push: Vec::new(), pull: Vec::new(), outbox_read: Vec::new(), transport: Vec::new(), conflict_list: Vec::new(), cpu: (0.0, 0.0), wall: Duration::ZERO };
+    let mut inc = Incremental {
+        leads: cfg.incr_leads,
+        push: Vec::new(),
+        pull: Vec::new(),
+        outbox_read: Vec::new(),
+        transport: Vec::new(),
+        conflict_list: Vec::new(),
+        cpu: (0.0, 0.0),
+        wall: Duration::ZERO,
+    };
     for round in 0..cfg.incr_rounds {
-        for (i, id) in ids[round * cfg.incr_leads..(round + 1) * cfg.incr_leads].iter().enumerate() {
+        for (i, id) in ids[round * cfg.incr_leads..(round + 1) * cfg.incr_leads].iter().enumerate()
+        {
             let patch = LeadPatch {
                 stage: Some(*STAGES.choose(&mut rng).expect("stages")),
                 next_follow_up: Some(T0 + (round as i64 * 1000 + i as i64 + 1) * 60_000),
@@ -809,7 +1038,10 @@ async fn incremental(cfg: &Cfg, s: &Server, seeded: &Seeded) -> Incremental {
         inc.cpu.0 += (c1.0 - c0.0) + (c3.0 - c2.0);
         inc.cpu.1 += (c1.1 + c1.2 - c0.1 - c0.2) + (c3.1 + c3.2 - c2.1 - c2.2);
         inc.wall += ta.total + tb.total;
-        assert_eq!(tb.summary.received as usize, cfg.incr_leads, "B did not receive every edited lead");
+        assert_eq!(
+            tb.summary.received as usize, cfg.incr_leads,
+            "B did not receive every edited lead"
+        );
         let t = Instant::now();
         let (page, _) = raw_pull(&h, &s.url(), &b_token, &cursor).await;
         inc.transport.push(t.elapsed());
@@ -866,7 +1098,14 @@ struct DeviceStats {
 
 /// One loop's local work: reps capture one lead, edit two and log one activity; managers edit
 /// three of their team's leads and log one activity. Returns the changes made and the new lead.
-fn local_changes(store: &Store, is_manager: bool, me: &str, known: &[String], rng: &mut StdRng, base: i64) -> (u64, Option<String>) {
+fn local_changes(
+    store: &Store,
+    is_manager: bool,
+    me: &str,
+    known: &[String],
+    rng: &mut StdRng,
+    base: i64,
+) -> (u64, Option<String>) {
     let mut n = 0u64;
     let mut new_id = None;
     if !is_manager {
@@ -887,7 +1126,12 @@ fn local_changes(store: &Store, is_manager: bool, me: &str, known: &[String], rn
     (n, new_id)
 }
 
-async fn device_loop(store: Arc<Store>, is_manager: bool, seed: u64, deadline: Instant) -> DeviceStats {
+async fn device_loop(
+    store: Arc<Store>,
+    is_manager: bool,
+    seed: u64,
+    deadline: Instant,
+) -> DeviceStats {
     let mut st = DeviceStats::default();
     let mut rng = StdRng::seed_from_u64(seed);
     let client = SyncClient::for_store(&store).expect("sync client");
@@ -904,7 +1148,9 @@ async fn device_loop(store: Arc<Store>, is_manager: bool, seed: u64, deadline: I
         let known2 = known.clone();
         let mut r2 = StdRng::seed_from_u64(rng.random());
         let base = salt.fetch_add(10, Ordering::Relaxed) as i64;
-        let made = tokio::task::spawn_blocking(move || local_changes(&s2, is_manager, &me2, &known2, &mut r2, base))
+        let made = tokio::task::spawn_blocking(move || {
+            local_changes(&s2, is_manager, &me2, &known2, &mut r2, base)
+        })
         .await
         .expect("edit task");
         st.edit_time += t.elapsed();
@@ -949,7 +1195,12 @@ struct Replay {
     groups: (u64, u64),
 }
 
-fn replay(cfg: &Cfg, s: &Server, rt: &tokio::runtime::Runtime, devices: &[(Device, bool, bool)]) -> Replay {
+fn replay(
+    cfg: &Cfg,
+    s: &Server,
+    rt: &tokio::runtime::Runtime,
+    devices: &[(Device, bool, bool)],
+) -> Replay {
     use fieldsales_core::sync::protocol::{PushChange, PushRequest, PushResponse};
     let loops = cfg.replay_loops;
     let url = s.url();
@@ -966,13 +1217,30 @@ fn replay(cfg: &Cfg, s: &Server, rt: &tokio::runtime::Runtime, devices: &[(Devic
                     let me = store.user_id().to_string();
                     let mut known = lead_ids(&store);
                     let mut bodies = Vec::new();
-                    let mut after = store.outbox(0, 100_000).expect("outbox").last().map_or(0, |e| e.seq);
+                    let mut after =
+                        store.outbox(0, 100_000).expect("outbox").last().map_or(0, |e| e.seq);
                     for k in 0..loops {
-                        let (_, id) = local_changes(&store, mgr, &me, &known, &mut rng, (i as i64 + 1) * 10_000_000 + k as i64 * 10);
+                        let (_, id) = local_changes(
+                            &store,
+                            mgr,
+                            &me,
+                            &known,
+                            &mut rng,
+                            (i as i64 + 1) * 10_000_000 + k as i64 * 10,
+                        );
                         known.extend(id);
                         let entries = store.outbox(after, 100).expect("outbox");
                         after = entries.last().map_or(after, |e| e.seq);
-                        let req = PushRequest { changes: entries.into_iter().map(|e| PushChange { doc_id: e.doc_id, kind: e.kind, change: e.change }).collect() };
+                        let req = PushRequest {
+                            changes: entries
+                                .into_iter()
+                                .map(|e| PushChange {
+                                    doc_id: e.doc_id,
+                                    kind: e.kind,
+                                    change: e.change,
+                                })
+                                .collect(),
+                        };
                         bodies.push(to_cbor(&req));
                     }
                     let token = store.meta("sync.token").expect("meta").expect("token");
@@ -998,7 +1266,11 @@ fn replay(cfg: &Cfg, s: &Server, rt: &tokio::runtime::Runtime, devices: &[(Devic
         out
     });
     let prep = t.elapsed();
-    eprintln!("  replay: {} push bodies prepared in {}", prepared.iter().map(|p| p.2.len()).sum::<usize>(), secs(prep));
+    eprintln!(
+        "  replay: {} push bodies prepared in {}",
+        prepared.iter().map(|p| p.2.len()).sum::<usize>(),
+        secs(prep)
+    );
     let cpu0 = cpu_by_group();
     let cache0 = s.docs.hits_and_misses();
     let groups0 = s.commits.transactions_and_requests();
@@ -1017,7 +1289,13 @@ fn replay(cfg: &Cfg, s: &Server, rt: &tokio::runtime::Runtime, devices: &[(Devic
                             break;
                         }
                         let t = Instant::now();
-                        let resp = h.post(format!("{url}/v1/push")).bearer_auth(&token).header("content-type", CBOR).body(body).send().await;
+                        let resp = h
+                            .post(format!("{url}/v1/push"))
+                            .bearer_auth(&token)
+                            .header("content-type", CBOR)
+                            .body(body)
+                            .send()
+                            .await;
                         match resp {
                             Ok(r) if r.status().is_success() => {
                                 let b = r.bytes().await.expect("push body");
@@ -1055,7 +1333,18 @@ fn replay(cfg: &Cfg, s: &Server, rt: &tokio::runtime::Runtime, devices: &[(Devic
     let cache = (cache1.0 - cache0.0, cache1.1 - cache0.1);
     let groups1 = s.commits.transactions_and_requests();
     let groups = (groups1.0 - groups0.0, groups1.1 - groups0.1);
-    let mut r = Replay { changes: 0, secs: elapsed.as_secs_f64(), loops: 0, lat: Vec::new(), errors: 0, prep, cpu_srv: cpu1.0 - cpu0.0, cpu_dev: cpu1.1 - cpu0.1, cache, groups };
+    let mut r = Replay {
+        changes: 0,
+        secs: elapsed.as_secs_f64(),
+        loops: 0,
+        lat: Vec::new(),
+        errors: 0,
+        prep,
+        cpu_srv: cpu1.0 - cpu0.0,
+        cpu_dev: cpu1.1 - cpu0.1,
+        cache,
+        groups,
+    };
     for (a, l, e) in results {
         r.changes += a;
         r.loops += l.len() as u64;
@@ -1089,14 +1378,20 @@ fn load(cfg: &Cfg) -> (Load, Replay) {
                 }
             }
             for phone in [true, false] {
-                out.push((device(&s, &ws, &format!("t{t}-mgr"), Role::Manager, Some(&team)).await, true, phone));
+                out.push((
+                    device(&s, &ws, &format!("t{t}-mgr"), Role::Manager, Some(&team)).await,
+                    true,
+                    phone,
+                ));
             }
         }
         let mut rng = StdRng::seed_from_u64(0x10ad);
         for (d, mgr, phone) in &out {
             if !*mgr && *phone {
                 for _ in 0..cfg.load_initial_leads {
-                    d.store.create_lead(typical_draft(&mut rng, d.store.user_id())).expect("initial lead");
+                    d.store
+                        .create_lead(typical_draft(&mut rng, d.store.user_id()))
+                        .expect("initial lead");
                 }
             }
         }
@@ -1104,7 +1399,11 @@ fn load(cfg: &Cfg) -> (Load, Replay) {
         for pass in 0..2 {
             for (d, _, phone) in &out {
                 if pass == 1 || *phone {
-                    SyncClient::for_store(&d.store).expect("client").sync(&d.store, &|_| {}).await.expect("initial sync");
+                    SyncClient::for_store(&d.store)
+                        .expect("client")
+                        .sync(&d.store, &|_| {})
+                        .await
+                        .expect("initial sync");
                 }
             }
         }
@@ -1117,7 +1416,13 @@ fn load(cfg: &Cfg) -> (Load, Replay) {
     let t0 = Instant::now();
     let deadline = t0 + Duration::from_secs(cfg.load_secs);
     let stats: Vec<DeviceStats> = rt.block_on(async {
-        let tasks: Vec<_> = devices.iter().enumerate().map(|(i, (d, mgr, _))| tokio::spawn(device_loop(d.store.clone(), *mgr, i as u64 + 1, deadline))).collect();
+        let tasks: Vec<_> = devices
+            .iter()
+            .enumerate()
+            .map(|(i, (d, mgr, _))| {
+                tokio::spawn(device_loop(d.store.clone(), *mgr, i as u64 + 1, deadline))
+            })
+            .collect();
         let mut out = Vec::new();
         for t in tasks {
             out.push(t.await.expect("device task"));
@@ -1172,7 +1477,11 @@ struct Exchange {
 
 /// A loopback TCP proxy that records every HTTP/1.1 exchange (request bytes, response bytes):
 /// on a keep-alive connection the client sends the next request only after the whole response.
-async fn counting_proxy(listener: tokio::net::TcpListener, upstream: SocketAddr, log: Arc<Mutex<Vec<Exchange>>>) {
+async fn counting_proxy(
+    listener: tokio::net::TcpListener,
+    upstream: SocketAddr,
+    log: Arc<Mutex<Vec<Exchange>>>,
+) {
     while let Ok((client, _)) = listener.accept().await {
         let Ok(server) = tokio::net::TcpStream::connect(upstream).await else { continue };
         let log = log.clone();
@@ -1256,7 +1565,10 @@ struct Wire {
 /// The first push recorded after `mark` exchanges.
 fn push_exchange(log: &Arc<Mutex<Vec<Exchange>>>, mark: usize) -> WireMsg {
     let l = log.lock().expect("log");
-    let ex = l[mark..].iter().find(|e| split_http(&e.up).0.starts_with("POST /v1/push")).expect("a push went through the proxy");
+    let ex = l[mark..]
+        .iter()
+        .find(|e| split_http(&e.up).0.starts_with("POST /v1/push"))
+        .expect("a push went through the proxy");
     let (_, rh, rb) = split_http(&ex.up);
     let (_, sh, sb) = split_http(&ex.down);
     WireMsg { req_body: rb, req_total: rh + rb, resp_body: sb, resp_total: sh + sb }
@@ -1273,15 +1585,24 @@ async fn wire(s: &Server) -> Wire {
     let d = enroll_device(&proxy_url, &code).await;
     let client = SyncClient::for_store(&d.store).expect("client");
     client.sync(&d.store, &|_| {}).await.expect("first sync");
-    let lead = d.store.create_lead(typical_draft(&mut StdRng::seed_from_u64(0x11), "kim")).expect("capture");
+    let lead = d
+        .store
+        .create_lead(typical_draft(&mut StdRng::seed_from_u64(0x11), "kim"))
+        .expect("capture");
     let change_bytes = d.store.outbox(0, 10).expect("outbox").iter().map(|e| e.change.len()).sum();
     let doc_bytes = d.store.document_bytes(&lead.id).expect("doc").len();
     let mark = log.lock().expect("log").len();
     let r = client.sync(&d.store, &|_| {}).await.expect("capture sync");
     assert_eq!(r.sent, 1);
     let capture = push_exchange(&log, mark);
-    d.store.update_lead(&lead.id, LeadPatch { next_follow_up: Some(T0 + 12_345), ..Default::default() }).expect("edit");
-    let edit_change_bytes = d.store.outbox(0, 10).expect("outbox").iter().map(|e| e.change.len()).sum();
+    d.store
+        .update_lead(
+            &lead.id,
+            LeadPatch { next_follow_up: Some(T0 + 12_345), ..Default::default() },
+        )
+        .expect("edit");
+    let edit_change_bytes =
+        d.store.outbox(0, 10).expect("outbox").iter().map(|e| e.change.len()).sum();
     let mark = log.lock().expect("log").len();
     client.sync(&d.store, &|_| {}).await.expect("edit sync");
     let edit = push_exchange(&log, mark);
@@ -1295,12 +1616,25 @@ fn yes(ok: bool) -> &'static str {
     if ok { "**yes**" } else { "**no**" }
 }
 
-fn report(cfg: &Cfg, b: &Bootstrap, inc: &Incremental, l: &Load, rp: &Replay, w: &Wire) -> (String, String) {
+fn report(
+    cfg: &Cfg,
+    b: &Bootstrap,
+    inc: &Incremental,
+    l: &Load,
+    rp: &Replay,
+    w: &Wire,
+) -> (String, String) {
     let boot = b.sync.total;
     let ratio = b.baseline_total.as_secs_f64() / boot.as_secs_f64();
     let ratio_t = b.baseline_total.as_secs_f64() / b.transport.as_secs_f64();
     let base_how = if b.baseline_extrapolated {
-        format!("{} (measured {} on a fixed random sample of {} documents, extrapolated linearly to {})", secs(b.baseline_total), secs(b.baseline_measured), b.baseline_docs, b.docs_on_device)
+        format!(
+            "{} (measured {} on a fixed random sample of {} documents, extrapolated linearly to {})",
+            secs(b.baseline_total),
+            secs(b.baseline_measured),
+            b.baseline_docs,
+            b.docs_on_device
+        )
     } else {
         format!("{} (all {} documents measured)", secs(b.baseline_total), b.baseline_docs)
     };
@@ -1315,33 +1649,57 @@ fn report(cfg: &Cfg, b: &Bootstrap, inc: &Incremental, l: &Load, rp: &Replay, w:
     t += "| # | measurement | result | target | baseline / ratio | met |\n|---|---|---|---|---|---|\n";
     t += &format!(
         "| 1 | bootstrap a new device: {} leads + {} activities, its first `sync()` | **{}** | ≤ 10 s | Automerge sync per document: {} → this project **{:.1}× faster** | {} |\n",
-        b.leads, b.activities, secs(boot), base_how, ratio, yes(boot <= Duration::from_secs(10) && ratio > 1.0)
+        b.leads,
+        b.activities,
+        secs(boot),
+        base_how,
+        ratio,
+        yes(boot <= Duration::from_secs(10) && ratio > 1.0)
     );
     t += &format!(
         "| 1a | same pull pages, transport only (server + HTTP + CBOR decode, nothing stored) | {} | — | {:.1}× faster than the Automerge baseline (which also stores nothing) | — |\n",
-        secs(b.transport), ratio_t
+        secs(b.transport),
+        ratio_t
     );
     t += &format!(
         "| 2 | incremental, A edits {} leads and syncs (push), median / max of {} | **{} / {}** | ≤ 200 ms | — | {} |\n",
-        inc.leads, inc.push.len(), ms(median(&push_t)), ms(push_max), yes(push_max <= Duration::from_millis(200))
+        inc.leads,
+        inc.push.len(),
+        ms(median(&push_t)),
+        ms(push_max),
+        yes(push_max <= Duration::from_millis(200))
     );
     t += &format!(
         "| 2 | incremental, B's sync receiving them (pull), median / max of {} | **{} / {}** | ≤ 200 ms | — | {} |\n",
-        inc.pull.len(), ms(median(&pull_t)), ms(pull_max), yes(pull_max <= Duration::from_millis(200))
+        inc.pull.len(),
+        ms(median(&pull_t)),
+        ms(pull_max),
+        yes(pull_max <= Duration::from_millis(200))
     );
     let rrate = rp.changes as f64 / rp.secs;
     let rp99 = pct(&rp.lat, 99.0);
     t += &format!(
         "| 3 | {} devices pushing and pulling for {:.0} s (their changes made by real device stores beforehand; 50 concurrent connections push them a loop's worth at a time and pull until caught up): changes/s accepted | **{:.0}/s** | ≥ 2,000/s | — | {} |\n",
-        l.devices, rp.secs, rrate, yes(rrate >= 2000.0)
+        l.devices,
+        rp.secs,
+        rrate,
+        yes(rrate >= 2000.0)
     );
     t += &format!(
         "| 3 | same run: loop latency (push + pull until caught up) p50 / p99 ({} loops) | **{} / {}** | p99 ≤ 250 ms | — | {} |\n",
-        rp.loops, ms(pct(&rp.lat, 50.0)), ms(rp99), yes(rp99 <= Duration::from_millis(250))
+        rp.loops,
+        ms(pct(&rp.lat, 50.0)),
+        ms(rp99),
+        yes(rp99 <= Duration::from_millis(250))
     );
     t += &format!(
         "| 3b | the same {} device stores running in this process too, for {:.0} s: each loop makes its changes in the store, then `sync()`; changes/s accepted, `sync()` p50 / p99 ({} syncs) | {:.0}/s; {} / {} | — (the devices' own work takes most of the 2 cores: see Details) | — | — |\n",
-        l.devices, l.secs, l.syncs, rate, ms(p50), ms(p99)
+        l.devices,
+        l.secs,
+        l.syncs,
+        rate,
+        ms(p50),
+        ms(p99)
     );
     t += &format!(
         "| 4 | one captured lead on the wire: push request + response bodies (CBOR) | **{} B** ({} + {}); {} B with HTTP headers | — | saved document {} B → {:.2}× the document | — |\n",
@@ -1356,13 +1714,31 @@ fn report(cfg: &Cfg, b: &Bootstrap, inc: &Incremental, l: &Load, rp: &Replay, w:
     d += "## Details (evidence per phase)\n\n";
     d += &format!(
         "- **Seeding** (untimed for the targets): {} leads + {} activities created on the admin's device in {}; its first sync pushed them in {} ({:.0} changes/s into the server, one write transaction per push request of up to 500 changes) and, as any first sync, pulled the bootstrap back, {} in all.\n",
-        b.leads, b.activities, secs(b.seed_create), secs(b.seed_push), (b.leads + b.activities) as f64 / b.seed_push.as_secs_f64(), secs(b.seed_sync)
+        b.leads,
+        b.activities,
+        secs(b.seed_create),
+        secs(b.seed_push),
+        (b.leads + b.activities) as f64 / b.seed_push.as_secs_f64(),
+        secs(b.seed_sync)
     );
     d += &format!(
         "- **Bootstrap** of the manager's new device: {} in {} pull pages of 1,000 snapshots ({} bytes of CBOR); push phase {}, pull phase {}. `SyncClient::for_store` (untimed) took {}. Split: transport alone (same pages fetched and decoded by a plain client) {}, applying the same pages to a fresh store (`apply_pull`: each page's snapshots loaded and read back on every core before the write transaction, then the received bytes, projections and FTS written) {}. For scale, measured separately on one thread on the same snapshots: Automerge `load` {}, `save` {} (no longer done for a new document) and reading the record back (hydrate) {}; apply minus those three: {}. CPU during the timed bootstrap: client {:.1} s, server {:.1} s in {:.1} s of wall time, i.e. the client thread got {:.0}% of a core (when far below 100%, the rest of the machine was busy: see the load average).\n",
-        secs(boot), b.transport_pages, b.transport_bytes, ms(b.sync.push), secs(b.sync.pull), ms(b.client_setup), secs(b.transport), secs(b.apply_only),
-        secs(b.am_load), secs(b.am_save), secs(b.am_read), secs(b.apply_only.saturating_sub(b.am_load + b.am_save + b.am_read)),
-        b.boot_cpu.1, b.boot_cpu.0, boot.as_secs_f64(), 100.0 * b.boot_cpu.1 / boot.as_secs_f64()
+        secs(boot),
+        b.transport_pages,
+        b.transport_bytes,
+        ms(b.sync.push),
+        secs(b.sync.pull),
+        ms(b.client_setup),
+        secs(b.transport),
+        secs(b.apply_only),
+        secs(b.am_load),
+        secs(b.am_save),
+        secs(b.am_read),
+        secs(b.apply_only.saturating_sub(b.am_load + b.am_save + b.am_read)),
+        b.boot_cpu.1,
+        b.boot_cpu.0,
+        boot.as_secs_f64(),
+        100.0 * b.boot_cpu.1 / boot.as_secs_f64()
     );
     d += &format!(
         "- **Automerge baseline**: a tiny axum endpoint in the bench binary (same server runtime setup, automerge work in `spawn_blocking`) holds the server's saved documents in memory; for each document the client starts from an empty `AutoCommit` and `sync::State` and runs `generate_sync_message`/`receive_sync_message` round trips over HTTP until neither side has anything to send: {:.2} round trips and {:.0} bytes per document on average. The baseline client keeps nothing (no SQLite, no projections), so ratio 1 is the conservative one. {}\n",
@@ -1373,11 +1749,22 @@ fn report(cfg: &Cfg, b: &Bootstrap, inc: &Incremental, l: &Load, rp: &Replay, w:
     let a_push: Vec<Duration> = inc.push.iter().map(|t| t.push).collect();
     let a_pull: Vec<Duration> = inc.push.iter().map(|t| t.pull).collect();
     let b_total: Vec<Duration> = inc.pull.iter().map(|t| t.total).collect();
-    let b_apply: Vec<Duration> = inc.pull.iter().zip(inc.transport.iter().zip(&inc.conflict_list)).map(|(t, (tr, cl))| t.total.saturating_sub(*tr + *cl)).collect();
-    let a_server: Vec<Duration> = inc.push.iter().zip(&inc.outbox_read).map(|(t, o)| t.push.saturating_sub(*o)).collect();
+    let b_apply: Vec<Duration> = inc
+        .pull
+        .iter()
+        .zip(inc.transport.iter().zip(&inc.conflict_list))
+        .map(|(t, (tr, cl))| t.total.saturating_sub(*tr + *cl))
+        .collect();
+    let a_server: Vec<Duration> =
+        inc.push.iter().zip(&inc.outbox_read).map(|(t, o)| t.push.saturating_sub(*o)).collect();
     d += &format!(
         "- **Incremental**, per round (A: sync total / push phase / pull phase; B: sync total): {}. Medians — A: push phase {}, of which reading the outbox {} (each change's bytes are rebuilt from its loaded document) and the rest {} (HTTP, the server's one write transaction for the request, the ack); pull phase {}. B: {} = transport {} (the same page fetched again by a plain client: server, HTTP, decode) + conflict count {} (`conflicted_leads()` at the end of every sync) + applying the {} changes {} (per document: load from SQLite, apply, save, projection and FTS rewrite; B holds {} documents). CPU over all timed incremental syncs: client {:.2} s + server {:.2} s in {:.2} s of wall time ({:.0}% of one core).\n",
-        inc.push.iter().zip(&inc.pull).map(|(a, b)| format!("{}/{}/{}; {}", ms(a.total), ms(a.push), ms(a.pull), ms(b.total))).collect::<Vec<_>>().join(" · "),
+        inc.push
+            .iter()
+            .zip(&inc.pull)
+            .map(|(a, b)| format!("{}/{}/{}; {}", ms(a.total), ms(a.push), ms(a.pull), ms(b.total)))
+            .collect::<Vec<_>>()
+            .join(" · "),
         ms(median(&a_push)),
         ms(median(&inc.outbox_read)),
         ms(median(&a_server)),
@@ -1414,18 +1801,45 @@ fn report(cfg: &Cfg, b: &Bootstrap, inc: &Incremental, l: &Load, rp: &Replay, w:
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         wall,
         l.cpu_srv * 1000.0 / l.accepted.max(1) as f64,
-        l.accepted as f64 / l.cpu_srv.max(1e-9) * std::thread::available_parallelism().map_or(1, |n| n.get()) as f64
+        l.accepted as f64 / l.cpu_srv.max(1e-9)
+            * std::thread::available_parallelism().map_or(1, |n| n.get()) as f64
     );
     d += &format!(
         "- **Load** (3): after 3b, the same {} device stores each made {} loops of changes offline (reps: capture 1 lead, edit 2, log 1 activity; managers: edit 3, log 1 activity), taken from their outboxes as one push body per loop, in {} (untimed). Then {} concurrent plain HTTP clients, one per device with its token and cursor, each loop \"push the next body, then pull until caught up\", until the bodies or {} s ran out: {} loops in {:.1} s, {} changes accepted, {} rejections or failed requests, loop latency p50/p99 {} / {}. CPU: server threads {:.1} s, client threads {:.1} s ⇒ {:.2} ms of server CPU per accepted change. The server's document cache ({} documents) found {} of the {} stored documents pushes went to loaded already. Group commit: {} push requests in {} write transactions ({:.2} per commit). Phones are separate machines; here the simulated ones would take the server's CPU (3b), so their work is done first and only their traffic is timed.\n",
-        l.devices, cfg.replay_loops, secs(rp.prep), l.devices, cfg.load_secs, rp.loops, rp.secs, rp.changes, rp.errors, ms(pct(&rp.lat, 50.0)), ms(pct(&rp.lat, 99.0)), rp.cpu_srv, rp.cpu_dev, rp.cpu_srv * 1000.0 / rp.changes.max(1) as f64,
-        fieldsales_server::docs::DEFAULT_CAPACITY, rp.cache.0, rp.cache.0 + rp.cache.1,
-        rp.groups.1, rp.groups.0, rp.groups.1 as f64 / rp.groups.0.max(1) as f64
+        l.devices,
+        cfg.replay_loops,
+        secs(rp.prep),
+        l.devices,
+        cfg.load_secs,
+        rp.loops,
+        rp.secs,
+        rp.changes,
+        rp.errors,
+        ms(pct(&rp.lat, 50.0)),
+        ms(pct(&rp.lat, 99.0)),
+        rp.cpu_srv,
+        rp.cpu_dev,
+        rp.cpu_srv * 1000.0 / rp.changes.max(1) as f64,
+        fieldsales_server::docs::DEFAULT_CAPACITY,
+        rp.cache.0,
+        rp.cache.0 + rp.cache.1,
+        rp.groups.1,
+        rp.groups.0,
+        rp.groups.1 as f64 / rp.groups.0.max(1) as f64
     );
     d += &format!(
         "- **Wire**: the captured lead is one Automerge change of {} B; its saved document is {} B. Push request body {} B ({} B with headers), response body {} B ({} B with headers). A one-field edit afterwards: change {} B, push bodies {} + {} B ({} + {} B with headers).\n",
-        w.change_bytes, w.doc_bytes, w.capture.req_body, w.capture.req_total, w.capture.resp_body, w.capture.resp_total,
-        w.edit_change_bytes, w.edit.req_body, w.edit.resp_body, w.edit.req_total, w.edit.resp_total
+        w.change_bytes,
+        w.doc_bytes,
+        w.capture.req_body,
+        w.capture.req_total,
+        w.capture.resp_body,
+        w.capture.resp_total,
+        w.edit_change_bytes,
+        w.edit.req_body,
+        w.edit.resp_body,
+        w.edit.req_total,
+        w.edit.resp_total
     );
     let _ = cfg;
     (t, d)
@@ -1481,7 +1895,11 @@ fn main() {
         println!("{}", load_summary(&l, &rp));
         return;
     }
-    eprintln!("[1/4] bootstrap: seeding {} leads and {} activities", cfg.leads, cfg.leads * cfg.activities_per_lead);
+    eprintln!(
+        "[1/4] bootstrap: seeding {} leads and {} activities",
+        cfg.leads,
+        cfg.leads * cfg.activities_per_lead
+    );
     let s1 = Server::start();
     let (seeded, c, ss, sp) = client_rt.block_on(seed(&cfg, &s1));
     let boot = client_rt.block_on(bootstrap(&cfg, &s1, &seeded, c, ss, sp));

@@ -37,14 +37,21 @@ pub struct Device {
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// User ids appear as lead owners on every phone: short, readable, stable.
 fn check_name(what: &str, s: &str) -> anyhow::Result<()> {
-    let ok = !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c));
+    let ok = !s.is_empty()
+        && s.len() <= 64
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c));
     if !ok {
-        anyhow::bail!("{what} '{s}' must be 1–64 characters of letters, digits, '-', '_', '.' or '@'");
+        anyhow::bail!(
+            "{what} '{s}' must be 1–64 characters of letters, digits, '-', '_', '.' or '@'"
+        );
     }
     Ok(())
 }
@@ -56,20 +63,31 @@ fn workspace_id(tx: &rusqlite::Connection, ws: &str) -> anyhow::Result<String> {
 }
 
 fn team_id(tx: &rusqlite::Connection, ws: &str, team: &str) -> anyhow::Result<String> {
-    tx.query_row("SELECT id FROM teams WHERE workspace_id = ?1 AND (name = ?2 OR id = ?2)", params![ws, team], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| anyhow::anyhow!("no team '{team}' in this workspace"))
+    tx.query_row(
+        "SELECT id FROM teams WHERE workspace_id = ?1 AND (name = ?2 OR id = ?2)",
+        params![ws, team],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or_else(|| anyhow::anyhow!("no team '{team}' in this workspace"))
 }
 
 impl SqliteBackend {
     pub fn create_workspace(&self, name: &str) -> anyhow::Result<Workspace> {
         check_name("workspace name", name)?;
         self.admin(|tx| {
-            if tx.query_row("SELECT 1 FROM workspaces WHERE name = ?1", [name], |_| Ok(())).optional()?.is_some() {
+            if tx
+                .query_row("SELECT 1 FROM workspaces WHERE name = ?1", [name], |_| Ok(()))
+                .optional()?
+                .is_some()
+            {
                 anyhow::bail!("a workspace named '{name}' exists already");
             }
             let id = uuid::Uuid::now_v7().to_string();
-            tx.execute("INSERT INTO workspaces (id, name, created_at) VALUES (?1, ?2, ?3)", params![id, name, now_ms()])?;
+            tx.execute(
+                "INSERT INTO workspaces (id, name, created_at) VALUES (?1, ?2, ?3)",
+                params![id, name, now_ms()],
+            )?;
             Ok(Workspace { id, name: name.to_string() })
         })
     }
@@ -86,11 +104,22 @@ impl SqliteBackend {
         check_name("team name", name)?;
         self.admin(|tx| {
             let ws = workspace_id(tx, workspace)?;
-            if tx.query_row("SELECT 1 FROM teams WHERE workspace_id = ?1 AND name = ?2", params![ws, name], |_| Ok(())).optional()?.is_some() {
+            if tx
+                .query_row(
+                    "SELECT 1 FROM teams WHERE workspace_id = ?1 AND name = ?2",
+                    params![ws, name],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some()
+            {
                 anyhow::bail!("team '{name}' exists already");
             }
             let id = uuid::Uuid::now_v7().to_string();
-            tx.execute("INSERT INTO teams (id, workspace_id, name) VALUES (?1, ?2, ?3)", params![id, ws, name])?;
+            tx.execute(
+                "INSERT INTO teams (id, workspace_id, name) VALUES (?1, ?2, ?3)",
+                params![id, ws, name],
+            )?;
             Ok(id)
         })
     }
@@ -98,7 +127,13 @@ impl SqliteBackend {
     /// Adds a user (a rep or manager belongs to `team`; a manager manages it and sees its
     /// leads, and may be given more teams with [`SqliteBackend::manage_team`]) and
     /// returns a one-time enrollment code for their first device.
-    pub fn add_user(&self, workspace: &str, user_id: &str, role: Role, team: Option<&str>) -> anyhow::Result<NewUser> {
+    pub fn add_user(
+        &self,
+        workspace: &str,
+        user_id: &str,
+        role: Role,
+        team: Option<&str>,
+    ) -> anyhow::Result<NewUser> {
         check_name("user id", user_id)?;
         if role == Role::Manager && team.is_none() {
             anyhow::bail!("a manager needs --team: the team whose leads they manage");
@@ -149,7 +184,15 @@ impl SqliteBackend {
     pub fn enrollment_code(&self, workspace: &str, user_id: &str) -> anyhow::Result<String> {
         self.admin(|tx| {
             let ws = workspace_id(tx, workspace)?;
-            if tx.query_row("SELECT 1 FROM users WHERE workspace_id = ?1 AND id = ?2", params![ws, user_id], |_| Ok(())).optional()?.is_none() {
+            if tx
+                .query_row(
+                    "SELECT 1 FROM users WHERE workspace_id = ?1 AND id = ?2",
+                    params![ws, user_id],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_none()
+            {
                 anyhow::bail!("no user '{user_id}' in this workspace");
             }
             new_code(tx, &ws, user_id)
@@ -168,7 +211,10 @@ impl SqliteBackend {
     /// Cuts one device off at once; the user's other devices keep working.
     pub fn revoke_device(&self, device_id: &str) -> anyhow::Result<()> {
         self.admin(|tx| {
-            let n = tx.execute("UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", params![device_id, now_ms()])?;
+            let n = tx.execute(
+                "UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                params![device_id, now_ms()],
+            )?;
             if n == 0 {
                 anyhow::bail!("no active device '{device_id}'");
             }

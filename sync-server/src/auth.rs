@@ -22,7 +22,8 @@ pub fn new_token() -> String {
 pub fn new_enrollment_code() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rng();
-    let chars: Vec<char> = (0..16).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
+    let chars: Vec<char> =
+        (0..16).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
     chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
 }
 
@@ -40,14 +41,19 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(burst: u32, per_second: u32) -> Self {
-        RateLimiter { burst: burst as f64, per_second: per_second as f64, buckets: Mutex::new(HashMap::new()) }
+        RateLimiter {
+            burst: burst as f64,
+            per_second: per_second as f64,
+            buckets: Mutex::new(HashMap::new()),
+        }
     }
 
     pub fn allow(&self, device: &str) -> bool {
         let now = Instant::now();
         let mut b = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         let (tokens, last) = b.entry(device.to_string()).or_insert((self.burst, now));
-        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * self.per_second).min(self.burst);
+        *tokens =
+            (*tokens + now.duration_since(*last).as_secs_f64() * self.per_second).min(self.burst);
         *last = now;
         if *tokens >= 1.0 {
             *tokens -= 1.0;

@@ -101,8 +101,17 @@ pub trait DocTx {
     fn put_doc(&mut self, id: &str, row: &DocRow) -> Result<()>;
     /// `owner` is the document's owner as of this change (see [`DocRow::owner`]): pulls filter
     /// on it.
-    fn append_change(&mut self, doc_id: &str, kind: DocKind, owner: &str, hash: &str, actor: &str, data: &[u8]) -> Result<()>;
-    fn append_owner_event(&mut self, lead_id: &str, old_owner: &str, new_owner: &str) -> Result<()>;
+    fn append_change(
+        &mut self,
+        doc_id: &str,
+        kind: DocKind,
+        owner: &str,
+        hash: &str,
+        actor: &str,
+        data: &[u8],
+    ) -> Result<()>;
+    fn append_owner_event(&mut self, lead_id: &str, old_owner: &str, new_owner: &str)
+    -> Result<()>;
     fn set_activities_owner(&mut self, lead_id: &str, owner: &str) -> Result<()>;
     fn activities_of(&mut self, lead_id: &str) -> Result<Vec<(String, DocRow)>>;
     fn user_exists(&mut self, user_id: &str) -> Result<bool>;
@@ -120,7 +129,12 @@ pub trait DocTx {
     fn max_seq(&mut self) -> Result<i64>;
     /// Documents ordered by id, for bootstrap snapshots.
     /// Only documents whose owner is one of `owners` (or everyone's); `None` for all.
-    fn docs_after(&mut self, after_id: &str, limit: u32, owners: Option<&[String]>) -> Result<Vec<(String, DocRow)>>;
+    fn docs_after(
+        &mut self,
+        after_id: &str,
+        limit: u32,
+        owners: Option<&[String]>,
+    ) -> Result<Vec<(String, DocRow)>>;
     fn docs_len_after(&mut self, after_id: &str) -> Result<u64>;
     /// Marks a point inside the transaction that [`DocTx::rollback_to_savepoint`] returns to,
     /// so that several requests can share one transaction and one of them can fail alone.
@@ -146,5 +160,12 @@ pub trait Backend: Send + Sync + 'static {
     fn read<R>(&self, workspace: &str, f: impl FnOnce(&mut dyn DocTx) -> Result<R>) -> Result<R>;
     fn authenticate(&self, token_hash: &str) -> Result<Option<Principal>>;
     /// Consumes a one-time enrollment code and registers a device with its token hash and actor.
-    fn enroll(&self, code_hash: &str, device_name: &str, actor: &str, token_hash: &str, now: i64) -> Result<Enrolled>;
+    fn enroll(
+        &self,
+        code_hash: &str,
+        device_name: &str,
+        actor: &str,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Enrolled>;
 }

@@ -30,7 +30,11 @@ struct Entry {
 impl DocCache {
     /// A cache of `capacity` documents; 0 turns it off.
     pub fn new(capacity: usize) -> DocCache {
-        DocCache { entries: NonZeroUsize::new(capacity).map(|c| Mutex::new(LruCache::new(c))), hits: AtomicU64::new(0), misses: AtomicU64::new(0) }
+        DocCache {
+            entries: NonZeroUsize::new(capacity).map(|c| Mutex::new(LruCache::new(c))),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
     }
 
     fn lock(&self) -> Option<std::sync::MutexGuard<'_, LruCache<(String, String), Entry>>> {
@@ -41,7 +45,11 @@ impl DocCache {
     /// owns it from here: a push that is then rejected drops it rather than putting back a
     /// document with changes applied that storage does not have.
     pub fn take(&self, workspace: &str, id: &str, saved: &[u8]) -> Option<AutoCommit> {
-        let doc = self.lock().and_then(|mut entries| entries.pop(&(workspace.to_string(), id.to_string()))).filter(|e| e.saved == saved).map(|e| e.doc);
+        let doc = self
+            .lock()
+            .and_then(|mut entries| entries.pop(&(workspace.to_string(), id.to_string())))
+            .filter(|e| e.saved == saved)
+            .map(|e| e.doc);
         let counter = if doc.is_some() { &self.hits } else { &self.misses };
         counter.fetch_add(1, Ordering::Relaxed);
         doc
@@ -56,7 +64,9 @@ impl DocCache {
     pub fn put(&self, workspace: &str, id: &str, saved: Vec<u8>, doc: AutoCommit) {
         // The document pushed out is dropped after the lock is released: freeing a loaded
         // document is thousands of frees, and every push waits for this lock.
-        let evicted = self.lock().and_then(|mut entries| entries.push((workspace.to_string(), id.to_string()), Entry { saved, doc }));
+        let evicted = self.lock().and_then(|mut entries| {
+            entries.push((workspace.to_string(), id.to_string()), Entry { saved, doc })
+        });
         drop(evicted);
     }
 

@@ -105,7 +105,9 @@ impl Drop for Leading<'_> {
         let mut q = lock(&self.group.queue);
         q.done.extend(self.answers.drain(..));
         for t in self.tickets.drain(..) {
-            q.done.entry(t).or_insert_with(|| Err(ApiError::internal("the push failed inside the server; retry it")));
+            q.done.entry(t).or_insert_with(|| {
+                Err(ApiError::internal("the push failed inside the server; retry it"))
+            });
         }
         q.writing = false;
         self.group.written.notify_all();
@@ -135,14 +137,22 @@ impl GroupCommit {
     pub fn park(&self, documents: usize) -> Option<Parked<'_>> {
         let documents = documents.max(1);
         self.parked
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| (now == 0 || now + documents <= self.park_budget).then_some(now + documents))
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| {
+                (now == 0 || now + documents <= self.park_budget).then_some(now + documents)
+            })
             .ok()
             .map(|_| Parked { group: self, documents })
     }
 
     /// The last step of a push ([`sync::commit_push`]), shared with whichever requests are
     /// waiting for the writer at the same time. Returns once the request is committed.
-    pub fn commit<B: Backend>(&self, backend: &B, docs: &DocCache, p: &Principal, prepared: Vec<Prepared>) -> Result<PushResponse> {
+    pub fn commit<B: Backend>(
+        &self,
+        backend: &B,
+        docs: &DocCache,
+        p: &Principal,
+        prepared: Vec<Prepared>,
+    ) -> Result<PushResponse> {
         let mut q = lock(&self.queue);
         let ticket = q.next_ticket;
         q.next_ticket += 1;
@@ -161,7 +171,11 @@ impl GroupCommit {
             q.writing = true;
             let waiting = std::mem::take(&mut q.waiting);
             drop(q);
-            let mut leading = Leading { group: self, tickets: waiting.iter().map(|w| w.ticket).collect(), answers: Vec::new() };
+            let mut leading = Leading {
+                group: self,
+                tickets: waiting.iter().map(|w| w.ticket).collect(),
+                answers: Vec::new(),
+            };
             for batch in by_workspace(waiting) {
                 let workspace = batch[0].p.workspace_id.clone();
                 let answers = self.write(backend, docs, &workspace, batch);
@@ -177,12 +191,22 @@ impl GroupCommit {
         (self.transactions.load(Ordering::Relaxed), self.requests.load(Ordering::Relaxed))
     }
 
-    fn write<B: Backend>(&self, backend: &B, docs: &DocCache, workspace: &str, mut batch: Vec<Waiting>) -> Vec<(u64, Result<PushResponse>)> {
+    fn write<B: Backend>(
+        &self,
+        backend: &B,
+        docs: &DocCache,
+        workspace: &str,
+        mut batch: Vec<Waiting>,
+    ) -> Vec<(u64, Result<PushResponse>)> {
         self.transactions.fetch_add(1, Ordering::Relaxed);
         self.requests.fetch_add(batch.len() as u64, Ordering::Relaxed);
         if batch.len() == 1 {
             // Alone: no savepoint needed, an error rolls back the transaction.
-            return batch.pop().map(|w| (w.ticket, sync::commit_push(backend, docs, &w.p, w.prepared))).into_iter().collect();
+            return batch
+                .pop()
+                .map(|w| (w.ticket, sync::commit_push(backend, docs, &w.p, w.prepared)))
+                .into_iter()
+                .collect();
         }
         let tickets: Vec<u64> = batch.iter().map(|w| w.ticket).collect();
         let written = backend.write(workspace, |tx| {
@@ -203,7 +227,11 @@ impl GroupCommit {
             Ok(out)
         });
         match written {
-            Ok(results) => tickets.into_iter().zip(results).map(|(t, r)| (t, r.map(|c| c.publish(docs, workspace)))).collect(),
+            Ok(results) => tickets
+                .into_iter()
+                .zip(results)
+                .map(|(t, r)| (t, r.map(|c| c.publish(docs, workspace))))
+                .collect(),
             Err(e) => tickets.into_iter().map(|t| (t, Err(e.clone()))).collect(),
         }
     }
@@ -212,16 +240,21 @@ impl GroupCommit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
     use crate::backend::{DocRow, FeedFilter, Role};
     use crate::sqlite::SqliteBackend;
     use crate::testing::{device, new_lead, request, workspace};
     use automerge::{ActorId, AutoCommit, ROOT, ReadDoc, transaction::Transactable};
     use fieldsales_core::doc::DocKind;
+    use std::sync::Arc;
 
     /// Holds the writer while `n` requests queue, then lets them go: they must commit in one
     /// transaction.
-    fn commit_together(group: &Arc<GroupCommit>, b: &Arc<SqliteBackend>, docs: &Arc<DocCache>, requests: Vec<(Principal, Vec<Prepared>)>) -> Vec<Result<PushResponse>> {
+    fn commit_together(
+        group: &Arc<GroupCommit>,
+        b: &Arc<SqliteBackend>,
+        docs: &Arc<DocCache>,
+        requests: Vec<(Principal, Vec<Prepared>)>,
+    ) -> Vec<Result<PushResponse>> {
         let n = requests.len();
         lock(&group.queue).writing = true;
         let handles: Vec<_> = requests
@@ -264,15 +297,50 @@ mod tests {
         let p_tablet = device(&ws, "ann", &tablet);
         let p_bob = device(&ws, "bob", &bobs);
         let requests = vec![
-            (p_phone.clone(), sync::prepare_push(&*b, &docs, &p_phone, request(&shared, on_phone.get_changes(&heads))).unwrap()),
-            (p_tablet.clone(), sync::prepare_push(&*b, &docs, &p_tablet, request(&shared, on_tablet.get_changes(&heads))).unwrap()),
-            (p_bob.clone(), sync::prepare_push(&*b, &docs, &p_bob, request(&own, bobs_lead.get_changes(&[]))).unwrap()),
-            (p_bob.clone(), sync::prepare_push(&*b, &docs, &p_bob, request(&foreign, foreign_lead.get_changes(&[]))).unwrap()),
+            (
+                p_phone.clone(),
+                sync::prepare_push(
+                    &*b,
+                    &docs,
+                    &p_phone,
+                    request(&shared, on_phone.get_changes(&heads)),
+                )
+                .unwrap(),
+            ),
+            (
+                p_tablet.clone(),
+                sync::prepare_push(
+                    &*b,
+                    &docs,
+                    &p_tablet,
+                    request(&shared, on_tablet.get_changes(&heads)),
+                )
+                .unwrap(),
+            ),
+            (
+                p_bob.clone(),
+                sync::prepare_push(&*b, &docs, &p_bob, request(&own, bobs_lead.get_changes(&[])))
+                    .unwrap(),
+            ),
+            (
+                p_bob.clone(),
+                sync::prepare_push(
+                    &*b,
+                    &docs,
+                    &p_bob,
+                    request(&foreign, foreign_lead.get_changes(&[])),
+                )
+                .unwrap(),
+            ),
         ];
         let before = group.transactions_and_requests();
         let results = commit_together(&group, &b, &docs, requests);
         let (tx, reqs) = group.transactions_and_requests();
-        assert_eq!((tx - before.0, reqs - before.1), (1, 4), "one transaction for the four waiting requests");
+        assert_eq!(
+            (tx - before.0, reqs - before.1),
+            (1, 4),
+            "one transaction for the four waiting requests"
+        );
 
         let results: Vec<PushResponse> = results.into_iter().map(|r| r.unwrap()).collect();
         for r in &results[..3] {
@@ -285,12 +353,29 @@ mod tests {
 
         let stored = b.read(&ws, |tx| tx.doc(&shared)).unwrap().expect("stored");
         let stored = AutoCommit::load(&stored.data).unwrap();
-        let field = |k: &str| stored.get(ROOT, k).unwrap().and_then(|(v, _)| v.into_scalar().ok()).and_then(|s| s.into_string().ok());
-        assert_eq!(field("company").as_deref(), Some("Acme"), "both devices' edits to one lead are kept");
+        let field = |k: &str| {
+            stored
+                .get(ROOT, k)
+                .unwrap()
+                .and_then(|(v, _)| v.into_scalar().ok())
+                .and_then(|s| s.into_string().ok())
+        };
+        assert_eq!(
+            field("company").as_deref(),
+            Some("Acme"),
+            "both devices' edits to one lead are kept"
+        );
         assert_eq!(field("title").as_deref(), Some("CTO"));
         assert!(b.read(&ws, |tx| tx.doc(&own)).unwrap().is_some());
-        assert!(b.read(&ws, |tx| tx.doc(&foreign)).unwrap().is_none(), "a refused document leaves no trace");
-        let feed = b.read(&ws, |tx| tx.feed_after(0, 100, &FeedFilter { skip_actor: String::new(), owners: None })).unwrap();
+        assert!(
+            b.read(&ws, |tx| tx.doc(&foreign)).unwrap().is_none(),
+            "a refused document leaves no trace"
+        );
+        let feed = b
+            .read(&ws, |tx| {
+                tx.feed_after(0, 100, &FeedFilter { skip_actor: String::new(), owners: None })
+            })
+            .unwrap();
         assert_eq!(feed.len(), 4, "the creation, two edits and Bob's lead, once each");
     }
 
@@ -312,9 +397,14 @@ mod tests {
 
     #[test]
     fn a_writer_round_takes_every_workspace_in_arrival_order() {
-        let w = |ticket: u64, ws: &str| Waiting { ticket, p: device(ws, "ann", &ActorId::random()), prepared: Vec::new() };
+        let w = |ticket: u64, ws: &str| Waiting {
+            ticket,
+            p: device(ws, "ann", &ActorId::random()),
+            prepared: Vec::new(),
+        };
         let groups = by_workspace(vec![w(0, "b"), w(1, "a"), w(2, "b"), w(3, "c"), w(4, "a")]);
-        let tickets: Vec<Vec<u64>> = groups.iter().map(|g| g.iter().map(|w| w.ticket).collect()).collect();
+        let tickets: Vec<Vec<u64>> =
+            groups.iter().map(|g| g.iter().map(|w| w.ticket).collect()).collect();
         assert_eq!(tickets, vec![vec![0, 2], vec![1, 4], vec![3]]);
     }
 
@@ -335,7 +425,10 @@ mod tests {
                 let actor = ActorId::random();
                 let p = device(&ws, "ann", &actor);
                 let (id, mut doc) = new_lead(&actor, "ann", name);
-                requests.push((p.clone(), sync::prepare_push(&*b, &docs, &p, request(&id, doc.get_changes(&[]))).unwrap()));
+                requests.push((
+                    p.clone(),
+                    sync::prepare_push(&*b, &docs, &p, request(&id, doc.get_changes(&[]))).unwrap(),
+                ));
                 expected.push((ws.clone(), id));
             }
         }
@@ -346,9 +439,15 @@ mod tests {
         assert_eq!(group.transactions_and_requests(), (2, 4), "a transaction per workspace");
         for (r, (ws, id)) in results.into_iter().zip(&expected) {
             assert_eq!(r.unwrap().accepted.len(), 1);
-            assert!(b.read(ws, |tx| tx.doc(id)).unwrap().is_some(), "{id} stored in its own workspace");
+            assert!(
+                b.read(ws, |tx| tx.doc(id)).unwrap().is_some(),
+                "{id} stored in its own workspace"
+            );
         }
-        assert!(b.read(&expected[0].0, |tx| tx.doc(&expected[1].1)).unwrap().is_none(), "nothing crosses workspaces");
+        assert!(
+            b.read(&expected[0].0, |tx| tx.doc(&expected[1].1)).unwrap().is_none(),
+            "nothing crosses workspaces"
+        );
     }
 
     /// A request whose storage work fails inside a shared transaction is undone alone: the
@@ -375,19 +474,44 @@ mod tests {
         let edit = sync::prepare_push(&*b, &docs, &p_phone, both).unwrap();
         // The stored document turns unreadable after the edit was worked out: committing it
         // must load it again, and fails.
-        b.write(&ws, |tx| tx.put_doc(&broken, &DocRow { kind: DocKind::Lead, owner: "ann".into(), lead_id: None, data: b"not automerge".to_vec() })).unwrap();
+        b.write(&ws, |tx| {
+            tx.put_doc(
+                &broken,
+                &DocRow {
+                    kind: DocKind::Lead,
+                    owner: "ann".into(),
+                    lead_id: None,
+                    data: b"not automerge".to_vec(),
+                },
+            )
+        })
+        .unwrap();
         let (fine, mut fine_doc) = new_lead(&tablet, "ann", "Lee");
-        let capture = sync::prepare_push(&*b, &docs, &p_tablet, request(&fine, fine_doc.get_changes(&[]))).unwrap();
+        let capture =
+            sync::prepare_push(&*b, &docs, &p_tablet, request(&fine, fine_doc.get_changes(&[])))
+                .unwrap();
 
-        let results = commit_together(&group, &b, &docs, vec![(p_phone, edit), (p_tablet, capture)]);
+        let results =
+            commit_together(&group, &b, &docs, vec![(p_phone, edit), (p_tablet, capture)]);
         assert_eq!(group.transactions_and_requests(), (1, 2));
         let err = results[0].as_ref().unwrap_err();
         assert_eq!(err.code, "internal");
         let ok = results[1].as_ref().unwrap();
         assert_eq!(ok.accepted.len(), 1, "{:?}", ok.rejected);
         assert!(b.read(&ws, |tx| tx.doc(&fine)).unwrap().is_some());
-        assert!(b.read(&ws, |tx| tx.doc(&first)).unwrap().is_none(), "the failed request is undone whole");
-        let feed = b.read(&ws, |tx| tx.feed_after(0, 100, &FeedFilter { skip_actor: String::new(), owners: None })).unwrap();
-        assert_eq!(feed.len(), 2, "the first creation and the other request's lead; nothing of the failed request");
+        assert!(
+            b.read(&ws, |tx| tx.doc(&first)).unwrap().is_none(),
+            "the failed request is undone whole"
+        );
+        let feed = b
+            .read(&ws, |tx| {
+                tx.feed_after(0, 100, &FeedFilter { skip_actor: String::new(), owners: None })
+            })
+            .unwrap();
+        assert_eq!(
+            feed.len(),
+            2,
+            "the first creation and the other request's lead; nothing of the failed request"
+        );
     }
 }

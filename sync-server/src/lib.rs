@@ -22,8 +22,8 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use tokio::sync::OwnedSemaphorePermit;
 use fieldsales_core::sync::protocol::*;
+use tokio::sync::OwnedSemaphorePermit;
 
 use crate::auth::RateLimiter;
 use crate::backend::{Backend, Principal};
@@ -81,19 +81,33 @@ pub fn app<B: Backend>(state: AppState<B>) -> Router {
         .route("/v1/push", post(push::<B>))
         .route("/v1/pull", post(pull::<B>))
         .fallback(|| async { ApiError::not_found("no such endpoint; see docs/protocol.md") })
-        .method_not_allowed_fallback(|| async { ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "wrong method: POST, or GET for /v1/health") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "wrong method: POST, or GET for /v1/health",
+            )
+        })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
 
 /// Serves `app` on a bound listener until `shutdown` resolves.
-pub async fn serve<B: Backend>(listener: tokio::net::TcpListener, state: AppState<B>, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve<B: Backend>(
+    listener: tokio::net::TcpListener,
+    state: AppState<B>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
 }
 
 fn body_error(e: BytesRejection) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", format!("request bodies are limited to {MAX_BODY_BYTES} bytes"))
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("request bodies are limited to {MAX_BODY_BYTES} bytes"),
+        )
     } else {
         ApiError::bad_request("bad_body", format!("the request body could not be read: {e}"))
     }
@@ -102,7 +116,11 @@ fn body_error(e: BytesRejection) -> ApiError {
 fn require_type(headers: &HeaderMap, want: &str) -> Result<(), ApiError> {
     let got = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if got.split(';').next().map(str::trim) != Some(want) {
-        return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", format!("send the body as {want}")));
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("send the body as {want}"),
+        ));
     }
     Ok(())
 }
@@ -113,9 +131,14 @@ fn principal<B: Backend>(s: &AppState<B>, headers: &HeaderMap) -> Result<Princip
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(ApiError::unauthorized)?;
-    let p = s.backend.authenticate(&auth::hash_secret(token))?.ok_or_else(ApiError::unauthorized)?;
+    let p =
+        s.backend.authenticate(&auth::hash_secret(token))?.ok_or_else(ApiError::unauthorized)?;
     if !s.limiter.allow(&p.device_id) {
-        return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests from this device; retry shortly"));
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests from this device; retry shortly",
+        ));
     }
     Ok(p)
 }
@@ -125,33 +148,65 @@ fn cbor_response<T: serde::Serialize>(v: &T) -> Response {
 }
 
 /// Runs blocking storage work off the async threads.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f).await.map_err(|_| ApiError::internal("the request failed inside the server"))?
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| ApiError::internal("the request failed inside the server"))?
 }
 
 /// As [`blocking`], once one of `s.workers` is free (in arrival order). `f` holds the worker
 /// until it drops the permit it is given.
-async fn work<B, T: Send + 'static>(s: &AppState<B>, f: impl FnOnce(OwnedSemaphorePermit) -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
-    let permit = s.workers.clone().acquire_owned().await.map_err(|_| ApiError::internal("the server is shutting down"))?;
+async fn work<B, T: Send + 'static>(
+    s: &AppState<B>,
+    f: impl FnOnce(OwnedSemaphorePermit) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let permit = s
+        .workers
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| ApiError::internal("the server is shutting down"))?;
     blocking(move || f(permit)).await
 }
 
-async fn enroll<B: Backend>(State(s): State<AppState<B>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+async fn enroll<B: Backend>(
+    State(s): State<AppState<B>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
     require_type(&headers, JSON)?;
     let body = body.map_err(body_error)?;
-    let req: EnrollRequest = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("bad_body", format!("expected {{code, device_name, actor_id}}: {e}")))?;
+    let req: EnrollRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request("bad_body", format!("expected {{code, device_name, actor_id}}: {e}"))
+    })?;
     let actor = automerge::ActorId::try_from(req.actor_id.as_str())
         .ok()
         .filter(|a| (8..=64).contains(&a.to_bytes().len()))
-        .ok_or_else(|| ApiError::bad_request("bad_actor", "actor_id must be 8 to 64 bytes of hex"))?;
+        .ok_or_else(|| {
+            ApiError::bad_request("bad_actor", "actor_id must be 8 to 64 bytes of hex")
+        })?;
     let name = req.device_name.trim().chars().take(100).collect::<String>();
     let token = auth::new_token();
     let backend = s.backend.clone();
     let token_hash = auth::hash_secret(&token);
     let code_hash = auth::hash_secret(&auth::normalize_code(&req.code));
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
-    let e = blocking(move || backend.enroll(&code_hash, &name, &actor.to_hex_string(), &token_hash, now)).await?;
-    let resp = EnrollResponse { device_id: e.device_id, token, user_id: e.user_id, workspace_id: e.workspace_id, role: e.role.as_str().to_string() };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    let e = blocking(move || {
+        backend.enroll(&code_hash, &name, &actor.to_hex_string(), &token_hash, now)
+    })
+    .await?;
+    let resp = EnrollResponse {
+        device_id: e.device_id,
+        token,
+        user_id: e.user_id,
+        workspace_id: e.workspace_id,
+        role: e.role.as_str().to_string(),
+    };
     Ok((StatusCode::CREATED, axum::Json(resp)).into_response())
 }
 
@@ -160,15 +215,25 @@ async fn enroll<B: Backend>(State(s): State<AppState<B>>, headers: HeaderMap, bo
 
 /// Who is calling and what they ask (`what` names the message in errors), checked in order:
 /// token, content type, body.
-fn cbor_request<B: Backend, T: for<'de> serde::Deserialize<'de>>(s: &AppState<B>, headers: &HeaderMap, body: Result<Bytes, BytesRejection>, what: &str) -> Result<(Principal, T), ApiError> {
+fn cbor_request<B: Backend, T: for<'de> serde::Deserialize<'de>>(
+    s: &AppState<B>,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    what: &str,
+) -> Result<(Principal, T), ApiError> {
     let p = principal(s, headers)?;
     require_type(headers, CBOR)?;
     let body = body.map_err(body_error)?;
-    let req = from_cbor(&body).map_err(|e| ApiError::bad_request("bad_body", format!("not a {what} request: {e}")))?;
+    let req = from_cbor(&body)
+        .map_err(|e| ApiError::bad_request("bad_body", format!("not a {what} request: {e}")))?;
     Ok((p, req))
 }
 
-async fn push<B: Backend>(State(s): State<AppState<B>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+async fn push<B: Backend>(
+    State(s): State<AppState<B>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
     let state = s.clone();
     let resp = work(&state, move |worker| {
         let (p, req): (Principal, PushRequest) = cbor_request(&s, &headers, body, "push")?;
@@ -184,7 +249,11 @@ async fn push<B: Backend>(State(s): State<AppState<B>>, headers: HeaderMap, body
     Ok(cbor_response(&resp))
 }
 
-async fn pull<B: Backend>(State(s): State<AppState<B>>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+async fn pull<B: Backend>(
+    State(s): State<AppState<B>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
     let state = s.clone();
     let resp = work(&state, move |_worker| {
         let (p, req): (Principal, PullRequest) = cbor_request(&s, &headers, body, "pull")?;

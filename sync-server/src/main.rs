@@ -141,35 +141,68 @@ async fn main() -> Result<()> {
                 }
                 AdminCmd::Workspace(WorkspaceCmd::List) => {
                     let all = b.list_workspaces()?;
-                    print(json, &all, || all.iter().map(|w| format!("{}  {}", w.id, w.name)).collect::<Vec<_>>().join("\n"))?;
+                    print(json, &all, || {
+                        all.iter()
+                            .map(|w| format!("{}  {}", w.id, w.name))
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    })?;
                 }
                 AdminCmd::Team(TeamCmd::Create { workspace, name }) => {
                     let id = b.create_team(&workspace, &name)?;
-                    print(json, &serde_json::json!({ "id": id, "name": name }), || format!("team {name} ({id})"))?;
+                    print(json, &serde_json::json!({ "id": id, "name": name }), || {
+                        format!("team {name} ({id})")
+                    })?;
                 }
                 AdminCmd::Team(TeamCmd::Manage { workspace, team, manager }) => {
                     b.manage_team(&workspace, &team, &manager)?;
                     let teams = b.managed_teams(&workspace, &manager)?;
-                    print(json, &serde_json::json!({ "manager": manager, "teams": teams }), || format!("{manager} manages {}", teams.join(", ")))?;
+                    print(
+                        json,
+                        &serde_json::json!({ "manager": manager, "teams": teams }),
+                        || format!("{manager} manages {}", teams.join(", ")),
+                    )?;
                 }
                 AdminCmd::User(UserCmd::Add { workspace, role, team, id }) => {
                     let role = Role::parse(&role).unwrap_or(Role::Rep);
                     let u = b.add_user(&workspace, &id, role, team.as_deref())?;
-                    print(json, &u, || format!("user {} ({}) added\nenrollment code: {}", u.user_id, u.role.as_str(), u.enrollment_code))?;
+                    print(json, &u, || {
+                        format!(
+                            "user {} ({}) added\nenrollment code: {}",
+                            u.user_id,
+                            u.role.as_str(),
+                            u.enrollment_code
+                        )
+                    })?;
                 }
                 AdminCmd::User(UserCmd::Code { workspace, id }) => {
                     let code = b.enrollment_code(&workspace, &id)?;
-                    print(json, &serde_json::json!({ "enrollment_code": code }), || format!("enrollment code: {code}"))?;
+                    print(json, &serde_json::json!({ "enrollment_code": code }), || {
+                        format!("enrollment code: {code}")
+                    })?;
                 }
                 AdminCmd::Device(DeviceCmd::List { workspace }) => {
                     let all = b.list_devices(&workspace)?;
                     print(json, &all, || {
-                        all.iter().map(|d| format!("{}  {:<16} {:<20} {}", d.id, d.user_id, d.name, if d.revoked { "revoked" } else { "active" })).collect::<Vec<_>>().join("\n")
+                        all.iter()
+                            .map(|d| {
+                                format!(
+                                    "{}  {:<16} {:<20} {}",
+                                    d.id,
+                                    d.user_id,
+                                    d.name,
+                                    if d.revoked { "revoked" } else { "active" }
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join("\n")
                     })?;
                 }
                 AdminCmd::Device(DeviceCmd::Revoke { id }) => {
                     b.revoke_device(&id)?;
-                    print(json, &serde_json::json!({ "revoked": id }), || format!("device {id} revoked"))?;
+                    print(json, &serde_json::json!({ "revoked": id }), || {
+                        format!("device {id} revoked")
+                    })?;
                 }
             }
         }

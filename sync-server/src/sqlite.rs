@@ -12,7 +12,8 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use crate::backend::*;
 use crate::error::ApiError;
 
-const SCHEMA: &[&str] = &[r#"
+const SCHEMA: &[&str] = &[
+    r#"
 CREATE TABLE workspaces (
     id         TEXT PRIMARY KEY,
     name       TEXT NOT NULL UNIQUE,
@@ -75,7 +76,8 @@ CREATE TABLE feed (
 );
 CREATE UNIQUE INDEX feed_by_hash ON feed (workspace_id, hash) WHERE hash IS NOT NULL;
 CREATE INDEX feed_by_workspace ON feed (workspace_id, seq);
-"#, r#"
+"#,
+    r#"
 -- v2: the owner a change was written under, so that a pull reads only the rows its user may
 -- see through an index instead of every row since its cursor (which made 50 devices pulling
 -- cost 50 x 50 row visits). Owner events are everyone's ('*'): who gains and who loses a
@@ -86,7 +88,8 @@ UPDATE feed SET owner = CASE
     ELSE coalesce((SELECT d.owner FROM documents d WHERE d.workspace_id = feed.workspace_id AND d.id = feed.doc_id), '*')
 END;
 CREATE INDEX feed_by_owner ON feed (workspace_id, owner, seq);
-"#, r#"
+"#,
+    r#"
 -- v3: a manager may manage several teams. Until now a manager managed the team they belong
 -- to; that team is their first managed one.
 CREATE TABLE team_managers (
@@ -97,7 +100,8 @@ CREATE TABLE team_managers (
 );
 INSERT INTO team_managers (workspace_id, team_id, user_id)
     SELECT workspace_id, team_id, id FROM users WHERE role = 'manager' AND team_id IS NOT NULL;
-"#];
+"#,
+];
 
 pub struct SqliteBackend {
     path: PathBuf,
@@ -149,7 +153,8 @@ impl SqliteBackend {
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
             tx.commit()?;
         }
-        let readers = (0..4).map(|_| open(&path).map(Mutex::new)).collect::<rusqlite::Result<_>>()?;
+        let readers =
+            (0..4).map(|_| open(&path).map(Mutex::new)).collect::<rusqlite::Result<_>>()?;
         Ok(SqliteBackend { path, writer: Mutex::new(writer), readers })
     }
 
@@ -166,7 +171,10 @@ impl SqliteBackend {
         lock(&self.readers[0])
     }
 
-    pub(crate) fn admin<R>(&self, f: impl FnOnce(&Transaction<'_>) -> anyhow::Result<R>) -> anyhow::Result<R> {
+    pub(crate) fn admin<R>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> anyhow::Result<R>,
+    ) -> anyhow::Result<R> {
         let mut c = lock(&self.writer);
         let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let r = f(&tx)?;
@@ -175,7 +183,11 @@ impl SqliteBackend {
     }
 }
 
-fn read_feed(stmt: &mut rusqlite::CachedStatement<'_>, params: impl rusqlite::Params, out: &mut Vec<FeedEntry>) -> Result<()> {
+fn read_feed(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    params: impl rusqlite::Params,
+    out: &mut Vec<FeedEntry>,
+) -> Result<()> {
     let rows = stmt.query_map(params, |r| {
         Ok((
             r.get::<_, i64>(0)?,
@@ -192,8 +204,20 @@ fn read_feed(stmt: &mut rusqlite::CachedStatement<'_>, params: impl rusqlite::Pa
     for r in rows {
         let (seq, doc_id, kind, hash, actor, data, old_owner, new_owner, owner) = r?;
         out.push(match (hash, data) {
-            (Some(_), Some(data)) => FeedEntry::Change { seq, doc_id, kind: kind_of(kind)?, owner: owner.unwrap_or_default(), actor: actor.unwrap_or_default(), data },
-            _ => FeedEntry::Owner { seq, doc_id, old_owner: old_owner.unwrap_or_default(), new_owner: new_owner.unwrap_or_default() },
+            (Some(_), Some(data)) => FeedEntry::Change {
+                seq,
+                doc_id,
+                kind: kind_of(kind)?,
+                owner: owner.unwrap_or_default(),
+                actor: actor.unwrap_or_default(),
+                data,
+            },
+            _ => FeedEntry::Owner {
+                seq,
+                doc_id,
+                old_owner: old_owner.unwrap_or_default(),
+                new_owner: new_owner.unwrap_or_default(),
+            },
         });
     }
     Ok(())
@@ -205,7 +229,8 @@ struct SqlTx<'a> {
 }
 
 fn kind_of(k: i64) -> Result<DocKind> {
-    DocKind::from_i64(k).ok_or_else(|| ApiError::internal(format!("unknown document kind {k} in storage")))
+    DocKind::from_i64(k)
+        .ok_or_else(|| ApiError::internal(format!("unknown document kind {k} in storage")))
 }
 
 fn row_to_doc(kind: i64, owner: String, lead_id: Option<String>, data: Vec<u8>) -> Result<DocRow> {
@@ -223,7 +248,10 @@ impl DocTx for SqlTx<'_> {
     }
 
     fn has_change(&mut self, hash: &str) -> Result<bool> {
-        Ok(self.tx.prepare_cached("SELECT 1 FROM feed WHERE workspace_id = ?1 AND hash = ?2")?.exists(params![self.ws, hash])?)
+        Ok(self
+            .tx
+            .prepare_cached("SELECT 1 FROM feed WHERE workspace_id = ?1 AND hash = ?2")?
+            .exists(params![self.ws, hash])?)
     }
 
     fn put_doc(&mut self, id: &str, row: &DocRow) -> Result<()> {
@@ -236,14 +264,27 @@ impl DocTx for SqlTx<'_> {
         Ok(())
     }
 
-    fn append_change(&mut self, doc_id: &str, kind: DocKind, owner: &str, hash: &str, actor: &str, data: &[u8]) -> Result<()> {
+    fn append_change(
+        &mut self,
+        doc_id: &str,
+        kind: DocKind,
+        owner: &str,
+        hash: &str,
+        actor: &str,
+        data: &[u8],
+    ) -> Result<()> {
         self.tx
             .prepare_cached("INSERT INTO feed (workspace_id, doc_id, kind, owner, hash, actor, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
             .execute(params![self.ws, doc_id, kind as i64, owner, hash, actor, data])?;
         Ok(())
     }
 
-    fn append_owner_event(&mut self, lead_id: &str, old_owner: &str, new_owner: &str) -> Result<()> {
+    fn append_owner_event(
+        &mut self,
+        lead_id: &str,
+        old_owner: &str,
+        new_owner: &str,
+    ) -> Result<()> {
         self.tx
             .prepare_cached("INSERT INTO feed (workspace_id, doc_id, kind, owner, old_owner, new_owner) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
             .execute(params![self.ws, lead_id, DocKind::Lead as i64, crate::sync::EVERYONE, old_owner, new_owner])?;
@@ -251,13 +292,19 @@ impl DocTx for SqlTx<'_> {
     }
 
     fn set_activities_owner(&mut self, lead_id: &str, owner: &str) -> Result<()> {
-        self.tx.prepare_cached("UPDATE documents SET owner = ?3 WHERE workspace_id = ?1 AND lead_id = ?2")?.execute(params![self.ws, lead_id, owner])?;
+        self.tx
+            .prepare_cached(
+                "UPDATE documents SET owner = ?3 WHERE workspace_id = ?1 AND lead_id = ?2",
+            )?
+            .execute(params![self.ws, lead_id, owner])?;
         Ok(())
     }
 
     fn activities_of(&mut self, lead_id: &str) -> Result<Vec<(String, DocRow)>> {
         let mut stmt = self.tx.prepare_cached("SELECT id, kind, owner, lead_id, data FROM documents WHERE workspace_id = ?1 AND lead_id = ?2 ORDER BY id")?;
-        let rows = stmt.query_map(params![self.ws, lead_id], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+        let rows = stmt.query_map(params![self.ws, lead_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
         let mut out = Vec::new();
         for r in rows {
             let (id, k, o, l, d) = r?;
@@ -267,7 +314,10 @@ impl DocTx for SqlTx<'_> {
     }
 
     fn user_exists(&mut self, user_id: &str) -> Result<bool> {
-        Ok(self.tx.prepare_cached("SELECT 1 FROM users WHERE workspace_id = ?1 AND id = ?2")?.exists(params![self.ws, user_id])?)
+        Ok(self
+            .tx
+            .prepare_cached("SELECT 1 FROM users WHERE workspace_id = ?1 AND id = ?2")?
+            .exists(params![self.ws, user_id])?)
     }
 
     fn team_id(&mut self, id_or_name: &str) -> Result<Option<String>> {
@@ -285,7 +335,9 @@ impl DocTx for SqlTx<'_> {
     }
 
     fn team_members(&mut self, team_id: &str) -> Result<Vec<String>> {
-        let mut stmt = self.tx.prepare_cached("SELECT id FROM users WHERE workspace_id = ?1 AND team_id = ?2")?;
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT id FROM users WHERE workspace_id = ?1 AND team_id = ?2")?;
         let rows = stmt.query_map(params![self.ws, team_id], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -315,7 +367,11 @@ impl DocTx for SqlTx<'_> {
                         continue;
                     }
                     seen.push(owner);
-                    read_feed(&mut stmt, params![self.ws, seq, limit, filter.skip_actor, owner], &mut out)?;
+                    read_feed(
+                        &mut stmt,
+                        params![self.ws, seq, limit, filter.skip_actor, owner],
+                        &mut out,
+                    )?;
                 }
                 out.sort_by_key(FeedEntry::seq);
                 out.truncate(limit as usize);
@@ -325,7 +381,10 @@ impl DocTx for SqlTx<'_> {
     }
 
     fn feed_len_after(&mut self, seq: i64) -> Result<u64> {
-        let n: i64 = self.tx.prepare_cached("SELECT count(*) FROM feed WHERE workspace_id = ?1 AND seq > ?2")?.query_row(params![self.ws, seq], |r| r.get(0))?;
+        let n: i64 = self
+            .tx
+            .prepare_cached("SELECT count(*) FROM feed WHERE workspace_id = ?1 AND seq > ?2")?
+            .query_row(params![self.ws, seq], |r| r.get(0))?;
         Ok(n.max(0) as u64)
     }
 
@@ -338,17 +397,31 @@ impl DocTx for SqlTx<'_> {
     }
 
     fn max_seq(&mut self) -> Result<i64> {
-        Ok(self.tx.prepare_cached("SELECT coalesce(max(seq), 0) FROM feed WHERE workspace_id = ?1")?.query_row([self.ws], |r| r.get(0))?)
+        Ok(self
+            .tx
+            .prepare_cached("SELECT coalesce(max(seq), 0) FROM feed WHERE workspace_id = ?1")?
+            .query_row([self.ws], |r| r.get(0))?)
     }
 
-    fn docs_after(&mut self, after_id: &str, limit: u32, owners: Option<&[String]>) -> Result<Vec<(String, DocRow)>> {
+    fn docs_after(
+        &mut self,
+        after_id: &str,
+        limit: u32,
+        owners: Option<&[String]>,
+    ) -> Result<Vec<(String, DocRow)>> {
         let mut stmt = self.tx.prepare_cached(
             "SELECT id, kind, owner, lead_id, data FROM documents
              WHERE workspace_id = ?1 AND id > ?2 AND (?4 IS NULL OR owner = ?5 OR owner IN (SELECT value FROM json_each(?4)))
              ORDER BY id LIMIT ?3",
         )?;
-        let owners = owners.map(serde_json::to_string).transpose().map_err(|e| ApiError::internal(format!("owner filter: {e}")))?;
-        let rows = stmt.query_map(params![self.ws, after_id, limit, owners, crate::sync::EVERYONE], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+        let owners = owners
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| ApiError::internal(format!("owner filter: {e}")))?;
+        let rows = stmt
+            .query_map(params![self.ws, after_id, limit, owners, crate::sync::EVERYONE], |r| {
+                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?;
         let mut out = Vec::new();
         for r in rows {
             let (id, k, o, l, d) = r?;
@@ -358,7 +431,10 @@ impl DocTx for SqlTx<'_> {
     }
 
     fn docs_len_after(&mut self, after_id: &str) -> Result<u64> {
-        let n: i64 = self.tx.prepare_cached("SELECT count(*) FROM documents WHERE workspace_id = ?1 AND id > ?2")?.query_row(params![self.ws, after_id], |r| r.get(0))?;
+        let n: i64 = self
+            .tx
+            .prepare_cached("SELECT count(*) FROM documents WHERE workspace_id = ?1 AND id > ?2")?
+            .query_row(params![self.ws, after_id], |r| r.get(0))?;
         Ok(n.max(0) as u64)
     }
 
@@ -403,34 +479,70 @@ impl Backend for SqliteBackend {
             .query_row([token_hash], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?, r.get(4)?, r.get(5)?)))
             .optional()?;
         Ok(r.and_then(|(device_id, user_id, workspace_id, role, team_id, actor)| {
-            Some(Principal { device_id, user_id, workspace_id, role: Role::parse(&role)?, team_id, actor })
+            Some(Principal {
+                device_id,
+                user_id,
+                workspace_id,
+                role: Role::parse(&role)?,
+                team_id,
+                actor,
+            })
         }))
     }
 
-    fn enroll(&self, code_hash: &str, device_name: &str, actor: &str, token_hash: &str, now: i64) -> Result<Enrolled> {
+    fn enroll(
+        &self,
+        code_hash: &str,
+        device_name: &str,
+        actor: &str,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Enrolled> {
         let mut c = lock(&self.writer);
         let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let row: Option<(String, String, i64, Option<i64>)> = tx
             .prepare_cached("SELECT workspace_id, user_id, expires_at, used_at FROM enrollments WHERE code_hash = ?1")?
             .query_row([code_hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .optional()?;
-        let invalid = || ApiError::new(axum::http::StatusCode::FORBIDDEN, "invalid_code", "this enrollment code is unknown, used or expired; ask your admin for a new one");
+        let invalid = || {
+            ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "invalid_code",
+                "this enrollment code is unknown, used or expired; ask your admin for a new one",
+            )
+        };
         let Some((workspace_id, user_id, expires_at, used_at)) = row else { return Err(invalid()) };
         if used_at.is_some() || expires_at < now {
             return Err(invalid());
         }
         if tx.prepare_cached("SELECT 1 FROM devices WHERE actor_id = ?1")?.exists([actor])? {
-            return Err(ApiError::new(axum::http::StatusCode::CONFLICT, "actor_taken", "this actor id is already bound to another device"));
+            return Err(ApiError::new(
+                axum::http::StatusCode::CONFLICT,
+                "actor_taken",
+                "this actor id is already bound to another device",
+            ));
         }
-        let role: String = tx.query_row("SELECT role FROM users WHERE workspace_id = ?1 AND id = ?2", params![workspace_id, user_id], |r| r.get(0))?;
+        let role: String = tx.query_row(
+            "SELECT role FROM users WHERE workspace_id = ?1 AND id = ?2",
+            params![workspace_id, user_id],
+            |r| r.get(0),
+        )?;
         let device_id = uuid::Uuid::now_v7().to_string();
         tx.execute(
             "INSERT INTO devices (id, workspace_id, user_id, name, token_hash, actor_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![device_id, workspace_id, user_id, device_name, token_hash, actor, now],
         )?;
-        tx.execute("UPDATE enrollments SET used_at = ?2 WHERE code_hash = ?1", params![code_hash, now])?;
+        tx.execute(
+            "UPDATE enrollments SET used_at = ?2 WHERE code_hash = ?1",
+            params![code_hash, now],
+        )?;
         tx.commit()?;
-        Ok(Enrolled { device_id, user_id, workspace_id, role: Role::parse(&role).unwrap_or(Role::Rep) })
+        Ok(Enrolled {
+            device_id,
+            user_id,
+            workspace_id,
+            role: Role::parse(&role).unwrap_or(Role::Rep),
+        })
     }
 }
 
@@ -467,17 +579,28 @@ mod tests {
             let mut st = c.prepare("SELECT seq, owner FROM feed ORDER BY seq").unwrap();
             st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
         };
-        assert_eq!(owners, vec![(1, "ann".into()), (2, "bob".into()), (3, "*".into()), (4, "ann".into())]);
+        assert_eq!(
+            owners,
+            vec![(1, "ann".into()), (2, "bob".into()), (3, "*".into()), (4, "ann".into())]
+        );
         let seqs = |filter: FeedFilter, after: i64, limit: u32| -> Vec<i64> {
-            b.read("w", |tx| Ok(tx.feed_after(after, limit, &filter)?.iter().map(FeedEntry::seq).collect())).unwrap()
+            b.read("w", |tx| {
+                Ok(tx.feed_after(after, limit, &filter)?.iter().map(FeedEntry::seq).collect())
+            })
+            .unwrap()
         };
         // Ann: her change and the owner event, not Bob's change nor her own device's.
         assert_eq!(seqs(change(Some(vec!["ann".into()])), 0, 10), vec![1, 3]);
         assert_eq!(seqs(change(Some(vec!["ann".into(), "bob".into()])), 0, 10), vec![1, 2, 3]);
-        assert_eq!(seqs(change(Some(vec!["ann".into(), "bob".into()])), 1, 2), vec![2, 3], "merged in seq order, cut at the limit");
+        assert_eq!(
+            seqs(change(Some(vec!["ann".into(), "bob".into()])), 1, 2),
+            vec![2, 3],
+            "merged in seq order, cut at the limit"
+        );
         assert_eq!(seqs(change(None), 0, 10), vec![1, 2, 3]);
         // New rows carry their owner from the start.
-        b.write("w", |tx| tx.append_change("lead-b", DocKind::Lead, "ann", "h4", "b1", b"x")).unwrap();
+        b.write("w", |tx| tx.append_change("lead-b", DocKind::Lead, "ann", "h4", "b1", b"x"))
+            .unwrap();
         assert_eq!(seqs(change(Some(vec!["ann".into()])), 3, 10), vec![5]);
         assert_eq!(seqs(change(Some(vec!["bob".into()])), 3, 10), Vec::<i64>::new());
     }
@@ -501,11 +624,15 @@ mod tests {
             .unwrap();
         }
         let b = SqliteBackend::open(dir.path()).unwrap();
-        let v: i64 = lock(&b.writer).pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        let v: i64 =
+            lock(&b.writer).pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(v as usize, SCHEMA.len());
         assert_eq!(b.read("w", |tx| tx.managed_teams("park")).unwrap(), vec!["t1".to_string()]);
         assert!(b.read("w", |tx| tx.managed_teams("kim")).unwrap().is_empty());
         b.manage_team("acme", "busan", "park").unwrap();
-        assert_eq!(b.read("w", |tx| tx.managed_teams("park")).unwrap(), vec!["t1".to_string(), "t2".to_string()]);
+        assert_eq!(
+            b.read("w", |tx| tx.managed_teams("park")).unwrap(),
+            vec!["t1".to_string(), "t2".to_string()]
+        );
     }
 }

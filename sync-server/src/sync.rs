@@ -96,27 +96,52 @@ fn root_str(doc: &AutoCommit, key: &str) -> Option<String> {
 /// Decodes the whole request first: a malformed change rejects the request and stores nothing.
 pub fn decode_push(req: PushRequest) -> Result<Vec<(String, DocKind, Vec<Change>)>> {
     if req.changes.len() > MAX_CHANGES_PER_PUSH {
-        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_many_changes", format!("at most {MAX_CHANGES_PER_PUSH} changes per push")));
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_changes",
+            format!("at most {MAX_CHANGES_PER_PUSH} changes per push"),
+        ));
     }
     let mut groups: Vec<(String, DocKind, Vec<Change>)> = Vec::new();
     for (i, c) in req.changes.into_iter().enumerate() {
         let id = uuid::Uuid::parse_str(&c.doc_id)
-            .map_err(|_| ApiError::bad_request("bad_document_id", format!("change {i}: '{}' is not a document id", c.doc_id)))?
+            .map_err(|_| {
+                ApiError::bad_request(
+                    "bad_document_id",
+                    format!("change {i}: '{}' is not a document id", c.doc_id),
+                )
+            })?
             .to_string();
         if id != c.doc_id {
-            return Err(ApiError::bad_request("bad_document_id", format!("change {i}: document ids are lower-case hyphenated UUIDs")));
+            return Err(ApiError::bad_request(
+                "bad_document_id",
+                format!("change {i}: document ids are lower-case hyphenated UUIDs"),
+            ));
         }
         // Byte 8 of an Automerge chunk is its type. Clients send raw change chunks (type 1,
         // `Change::raw_bytes()`). Automerge inflates a compressed change (type 2), or the
         // compressed columns of a document chunk, with no bound while parsing: a few hundred
         // kilobytes could make the server allocate gigabytes. Refuse them unparsed.
         if c.change.get(8).is_some_and(|&t| t != 1) {
-            return Err(ApiError::bad_request("bad_change", format!("change {i} is not a raw Automerge change chunk; send Change::raw_bytes()")));
+            return Err(ApiError::bad_request(
+                "bad_change",
+                format!("change {i} is not a raw Automerge change chunk; send Change::raw_bytes()"),
+            ));
         }
-        let change = Change::from_bytes(c.change).map_err(|e| ApiError::bad_request("bad_change", format!("change {i} is not an Automerge change: {e}")))?;
+        let change = Change::from_bytes(c.change).map_err(|e| {
+            ApiError::bad_request(
+                "bad_change",
+                format!("change {i} is not an Automerge change: {e}"),
+            )
+        })?;
         match groups.iter_mut().find(|(d, _, _)| *d == id) {
             Some((_, kind, list)) if *kind == c.kind => list.push(change),
-            Some(_) => return Err(ApiError::bad_request("bad_change", format!("change {i}: document {id} is pushed with two kinds"))),
+            Some(_) => {
+                return Err(ApiError::bad_request(
+                    "bad_change",
+                    format!("change {i}: document {id} is pushed with two kinds"),
+                ));
+            }
             None => groups.push((id, c.kind, vec![change])),
         }
     }
@@ -165,16 +190,31 @@ fn fresh_changes(tx: &mut dyn DocTx, changes: Vec<Change>) -> Result<Vec<Change>
 
 /// Whether `commit_doc` will refuse these changes before their content matters (another
 /// device's actor, a document of another kind), so there is no Automerge work to do for them.
-fn refused_unread(p: &Principal, kind: DocKind, existing: Option<&DocRow>, fresh: &[Change]) -> bool {
-    fresh.iter().any(|c| c.actor_id().to_hex_string() != p.actor) || existing.is_some_and(|r| r.kind != kind)
+fn refused_unread(
+    p: &Principal,
+    kind: DocKind,
+    existing: Option<&DocRow>,
+    fresh: &[Change],
+) -> bool {
+    fresh.iter().any(|c| c.actor_id().to_hex_string() != p.actor)
+        || existing.is_some_and(|r| r.kind != kind)
 }
 
 /// Applies `fresh` to the stored document and checks the result. Pure Automerge: no storage.
-fn merge(docs: &DocCache, p: &Principal, doc_id: &str, kind: DocKind, existing: Option<&DocRow>, fresh: &[Change]) -> Result<std::result::Result<(AutoCommit, Vec<u8>), Invalid>> {
+fn merge(
+    docs: &DocCache,
+    p: &Principal,
+    doc_id: &str,
+    kind: DocKind,
+    existing: Option<&DocRow>,
+    fresh: &[Change],
+) -> Result<std::result::Result<(AutoCommit, Vec<u8>), Invalid>> {
     let mut doc = match existing {
         Some(row) => match docs.take(&p.workspace_id, doc_id, &row.data) {
             Some(doc) => doc,
-            None => AutoCommit::load(&row.data).map_err(|e| ApiError::internal(format!("stored document {doc_id} is unreadable: {e}")))?,
+            None => AutoCommit::load(&row.data).map_err(|e| {
+                ApiError::internal(format!("stored document {doc_id} is unreadable: {e}"))
+            })?,
         },
         None => AutoCommit::new(),
     };
@@ -185,7 +225,10 @@ fn merge(docs: &DocCache, p: &Principal, doc_id: &str, kind: DocKind, existing: 
     // applying. (Asking for each change by hash instead rebuilt it from the columns: 5% of a
     // push.)
     if !doc.get_missing_deps(&[]).is_empty() {
-        return Ok(Err(("missing_dependencies", "the changes build on changes the server does not have".into())));
+        return Ok(Err((
+            "missing_dependencies",
+            "the changes build on changes the server does not have".into(),
+        )));
     }
     if let Err(e) = check::check(&doc, doc_id, kind) {
         return Ok(Err(("invalid_document", e)));
@@ -194,14 +237,23 @@ fn merge(docs: &DocCache, p: &Principal, doc_id: &str, kind: DocKind, existing: 
     // push in the profile, to shrink documents of a few kilobytes by a little.
     let data = doc.save_nocompress();
     if data.len() > MAX_DOCUMENT_BYTES {
-        return Ok(Err(("document_too_large", format!("the document would be {} bytes; at most {MAX_DOCUMENT_BYTES}", data.len()))));
+        return Ok(Err((
+            "document_too_large",
+            format!("the document would be {} bytes; at most {MAX_DOCUMENT_BYTES}", data.len()),
+        )));
     }
     Ok(Ok((doc, data)))
 }
 
 /// Decides on one document's pushed changes and stores them, inside the request's write
 /// transaction; must not write anything before it has decided to accept (see `push`).
-pub fn commit_doc(tx: &mut dyn DocTx, p: &Principal, vis: &Visibility, docs: &DocCache, prepared: Prepared) -> Result<std::result::Result<Accepted, Rejection>> {
+pub fn commit_doc(
+    tx: &mut dyn DocTx,
+    p: &Principal,
+    vis: &Visibility,
+    docs: &DocCache,
+    prepared: Prepared,
+) -> Result<std::result::Result<Accepted, Rejection>> {
     let Prepared { doc_id, kind, hashes, mut fresh, base, mut merged } = prepared;
     let doc_id = doc_id.as_str();
     let existing = tx.doc(doc_id)?;
@@ -224,11 +276,21 @@ pub fn commit_doc(tx: &mut dyn DocTx, p: &Principal, vis: &Visibility, docs: &Do
         server_version: visible_version.clone(),
     };
     if let Some(c) = fresh.iter().find(|c| c.actor_id().to_hex_string() != p.actor) {
-        return Ok(Err(reject("actor_mismatch", format!("change {} was not written by this device", c.hash()))));
+        return Ok(Err(reject(
+            "actor_mismatch",
+            format!("change {} was not written by this device", c.hash()),
+        )));
     }
     match &existing {
-        Some(row) if row.kind != kind => return Ok(Err(reject("invalid_document", format!("document is a {}, not a {}", row.kind.as_str(), kind.as_str())))),
-        Some(row) if !vis.sees(&row.owner) => return Ok(Err(reject("forbidden", "you may not change this record".into()))),
+        Some(row) if row.kind != kind => {
+            return Ok(Err(reject(
+                "invalid_document",
+                format!("document is a {}, not a {}", row.kind.as_str(), kind.as_str()),
+            )));
+        }
+        Some(row) if !vis.sees(&row.owner) => {
+            return Ok(Err(reject("forbidden", "you may not change this record".into())));
+        }
         _ => {}
     }
     let merged = match merged {
@@ -244,7 +306,10 @@ pub fn commit_doc(tx: &mut dyn DocTx, p: &Principal, vis: &Visibility, docs: &Do
             let owner = root_str(&doc, "owner").unwrap_or_default();
             let old_owner = existing.as_ref().map(|r| r.owner.clone());
             if !tx.user_exists(&owner)? {
-                return Ok(Err(reject("invalid_document", format!("owner '{owner}' is not a user of this workspace"))));
+                return Ok(Err(reject(
+                    "invalid_document",
+                    format!("owner '{owner}' is not a user of this workspace"),
+                )));
             }
             let allowed = match p.role {
                 Role::Admin => true,
@@ -253,7 +318,9 @@ pub fn commit_doc(tx: &mut dyn DocTx, p: &Principal, vis: &Visibility, docs: &Do
             };
             if !allowed {
                 let why = match (p.role, old_owner.as_deref()) {
-                    (Role::Rep, Some(o)) if o == p.user_id => "only managers and admins may give a lead to someone else".to_string(),
+                    (Role::Rep, Some(o)) if o == p.user_id => {
+                        "only managers and admins may give a lead to someone else".to_string()
+                    }
                     (Role::Rep, _) => "reps can only create leads they own".to_string(),
                     _ => format!("'{owner}' is not in a team you manage"),
                 };
@@ -267,7 +334,12 @@ pub fn commit_doc(tx: &mut dyn DocTx, p: &Principal, vis: &Visibility, docs: &Do
             let lead_id = root_str(&doc, "lead_id").unwrap_or_default();
             let lead = match tx.doc(&lead_id)? {
                 Some(l) if l.kind == DocKind::Lead => l,
-                _ => return Ok(Err(reject("unknown_lead", format!("lead {lead_id} is not on the server")))),
+                _ => {
+                    return Ok(Err(reject(
+                        "unknown_lead",
+                        format!("lead {lead_id} is not on the server"),
+                    )));
+                }
             };
             if !vis.sees(&lead.owner) {
                 return Ok(Err(reject("forbidden", "you may not add to this lead".into())));
@@ -278,43 +350,74 @@ pub fn commit_doc(tx: &mut dyn DocTx, p: &Principal, vis: &Visibility, docs: &Do
         // refused (and lands in the rep's quarantine), whatever it says.
         DocKind::Settings => {
             if p.role == Role::Rep {
-                return Ok(Err(reject("forbidden", "only managers and admins may change the sales process settings".into())));
+                return Ok(Err(reject(
+                    "forbidden",
+                    "only managers and admins may change the sales process settings".into(),
+                )));
             }
             DocRow { kind, owner: EVERYONE.to_string(), lead_id: None, data }
         }
         DocKind::Target | DocKind::CompPlan => {
             if p.role == Role::Rep {
-                let what = if kind == DocKind::Target { "set targets" } else { "set compensation plans" };
-                return Ok(Err(reject("forbidden", format!("only managers and admins may {what}"))));
+                let what =
+                    if kind == DocKind::Target { "set targets" } else { "set compensation plans" };
+                return Ok(Err(reject(
+                    "forbidden",
+                    format!("only managers and admins may {what}"),
+                )));
             }
             let (subject_kind, subject) = match kind {
-                DocKind::Target => (root_str(&doc, "subject_kind").unwrap_or_default(), root_str(&doc, "subject").unwrap_or_default()),
+                DocKind::Target => (
+                    root_str(&doc, "subject_kind").unwrap_or_default(),
+                    root_str(&doc, "subject").unwrap_or_default(),
+                ),
                 _ => ("rep".to_string(), root_str(&doc, "rep").unwrap_or_default()),
             };
             let owner = if subject_kind == "team" {
                 match tx.team_id(&subject)? {
                     Some(t) => team_owner(&t),
-                    None => return Ok(Err(reject("invalid_document", format!("'{subject}' is not a team of this workspace")))),
+                    None => {
+                        return Ok(Err(reject(
+                            "invalid_document",
+                            format!("'{subject}' is not a team of this workspace"),
+                        )));
+                    }
                 }
             } else {
                 if !tx.user_exists(&subject)? {
-                    return Ok(Err(reject("invalid_document", format!("'{subject}' is not a user of this workspace"))));
+                    return Ok(Err(reject(
+                        "invalid_document",
+                        format!("'{subject}' is not a user of this workspace"),
+                    )));
                 }
                 subject.clone()
             };
             if !vis.sees(&owner) {
-                return Ok(Err(reject("forbidden", format!("'{subject}' is not you, your team or a member of a team you manage"))));
+                return Ok(Err(reject(
+                    "forbidden",
+                    format!("'{subject}' is not you, your team or a member of a team you manage"),
+                )));
             }
             // Nobody sets their own pay: a manager's plan is an admin's to write.
             if kind == DocKind::CompPlan && p.role == Role::Manager && owner == p.user_id {
-                return Ok(Err(reject("forbidden", "a manager's own compensation plan is set by an admin".into())));
+                return Ok(Err(reject(
+                    "forbidden",
+                    "a manager's own compensation plan is set by an admin".into(),
+                )));
             }
             DocRow { kind, owner, lead_id: None, data }
         }
     };
     tx.put_doc(doc_id, &row)?;
     for c in &fresh {
-        tx.append_change(doc_id, kind, &row.owner, &c.hash().to_string(), &c.actor_id().to_hex_string(), c.raw_bytes())?;
+        tx.append_change(
+            doc_id,
+            kind,
+            &row.owner,
+            &c.hash().to_string(),
+            &c.actor_id().to_hex_string(),
+            c.raw_bytes(),
+        )?;
     }
     // A change of hands (a reassigned lead, or an activity moved to another owner's lead): the
     // feed records it so that pulls hand the record to those who gain it and drop it for those
@@ -341,13 +444,23 @@ pub fn commit_doc(tx: &mut dyn DocTx, p: &Principal, vis: &Visibility, docs: &Do
 /// The documents it stored go into `docs` once the transaction has committed, so that the
 /// next push to them skips loading. The server itself ends with [`crate::group::GroupCommit`]
 /// instead of [`commit_push`], which shares the write transaction with other waiting pushes.
-pub fn push<B: Backend>(backend: &B, docs: &DocCache, p: &Principal, req: PushRequest) -> Result<PushResponse> {
+pub fn push<B: Backend>(
+    backend: &B,
+    docs: &DocCache,
+    p: &Principal,
+    req: PushRequest,
+) -> Result<PushResponse> {
     let prepared = prepare_push(backend, docs, p, req)?;
     commit_push(backend, docs, p, prepared)
 }
 
 /// The first two steps of [`push`]: no write transaction, no lock held.
-pub fn prepare_push<B: Backend>(backend: &B, docs: &DocCache, p: &Principal, req: PushRequest) -> Result<Vec<Prepared>> {
+pub fn prepare_push<B: Backend>(
+    backend: &B,
+    docs: &DocCache,
+    p: &Principal,
+    req: PushRequest,
+) -> Result<Vec<Prepared>> {
     let groups = decode_push(req)?;
     let read = backend.read(&p.workspace_id, |tx| {
         let mut out = Vec::with_capacity(groups.len());
@@ -373,7 +486,12 @@ pub fn prepare_push<B: Backend>(backend: &B, docs: &DocCache, p: &Principal, req
 }
 
 /// The last step of [`push`]: one write transaction.
-pub fn commit_push<B: Backend>(backend: &B, docs: &DocCache, p: &Principal, prepared: Vec<Prepared>) -> Result<PushResponse> {
+pub fn commit_push<B: Backend>(
+    backend: &B,
+    docs: &DocCache,
+    p: &Principal,
+    prepared: Vec<Prepared>,
+) -> Result<PushResponse> {
     let committed = backend.write(&p.workspace_id, |tx| commit_request(tx, docs, p, prepared))?;
     Ok(committed.publish(docs, &p.workspace_id))
 }
@@ -396,7 +514,12 @@ impl Committed {
 }
 
 /// Decides on and writes one push request inside a write transaction.
-pub fn commit_request(tx: &mut dyn DocTx, docs: &DocCache, p: &Principal, prepared: Vec<Prepared>) -> Result<Committed> {
+pub fn commit_request(
+    tx: &mut dyn DocTx,
+    docs: &DocCache,
+    p: &Principal,
+    prepared: Vec<Prepared>,
+) -> Result<Committed> {
     let vis = Visibility::of(tx, p)?;
     let mut response = PushResponse::default();
     let mut stored = Vec::new();
@@ -430,7 +553,10 @@ struct ParsedCursor {
 }
 
 fn bad_cursor() -> ApiError {
-    ApiError::bad_request("bad_cursor", "the cursor is not one this server issued; start again with an empty cursor")
+    ApiError::bad_request(
+        "bad_cursor",
+        "the cursor is not one this server issued; start again with an empty cursor",
+    )
 }
 
 /// What a cursor at `seq` remembers of the feed row there, so that a server restored from an
@@ -445,7 +571,8 @@ fn feed_check(tx: &mut dyn DocTx, seq: i64) -> Result<Option<String>> {
 
 /// The `<seq>~<stamp>~<check>` part of a cursor that stands at `seq`.
 fn mark(tx: &mut dyn DocTx, seq: i64, stamp: &str) -> Result<String> {
-    let check = feed_check(tx, seq)?.ok_or_else(|| ApiError::internal(format!("feed row {seq} vanished while it was read")))?;
+    let check = feed_check(tx, seq)?
+        .ok_or_else(|| ApiError::internal(format!("feed row {seq} vanished while it was read")))?;
     Ok(format!("{seq}~{stamp}~{check}"))
 }
 
@@ -471,7 +598,11 @@ fn parse_cursor(s: &str) -> Result<Option<ParsedCursor>> {
     if let Some(rest) = s.strip_prefix('b') {
         let (m, after) = rest.split_once(':').ok_or_else(bad)?;
         let (watermark, stamp, check) = parse_mark(m)?;
-        return Ok(Some(ParsedCursor { cursor: Cursor::Boot { watermark, after: after.to_string() }, stamp, check }));
+        return Ok(Some(ParsedCursor {
+            cursor: Cursor::Boot { watermark, after: after.to_string() },
+            stamp,
+            check,
+        }));
     }
     Err(bad())
 }
@@ -509,7 +640,9 @@ pub fn pull<B: Backend>(backend: &B, p: &Principal, req: &PullRequest) -> Result
             return bootstrap(tx, &vis, &stamp, max, "", limit);
         }
         match cursor {
-            Cursor::Boot { watermark, after } => bootstrap(tx, &vis, &stamp, watermark, &after, limit),
+            Cursor::Boot { watermark, after } => {
+                bootstrap(tx, &vis, &stamp, watermark, &after, limit)
+            }
             Cursor::Feed(seq) => feed(tx, p, &vis, &stamp, seq, limit, max),
         }
     })
@@ -517,7 +650,14 @@ pub fn pull<B: Backend>(backend: &B, p: &Principal, req: &PullRequest) -> Result
 
 /// A new device gets the saved documents it may see, then the feed from the watermark taken
 /// when it started: anything that changed meanwhile comes again from the feed (harmless).
-fn bootstrap(tx: &mut dyn DocTx, vis: &Visibility, stamp: &str, watermark: i64, after: &str, limit: u32) -> Result<PullResponse> {
+fn bootstrap(
+    tx: &mut dyn DocTx,
+    vis: &Visibility,
+    stamp: &str,
+    watermark: i64,
+    after: &str,
+    limit: u32,
+) -> Result<PullResponse> {
     let owners = vis.owners();
     let rows = tx.docs_after(after, limit, owners.as_deref())?;
     let scanned = rows.len();
@@ -529,17 +669,35 @@ fn bootstrap(tx: &mut dyn DocTx, vis: &Visibility, stamp: &str, watermark: i64, 
         .collect();
     if scanned < limit as usize {
         let remaining = tx.feed_len_after(watermark)?;
-        return Ok(PullResponse { items, cursor: format!("f{}", mark(tx, watermark, stamp)?), more: remaining > 0, remaining });
+        return Ok(PullResponse {
+            items,
+            cursor: format!("f{}", mark(tx, watermark, stamp)?),
+            more: remaining > 0,
+            remaining,
+        });
     }
     let last = last.unwrap_or_default();
     let remaining = tx.docs_len_after(&last)?;
-    Ok(PullResponse { items, cursor: format!("b{}:{last}", mark(tx, watermark, stamp)?), more: true, remaining })
+    Ok(PullResponse {
+        items,
+        cursor: format!("b{}:{last}", mark(tx, watermark, stamp)?),
+        more: true,
+        remaining,
+    })
 }
 
 /// The feed after `seq`, filtered by the backend (see [`FeedFilter`]); `max` is the last feed
 /// number this read transaction sees, so a page that ends the feed moves the cursor past the
 /// rows the filter skipped too.
-fn feed(tx: &mut dyn DocTx, p: &Principal, vis: &Visibility, stamp: &str, seq: i64, limit: u32, max: i64) -> Result<PullResponse> {
+fn feed(
+    tx: &mut dyn DocTx,
+    p: &Principal,
+    vis: &Visibility,
+    stamp: &str,
+    seq: i64,
+    limit: u32,
+    max: i64,
+) -> Result<PullResponse> {
     let filter = FeedFilter { skip_actor: p.actor.clone(), owners: vis.owners() };
     let entries = tx.feed_after(seq, limit, &filter)?;
     let more = entries.len() == limit as usize;
@@ -554,17 +712,31 @@ fn feed(tx: &mut dyn DocTx, p: &Principal, vis: &Visibility, stamp: &str, seq: i
                     continue;
                 }
                 match items.last_mut() {
-                    Some(PullItem::Changes { doc_id: d, changes, .. }) if *d == doc_id => changes.push(serde_bytes::ByteBuf::from(data)),
-                    _ => items.push(PullItem::Changes { doc_id, kind, changes: vec![serde_bytes::ByteBuf::from(data)] }),
+                    Some(PullItem::Changes { doc_id: d, changes, .. }) if *d == doc_id => {
+                        changes.push(serde_bytes::ByteBuf::from(data))
+                    }
+                    _ => items.push(PullItem::Changes {
+                        doc_id,
+                        kind,
+                        changes: vec![serde_bytes::ByteBuf::from(data)],
+                    }),
                 }
             }
             FeedEntry::Owner { doc_id, old_owner, new_owner, .. } => {
                 let (was, is) = (vis.sees(&old_owner), vis.sees(&new_owner));
                 if is && !was {
                     if let Some(lead) = tx.doc(&doc_id)? {
-                        items.push(PullItem::Snapshot { doc_id: doc_id.clone(), kind: lead.kind, data: lead.data });
+                        items.push(PullItem::Snapshot {
+                            doc_id: doc_id.clone(),
+                            kind: lead.kind,
+                            data: lead.data,
+                        });
                         for (id, a) in tx.activities_of(&doc_id)? {
-                            items.push(PullItem::Snapshot { doc_id: id, kind: a.kind, data: a.data });
+                            items.push(PullItem::Snapshot {
+                                doc_id: id,
+                                kind: a.kind,
+                                data: a.data,
+                            });
                         }
                     }
                 } else if was && !is {
@@ -593,20 +765,43 @@ mod tests {
     #[test]
     fn cursors_carry_a_visibility_stamp_and_older_ones_without_it_still_parse() {
         let parse = |s: &str| parse_cursor(s).unwrap().unwrap();
-        assert!(matches!(parse("f12~00ff~1a2b"), ParsedCursor { cursor: Cursor::Feed(12), stamp: Some(st), check: Some(c) } if st == "00ff" && c == "1a2b"));
-        assert!(matches!(parse("f12~00ff"), ParsedCursor { cursor: Cursor::Feed(12), stamp: Some(st), check: None } if st == "00ff"));
-        assert!(matches!(parse("f12"), ParsedCursor { cursor: Cursor::Feed(12), stamp: None, check: None }));
-        assert!(matches!(parse("b3~all~0:lead-1"), ParsedCursor { cursor: Cursor::Boot { watermark: 3, after }, stamp: Some(st), check: Some(_) } if after == "lead-1" && st == "all"));
-        assert!(matches!(parse("b3:"), ParsedCursor { cursor: Cursor::Boot { watermark: 3, after }, stamp: None, .. } if after.is_empty()));
+        assert!(
+            matches!(parse("f12~00ff~1a2b"), ParsedCursor { cursor: Cursor::Feed(12), stamp: Some(st), check: Some(c) } if st == "00ff" && c == "1a2b")
+        );
+        assert!(
+            matches!(parse("f12~00ff"), ParsedCursor { cursor: Cursor::Feed(12), stamp: Some(st), check: None } if st == "00ff")
+        );
+        assert!(matches!(
+            parse("f12"),
+            ParsedCursor { cursor: Cursor::Feed(12), stamp: None, check: None }
+        ));
+        assert!(
+            matches!(parse("b3~all~0:lead-1"), ParsedCursor { cursor: Cursor::Boot { watermark: 3, after }, stamp: Some(st), check: Some(_) } if after == "lead-1" && st == "all")
+        );
+        assert!(
+            matches!(parse("b3:"), ParsedCursor { cursor: Cursor::Boot { watermark: 3, after }, stamp: None, .. } if after.is_empty())
+        );
         assert!(parse_cursor("").unwrap().is_none());
         for bad in ["x1", "f", "f~ab", "fab", "b3", "b~x:y", "f1.5", "f1~a~b~c"] {
             assert_eq!(parse_cursor(bad).err().map(|e| e.code), Some("bad_cursor"), "{bad}");
         }
         let owners = |o: &[&str]| Visibility::Owners(o.iter().map(|s| s.to_string()).collect());
         let a = owners(&["park", "ann", team_owner("t1").as_str()]);
-        assert_eq!(a.stamp(), owners(&[team_owner("t1").as_str(), "ann", "park"]).stamp(), "independent of order");
-        assert_eq!(a.stamp(), owners(&["park", "ann", "new-rep", team_owner("t1").as_str()]).stamp(), "a new member changes nothing");
-        assert_ne!(a.stamp(), owners(&["park", "ann", team_owner("t1").as_str(), team_owner("t2").as_str()]).stamp(), "a new team does");
+        assert_eq!(
+            a.stamp(),
+            owners(&[team_owner("t1").as_str(), "ann", "park"]).stamp(),
+            "independent of order"
+        );
+        assert_eq!(
+            a.stamp(),
+            owners(&["park", "ann", "new-rep", team_owner("t1").as_str()]).stamp(),
+            "a new member changes nothing"
+        );
+        assert_ne!(
+            a.stamp(),
+            owners(&["park", "ann", team_owner("t1").as_str(), team_owner("t2").as_str()]).stamp(),
+            "a new team does"
+        );
         assert_eq!(Visibility::All.stamp(), "all");
     }
 
@@ -621,14 +816,17 @@ mod tests {
         let (phone, tablet) = (ActorId::random(), ActorId::random());
         let capture = |name: &str| {
             let (id, mut doc) = new_lead(&phone, "ann", name);
-            let resp = push(&b, &docs, &device(&ws, &phone), request(&id, doc.get_changes(&[]))).unwrap();
+            let resp =
+                push(&b, &docs, &device(&ws, &phone), request(&id, doc.get_changes(&[]))).unwrap();
             assert_eq!(resp.accepted.len(), 1);
             id
         };
         let first = capture("one");
         capture("two");
         capture("three");
-        let pull_from = |cursor: &str| pull(&b, &device(&ws, &tablet), &PullRequest { cursor: cursor.into(), limit: 100 });
+        let pull_from = |cursor: &str| {
+            pull(&b, &device(&ws, &tablet), &PullRequest { cursor: cursor.into(), limit: 100 })
+        };
         let before = pull_from("").unwrap();
         assert_eq!(before.items.len(), 3);
         assert!(!before.more);
@@ -646,10 +844,22 @@ mod tests {
         let max = b.read(&ws, |tx| tx.max_seq()).unwrap();
         assert_eq!(max, 3, "the new changes took the lost changes' numbers");
 
-        assert_eq!(pull_from(&before.cursor).err().map(|e| e.code), Some("bad_cursor"), "cursor {}", before.cursor);
+        assert_eq!(
+            pull_from(&before.cursor).err().map(|e| e.code),
+            Some("bad_cursor"),
+            "cursor {}",
+            before.cursor
+        );
         // Starting over gets what the server holds now.
         let again = pull_from("").unwrap();
-        let ids: HashSet<String> = again.items.iter().filter_map(|i| match i { PullItem::Snapshot { doc_id, .. } => Some(doc_id.clone()), _ => None }).collect();
+        let ids: HashSet<String> = again
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                PullItem::Snapshot { doc_id, .. } => Some(doc_id.clone()),
+                _ => None,
+            })
+            .collect();
         assert_eq!(ids, HashSet::from([first, four, five]));
     }
 
@@ -661,7 +871,8 @@ mod tests {
         let docs = DocCache::new(16);
         let phone = ActorId::random();
         let (id, mut doc) = new_lead(&phone, "ann", "Kim");
-        let resp = push(&b, &docs, &device(&ws, &phone), request(&id, doc.get_changes(&[]))).unwrap();
+        let resp =
+            push(&b, &docs, &device(&ws, &phone), request(&id, doc.get_changes(&[]))).unwrap();
         assert!(resp.rejected.is_empty(), "{:?}", resp.rejected);
         let heads = doc.get_heads();
         let custom = match doc.get(ROOT, "custom").unwrap() {
@@ -684,11 +895,16 @@ mod tests {
             doc.commit();
         }
         assert!(doc.save_nocompress().len() > MAX_DOCUMENT_BYTES);
-        let resp = push(&b, &docs, &device(&ws, &phone), request(&id, doc.get_changes(&heads))).unwrap();
+        let resp =
+            push(&b, &docs, &device(&ws, &phone), request(&id, doc.get_changes(&heads))).unwrap();
         assert!(resp.accepted.is_empty());
         assert_eq!(resp.rejected.len(), 1);
         assert_eq!(resp.rejected[0].code, "document_too_large", "{}", resp.rejected[0].message);
-        let feed = b.read(&ws, |tx| tx.feed_after(0, 100, &FeedFilter { skip_actor: String::new(), owners: None })).unwrap();
+        let feed = b
+            .read(&ws, |tx| {
+                tx.feed_after(0, 100, &FeedFilter { skip_actor: String::new(), owners: None })
+            })
+            .unwrap();
         assert_eq!(feed.len(), 1, "only the creation is stored");
         let stored = b.read(&ws, |tx| tx.doc(&id)).unwrap().expect("stored");
         assert!(stored.data.len() < 10_000, "the stored lead is still the small one");
@@ -713,8 +929,16 @@ mod tests {
         on_phone.commit();
         on_tablet.put(ROOT, "title", "CTO").unwrap();
         on_tablet.commit();
-        let from_tablet = prepare_push(&b, &docs, &device(&ws, &tablet), request(&id, on_tablet.get_changes(&heads))).unwrap();
-        let resp = push(&b, &docs, &device(&ws, &phone), request(&id, on_phone.get_changes(&heads))).unwrap();
+        let from_tablet = prepare_push(
+            &b,
+            &docs,
+            &device(&ws, &tablet),
+            request(&id, on_tablet.get_changes(&heads)),
+        )
+        .unwrap();
+        let resp =
+            push(&b, &docs, &device(&ws, &phone), request(&id, on_phone.get_changes(&heads)))
+                .unwrap();
         assert!(resp.rejected.is_empty(), "{:?}", resp.rejected);
         let resp = commit_push(&b, &docs, &device(&ws, &tablet), from_tablet).unwrap();
         assert!(resp.rejected.is_empty(), "{:?}", resp.rejected);
@@ -722,9 +946,17 @@ mod tests {
 
         let stored = b.read(&ws, |tx| tx.doc(&id)).unwrap().expect("stored");
         let stored = AutoCommit::load(&stored.data).unwrap();
-        assert_eq!(root_str(&stored, "company").as_deref(), Some("Acme"), "the first push's edit survived");
+        assert_eq!(
+            root_str(&stored, "company").as_deref(),
+            Some("Acme"),
+            "the first push's edit survived"
+        );
         assert_eq!(root_str(&stored, "title").as_deref(), Some("CTO"));
-        let feed = b.read(&ws, |tx| tx.feed_after(0, 100, &FeedFilter { skip_actor: String::new(), owners: None })).unwrap();
+        let feed = b
+            .read(&ws, |tx| {
+                tx.feed_after(0, 100, &FeedFilter { skip_actor: String::new(), owners: None })
+            })
+            .unwrap();
         assert_eq!(feed.len(), 3, "creation and both edits, once each");
     }
 }

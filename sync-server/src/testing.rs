@@ -22,12 +22,28 @@ pub fn workspace(reps: &[&str]) -> (tempfile::TempDir, SqliteBackend, String) {
 
 /// A device of rep `user`, writing as `actor`.
 pub fn device(ws: &str, user: &str, actor: &ActorId) -> Principal {
-    Principal { device_id: actor.to_hex_string(), user_id: user.into(), workspace_id: ws.into(), role: Role::Rep, team_id: None, actor: actor.to_hex_string() }
+    Principal {
+        device_id: actor.to_hex_string(),
+        user_id: user.into(),
+        workspace_id: ws.into(),
+        role: Role::Rep,
+        team_id: None,
+        actor: actor.to_hex_string(),
+    }
 }
 
 /// A push of `changes` to lead `id`.
 pub fn request(id: &str, changes: Vec<Change>) -> PushRequest {
-    PushRequest { changes: changes.into_iter().map(|c| PushChange { doc_id: id.into(), kind: DocKind::Lead, change: c.raw_bytes().to_vec() }).collect() }
+    PushRequest {
+        changes: changes
+            .into_iter()
+            .map(|c| PushChange {
+                doc_id: id.into(),
+                kind: DocKind::Lead,
+                change: c.raw_bytes().to_vec(),
+            })
+            .collect(),
+    }
 }
 
 /// A new lead named `name`, owned by `owner`, written by `actor`.

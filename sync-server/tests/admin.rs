@@ -7,7 +7,14 @@ use fieldsales_core::sync::SyncError;
 use std::process::Command;
 
 fn admin(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_fieldsales-server")).arg("admin").arg("--data").arg(dir).arg("--json").args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_fieldsales-server"))
+        .arg("admin")
+        .arg("--data")
+        .arg(dir)
+        .arg("--json")
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 /// Runs an admin command that must succeed and returns its JSON.
@@ -20,7 +27,11 @@ fn ok(dir: &std::path::Path, args: &[&str]) -> serde_json::Value {
 /// Runs an admin command that must fail and returns what it printed on stderr.
 fn fails(dir: &std::path::Path, args: &[&str]) -> String {
     let out = admin(dir, args);
-    assert!(!out.status.success(), "{args:?} should fail; printed {}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        !out.status.success(),
+        "{args:?} should fail; printed {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
@@ -32,16 +43,27 @@ async fn admin_commands_set_up_a_team_enroll_a_phone_and_revoke_it_while_the_ser
     let ws = ok(dir, &["workspace", "create", "acme"]);
     let ws_id = ws["id"].as_str().unwrap().to_string();
     let all = ok(dir, &["workspace", "list"]);
-    assert!(all.as_array().unwrap().iter().any(|w| w["id"] == ws_id.as_str() && w["name"] == "acme"), "{all}");
+    assert!(
+        all.as_array().unwrap().iter().any(|w| w["id"] == ws_id.as_str() && w["name"] == "acme"),
+        "{all}"
+    );
     ok(dir, &["team", "create", "--workspace", "acme", "seoul"]);
-    let kim = ok(dir, &["user", "add", "--workspace", "acme", "--role", "rep", "--team", "seoul", "kim"]);
+    let kim =
+        ok(dir, &["user", "add", "--workspace", "acme", "--role", "rep", "--team", "seoul", "kim"]);
     assert_eq!(kim["role"], "rep");
     let code = kim["enrollment_code"].as_str().unwrap();
 
     let phone = Device::enroll(&s.url, code).await.unwrap();
     let tablet_code = ok(dir, &["user", "code", "--workspace", &ws_id, "kim"]);
-    let tablet = Device::enroll(&s.url, tablet_code["enrollment_code"].as_str().unwrap()).await.unwrap();
-    assert!(matches!(Device::enroll(&s.url, code).await, Err(SyncError::Server { status: 400..=499, .. })), "a code works once");
+    let tablet =
+        Device::enroll(&s.url, tablet_code["enrollment_code"].as_str().unwrap()).await.unwrap();
+    assert!(
+        matches!(
+            Device::enroll(&s.url, code).await,
+            Err(SyncError::Server { status: 400..=499, .. })
+        ),
+        "a code works once"
+    );
     phone.owned("Kim Minji", "kim");
     phone.sync().await.unwrap();
 
@@ -52,29 +74,59 @@ async fn admin_commands_set_up_a_team_enroll_a_phone_and_revoke_it_while_the_ser
     let revoked = ok(dir, &["device", "revoke", &phone.device_id]);
     assert_eq!(revoked["revoked"], phone.device_id.as_str());
 
-    assert!(matches!(phone.sync().await, Err(SyncError::Unauthorized)), "the lost phone is cut off");
+    assert!(
+        matches!(phone.sync().await, Err(SyncError::Unauthorized)),
+        "the lost phone is cut off"
+    );
     tablet.sync().await.expect("the user's other device keeps working");
     assert_eq!(tablet.lead_ids().len(), 1);
     let devices = ok(dir, &["device", "list", "--workspace", "acme"]);
-    let revoked: Vec<_> = devices.as_array().unwrap().iter().filter(|d| d["revoked"] == true).collect();
+    let revoked: Vec<_> =
+        devices.as_array().unwrap().iter().filter(|d| d["revoked"] == true).collect();
     assert_eq!(revoked.len(), 1);
     assert_eq!(revoked[0]["id"], phone.device_id.as_str());
 
     ok(dir, &["team", "create", "--workspace", "acme", "busan"]);
-    ok(dir, &["user", "add", "--workspace", "acme", "--role", "manager", "--team", "seoul", "park"]);
+    ok(
+        dir,
+        &["user", "add", "--workspace", "acme", "--role", "manager", "--team", "seoul", "park"],
+    );
     let managed = ok(dir, &["team", "manage", "--workspace", "acme", "--team", "busan", "park"]);
     assert_eq!(managed["teams"], serde_json::json!(["busan", "seoul"]));
-    assert!(fails(dir, &["team", "manage", "--workspace", "acme", "--team", "busan", "kim"]).contains("only managers"));
-    assert!(fails(dir, &["team", "manage", "--workspace", "acme", "--team", "jeju", "park"]).contains("no team"));
+    assert!(
+        fails(dir, &["team", "manage", "--workspace", "acme", "--team", "busan", "kim"])
+            .contains("only managers")
+    );
+    assert!(
+        fails(dir, &["team", "manage", "--workspace", "acme", "--team", "jeju", "park"])
+            .contains("no team")
+    );
 
     // Bad input: a clear error and a failing exit status, nothing half done.
     assert!(fails(dir, &["workspace", "create", "acme"]).contains("exists already"));
     assert!(fails(dir, &["workspace", "create", "no spaces"]).contains("must be"));
-    assert!(fails(dir, &["team", "create", "--workspace", "nowhere", "busan"]).contains("no workspace"));
-    assert!(fails(dir, &["user", "add", "--workspace", "acme", "--role", "boss", "lee"]).contains("boss"));
-    assert!(fails(dir, &["user", "add", "--workspace", "acme", "--role", "manager", "lee"]).contains("--team"));
-    assert!(fails(dir, &["user", "add", "--workspace", "acme", "--role", "rep", "--team", "jeju", "lee"]).contains("no team"));
+    assert!(
+        fails(dir, &["team", "create", "--workspace", "nowhere", "busan"]).contains("no workspace")
+    );
+    assert!(
+        fails(dir, &["user", "add", "--workspace", "acme", "--role", "boss", "lee"])
+            .contains("boss")
+    );
+    assert!(
+        fails(dir, &["user", "add", "--workspace", "acme", "--role", "manager", "lee"])
+            .contains("--team")
+    );
+    assert!(
+        fails(
+            dir,
+            &["user", "add", "--workspace", "acme", "--role", "rep", "--team", "jeju", "lee"]
+        )
+        .contains("no team")
+    );
     assert!(fails(dir, &["device", "revoke", &phone.device_id]).contains("no active device"));
-    assert!(fails(dir, &["user", "code", "--workspace", "acme", "lee"]).contains("no user"), "lee was never added");
+    assert!(
+        fails(dir, &["user", "code", "--workspace", "acme", "lee"]).contains("no user"),
+        "lee was never added"
+    );
     s.stop().await;
 }

@@ -20,10 +20,19 @@ fn random_edit(d: &Device, rng: &mut StdRng, tag_pool: &[&str]) {
     let l = &leads[rng.random_range(0..leads.len())];
     let r: u8 = rng.random_range(0..8);
     let patch = match r {
-        0 => LeadPatch { company: Some(format!("Co {}", rng.random_range(0..5))), ..Default::default() },
+        0 => LeadPatch {
+            company: Some(format!("Co {}", rng.random_range(0..5))),
+            ..Default::default()
+        },
         1 => LeadPatch { stage: Some(Stage::ALL[rng.random_range(0..5)]), ..Default::default() },
-        2 => LeadPatch { add_tags: vec![tag_pool[rng.random_range(0..tag_pool.len())].into()], ..Default::default() },
-        3 => LeadPatch { remove_tags: vec![tag_pool[rng.random_range(0..tag_pool.len())].into()], ..Default::default() },
+        2 => LeadPatch {
+            add_tags: vec![tag_pool[rng.random_range(0..tag_pool.len())].into()],
+            ..Default::default()
+        },
+        3 => LeadPatch {
+            remove_tags: vec![tag_pool[rng.random_range(0..tag_pool.len())].into()],
+            ..Default::default()
+        },
         4 => {
             let notes = d.lead(&l.id).unwrap().notes;
             let mut chars: Vec<char> = notes.chars().collect();
@@ -31,12 +40,26 @@ fn random_edit(d: &Device, rng: &mut StdRng, tag_pool: &[&str]) {
             chars.splice(at..at, format!(" {}", rng.random_range(0..100)).chars());
             LeadPatch { notes: Some(chars.into_iter().collect()), ..Default::default() }
         }
-        5 => LeadPatch { deal_value: Some(Money { amount_minor: rng.random_range(0..10_000_000), currency: "KRW".into() }), ..Default::default() },
+        5 => LeadPatch {
+            deal_value: Some(Money {
+                amount_minor: rng.random_range(0..10_000_000),
+                currency: "KRW".into(),
+            }),
+            ..Default::default()
+        },
         6 => {
-            d.add_activity(ActivityDraft::new(&l.id, ActivityKind::ALL[rng.random_range(0..6)], "touch")).unwrap();
+            d.add_activity(ActivityDraft::new(
+                &l.id,
+                ActivityKind::ALL[rng.random_range(0..6)],
+                "touch",
+            ))
+            .unwrap();
             return;
         }
-        _ => LeadPatch { potential: Some(Potential::ALL[rng.random_range(0..3)]), ..Default::default() },
+        _ => LeadPatch {
+            potential: Some(Potential::ALL[rng.random_range(0..3)]),
+            ..Default::default()
+        },
     };
     d.update_lead(&l.id, patch).unwrap();
 }
@@ -45,7 +68,13 @@ fn view(d: &Device, ids: &[String]) -> Vec<(Vec<String>, Lead, Vec<Activity>, Le
     ids.iter()
         .map(|id| {
             let detail = d.lead_detail(id).unwrap();
-            let row = d.list_leads(&LeadQuery { limit: 500, ..Default::default() }).unwrap().items.into_iter().find(|r| &r.id == id).unwrap();
+            let row = d
+                .list_leads(&LeadQuery { limit: 500, ..Default::default() })
+                .unwrap()
+                .items
+                .into_iter()
+                .find(|r| &r.id == id)
+                .unwrap();
             (d.document_heads(id).unwrap(), detail.lead, detail.activities, row)
         })
         .collect()
@@ -103,12 +132,19 @@ async fn ten_devices_in_two_workspaces_converge_after_random_syncs() {
             assert_eq!(dws, ws);
             let visible: Vec<String> = server_ids
                 .iter()
-                .filter(|id| d.user_id() == "lead-manager" || admin.lead(id).unwrap().owner == d.user_id())
+                .filter(|id| {
+                    d.user_id() == "lead-manager" || admin.lead(id).unwrap().owner == d.user_id()
+                })
                 .cloned()
                 .collect();
             assert!(!visible.is_empty());
             assert_eq!(d.lead_ids(), visible, "{} holds exactly what it may see", d.user_id());
-            assert_eq!(view(d, &visible), view(admin, &visible), "{} differs from the server", d.user_id());
+            assert_eq!(
+                view(d, &visible),
+                view(admin, &visible),
+                "{} differs from the server",
+                d.user_id()
+            );
             assert_eq!(d.outbox_len().unwrap(), 0);
             assert_eq!(d.pending_len().unwrap(), 0);
             assert!(d.verify().unwrap().is_ok());
@@ -123,8 +159,15 @@ async fn ten_devices_in_two_workspaces_converge_after_random_syncs() {
         let held = d.document_ids().unwrap();
         assert!(held.len() > d.lead_ids().len(), "{} holds activities too", d.user_id());
         for (id, _) in held {
-            let (heads, _) = server.get(&id).unwrap_or_else(|| panic!("{}: document {id} is not on the server", d.user_id()));
-            assert_eq!(&d.document_heads(&id).unwrap(), heads, "{}: document {id} differs from the server's", d.user_id());
+            let (heads, _) = server
+                .get(&id)
+                .unwrap_or_else(|| panic!("{}: document {id} is not on the server", d.user_id()));
+            assert_eq!(
+                &d.document_heads(&id).unwrap(),
+                heads,
+                "{}: document {id} differs from the server's",
+                d.user_id()
+            );
         }
     }
     // Nothing crossed workspaces.

@@ -102,7 +102,12 @@ impl Drop for Proxy {
     }
 }
 
-async fn pump(mut from: tokio::net::tcp::OwnedReadHalf, mut to: tokio::net::tcp::OwnedWriteHalf, dir: Dir, st: &ProxyState) {
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    dir: Dir,
+    st: &ProxyState,
+) {
     let mut buf = vec![0u8; 4096];
     loop {
         if st.cut_done.load(Ordering::SeqCst) {
@@ -142,15 +147,35 @@ fn cursor(d: &Device) -> Option<String> {
 fn push_body_len(d: &Device) -> usize {
     let out = d.outbox(0, 500).unwrap();
     assert!(!out.is_empty());
-    to_cbor(&PushRequest { changes: out.into_iter().map(|e| PushChange { doc_id: e.doc_id, kind: e.kind, change: e.change }).collect() }).len()
+    to_cbor(&PushRequest {
+        changes: out
+            .into_iter()
+            .map(|e| PushChange { doc_id: e.doc_id, kind: e.kind, change: e.change })
+            .collect(),
+    })
+    .len()
 }
 
 /// Bytes of the changes `d`'s next pull receives: the feed after its cursor, less its own.
 fn pull_bytes(data_dir: &std::path::Path, d: &Device) -> usize {
     // Feed cursors are `f<seq>~<visibility stamp>` (sync-server/src/sync.rs).
-    let seq: i64 = cursor(d).and_then(|c| c.strip_prefix('f').map(|n| n.split('~').next().unwrap_or(n).parse().unwrap())).expect("the device is on the feed");
-    let c = rusqlite::Connection::open_with_flags(db_path(data_dir), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-    let n: i64 = c.query_row("SELECT coalesce(sum(length(data)), 0) FROM feed WHERE seq > ?1 AND actor != ?2", rusqlite::params![seq, d.actor_id()], |r| r.get(0)).unwrap();
+    let seq: i64 = cursor(d)
+        .and_then(|c| {
+            c.strip_prefix('f').map(|n| n.split('~').next().unwrap_or(n).parse().unwrap())
+        })
+        .expect("the device is on the feed");
+    let c = rusqlite::Connection::open_with_flags(
+        db_path(data_dir),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let n: i64 = c
+        .query_row(
+            "SELECT coalesce(sum(length(data)), 0) FROM feed WHERE seq > ?1 AND actor != ?2",
+            rusqlite::params![seq, d.actor_id()],
+            |r| r.get(0),
+        )
+        .unwrap();
     assert!(n > 1_000, "too little to pull for a mid-response cut: {n} bytes");
     n as usize
 }
@@ -160,7 +185,12 @@ fn pull_bytes(data_dir: &std::path::Path, d: &Device) -> usize {
 fn work(devices: &[&Device], round: usize) {
     for (i, d) in devices.iter().enumerate() {
         for k in 0..2 {
-            d.create_lead(LeadDraft { name: Some(format!("r{round} d{i} #{k}")), owner: Some("kim".into()), ..Default::default() }).unwrap();
+            d.create_lead(LeadDraft {
+                name: Some(format!("r{round} d{i} #{k}")),
+                owner: Some("kim".into()),
+                ..Default::default()
+            })
+            .unwrap();
         }
         let ids = d.lead_ids();
         let target = &ids[(round * 7 + i) % ids.len()];
@@ -226,7 +256,11 @@ async fn syncs_cut_after_n_bytes_resume_and_converge() {
             assert_eq!(victim.outbox_len().unwrap(), 0);
         }
         let outbox = victim.outbox_len().unwrap();
-        let n = at(if phase == "push" { push_body_len(victim) } else { pull_bytes(s.dir.path(), victim) });
+        let n = at(if phase == "push" {
+            push_body_len(victim)
+        } else {
+            pull_bytes(s.dir.path(), victim)
+        });
         let feed_before = feed_len(s.dir.path());
         let cursor_before = cursor(victim);
         let what = format!("round {round}: cut {phase} {dir:?} after {n} bytes");
@@ -234,24 +268,41 @@ async fn syncs_cut_after_n_bytes_resume_and_converge() {
         proxy.arm(dir, n);
         victim.set_server(&proxy.url);
         let r = sync_bounded(victim).await;
-        assert!(proxy.cut_happened(), "{what}: the proxy never cut (carried {:?})", proxy.carried());
+        assert!(
+            proxy.cut_happened(),
+            "{what}: the proxy never cut (carried {:?})",
+            proxy.carried()
+        );
         assert!(r.is_err(), "{what}: a cut sync reported success: {r:?}");
         match (phase, dir) {
             ("push", Dir::Up) => {
-                assert_eq!(feed_len(s.dir.path()), feed_before, "{what}: a half-sent push stored something");
+                assert_eq!(
+                    feed_len(s.dir.path()),
+                    feed_before,
+                    "{what}: a half-sent push stored something"
+                );
                 assert_eq!(victim.outbox_len().unwrap(), outbox);
             }
             ("push", Dir::Down) => {
                 // The server stored the push, the device never heard: its outbox keeps it all.
                 assert_eq!(feed_len(s.dir.path()), feed_before + outbox as usize, "{what}");
-                assert_eq!(victim.outbox_len().unwrap(), outbox, "{what}: changes acknowledged without an answer");
+                assert_eq!(
+                    victim.outbox_len().unwrap(),
+                    outbox,
+                    "{what}: changes acknowledged without an answer"
+                );
             }
-            _ => assert_eq!(cursor(victim), cursor_before, "{what}: the cursor moved without the items"),
+            _ => assert_eq!(
+                cursor(victim),
+                cursor_before,
+                "{what}: the cursor moved without the items"
+            ),
         }
 
         // A healthy path: the retry converges without storing anything twice.
         victim.set_server(&s.url);
-        let sum = sync_bounded(victim).await.unwrap_or_else(|e| panic!("{what}: retry failed: {e}"));
+        let sum =
+            sync_bounded(victim).await.unwrap_or_else(|e| panic!("{what}: retry failed: {e}"));
         assert_eq!(victim.outbox_len().unwrap(), 0, "{what}");
         assert_eq!(sum.rejected, 0, "{what}");
         if phase == "push" {
@@ -290,7 +341,11 @@ impl ServerProcess {
             .unwrap();
         let mut line = String::new();
         std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url = line.trim().strip_prefix("fieldsales-server listening on ").unwrap_or_else(|| panic!("unexpected first line {line:?}")).to_string();
+        let url = line
+            .trim()
+            .strip_prefix("fieldsales-server listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_string();
         assert!(url.starts_with("http://127.0.0.1:"), "{url}");
         ServerProcess { child, url }
     }
@@ -312,8 +367,13 @@ impl Drop for ServerProcess {
 
 /// How many of `actor`'s changes the server's feed holds.
 fn stored_by(data_dir: &std::path::Path, actor: &str) -> usize {
-    let c = rusqlite::Connection::open_with_flags(db_path(data_dir), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-    c.query_row("SELECT count(*) FROM feed WHERE actor = ?1", [actor], |r| r.get::<_, i64>(0)).unwrap() as usize
+    let c = rusqlite::Connection::open_with_flags(
+        db_path(data_dir),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    c.query_row("SELECT count(*) FROM feed WHERE actor = ?1", [actor], |r| r.get::<_, i64>(0))
+        .unwrap() as usize
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -342,7 +402,12 @@ async fn a_server_killed_mid_stream_restarts_and_everyone_converges() {
     const MAX_SYNCS: usize = 60;
     let bulk = devices.remove(0);
     let bulk_actor = bulk.actor_id();
-    bulk.create_leads((0..BULK).map(|i| LeadDraft { name: Some(format!("import {i}")), ..Default::default() }).collect()).unwrap();
+    bulk.create_leads(
+        (0..BULK)
+            .map(|i| LeadDraft { name: Some(format!("import {i}")), ..Default::default() })
+            .collect(),
+    )
+    .unwrap();
     let killed = Arc::new(AtomicBool::new(false));
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
     let mut tasks = Vec::new();
@@ -352,17 +417,29 @@ async fn a_server_killed_mid_stream_restarts_and_everyone_converges() {
         tasks.push(tokio::spawn(async move {
             let mut created = 0usize;
             for n in 0..MAX_SYNCS {
-                d.create_lead(LeadDraft { name: Some(format!("d{i} #{n}")), owner: Some("kim".into()), ..Default::default() }).unwrap();
+                d.create_lead(LeadDraft {
+                    name: Some(format!("d{i} #{n}")),
+                    owner: Some("kim".into()),
+                    ..Default::default()
+                })
+                .unwrap();
                 created += 1;
                 if let Some(id) = d.lead_ids().get(n % 3) {
-                    d.update_lead(id, LeadPatch { notes: Some(format!("d{i} #{n}")), ..Default::default() }).unwrap();
+                    d.update_lead(
+                        id,
+                        LeadPatch { notes: Some(format!("d{i} #{n}")), ..Default::default() },
+                    )
+                    .unwrap();
                 }
                 match sync_bounded(&d).await {
                     Ok(_) => {
                         let _ = done_tx.send(());
                     }
                     Err(e) => {
-                        assert!(killed.load(Ordering::SeqCst), "device {i} failed before the kill: {e}");
+                        assert!(
+                            killed.load(Ordering::SeqCst),
+                            "device {i} failed before the kill: {e}"
+                        );
                         return (d, created, true);
                     }
                 }
@@ -392,7 +469,10 @@ async fn a_server_killed_mid_stream_restarts_and_everyone_converges() {
     killed.store(true, Ordering::SeqCst);
     server.kill();
     let partial = stored_by(data.path(), &bulk_actor);
-    assert!((BATCH..BULK).contains(&partial), "the kill did not land inside the import: {partial} of {BULK} stored");
+    assert!(
+        (BATCH..BULK).contains(&partial),
+        "the kill did not land inside the import: {partial} of {BULK} stored"
+    );
     assert_eq!(partial % BATCH, 0, "a push request was stored in part: {partial} of {BULK}");
 
     let mut devices = Vec::new();
@@ -405,11 +485,18 @@ async fn a_server_killed_mid_stream_restarts_and_everyone_converges() {
     }
     // The device dropped from its outbox only what the server had stored: whole requests.
     let acked = BULK - devices[0].outbox_len().unwrap() as usize;
-    assert!(acked <= partial && acked % BATCH == 0, "acknowledged {acked} of the import, the server stored {partial}");
+    assert!(
+        acked <= partial && acked % BATCH == 0,
+        "acknowledged {acked} of the import, the server stored {partial}"
+    );
 
     // Restarted on the same data directory, on a new port.
     let server = ServerProcess::start(data.path());
-    assert_eq!(stored_by(data.path(), &bulk_actor), partial, "what was committed before the kill is still there");
+    assert_eq!(
+        stored_by(data.path(), &bulk_actor),
+        partial,
+        "what was committed before the kill is still there"
+    );
     for d in &devices {
         d.set_server(&server.url);
     }
@@ -419,5 +506,9 @@ async fn a_server_killed_mid_stream_restarts_and_everyone_converges() {
     assert_eq!(stored_by(data.path(), &bulk_actor), BULK);
     let refs: Vec<&Device> = devices.iter().collect();
     assert_converged(&refs, data.path());
-    assert_eq!(devices[0].lead_ids().len(), created, "every lead written on any device is on every device");
+    assert_eq!(
+        devices[0].lead_ids().len(),
+        created,
+        "every lead written on any device is on every device"
+    );
 }

@@ -9,7 +9,13 @@ use fieldsales_server::backend::Role;
 const D: i64 = 86_400_000;
 const START: i64 = 1_793_577_600_000; // 2026-11-02 00:00 UTC
 
-fn target(kind: SubjectKind, subject: &str, metric: TargetMetric, value: i64, currency: Option<&str>) -> TargetDraft {
+fn target(
+    kind: SubjectKind,
+    subject: &str,
+    metric: TargetMetric,
+    value: i64,
+    currency: Option<&str>,
+) -> TargetDraft {
     TargetDraft {
         id: None,
         subject_kind: kind,
@@ -42,11 +48,37 @@ async fn a_managers_targets_and_plans_reach_the_right_reps_only() {
     let zoe = s.device(&ws, "zoe", Role::Rep, Some("west")).await;
     assert_eq!(kim.role().unwrap().as_deref(), Some("rep"), "enrollment stores the role");
 
-    let kim_target = boss.set_target(target(SubjectKind::Rep, "kim", TargetMetric::WonValue, 1_000_000, Some("USD"))).unwrap();
-    let team_target = boss.set_target(target(SubjectKind::Team, "east", TargetMetric::DealsWon, 20, None)).unwrap();
-    let kim_plan = boss.set_plan(CompPlanDraft { rep: "kim".into(), base: usd(300_000), rate_bp: 1_000, tiers: vec![Tier { from_bp: 10_000, rate_bp: 1_500 }] }).unwrap();
-    let lee_plan = boss.set_plan(CompPlanDraft { rep: "lee".into(), base: usd(280_000), rate_bp: 800, tiers: vec![] }).unwrap();
-    boss.set_stage(Stage::Proposal, StagePatch { name: Some("Quote sent".into()), required: Some(vec![RequiredField::DealValue]), ..Default::default() }).unwrap();
+    let kim_target = boss
+        .set_target(target(SubjectKind::Rep, "kim", TargetMetric::WonValue, 1_000_000, Some("USD")))
+        .unwrap();
+    let team_target = boss
+        .set_target(target(SubjectKind::Team, "east", TargetMetric::DealsWon, 20, None))
+        .unwrap();
+    let kim_plan = boss
+        .set_plan(CompPlanDraft {
+            rep: "kim".into(),
+            base: usd(300_000),
+            rate_bp: 1_000,
+            tiers: vec![Tier { from_bp: 10_000, rate_bp: 1_500 }],
+        })
+        .unwrap();
+    let lee_plan = boss
+        .set_plan(CompPlanDraft {
+            rep: "lee".into(),
+            base: usd(280_000),
+            rate_bp: 800,
+            tiers: vec![],
+        })
+        .unwrap();
+    boss.set_stage(
+        Stage::Proposal,
+        StagePatch {
+            name: Some("Quote sent".into()),
+            required: Some(vec![RequiredField::DealValue]),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let sum = boss.sync().await.unwrap();
     assert_eq!(sum.rejected, 0);
 
@@ -57,11 +89,21 @@ async fn a_managers_targets_and_plans_reach_the_right_reps_only() {
     let mut want = vec![kim_target.id.clone(), team_target.id.clone()];
     want.sort();
     assert_eq!(kim_targets, want);
-    assert_eq!(ids(&kim, DocKind::CompPlan), vec![kim_plan.id.clone()], "a rep cannot pull another rep's plan");
+    assert_eq!(
+        ids(&kim, DocKind::CompPlan),
+        vec![kim_plan.id.clone()],
+        "a rep cannot pull another rep's plan"
+    );
     assert_eq!(kim.plans().unwrap()[0].base, usd(300_000));
     assert_eq!(kim.sales_settings().unwrap().name(Stage::Proposal), "Quote sent");
     // …and the stage rule holds on her phone.
-    let e = kim.create_lead(LeadDraft { name: Some("Acme".into()), stage: Some(Stage::Proposal), ..Default::default() }).unwrap_err();
+    let e = kim
+        .create_lead(LeadDraft {
+            name: Some("Acme".into()),
+            stage: Some(Stage::Proposal),
+            ..Default::default()
+        })
+        .unwrap_err();
     assert_eq!(e.to_string(), "stage 'Quote sent' needs a deal value");
 
     // Lee: the team's target and his own plan only.
@@ -74,16 +116,40 @@ async fn a_managers_targets_and_plans_reach_the_right_reps_only() {
     assert_eq!(ids(&zoe, DocKind::Settings).len(), 1);
 
     // A later change reaches Kim through the feed.
-    boss.set_target(target(SubjectKind::Rep, "kim", TargetMetric::WonValue, 1_200_000, Some("USD"))).unwrap();
+    boss.set_target(target(
+        SubjectKind::Rep,
+        "kim",
+        TargetMetric::WonValue,
+        1_200_000,
+        Some("USD"),
+    ))
+    .unwrap();
     boss.sync().await.unwrap();
     kim.sync().await.unwrap();
-    assert_eq!(kim.targets(START, START + D).unwrap().iter().find(|t| t.id == kim_target.id).unwrap().value, 1_200_000);
+    assert_eq!(
+        kim.targets(START, START + D)
+            .unwrap()
+            .iter()
+            .find(|t| t.id == kim_target.id)
+            .unwrap()
+            .value,
+        1_200_000
+    );
 
     // A manager may not set their own plan, here nor (with an app that does not know the role)
     // on the server.
-    assert!(matches!(boss.set_plan(CompPlanDraft { rep: "park".into(), base: usd(1), rate_bp: 1, tiers: vec![] }), Err(Error::Forbidden(_))));
+    assert!(matches!(
+        boss.set_plan(CompPlanDraft {
+            rep: "park".into(),
+            base: usd(1),
+            rate_bp: 1,
+            tiers: vec![]
+        }),
+        Err(Error::Forbidden(_))
+    ));
     boss.set_meta(store::sales::META_ROLE, None).unwrap();
-    boss.set_plan(CompPlanDraft { rep: "park".into(), base: usd(1), rate_bp: 1, tiers: vec![] }).unwrap();
+    boss.set_plan(CompPlanDraft { rep: "park".into(), base: usd(1), rate_bp: 1, tiers: vec![] })
+        .unwrap();
     let sum = boss.sync().await.unwrap();
     assert_eq!(sum.rejected, 1);
     assert!(boss.quarantine().unwrap()[0].reason.contains("own compensation plan"));
@@ -106,18 +172,25 @@ async fn a_reps_change_to_a_target_is_rejected_by_the_server_and_kept_in_quarant
     s.team(&ws, "east");
     let boss = s.device(&ws, "park", Role::Manager, Some("east")).await;
     let kim = s.device(&ws, "kim", Role::Rep, Some("east")).await;
-    let t = boss.set_target(target(SubjectKind::Rep, "kim", TargetMetric::DealsWon, 10, None)).unwrap();
+    let t =
+        boss.set_target(target(SubjectKind::Rep, "kim", TargetMetric::DealsWon, 10, None)).unwrap();
     boss.sync().await.unwrap();
     kim.sync().await.unwrap();
 
     // The store knows Kim is a rep and refuses before anything is written…
-    let lower = TargetDraft { id: Some(t.id.clone()), ..target(SubjectKind::Rep, "kim", TargetMetric::DealsWon, 3, None) };
+    let lower = TargetDraft {
+        id: Some(t.id.clone()),
+        ..target(SubjectKind::Rep, "kim", TargetMetric::DealsWon, 3, None)
+    };
     assert!(matches!(kim.set_target(lower.clone()), Err(Error::Forbidden(_))));
     // …but an app that does not know the role (an older version) writes it; the server refuses.
     kim.set_meta(store::sales::META_ROLE, None).unwrap();
     assert_eq!(kim.set_target(lower).unwrap().value, 3);
-    let own = kim.set_target(target(SubjectKind::Rep, "kim", TargetMetric::LeadsCaptured, 1, None)).unwrap();
-    kim.set_stage(Stage::New, StagePatch { probability_bp: Some(9_000), ..Default::default() }).unwrap();
+    let own = kim
+        .set_target(target(SubjectKind::Rep, "kim", TargetMetric::LeadsCaptured, 1, None))
+        .unwrap();
+    kim.set_stage(Stage::New, StagePatch { probability_bp: Some(9_000), ..Default::default() })
+        .unwrap();
     let sum = kim.sync().await.unwrap();
     assert_eq!(sum.rejected, 3);
     let q = kim.quarantine().unwrap();
@@ -148,8 +221,20 @@ async fn two_managers_create_the_settings_offline_and_the_server_keeps_one_docum
     let bob = s.device(&ws, "bob", Role::Manager, Some("west")).await;
     let kim = s.device(&ws, "kim", Role::Rep, Some("east")).await;
     // Neither has seen the other's: two first changes of one document, no shared history.
-    ann.set_stage(Stage::Proposal, StagePatch { probability_bp: Some(5_000), required: Some(vec![RequiredField::DealValue]), ..Default::default() }).unwrap();
-    bob.set_stage(Stage::Negotiation, StagePatch { name: Some("Contract review".into()), ..Default::default() }).unwrap();
+    ann.set_stage(
+        Stage::Proposal,
+        StagePatch {
+            probability_bp: Some(5_000),
+            required: Some(vec![RequiredField::DealValue]),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    bob.set_stage(
+        Stage::Negotiation,
+        StagePatch { name: Some("Contract review".into()), ..Default::default() },
+    )
+    .unwrap();
     assert_eq!(ann.sync().await.unwrap().rejected, 0);
     assert_eq!(bob.sync().await.unwrap().rejected, 0);
     ann.sync().await.unwrap();

@@ -17,7 +17,13 @@ async fn a_lead_captured_offline_reaches_the_manager_and_the_reps_other_device()
     let boss = s.device(&ws, "park", Role::Manager, Some("seoul")).await;
     assert_eq!(phone.user_id(), "kim");
 
-    let lead = phone.create_lead(LeadDraft { name: Some("김민지".into()), company: Some("Acme".into()), ..Default::default() }).unwrap();
+    let lead = phone
+        .create_lead(LeadDraft {
+            name: Some("김민지".into()),
+            company: Some("Acme".into()),
+            ..Default::default()
+        })
+        .unwrap();
     phone.add_activity(ActivityDraft::new(&lead.id, ActivityKind::Call, "Intro")).unwrap();
     let sum = phone.sync().await.unwrap();
     assert_eq!((sum.sent, sum.rejected), (2, 0));
@@ -46,8 +52,24 @@ async fn concurrent_edits_on_two_devices_merge_through_the_server() {
     let lead = rep.owned("Lee", "kim");
     rep.sync().await.unwrap();
     boss.sync().await.unwrap();
-    rep.update_lead(&lead.id, LeadPatch { company: Some("Acme".into()), notes: Some("from rep".into()), ..Default::default() }).unwrap();
-    boss.update_lead(&lead.id, LeadPatch { company: Some("ACME Ltd".into()), stage: Some(Stage::Qualified), ..Default::default() }).unwrap();
+    rep.update_lead(
+        &lead.id,
+        LeadPatch {
+            company: Some("Acme".into()),
+            notes: Some("from rep".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    boss.update_lead(
+        &lead.id,
+        LeadPatch {
+            company: Some("ACME Ltd".into()),
+            stage: Some(Stage::Qualified),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     rep.sync().await.unwrap();
     let sum = boss.sync().await.unwrap();
     assert!(sum.conflicts >= 1);
@@ -86,8 +108,14 @@ async fn reps_see_only_their_own_leads_and_nothing_crosses_workspaces() {
 
     // A rep writing into a teammate's lead (id learned out of band) is refused and quarantined.
     let lead_bytes = lee.document_bytes(&l.id).unwrap();
-    kim.apply_remote(vec![RemoteDoc { doc_id: l.id.clone(), kind: DocKind::Lead, payload: RemotePayload::Snapshot(lead_bytes) }]).unwrap();
-    kim.update_lead(&l.id, LeadPatch { notes: Some("mine now".into()), ..Default::default() }).unwrap();
+    kim.apply_remote(vec![RemoteDoc {
+        doc_id: l.id.clone(),
+        kind: DocKind::Lead,
+        payload: RemotePayload::Snapshot(lead_bytes),
+    }])
+    .unwrap();
+    kim.update_lead(&l.id, LeadPatch { notes: Some("mine now".into()), ..Default::default() })
+        .unwrap();
     let sum = kim.sync().await.unwrap();
     assert_eq!(sum.rejected, 1);
     assert_eq!(kim.quarantine().unwrap()[0].code, "forbidden");
@@ -97,8 +125,16 @@ async fn reps_see_only_their_own_leads_and_nothing_crosses_workspaces() {
 
     // Another workspace's admin pushing into this workspace's lead id creates nothing there.
     let stolen = kim.document_bytes(&k.id).unwrap();
-    outsider.apply_remote(vec![RemoteDoc { doc_id: k.id.clone(), kind: DocKind::Lead, payload: RemotePayload::Snapshot(stolen) }]).unwrap();
-    outsider.update_lead(&k.id, LeadPatch { notes: Some("x".into()), ..Default::default() }).unwrap();
+    outsider
+        .apply_remote(vec![RemoteDoc {
+            doc_id: k.id.clone(),
+            kind: DocKind::Lead,
+            payload: RemotePayload::Snapshot(stolen),
+        }])
+        .unwrap();
+    outsider
+        .update_lead(&k.id, LeadPatch { notes: Some("x".into()), ..Default::default() })
+        .unwrap();
     let sum = outsider.sync().await.unwrap();
     assert_eq!(sum.rejected, 1, "its change builds on history its workspace never had");
     kim.sync().await.unwrap();
@@ -114,7 +150,15 @@ async fn a_reps_owner_change_is_rejected_and_their_work_is_kept_in_quarantine() 
     s.device(&ws, "lee", Role::Rep, Some("t")).await;
     let lead = kim.owned("Handover", "kim");
     kim.sync().await.unwrap();
-    kim.update_lead(&lead.id, LeadPatch { owner: Some("lee".into()), notes: Some("please take over".into()), ..Default::default() }).unwrap();
+    kim.update_lead(
+        &lead.id,
+        LeadPatch {
+            owner: Some("lee".into()),
+            notes: Some("please take over".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let other = kim.owned("Unrelated", "kim");
     let sum = kim.sync().await.unwrap();
     assert_eq!(sum.rejected, 1);
@@ -145,15 +189,21 @@ async fn a_manager_reassigns_a_lead_the_new_rep_gets_it_whole_and_the_old_one_dr
     let boss = s.device(&ws, "boss", Role::Manager, Some("t")).await;
     let lead = a.owned("Moving lead", "rep-a");
     a.add_activity(ActivityDraft::new(&lead.id, ActivityKind::Visit, "Site visit")).unwrap();
-    a.update_lead(&lead.id, LeadPatch { stage: Some(Stage::Contacted), ..Default::default() }).unwrap();
+    a.update_lead(&lead.id, LeadPatch { stage: Some(Stage::Contacted), ..Default::default() })
+        .unwrap();
     a.sync().await.unwrap();
     b.sync().await.unwrap();
     boss.sync().await.unwrap();
     assert!(b.lead(&lead.id).is_err());
 
-    boss.update_lead(&lead.id, LeadPatch { owner: Some("rep-b".into()), ..Default::default() }).unwrap();
+    boss.update_lead(&lead.id, LeadPatch { owner: Some("rep-b".into()), ..Default::default() })
+        .unwrap();
     // Meanwhile rep A, offline, keeps editing the lead.
-    a.update_lead(&lead.id, LeadPatch { notes: Some("A's unsent notes".into()), ..Default::default() }).unwrap();
+    a.update_lead(
+        &lead.id,
+        LeadPatch { notes: Some("A's unsent notes".into()), ..Default::default() },
+    )
+    .unwrap();
     assert_eq!(boss.sync().await.unwrap().rejected, 0);
 
     let sum = b.sync().await.unwrap();
@@ -191,7 +241,10 @@ async fn a_revoked_device_gets_401_and_the_users_other_device_keeps_working() {
     // An enrollment code works once.
     let code = s.admin.enrollment_code(&ws, "kim").unwrap();
     Device::enroll(&s.url, &code).await.unwrap();
-    assert!(matches!(Device::enroll(&s.url, &code).await, Err(SyncError::Server { status: 403, .. })));
+    assert!(matches!(
+        Device::enroll(&s.url, &code).await,
+        Err(SyncError::Server { status: 403, .. })
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -199,10 +252,13 @@ async fn a_new_device_bootstraps_from_snapshots_across_pages() {
     let s = Server::start().await;
     let ws = s.workspace("acme");
     let a = s.device(&ws, "kim", Role::Rep, None).await;
-    let drafts: Vec<LeadDraft> = (0..2_500).map(|i| LeadDraft { name: Some(format!("Lead {i}")), ..Default::default() }).collect();
+    let drafts: Vec<LeadDraft> = (0..2_500)
+        .map(|i| LeadDraft { name: Some(format!("Lead {i}")), ..Default::default() })
+        .collect();
     a.create_leads(drafts).unwrap();
     for l in a.list_leads(&LeadQuery { limit: 20, ..Default::default() }).unwrap().items {
-        a.update_lead(&l.id, LeadPatch { stage: Some(Stage::Contacted), ..Default::default() }).unwrap();
+        a.update_lead(&l.id, LeadPatch { stage: Some(Stage::Contacted), ..Default::default() })
+            .unwrap();
     }
     let sum = a.sync().await.unwrap();
     assert_eq!(sum.sent, 2_520);
@@ -210,7 +266,18 @@ async fn a_new_device_bootstraps_from_snapshots_across_pages() {
     let sum = fresh.sync().await.unwrap();
     assert_eq!(sum.received, 2_500);
     assert_eq!(fresh.lead_ids(), a.lead_ids());
-    assert_eq!(fresh.list_leads(&LeadQuery { stages: vec![Stage::Contacted], limit: 500, ..Default::default() }).unwrap().items.len(), 20);
+    assert_eq!(
+        fresh
+            .list_leads(&LeadQuery {
+                stages: vec![Stage::Contacted],
+                limit: 500,
+                ..Default::default()
+            })
+            .unwrap()
+            .items
+            .len(),
+        20
+    );
     assert!(fresh.verify().unwrap().is_ok());
 }
 
@@ -222,21 +289,41 @@ async fn a_manager_merges_two_reps_duplicates_and_everyone_sees_the_result() {
     let a = s.device(&ws, "rep-a", Role::Rep, Some("t")).await;
     let b = s.device(&ws, "rep-b", Role::Rep, Some("t")).await;
     let boss = s.device(&ws, "boss", Role::Manager, Some("t")).await;
-    let la = a.create_lead(LeadDraft { name: Some("Visitor".into()), emails: vec!["v@x.com".into()], ..Default::default() }).unwrap();
-    let lb = b.create_lead(LeadDraft { name: Some("Visitor".into()), emails: vec!["v@x.com".into()], notes: Some("from B".into()), ..Default::default() }).unwrap();
+    let la = a
+        .create_lead(LeadDraft {
+            name: Some("Visitor".into()),
+            emails: vec!["v@x.com".into()],
+            ..Default::default()
+        })
+        .unwrap();
+    let lb = b
+        .create_lead(LeadDraft {
+            name: Some("Visitor".into()),
+            emails: vec!["v@x.com".into()],
+            notes: Some("from B".into()),
+            ..Default::default()
+        })
+        .unwrap();
     let act = b.add_activity(ActivityDraft::new(&lb.id, ActivityKind::Call, "B's call")).unwrap();
     a.sync().await.unwrap();
     b.sync().await.unwrap();
     boss.sync().await.unwrap();
     assert_eq!(boss.duplicates().unwrap().len(), 1);
     boss.merge_leads(&la.id, &lb.id).unwrap();
-    assert_eq!(boss.sync().await.unwrap().rejected, 0, "a manager may move activities between team leads");
+    assert_eq!(
+        boss.sync().await.unwrap().rejected,
+        0,
+        "a manager may move activities between team leads"
+    );
     a.sync().await.unwrap();
     b.sync().await.unwrap();
     // A keeps the merged lead and now sees B's call on it; B's lead is folded (soft-deleted).
     let merged = a.lead_detail(&la.id).unwrap();
     assert_eq!(merged.lead.notes, "from B");
-    assert_eq!(merged.activities.iter().map(|x| x.id.clone()).collect::<Vec<_>>(), vec![act.id.clone()]);
+    assert_eq!(
+        merged.activities.iter().map(|x| x.id.clone()).collect::<Vec<_>>(),
+        vec![act.id.clone()]
+    );
     assert!(b.lead(&lb.id).unwrap().deleted);
     assert!(b.activity(&act.id).is_err(), "the call moved to a lead B cannot see");
     assert!(a.verify().unwrap().is_ok() && b.verify().unwrap().is_ok());
@@ -247,7 +334,9 @@ async fn a_manager_merges_two_reps_duplicates_and_everyone_sees_the_result() {
 /// a feed read to its end moves the cursor past the rows the rep may not see.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reps_pull_pages_hold_only_what_they_may_see() {
-    use fieldsales_core::sync::protocol::{PullItem, PullRequest, PullResponse, from_cbor, to_cbor};
+    use fieldsales_core::sync::protocol::{
+        PullItem, PullRequest, PullResponse, from_cbor, to_cbor,
+    };
     let s = Server::start().await;
     let ws = s.workspace("acme");
     s.team(&ws, "t");
@@ -256,7 +345,8 @@ async fn a_reps_pull_pages_hold_only_what_they_may_see() {
     let lee = s.device(&ws, "lee", Role::Rep, Some("t")).await;
     kim.sync().await.unwrap();
     kim_tablet.sync().await.unwrap();
-    let start = kim_tablet.meta(store::SYNC_CURSOR).unwrap().expect("a cursor after the first sync");
+    let start =
+        kim_tablet.meta(store::SYNC_CURSOR).unwrap().expect("a cursor after the first sync");
     for i in 0..30 {
         lee.owned(&format!("lee {i}"), "lee");
     }
@@ -283,9 +373,14 @@ async fn a_reps_pull_pages_hold_only_what_they_may_see() {
     // 33 changes came after kim's tablet's cursor; 3 are kim's. Two pages of two hold them all.
     let first = pull(start.clone(), 2).await;
     let ids = |r: &PullResponse| -> Vec<String> {
-        r.items.iter().map(|i| match i {
-            PullItem::Changes { doc_id, .. } | PullItem::Snapshot { doc_id, .. } | PullItem::Drop { doc_id } => doc_id.clone(),
-        }).collect()
+        r.items
+            .iter()
+            .map(|i| match i {
+                PullItem::Changes { doc_id, .. }
+                | PullItem::Snapshot { doc_id, .. }
+                | PullItem::Drop { doc_id } => doc_id.clone(),
+            })
+            .collect()
     };
     assert_eq!(ids(&first), mine[..2].to_vec(), "lee's 30 changes are not in kim's page");
     assert!(first.more);
@@ -318,7 +413,9 @@ async fn a_device_over_its_rate_limit_waits_and_its_sync_completes() {
         http.post(format!("{}/v1/pull", s.url))
             .bearer_auth(phone.token())
             .header("content-type", fieldsales_core::sync::protocol::CBOR)
-            .body(fieldsales_core::sync::protocol::to_cbor(&fieldsales_core::sync::protocol::PullRequest { cursor: String::new(), limit: 10 }))
+            .body(fieldsales_core::sync::protocol::to_cbor(
+                &fieldsales_core::sync::protocol::PullRequest { cursor: String::new(), limit: 10 },
+            ))
             .send()
     };
     let mut refused = None;
@@ -359,12 +456,14 @@ async fn sync_reports_progress_up_to_its_totals() {
     tablet_client.sync(&tablet.store, &|p| pulled.lock().unwrap().push(p)).await.unwrap();
 
     let seen = seen.into_inner().unwrap();
-    let push: Vec<_> = seen.iter().filter(|p| p.phase == fieldsales_core::sync::SyncPhase::Push).collect();
+    let push: Vec<_> =
+        seen.iter().filter(|p| p.phase == fieldsales_core::sync::SyncPhase::Push).collect();
     assert_eq!((push[0].done, push[0].total), (0, 30), "{seen:?}");
     let last = push.last().unwrap();
     assert_eq!((last.done, last.total), (30, 30), "{seen:?}");
     let pulled = pulled.into_inner().unwrap();
-    let pull: Vec<_> = pulled.iter().filter(|p| p.phase == fieldsales_core::sync::SyncPhase::Pull).collect();
+    let pull: Vec<_> =
+        pulled.iter().filter(|p| p.phase == fieldsales_core::sync::SyncPhase::Pull).collect();
     assert!(!pull.is_empty(), "{pulled:?}");
     assert!(pull.windows(2).all(|w| w[0].done <= w[1].done), "{pulled:?}");
     let last = pull.last().unwrap();
@@ -403,15 +502,24 @@ async fn a_manager_of_two_teams_sees_both_and_moves_a_lead_between_them() {
     assert!(boss.lead(&daegu_lead.id).is_err());
 
     // From Seoul's rep to Busan's: both teams are the manager's.
-    boss.update_lead(&seoul_lead.id, LeadPatch { owner: Some("lee".into()), ..Default::default() }).unwrap();
+    boss.update_lead(&seoul_lead.id, LeadPatch { owner: Some("lee".into()), ..Default::default() })
+        .unwrap();
     // To Daegu's rep: not the manager's team, refused and kept in quarantine.
-    boss.update_lead(&busan_lead.id, LeadPatch { owner: Some("choi".into()), ..Default::default() }).unwrap();
+    boss.update_lead(
+        &busan_lead.id,
+        LeadPatch { owner: Some("choi".into()), ..Default::default() },
+    )
+    .unwrap();
     let sum = boss.sync().await.unwrap();
     assert_eq!(sum.rejected, 1, "{sum:?}");
     assert_eq!(boss.quarantine().unwrap().len(), 1);
     lee.sync().await.unwrap();
     assert_eq!(lee.lead(&seoul_lead.id).unwrap().owner, "lee");
-    assert_eq!(lee.lead(&busan_lead.id).unwrap().owner, "lee", "the refused move left the lead where it was");
+    assert_eq!(
+        lee.lead(&busan_lead.id).unwrap().owner,
+        "lee",
+        "the refused move left the lead where it was"
+    );
     choi.sync().await.unwrap();
     assert!(choi.lead(&busan_lead.id).is_err());
 }

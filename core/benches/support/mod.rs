@@ -5,12 +5,16 @@ use std::path::{Path, PathBuf};
 
 /// Cargo's target folder (`CARGO_TARGET_DIR`, else the workspace's `target/`).
 pub fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("target"))
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("target"))
 }
 
 /// Where criterion writes its results (`CRITERION_HOME`, else `target/criterion`).
 pub fn criterion_dir() -> PathBuf {
-    std::env::var_os("CRITERION_HOME").map(PathBuf::from).unwrap_or_else(|| target_dir().join("criterion"))
+    std::env::var_os("CRITERION_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("criterion"))
 }
 
 /// The median of one benchmark in the latest run, in ns, from criterion's estimates.

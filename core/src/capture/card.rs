@@ -66,13 +66,21 @@ pub(super) fn parse(text: &str, v: &Validator) -> Builder {
                 };
                 let conf = if valid { 0.9 } else { 0.3 };
                 match label {
-                    Some(Label::Fax) => b.phone(v, &raw, PhoneKind::Fax, if valid { 0.9 } else { 0.4 }, 100),
+                    Some(Label::Fax) => {
+                        b.phone(v, &raw, PhoneKind::Fax, if valid { 0.9 } else { 0.4 }, 100)
+                    }
                     Some(Label::Mobile) => b.phone(v, &raw, PhoneKind::Mobile, conf, 1),
                     Some(_) => b.phone(v, &raw, PhoneKind::Voice, conf, 2),
                     None => {
                         let mobile = v.phone(&raw).is_ok_and(|n| n.starts_with("+8210"));
                         let (c, rank) = if mobile { (0.8, 1) } else { (0.7, 3) };
-                        b.phone(v, &raw, if mobile { PhoneKind::Mobile } else { PhoneKind::Voice }, c, rank);
+                        b.phone(
+                            v,
+                            &raw,
+                            if mobile { PhoneKind::Mobile } else { PhoneKind::Voice },
+                            c,
+                            rank,
+                        );
                     }
                 }
             }
@@ -88,7 +96,9 @@ pub(super) fn parse(text: &str, v: &Validator) -> Builder {
     for (line, t) in segs {
         let near_address = addresses.last().is_some_and(|a| line <= a.2 + 1);
         let class = match classify(&t, &ctx) {
-            Class::Unknown(t) if near_address && (has_digit(&t) || is_place(&t)) => Class::Address(t, 0.7),
+            Class::Unknown(t) if near_address && (has_digit(&t) || is_place(&t)) => {
+                Class::Address(t, 0.7)
+            }
             c => c,
         };
         match class {
@@ -152,15 +162,17 @@ fn pick(b: &mut Builder, slot: Slot, mut cands: Vec<(String, f32)>) {
     if cands.is_empty() {
         return;
     }
-    let best = (0..cands.len()).fold(0, |best, i| if cands[i].1 > cands[best].1 { i } else { best });
+    let best =
+        (0..cands.len()).fold(0, |best, i| if cands[i].1 > cands[best].1 { i } else { best });
     let (value, conf) = cands.remove(best);
     let script = |s: &str| s.chars().any(is_cjk);
-    let alt = (0..cands.len())
-        .filter(|&i| script(&cands[i].0) != script(&value))
-        .fold(None, |acc: Option<usize>, i| match acc {
+    let alt = (0..cands.len()).filter(|&i| script(&cands[i].0) != script(&value)).fold(
+        None,
+        |acc: Option<usize>, i| match acc {
             Some(a) if cands[a].1 >= cands[i].1 => Some(a),
             _ => Some(i),
-        });
+        },
+    );
     let key = match slot {
         Slot::Name => "name_alt",
         Slot::Company => "company_alt",
@@ -197,21 +209,69 @@ enum Label {
 }
 
 const LABELS: &[(&str, Label)] = &[
-    ("fax", Label::Fax), ("f", Label::Fax), ("fx", Label::Fax), ("팩스", Label::Fax), ("전송", Label::Fax), ("facsimile", Label::Fax),
-    ("mobile", Label::Mobile), ("mob", Label::Mobile), ("m", Label::Mobile), ("cell", Label::Mobile), ("c", Label::Mobile),
-    ("cellphone", Label::Mobile), ("hp", Label::Mobile), ("h.p", Label::Mobile), ("h/p", Label::Mobile), ("mp", Label::Mobile),
-    ("m.p", Label::Mobile), ("handphone", Label::Mobile), ("휴대폰", Label::Mobile), ("휴대전화", Label::Mobile),
-    ("핸드폰", Label::Mobile), ("모바일", Label::Mobile), ("휴대", Label::Mobile), ("mobile phone", Label::Mobile),
-    ("tel", Label::Phone), ("t", Label::Phone), ("phone", Label::Phone), ("ph", Label::Phone), ("p", Label::Phone),
-    ("o", Label::Phone), ("office", Label::Phone), ("direct", Label::Phone), ("d", Label::Phone), ("dir", Label::Phone),
-    ("telephone", Label::Phone), ("main", Label::Phone), ("전화", Label::Phone), ("대표", Label::Phone),
-    ("대표전화", Label::Phone), ("직통", Label::Phone), ("사무실", Label::Phone), ("전화번호", Label::Phone),
-    ("e", Label::Email), ("email", Label::Email), ("e-mail", Label::Email), ("mail", Label::Email), ("이메일", Label::Email),
-    ("메일", Label::Email), ("전자우편", Label::Email),
-    ("w", Label::Web), ("web", Label::Web), ("website", Label::Web), ("homepage", Label::Web), ("url", Label::Web),
-    ("site", Label::Web), ("홈페이지", Label::Web), ("웹", Label::Web),
-    ("a", Label::Address), ("addr", Label::Address), ("address", Label::Address), ("add", Label::Address),
-    ("주소", Label::Address), ("adr", Label::Address),
+    ("fax", Label::Fax),
+    ("f", Label::Fax),
+    ("fx", Label::Fax),
+    ("팩스", Label::Fax),
+    ("전송", Label::Fax),
+    ("facsimile", Label::Fax),
+    ("mobile", Label::Mobile),
+    ("mob", Label::Mobile),
+    ("m", Label::Mobile),
+    ("cell", Label::Mobile),
+    ("c", Label::Mobile),
+    ("cellphone", Label::Mobile),
+    ("hp", Label::Mobile),
+    ("h.p", Label::Mobile),
+    ("h/p", Label::Mobile),
+    ("mp", Label::Mobile),
+    ("m.p", Label::Mobile),
+    ("handphone", Label::Mobile),
+    ("휴대폰", Label::Mobile),
+    ("휴대전화", Label::Mobile),
+    ("핸드폰", Label::Mobile),
+    ("모바일", Label::Mobile),
+    ("휴대", Label::Mobile),
+    ("mobile phone", Label::Mobile),
+    ("tel", Label::Phone),
+    ("t", Label::Phone),
+    ("phone", Label::Phone),
+    ("ph", Label::Phone),
+    ("p", Label::Phone),
+    ("o", Label::Phone),
+    ("office", Label::Phone),
+    ("direct", Label::Phone),
+    ("d", Label::Phone),
+    ("dir", Label::Phone),
+    ("telephone", Label::Phone),
+    ("main", Label::Phone),
+    ("전화", Label::Phone),
+    ("대표", Label::Phone),
+    ("대표전화", Label::Phone),
+    ("직통", Label::Phone),
+    ("사무실", Label::Phone),
+    ("전화번호", Label::Phone),
+    ("e", Label::Email),
+    ("email", Label::Email),
+    ("e-mail", Label::Email),
+    ("mail", Label::Email),
+    ("이메일", Label::Email),
+    ("메일", Label::Email),
+    ("전자우편", Label::Email),
+    ("w", Label::Web),
+    ("web", Label::Web),
+    ("website", Label::Web),
+    ("homepage", Label::Web),
+    ("url", Label::Web),
+    ("site", Label::Web),
+    ("홈페이지", Label::Web),
+    ("웹", Label::Web),
+    ("a", Label::Address),
+    ("addr", Label::Address),
+    ("address", Label::Address),
+    ("add", Label::Address),
+    ("주소", Label::Address),
+    ("adr", Label::Address),
 ];
 
 const LABEL_PUNCT: &[char] = &[':', '.', ')', '(', '-', '=', '#', '>', '[', ']', ','];
@@ -229,7 +289,8 @@ fn label_word(w: &str) -> Option<Label> {
     if let Some(l) = lookup(&w) {
         return Some(l);
     }
-    let kinds: Vec<Label> = w.split(['/', '.', '-']).filter(|p| !p.is_empty()).map(lookup).collect::<Option<_>>()?;
+    let kinds: Vec<Label> =
+        w.split(['/', '.', '-']).filter(|p| !p.is_empty()).map(lookup).collect::<Option<_>>()?;
     match kinds.as_slice() {
         [] | [_] => None,
         [first, rest @ ..] if rest.iter().all(|k| k == first) => Some(*first),
@@ -284,7 +345,8 @@ fn scan(seg: &str, v: &Validator, found: &mut Vec<Found>) -> String {
             if !emails.is_empty() {
                 drop_labels(&mut kept, Label::Email);
                 for (i, p) in pieces.iter().enumerate() {
-                    let p = p.trim_matches(|c: char| LABEL_PUNCT.contains(&c) || c == ';' || c == '/');
+                    let p =
+                        p.trim_matches(|c: char| LABEL_PUNCT.contains(&c) || c == ';' || c == '/');
                     let email_label = i == 0 && label_word(p) == Some(Label::Email);
                     if !p.is_empty() && !email_label {
                         kept.push(p.to_string());
@@ -309,7 +371,11 @@ fn scan(seg: &str, v: &Validator, found: &mut Vec<Found>) -> String {
         let labelled = matches!(h.label, Some(Label::Phone | Label::Mobile | Label::Fax));
         // A labelled number is kept even when it does not validate; an unlabelled one only when
         // it validates and is not something else.
-        let keep = if labelled { true } else { h.valid && digit_count(&h.number) >= 7 && !not_a_phone(&rest, &h) };
+        let keep = if labelled {
+            true
+        } else {
+            h.valid && digit_count(&h.number) >= 7 && !not_a_phone(&rest, &h)
+        };
         if !keep || h.start < pos {
             continue;
         }
@@ -317,13 +383,20 @@ fn scan(seg: &str, v: &Validator, found: &mut Vec<Found>) -> String {
         remainder.push_str(&rest[pos..cut]);
         remainder.push(' ');
         pos = h.end;
-        found.push(Found::Phone { number: h.number, ext: h.ext, label: h.label.filter(|_| labelled), valid: h.valid });
+        found.push(Found::Phone {
+            number: h.number,
+            ext: h.ext,
+            label: h.label.filter(|_| labelled),
+            valid: h.valid,
+        });
     }
     remainder.push_str(&rest[pos..]);
 
     let r = clean(&remainder);
     let r = r.trim_matches(|c: char| c.is_whitespace() || ",;:|/-".contains(c));
-    let only_labels = r.split_whitespace().all(|w| label_word(w).is_some() || !w.chars().any(char::is_alphanumeric));
+    let only_labels = r
+        .split_whitespace()
+        .all(|w| label_word(w).is_some() || !w.chars().any(char::is_alphanumeric));
     if only_labels { String::new() } else { r.to_string() }
 }
 
@@ -334,11 +407,25 @@ fn not_a_phone(s: &str, h: &Hit) -> bool {
     if groups == [3, 2, 5] {
         return true;
     }
-    let before = s[..h.start].trim_end_matches(|c: char| c.is_whitespace() || LABEL_PUNCT.contains(&c));
+    let before =
+        s[..h.start].trim_end_matches(|c: char| c.is_whitespace() || LABEL_PUNCT.contains(&c));
     let word = before[last_word(before)..].trim_matches(|c: char| LABEL_PUNCT.contains(&c));
     [
-        "no", "reg", "registration", "id", "vat", "tax", "account", "acct", "zip", "사업자등록번호", "사업자번호",
-        "등록번호", "계좌", "계좌번호", "우편번호",
+        "no",
+        "reg",
+        "registration",
+        "id",
+        "vat",
+        "tax",
+        "account",
+        "acct",
+        "zip",
+        "사업자등록번호",
+        "사업자번호",
+        "등록번호",
+        "계좌",
+        "계좌번호",
+        "우편번호",
     ]
     .contains(&word.to_lowercase().as_str())
 }
@@ -383,8 +470,9 @@ fn emails_in(tok: &str) -> (Vec<String>, Vec<String>) {
 }
 
 const TLDS: &[&str] = &[
-    "com", "net", "org", "io", "ai", "co", "kr", "jp", "cn", "us", "uk", "de", "fr", "biz", "info", "dev", "app", "me",
-    "tv", "gov", "edu", "ca", "au", "sg", "in", "eu", "tech", "store", "shop", "xyz", "asia", "global", "travel",
+    "com", "net", "org", "io", "ai", "co", "kr", "jp", "cn", "us", "uk", "de", "fr", "biz", "info",
+    "dev", "app", "me", "tv", "gov", "edu", "ca", "au", "sg", "in", "eu", "tech", "store", "shop",
+    "xyz", "asia", "global", "travel",
 ];
 
 /// A web address token: "https://…", "www.…" (0.9) or a bare domain with a common TLD (0.75).
@@ -402,7 +490,9 @@ fn web_in(tok: &str) -> Option<(String, f32)> {
     let host = lower.split('/').next()?;
     let labels: Vec<&str> = host.split('.').collect();
     let ok = labels.len() >= 2
-        && labels.iter().all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        && labels
+            .iter()
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
         && TLDS.contains(labels.last()?)
         && labels[0].len() >= 2
         && !labels[0].chars().all(|c| c.is_ascii_digit());
@@ -417,9 +507,11 @@ fn host_of(url: &str) -> String {
 
 /// The name a domain is registered under: "acme" for mail.acme.co.kr.
 fn domain_label(domain: &str) -> String {
-    let labels: Vec<&str> = domain.trim_start_matches("www.").split('.').filter(|l| !l.is_empty()).collect();
+    let labels: Vec<&str> =
+        domain.trim_start_matches("www.").split('.').filter(|l| !l.is_empty()).collect();
     let n = labels.len();
-    let second_level = n >= 3 && ["co", "or", "ne", "ac", "go", "com", "org", "net"].contains(&labels[n - 2]);
+    let second_level =
+        n >= 3 && ["co", "or", "ne", "ac", "go", "com", "org", "net"].contains(&labels[n - 2]);
     let i = if second_level { n.saturating_sub(3) } else { n.saturating_sub(2) };
     labels.get(i).map(|s| s.to_string()).unwrap_or_default()
 }
@@ -451,7 +543,9 @@ fn phone_hits(s: &str, v: &Validator) -> Vec<Hit> {
             continue;
         }
         let mut j = i;
-        while j < cs.len() && (cs[j].1.is_ascii_digit() || matches!(cs[j].1, ' ' | '+' | '-' | '.' | '(' | ')')) {
+        while j < cs.len()
+            && (cs[j].1.is_ascii_digit() || matches!(cs[j].1, ' ' | '+' | '-' | '.' | '(' | ')'))
+        {
             j += 1;
         }
         let mut k = j;
@@ -464,8 +558,17 @@ fn phone_hits(s: &str, v: &Validator) -> Vec<Hit> {
             for (ra, rb, valid) in split_run(&s[a..b], v) {
                 let (start, end) = (a + ra, a + rb);
                 let (ext, end) = ext_after(s, end).map_or((None, end), |(x, e)| (Some(x), e));
-                let (label_start, label) = label_before(s, start).map_or((start, None), |(ls, l)| (ls, Some(l)));
-                hits.push(Hit { start, end, number: fix_run(&s[start..a + rb]), ext, label, label_start, valid });
+                let (label_start, label) =
+                    label_before(s, start).map_or((start, None), |(ls, l)| (ls, Some(l)));
+                hits.push(Hit {
+                    start,
+                    end,
+                    number: fix_run(&s[start..a + rb]),
+                    ext,
+                    label,
+                    label_start,
+                    valid,
+                });
             }
         }
         i = j.max(i + 1);
@@ -523,7 +626,9 @@ fn ext_after(s: &str, end: usize) -> Option<(String, usize)> {
     let rest = &s[end..];
     let t = rest.trim_start_matches([' ', '(', ',']);
     let lower = t.to_ascii_lowercase();
-    let marker = ["extension", "ext.", "ext", "내선", "x", "#"].into_iter().find(|m| lower.starts_with(m))?;
+    let marker = ["extension", "ext.", "ext", "내선", "x", "#"]
+        .into_iter()
+        .find(|m| lower.starts_with(m))?;
     let after = t[marker.len()..].trim_start_matches([' ', '.', ':']);
     let digits: String = after.chars().take_while(char::is_ascii_digit).take(6).collect();
     if digits.is_empty() {
@@ -539,11 +644,10 @@ fn ext_after(s: &str, end: usize) -> Option<(String, usize)> {
 /// Where the last word of `s` starts, looking back at most 32 characters (labels are short, and
 /// a long line without spaces must not be scanned again for every number in it).
 fn last_word(s: &str) -> usize {
-    s.char_indices()
-        .rev()
-        .take(32)
-        .find(|(_, c)| c.is_whitespace())
-        .map_or_else(|| s.char_indices().rev().nth(31).map_or(0, |(i, _)| i), |(i, c)| i + c.len_utf8())
+    s.char_indices().rev().take(32).find(|(_, c)| c.is_whitespace()).map_or_else(
+        || s.char_indices().rev().nth(31).map_or(0, |(i, _)| i),
+        |(i, c)| i + c.len_utf8(),
+    )
 }
 
 /// The label words right before byte `end` ("Office Tel", "팩스/Fax:"), with where they start.
@@ -551,7 +655,8 @@ fn label_before(s: &str, end: usize) -> Option<(usize, Label)> {
     let mut end = end;
     let mut found: Option<(usize, Label)> = None;
     for _ in 0..3 {
-        let head = s[..end].trim_end_matches(|c: char| c.is_whitespace() || LABEL_PUNCT.contains(&c));
+        let head =
+            s[..end].trim_end_matches(|c: char| c.is_whitespace() || LABEL_PUNCT.contains(&c));
         if head.is_empty() {
             break;
         }
@@ -631,9 +736,13 @@ fn labelled(t: &str) -> Option<Class> {
     let head = head.trim_end_matches(['.', ':']).to_lowercase();
     let class = match head.as_str() {
         "address" | "addr" | "add" | "주소" => Class::Address(rest.into(), 0.9),
-        "a" if has_digit(rest) && t[1..].starts_with(['.', ':']) => Class::Address(rest.into(), 0.9),
+        "a" if has_digit(rest) && t[1..].starts_with(['.', ':']) => {
+            Class::Address(rest.into(), 0.9)
+        }
         "company" | "회사" | "회사명" | "상호" => Class::Company(rest.into(), 0.9),
-        "name" | "이름" | "성명" => Class::Person { name: Some((rest.into(), 0.9)), title: None, alt: None },
+        "name" | "이름" | "성명" => {
+            Class::Person { name: Some((rest.into(), 0.9)), title: None, alt: None }
+        }
         "title" | "position" | "직함" | "직위" | "직책" => Class::Title(rest.into(), 0.9),
         "dept" | "department" | "부서" => Class::Department(rest.into()),
         _ => return None,
@@ -661,38 +770,205 @@ fn alnum(s: &str) -> String {
 const KO_SURNAMES: &str = "김이박최정강조윤장임한오서신권황안송류유전홍고문양손배백허남심노하곽성차주우구민진나지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예경봉사부가복태목형계피두감음빈동온호범좌팽승간상시갈단견당화창옹순빙묵";
 const KO_COMPOUND: &[&str] = &["남궁", "황보", "제갈", "선우", "독고", "사공", "서문", "동방"];
 const KO_TITLES: &[&str] = &[
-    "대표", "대표이사", "사장", "부사장", "회장", "부회장", "전무", "상무", "이사", "전무이사", "상무이사", "감사",
-    "고문", "부장", "차장", "과장", "대리", "주임", "사원", "팀장", "실장", "본부장", "센터장", "소장", "원장", "국장",
-    "지점장", "점장", "그룹장", "파트장", "연구원", "선임연구원", "책임연구원", "수석연구원", "주임연구원",
-    "전임연구원", "책임", "선임", "수석", "매니저", "프로", "엔지니어", "디자이너", "개발자", "컨설턴트", "위원",
-    "교수", "박사", "변호사", "세무사", "회계사", "변리사", "파트너", "리더", "팀원", "인턴", "대표원장", "이사장",
-    "총괄", "책임매니저", "선임매니저", "수석매니저",
+    "대표",
+    "대표이사",
+    "사장",
+    "부사장",
+    "회장",
+    "부회장",
+    "전무",
+    "상무",
+    "이사",
+    "전무이사",
+    "상무이사",
+    "감사",
+    "고문",
+    "부장",
+    "차장",
+    "과장",
+    "대리",
+    "주임",
+    "사원",
+    "팀장",
+    "실장",
+    "본부장",
+    "센터장",
+    "소장",
+    "원장",
+    "국장",
+    "지점장",
+    "점장",
+    "그룹장",
+    "파트장",
+    "연구원",
+    "선임연구원",
+    "책임연구원",
+    "수석연구원",
+    "주임연구원",
+    "전임연구원",
+    "책임",
+    "선임",
+    "수석",
+    "매니저",
+    "프로",
+    "엔지니어",
+    "디자이너",
+    "개발자",
+    "컨설턴트",
+    "위원",
+    "교수",
+    "박사",
+    "변호사",
+    "세무사",
+    "회계사",
+    "변리사",
+    "파트너",
+    "리더",
+    "팀원",
+    "인턴",
+    "대표원장",
+    "이사장",
+    "총괄",
+    "책임매니저",
+    "선임매니저",
+    "수석매니저",
 ];
 const KO_DEPT_SUFFIXES: &[&str] = &[
-    "팀", "본부", "사업부", "부문", "실", "센터", "연구소", "연구실", "지사", "지점", "사업단", "파트", "부서", "담당",
+    "팀",
+    "본부",
+    "사업부",
+    "부문",
+    "실",
+    "센터",
+    "연구소",
+    "연구실",
+    "지사",
+    "지점",
+    "사업단",
+    "파트",
+    "부서",
+    "담당",
 ];
 const KO_DEPT_WORDS: &[&str] = &[
-    "영업", "마케팅", "기획", "개발", "인사", "총무", "재무", "회계", "구매", "연구", "디자인", "홍보", "전략", "기술",
-    "경영지원", "해외영업", "국내영업", "품질", "생산", "고객지원", "사업개발",
+    "영업",
+    "마케팅",
+    "기획",
+    "개발",
+    "인사",
+    "총무",
+    "재무",
+    "회계",
+    "구매",
+    "연구",
+    "디자인",
+    "홍보",
+    "전략",
+    "기술",
+    "경영지원",
+    "해외영업",
+    "국내영업",
+    "품질",
+    "생산",
+    "고객지원",
+    "사업개발",
 ];
 const KO_COMPANY_STRONG: &[&str] = &[
-    "(주)", "㈜", "주식회사", "(유)", "유한회사", "(사)", "사단법인", "재단법인", "(재)", "합자회사", "유한책임회사",
+    "(주)",
+    "㈜",
+    "주식회사",
+    "(유)",
+    "유한회사",
+    "(사)",
+    "사단법인",
+    "재단법인",
+    "(재)",
+    "합자회사",
+    "유한책임회사",
     "협동조합",
 ];
 const KO_COMPANY_SUFFIXES: &[&str] = &[
-    "전자", "그룹", "은행", "증권", "보험", "건설", "물산", "산업", "화학", "제약", "통신", "코리아", "테크", "소프트",
-    "솔루션", "솔루션즈", "시스템", "시스템즈", "네트웍스", "랩스", "컴퍼니", "엔터테인먼트", "홀딩스", "바이오",
-    "에너지", "모터스", "자동차", "카드", "캐피탈", "생명", "화재", "중공업", "상사", "무역", "닷컴", "미디어",
-    "벤처스", "파트너스", "인터내셔널", "글로벌", "컨설팅", "로지스틱스", "병원", "의원", "대학교", "재단", "협회",
+    "전자",
+    "그룹",
+    "은행",
+    "증권",
+    "보험",
+    "건설",
+    "물산",
+    "산업",
+    "화학",
+    "제약",
+    "통신",
+    "코리아",
+    "테크",
+    "소프트",
+    "솔루션",
+    "솔루션즈",
+    "시스템",
+    "시스템즈",
+    "네트웍스",
+    "랩스",
+    "컴퍼니",
+    "엔터테인먼트",
+    "홀딩스",
+    "바이오",
+    "에너지",
+    "모터스",
+    "자동차",
+    "카드",
+    "캐피탈",
+    "생명",
+    "화재",
+    "중공업",
+    "상사",
+    "무역",
+    "닷컴",
+    "미디어",
+    "벤처스",
+    "파트너스",
+    "인터내셔널",
+    "글로벌",
+    "컨설팅",
+    "로지스틱스",
+    "병원",
+    "의원",
+    "대학교",
+    "재단",
+    "협회",
 ];
 const KO_NOT_NAMES: &[&str] = &[
-    "주소", "전화", "팩스", "휴대폰", "이메일", "홈페이지", "명함", "본사", "공장", "서울", "부산", "대구", "인천",
-    "광주", "대전", "울산", "세종", "제주", "대한민국", "한국", "고객", "사업", "지원", "정보", "사무실", "직통",
-    "대표번호", "본점", "지사",
+    "주소",
+    "전화",
+    "팩스",
+    "휴대폰",
+    "이메일",
+    "홈페이지",
+    "명함",
+    "본사",
+    "공장",
+    "서울",
+    "부산",
+    "대구",
+    "인천",
+    "광주",
+    "대전",
+    "울산",
+    "세종",
+    "제주",
+    "대한민국",
+    "한국",
+    "고객",
+    "사업",
+    "지원",
+    "정보",
+    "사무실",
+    "직통",
+    "대표번호",
+    "본점",
+    "지사",
 ];
 const KO_PROVINCES: &[&str] = &[
-    "서울", "부산", "대구", "인천", "광주", "대전", "울산", "세종", "경기", "강원", "충북", "충남", "충청", "전북", "전남",
-    "전라", "경북", "경남", "경상", "제주",
+    "서울", "부산", "대구", "인천", "광주", "대전", "울산", "세종", "경기", "강원", "충북", "충남",
+    "충청", "전북", "전남", "전라", "경북", "경남", "경상", "제주",
 ];
 
 fn syllables(w: &str) -> Option<Vec<char>> {
@@ -703,12 +979,17 @@ fn syllables(w: &str) -> Option<Vec<char>> {
 fn ko_title(w: &str) -> bool {
     KO_TITLES.contains(&w)
         || (syllables(w).is_some_and(|s| (2..=5).contains(&s.len()))
-            && (w.ends_with("연구원") || w.ends_with("매니저") || w.ends_with("이사") || (w.ends_with('장') && !ko_address_unit(w))))
+            && (w.ends_with("연구원")
+                || w.ends_with("매니저")
+                || w.ends_with("이사")
+                || (w.ends_with('장') && !ko_address_unit(w))))
 }
 
 fn ko_dept(w: &str) -> bool {
     KO_DEPT_WORDS.contains(&w)
-        || (syllables(w).is_some_and(|s| s.len() >= 2) && KO_DEPT_SUFFIXES.iter().any(|s| w.ends_with(s)) && !KO_NOT_NAMES.contains(&w))
+        || (syllables(w).is_some_and(|s| s.len() >= 2)
+            && KO_DEPT_SUFFIXES.iter().any(|s| w.ends_with(s))
+            && !KO_NOT_NAMES.contains(&w))
 }
 
 fn ko_company_word(w: &str) -> bool {
@@ -719,7 +1000,12 @@ fn ko_company_word(w: &str) -> bool {
 /// one), with its confidence.
 fn ko_name(w: &str) -> Option<f32> {
     let s = syllables(w)?;
-    if !(2..=4).contains(&s.len()) || ko_title(w) || ko_dept(w) || ko_company_word(w) || KO_NOT_NAMES.contains(&w) {
+    if !(2..=4).contains(&s.len())
+        || ko_title(w)
+        || ko_dept(w)
+        || ko_company_word(w)
+        || KO_NOT_NAMES.contains(&w)
+    {
         return None;
     }
     if s.len() >= 3 && KO_COMPOUND.iter().any(|c| w.starts_with(c)) {
@@ -731,7 +1017,11 @@ fn ko_name(w: &str) -> Option<f32> {
 /// A line with a Korean name, optionally with a title ("김민지 과장", "대표이사 홍길동",
 /// "김 민 지 과장") or the name in Latin letters ("김민지 Minji Kim").
 fn korean_person(t: &str) -> Option<Class> {
-    let toks: Vec<&str> = t.split_whitespace().map(|w| w.trim_matches([',', '.'])).filter(|w| !w.is_empty()).collect();
+    let toks: Vec<&str> = t
+        .split_whitespace()
+        .map(|w| w.trim_matches([',', '.']))
+        .filter(|w| !w.is_empty())
+        .collect();
     let mut name: Option<(String, f32)> = None;
     let mut rest: Vec<&str> = Vec::new();
     let mut i = 0;
@@ -743,8 +1033,11 @@ fn korean_person(t: &str) -> Option<Class> {
                 continue;
             }
             // Letter-spaced names: "김 민 지".
-            let run = toks[i..].iter().take_while(|w| syllables(w).is_some_and(|s| s.len() == 1)).count();
-            if (2..=4).contains(&run) && toks[i].chars().next().is_some_and(|c| KO_SURNAMES.contains(c)) {
+            let run =
+                toks[i..].iter().take_while(|w| syllables(w).is_some_and(|s| s.len() == 1)).count();
+            if (2..=4).contains(&run)
+                && toks[i].chars().next().is_some_and(|c| KO_SURNAMES.contains(c))
+            {
                 name = Some((toks[i..i + run].concat(), 0.75));
                 i += run;
                 continue;
@@ -757,9 +1050,15 @@ fn korean_person(t: &str) -> Option<Class> {
     if rest.is_empty() {
         return Some(Class::Person { name: Some((name, conf)), title: None, alt: None });
     }
-    if rest.iter().all(|w| ko_title(w) || ko_dept(w) || en_title_word(w)) && rest.iter().any(|w| ko_title(w) || en_title_word(w)) {
+    if rest.iter().all(|w| ko_title(w) || ko_dept(w) || en_title_word(w))
+        && rest.iter().any(|w| ko_title(w) || en_title_word(w))
+    {
         let title = rest.join(" ");
-        return Some(Class::Person { name: Some((name, (conf + 0.05).min(0.9))), title: Some((title, 0.85)), alt: None });
+        return Some(Class::Person {
+            name: Some((name, (conf + 0.05).min(0.9))),
+            title: Some((title, 0.85)),
+            alt: None,
+        });
     }
     let latin = latin_name(&rest.join(" "))?;
     Some(Class::Person { name: Some((name, conf)), title: None, alt: Some((latin, 0.6)) })
@@ -770,7 +1069,10 @@ fn ko_address_unit(w: &str) -> bool {
     cs.len() >= 2
         && cs.iter().any(|c| is_hangul(*c))
         && cs.iter().all(|c| is_hangul(*c) || c.is_ascii_digit() || *c == '-')
-        && matches!(cs.last(), Some('시' | '도' | '구' | '군' | '동' | '읍' | '면' | '리' | '로' | '길' | '가'))
+        && matches!(
+            cs.last(),
+            Some('시' | '도' | '구' | '군' | '동' | '읍' | '면' | '리' | '로' | '길' | '가')
+        )
 }
 
 fn korean_address(t: &str) -> bool {
@@ -779,58 +1081,295 @@ fn korean_address(t: &str) -> bool {
     }
     let toks: Vec<&str> = t.split_whitespace().map(|w| w.trim_matches([',', '(', ')'])).collect();
     let province = toks.iter().any(|w| {
-        KO_PROVINCES.iter().any(|p| w.starts_with(p)) && (KO_PROVINCES.contains(w) || w.ends_with('시') || w.ends_with('도'))
+        KO_PROVINCES.iter().any(|p| w.starts_with(p))
+            && (KO_PROVINCES.contains(w) || w.ends_with('시') || w.ends_with('도'))
     });
-    let units = toks.iter().filter(|w| ko_address_unit(w) && !ko_title(w) && ko_name(w).is_none()).count();
-    let building = toks.iter().any(|w| {
-        has_digit(w) && ["층", "호", "번지", "번길", "동"].iter().any(|s| w.ends_with(s))
-    });
+    let units =
+        toks.iter().filter(|w| ko_address_unit(w) && !ko_title(w) && ko_name(w).is_none()).count();
+    let building = toks
+        .iter()
+        .any(|w| has_digit(w) && ["층", "호", "번지", "번길", "동"].iter().any(|s| w.ends_with(s)));
     let digit = has_digit(t);
-    (province && (units >= 1 || digit)) || (units >= 2 && (digit || units >= 3)) || (units >= 1 && digit) || building
+    (province && (units >= 1 || digit))
+        || (units >= 2 && (digit || units >= 3))
+        || (units >= 1 && digit)
+        || building
 }
 
 // English.
 
 const EN_TITLES: &[&str] = &[
-    "ceo", "cto", "cfo", "coo", "cmo", "cio", "cpo", "cso", "vp", "svp", "evp", "avp", "president", "vice", "director",
-    "manager", "engineer", "developer", "designer", "head", "lead", "leader", "senior", "sr", "junior", "associate",
-    "consultant", "representative", "rep", "executive", "officer", "partner", "founder", "co-founder", "cofounder",
-    "specialist", "analyst", "architect", "chief", "coordinator", "administrator", "professor", "researcher",
-    "scientist", "intern", "owner", "chairman", "chairwoman", "chair", "principal", "advisor", "adviser", "supervisor",
-    "assistant", "secretary", "accountant", "attorney", "lawyer", "counsel", "strategist", "producer", "editor",
-    "planner", "buyer", "recruiter", "technician", "evangelist", "programmer", "fellow", "dean", "md", "gm",
-    "managing", "general",
+    "ceo",
+    "cto",
+    "cfo",
+    "coo",
+    "cmo",
+    "cio",
+    "cpo",
+    "cso",
+    "vp",
+    "svp",
+    "evp",
+    "avp",
+    "president",
+    "vice",
+    "director",
+    "manager",
+    "engineer",
+    "developer",
+    "designer",
+    "head",
+    "lead",
+    "leader",
+    "senior",
+    "sr",
+    "junior",
+    "associate",
+    "consultant",
+    "representative",
+    "rep",
+    "executive",
+    "officer",
+    "partner",
+    "founder",
+    "co-founder",
+    "cofounder",
+    "specialist",
+    "analyst",
+    "architect",
+    "chief",
+    "coordinator",
+    "administrator",
+    "professor",
+    "researcher",
+    "scientist",
+    "intern",
+    "owner",
+    "chairman",
+    "chairwoman",
+    "chair",
+    "principal",
+    "advisor",
+    "adviser",
+    "supervisor",
+    "assistant",
+    "secretary",
+    "accountant",
+    "attorney",
+    "lawyer",
+    "counsel",
+    "strategist",
+    "producer",
+    "editor",
+    "planner",
+    "buyer",
+    "recruiter",
+    "technician",
+    "evangelist",
+    "programmer",
+    "fellow",
+    "dean",
+    "md",
+    "gm",
+    "managing",
+    "general",
 ];
 const EN_DEPT: &[&str] = &[
-    "department", "dept", "division", "team", "sales", "marketing", "engineering", "operations", "finance", "hr", "r&d",
-    "research", "development", "support", "procurement", "purchasing", "business", "unit", "customer", "success",
-    "product", "strategy", "planning", "communications", "legal", "it", "of", "and", "&", "partnerships",
-    "alliances", "global", "international", "overseas", "domestic", "account", "accounts", "enterprise",
+    "department",
+    "dept",
+    "division",
+    "team",
+    "sales",
+    "marketing",
+    "engineering",
+    "operations",
+    "finance",
+    "hr",
+    "r&d",
+    "research",
+    "development",
+    "support",
+    "procurement",
+    "purchasing",
+    "business",
+    "unit",
+    "customer",
+    "success",
+    "product",
+    "strategy",
+    "planning",
+    "communications",
+    "legal",
+    "it",
+    "of",
+    "and",
+    "&",
+    "partnerships",
+    "alliances",
+    "global",
+    "international",
+    "overseas",
+    "domestic",
+    "account",
+    "accounts",
+    "enterprise",
 ];
 const EN_COMPANY_STRONG: &[&str] = &[
-    "inc", "corp", "corporation", "ltd", "llc", "llp", "gmbh", "plc", "limited", "incorporated", "pte", "pty",
+    "inc",
+    "corp",
+    "corporation",
+    "ltd",
+    "llc",
+    "llp",
+    "gmbh",
+    "plc",
+    "limited",
+    "incorporated",
+    "pte",
+    "pty",
     "company",
 ];
 const EN_COMPANY_WEAK: &[&str] = &[
-    "group", "holdings", "technologies", "technology", "tech", "labs", "lab", "systems", "solutions", "software",
-    "partners", "bank", "consulting", "industries", "electronics", "ventures", "capital", "studio", "studios",
-    "agency", "enterprises", "associates", "networks", "media", "pharmaceuticals", "pharma", "motors", "foundation",
-    "institute", "university", "hospital", "logistics", "trading", "energy", "co",
+    "group",
+    "holdings",
+    "technologies",
+    "technology",
+    "tech",
+    "labs",
+    "lab",
+    "systems",
+    "solutions",
+    "software",
+    "partners",
+    "bank",
+    "consulting",
+    "industries",
+    "electronics",
+    "ventures",
+    "capital",
+    "studio",
+    "studios",
+    "agency",
+    "enterprises",
+    "associates",
+    "networks",
+    "media",
+    "pharmaceuticals",
+    "pharma",
+    "motors",
+    "foundation",
+    "institute",
+    "university",
+    "hospital",
+    "logistics",
+    "trading",
+    "energy",
+    "co",
 ];
 const EN_STREET: &[&str] = &[
-    "street", "st", "ave", "avenue", "road", "rd", "blvd", "boulevard", "drive", "dr", "lane", "ln", "way", "suite",
-    "ste", "floor", "fl", "flr", "building", "bldg", "tower", "plaza", "square", "sq", "parkway", "pkwy", "highway",
-    "hwy", "court", "ct", "place", "pl", "unit", "room", "rm", "box", "level", "apt", "ro", "gil", "gu", "dong",
+    "street",
+    "st",
+    "ave",
+    "avenue",
+    "road",
+    "rd",
+    "blvd",
+    "boulevard",
+    "drive",
+    "dr",
+    "lane",
+    "ln",
+    "way",
+    "suite",
+    "ste",
+    "floor",
+    "fl",
+    "flr",
+    "building",
+    "bldg",
+    "tower",
+    "plaza",
+    "square",
+    "sq",
+    "parkway",
+    "pkwy",
+    "highway",
+    "hwy",
+    "court",
+    "ct",
+    "place",
+    "pl",
+    "unit",
+    "room",
+    "rm",
+    "box",
+    "level",
+    "apt",
+    "ro",
+    "gil",
+    "gu",
+    "dong",
 ];
 const EN_PLACES: &[&str] = &[
-    "seoul", "busan", "incheon", "daegu", "daejeon", "gwangju", "ulsan", "sejong", "gyeonggi", "gyeonggi-do",
-    "seongnam", "seongnam-si", "suwon", "suwon-si", "pangyo", "gangnam", "gangnam-gu", "korea", "usa", "u.s.a",
-    "canada", "japan", "china", "singapore", "germany", "france", "tokyo", "london", "paris", "berlin", "york",
-    "francisco", "angeles", "boston", "chicago", "seattle",
+    "seoul",
+    "busan",
+    "incheon",
+    "daegu",
+    "daejeon",
+    "gwangju",
+    "ulsan",
+    "sejong",
+    "gyeonggi",
+    "gyeonggi-do",
+    "seongnam",
+    "seongnam-si",
+    "suwon",
+    "suwon-si",
+    "pangyo",
+    "gangnam",
+    "gangnam-gu",
+    "korea",
+    "usa",
+    "u.s.a",
+    "canada",
+    "japan",
+    "china",
+    "singapore",
+    "germany",
+    "france",
+    "tokyo",
+    "london",
+    "paris",
+    "berlin",
+    "york",
+    "francisco",
+    "angeles",
+    "boston",
+    "chicago",
+    "seattle",
 ];
 const FREE_MAIL: &[&str] = &[
-    "gmail", "naver", "daum", "hanmail", "kakao", "nate", "yahoo", "hotmail", "outlook", "live", "icloud", "me", "aol",
-    "proton", "protonmail", "gmx", "mail", "korea", "qq", "163", "example",
+    "gmail",
+    "naver",
+    "daum",
+    "hanmail",
+    "kakao",
+    "nate",
+    "yahoo",
+    "hotmail",
+    "outlook",
+    "live",
+    "icloud",
+    "me",
+    "aol",
+    "proton",
+    "protonmail",
+    "gmx",
+    "mail",
+    "korea",
+    "qq",
+    "163",
+    "example",
 ];
 
 fn en_title_word(w: &str) -> bool {
@@ -843,8 +1382,12 @@ fn is_title(t: &str) -> bool {
     }
     let toks: Vec<&str> = t.split_whitespace().collect();
     if t.chars().any(is_hangul) {
-        return toks.iter().all(|w| ko_title(w) || ko_dept(w) || en_title_word(w) || EN_DEPT.contains(&w.to_lowercase().as_str()))
-            && toks.iter().any(|w| ko_title(w));
+        return toks.iter().all(|w| {
+            ko_title(w)
+                || ko_dept(w)
+                || en_title_word(w)
+                || EN_DEPT.contains(&w.to_lowercase().as_str())
+        }) && toks.iter().any(|w| ko_title(w));
     }
     let ws = words(t);
     ws.len() <= 8 && ws.iter().any(|w| EN_TITLES.contains(&w.as_str()))
@@ -855,7 +1398,9 @@ fn is_department(t: &str) -> bool {
         return false;
     }
     if t.chars().any(is_hangul) {
-        return t.split_whitespace().all(|w| ko_dept(w) || EN_DEPT.contains(&w.to_lowercase().as_str()));
+        return t
+            .split_whitespace()
+            .all(|w| ko_dept(w) || EN_DEPT.contains(&w.to_lowercase().as_str()));
     }
     let ws = words(t);
     !ws.is_empty() && ws.len() <= 6 && ws.iter().all(|w| EN_DEPT.contains(&w.as_str()))
@@ -867,7 +1412,9 @@ fn strong_company(t: &str) -> bool {
     }
     let lower = t.to_lowercase();
     words(t).iter().any(|w| EN_COMPANY_STRONG.contains(&w.as_str()))
-        || lower.contains("co.,") || lower.contains("co., ltd") || lower.ends_with(" co.")
+        || lower.contains("co.,")
+        || lower.contains("co., ltd")
+        || lower.ends_with(" co.")
 }
 
 fn weak_company(t: &str) -> bool {
@@ -875,11 +1422,13 @@ fn weak_company(t: &str) -> bool {
     if toks.len() > 5 || has_digit(t) {
         return false;
     }
-    toks.iter().any(|w| ko_company_word(w)) || words(t).iter().any(|w| EN_COMPANY_WEAK.contains(&w.as_str()))
+    toks.iter().any(|w| ko_company_word(w))
+        || words(t).iter().any(|w| EN_COMPANY_WEAK.contains(&w.as_str()))
 }
 
 fn is_place(t: &str) -> bool {
-    words(t).iter().any(|w| EN_PLACES.contains(&w.as_str())) || t.split_whitespace().any(|w| KO_PROVINCES.contains(&w) || w == "대한민국")
+    words(t).iter().any(|w| EN_PLACES.contains(&w.as_str()))
+        || t.split_whitespace().any(|w| KO_PROVINCES.contains(&w) || w == "대한민국")
 }
 
 fn english_address(t: &str) -> bool {
@@ -893,9 +1442,15 @@ fn english_address(t: &str) -> bool {
     let toks: Vec<&str> = t.split_whitespace().map(|w| w.trim_matches(',')).collect();
     let postal = toks.windows(2).any(|p| {
         let state = p[0].len() == 2 && p[0].chars().all(|c| c.is_ascii_uppercase());
-        let zip = p[1].split('-').next().is_some_and(|z| z.len() == 5 && z.chars().all(|c| c.is_ascii_digit()));
+        let zip = p[1]
+            .split('-')
+            .next()
+            .is_some_and(|z| z.len() == 5 && z.chars().all(|c| c.is_ascii_digit()));
         let ca = |s: &str, pat: [bool; 3]| {
-            s.len() == 3 && s.chars().zip(pat).all(|(c, letter)| if letter { c.is_ascii_uppercase() } else { c.is_ascii_digit() })
+            s.len() == 3
+                && s.chars().zip(pat).all(|(c, letter)| {
+                    if letter { c.is_ascii_uppercase() } else { c.is_ascii_digit() }
+                })
         };
         (state && zip) || (ca(p[0], [true, false, true]) && ca(p[1], [false, true, false]))
     });
@@ -922,7 +1477,8 @@ fn latin_name(t: &str) -> Option<String> {
             || EN_STREET.contains(&core)
             || EN_PLACES.contains(&core)
             || label_word(w).is_some();
-        if !first.is_uppercase() || !letters || known || (w.contains('.') && w.chars().count() > 3) {
+        if !first.is_uppercase() || !letters || known || (w.contains('.') && w.chars().count() > 3)
+        {
             return None;
         }
         let shouting = w.chars().count() > 1 && !w.chars().any(char::is_lowercase);
@@ -956,7 +1512,9 @@ fn domain_match(t: &str, domains: &[String]) -> bool {
     let key = alnum(t);
     key.len() >= 3
         && t.split_whitespace().count() <= 5
-        && domains.iter().any(|d| key == *d || key.starts_with(d.as_str()) || d.starts_with(key.as_str()))
+        && domains
+            .iter()
+            .any(|d| key == *d || key.starts_with(d.as_str()) || d.starts_with(key.as_str()))
 }
 
 /// Whether a Latin name matches an e-mail local part: "minji.kim", "kim.minji", "mjkim".
@@ -1019,14 +1577,19 @@ mod tests {
         }
         assert_eq!(d.draft.emails, w.emails, "emails, {}", ctx());
         assert_eq!(d.draft.phones, w.phones, "phones, {}", ctx());
-        let custom: Vec<(&str, &str)> = d.draft.custom_fields.iter().map(|f| (f.key.as_str(), f.value.as_str())).collect();
+        let custom: Vec<(&str, &str)> =
+            d.draft.custom_fields.iter().map(|f| (f.key.as_str(), f.value.as_str())).collect();
         let mut want: Vec<(&str, &str)> = w.custom.to_vec();
         want.sort();
         assert_eq!(custom, want, "custom fields, {}", ctx());
         assert_eq!(d.draft.notes.as_deref(), w.notes, "notes, {}", ctx());
         assert_eq!(d.unparsed, w.unparsed, "unparsed, {}", ctx());
         for i in 0..d.draft.emails.len() {
-            assert!(d.confidence_of(&format!("emails[{i}]")).unwrap() >= 0.9, "e-mails have a clear shape, {}", ctx());
+            assert!(
+                d.confidence_of(&format!("emails[{i}]")).unwrap() >= 0.9,
+                "e-mails have a clear shape, {}",
+                ctx()
+            );
         }
         assert_eq!(d.draft.channel, Some(CaptureChannel::BusinessCard));
     }
@@ -1097,7 +1660,10 @@ mod tests {
                     title: Some(("VP of Business Development", 0.75)),
                     emails: &["john.oneil@globex.io"],
                     phones: &["+16465552672", "+12125552671"],
-                    custom: &[("address", "350 Fifth Avenue, Floor 21, New York, NY 10118"), ("website", "globex.io")],
+                    custom: &[
+                        ("address", "350 Fifth Avenue, Floor 21, New York, NY 10118"),
+                        ("website", "globex.io"),
+                    ],
                     notes: Some("Extension 204 for +12125552671"),
                     ..Want::default()
                 },
@@ -1132,7 +1698,10 @@ mod tests {
                     title: Some(("Director", 0.75)),
                     emails: &["junho.park@example.com"],
                     phones: &["+821055556666"],
-                    custom: &[("department", "Sales & Partnerships"), ("unverified_phone", "02-123")],
+                    custom: &[
+                        ("department", "Sales & Partnerships"),
+                        ("unverified_phone", "02-123"),
+                    ],
                     unparsed: &["Reg. No. 123-45-67890"],
                     ..Want::default()
                 },
@@ -1155,7 +1724,11 @@ mod tests {
                 "minimal card with a free-mail address: no company guessed; a lower-case name is a weak guess",
                 "KR",
                 "jane doe\njane.doe@gmail.com\n",
-                Want { name: Some(("jane doe", 0.0)), emails: &["jane.doe@gmail.com"], ..Want::default() },
+                Want {
+                    name: Some(("jane doe", 0.0)),
+                    emails: &["jane.doe@gmail.com"],
+                    ..Want::default()
+                },
             ),
         ]
     }
@@ -1182,11 +1755,15 @@ mod tests {
         assert!(d.confidence_of("name").unwrap() <= 0.5, "{d:#?}");
         // A name alone scores below one confirmed by the e-mail address.
         let alone = parse_card_text("Minji Kim\nsales@acme.com", &v).confidence_of("name").unwrap();
-        let confirmed = parse_card_text("Minji Kim\nminji.kim@acme.com", &v).confidence_of("name").unwrap();
+        let confirmed =
+            parse_card_text("Minji Kim\nminji.kim@acme.com", &v).confidence_of("name").unwrap();
         assert!(alone < confirmed && alone >= 0.5, "{alone} {confirmed}");
         // A labelled number beats an unlabelled landline; an invalid labelled one is kept but low.
         let d = parse_card_text("T. 02-555-1234\n02-555-1235\nTel 99", &v);
-        assert!(d.confidence_of("phones[0]").unwrap() > d.confidence_of("phones[1]").unwrap(), "{d:#?}");
+        assert!(
+            d.confidence_of("phones[0]").unwrap() > d.confidence_of("phones[1]").unwrap(),
+            "{d:#?}"
+        );
         assert_eq!(d.draft.phones, vec!["+8225551234", "+8225551235"]);
         assert_eq!(d.unparsed, vec!["Tel 99"], "two digits are not a phone number");
         let d = parse_card_text("Mobile 010-12", &v);
@@ -1206,10 +1783,16 @@ mod tests {
         let long = format!("김민지\n{}", "가나다 ".repeat(20_000));
         let d = parse_card_text(&long, &v);
         assert_eq!(d.draft.name.as_deref(), Some("김민지"));
-        assert_eq!(d.unparsed[0], format!("only the first {} bytes of the text were read", super::MAX_INPUT));
+        assert_eq!(
+            d.unparsed[0],
+            format!("only the first {} bytes of the text were read", super::MAX_INPUT)
+        );
         assert_sound(&d, &v);
         // Two numbers in one run, a number glued to a word, +82 (0)2.
-        let d = parse_card_text("Tel 02-555-1234 010-9999-8888\nSuiteA1234567\nT +82 (0)2 555 1236", &v);
+        let d = parse_card_text(
+            "Tel 02-555-1234 010-9999-8888\nSuiteA1234567\nT +82 (0)2 555 1236",
+            &v,
+        );
         assert_eq!(d.draft.phones, vec!["+821099998888", "+8225551234", "+8225551236"]);
         // Several e-mail addresses in one token, and an e-mail label glued to the address.
         let d = parse_card_text("E:kim@acme.com/lee@acme.com", &v);

@@ -51,7 +51,10 @@ fn read(
         }
     }
     if fields == 0 {
-        return Err(CaptureError::Malformed { format, reason: format!("no fields after {format}:") });
+        return Err(CaptureError::Malformed {
+            format,
+            reason: format!("no fields after {format}:"),
+        });
     }
     let (given, family) = bizcard_name;
     let name = NameParts { family: vec![family], given: vec![given], ..NameParts::default() };
@@ -70,9 +73,12 @@ fn mecard_field(b: &mut Builder, v: &Validator, key: &str, raw: &str) -> bool {
         "N" => {
             let parts: Vec<String> = split_unescaped(raw, ',').into_iter().map(unescape).collect();
             let name = match parts.as_slice() {
-                [family, given @ ..] if !given.is_empty() => {
-                    NameParts { family: vec![family.clone()], given: given.to_vec(), ..NameParts::default() }.compose()
+                [family, given @ ..] if !given.is_empty() => NameParts {
+                    family: vec![family.clone()],
+                    given: given.to_vec(),
+                    ..NameParts::default()
                 }
+                .compose(),
                 _ => Some(clean(&value)),
             };
             if let Some(n) = name {
@@ -96,9 +102,12 @@ fn mecard_field(b: &mut Builder, v: &Validator, key: &str, raw: &str) -> bool {
 /// docomo's ADR has seven comma-separated parts like a vCard ADR (PO box, extended, street,
 /// city, region, postal code, country); generators usually write one free-text line instead.
 fn address(raw: &str) -> String {
-    let parts: Vec<String> = split_unescaped(raw, ',').into_iter().map(|p| clean(&unescape(p))).collect();
+    let parts: Vec<String> =
+        split_unescaped(raw, ',').into_iter().map(|p| clean(&unescape(p))).collect();
     if parts.len() == 7 {
-        let [pobox, ext, street, city, region, postal, country] = &parts[..] else { unreachable!() };
+        let [pobox, ext, street, city, region, postal, country] = &parts[..] else {
+            unreachable!()
+        };
         let region_postal = clean(&format!("{region} {postal}"));
         [pobox, street, ext, city, &region_postal, country]
             .iter()
@@ -152,7 +161,15 @@ mod tests {
         notes: Option<&'static str>,
     }
 
-    const NONE: Want = Want { name: None, company: None, title: None, emails: &[], phones: &[], custom: &[], notes: None };
+    const NONE: Want = Want {
+        name: None,
+        company: None,
+        title: None,
+        emails: &[],
+        phones: &[],
+        custom: &[],
+        notes: None,
+    };
 
     #[test]
     fn capture_mecard_samples() {
@@ -161,7 +178,13 @@ mod tests {
             (
                 "the brief's example",
                 "MECARD:N:Kim,Minji;TEL:+82-10-1234-5678;EMAIL:Minji.Kim@Acme.com;ORG:Acme;;",
-                Want { name: Some("Minji Kim"), company: Some("Acme"), emails: &["minji.kim@acme.com"], phones: &["+821012345678"], ..NONE },
+                Want {
+                    name: Some("Minji Kim"),
+                    company: Some("Acme"),
+                    emails: &["minji.kim@acme.com"],
+                    phones: &["+821012345678"],
+                    ..NONE
+                },
             ),
             (
                 "Korean name from a Korean generator, two phones, escaped separators",
@@ -210,14 +233,21 @@ mod tests {
                     title: Some("Software Engineer"),
                     emails: &["srowen@example.com"],
                     phones: &["+14155552671", "+12125551212"],
-                    custom: &[("address", "76 9th Avenue, New York, NY 10011"), ("fax", "+12125551213")],
+                    custom: &[
+                        ("address", "76 9th Avenue, New York, NY 10011"),
+                        ("fax", "+12125551213"),
+                    ],
                     ..NONE
                 },
             ),
             (
                 "MATMSG e-mail code",
                 "MATMSG:TO:Sales@Acme.com;SUB:Demo request;BODY:Please call me;;",
-                Want { emails: &["sales@acme.com"], notes: Some("Subject: Demo request\nPlease call me"), ..NONE },
+                Want {
+                    emails: &["sales@acme.com"],
+                    notes: Some("Subject: Demo request\nPlease call me"),
+                    ..NONE
+                },
             ),
         ];
         for (label, text, w) in cases {
@@ -228,7 +258,8 @@ mod tests {
             assert_eq!(d.draft.title.as_deref(), w.title, "{ctx}");
             assert_eq!(d.draft.emails, w.emails, "{ctx}");
             assert_eq!(d.draft.phones, w.phones, "{ctx}");
-            let custom: Vec<(&str, &str)> = d.draft.custom_fields.iter().map(|f| (f.key.as_str(), f.value.as_str())).collect();
+            let custom: Vec<(&str, &str)> =
+                d.draft.custom_fields.iter().map(|f| (f.key.as_str(), f.value.as_str())).collect();
             assert_eq!(custom, w.custom, "{ctx}");
             assert_eq!(d.draft.notes.as_deref(), w.notes, "{ctx}");
             assert_sound(&d, &v);
@@ -242,10 +273,19 @@ mod tests {
         assert_eq!(d.unparsed, vec!["BDAY: 19900101", "X-FOO: bar", "junk"]);
         assert_eq!(
             parse_qr("MECARD:;;", &v),
-            Err(CaptureError::Malformed { format: "MECARD", reason: "no fields after MECARD:".into() })
+            Err(CaptureError::Malformed {
+                format: "MECARD",
+                reason: "no fields after MECARD:".into()
+            })
         );
-        assert_eq!(parse_qr("MECARD:NOTE:hello;BDAY:19900101;;", &v), Err(CaptureError::NoUsableField { format: "MECARD" }));
-        assert_eq!(parse_qr("BIZCARD:T:Engineer;;", &v), Err(CaptureError::NoUsableField { format: "BIZCARD" }));
+        assert_eq!(
+            parse_qr("MECARD:NOTE:hello;BDAY:19900101;;", &v),
+            Err(CaptureError::NoUsableField { format: "MECARD" })
+        );
+        assert_eq!(
+            parse_qr("BIZCARD:T:Engineer;;", &v),
+            Err(CaptureError::NoUsableField { format: "BIZCARD" })
+        );
         // A phone that does not validate is kept raw and still makes the code usable.
         let d = parse_qr("MECARD:TEL:123;;", &v).unwrap();
         assert_eq!(d.custom("unverified_phone"), Some("123"));

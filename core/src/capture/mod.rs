@@ -28,7 +28,9 @@ use thiserror::Error;
 
 use crate::model::{CaptureChannel, CustomField, LeadDraft};
 use crate::validate::{self, Validator};
-use crate::validate::{MAX_CONTACTS, MAX_CUSTOM_FIELDS, MAX_CUSTOM_KEY, MAX_CUSTOM_VALUE, MAX_NOTES, MAX_SHORT_TEXT};
+use crate::validate::{
+    MAX_CONTACTS, MAX_CUSTOM_FIELDS, MAX_CUSTOM_KEY, MAX_CUSTOM_VALUE, MAX_NOTES, MAX_SHORT_TEXT,
+};
 
 /// The largest input read, in bytes. A QR code holds at most about 3 KB; a business card's text
 /// far less.
@@ -87,7 +89,9 @@ impl CaptureDraft {
 pub enum CaptureError {
     #[error("the code is empty; expected {}", EXPECTED)]
     Empty,
-    #[error("the code is too long ({len} bytes, at most {max}); a contact code is a few hundred bytes")]
+    #[error(
+        "the code is too long ({len} bytes, at most {max}); a contact code is a few hundred bytes"
+    )]
     TooLong { len: usize, max: usize },
     #[error("the code holds binary data, not text; expected {}", EXPECTED)]
     Binary,
@@ -99,7 +103,9 @@ pub enum CaptureError {
     Malformed { format: &'static str, reason: String },
     #[error("vCard version '{0}' is not supported; expected 2.1, 3.0 or 4.0")]
     UnsupportedVersion(String),
-    #[error("the {format} has no name, company, e-mail address, phone number or web address to make a lead from")]
+    #[error(
+        "the {format} has no name, company, e-mail address, phone number or web address to make a lead from"
+    )]
     NoUsableField { format: &'static str },
     #[error("'{0}' is not a valid e-mail address")]
     InvalidEmail(String),
@@ -233,20 +239,32 @@ impl Builder {
     /// Adds a phone number as written (a `tel:` URI, with an extension or not): normalised when
     /// it validates, kept raw in `unverified_phone` when it does not; a fax or pager goes to a
     /// custom field of that name.
-    pub(super) fn phone(&mut self, v: &Validator, raw: &str, kind: PhoneKind, conf: f32, rank: u32) {
+    pub(super) fn phone(
+        &mut self,
+        v: &Validator,
+        raw: &str,
+        kind: PhoneKind,
+        conf: f32,
+        rank: u32,
+    ) {
         let raw = clean(raw);
         if raw.is_empty() {
             return;
         }
         let (number, ext) = split_phone(&raw);
-        let normal = if number.chars().any(|c| c.is_ascii_digit()) { v.phone(&number).ok() } else { None };
+        let normal =
+            if number.chars().any(|c| c.is_ascii_digit()) { v.phone(&number).ok() } else { None };
         let shown = normal.clone().unwrap_or_else(|| raw.clone());
         match (kind, &normal) {
             (PhoneKind::Fax, Some(n)) => self.custom("fax", n, conf),
             (PhoneKind::Fax, None) => self.custom("fax", &raw, conf * 0.6),
             (PhoneKind::Pager, _) => self.custom("pager", &shown, conf),
             (_, Some(n)) => push_item(&mut self.phones, n.clone(), conf, rank),
-            (_, None) => self.custom("unverified_phone", strip_ci(&raw, "tel:").unwrap_or(&raw), conf.min(0.5)),
+            (_, None) => self.custom(
+                "unverified_phone",
+                strip_ci(&raw, "tel:").unwrap_or(&raw),
+                conf.min(0.5),
+            ),
         }
         if let (Some(ext), Some(n)) = (ext, normal) {
             self.note(format!("Extension {ext} for {n}"));
@@ -311,9 +329,13 @@ impl Builder {
     pub(super) fn finish(mut self, channel: CaptureChannel) -> CaptureDraft {
         let mut draft = LeadDraft { channel: Some(channel), ..LeadDraft::default() };
         let mut confidence = Vec::new();
-        let mut conf = |field: String, c: f32| confidence.push(FieldConfidence { field, confidence: c.clamp(0.0, 1.0) });
+        let mut conf = |field: String, c: f32| {
+            confidence.push(FieldConfidence { field, confidence: c.clamp(0.0, 1.0) })
+        };
 
-        for (slot, label) in [(Slot::Name, "Name"), (Slot::Company, "Company"), (Slot::Title, "Title")] {
+        for (slot, label) in
+            [(Slot::Name, "Name"), (Slot::Company, "Company"), (Slot::Title, "Title")]
+        {
             let Some((value, c)) = self.slot(slot).take() else { continue };
             if value.chars().count() > MAX_SHORT_TEXT {
                 self.notes.push(format!("{label}: {value}"));
@@ -470,7 +492,8 @@ pub(super) fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%'
-            && let (Some(h), Some(l)) = (b.get(i + 1).and_then(|c| hex(*c)), b.get(i + 2).and_then(|c| hex(*c)))
+            && let (Some(h), Some(l)) =
+                (b.get(i + 1).and_then(|c| hex(*c)), b.get(i + 2).and_then(|c| hex(*c)))
         {
             out.push(h * 16 + l);
             i += 3;
@@ -496,7 +519,8 @@ pub(super) fn is_hangul(c: char) -> bool {
 
 /// Scripts whose names are written family name first without a space.
 pub(super) fn is_cjk(c: char) -> bool {
-    is_hangul(c) || matches!(c, '\u{4e00}'..='\u{9fff}' | '\u{3400}'..='\u{4dbf}' | '\u{3040}'..='\u{30ff}')
+    is_hangul(c)
+        || matches!(c, '\u{4e00}'..='\u{9fff}' | '\u{3400}'..='\u{4dbf}' | '\u{3040}'..='\u{30ff}')
 }
 
 /// A vCard/MECARD structured name.
@@ -514,7 +538,8 @@ impl NameParts {
     /// Jr." for Latin ones.
     pub(super) fn compose(&self) -> Option<String> {
         let join = |v: &[String]| clean(&v.join(" "));
-        let (family, given, additional) = (join(&self.family), join(&self.given), join(&self.additional));
+        let (family, given, additional) =
+            (join(&self.family), join(&self.given), join(&self.additional));
         if [&family, &given, &additional].iter().any(|s| s.chars().any(is_cjk)) {
             let s: String = [family, given, additional].concat().split_whitespace().collect();
             return (!s.is_empty()).then_some(s);
@@ -524,7 +549,13 @@ impl NameParts {
             .filter(|s| !s.is_empty())
             .collect::<Vec<_>>()
             .join(" ");
-        let suffix = self.suffix.iter().map(|s| clean(s)).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(", ");
+        let suffix = self
+            .suffix
+            .iter()
+            .map(|s| clean(s))
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ");
         if !s.is_empty() && !suffix.is_empty() {
             s = format!("{s}, {suffix}");
         }
@@ -611,9 +642,13 @@ mod tests {
                 _ => {
                     if let Some(k) = f.strip_prefix("custom_fields.") {
                         d.custom(k).is_some()
-                    } else if let Some(i) = f.strip_prefix("emails[").and_then(|r| r.strip_suffix(']')) {
+                    } else if let Some(i) =
+                        f.strip_prefix("emails[").and_then(|r| r.strip_suffix(']'))
+                    {
                         i.parse::<usize>().is_ok_and(|i| i < d.draft.emails.len())
-                    } else if let Some(i) = f.strip_prefix("phones[").and_then(|r| r.strip_suffix(']')) {
+                    } else if let Some(i) =
+                        f.strip_prefix("phones[").and_then(|r| r.strip_suffix(']'))
+                    {
                         i.parse::<usize>().is_ok_and(|i| i < d.draft.phones.len())
                     } else {
                         false
@@ -678,7 +713,10 @@ mod tests {
             prefix: vec!["Dr.".into()],
             suffix: vec!["Jr.".into(), "M.D.".into(), "A.C.P.".into()],
         };
-        assert_eq!(full.compose().as_deref(), Some("Dr. John Philip Paul Stevenson, Jr., M.D., A.C.P."));
+        assert_eq!(
+            full.compose().as_deref(),
+            Some("Dr. John Philip Paul Stevenson, Jr., M.D., A.C.P.")
+        );
     }
 
     #[test]
@@ -729,13 +767,37 @@ mod tests {
             ("\u{feff}".into(), CaptureError::Empty),
             (long.clone(), CaptureError::TooLong { len: long.len(), max: MAX_INPUT }),
             ("\u{0}\u{1}PNG\u{1a}\u{0}".into(), CaptureError::Binary),
-            (String::from_utf8_lossy(&[0x89, b'P', b'N', b'G', 0xff, 0xfe]).into_owned(), CaptureError::Binary),
-            ("WIFI:S:guest;T:WPA;P:secret;;".into(), CaptureError::Unrecognised { start: "WIFI:S:guest;T:WPA;P:secret;;".into() }),
+            (
+                String::from_utf8_lossy(&[0x89, b'P', b'N', b'G', 0xff, 0xfe]).into_owned(),
+                CaptureError::Binary,
+            ),
+            (
+                "WIFI:S:guest;T:WPA;P:secret;;".into(),
+                CaptureError::Unrecognised { start: "WIFI:S:guest;T:WPA;P:secret;;".into() },
+            ),
             ("hello world".into(), CaptureError::Unrecognised { start: "hello world".into() }),
             ("kim@acme".into(), CaptureError::InvalidEmail("kim@acme".into())),
-            ("mailto:".into(), CaptureError::Malformed { format: "mailto: link", reason: "no e-mail address after mailto:".into() }),
-            ("tel:call-me".into(), CaptureError::Malformed { format: "tel: link", reason: "no phone number after tel:".into() }),
-            ("https://".into(), CaptureError::Malformed { format: "web address", reason: "no host after the scheme".into() }),
+            (
+                "mailto:".into(),
+                CaptureError::Malformed {
+                    format: "mailto: link",
+                    reason: "no e-mail address after mailto:".into(),
+                },
+            ),
+            (
+                "tel:call-me".into(),
+                CaptureError::Malformed {
+                    format: "tel: link",
+                    reason: "no phone number after tel:".into(),
+                },
+            ),
+            (
+                "https://".into(),
+                CaptureError::Malformed {
+                    format: "web address",
+                    reason: "no host after the scheme".into(),
+                },
+            ),
         ];
         for (input, want) in cases {
             assert_eq!(parse_qr(&input, &v), Err(want), "{input:?}");
@@ -764,7 +826,10 @@ mod tests {
         let d = ok("mailto:Minji.Kim@Acme.com?subject=Hello%20there");
         assert_eq!(d.draft.emails, vec!["minji.kim@acme.com"]);
         assert_eq!(d.unparsed, vec!["subject=Hello there"]);
-        assert_eq!(ok("MAILTO:a@acme.com,b%40acme.com").draft.emails, vec!["a@acme.com", "b@acme.com"]);
+        assert_eq!(
+            ok("MAILTO:a@acme.com,b%40acme.com").draft.emails,
+            vec!["a@acme.com", "b@acme.com"]
+        );
         assert_eq!(ok("Kim@Acme.com").draft.emails, vec!["kim@acme.com"]);
 
         let d = ok("tel:+82-10-1234-5678");
@@ -787,17 +852,49 @@ mod tests {
 
     fn vcard_line() -> impl Strategy<Value = String> {
         let names = prop::sample::select(vec![
-            "FN", "N", "TEL", "EMAIL", "ORG", "ADR", "TITLE", "URL", "NOTE", "item1.EMAIL", "item1.X-ABLabel",
-            "X-SOCIALPROFILE", "PHOTO", "VERSION", "BEGIN", "END", "BDAY", "", "A.B.C", "LABEL", "KIND",
+            "FN",
+            "N",
+            "TEL",
+            "EMAIL",
+            "ORG",
+            "ADR",
+            "TITLE",
+            "URL",
+            "NOTE",
+            "item1.EMAIL",
+            "item1.X-ABLabel",
+            "X-SOCIALPROFILE",
+            "PHOTO",
+            "VERSION",
+            "BEGIN",
+            "END",
+            "BDAY",
+            "",
+            "A.B.C",
+            "LABEL",
+            "KIND",
         ]);
         let params = prop::sample::select(vec![
-            "", ";TYPE=work", ";type=INTERNET;type=pref", ";TYPE=\"work,fax\"", ";PREF=1", ";CELL;PREF",
-            ";CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE", ";ENCODING=QUOTED-PRINTABLE", ";ENCODING=b", ";ENCODING=BASE64",
-            ";CHARSET=EUC-KR;ENCODING=QUOTED-PRINTABLE", ";X-CUSTOM(CHARSET=UTF-8,ENCODING=QUOTED-PRINTABLE,=ED=8C",
-            ";LABEL=\"a:b;c\"", ";VALUE=uri", ";\"", ";=;=",
+            "",
+            ";TYPE=work",
+            ";type=INTERNET;type=pref",
+            ";TYPE=\"work,fax\"",
+            ";PREF=1",
+            ";CELL;PREF",
+            ";CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE",
+            ";ENCODING=QUOTED-PRINTABLE",
+            ";ENCODING=b",
+            ";ENCODING=BASE64",
+            ";CHARSET=EUC-KR;ENCODING=QUOTED-PRINTABLE",
+            ";X-CUSTOM(CHARSET=UTF-8,ENCODING=QUOTED-PRINTABLE,=ED=8C",
+            ";LABEL=\"a:b;c\"",
+            ";VALUE=uri",
+            ";\"",
+            ";=;=",
         ]);
         let value = "[ -~가-힣=;:,\\\\]{0,30}";
-        let sep = prop::sample::select(vec!["\r\n", "\n", "\r\n ", "=\r\n", "\r", "\r\n\t", "\n\n"]);
+        let sep =
+            prop::sample::select(vec!["\r\n", "\n", "\r\n ", "=\r\n", "\r", "\r\n\t", "\n\n"]);
         (names, params, value, sep).prop_map(|(n, p, v, s)| format!("{n}{p}:{v}{s}"))
     }
 

@@ -9,17 +9,26 @@ pub(super) fn parse(t: &str, v: &Validator) -> Result<Builder, CaptureError> {
     let mut b = Builder::default();
     if let Some(rest) = strip_ci(t, "tel:") {
         if digit_count(rest) < 3 {
-            return Err(CaptureError::Malformed { format: "tel: link", reason: "no phone number after tel:".into() });
+            return Err(CaptureError::Malformed {
+                format: "tel: link",
+                reason: "no phone number after tel:".into(),
+            });
         }
         b.phone(v, t, PhoneKind::Voice, 1.0, 100);
         return Ok(b);
     }
     if let Some(rest) = strip_ci(t, "mailto:") {
         let (to, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let addresses: Vec<String> =
-            to.split(',').map(|a| percent_decode(a).trim().to_string()).filter(|a| !a.is_empty()).collect();
+        let addresses: Vec<String> = to
+            .split(',')
+            .map(|a| percent_decode(a).trim().to_string())
+            .filter(|a| !a.is_empty())
+            .collect();
         let Some(first) = addresses.first() else {
-            return Err(CaptureError::Malformed { format: "mailto: link", reason: "no e-mail address after mailto:".into() });
+            return Err(CaptureError::Malformed {
+                format: "mailto: link",
+                reason: "no e-mail address after mailto:".into(),
+            });
         };
         if addresses.iter().all(|a| validate::email(a).is_err()) {
             return Err(CaptureError::InvalidEmail(first.clone()));
@@ -34,11 +43,18 @@ pub(super) fn parse(t: &str, v: &Validator) -> Result<Builder, CaptureError> {
     }
     let single = !t.contains(char::is_whitespace);
     let lower = t.to_ascii_lowercase();
-    if single && (lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("www.")) {
+    if single
+        && (lower.starts_with("http://")
+            || lower.starts_with("https://")
+            || lower.starts_with("www."))
+    {
         let host = lower.split_once("://").map_or(lower.as_str(), |(_, r)| r);
         let host = host.split(['/', '?', '#']).next().unwrap_or("");
         if host.is_empty() {
-            return Err(CaptureError::Malformed { format: "web address", reason: "no host after the scheme".into() });
+            return Err(CaptureError::Malformed {
+                format: "web address",
+                reason: "no host after the scheme".into(),
+            });
         }
         b.custom("website", t, 1.0);
         return Ok(b);

@@ -16,10 +16,40 @@ const FORMAT: &str = "vCard";
 /// Properties read for the lead are handled by name; these carry nothing for it and are skipped
 /// without a word. Anything else unknown is listed as unparsed (or kept, for `X-` properties).
 const SKIPPED: &[&str] = &[
-    "VERSION", "PRODID", "REV", "UID", "PHOTO", "LOGO", "SOUND", "KEY", "TZ", "GEO", "LANG", "GENDER",
-    "SORT-STRING", "CLASS", "MAILER", "NAME", "PROFILE", "SOURCE", "CLIENTPIDMAP", "XML", "KIND", "LABEL",
-    "X-ABUID", "X-ABLABEL", "X-ABSHOWAS", "X-ABADR", "X-ABDATE", "X-ABRELATEDNAMES", "X-ABPERSON",
-    "X-IMAGETYPE", "X-IMAGEHASH", "X-SHARED-PHOTO-DISPLAY-PREF", "X-MS-CARDPICTURE", "X-ACTIVITY-ALERT",
+    "VERSION",
+    "PRODID",
+    "REV",
+    "UID",
+    "PHOTO",
+    "LOGO",
+    "SOUND",
+    "KEY",
+    "TZ",
+    "GEO",
+    "LANG",
+    "GENDER",
+    "SORT-STRING",
+    "CLASS",
+    "MAILER",
+    "NAME",
+    "PROFILE",
+    "SOURCE",
+    "CLIENTPIDMAP",
+    "XML",
+    "KIND",
+    "LABEL",
+    "X-ABUID",
+    "X-ABLABEL",
+    "X-ABSHOWAS",
+    "X-ABADR",
+    "X-ABDATE",
+    "X-ABRELATEDNAMES",
+    "X-ABPERSON",
+    "X-IMAGETYPE",
+    "X-IMAGEHASH",
+    "X-SHARED-PHOTO-DISPLAY-PREF",
+    "X-MS-CARDPICTURE",
+    "X-ACTIVITY-ALERT",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,7 +76,10 @@ pub(super) fn detect(t: &str) -> Result<bool, CaptureError> {
         end |= is_marker(l, "END:VCARD");
     }
     if end {
-        return Err(CaptureError::Malformed { format: FORMAT, reason: "END:VCARD without BEGIN:VCARD".into() });
+        return Err(CaptureError::Malformed {
+            format: FORMAT,
+            reason: "END:VCARD without BEGIN:VCARD".into(),
+        });
     }
     Ok(false)
 }
@@ -89,7 +122,9 @@ pub(super) fn parse(text: &str, v: &Validator) -> Result<Builder, CaptureError> 
     let rest = &lines[end + 1..];
     let more = rest.iter().filter(|l| is_marker(l, "BEGIN:VCARD")).count();
     if more > 0 {
-        b.unparsed(format!("{more} more vCard(s) in the same code not read: only the first one is"));
+        b.unparsed(format!(
+            "{more} more vCard(s) in the same code not read: only the first one is"
+        ));
     } else {
         for l in rest {
             b.unparsed(l);
@@ -150,7 +185,10 @@ fn unfold(body: &[&str], version: Version) -> Vec<String> {
             }
             // 2.1 base64 blocks may run over unindented lines until a blank one.
             let t = line.trim();
-            if last.base64 && !t.is_empty() && t.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=')) {
+            if last.base64
+                && !t.is_empty()
+                && t.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='))
+            {
                 continue;
             }
         }
@@ -210,7 +248,9 @@ impl<'a> Prop<'a> {
         };
         for param in parts {
             let param = param.trim();
-            if let Some(inner) = super::strip_ci(param, "X-CUSTOM(").and_then(|r| r.strip_suffix(')')) {
+            if let Some(inner) =
+                super::strip_ci(param, "X-CUSTOM(").and_then(|r| r.strip_suffix(')'))
+            {
                 // Samsung: X-CUSTOM(CHARSET=UTF-8,ENCODING=QUOTED-PRINTABLE,<label>)
                 let label = inner.rsplit(',').next().unwrap_or("");
                 let label = if inner.to_ascii_uppercase().contains("QUOTED-PRINTABLE") {
@@ -225,7 +265,9 @@ impl<'a> Prop<'a> {
                 Some((k, val)) => {
                     let val = val.trim().trim_matches('"');
                     match k.trim().to_ascii_uppercase().as_str() {
-                        "TYPE" => p.types.extend(val.split(',').map(|t| t.trim().trim_matches('"').to_ascii_lowercase())),
+                        "TYPE" => p.types.extend(
+                            val.split(',').map(|t| t.trim().trim_matches('"').to_ascii_lowercase()),
+                        ),
                         "PREF" => p.pref = p.pref.min(val.parse().unwrap_or(100)),
                         "ENCODING" => p.encoding = encoding(val).unwrap_or(Encoding::Plain),
                         "CHARSET" => p.charset = Some(val.to_ascii_uppercase()),
@@ -235,7 +277,8 @@ impl<'a> Prop<'a> {
                 }
                 None => match encoding(param) {
                     Some(e) => p.encoding = e,
-                    None if param.eq_ignore_ascii_case("8BIT") || param.eq_ignore_ascii_case("7BIT") => {}
+                    None if param.eq_ignore_ascii_case("8BIT")
+                        || param.eq_ignore_ascii_case("7BIT") => {}
                     None => p.types.push(param.to_ascii_lowercase()),
                 },
             }
@@ -258,12 +301,14 @@ impl<'a> Prop<'a> {
             Encoding::QuotedPrintable => {
                 let bytes = qp_decode(part);
                 match self.charset.as_deref() {
-                    None | Some("UTF-8" | "UTF8" | "US-ASCII" | "ASCII") => match String::from_utf8(bytes) {
-                        Ok(s) => s,
-                        // 2.1 without a charset is often Windows Latin-1.
-                        Err(e) if self.charset.is_none() => latin1(e.as_bytes()),
-                        Err(_) => return Err("invalid UTF-8".into()),
-                    },
+                    None | Some("UTF-8" | "UTF8" | "US-ASCII" | "ASCII") => {
+                        match String::from_utf8(bytes) {
+                            Ok(s) => s,
+                            // 2.1 without a charset is often Windows Latin-1.
+                            Err(e) if self.charset.is_none() => latin1(e.as_bytes()),
+                            Err(_) => return Err("invalid UTF-8".into()),
+                        }
+                    }
                     Some("ISO-8859-1" | "LATIN1" | "WINDOWS-1252" | "CP1252") => latin1(&bytes),
                     Some(other) => match String::from_utf8(bytes) {
                         Ok(s) => s,
@@ -285,7 +330,11 @@ impl<'a> Prop<'a> {
         split_unescaped(self.raw, ';')
             .into_iter()
             .map(|c| {
-                let values = if split_commas && self.version != Version::V21 { split_unescaped(c, ',') } else { vec![c] };
+                let values = if split_commas && self.version != Version::V21 {
+                    split_unescaped(c, ',')
+                } else {
+                    vec![c]
+                };
                 values.into_iter().map(|v| self.decode(v)).collect()
             })
             .collect()
@@ -330,7 +379,9 @@ fn qp_decode(s: &str) -> Vec<u8> {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'=' {
-            if let (Some(h), Some(l)) = (b.get(i + 1).and_then(|c| hex(*c)), b.get(i + 2).and_then(|c| hex(*c))) {
+            if let (Some(h), Some(l)) =
+                (b.get(i + 1).and_then(|c| hex(*c)), b.get(i + 2).and_then(|c| hex(*c)))
+            {
                 out.push(h * 16 + l);
                 i += 3;
                 continue;
@@ -368,7 +419,8 @@ fn read(props: Vec<Prop>, v: &Validator, b: &mut Builder) {
     };
     let is_org = props.iter().any(|p| {
         (p.name == "KIND" || p.name == "X-ABSHOWAS")
-            && p.text().is_ok_and(|t| matches!(t.trim().to_ascii_lowercase().as_str(), "org" | "company"))
+            && p.text()
+                .is_ok_and(|t| matches!(t.trim().to_ascii_lowercase().as_str(), "org" | "company"))
     });
 
     let mut formatted: Vec<String> = Vec::new();
@@ -390,15 +442,22 @@ fn read(props: Vec<Prop>, v: &Validator, b: &mut Builder) {
                 Ok(c) => {
                     if structured.is_none() {
                         let get = |i: usize| c.get(i).cloned().unwrap_or_default();
-                        structured = NameParts { family: get(0), given: get(1), additional: get(2), prefix: get(3), suffix: get(4) }
-                            .compose();
+                        structured = NameParts {
+                            family: get(0),
+                            given: get(1),
+                            additional: get(2),
+                            prefix: get(3),
+                            suffix: get(4),
+                        }
+                        .compose();
                     }
                 }
                 Err(e) => failed(b, e),
             },
             "ORG" => match p.components(false) {
                 Ok(c) => {
-                    let mut parts = c.into_iter().map(|v| clean(&v.concat())).filter(|s| !s.is_empty());
+                    let mut parts =
+                        c.into_iter().map(|v| clean(&v.concat())).filter(|s| !s.is_empty());
                     if let Some(org) = parts.next() {
                         b.set(Slot::Company, &org, 1.0);
                     }
@@ -420,15 +479,17 @@ fn read(props: Vec<Prop>, v: &Validator, b: &mut Builder) {
             "TEL" => match text() {
                 Ok(t) => {
                     let label = label_of(p).unwrap_or_default().to_lowercase();
-                    let kind = if p.has_type("fax") || label.contains("fax") || label.contains("팩스") {
-                        PhoneKind::Fax
-                    } else if p.has_type("pager") || label.contains("pager") {
-                        PhoneKind::Pager
-                    } else if p.has_type("cell") || p.has_type("mobile") || p.has_type("iphone") {
-                        PhoneKind::Mobile
-                    } else {
-                        PhoneKind::Voice
-                    };
+                    let kind =
+                        if p.has_type("fax") || label.contains("fax") || label.contains("팩스") {
+                            PhoneKind::Fax
+                        } else if p.has_type("pager") || label.contains("pager") {
+                            PhoneKind::Pager
+                        } else if p.has_type("cell") || p.has_type("mobile") || p.has_type("iphone")
+                        {
+                            PhoneKind::Mobile
+                        } else {
+                            PhoneKind::Voice
+                        };
                     b.phone(v, &t, kind, 1.0, p.pref);
                 }
                 Err(e) => failed(b, e),
@@ -441,7 +502,11 @@ fn read(props: Vec<Prop>, v: &Validator, b: &mut Builder) {
                 Ok(c) => {
                     has_adr = true;
                     let a = format_address(&c);
-                    let a = if a.is_empty() { p.adr_label.as_deref().map(multiline).unwrap_or_default() } else { a };
+                    let a = if a.is_empty() {
+                        p.adr_label.as_deref().map(multiline).unwrap_or_default()
+                    } else {
+                        a
+                    };
                     b.custom("address", &a, 1.0);
                 }
                 Err(e) => failed(b, e),
@@ -470,9 +535,12 @@ fn read(props: Vec<Prop>, v: &Validator, b: &mut Builder) {
                 }
                 match text() {
                     Ok(t) => {
-                        let key = name.trim_start_matches("X-").to_ascii_lowercase().replace('-', "_");
+                        let key =
+                            name.trim_start_matches("X-").to_ascii_lowercase().replace('-', "_");
                         let value = match p.types.first() {
-                            Some(t0) if !t0.is_empty() && name == "X-SOCIALPROFILE" => format!("{t0}: {}", clean(&t)),
+                            Some(t0) if !t0.is_empty() && name == "X-SOCIALPROFILE" => {
+                                format!("{t0}: {}", clean(&t))
+                            }
                             _ => t,
                         };
                         b.custom(&key, &value, 1.0);
@@ -508,7 +576,9 @@ fn read(props: Vec<Prop>, v: &Validator, b: &mut Builder) {
     let company = b_company(b);
     let formatted: Vec<String> = formatted
         .into_iter()
-        .filter(|f| structured.is_some() || company.as_deref().is_none_or(|c| !c.eq_ignore_ascii_case(f)))
+        .filter(|f| {
+            structured.is_some() || company.as_deref().is_none_or(|c| !c.eq_ignore_ascii_case(f))
+        })
         .collect();
     let cjk = |s: &String| s.chars().any(is_cjk);
     let primary = match (&structured, formatted.first()) {
@@ -539,12 +609,21 @@ fn multiline(s: &str) -> String {
 fn format_address(c: &[Vec<String>]) -> String {
     let get = |i: usize| -> String {
         c.get(i)
-            .map(|vals| vals.iter().map(|s| multiline(s)).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(", "))
+            .map(|vals| {
+                vals.iter()
+                    .map(|s| multiline(s))
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
             .unwrap_or_default()
     };
-    let (pobox, ext, street, city, region, postal, country) = (get(0), get(1), get(2), get(3), get(4), get(5), get(6));
+    let (pobox, ext, street, city, region, postal, country) =
+        (get(0), get(1), get(2), get(3), get(4), get(5), get(6));
     let extra: Vec<String> = (7..c.len()).map(get).filter(|s| !s.is_empty()).collect();
-    let join = |v: Vec<&str>, sep: &str| v.into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(sep);
+    let join = |v: Vec<&str>, sep: &str| {
+        v.into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(sep)
+    };
     if [&street, &city, &region, &ext].iter().any(|s| s.chars().any(is_hangul)) {
         let mut a = join(vec![&country, &region, &city, &street], " ");
         for part in [&ext, &pobox] {
@@ -594,7 +673,8 @@ mod tests {
         assert_eq!(d.draft.title.as_deref(), w.title, "title, {}", ctx());
         assert_eq!(d.draft.emails, w.emails, "emails, {}", ctx());
         assert_eq!(d.draft.phones, w.phones, "phones, {}", ctx());
-        let custom: Vec<(&str, &str)> = d.draft.custom_fields.iter().map(|f| (f.key.as_str(), f.value.as_str())).collect();
+        let custom: Vec<(&str, &str)> =
+            d.draft.custom_fields.iter().map(|f| (f.key.as_str(), f.value.as_str())).collect();
         let mut want: Vec<(&str, &str)> = w.custom.to_vec();
         want.sort();
         assert_eq!(custom, want, "custom fields, {}", ctx());
@@ -611,7 +691,12 @@ mod tests {
         assert_eq!(d.draft.channel, Some(CaptureChannel::BadgeScan));
         for c in &d.confidence {
             let want = if c.field.contains("unverified") { 0.5 } else { 1.0 };
-            assert_eq!(c.confidence, want, "structured fields are certain, raw ones are not: {}", ctx());
+            assert_eq!(
+                c.confidence,
+                want,
+                "structured fields are certain, raw ones are not: {}",
+                ctx()
+            );
         }
     }
 
@@ -976,7 +1061,10 @@ mod tests {
             assert_eq!(parse_qr(&text, &v), Err(want), "{label}");
         }
         let msg = CaptureError::NoUsableField { format: "vCard" }.to_string();
-        assert!(msg.contains("no name, company, e-mail address, phone number or web address"), "{msg}");
+        assert!(
+            msg.contains("no name, company, e-mail address, phone number or web address"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -985,13 +1073,25 @@ mod tests {
         // An undecodable charset is reported, not guessed; the rest of the card still reads.
         let d = parse_qr("BEGIN:VCARD\nVERSION:2.1\nN;CHARSET=EUC-KR;ENCODING=QUOTED-PRINTABLE:=B1=E8;;;;\nTEL:010-1234-5678\nEND:VCARD", &v).unwrap();
         assert_eq!(d.draft.name, None);
-        assert!(d.unparsed.iter().any(|u| u.contains("N: charset EUC-KR not supported")), "{:?}", d.unparsed);
+        assert!(
+            d.unparsed.iter().any(|u| u.contains("N: charset EUC-KR not supported")),
+            "{:?}",
+            d.unparsed
+        );
         assert_eq!(d.draft.phones, vec!["+821012345678"]);
 
         // A base64 text value is not guessed at either.
-        let d = parse_qr("BEGIN:VCARD\nVERSION:3.0\nFN;ENCODING=b:S2lt\nEMAIL:kim@acme.com\nEND:VCARD", &v).unwrap();
+        let d = parse_qr(
+            "BEGIN:VCARD\nVERSION:3.0\nFN;ENCODING=b:S2lt\nEMAIL:kim@acme.com\nEND:VCARD",
+            &v,
+        )
+        .unwrap();
         assert_eq!(d.draft.name, None);
-        assert!(d.unparsed.iter().any(|u| u == "FN: base64-encoded value not read"), "{:?}", d.unparsed);
+        assert!(
+            d.unparsed.iter().any(|u| u == "FN: base64-encoded value not read"),
+            "{:?}",
+            d.unparsed
+        );
 
         // Only the first of several cards is read, and the rep is told.
         let two = "BEGIN:VCARD\nVERSION:3.0\nFN:One\nEND:VCARD\nBEGIN:VCARD\nVERSION:3.0\nFN:Two\nEND:VCARD";
@@ -1013,7 +1113,8 @@ mod tests {
 
         // More than ten phones: the extras go to the notes, none is lost.
         let many: String = (0..12).map(|i| format!("TEL:010-2000-{:04}\n", i)).collect();
-        let d = parse_qr(&format!("BEGIN:VCARD\nVERSION:3.0\nFN:Many\n{many}END:VCARD"), &v).unwrap();
+        let d =
+            parse_qr(&format!("BEGIN:VCARD\nVERSION:3.0\nFN:Many\n{many}END:VCARD"), &v).unwrap();
         assert_eq!(d.draft.phones.len(), 10);
         let notes = d.draft.notes.as_deref().unwrap();
         assert!(notes.contains("+821020000010") && notes.contains("+821020000011"), "{notes}");

@@ -3,13 +3,21 @@
 use std::collections::HashMap;
 
 use automerge::hydrate::Value as H;
-use automerge::{AutoCommit, ActorId, ObjType, ROOT, ScalarValue, transaction::Transactable};
+use automerge::{ActorId, AutoCommit, ObjType, ROOT, ScalarValue, transaction::Transactable};
 
 use super::*;
-use crate::model::{Activity, ActivityDraft, ActivityField, ActivityKind, ActivityPatch, FieldConflict, Location};
+use crate::model::{
+    Activity, ActivityDraft, ActivityField, ActivityKind, ActivityPatch, FieldConflict, Location,
+};
 
 /// Builds a new activity document in one batch. The draft must already be validated.
-pub fn create(actor: ActorId, id: &str, d: &ActivityDraft, user: &str, now: i64) -> Result<AutoCommit> {
+pub fn create(
+    actor: ActorId,
+    id: &str,
+    d: &ActivityDraft,
+    user: &str,
+    now: i64,
+) -> Result<AutoCommit> {
     let mut doc = AutoCommit::new().with_actor(actor);
     let enc = doc.text_encoding();
     let mut root: HashMap<&str, H> = HashMap::with_capacity(20);
@@ -79,7 +87,9 @@ pub fn apply_patch(doc: &mut AutoCommit, p: &ActivityPatch, user: &str, now: i64
     if let Some(n) = &p.notes {
         changed |= update_text(doc, &ROOT, "notes", n)?;
     }
-    for (key, v) in [("occurred_at", p.occurred_at), ("due_at", p.due_at), ("duration_s", p.duration_s)] {
+    for (key, v) in
+        [("occurred_at", p.occurred_at), ("due_at", p.due_at), ("duration_s", p.duration_s)]
+    {
         if let Some(v) = v {
             changed |= put_if_changed(doc, &ROOT, key, ScalarValue::Int(v))?;
         }
@@ -122,25 +132,47 @@ pub fn set_deleted(doc: &mut AutoCommit, deleted: bool, user: &str, now: i64) ->
 
 fn read_location(doc: &AutoCommit) -> Option<Location> {
     let m = get_obj(doc, &ROOT, "location", ObjType::Map)?;
-    Some(Location { lat: get_f64(doc, &m, "lat")?, lon: get_f64(doc, &m, "lon")?, accuracy_m: get_f64(doc, &m, "accuracy_m") })
+    Some(Location {
+        lat: get_f64(doc, &m, "lat")?,
+        lon: get_f64(doc, &m, "lon")?,
+        accuracy_m: get_f64(doc, &m, "accuracy_m"),
+    })
 }
 
 pub fn read(doc: &AutoCommit, id: &str) -> Result<Activity> {
     let tree = hydrate_root(doc, id, DocKind::Activity)?;
     let r = HMap::root(&tree).ok_or_else(|| crate::Error::corrupt(id, "the root is not a map"))?;
     let mut conflicts = Vec::new();
-    for key in ["kind", "subject", "occurred_at", "due_at", "done", "duration_s", "outcome", "location", "deleted", "lead_id"] {
+    for key in [
+        "kind",
+        "subject",
+        "occurred_at",
+        "due_at",
+        "done",
+        "duration_s",
+        "outcome",
+        "location",
+        "deleted",
+        "lead_id",
+    ] {
         if r.conflicted(key) {
             if let Some(values) = conflict_values(doc, &ROOT, key) {
                 conflicts.push(FieldConflict { field: key.to_string(), values });
             }
         }
     }
-    let location = r.map("location").and_then(|m| Some(Location { lat: m.f64("lat")?, lon: m.f64("lon")?, accuracy_m: m.f64("accuracy_m") }));
+    let location = r.map("location").and_then(|m| {
+        Some(Location { lat: m.f64("lat")?, lon: m.f64("lon")?, accuracy_m: m.f64("accuracy_m") })
+    });
     Ok(Activity {
         id: r.str("id").unwrap_or_else(|| id.to_string()),
-        lead_id: r.str("lead_id").ok_or_else(|| crate::Error::corrupt(id, "activity without a lead"))?,
-        kind: r.str("kind").and_then(|k| ActivityKind::parse(&k).ok()).unwrap_or(ActivityKind::Note),
+        lead_id: r
+            .str("lead_id")
+            .ok_or_else(|| crate::Error::corrupt(id, "activity without a lead"))?,
+        kind: r
+            .str("kind")
+            .and_then(|k| ActivityKind::parse(&k).ok())
+            .unwrap_or(ActivityKind::Note),
         subject: r.str("subject").unwrap_or_default(),
         notes: r.text("notes"),
         occurred_at: r.i64("occurred_at"),

@@ -93,7 +93,10 @@ fn int(s: &ScalarValue) -> bool {
 }
 
 fn common(root: &Fields, id: &str, type_name: &str) -> Check {
-    root.scalar("schema", true, &|s| matches!(s, ScalarValue::Uint(n) if *n >= 1 && *n <= SCHEMA_VERSION) || matches!(s, ScalarValue::Int(n) if *n >= 1 && *n as u64 <= SCHEMA_VERSION))?;
+    root.scalar("schema", true, &|s| {
+        matches!(s, ScalarValue::Uint(n) if *n >= 1 && *n <= SCHEMA_VERSION)
+            || matches!(s, ScalarValue::Int(n) if *n >= 1 && *n as u64 <= SCHEMA_VERSION)
+    })?;
     root.scalar("type", true, &|s| matches!(s, ScalarValue::Str(t) if t == type_name))?;
     root.scalar("id", true, &|s| matches!(s, ScalarValue::Str(t) if t == id))?;
     for k in ["created_at", "updated_at"] {
@@ -106,7 +109,13 @@ fn common(root: &Fields, id: &str, type_name: &str) -> Check {
     Ok(())
 }
 
-fn string_list(doc: &AutoCommit, root: &Fields, key: &str, max_items: usize, max_len: usize) -> Check {
+fn string_list(
+    doc: &AutoCommit,
+    root: &Fields,
+    key: &str,
+    max_items: usize,
+    max_len: usize,
+) -> Check {
     if let Some(list) = root.object(key, ObjType::List, true)? {
         if doc.length(&list) > max_items {
             return Err(format!("'{key}' has too many entries"));
@@ -138,7 +147,10 @@ pub fn check(doc: &AutoCommit, id: &str, kind: DocKind) -> Check {
 }
 
 fn bp(max: i64) -> impl Fn(&ScalarValue) -> bool {
-    move |s| matches!(s, ScalarValue::Int(n) if (0..=max).contains(n)) || matches!(s, ScalarValue::Uint(n) if *n <= max as u64)
+    move |s| {
+        matches!(s, ScalarValue::Int(n) if (0..=max).contains(n))
+            || matches!(s, ScalarValue::Uint(n) if *n <= max as u64)
+    }
 }
 
 /// Settings are flat root keys (see `doc/sales.rs`); any other key is refused, so that a
@@ -148,7 +160,8 @@ fn check_settings(root: &Fields, id: &str) -> Check {
         return Err(format!("the settings document has the id {}", super::sales::SETTINGS_ID));
     }
     common(root, id, "settings")?;
-    let fixed = ["schema", "type", "id", "created_at", "updated_at", "created_by", "updated_by", "deleted"];
+    let fixed =
+        ["schema", "type", "id", "created_at", "updated_at", "created_by", "updated_by", "deleted"];
     for k in root.map.keys() {
         if fixed.contains(&k.as_str()) {
             continue;
@@ -174,13 +187,21 @@ fn check_settings(root: &Fields, id: &str) -> Check {
 
 fn check_target(doc: &AutoCommit, root: &Fields, id: &str) -> Check {
     common(root, id, "target")?;
-    root.scalar("subject_kind", true, &enum_field(|t| crate::model::SubjectKind::parse(t).is_ok()))?;
+    root.scalar(
+        "subject_kind",
+        true,
+        &enum_field(|t| crate::model::SubjectKind::parse(t).is_ok()),
+    )?;
     root.scalar("subject", true, &|s| matches!(s, ScalarValue::Str(t) if !t.is_empty() && t.chars().count() <= v::MAX_SHORT_TEXT))?;
     root.scalar("metric", true, &enum_field(|t| crate::model::TargetMetric::parse(t).is_ok()))?;
     root.scalar("period_start", true, &int)?;
     root.scalar("period_end", true, &int)?;
     root.scalar("value", true, &bp(i64::MAX))?;
-    root.scalar("currency", false, &|s| matches!(s, ScalarValue::Str(c) if v::currency(c).is_ok()))?;
+    root.scalar(
+        "currency",
+        false,
+        &|s| matches!(s, ScalarValue::Str(c) if v::currency(c).is_ok()),
+    )?;
     let metric = super::get_str(doc, &ROOT, "metric").unwrap_or_default();
     let has_currency = !root.values("currency").is_empty();
     if (metric == "won_value") != has_currency {
@@ -203,7 +224,11 @@ fn check_plan(doc: &AutoCommit, root: &Fields, id: &str) -> Check {
     for base in bases {
         let base = Fields::of(doc, &base);
         base.scalar("amount", true, &bp(i64::MAX))?;
-        base.scalar("currency", true, &|s| matches!(s, ScalarValue::Str(c) if v::currency(c).is_ok()))?;
+        base.scalar(
+            "currency",
+            true,
+            &|s| matches!(s, ScalarValue::Str(c) if v::currency(c).is_ok()),
+        )?;
     }
     for (val, tiers) in root.values("tiers") {
         if !matches!(val, Value::Object(ObjType::List)) {
@@ -236,7 +261,11 @@ fn check_lead(doc: &AutoCommit, root: &Fields, id: &str) -> Check {
     root.scalar("potential", false, &enum_field(|t| Potential::parse(t).is_ok()))?;
     root.scalar("next_follow_up", false, &int)?;
     string_list(doc, root, "emails", v::MAX_CONTACTS, 254)?;
-    root.scalar("merged_into", false, &|s| matches!(s, ScalarValue::Str(t) if uuid::Uuid::parse_str(t).is_ok()))?;
+    root.scalar(
+        "merged_into",
+        false,
+        &|s| matches!(s, ScalarValue::Str(t) if uuid::Uuid::parse_str(t).is_ok()),
+    )?;
     if root.object("merged_from", ObjType::List, false)?.is_some() {
         string_list(doc, root, "merged_from", 1_000, 36)?;
     }
@@ -248,8 +277,14 @@ fn check_lead(doc: &AutoCommit, root: &Fields, id: &str) -> Check {
     }
     for deal in root.maps("deal")? {
         let deal = Fields::of(doc, &deal);
-        deal.scalar("amount", true, &|s| matches!(s, ScalarValue::Int(n) if *n >= 0) || matches!(s, ScalarValue::Uint(_)))?;
-        deal.scalar("currency", true, &|s| matches!(s, ScalarValue::Str(c) if v::currency(c).is_ok()))?;
+        deal.scalar("amount", true, &|s| {
+            matches!(s, ScalarValue::Int(n) if *n >= 0) || matches!(s, ScalarValue::Uint(_))
+        })?;
+        deal.scalar(
+            "currency",
+            true,
+            &|s| matches!(s, ScalarValue::Str(c) if v::currency(c).is_ok()),
+        )?;
     }
     if let Some(tags) = root.object("tags", ObjType::Map, true)? {
         let tags = Fields::of(doc, &tags);
@@ -304,7 +339,11 @@ fn notes(doc: &AutoCommit, root: &Fields) -> Check {
 
 fn check_activity(doc: &AutoCommit, root: &Fields, id: &str) -> Check {
     common(root, id, "activity")?;
-    root.scalar("lead_id", true, &|s| matches!(s, ScalarValue::Str(t) if uuid::Uuid::parse_str(t).is_ok()))?;
+    root.scalar(
+        "lead_id",
+        true,
+        &|s| matches!(s, ScalarValue::Str(t) if uuid::Uuid::parse_str(t).is_ok()),
+    )?;
     root.scalar("kind", true, &enum_field(|t| ActivityKind::parse(t).is_ok()))?;
     root.scalar("subject", true, &text_field(v::MAX_SUBJECT))?;
     root.scalar("outcome", false, &text_field(v::MAX_SHORT_TEXT))?;
@@ -315,8 +354,16 @@ fn check_activity(doc: &AutoCommit, root: &Fields, id: &str) -> Check {
     notes(doc, root)?;
     for loc in root.maps("location")? {
         let loc = Fields::of(doc, &loc);
-        loc.scalar("lat", true, &|s| matches!(s, ScalarValue::F64(x) if (-90.0..=90.0).contains(x)))?;
-        loc.scalar("lon", true, &|s| matches!(s, ScalarValue::F64(x) if (-180.0..=180.0).contains(x)))?;
+        loc.scalar(
+            "lat",
+            true,
+            &|s| matches!(s, ScalarValue::F64(x) if (-90.0..=90.0).contains(x)),
+        )?;
+        loc.scalar(
+            "lon",
+            true,
+            &|s| matches!(s, ScalarValue::F64(x) if (-180.0..=180.0).contains(x)),
+        )?;
         loc.scalar("accuracy_m", false, &|s| matches!(s, ScalarValue::F64(x) if *x >= 0.0))?;
     }
     Ok(())
@@ -330,7 +377,8 @@ mod tests {
 
     fn lead_doc() -> (AutoCommit, String) {
         let id = crate::model::new_id();
-        let d = LeadDraft { name: Some("Kim".into()), tags: vec!["a".into()], ..Default::default() };
+        let d =
+            LeadDraft { name: Some("Kim".into()), tags: vec!["a".into()], ..Default::default() };
         (super::super::lead::create(automerge::ActorId::random(), &id, &d, "rep", 1).unwrap(), id)
     }
 
@@ -339,7 +387,14 @@ mod tests {
         let (d, id) = lead_doc();
         check(&d, &id, DocKind::Lead).unwrap();
         let aid = crate::model::new_id();
-        let a = super::super::activity::create(automerge::ActorId::random(), &aid, &ActivityDraft::new(&id, ActivityKind::Call, "x"), "rep", 1).unwrap();
+        let a = super::super::activity::create(
+            automerge::ActorId::random(),
+            &aid,
+            &ActivityDraft::new(&id, ActivityKind::Call, "x"),
+            "rep",
+            1,
+        )
+        .unwrap();
         check(&a, &aid, DocKind::Activity).unwrap();
         assert!(check(&a, &aid, DocKind::Lead).is_err());
     }
@@ -354,15 +409,21 @@ mod tests {
             ("schema", Box::new(|d| d.put(&ROOT, "schema", 99u64).unwrap())),
             ("tags", Box::new(|d| d.put(&ROOT, "tags", "x").unwrap())),
             ("name", Box::new(|d| d.put(&ROOT, "name", "x".repeat(500)).unwrap())),
-            ("deal", Box::new(|d| {
-                let m = d.put_object(&ROOT, "deal", ObjType::Map).unwrap();
-                d.put(&m, "amount", -5).unwrap();
-                d.put(&m, "currency", "USD").unwrap();
-            })),
-            ("emails", Box::new(|d| {
-                let l = d.put_object(&ROOT, "emails", ObjType::List).unwrap();
-                d.insert(&l, 0, 7).unwrap();
-            })),
+            (
+                "deal",
+                Box::new(|d| {
+                    let m = d.put_object(&ROOT, "deal", ObjType::Map).unwrap();
+                    d.put(&m, "amount", -5).unwrap();
+                    d.put(&m, "currency", "USD").unwrap();
+                }),
+            ),
+            (
+                "emails",
+                Box::new(|d| {
+                    let l = d.put_object(&ROOT, "emails", ObjType::List).unwrap();
+                    d.insert(&l, 0, 7).unwrap();
+                }),
+            ),
         ];
         for (what, f) in cases {
             let (mut d, id) = lead_doc();
@@ -386,12 +447,27 @@ mod tests {
         let settings_cases: Crafted = vec![
             ("unknown key", Box::new(|d| d.put(&ROOT, "payload", "x").unwrap())),
             ("unknown stage", Box::new(|d| d.put(&ROOT, "stage.bribed.name", "x").unwrap())),
-            ("probability above 100 %", Box::new(|d| d.put(&ROOT, "stage.new.probability_bp", 10_001).unwrap())),
-            ("negative probability", Box::new(|d| d.put(&ROOT, "stage.new.probability_bp", -1).unwrap())),
+            (
+                "probability above 100 %",
+                Box::new(|d| d.put(&ROOT, "stage.new.probability_bp", 10_001).unwrap()),
+            ),
+            (
+                "negative probability",
+                Box::new(|d| d.put(&ROOT, "stage.new.probability_bp", -1).unwrap()),
+            ),
             ("empty name", Box::new(|d| d.put(&ROOT, "stage.new.name", " ").unwrap())),
-            ("unknown required field", Box::new(|d| d.put(&ROOT, "stage.new.require.salary", true).unwrap())),
-            ("required as text", Box::new(|d| d.put(&ROOT, "stage.new.require.email", "yes").unwrap())),
-            ("a container", Box::new(|d| drop(d.put_object(&ROOT, "stage.new.name", ObjType::Map).unwrap()))),
+            (
+                "unknown required field",
+                Box::new(|d| d.put(&ROOT, "stage.new.require.salary", true).unwrap()),
+            ),
+            (
+                "required as text",
+                Box::new(|d| d.put(&ROOT, "stage.new.require.email", "yes").unwrap()),
+            ),
+            (
+                "a container",
+                Box::new(|d| drop(d.put_object(&ROOT, "stage.new.name", ObjType::Map).unwrap())),
+            ),
         ];
         for (what, f) in settings_cases {
             let mut d = settings();
@@ -402,10 +478,23 @@ mod tests {
         let other_id = crate::model::new_id();
         let mut wrong_id = AutoCommit::new();
         wrong_id.put(&ROOT, "id", other_id.as_str()).unwrap();
-        assert!(check(&wrong_id, &other_id, DocKind::Settings).is_err(), "settings under another id");
-        let mut lead_there = super::super::lead::create(automerge::ActorId::random(), SETTINGS_ID, &LeadDraft { name: Some("x".into()), ..Default::default() }, "rep", 1).unwrap();
+        assert!(
+            check(&wrong_id, &other_id, DocKind::Settings).is_err(),
+            "settings under another id"
+        );
+        let mut lead_there = super::super::lead::create(
+            automerge::ActorId::random(),
+            SETTINGS_ID,
+            &LeadDraft { name: Some("x".into()), ..Default::default() },
+            "rep",
+            1,
+        )
+        .unwrap();
         lead_there.commit();
-        assert!(check(&lead_there, SETTINGS_ID, DocKind::Lead).is_err(), "a lead under the settings id");
+        assert!(
+            check(&lead_there, SETTINGS_ID, DocKind::Lead).is_err(),
+            "a lead under the settings id"
+        );
 
         let tid = crate::model::new_id();
         let draft = TargetDraft {
@@ -418,7 +507,8 @@ mod tests {
             value: 5,
             currency: Some("USD".into()),
         };
-        let target = || sales::target_create(automerge::ActorId::random(), &tid, &draft, "ann", 1).unwrap();
+        let target =
+            || sales::target_create(automerge::ActorId::random(), &tid, &draft, "ann", 1).unwrap();
         check(&target(), &tid, DocKind::Target).unwrap();
         let target_cases: Crafted = vec![
             ("metric", Box::new(|d| d.put(&ROOT, "metric", "bonus").unwrap())),
@@ -437,17 +527,27 @@ mod tests {
         }
 
         let pid = crate::model::new_id();
-        let plan_draft = CompPlanDraft { rep: "kim".into(), base: Money { amount_minor: 1, currency: "USD".into() }, rate_bp: 1_000, tiers: vec![Tier { from_bp: 10_000, rate_bp: 1_500 }] };
-        let plan = || sales::plan_create(automerge::ActorId::random(), &pid, &plan_draft, "ann", 1).unwrap();
+        let plan_draft = CompPlanDraft {
+            rep: "kim".into(),
+            base: Money { amount_minor: 1, currency: "USD".into() },
+            rate_bp: 1_000,
+            tiers: vec![Tier { from_bp: 10_000, rate_bp: 1_500 }],
+        };
+        let plan = || {
+            sales::plan_create(automerge::ActorId::random(), &pid, &plan_draft, "ann", 1).unwrap()
+        };
         check(&plan(), &pid, DocKind::CompPlan).unwrap();
         let plan_cases: Crafted = vec![
             ("rate above 100 %", Box::new(|d| d.put(&ROOT, "rate_bp", 20_000).unwrap())),
             ("base as a number", Box::new(|d| d.put(&ROOT, "base", 5).unwrap())),
             ("no rep", Box::new(|d| d.delete(&ROOT, "rep").unwrap())),
-            ("tier as text", Box::new(|d| {
-                let l = d.put_object(&ROOT, "tiers", ObjType::List).unwrap();
-                d.insert(&l, 0, "fast").unwrap();
-            })),
+            (
+                "tier as text",
+                Box::new(|d| {
+                    let l = d.put_object(&ROOT, "tiers", ObjType::List).unwrap();
+                    d.insert(&l, 0, "fast").unwrap();
+                }),
+            ),
         ];
         for (what, f) in plan_cases {
             let mut d = plan();

@@ -3,12 +3,14 @@
 use std::collections::HashMap;
 
 use automerge::hydrate::Value as H;
-use automerge::{AutoCommit, ActorId, ObjType, ROOT, ReadDoc, ScalarValue, transaction::Transactable};
+use automerge::{
+    ActorId, AutoCommit, ObjType, ROOT, ReadDoc, ScalarValue, transaction::Transactable,
+};
 
 use super::*;
 use crate::model::{
-    CaptureChannel, CustomField, FieldConflict, Lead, LeadDraft, LeadField, LeadPatch, Money, Potential, Source, Stage,
-    StageChange,
+    CaptureChannel, CustomField, FieldConflict, Lead, LeadDraft, LeadField, LeadPatch, Money,
+    Potential, Source, Stage, StageChange,
 };
 
 /// Builds a new lead document in one batch (`init_root_from_hydrate`): several times faster than
@@ -24,7 +26,12 @@ pub fn create(actor: ActorId, id: &str, d: &LeadDraft, user: &str, now: i64) -> 
     root.insert("schema", H::scalar(SCHEMA_VERSION));
     root.insert("type", H::scalar("lead"));
     root.insert("id", H::scalar(id));
-    for (k, v) in [("name", &d.name), ("company", &d.company), ("title", &d.title), ("lost_reason", &d.lost_reason)] {
+    for (k, v) in [
+        ("name", &d.name),
+        ("company", &d.company),
+        ("title", &d.title),
+        ("lost_reason", &d.lost_reason),
+    ] {
         if let Some(v) = v {
             root.insert(k, H::scalar(v.as_str()));
         }
@@ -38,7 +45,10 @@ pub fn create(actor: ActorId, id: &str, d: &LeadDraft, user: &str, now: i64) -> 
     }
     root.insert("source", source.into());
     root.insert("stage", H::scalar(stage.as_str()));
-    root.insert("stage_history", vec![history_entry(stage, now, user, d.lost_reason.as_deref())].into());
+    root.insert(
+        "stage_history",
+        vec![history_entry(stage, now, user, d.lost_reason.as_deref())].into(),
+    );
     if let Some(p) = d.potential {
         root.insert("potential", H::scalar(p.as_str()));
     }
@@ -49,7 +59,8 @@ pub fn create(actor: ActorId, id: &str, d: &LeadDraft, user: &str, now: i64) -> 
     let tags: HashMap<&str, H> = d.tags.iter().map(|t| (t.as_str(), H::scalar(true))).collect();
     root.insert("tags", tags.into());
     root.insert("notes", H::text(enc, d.notes.as_deref().unwrap_or("")));
-    let custom: HashMap<&str, H> = d.custom_fields.iter().map(|f| (f.key.as_str(), H::scalar(f.value.as_str()))).collect();
+    let custom: HashMap<&str, H> =
+        d.custom_fields.iter().map(|f| (f.key.as_str(), H::scalar(f.value.as_str()))).collect();
     root.insert("custom", custom.into());
     if let Some(t) = d.next_follow_up {
         root.insert("next_follow_up", H::scalar(t));
@@ -103,9 +114,18 @@ pub fn apply_patch(doc: &mut AutoCommit, p: &LeadPatch, user: &str, now: i64) ->
             LeadField::NextFollowUp => delete_if_present(doc, &ROOT, "next_follow_up")?,
         };
     }
-    for (obj, key, val) in [(&ROOT, "name", &p.name), (&ROOT, "company", &p.company), (&ROOT, "title", &p.title), (&source, "event", &p.event)] {
+    for (obj, key, val) in [
+        (&ROOT, "name", &p.name),
+        (&ROOT, "company", &p.company),
+        (&ROOT, "title", &p.title),
+        (&source, "event", &p.event),
+    ] {
         if let Some(v) = val {
-            changed |= if v.is_empty() { delete_if_present(doc, obj, key)? } else { put_if_changed(doc, obj, key, v.as_str().into())? };
+            changed |= if v.is_empty() {
+                delete_if_present(doc, obj, key)?
+            } else {
+                put_if_changed(doc, obj, key, v.as_str().into())?
+            };
         }
     }
     if let Some(e) = &p.emails {
@@ -120,7 +140,9 @@ pub fn apply_patch(doc: &mut AutoCommit, p: &LeadPatch, user: &str, now: i64) ->
     if let Some(stage) = p.stage {
         let current = get_str(doc, &ROOT, "stage");
         let conflicted = conflict_values(doc, &ROOT, "stage").is_some();
-        let reason_changed = stage == Stage::Lost && p.lost_reason.is_some() && get_str(doc, &ROOT, "lost_reason") != p.lost_reason;
+        let reason_changed = stage == Stage::Lost
+            && p.lost_reason.is_some()
+            && get_str(doc, &ROOT, "lost_reason") != p.lost_reason;
         if current.as_deref() != Some(stage.as_str()) || conflicted || reason_changed {
             doc.put(&ROOT, "stage", stage.as_str())?;
             match (&p.lost_reason, stage) {
@@ -200,7 +222,14 @@ pub fn set_deleted(doc: &mut AutoCommit, deleted: bool, user: &str, now: i64) ->
 }
 
 /// Records a merge on both sides: `keep` lists what was folded into it, `other` points at `keep`.
-pub fn record_merge(keep: &mut AutoCommit, other: &mut AutoCommit, keep_id: &str, other_id: &str, user: &str, now: i64) -> Result<()> {
+pub fn record_merge(
+    keep: &mut AutoCommit,
+    other: &mut AutoCommit,
+    keep_id: &str,
+    other_id: &str,
+    user: &str,
+    now: i64,
+) -> Result<()> {
     let list = ensure_obj(keep, &ROOT, "merged_from", ObjType::List)?;
     let len = keep.length(&list);
     keep.insert(&list, len, other_id)?;
@@ -219,7 +248,10 @@ pub(crate) fn touch(doc: &mut AutoCommit, user: &str, now: i64) -> Result<()> {
 
 fn read_money(doc: &AutoCommit, obj: &automerge::ObjId, key: &str) -> Option<Money> {
     let m = get_obj(doc, obj, key, ObjType::Map)?;
-    Some(Money { amount_minor: get_i64(doc, &m, "amount")?, currency: get_str(doc, &m, "currency")? })
+    Some(Money {
+        amount_minor: get_i64(doc, &m, "amount")?,
+        currency: get_str(doc, &m, "currency")?,
+    })
 }
 
 /// Reads a lead document. Unknown or malformed fields fall back to defaults rather than failing,
@@ -240,25 +272,44 @@ pub fn read(doc: &AutoCommit, id: &str) -> Result<Lead> {
             })
         })
         .collect();
-    let mut tags: Vec<String> = r.map("tags").map(|t| t.keys().cloned().collect()).unwrap_or_default();
+    let mut tags: Vec<String> =
+        r.map("tags").map(|t| t.keys().cloned().collect()).unwrap_or_default();
     tags.sort();
     let custom = r.map("custom");
     let mut custom_fields: Vec<CustomField> = custom
         .as_ref()
-        .map(|c| c.keys().filter_map(|k| Some(CustomField { key: k.clone(), value: c.str(k)? })).collect())
+        .map(|c| {
+            c.keys()
+                .filter_map(|k| Some(CustomField { key: k.clone(), value: c.str(k)? }))
+                .collect()
+        })
         .unwrap_or_default();
     custom_fields.sort();
 
     // Conflicts are rare: hydrate flags them, and only then are the values fetched.
     let mut conflicts = Vec::new();
-    for key in ["name", "company", "title", "stage", "lost_reason", "potential", "deal", "owner", "next_follow_up", "deleted"] {
+    for key in [
+        "name",
+        "company",
+        "title",
+        "stage",
+        "lost_reason",
+        "potential",
+        "deal",
+        "owner",
+        "next_follow_up",
+        "deleted",
+    ] {
         if r.conflicted(key) {
             if let Some(values) = conflict_values(doc, &ROOT, key) {
                 conflicts.push(FieldConflict { field: key.to_string(), values });
             }
         }
     }
-    let nested = [("source", source.as_ref(), vec!["event", "channel"]), ("custom", custom.as_ref(), custom_fields.iter().map(|f| f.key.as_str()).collect())];
+    let nested = [
+        ("source", source.as_ref(), vec!["event", "channel"]),
+        ("custom", custom.as_ref(), custom_fields.iter().map(|f| f.key.as_str()).collect()),
+    ];
     for (name, map, keys) in nested {
         let Some(map) = map else { continue };
         let flagged: Vec<&str> = keys.into_iter().filter(|k| map.conflicted(k)).collect();
@@ -273,7 +324,9 @@ pub fn read(doc: &AutoCommit, id: &str) -> Result<Lead> {
             }
         }
     }
-    let deal = r.map("deal").and_then(|m| Some(Money { amount_minor: m.i64("amount")?, currency: m.str("currency")? }));
+    let deal = r
+        .map("deal")
+        .and_then(|m| Some(Money { amount_minor: m.i64("amount")?, currency: m.str("currency")? }));
 
     Ok(Lead {
         id: r.str("id").unwrap_or_else(|| id.to_string()),
@@ -284,7 +337,11 @@ pub fn read(doc: &AutoCommit, id: &str) -> Result<Lead> {
         phones: r.strings("phones"),
         source: Source {
             event: source.as_ref().and_then(|s| s.str("event")),
-            channel: source.as_ref().and_then(|s| s.str("channel")).and_then(|c| CaptureChannel::parse(&c).ok()).unwrap_or(CaptureChannel::Manual),
+            channel: source
+                .as_ref()
+                .and_then(|s| s.str("channel"))
+                .and_then(|c| CaptureChannel::parse(&c).ok())
+                .unwrap_or(CaptureChannel::Manual),
         },
         stage: r.str("stage").and_then(|s| Stage::parse(&s).ok()).unwrap_or(Stage::New),
         lost_reason: r.str("lost_reason"),

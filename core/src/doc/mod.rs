@@ -16,7 +16,9 @@ pub mod check;
 pub mod lead;
 pub mod sales;
 
-use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, transaction::Transactable};
+use automerge::{
+    AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, transaction::Transactable,
+};
 
 use crate::{Error, Result};
 
@@ -78,7 +80,9 @@ pub fn kind_of(doc: &AutoCommit) -> Option<DocKind> {
 
 /// Commits the open transaction with the wall-clock time in seconds (advisory only in Automerge).
 pub(crate) fn commit(doc: &mut AutoCommit, now_ms: i64) -> Option<automerge::ChangeHash> {
-    doc.commit_with(automerge::transaction::CommitOptions::default().with_time(now_ms.div_euclid(1000)))
+    doc.commit_with(
+        automerge::transaction::CommitOptions::default().with_time(now_ms.div_euclid(1000)),
+    )
 }
 
 pub(crate) fn scalar_to_string(v: &ScalarValue) -> String {
@@ -132,7 +136,12 @@ pub(crate) fn get_obj(doc: &AutoCommit, obj: &ObjId, key: &str, ty: ObjType) -> 
 }
 
 /// Like `get_obj`, but creates the container if a document from elsewhere lacks it.
-pub(crate) fn ensure_obj(doc: &mut AutoCommit, obj: &ObjId, key: &str, ty: ObjType) -> Result<ObjId> {
+pub(crate) fn ensure_obj(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    key: &str,
+    ty: ObjType,
+) -> Result<ObjId> {
     match get_obj(doc, obj, key, ty) {
         Some(id) => Ok(id),
         None => Ok(doc.put_object(obj, key, ty)?),
@@ -262,7 +271,11 @@ impl<'a> HMap<'a> {
 }
 
 /// Hydrates the root of a document, checking its type.
-pub(crate) fn hydrate_root(doc: &AutoCommit, id: &str, want: DocKind) -> Result<automerge::hydrate::Value> {
+pub(crate) fn hydrate_root(
+    doc: &AutoCommit,
+    id: &str,
+    want: DocKind,
+) -> Result<automerge::hydrate::Value> {
     check_type(doc, id, want)?;
     doc.hydrate(&automerge::ROOT, None).map_err(Error::from)
 }
@@ -270,7 +283,12 @@ pub(crate) fn hydrate_root(doc: &AutoCommit, id: &str, want: DocKind) -> Result<
 /// Sets a scalar when it differs from what is shown or when the field is in conflict: writing
 /// the same value again is how a rep settles a conflict, and skipping unchanged fields keeps
 /// edits from overwriting what another device wrote to them.
-pub(crate) fn put_if_changed(doc: &mut AutoCommit, obj: &ObjId, key: &str, value: ScalarValue) -> Result<bool> {
+pub(crate) fn put_if_changed(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    key: &str,
+    value: ScalarValue,
+) -> Result<bool> {
     let current = get_scalar(doc, obj, key);
     let conflicted = doc.get_all(obj, key).map(|v| v.len() > 1).unwrap_or(false);
     if current.as_ref() == Some(&value) && !conflicted {
@@ -290,7 +308,12 @@ pub(crate) fn delete_if_present(doc: &mut AutoCommit, obj: &ObjId, key: &str) ->
 
 /// Replaces a list of strings by deleting what went and appending what came, so that a
 /// concurrent addition on another device survives.
-pub(crate) fn replace_string_list(doc: &mut AutoCommit, obj: &ObjId, key: &str, new: &[String]) -> Result<bool> {
+pub(crate) fn replace_string_list(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    key: &str,
+    new: &[String],
+) -> Result<bool> {
     let list = ensure_obj(doc, obj, key, ObjType::List)?;
     let old = list_of_strings(doc, obj, key);
     if old == new {
@@ -328,7 +351,12 @@ pub fn load(id: &str, bytes: &[u8]) -> Result<AutoCommit> {
 pub(crate) fn check_type(doc: &AutoCommit, id: &str, want: DocKind) -> Result<()> {
     match kind_of(doc) {
         Some(k) if k == want => Ok(()),
-        Some(k) => Err(Error::corrupt(id, format!("expected a {} document, found a {}", want.as_str(), k.as_str()))),
-        None => Err(Error::corrupt(id, "the document has no type yet (its first change is missing)")),
+        Some(k) => Err(Error::corrupt(
+            id,
+            format!("expected a {} document, found a {}", want.as_str(), k.as_str()),
+        )),
+        None => {
+            Err(Error::corrupt(id, "the document has no type yet (its first change is missing)"))
+        }
     }
 }

@@ -24,8 +24,8 @@ use automerge::{ActorId, AutoCommit, ObjType, ROOT, ScalarValue, transaction::Tr
 
 use super::*;
 use crate::model::{
-    CompPlan, CompPlanDraft, Money, RequiredField, SalesSettings, Stage, StagePatch, SubjectKind, Target, TargetDraft,
-    TargetMetric, Tier,
+    CompPlan, CompPlanDraft, Money, RequiredField, SalesSettings, Stage, StagePatch, SubjectKind,
+    Target, TargetDraft, TargetMetric, Tier,
 };
 
 /// The id of the workspace's settings document: the same on every device, so that every
@@ -69,13 +69,24 @@ fn scalar_of(v: H) -> ScalarValue {
 }
 
 /// Applies a validated patch to one stage; true if something changed.
-pub fn settings_patch(doc: &mut AutoCommit, stage: Stage, p: &StagePatch, user: &str, now: i64) -> Result<bool> {
+pub fn settings_patch(
+    doc: &mut AutoCommit,
+    stage: Stage,
+    p: &StagePatch,
+    user: &str,
+    now: i64,
+) -> Result<bool> {
     let mut changed = false;
     if let Some(n) = &p.name {
         changed |= put_if_changed(doc, &ROOT, &stage_key(stage, "name"), n.as_str().into())?;
     }
     if let Some(bp) = p.probability_bp {
-        changed |= put_if_changed(doc, &ROOT, &stage_key(stage, "probability_bp"), ScalarValue::Int(bp as i64))?;
+        changed |= put_if_changed(
+            doc,
+            &ROOT,
+            &stage_key(stage, "probability_bp"),
+            ScalarValue::Int(bp as i64),
+        )?;
     }
     if let Some(req) = &p.required {
         for f in RequiredField::ALL {
@@ -102,17 +113,32 @@ pub fn settings_read(doc: &AutoCommit, id: &str) -> Result<SalesSettings> {
         if let Some(n) = r.str(&stage_key(st.stage, "name")).filter(|n| !n.trim().is_empty()) {
             st.name = n;
         }
-        if let Some(bp) = r.i64(&stage_key(st.stage, "probability_bp")).filter(|b| (0..=crate::model::FULL_BP as i64).contains(b)) {
+        if let Some(bp) = r
+            .i64(&stage_key(st.stage, "probability_bp"))
+            .filter(|b| (0..=crate::model::FULL_BP as i64).contains(b))
+        {
             st.probability_bp = bp as u32;
         }
-        st.required = RequiredField::ALL.iter().copied().filter(|f| r.bool(&stage_key(st.stage, &format!("require.{}", f.as_str()))) == Some(true)).collect();
+        st.required = RequiredField::ALL
+            .iter()
+            .copied()
+            .filter(|f| {
+                r.bool(&stage_key(st.stage, &format!("require.{}", f.as_str()))) == Some(true)
+            })
+            .collect();
     }
     Ok(s)
 }
 
 // ---- targets -------------------------------------------------------------------------------
 
-pub fn target_create(actor: ActorId, id: &str, d: &TargetDraft, user: &str, now: i64) -> Result<AutoCommit> {
+pub fn target_create(
+    actor: ActorId,
+    id: &str,
+    d: &TargetDraft,
+    user: &str,
+    now: i64,
+) -> Result<AutoCommit> {
     let mut doc = AutoCommit::new().with_actor(actor);
     let mut root: HashMap<&str, H> = HashMap::new();
     common(&mut root, "target", id, user, now);
@@ -131,7 +157,13 @@ pub fn target_create(actor: ActorId, id: &str, d: &TargetDraft, user: &str, now:
 }
 
 /// Sets a target's value (and currency, for won value).
-pub fn target_set_value(doc: &mut AutoCommit, value: i64, currency: Option<&str>, user: &str, now: i64) -> Result<bool> {
+pub fn target_set_value(
+    doc: &mut AutoCommit,
+    value: i64,
+    currency: Option<&str>,
+    user: &str,
+    now: i64,
+) -> Result<bool> {
     let mut changed = put_if_changed(doc, &ROOT, "value", ScalarValue::Int(value))?;
     if let Some(c) = currency {
         changed |= put_if_changed(doc, &ROOT, "currency", c.into())?;
@@ -148,9 +180,15 @@ pub fn target_read(doc: &AutoCommit, id: &str) -> Result<Target> {
     let bad = |what: &str| crate::Error::corrupt(id, format!("target without a valid {what}"));
     Ok(Target {
         id: r.str("id").unwrap_or_else(|| id.to_string()),
-        subject_kind: r.str("subject_kind").and_then(|s| SubjectKind::parse(&s).ok()).ok_or_else(|| bad("subject kind"))?,
+        subject_kind: r
+            .str("subject_kind")
+            .and_then(|s| SubjectKind::parse(&s).ok())
+            .ok_or_else(|| bad("subject kind"))?,
         subject: r.str("subject").ok_or_else(|| bad("subject"))?,
-        metric: r.str("metric").and_then(|s| TargetMetric::parse(&s).ok()).ok_or_else(|| bad("metric"))?,
+        metric: r
+            .str("metric")
+            .and_then(|s| TargetMetric::parse(&s).ok())
+            .ok_or_else(|| bad("metric"))?,
         period_start: r.i64("period_start").ok_or_else(|| bad("period"))?,
         period_end: r.i64("period_end").ok_or_else(|| bad("period"))?,
         value: r.i64("value").unwrap_or(0),
@@ -172,7 +210,13 @@ fn money_h(m: &Money) -> H {
     o.into()
 }
 
-pub fn plan_create(actor: ActorId, id: &str, d: &CompPlanDraft, user: &str, now: i64) -> Result<AutoCommit> {
+pub fn plan_create(
+    actor: ActorId,
+    id: &str,
+    d: &CompPlanDraft,
+    user: &str,
+    now: i64,
+) -> Result<AutoCommit> {
     let mut doc = AutoCommit::new().with_actor(actor);
     let mut root: HashMap<&str, H> = HashMap::new();
     common(&mut root, "comp_plan", id, user, now);
@@ -193,7 +237,13 @@ fn tier_h(t: &Tier) -> H {
 }
 
 /// Rewrites what differs; base pay and tiers are replaced as a whole.
-pub fn plan_update(doc: &mut AutoCommit, id: &str, d: &CompPlanDraft, user: &str, now: i64) -> Result<bool> {
+pub fn plan_update(
+    doc: &mut AutoCommit,
+    id: &str,
+    d: &CompPlanDraft,
+    user: &str,
+    now: i64,
+) -> Result<bool> {
     let old = plan_read(doc, id)?;
     let mut changed = false;
     if old.base != d.base {
@@ -262,21 +312,44 @@ mod tests {
         // Two managers, two devices, no shared history: each creates the settings document and
         // sets a different stage; a third sets the same stage as the first.
         let mut a = settings_create(actor(), "ann", 1).unwrap();
-        settings_patch(&mut a, Stage::Proposal, &StagePatch { probability_bp: Some(5_000), required: Some(vec![RequiredField::DealValue]), ..Default::default() }, "ann", 1).unwrap();
+        settings_patch(
+            &mut a,
+            Stage::Proposal,
+            &StagePatch {
+                probability_bp: Some(5_000),
+                required: Some(vec![RequiredField::DealValue]),
+                ..Default::default()
+            },
+            "ann",
+            1,
+        )
+        .unwrap();
         a.commit();
         let mut b = settings_create(actor(), "bob", 2).unwrap();
-        settings_patch(&mut b, Stage::Qualified, &StagePatch { name: Some("Qualified (BANT)".into()), ..Default::default() }, "bob", 2).unwrap();
+        settings_patch(
+            &mut b,
+            Stage::Qualified,
+            &StagePatch { name: Some("Qualified (BANT)".into()), ..Default::default() },
+            "bob",
+            2,
+        )
+        .unwrap();
         b.commit();
         let mut a2 = a.fork();
         let mut b2 = b.fork();
         a2.merge(&mut b).unwrap();
         b2.merge(&mut a).unwrap();
-        let (sa, sb) = (settings_read(&a2, SETTINGS_ID).unwrap(), settings_read(&b2, SETTINGS_ID).unwrap());
+        let (sa, sb) =
+            (settings_read(&a2, SETTINGS_ID).unwrap(), settings_read(&b2, SETTINGS_ID).unwrap());
         assert_eq!(sa, sb, "both orders converge");
         let p = sa.stage(Stage::Proposal).unwrap();
         assert_eq!((p.probability_bp, p.required.clone()), (5_000, vec![RequiredField::DealValue]));
         assert_eq!(sa.name(Stage::Qualified), "Qualified (BANT)");
-        assert_eq!(sa.stage(Stage::New).unwrap().probability_bp, 1_000, "defaults where nothing was set");
+        assert_eq!(
+            sa.stage(Stage::New).unwrap().probability_bp,
+            1_000,
+            "defaults where nothing was set"
+        );
         crate::doc::check::check(&a2, SETTINGS_ID, DocKind::Settings).unwrap();
     }
 
@@ -284,10 +357,29 @@ mod tests {
     fn a_required_field_can_be_dropped_again() {
         let mut d = settings_create(actor(), "ann", 1).unwrap();
         let req = |v: Vec<RequiredField>| StagePatch { required: Some(v), ..Default::default() };
-        assert!(settings_patch(&mut d, Stage::Won, &req(vec![RequiredField::DealValue, RequiredField::Company]), "ann", 1).unwrap());
-        assert!(settings_patch(&mut d, Stage::Won, &req(vec![RequiredField::Company]), "ann", 2).unwrap());
-        assert!(!settings_patch(&mut d, Stage::Won, &req(vec![RequiredField::Company]), "ann", 3).unwrap(), "no change, no write");
-        assert_eq!(settings_read(&d, SETTINGS_ID).unwrap().stage(Stage::Won).unwrap().required, vec![RequiredField::Company]);
+        assert!(
+            settings_patch(
+                &mut d,
+                Stage::Won,
+                &req(vec![RequiredField::DealValue, RequiredField::Company]),
+                "ann",
+                1
+            )
+            .unwrap()
+        );
+        assert!(
+            settings_patch(&mut d, Stage::Won, &req(vec![RequiredField::Company]), "ann", 2)
+                .unwrap()
+        );
+        assert!(
+            !settings_patch(&mut d, Stage::Won, &req(vec![RequiredField::Company]), "ann", 3)
+                .unwrap(),
+            "no change, no write"
+        );
+        assert_eq!(
+            settings_read(&d, SETTINGS_ID).unwrap().stage(Stage::Won).unwrap().required,
+            vec![RequiredField::Company]
+        );
     }
 
     #[test]
@@ -300,7 +392,10 @@ mod tests {
         };
         let mut d = plan_create(actor(), "p", &draft, "ann", 1).unwrap();
         let p = plan_read(&d, "p").unwrap();
-        assert_eq!((p.rep.as_str(), &p.base, p.rate_bp, p.tiers.clone()), ("kim", &draft.base, 1_000, draft.tiers.clone()));
+        assert_eq!(
+            (p.rep.as_str(), &p.base, p.rate_bp, p.tiers.clone()),
+            ("kim", &draft.base, 1_000, draft.tiers.clone())
+        );
         let mut other = draft.clone();
         other.tiers = vec![Tier { from_bp: 12_000, rate_bp: 2_000 }];
         assert!(plan_update(&mut d, "p", &other, "ann", 2).unwrap());

@@ -16,7 +16,10 @@ string_enum!(
 impl ActivityKind {
     /// Kinds that count as contacting the lead (lead response time, "going cold").
     pub fn is_contact(self) -> bool {
-        matches!(self, ActivityKind::Call | ActivityKind::Meeting | ActivityKind::Visit | ActivityKind::Email)
+        matches!(
+            self,
+            ActivityKind::Call | ActivityKind::Meeting | ActivityKind::Visit | ActivityKind::Email
+        )
     }
 }
 

@@ -36,7 +36,14 @@ impl Stage {
     }
 
     /// The funnel's stages in order.
-    pub const FUNNEL: [Stage; 6] = [Stage::New, Stage::Contacted, Stage::Qualified, Stage::Proposal, Stage::Negotiation, Stage::Won];
+    pub const FUNNEL: [Stage; 6] = [
+        Stage::New,
+        Stage::Contacted,
+        Stage::Qualified,
+        Stage::Proposal,
+        Stage::Negotiation,
+        Stage::Won,
+    ];
 }
 
 string_enum!(Potential, "potential" { Hot = "hot", Warm = "warm", Cold = "cold" });
@@ -51,7 +58,6 @@ string_enum!(
         WebForm = "web_form",
     }
 );
-
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -137,7 +143,13 @@ impl Lead {
 
     /// The furthest funnel stage the lead ever reached; skipped stages count as passed.
     pub fn reached_rank(&self) -> u8 {
-        self.stage_history.iter().map(|h| h.stage).chain([self.stage]).filter_map(Stage::rank).max().unwrap_or(0)
+        self.stage_history
+            .iter()
+            .map(|h| h.stage)
+            .chain([self.stage])
+            .filter_map(Stage::rank)
+            .max()
+            .unwrap_or(0)
     }
 
     /// What a list shows for the lead: its name, else company, e-mail or phone.

@@ -6,16 +6,17 @@ mod money;
 mod sales;
 
 pub use activity::{Activity, ActivityDraft, ActivityField, ActivityKind, ActivityPatch, Location};
-pub use money::currency_exponent;
-pub use sales::{
-    CompPlan, CompPlanDraft, FULL_BP, MAX_TIER_FROM_BP, MAX_TIERS, RequiredField, SalesSettings, StagePatch, StageSetting, SubjectKind, Target, TargetDraft,
-    TargetMetric, Tier, format_bp, parse_percent,
-};
-pub(crate) use sales::{validate_plan, validate_target};
 pub use lead::{
     CaptureChannel, CustomField, FieldConflict, Lead, LeadDraft, LeadField, LeadPatch, Money,
     Potential, Source, Stage, StageChange,
 };
+pub use money::currency_exponent;
+pub use sales::{
+    CompPlan, CompPlanDraft, FULL_BP, MAX_TIER_FROM_BP, MAX_TIERS, RequiredField, SalesSettings,
+    StagePatch, StageSetting, SubjectKind, Target, TargetDraft, TargetMetric, Tier, format_bp,
+    parse_percent,
+};
+pub(crate) use sales::{validate_plan, validate_target};
 
 /// A new record id, made on the device so that a create retried after a lost response, or made
 /// offline on two phones, never collides. UUIDv7 sorts by creation time, which keeps the
@@ -26,9 +27,9 @@ pub fn new_id() -> String {
 
 /// Accepts any UUID spelling and returns the canonical lower-case hyphenated form.
 pub fn parse_id(kind: &'static str, s: &str) -> Result<String, crate::ValidationError> {
-    uuid::Uuid::parse_str(s.trim())
-        .map(|u| u.to_string())
-        .map_err(|_| crate::ValidationError::Invalid { field: kind, reason: format!("'{s}' is not a record id") })
+    uuid::Uuid::parse_str(s.trim()).map(|u| u.to_string()).map_err(|_| {
+        crate::ValidationError::Invalid { field: kind, reason: format!("'{s}' is not a record id") }
+    })
 }
 
 /// Milliseconds since the Unix epoch, UTC. All stored times use this unit.

@@ -30,7 +30,9 @@ impl Money {
             };
             ValidationError::Invalid {
                 field: "deal value",
-                reason: format!("'{amount}' is not an amount of money; use digits such as 1500000 or 1500.50 ({places})"),
+                reason: format!(
+                    "'{amount}' is not an amount of money; use digits such as 1500000 or 1500.50 ({places})"
+                ),
             }
         };
         let s = amount.trim();
@@ -41,7 +43,10 @@ impl Money {
         let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
         // Thousands separators are accepted only as grouping, never as a decimal point.
         let whole: String = whole.chars().filter(|c| *c != ',' && *c != '_').collect();
-        if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        if whole.is_empty()
+            || !whole.bytes().all(|b| b.is_ascii_digit())
+            || !frac.bytes().all(|b| b.is_ascii_digit())
+        {
             return Err(err());
         }
         if s.contains('.') && frac.is_empty() || frac.len() > exp as usize {
@@ -68,7 +73,11 @@ impl std::fmt::Display for Money {
             grouped.push(c);
         }
         let sign = if self.amount_minor < 0 { "-" } else { "" };
-        if frac.is_empty() { write!(f, "{sign}{grouped} {}", self.currency) } else { write!(f, "{sign}{grouped}.{frac} {}", self.currency) }
+        if frac.is_empty() {
+            write!(f, "{sign}{grouped} {}", self.currency)
+        } else {
+            write!(f, "{sign}{grouped}.{frac} {}", self.currency)
+        }
     }
 }
 

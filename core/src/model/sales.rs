@@ -104,7 +104,9 @@ impl SalesSettings {
 
     /// The rules the lead breaks in its current stage, in field order.
     pub fn violations(&self, l: &Lead) -> Vec<RequiredField> {
-        self.stage(l.stage).map(|s| s.required.iter().copied().filter(|f| !f.is_set(l)).collect()).unwrap_or_default()
+        self.stage(l.stage)
+            .map(|s| s.required.iter().copied().filter(|f| !f.is_set(l)).collect())
+            .unwrap_or_default()
     }
 
     /// The first rule broken by `after` that `before` did not break already (`None` for a new
@@ -116,7 +118,11 @@ impl SalesSettings {
             _ => Vec::new(),
         };
         match self.violations(after).into_iter().find(|f| !old.contains(f)) {
-            Some(field) => Err(ValidationError::StageRequires { stage: self.name(after.stage), field: field.as_str(), what: field.phrase() }),
+            Some(field) => Err(ValidationError::StageRequires {
+                stage: self.name(after.stage),
+                field: field.as_str(),
+                what: field.phrase(),
+            }),
             None => Ok(()),
         }
     }
@@ -127,7 +133,12 @@ impl Default for SalesSettings {
         SalesSettings {
             stages: Stage::ALL
                 .iter()
-                .map(|s| StageSetting { stage: *s, name: s.as_str().to_string(), probability_bp: Self::default_probability(*s), required: Vec::new() })
+                .map(|s| StageSetting {
+                    stage: *s,
+                    name: s.as_str().to_string(),
+                    probability_bp: Self::default_probability(*s),
+                    required: Vec::new(),
+                })
                 .collect(),
         }
     }
@@ -254,15 +265,31 @@ pub(crate) fn validate_target(d: &mut TargetDraft) -> Result<(), ValidationError
     }
     crate::validate::check_len("target subject", &d.subject, crate::validate::MAX_SHORT_TEXT)?;
     if d.period_end <= d.period_start {
-        return Err(ValidationError::Invalid { field: "period", reason: "the end must be after the start".into() });
+        return Err(ValidationError::Invalid {
+            field: "period",
+            reason: "the end must be after the start".into(),
+        });
     }
     if d.value < 0 {
-        return Err(ValidationError::Invalid { field: "target value", reason: "must not be negative".into() });
+        return Err(ValidationError::Invalid {
+            field: "target value",
+            reason: "must not be negative".into(),
+        });
     }
     match (d.metric, &d.currency) {
         (TargetMetric::WonValue, Some(c)) => d.currency = Some(crate::validate::currency(c)?),
-        (TargetMetric::WonValue, None) => return Err(ValidationError::Invalid { field: "target", reason: "a won value target needs a currency".into() }),
-        (_, Some(_)) => return Err(ValidationError::Invalid { field: "target", reason: format!("a {} target is a count and has no currency", d.metric) }),
+        (TargetMetric::WonValue, None) => {
+            return Err(ValidationError::Invalid {
+                field: "target",
+                reason: "a won value target needs a currency".into(),
+            });
+        }
+        (_, Some(_)) => {
+            return Err(ValidationError::Invalid {
+                field: "target",
+                reason: format!("a {} target is a count and has no currency", d.metric),
+            });
+        }
         (_, None) => {}
     }
     Ok(())
@@ -276,24 +303,43 @@ pub(crate) fn validate_plan(d: &mut CompPlanDraft) -> Result<(), ValidationError
     crate::validate::check_len("rep", &d.rep, crate::validate::MAX_SHORT_TEXT)?;
     d.base.currency = crate::validate::currency(&d.base.currency)?;
     if d.base.amount_minor < 0 {
-        return Err(ValidationError::Invalid { field: "base pay", reason: "must not be negative".into() });
+        return Err(ValidationError::Invalid {
+            field: "base pay",
+            reason: "must not be negative".into(),
+        });
     }
     if d.rate_bp > FULL_BP {
-        return Err(ValidationError::Invalid { field: "commission rate", reason: "at most 100%".into() });
+        return Err(ValidationError::Invalid {
+            field: "commission rate",
+            reason: "at most 100%".into(),
+        });
     }
     if d.tiers.len() > MAX_TIERS {
-        return Err(ValidationError::TooMany { field: "tiers", count: d.tiers.len(), max: MAX_TIERS });
+        return Err(ValidationError::TooMany {
+            field: "tiers",
+            count: d.tiers.len(),
+            max: MAX_TIERS,
+        });
     }
     d.tiers.sort();
     for (i, t) in d.tiers.iter().enumerate() {
         if t.rate_bp > FULL_BP {
-            return Err(ValidationError::Invalid { field: "tier rate", reason: "at most 100%".into() });
+            return Err(ValidationError::Invalid {
+                field: "tier rate",
+                reason: "at most 100%".into(),
+            });
         }
         if t.from_bp > MAX_TIER_FROM_BP {
-            return Err(ValidationError::Invalid { field: "tier", reason: "a tier starts at most at 1000% of quota".into() });
+            return Err(ValidationError::Invalid {
+                field: "tier",
+                reason: "a tier starts at most at 1000% of quota".into(),
+            });
         }
         if i > 0 && d.tiers[i - 1].from_bp == t.from_bp {
-            return Err(ValidationError::Invalid { field: "tier", reason: format!("two tiers start at {}% of quota", t.from_bp as f64 / 100.0) });
+            return Err(ValidationError::Invalid {
+                field: "tier",
+                reason: format!("two tiers start at {}% of quota", t.from_bp as f64 / 100.0),
+            });
         }
     }
     Ok(())
@@ -305,10 +351,18 @@ pub const MAX_TIER_FROM_BP: u32 = 100_000;
 
 /// Reads a percentage as people type it ("12.5", "12.5%") into basis points.
 pub fn parse_percent(s: &str) -> Result<u32, ValidationError> {
-    let err = || ValidationError::Invalid { field: "percentage", reason: format!("'{s}' is not a percentage such as 10 or 12.5") };
+    let err = || ValidationError::Invalid {
+        field: "percentage",
+        reason: format!("'{s}' is not a percentage such as 10 or 12.5"),
+    };
     let t = s.trim().trim_end_matches('%').trim();
     let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
-    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) || frac.len() > 2 || (t.contains('.') && frac.is_empty()) {
+    if whole.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > 2
+        || (t.contains('.') && frac.is_empty())
+    {
         return Err(err());
     }
     let bp: u64 = format!("{whole}{frac:0<2}").parse().map_err(|_| err())?;
@@ -332,7 +386,15 @@ mod tests {
 
     #[test]
     fn percentages_read_and_print_in_basis_points() {
-        for (s, bp) in [("10", 1000), ("12.5", 1250), ("12.5%", 1250), ("0", 0), ("100", 10_000), ("0.01", 1), ("150", 15_000)] {
+        for (s, bp) in [
+            ("10", 1000),
+            ("12.5", 1250),
+            ("12.5%", 1250),
+            ("0", 0),
+            ("100", 10_000),
+            ("0.01", 1),
+            ("150", 15_000),
+        ] {
             assert_eq!(parse_percent(s), Ok(bp), "{s}");
         }
         for bad in ["", "x", "1.234", "-5", "1.", ".5", "1e3"] {
@@ -366,12 +428,26 @@ mod tests {
         bad_period.period_end = 0;
         assert!(validate_target(&mut bad_period).is_err());
 
-        let p = |rate_bp, tiers: Vec<Tier>| CompPlanDraft { rep: "kim".into(), base: Money { amount_minor: 1, currency: "usd".into() }, rate_bp, tiers };
-        let mut ok = p(1000, vec![Tier { from_bp: 15_000, rate_bp: 2000 }, Tier { from_bp: 10_000, rate_bp: 1500 }]);
+        let p = |rate_bp, tiers: Vec<Tier>| CompPlanDraft {
+            rep: "kim".into(),
+            base: Money { amount_minor: 1, currency: "usd".into() },
+            rate_bp,
+            tiers,
+        };
+        let mut ok = p(
+            1000,
+            vec![Tier { from_bp: 15_000, rate_bp: 2000 }, Tier { from_bp: 10_000, rate_bp: 1500 }],
+        );
         validate_plan(&mut ok).unwrap();
         assert_eq!(ok.tiers[0].from_bp, 10_000, "sorted");
         assert_eq!(ok.base.currency, "USD");
         assert!(validate_plan(&mut p(10_001, vec![])).is_err());
-        assert!(validate_plan(&mut p(1000, vec![Tier { from_bp: 1, rate_bp: 1 }, Tier { from_bp: 1, rate_bp: 2 }])).is_err());
+        assert!(
+            validate_plan(&mut p(
+                1000,
+                vec![Tier { from_bp: 1, rate_bp: 1 }, Tier { from_bp: 1, rate_bp: 2 }]
+            ))
+            .is_err()
+        );
     }
 }

@@ -62,7 +62,11 @@ impl LeadSort {
             "created" => Ok(LeadSort::Created),
             "name" => Ok(LeadSort::Name),
             "value" => Ok(LeadSort::Value),
-            _ => Err(crate::ValidationError::UnknownValue { field: "sort", value: s.into(), expected: "updated created name value" }),
+            _ => Err(crate::ValidationError::UnknownValue {
+                field: "sort",
+                value: s.into(),
+                expected: "updated created name value",
+            }),
         }
     }
 }
@@ -150,7 +154,11 @@ fn decode_cursor(s: &str) -> Result<(SqlValue, String)> {
     if s.len() % 2 != 0 || s.len() > 4096 {
         return Err(Error::BadCursor);
     }
-    let bytes: Vec<u8> = (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16)).collect::<std::result::Result<_, _>>().map_err(|_| Error::BadCursor)?;
+    let bytes: Vec<u8> = (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|_| Error::BadCursor)?;
     let c: Cursor = serde_json::from_slice(&bytes).map_err(|_| Error::BadCursor)?;
     let v = match c.v {
         serde_json::Value::Number(n) => SqlValue::Integer(n.as_i64().ok_or(Error::BadCursor)?),
@@ -190,7 +198,10 @@ impl Store {
             (" AND potential = ?", q.potential.map(|p| SqlValue::Text(p.as_str().into()))),
             (" AND owner = ?", q.owner.clone().map(SqlValue::Text)),
             (" AND event = ?", q.event.clone().map(SqlValue::Text)),
-            (" AND id IN (SELECT lead_id FROM lead_tags WHERE tag = ?)", q.tag.clone().map(SqlValue::Text)),
+            (
+                " AND id IN (SELECT lead_id FROM lead_tags WHERE tag = ?)",
+                q.tag.clone().map(SqlValue::Text),
+            ),
             (" AND next_follow_up <= ?", q.follow_up_due_before.map(SqlValue::Integer)),
             (" AND updated_at >= ?", q.updated_since.map(SqlValue::Integer)),
         ] {
@@ -221,7 +232,9 @@ impl Store {
                         LeadSort::Updated => SqlValue::Integer(last.updated_at),
                         LeadSort::Created => SqlValue::Integer(last.created_at),
                         LeadSort::Name => SqlValue::Text(last.display_name.to_lowercase()),
-                        LeadSort::Value => SqlValue::Integer(last.deal_value.as_ref().map_or(-1, |m| m.amount_minor)),
+                        LeadSort::Value => SqlValue::Integer(
+                            last.deal_value.as_ref().map_or(-1, |m| m.amount_minor),
+                        ),
                     };
                     next = Some(encode_cursor(key, &last.id));
                 }
@@ -249,7 +262,12 @@ impl Store {
 
     /// Follow-ups for `user`: overdue (before `now`), due later today (local midnight at the
     /// given UTC offset), and upcoming in the seven days after today.
-    pub fn follow_ups(&self, user: &str, now: Millis, utc_offset_minutes: i32) -> Result<FollowUps> {
+    pub fn follow_ups(
+        &self,
+        user: &str,
+        now: Millis,
+        utc_offset_minutes: i32,
+    ) -> Result<FollowUps> {
         const DAY: i64 = 86_400_000;
         let offset = utc_offset_minutes as i64 * 60_000;
         let end_of_day = (now + offset).div_euclid(DAY) * DAY + DAY - offset;
@@ -273,7 +291,13 @@ impl Store {
     }
 
     /// Lead follow-ups and open tasks of `user`'s live leads due in `[from, before)`.
-    fn due_items(&self, user: &str, from: Option<Millis>, before: Millis, limit: u32) -> Result<Vec<FollowUp>> {
+    fn due_items(
+        &self,
+        user: &str,
+        from: Option<Millis>,
+        before: Millis,
+        limit: u32,
+    ) -> Result<Vec<FollowUp>> {
         let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT next_follow_up, id, display_name, NULL, NULL FROM leads
@@ -283,9 +307,18 @@ impl Store {
                WHERE a.done = 0 AND a.deleted = 0 AND a.due_at IS NOT NULL AND a.due_at >= ?2 AND a.due_at < ?3 AND l.owner = ?1 AND l.deleted = 0
              ORDER BY 1, 2 LIMIT ?4",
         )?;
-        let rows = stmt.query_map(rusqlite::params![user, from.unwrap_or(i64::MIN), before, limit], |r| {
-            Ok(FollowUp { due_at: r.get(0)?, lead_id: r.get(1)?, lead_name: r.get(2)?, activity_id: r.get(3)?, subject: r.get(4)? })
-        })?;
+        let rows = stmt.query_map(
+            rusqlite::params![user, from.unwrap_or(i64::MIN), before, limit],
+            |r| {
+                Ok(FollowUp {
+                    due_at: r.get(0)?,
+                    lead_id: r.get(1)?,
+                    lead_name: r.get(2)?,
+                    activity_id: r.get(3)?,
+                    subject: r.get(4)?,
+                })
+            },
+        )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }

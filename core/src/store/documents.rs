@@ -11,7 +11,10 @@ pub(crate) fn exists(conn: &Connection, id: &str) -> Result<bool> {
 }
 
 pub(crate) fn kind(conn: &Connection, id: &str) -> Result<Option<DocKind>> {
-    let k: Option<i64> = conn.prepare_cached("SELECT kind FROM documents WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?;
+    let k: Option<i64> = conn
+        .prepare_cached("SELECT kind FROM documents WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
     Ok(k.and_then(DocKind::from_i64))
 }
 
@@ -22,10 +25,12 @@ pub(crate) fn load(conn: &Connection, id: &str) -> Result<Option<(DocKind, AutoC
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
     let Some((kind, data, tail)) = row else { return Ok(None) };
-    let kind = DocKind::from_i64(kind).ok_or_else(|| Error::corrupt(id, format!("unknown kind {kind}")))?;
+    let kind = DocKind::from_i64(kind)
+        .ok_or_else(|| Error::corrupt(id, format!("unknown kind {kind}")))?;
     let mut d = doc::load(id, &data)?;
     if tail > 0 {
-        let mut stmt = conn.prepare_cached("SELECT data FROM doc_changes WHERE doc_id = ?1 ORDER BY seq")?;
+        let mut stmt =
+            conn.prepare_cached("SELECT data FROM doc_changes WHERE doc_id = ?1 ORDER BY seq")?;
         let mut rows = stmt.query([id])?;
         while let Some(r) = rows.next()? {
             let bytes: Vec<u8> = r.get(0)?;
@@ -44,8 +49,10 @@ pub(crate) fn load_kind(conn: &Connection, id: &str, want: DocKind) -> Result<(A
 }
 
 pub(crate) fn insert(conn: &Connection, id: &str, kind: DocKind, data: &[u8]) -> Result<()> {
-    conn.prepare_cached("INSERT INTO documents (id, kind, data, tail_count) VALUES (?1, ?2, ?3, 0)")?
-        .execute(params![id, kind as i64, data])?;
+    conn.prepare_cached(
+        "INSERT INTO documents (id, kind, data, tail_count) VALUES (?1, ?2, ?3, 0)",
+    )?
+    .execute(params![id, kind as i64, data])?;
     Ok(())
 }
 
@@ -55,7 +62,8 @@ pub(crate) fn insert(conn: &Connection, id: &str, kind: DocKind, data: &[u8]) ->
 /// Change tails left by older versions of this app are folded in on the way.
 pub(crate) fn store(conn: &Connection, id: &str, doc: &mut AutoCommit, tail: i64) -> Result<()> {
     let saved = doc.save();
-    conn.prepare_cached("UPDATE documents SET data = ?2, tail_count = 0 WHERE id = ?1")?.execute(params![id, saved])?;
+    conn.prepare_cached("UPDATE documents SET data = ?2, tail_count = 0 WHERE id = ?1")?
+        .execute(params![id, saved])?;
     if tail > 0 {
         conn.prepare_cached("DELETE FROM doc_changes WHERE doc_id = ?1")?.execute([id])?;
     }

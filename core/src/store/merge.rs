@@ -54,7 +54,10 @@ fn parse(item: RemoteDoc) -> Result<(String, DocKind, Parsed)> {
     let p = match item.payload {
         RemotePayload::Changes(list) => Parsed::Changes(
             list.into_iter()
-                .map(|b| Change::from_bytes(b).map_err(|e| Error::BadChange { doc_id: id.clone(), reason: e.to_string() }))
+                .map(|b| {
+                    Change::from_bytes(b)
+                        .map_err(|e| Error::BadChange { doc_id: id.clone(), reason: e.to_string() })
+                })
                 .collect::<Result<_>>()?,
         ),
         RemotePayload::Snapshot(b) => Parsed::Snapshot(b),
@@ -82,7 +85,11 @@ fn preload_one(id: &str, kind: DocKind, bytes: &[u8]) -> Option<Record> {
 /// Preloads every snapshot of a page, on up to as many threads as there are cores.
 fn preload(steps: &[(usize, &str, DocKind, &[u8])], n: usize) -> Vec<Option<Record>> {
     let mut out: Vec<Option<Record>> = (0..n).map(|_| None).collect();
-    let threads = if steps.len() < PARALLEL_FROM { 1 } else { std::thread::available_parallelism().map_or(1, |c| c.get()).min(4) };
+    let threads = if steps.len() < PARALLEL_FROM {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |c| c.get()).min(4)
+    };
     if threads < 2 {
         for &(i, id, kind, bytes) in steps {
             out[i] = preload_one(id, kind, bytes);
@@ -93,7 +100,13 @@ fn preload(steps: &[(usize, &str, DocKind, &[u8])], n: usize) -> Vec<Option<Reco
     let done: Vec<Vec<(usize, Option<Record>)>> = std::thread::scope(|s| {
         let handles: Vec<_> = steps
             .chunks(chunk)
-            .map(|part| s.spawn(move || part.iter().map(|&(i, id, kind, bytes)| (i, preload_one(id, kind, bytes))).collect::<Vec<_>>()))
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|&(i, id, kind, bytes)| (i, preload_one(id, kind, bytes)))
+                        .collect::<Vec<_>>()
+                })
+            })
             .collect();
         // A worker that panicked (it cannot on these inputs) only loses its head start: its
         // documents take the ordinary path.
@@ -124,14 +137,18 @@ impl Store {
             .into_iter()
             .map(|i| match i {
                 PullApply::Merge(d) => parse(d).map(|(id, k, p)| Step::Merge(id, k, p)),
-                PullApply::Drop(id) => crate::model::parse_id("document id", &id).map(Step::Drop).map_err(Error::from),
+                PullApply::Drop(id) => {
+                    crate::model::parse_id("document id", &id).map(Step::Drop).map_err(Error::from)
+                }
             })
             .collect::<Result<Vec<_>>>()?;
         let snapshots: Vec<(usize, &str, DocKind, &[u8])> = steps
             .iter()
             .enumerate()
             .filter_map(|(i, s)| match s {
-                Step::Merge(id, kind, Parsed::Snapshot(b)) => Some((i, id.as_str(), *kind, b.as_slice())),
+                Step::Merge(id, kind, Parsed::Snapshot(b)) => {
+                    Some((i, id.as_str(), *kind, b.as_slice()))
+                }
                 _ => None,
             })
             .collect();
@@ -148,7 +165,13 @@ impl Store {
                     }
                     Step::Drop(id) => {
                         if let Some(kind) = documents::kind(tx, &id)? {
-                            super::quarantine::move_outbox(tx, &id, "access_lost", "you can no longer see this record on the server", now)?;
+                            super::quarantine::move_outbox(
+                                tx,
+                                &id,
+                                "access_lost",
+                                "you can no longer see this record on the server",
+                                now,
+                            )?;
                             documents::delete(tx, &id)?;
                             super::projection::delete(tx, &id, kind)?;
                             report.dropped.push(id);
@@ -164,11 +187,23 @@ impl Store {
         .inspect(|r| {
             let mut leads = r.changed_leads.clone();
             leads.extend(r.dropped.iter().cloned());
-            self.notify(super::Changed { leads, activities: r.changed_activities.clone(), sales: r.changed_other.clone() });
+            self.notify(super::Changed {
+                leads,
+                activities: r.changed_activities.clone(),
+                sales: r.changed_other.clone(),
+            });
         })
     }
 
-    fn merge_into(&self, tx: &Connection, id: String, kind: DocKind, payload: Parsed, pre: Option<Record>, report: &mut MergeReport) -> Result<()> {
+    fn merge_into(
+        &self,
+        tx: &Connection,
+        id: String,
+        kind: DocKind,
+        payload: Parsed,
+        pre: Option<Record>,
+        report: &mut MergeReport,
+    ) -> Result<()> {
         if let (Some(pre), Parsed::Snapshot(bytes)) = (pre, &payload)
             && !documents::exists(tx, &id)?
             && !has_pending(tx, &id)?
@@ -182,7 +217,9 @@ impl Store {
         let existing = documents::load(tx, &id)?;
         let is_new = existing.is_none();
         let (mut d, tail) = match existing {
-            Some((k, _, _)) if k != kind => return Err(bad(format!("is a {}, not a {}", k.as_str(), kind.as_str()))),
+            Some((k, _, _)) if k != kind => {
+                return Err(bad(format!("is a {}, not a {}", k.as_str(), kind.as_str())));
+            }
             Some((_, d, tail)) => (d, tail),
             None => (AutoCommit::new(), 0),
         };
@@ -211,7 +248,11 @@ impl Store {
         }
         if let Some(k) = doc::kind_of(&d) {
             if k != kind {
-                return Err(bad(format!("claims to be a {} but holds a {}", kind.as_str(), k.as_str())));
+                return Err(bad(format!(
+                    "claims to be a {} but holds a {}",
+                    kind.as_str(),
+                    k.as_str()
+                )));
             }
         }
         if is_new {
@@ -241,7 +282,9 @@ fn note_changed(report: &mut MergeReport, id: String, kind: DocKind) {
 }
 
 fn has_pending(tx: &Connection, id: &str) -> Result<bool> {
-    Ok(tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM pending_changes WHERE doc_id = ?1)")?.query_row([id], |r| r.get(0))?)
+    Ok(tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM pending_changes WHERE doc_id = ?1)")?
+        .query_row([id], |r| r.get(0))?)
 }
 
 fn take_pending(tx: &Connection, id: &str) -> Result<Vec<Change>> {

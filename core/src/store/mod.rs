@@ -7,10 +7,10 @@
 
 mod documents;
 mod merge;
-mod quarantine;
-pub mod sales;
 pub(crate) mod outbox;
 pub(crate) mod projection;
+mod quarantine;
+pub mod sales;
 pub(crate) mod schema;
 
 use std::path::{Path, PathBuf};
@@ -20,8 +20,8 @@ use automerge::{ActorId, AutoCommit, ReadDoc};
 use rusqlite::{Connection, OptionalExtension, Transaction};
 
 pub use merge::{MergeReport, PullApply, RemoteDoc, RemotePayload};
-pub use quarantine::QuarantineEntry;
 pub use outbox::OutboxEntry;
+pub use quarantine::QuarantineEntry;
 
 use crate::doc::{self, DocKind};
 use crate::model::{
@@ -53,7 +53,9 @@ impl Changed {
         match kind {
             DocKind::Lead => Changed { leads: id, ..Default::default() },
             DocKind::Activity => Changed { activities: id, ..Default::default() },
-            DocKind::Settings | DocKind::Target | DocKind::CompPlan => Changed { sales: id, ..Default::default() },
+            DocKind::Settings | DocKind::Target | DocKind::CompPlan => {
+                Changed { sales: id, ..Default::default() }
+            }
         }
     }
 }
@@ -89,7 +91,12 @@ pub struct OpenOptions {
 
 impl OpenOptions {
     pub fn new(user_id: impl Into<String>) -> Self {
-        OpenOptions { user_id: user_id.into(), region: "US".into(), clock: system_clock(), actor: None }
+        OpenOptions {
+            user_id: user_id.into(),
+            region: "US".into(),
+            clock: system_clock(),
+            actor: None,
+        }
     }
 
     pub fn region(mut self, region: impl Into<String>) -> Self {
@@ -214,24 +221,42 @@ impl Store {
         let mut writer = schema::open_connection(&path, false)?;
         schema::migrate(&mut writer)?;
         let tx = writer.transaction()?;
-        let user: Option<String> = tx.query_row("SELECT value FROM meta WHERE key = 'user_id'", [], |r| r.get(0)).optional()?;
+        let user: Option<String> = tx
+            .query_row("SELECT value FROM meta WHERE key = 'user_id'", [], |r| r.get(0))
+            .optional()?;
         match user {
-            Some(u) if u != opts.user_id => return Err(Error::WrongUser { expected: opts.user_id.clone(), found: u }),
+            Some(u) if u != opts.user_id => {
+                return Err(Error::WrongUser { expected: opts.user_id.clone(), found: u });
+            }
             Some(_) => {}
             None => {
-                tx.execute("INSERT INTO meta (key, value) VALUES ('user_id', ?1)", [&opts.user_id])?;
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES ('user_id', ?1)",
+                    [&opts.user_id],
+                )?;
             }
         }
-        let actor_hex: Option<String> = tx.query_row("SELECT value FROM meta WHERE key = 'actor_id'", [], |r| r.get(0)).optional()?;
+        let actor_hex: Option<String> = tx
+            .query_row("SELECT value FROM meta WHERE key = 'actor_id'", [], |r| r.get(0))
+            .optional()?;
         let actor = match actor_hex {
-            Some(h) => ActorId::try_from(h.as_str()).map_err(|e| Error::corrupt("meta", format!("actor id: {e}")))?,
+            Some(h) => ActorId::try_from(h.as_str())
+                .map_err(|e| Error::corrupt("meta", format!("actor id: {e}")))?,
             None => {
                 // One actor per device and store: Automerge requires that no two writers share one.
                 let a = match &opts.actor {
-                    Some(h) => ActorId::try_from(h.as_str()).map_err(|_| ValidationError::Invalid { field: "actor id", reason: format!("'{h}' is not hex") })?,
+                    Some(h) => {
+                        ActorId::try_from(h.as_str()).map_err(|_| ValidationError::Invalid {
+                            field: "actor id",
+                            reason: format!("'{h}' is not hex"),
+                        })?
+                    }
                     None => new_actor(),
                 };
-                tx.execute("INSERT INTO meta (key, value) VALUES ('actor_id', ?1)", [a.to_hex_string()])?;
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES ('actor_id', ?1)",
+                    [a.to_hex_string()],
+                )?;
                 a
             }
         };
@@ -276,11 +301,15 @@ impl Store {
             return Ok(None);
         }
         let c = schema::open_connection(path.as_ref(), true)?;
-        let has_meta: bool = c.query_row("SELECT count(*) FROM sqlite_master WHERE name = 'meta'", [], |r| r.get(0))?;
+        let has_meta: bool =
+            c.query_row("SELECT count(*) FROM sqlite_master WHERE name = 'meta'", [], |r| {
+                r.get(0)
+            })?;
         if !has_meta {
             return Ok(None);
         }
-        Ok(c.query_row("SELECT value FROM meta WHERE key = 'user_id'", [], |r| r.get(0)).optional()?)
+        Ok(c.query_row("SELECT value FROM meta WHERE key = 'user_id'", [], |r| r.get(0))
+            .optional()?)
     }
 
     pub fn path(&self) -> &Path {
@@ -316,7 +345,13 @@ impl Store {
         if changed.leads.is_empty() && changed.activities.is_empty() && changed.sales.is_empty() {
             return;
         }
-        let obs: Vec<Arc<dyn ChangeObserver>> = self.observers.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|(_, o)| o.clone()).collect();
+        let obs: Vec<Arc<dyn ChangeObserver>> = self
+            .observers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(_, o)| o.clone())
+            .collect();
         for o in obs {
             o.changed(&changed);
         }
@@ -366,13 +401,18 @@ impl Store {
             let mut doc = doc::lead::create(self.actor.clone(), &id, &d, &self.user, now)?;
             let lead = doc::lead::read(&doc, &id)?;
             settings.check(None, &lead)?;
-            let hash = doc.get_heads().pop().ok_or_else(|| Error::corrupt(&id, "no change was made"))?;
+            let hash =
+                doc.get_heads().pop().ok_or_else(|| Error::corrupt(&id, "no change was made"))?;
             Ok((lead, hash, doc.save()))
         };
         // Building documents is CPU work independent per lead: a large import spreads it over
         // the cores, and only the SQLite writes stay on one thread.
         // available_parallelism reads cgroup files (50–60 µs): only ask for a large import.
-        let threads = if drafts.len() >= 256 { std::thread::available_parallelism().map_or(1, |n| n.get()).min(8) } else { 1 };
+        let threads = if drafts.len() >= 256 {
+            std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)
+        } else {
+            1
+        };
         let built: Vec<(Lead, automerge::ChangeHash, Vec<u8>)> = if threads > 1 {
             let chunk = drafts.len().div_ceil(threads);
             let mut drafts = drafts;
@@ -383,8 +423,18 @@ impl Store {
             }
             parts.push(drafts);
             let results: Vec<Result<Vec<_>>> = std::thread::scope(|s| {
-                let handles: Vec<_> = parts.into_iter().map(|p| s.spawn(|| p.into_iter().map(build).collect::<Result<Vec<_>>>())).collect();
-                handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(Error::corrupt("import", "a worker thread panicked")))).collect()
+                let handles: Vec<_> = parts
+                    .into_iter()
+                    .map(|p| s.spawn(|| p.into_iter().map(build).collect::<Result<Vec<_>>>()))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            Err(Error::corrupt("import", "a worker thread panicked"))
+                        })
+                    })
+                    .collect()
             });
             let mut all = Vec::new();
             for r in results {
@@ -405,7 +455,10 @@ impl Store {
             }
             Ok(())
         })?;
-        self.notify(Changed { leads: built.iter().map(|(l, _, _)| l.id.clone()).collect(), ..Default::default() });
+        self.notify(Changed {
+            leads: built.iter().map(|(l, _, _)| l.id.clone()).collect(),
+            ..Default::default()
+        });
         Ok(built.into_iter().map(|(l, _, _)| l).collect())
     }
 
@@ -429,8 +482,17 @@ impl Store {
                 doc::lead::apply_patch(doc, &patch, &self.user, now)
             },
             |rec| match rec {
-                Record::Lead(l) if l.name.is_none() && l.company.is_none() && l.emails.is_empty() && l.phones.is_empty() => Err(ValidationError::EmptyLead.into()),
-                Record::Lead(l) if settings.has_rules() => Ok(settings.check(before.borrow().as_ref(), l)?),
+                Record::Lead(l)
+                    if l.name.is_none()
+                        && l.company.is_none()
+                        && l.emails.is_empty()
+                        && l.phones.is_empty() =>
+                {
+                    Err(ValidationError::EmptyLead.into())
+                }
+                Record::Lead(l) if settings.has_rules() => {
+                    Ok(settings.check(before.borrow().as_ref(), l)?)
+                }
                 _ => Ok(()),
             },
         )?;
@@ -448,7 +510,13 @@ impl Store {
     fn set_lead_deleted(&self, id: &str, deleted: bool) -> Result<Lead> {
         let id = parse_id("lead id", id)?;
         let now = self.now();
-        self.edit(&id, DocKind::Lead, |doc| doc::lead::set_deleted(doc, deleted, &self.user, now), |_| Ok(()))?.into_lead(&id)
+        self.edit(
+            &id,
+            DocKind::Lead,
+            |doc| doc::lead::set_deleted(doc, deleted, &self.user, now),
+            |_| Ok(()),
+        )?
+        .into_lead(&id)
     }
 
     /// The full lead, read from its document (with conflicts).
@@ -500,7 +568,13 @@ impl Store {
         validate::activity_patch(&mut patch)?;
         let id = parse_id("activity id", id)?;
         let now = self.now();
-        self.edit(&id, DocKind::Activity, |d| doc::activity::apply_patch(d, &patch, &self.user, now), |_| Ok(()))?.into_activity(&id)
+        self.edit(
+            &id,
+            DocKind::Activity,
+            |d| doc::activity::apply_patch(d, &patch, &self.user, now),
+            |_| Ok(()),
+        )?
+        .into_activity(&id)
     }
 
     pub fn complete_activity(&self, id: &str) -> Result<Activity> {
@@ -510,7 +584,13 @@ impl Store {
     pub fn delete_activity(&self, id: &str) -> Result<Activity> {
         let id = parse_id("activity id", id)?;
         let now = self.now();
-        self.edit(&id, DocKind::Activity, |d| doc::activity::set_deleted(d, true, &self.user, now), |_| Ok(()))?.into_activity(&id)
+        self.edit(
+            &id,
+            DocKind::Activity,
+            |d| doc::activity::set_deleted(d, true, &self.user, now),
+            |_| Ok(()),
+        )?
+        .into_activity(&id)
     }
 
     pub fn activity(&self, id: &str) -> Result<Activity> {
@@ -550,7 +630,13 @@ impl Store {
     /// and the caller), and, if something changed, stores the document, the outbox row and the
     /// projection in one SQLite transaction. An error from `f` or `check` stores nothing (the
     /// edited copy is simply dropped).
-    fn edit(&self, id: &str, kind: DocKind, f: impl FnOnce(&mut AutoCommit) -> Result<bool>, check: impl FnOnce(&Record) -> Result<()>) -> Result<Record> {
+    fn edit(
+        &self,
+        id: &str,
+        kind: DocKind,
+        f: impl FnOnce(&mut AutoCommit) -> Result<bool>,
+        check: impl FnOnce(&Record) -> Result<()>,
+    ) -> Result<Record> {
         let now = self.now();
         let (rec, changed) = self.write(|tx| {
             let mut e = self.edit_begin(tx, id, kind)?;
@@ -571,7 +657,12 @@ impl Store {
 
     /// Loads a document for a local edit by this device. Pair with `edit_finish` in the same
     /// transaction.
-    pub(crate) fn edit_begin(&self, tx: &Connection, id: &str, kind: DocKind) -> Result<(AutoCommit, i64)> {
+    pub(crate) fn edit_begin(
+        &self,
+        tx: &Connection,
+        id: &str,
+        kind: DocKind,
+    ) -> Result<(AutoCommit, i64)> {
         let (mut d, tail) = documents::load_kind(tx, id, kind)?;
         d.set_actor(self.actor.clone());
         Ok((d, tail))
@@ -579,7 +670,14 @@ impl Store {
 
     /// Commits the edit as one change and stores it with its outbox row and projection. Returns
     /// false (and stores nothing) when the edit changed nothing.
-    pub(crate) fn edit_finish(&self, tx: &Connection, id: &str, kind: DocKind, e: (AutoCommit, i64), now: i64) -> Result<bool> {
+    pub(crate) fn edit_finish(
+        &self,
+        tx: &Connection,
+        id: &str,
+        kind: DocKind,
+        e: (AutoCommit, i64),
+        now: i64,
+    ) -> Result<bool> {
         let mut e = e;
         if self.commit_store(tx, id, kind, &mut e, now)?.is_none() {
             return Ok(false);
@@ -590,16 +688,32 @@ impl Store {
 
     /// Commits the open Automerge transaction as one change and stores the saved document and
     /// the change's outbox row; `None` when there was nothing to commit.
-    fn commit_store(&self, tx: &Connection, id: &str, kind: DocKind, e: &mut (AutoCommit, i64), now: i64) -> Result<Option<automerge::ChangeHash>> {
+    fn commit_store(
+        &self,
+        tx: &Connection,
+        id: &str,
+        kind: DocKind,
+        e: &mut (AutoCommit, i64),
+        now: i64,
+    ) -> Result<Option<automerge::ChangeHash>> {
         let Some(hash) = doc::commit(&mut e.0, now) else { return Ok(None) };
         documents::store(tx, id, &mut e.0, e.1)?;
         outbox::push(tx, id, kind, &hash)?;
         Ok(Some(hash))
     }
 
-    fn project(&self, tx: &Connection, id: &str, kind: DocKind, d: &AutoCommit, fresh: bool) -> Result<()> {
+    fn project(
+        &self,
+        tx: &Connection,
+        id: &str,
+        kind: DocKind,
+        d: &AutoCommit,
+        fresh: bool,
+    ) -> Result<()> {
         match kind {
-            DocKind::Lead => projection::upsert_lead(tx, &doc::lead::read(d, id)?, &self.validator, fresh),
+            DocKind::Lead => {
+                projection::upsert_lead(tx, &doc::lead::read(d, id)?, &self.validator, fresh)
+            }
             DocKind::Activity => projection::upsert_activity(tx, &doc::activity::read(d, id)?),
             DocKind::Settings => sales::upsert_settings(tx, &doc::sales::settings_read(d, id)?),
             DocKind::Target => sales::upsert_target(tx, &doc::sales::target_read(d, id)?),
@@ -622,7 +736,11 @@ impl Store {
     /// `conflicts`).
     pub fn conflicted_leads(&self) -> Result<u64> {
         self.read(|c| {
-            let n: i64 = c.prepare_cached("SELECT count(*) FROM leads WHERE has_conflicts = 1 AND deleted = 0")?.query_row([], |r| r.get(0))?;
+            let n: i64 = c
+                .prepare_cached(
+                    "SELECT count(*) FROM leads WHERE has_conflicts = 1 AND deleted = 0",
+                )?
+                .query_row([], |r| r.get(0))?;
             Ok(n.max(0) as u64)
         })
     }
@@ -661,8 +779,10 @@ impl Store {
     /// Folds every document's appended changes into one saved blob and reclaims space.
     pub fn compact(&self) -> Result<usize> {
         let n = self.write(|tx| {
-            let ids: Vec<String> =
-                tx.prepare("SELECT id FROM documents WHERE tail_count > 0")?.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            let ids: Vec<String> = tx
+                .prepare("SELECT id FROM documents WHERE tail_count > 0")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
             for id in &ids {
                 if let Some((_, mut d, tail)) = documents::load(tx, id)? {
                     documents::store(tx, id, &mut d, tail)?;
@@ -696,11 +816,25 @@ impl Store {
                 let ok = match kind {
                     DocKind::Lead => {
                         let lead = doc::lead::read(&d, &id)?;
-                        let want: Vec<_> = lead.stage_history.iter().map(|h| (h.stage.as_str().to_string(), h.at, h.by.clone(), h.lost_reason.clone())).collect();
-                        projection::read_lead_row(c, &id)? == Some(crate::query::LeadSummary::from_lead(&lead))
+                        let want: Vec<_> = lead
+                            .stage_history
+                            .iter()
+                            .map(|h| {
+                                (
+                                    h.stage.as_str().to_string(),
+                                    h.at,
+                                    h.by.clone(),
+                                    h.lost_reason.clone(),
+                                )
+                            })
+                            .collect();
+                        projection::read_lead_row(c, &id)?
+                            == Some(crate::query::LeadSummary::from_lead(&lead))
                             && projection::read_history(c, &id)? == want
-                            && projection::read_report_columns(c, &id)? == Some((lead.closed_at(), lead.reached_rank()))
-                            && projection::read_lead_activity(c, &id)?.is_some_and(|(stored, want)| stored == want)
+                            && projection::read_report_columns(c, &id)?
+                                == Some((lead.closed_at(), lead.reached_rank()))
+                            && projection::read_lead_activity(c, &id)?
+                                .is_some_and(|(stored, want)| stored == want)
                             && projection::read_keys(c, &id)? == {
                                 let mut k = projection::duplicate_keys(&lead);
                                 k.sort();
@@ -710,9 +844,12 @@ impl Store {
                     }
                     DocKind::Activity => {
                         let a = doc::activity::read(&d, &id)?;
-                        projection::read_activity_row(c, &id)? == Some(projection::ActivityRow::from_activity(&a))
+                        projection::read_activity_row(c, &id)?
+                            == Some(projection::ActivityRow::from_activity(&a))
                     }
-                    DocKind::Settings | DocKind::Target | DocKind::CompPlan => sales::verify(c, &id, kind, &d)?,
+                    DocKind::Settings | DocKind::Target | DocKind::CompPlan => {
+                        sales::verify(c, &id, kind, &d)?
+                    }
                 };
                 if !ok {
                     report.projection_mismatches.push(id);
@@ -720,7 +857,10 @@ impl Store {
             }
             for e in outbox::list(c, 0, u32::MAX)? {
                 if !local.contains(&e.hash) {
-                    report.problems.push(format!("outbox row {} ({}) is not a change held by document {}", e.seq, e.hash, e.doc_id));
+                    report.problems.push(format!(
+                        "outbox row {} ({}) is not a change held by document {}",
+                        e.seq, e.hash, e.doc_id
+                    ));
                 }
             }
             Ok(report)
@@ -733,7 +873,12 @@ impl Store {
             let mut out = Vec::new();
             for (id, _) in documents::all_ids(c)? {
                 if let Some((_, mut d, _)) = documents::load(c, &id)? {
-                    out.extend(d.get_changes(&[]).iter().filter(|ch| ch.actor_id() == &self.actor).map(|ch| ch.hash().to_string()));
+                    out.extend(
+                        d.get_changes(&[])
+                            .iter()
+                            .filter(|ch| ch.actor_id() == &self.actor)
+                            .map(|ch| ch.hash().to_string()),
+                    );
                 }
             }
             out.sort();
@@ -743,7 +888,11 @@ impl Store {
 
     /// A value from the store's `meta` table (sync settings live there).
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
-        self.read(|c| Ok(c.prepare_cached("SELECT value FROM meta WHERE key = ?1")?.query_row([key], |r| r.get(0)).optional()?))
+        self.read(|c| {
+            Ok(c.prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+                .query_row([key], |r| r.get(0))
+                .optional()?)
+        })
     }
 
     pub fn set_meta(&self, key: &str, value: Option<&str>) -> Result<()> {
@@ -761,7 +910,11 @@ impl Store {
     /// reprojection; an app must never call it. `core/benches/report.rs` uses it to build
     /// 600,000 records in seconds rather than the minutes the document path takes.
     #[doc(hidden)]
-    pub fn seed_projections_for_bench(&self, leads: &[Lead], activities: &[Activity]) -> Result<()> {
+    pub fn seed_projections_for_bench(
+        &self,
+        leads: &[Lead],
+        activities: &[Activity],
+    ) -> Result<()> {
         self.write(|tx| {
             for l in leads {
                 projection::upsert_lead(tx, l, &self.validator, true)?;

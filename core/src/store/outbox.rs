@@ -23,18 +23,33 @@ pub struct OutboxEntry {
 
 /// Records a local change by its hash. The bytes are not copied here: they are read from the
 /// document when sync asks for them, which keeps a capture cheap.
-pub(crate) fn push(conn: &Connection, doc_id: &str, kind: DocKind, hash: &ChangeHash) -> Result<()> {
-    conn.prepare_cached("INSERT OR IGNORE INTO outbox (doc_id, kind, hash, data) VALUES (?1, ?2, ?3, X'')")?
-        .execute(params![doc_id, kind as i64, hash.to_string()])?;
+pub(crate) fn push(
+    conn: &Connection,
+    doc_id: &str,
+    kind: DocKind,
+    hash: &ChangeHash,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO outbox (doc_id, kind, hash, data) VALUES (?1, ?2, ?3, X'')",
+    )?
+    .execute(params![doc_id, kind as i64, hash.to_string()])?;
     Ok(())
 }
 
 /// Outbox rows after `after_seq`, with their change bytes (read from the documents for rows
 /// that hold only a hash).
 pub(crate) fn list(conn: &Connection, after_seq: i64, limit: u32) -> Result<Vec<OutboxEntry>> {
-    let mut stmt = conn.prepare_cached("SELECT seq, doc_id, kind, hash, data FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, doc_id, kind, hash, data FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    )?;
     let rows = stmt.query_map(params![after_seq, limit], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?, r.get::<_, Vec<u8>>(4)?))
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, Vec<u8>>(4)?,
+        ))
     })?;
     let mut out = Vec::new();
     for r in rows {
@@ -53,13 +68,19 @@ pub(crate) fn fill_changes(conn: &Connection, entries: &mut [OutboxEntry]) -> Re
     for e in entries.iter_mut().filter(|e| e.change.is_empty()) {
         let doc = match docs.entry(e.doc_id.clone()) {
             std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
-            std::collections::hash_map::Entry::Vacant(v) => v.insert(super::documents::load(conn, &e.doc_id)?.map(|(_, d, _)| d)),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(super::documents::load(conn, &e.doc_id)?.map(|(_, d, _)| d))
+            }
         };
-        let hash: ChangeHash = e.hash.parse().map_err(|_| crate::Error::corrupt(&e.doc_id, format!("outbox hash {} is not a change hash", e.hash)))?;
-        let change = doc
-            .as_mut()
-            .and_then(|d| d.get_change_by_hash(&hash))
-            .ok_or_else(|| crate::Error::corrupt(&e.doc_id, format!("outbox change {} is missing from its document", e.hash)))?;
+        let hash: ChangeHash = e.hash.parse().map_err(|_| {
+            crate::Error::corrupt(&e.doc_id, format!("outbox hash {} is not a change hash", e.hash))
+        })?;
+        let change = doc.as_mut().and_then(|d| d.get_change_by_hash(&hash)).ok_or_else(|| {
+            crate::Error::corrupt(
+                &e.doc_id,
+                format!("outbox change {} is missing from its document", e.hash),
+            )
+        })?;
         e.change = change.raw_bytes().to_vec();
     }
     Ok(())

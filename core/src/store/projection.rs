@@ -49,7 +49,9 @@ impl LeadSummary {
 
     /// Reads `LEAD_COLUMNS` starting at column `o`.
     pub(crate) fn from_row_at(r: &Row<'_>, o: usize) -> rusqlite::Result<LeadSummary> {
-        let parse_err = |i: usize, e: crate::ValidationError| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e));
+        let parse_err = |i: usize, e: crate::ValidationError| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+        };
         let channel: String = r.get(o + 8)?;
         let stage: String = r.get(o + 9)?;
         let potential: Option<String> = r.get(o + 10)?;
@@ -65,9 +67,13 @@ impl LeadSummary {
             email: r.get(o + 5)?,
             phone: r.get(o + 6)?,
             event: r.get(o + 7)?,
-            channel: crate::model::CaptureChannel::parse(&channel).map_err(|e| parse_err(o + 8, e))?,
+            channel: crate::model::CaptureChannel::parse(&channel)
+                .map_err(|e| parse_err(o + 8, e))?,
             stage: crate::model::Stage::parse(&stage).map_err(|e| parse_err(o + 9, e))?,
-            potential: potential.map(|p| crate::model::Potential::parse(&p)).transpose().map_err(|e| parse_err(o + 10, e))?,
+            potential: potential
+                .map(|p| crate::model::Potential::parse(&p))
+                .transpose()
+                .map_err(|e| parse_err(o + 10, e))?,
             deal_value: match (amount, currency) {
                 (Some(amount_minor), Some(currency)) => Some(Money { amount_minor, currency }),
                 _ => None,
@@ -79,7 +85,11 @@ impl LeadSummary {
             updated_at: r.get(o + 17)?,
             updated_by: r.get(o + 18)?,
             deleted: r.get(o + 19)?,
-            tags: if tags.is_empty() { Vec::new() } else { tags.split(TAG_SEP).map(str::to_string).collect() },
+            tags: if tags.is_empty() {
+                Vec::new()
+            } else {
+                tags.split(TAG_SEP).map(str::to_string).collect()
+            },
             has_conflicts: r.get(o + 21)?,
         })
     }
@@ -95,7 +105,11 @@ fn search_key(fields: &[&str]) -> i64 {
 pub(crate) fn upsert_lead(conn: &Connection, l: &Lead, v: &Validator, fresh: bool) -> Result<()> {
     let s = LeadSummary::from_lead(l);
     let tags = s.tags.join(&TAG_SEP.to_string());
-    let phones: Vec<String> = l.phones.iter().flat_map(|p| [p.trim_start_matches('+').to_string(), v.national_digits(p)]).collect();
+    let phones: Vec<String> = l
+        .phones
+        .iter()
+        .flat_map(|p| [p.trim_start_matches('+').to_string(), v.national_digits(p)])
+        .collect();
     let search = [
         l.name.clone().unwrap_or_default(),
         l.company.clone().unwrap_or_default(),
@@ -108,7 +122,9 @@ pub(crate) fn upsert_lead(conn: &Connection, l: &Lead, v: &Validator, fresh: boo
     let before: Option<(i64, Option<i64>)> = if fresh {
         None
     } else {
-        conn.prepare_cached("SELECT rowid, search_key FROM leads WHERE id = ?1")?.query_row([&s.id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?
+        conn.prepare_cached("SELECT rowid, search_key FROM leads WHERE id = ?1")?
+            .query_row([&s.id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
     };
     // No RETURNING here: a statement with RETURNING opens a statement savepoint, and FTS5
     // writes its pending index to disk at every savepoint, i.e. once per lead of a page.
@@ -170,7 +186,8 @@ pub(crate) fn upsert_lead(conn: &Connection, l: &Lead, v: &Validator, fresh: boo
         conn.prepare_cached("DELETE FROM stage_history WHERE lead_id = ?1")?.execute([&l.id])?;
         conn.prepare_cached("DELETE FROM lead_keys WHERE lead_id = ?1")?.execute([&l.id])?;
     }
-    let mut key_stmt = conn.prepare_cached("INSERT OR IGNORE INTO lead_keys (key, lead_id) VALUES (?1, ?2)")?;
+    let mut key_stmt =
+        conn.prepare_cached("INSERT OR IGNORE INTO lead_keys (key, lead_id) VALUES (?1, ?2)")?;
     for k in duplicate_keys(l) {
         key_stmt.execute(params![k, l.id])?;
     }
@@ -178,7 +195,8 @@ pub(crate) fn upsert_lead(conn: &Connection, l: &Lead, v: &Validator, fresh: boo
         conn.prepare_cached("INSERT INTO leads_fts (rowid, name, company, email, phone, notes, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
             .execute(params![rowid, l.name, l.company, search[2], search[3], l.notes, search[5]])?;
     }
-    let mut tag_stmt = conn.prepare_cached("INSERT OR IGNORE INTO lead_tags (tag, lead_id) VALUES (?1, ?2)")?;
+    let mut tag_stmt =
+        conn.prepare_cached("INSERT OR IGNORE INTO lead_tags (tag, lead_id) VALUES (?1, ?2)")?;
     for t in &l.tags {
         tag_stmt.execute(params![t, l.id])?;
     }
@@ -265,7 +283,10 @@ pub(crate) type ActivityTimes = (Option<i64>, Option<i64>);
 
 /// A lead's `last_activity_at` and `first_contact_at` as stored, and as its activity rows say
 /// they should be, for `verify`.
-pub(crate) fn read_lead_activity(conn: &Connection, lead_id: &str) -> Result<Option<(ActivityTimes, ActivityTimes)>> {
+pub(crate) fn read_lead_activity(
+    conn: &Connection,
+    lead_id: &str,
+) -> Result<Option<(ActivityTimes, ActivityTimes)>> {
     Ok(conn
         .prepare_cached(
             "SELECT last_activity_at, first_contact_at,
@@ -283,7 +304,10 @@ pub(crate) fn read_lead_activity(conn: &Connection, lead_id: &str) -> Result<Opt
 /// the lead's activity rows.
 pub(crate) fn upsert_activity(conn: &Connection, a: &Activity) -> Result<()> {
     let r = ActivityRow::from_activity(a);
-    let before: Option<String> = conn.prepare_cached("SELECT lead_id FROM activities WHERE id = ?1")?.query_row([&r.id], |r| r.get(0)).optional()?;
+    let before: Option<String> = conn
+        .prepare_cached("SELECT lead_id FROM activities WHERE id = ?1")?
+        .query_row([&r.id], |r| r.get(0))
+        .optional()?;
     conn.prepare_cached(
         "INSERT INTO activities (id, lead_id, kind, subject, occurred_at, due_at, done, duration_s, outcome, lat, lon, accuracy_m,
              created_at, created_by, updated_at, updated_by, deleted, has_conflicts)
@@ -374,7 +398,12 @@ pub(crate) fn read_activity_row(conn: &Connection, id: &str) -> Result<Option<Ac
 /// the same company (case and spacing ignored).
 pub(crate) fn duplicate_keys(l: &Lead) -> Vec<String> {
     let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-    let mut keys: Vec<String> = l.emails.iter().map(|e| format!("e:{e}")).chain(l.phones.iter().map(|p| format!("p:{p}"))).collect();
+    let mut keys: Vec<String> = l
+        .emails
+        .iter()
+        .map(|e| format!("e:{e}"))
+        .chain(l.phones.iter().map(|p| format!("p:{p}")))
+        .collect();
     if let (Some(n), Some(c)) = (&l.name, &l.company) {
         keys.push(format!("n:{}|{}", norm(n), norm(c)));
     }
@@ -382,19 +411,31 @@ pub(crate) fn duplicate_keys(l: &Lead) -> Vec<String> {
 }
 
 pub(crate) fn read_keys(conn: &Connection, id: &str) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare_cached("SELECT key FROM lead_keys WHERE lead_id = ?1 ORDER BY key")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT key FROM lead_keys WHERE lead_id = ?1 ORDER BY key")?;
     let rows = stmt.query_map([id], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// The report columns of a lead row (`closed_at`, `reached_rank`), for `verify`.
-pub(crate) fn read_report_columns(conn: &Connection, id: &str) -> Result<Option<(Option<i64>, u8)>> {
-    Ok(conn.prepare_cached("SELECT closed_at, reached_rank FROM leads WHERE id = ?1")?.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?)
+pub(crate) fn read_report_columns(
+    conn: &Connection,
+    id: &str,
+) -> Result<Option<(Option<i64>, u8)>> {
+    Ok(conn
+        .prepare_cached("SELECT closed_at, reached_rank FROM leads WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
 }
 
 /// Stage history rows of one lead, in document order, for `verify`.
-pub(crate) fn read_history(conn: &Connection, lead_id: &str) -> Result<Vec<(String, i64, String, Option<String>)>> {
-    let mut stmt = conn.prepare_cached("SELECT stage, at, by, lost_reason FROM stage_history WHERE lead_id = ?1 ORDER BY idx")?;
+pub(crate) fn read_history(
+    conn: &Connection,
+    lead_id: &str,
+) -> Result<Vec<(String, i64, String, Option<String>)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT stage, at, by, lost_reason FROM stage_history WHERE lead_id = ?1 ORDER BY idx",
+    )?;
     let rows = stmt.query_map([lead_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -403,7 +444,10 @@ pub(crate) fn read_history(conn: &Connection, lead_id: &str) -> Result<Vec<(Stri
 pub(crate) fn delete(conn: &Connection, id: &str, kind: crate::doc::DocKind) -> Result<()> {
     match kind {
         crate::doc::DocKind::Lead => {
-            let rowid: Option<i64> = conn.prepare_cached("SELECT rowid FROM leads WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?;
+            let rowid: Option<i64> = conn
+                .prepare_cached("SELECT rowid FROM leads WHERE id = ?1")?
+                .query_row([id], |r| r.get(0))
+                .optional()?;
             if let Some(rowid) = rowid {
                 conn.prepare_cached("DELETE FROM leads_fts WHERE rowid = ?1")?.execute([rowid])?;
             }
@@ -413,7 +457,10 @@ pub(crate) fn delete(conn: &Connection, id: &str, kind: crate::doc::DocKind) -> 
             conn.prepare_cached("DELETE FROM lead_keys WHERE lead_id = ?1")?.execute([id])?;
         }
         crate::doc::DocKind::Activity => {
-            let lead: Option<String> = conn.prepare_cached("SELECT lead_id FROM activities WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?;
+            let lead: Option<String> = conn
+                .prepare_cached("SELECT lead_id FROM activities WHERE id = ?1")?
+                .query_row([id], |r| r.get(0))
+                .optional()?;
             conn.prepare_cached("DELETE FROM activities WHERE id = ?1")?.execute([id])?;
             if let Some(lead) = lead {
                 refresh_lead_activity(conn, &lead)?;

@@ -5,8 +5,8 @@ use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use super::{Store, documents, outbox, projection};
-use crate::doc::{self, DocKind};
 use crate::Result;
+use crate::doc::{self, DocKind};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct QuarantineEntry {
@@ -27,10 +27,25 @@ pub struct QuarantineEntry {
 
 /// Moves every outbox row of `doc_id` into quarantine, with its change bytes (read from the
 /// document, which must still be there).
-pub(crate) fn move_outbox(tx: &Connection, doc_id: &str, code: &str, reason: &str, now: i64) -> Result<usize> {
+pub(crate) fn move_outbox(
+    tx: &Connection,
+    doc_id: &str,
+    code: &str,
+    reason: &str,
+    now: i64,
+) -> Result<usize> {
     let mut entries: Vec<outbox::OutboxEntry> = {
-        let mut stmt = tx.prepare_cached("SELECT seq, kind, hash, data FROM outbox WHERE doc_id = ?1 ORDER BY seq")?;
-        let rows = stmt.query_map([doc_id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, Vec<u8>>(3)?)))?;
+        let mut stmt = tx.prepare_cached(
+            "SELECT seq, kind, hash, data FROM outbox WHERE doc_id = ?1 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([doc_id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+            ))
+        })?;
         let mut v = Vec::new();
         for r in rows {
             let (seq, kind, hash, change) = r?;
@@ -53,7 +68,14 @@ impl Store {
     /// Handles a server's refusal of a document's changes in one transaction: all unsent changes
     /// of the document go to quarantine, and the document is reset to `server_version` (or
     /// removed, if the server has none the user may see).
-    pub fn quarantine_rejected(&self, doc_id: &str, kind: DocKind, code: &str, reason: &str, server_version: Option<&[u8]>) -> Result<usize> {
+    pub fn quarantine_rejected(
+        &self,
+        doc_id: &str,
+        kind: DocKind,
+        code: &str,
+        reason: &str,
+        server_version: Option<&[u8]>,
+    ) -> Result<usize> {
         let now = self.now();
         let server_doc = server_version.map(|b| doc::load(doc_id, b)).transpose()?;
         self.write(|tx| {
@@ -74,15 +96,36 @@ impl Store {
 
     pub fn quarantine(&self) -> Result<Vec<QuarantineEntry>> {
         self.read(|c| {
-            let mut stmt = c.prepare("SELECT id, doc_id, kind, hash, data, code, reason, at FROM quarantine ORDER BY id")?;
+            let mut stmt = c.prepare(
+                "SELECT id, doc_id, kind, hash, data, code, reason, at FROM quarantine ORDER BY id",
+            )?;
             let rows = stmt.query_map([], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?, r.get::<_, Vec<u8>>(4)?, r.get::<_, String>(5)?, r.get::<_, String>(6)?, r.get::<_, i64>(7)?))
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Vec<u8>>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, i64>(7)?,
+                ))
             })?;
             let mut out = Vec::new();
             for row in rows {
                 let (id, doc_id, kind, hash, change, code, reason, at) = row?;
                 let Some(kind) = DocKind::from_i64(kind) else { continue };
-                out.push(QuarantineEntry { summary: summarize(&doc_id, kind, &change), id, doc_id, kind, hash, code, reason, at, change });
+                out.push(QuarantineEntry {
+                    summary: summarize(&doc_id, kind, &change),
+                    id,
+                    doc_id,
+                    kind,
+                    hash,
+                    code,
+                    reason,
+                    at,
+                    change,
+                });
             }
             Ok(out)
         })
@@ -100,14 +143,25 @@ fn summarize(doc_id: &str, kind: DocKind, change: &[u8]) -> Option<serde_json::V
     let mut d = automerge::AutoCommit::new();
     d.apply_changes([ch]).ok()?;
     if d.get_heads().is_empty() {
-        return Some(serde_json::json!({ "note": "an edit of an earlier version; export the raw change to re-apply it" }));
+        return Some(
+            serde_json::json!({ "note": "an edit of an earlier version; export the raw change to re-apply it" }),
+        );
     }
     match kind {
-        DocKind::Lead => doc::lead::read(&d, doc_id).ok().and_then(|l| serde_json::to_value(l).ok()),
-        DocKind::Activity => doc::activity::read(&d, doc_id).ok().and_then(|a| serde_json::to_value(a).ok()),
-        DocKind::Settings => doc::sales::settings_read(&d, doc_id).ok().and_then(|s| serde_json::to_value(s).ok()),
-        DocKind::Target => doc::sales::target_read(&d, doc_id).ok().and_then(|t| serde_json::to_value(t).ok()),
-        DocKind::CompPlan => doc::sales::plan_read(&d, doc_id).ok().and_then(|p| serde_json::to_value(p).ok()),
+        DocKind::Lead => {
+            doc::lead::read(&d, doc_id).ok().and_then(|l| serde_json::to_value(l).ok())
+        }
+        DocKind::Activity => {
+            doc::activity::read(&d, doc_id).ok().and_then(|a| serde_json::to_value(a).ok())
+        }
+        DocKind::Settings => {
+            doc::sales::settings_read(&d, doc_id).ok().and_then(|s| serde_json::to_value(s).ok())
+        }
+        DocKind::Target => {
+            doc::sales::target_read(&d, doc_id).ok().and_then(|t| serde_json::to_value(t).ok())
+        }
+        DocKind::CompPlan => {
+            doc::sales::plan_read(&d, doc_id).ok().and_then(|p| serde_json::to_value(p).ok())
+        }
     }
 }
-

@@ -10,8 +10,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{Record, Store, documents, outbox};
 use crate::doc::{self, DocKind, sales::SETTINGS_ID};
 use crate::model::{
-    CompPlan, CompPlanDraft, RequiredField, SalesSettings, Stage, StagePatch, StageSetting, SubjectKind, Target, TargetDraft,
-    TargetMetric, Tier, new_id, parse_id,
+    CompPlan, CompPlanDraft, RequiredField, SalesSettings, Stage, StagePatch, StageSetting,
+    SubjectKind, Target, TargetDraft, TargetMetric, Tier, new_id, parse_id,
 };
 use crate::{Error, Result, ValidationError};
 
@@ -34,13 +34,29 @@ pub(crate) fn upsert_settings(conn: &Connection, s: &SalesSettings) -> Result<()
 /// The projected settings; the defaults when this store has no settings document yet.
 pub(crate) fn read_settings(conn: &Connection) -> Result<SalesSettings> {
     let mut s = SalesSettings::default();
-    let mut stmt = conn.prepare_cached("SELECT stage, name, probability_bp, required FROM stage_settings")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, u32>(2)?, r.get::<_, String>(3)?)))?;
+    let mut stmt =
+        conn.prepare_cached("SELECT stage, name, probability_bp, required FROM stage_settings")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, u32>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?;
     for row in rows {
         let (stage, name, bp, req) = row?;
         let Ok(stage) = Stage::parse(&stage) else { continue };
         if let Some(st) = s.stages.iter_mut().find(|x| x.stage == stage) {
-            *st = StageSetting { stage, name, probability_bp: bp, required: req.split_whitespace().filter_map(|f| RequiredField::parse(f).ok()).collect() };
+            *st = StageSetting {
+                stage,
+                name,
+                probability_bp: bp,
+                required: req
+                    .split_whitespace()
+                    .filter_map(|f| RequiredField::parse(f).ok())
+                    .collect(),
+            };
         }
     }
     Ok(s)
@@ -76,7 +92,9 @@ pub(crate) fn upsert_target(conn: &Connection, t: &Target) -> Result<()> {
 const TARGET_COLUMNS: &str = "id, subject_kind, subject, metric, period_start, period_end, value, currency, deleted, created_at, created_by, updated_at, updated_by";
 
 fn target_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Target> {
-    let conv = |i: usize, e: ValidationError| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e));
+    let conv = |i: usize, e: ValidationError| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    };
     let kind: String = r.get(1)?;
     let metric: String = r.get(3)?;
     Ok(Target {
@@ -97,7 +115,10 @@ fn target_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Target> {
 }
 
 pub(crate) fn read_target(conn: &Connection, id: &str) -> Result<Option<Target>> {
-    Ok(conn.prepare_cached(&format!("SELECT {TARGET_COLUMNS} FROM targets WHERE id = ?1"))?.query_row([id], target_row).optional()?)
+    Ok(conn
+        .prepare_cached(&format!("SELECT {TARGET_COLUMNS} FROM targets WHERE id = ?1"))?
+        .query_row([id], target_row)
+        .optional()?)
 }
 
 /// Live targets whose period overlaps `[from, to)`, by subject, metric and period.
@@ -111,7 +132,12 @@ pub(crate) fn targets_overlapping(conn: &Connection, from: i64, to: i64) -> Resu
 }
 
 pub(crate) fn upsert_plan(conn: &Connection, p: &CompPlan) -> Result<()> {
-    let tiers = p.tiers.iter().map(|t| format!("{}:{}", t.from_bp, t.rate_bp)).collect::<Vec<_>>().join(" ");
+    let tiers = p
+        .tiers
+        .iter()
+        .map(|t| format!("{}:{}", t.from_bp, t.rate_bp))
+        .collect::<Vec<_>>()
+        .join(" ");
     conn.prepare_cached(
         "INSERT INTO comp_plans (id, rep, base_amount, base_currency, rate_bp, tiers, deleted, created_at, created_by, updated_at, updated_by)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
@@ -148,7 +174,10 @@ fn plan_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CompPlan> {
 }
 
 pub(crate) fn read_plan(conn: &Connection, id: &str) -> Result<Option<CompPlan>> {
-    Ok(conn.prepare_cached(&format!("SELECT {PLAN_COLUMNS} FROM comp_plans WHERE id = ?1"))?.query_row([id], plan_row).optional()?)
+    Ok(conn
+        .prepare_cached(&format!("SELECT {PLAN_COLUMNS} FROM comp_plans WHERE id = ?1"))?
+        .query_row([id], plan_row)
+        .optional()?)
 }
 
 /// Each rep's plan. Two managers creating a plan for the same rep offline make two documents;
@@ -168,15 +197,24 @@ pub(crate) fn current_plans(conn: &Connection) -> Result<Vec<CompPlan>> {
 pub(crate) fn delete(conn: &Connection, id: &str, kind: DocKind) -> Result<()> {
     match kind {
         DocKind::Settings => conn.prepare_cached("DELETE FROM stage_settings")?.execute([])?,
-        DocKind::Target => conn.prepare_cached("DELETE FROM targets WHERE id = ?1")?.execute([id])?,
-        DocKind::CompPlan => conn.prepare_cached("DELETE FROM comp_plans WHERE id = ?1")?.execute([id])?,
+        DocKind::Target => {
+            conn.prepare_cached("DELETE FROM targets WHERE id = ?1")?.execute([id])?
+        }
+        DocKind::CompPlan => {
+            conn.prepare_cached("DELETE FROM comp_plans WHERE id = ?1")?.execute([id])?
+        }
         DocKind::Lead | DocKind::Activity => 0,
     };
     Ok(())
 }
 
 /// Whether the projection of one of these documents matches the document, for `verify`.
-pub(crate) fn verify(conn: &Connection, id: &str, kind: DocKind, d: &automerge::AutoCommit) -> Result<bool> {
+pub(crate) fn verify(
+    conn: &Connection,
+    id: &str,
+    kind: DocKind,
+    d: &automerge::AutoCommit,
+) -> Result<bool> {
     Ok(match kind {
         DocKind::Settings => read_settings(conn)? == doc::sales::settings_read(d, id)?,
         DocKind::Target => read_target(conn, id)? == Some(doc::sales::target_read(d, id)?),
@@ -219,7 +257,11 @@ impl Store {
             crate::validate::check_len("stage name", n, crate::validate::MAX_SHORT_TEXT)?;
         }
         if patch.probability_bp.is_some_and(|bp| bp > crate::model::FULL_BP) {
-            return Err(ValidationError::Invalid { field: "win probability", reason: "at most 100%".into() }.into());
+            return Err(ValidationError::Invalid {
+                field: "win probability",
+                reason: "at most 100%".into(),
+            }
+            .into());
         }
         if let Some(r) = &mut patch.required {
             r.sort();
@@ -230,7 +272,8 @@ impl Store {
         if !exists {
             let mut d = doc::sales::settings_create(self.actor.clone(), &self.user, now)?;
             doc::sales::settings_patch(&mut d, stage, &patch, &self.user, now)?;
-            let hash = doc::commit(&mut d, now).ok_or_else(|| Error::corrupt(SETTINGS_ID, "no change was made"))?;
+            let hash = doc::commit(&mut d, now)
+                .ok_or_else(|| Error::corrupt(SETTINGS_ID, "no change was made"))?;
             let s = doc::sales::settings_read(&d, SETTINGS_ID)?;
             let saved = d.save();
             let created = self.write(|tx| {
@@ -249,7 +292,12 @@ impl Store {
             }
         }
         let user = self.user.clone();
-        match self.edit(SETTINGS_ID, DocKind::Settings, |d| doc::sales::settings_patch(d, stage, &patch, &user, now), |_| Ok(()))? {
+        match self.edit(
+            SETTINGS_ID,
+            DocKind::Settings,
+            |d| doc::sales::settings_patch(d, stage, &patch, &user, now),
+            |_| Ok(()),
+        )? {
             Record::Settings(s) => Ok(s),
             _ => Err(Error::NotFound { kind: "settings", id: SETTINGS_ID.into() }),
         }
@@ -269,9 +317,24 @@ impl Store {
             .query_row(params![draft.subject_kind.as_str(), draft.subject, draft.metric.as_str(), draft.period_start, draft.period_end], |r| r.get(0))
             .optional()?)
         })?;
-        if let Some(id) = draft.id.clone().map(|i| parse_id("target id", &i)).transpose()?.or(existing) {
+        if let Some(id) =
+            draft.id.clone().map(|i| parse_id("target id", &i)).transpose()?.or(existing)
+        {
             let user = self.user.clone();
-            let rec = self.edit(&id, DocKind::Target, |d| doc::sales::target_set_value(d, draft.value, draft.currency.as_deref(), &user, now), |_| Ok(()))?;
+            let rec = self.edit(
+                &id,
+                DocKind::Target,
+                |d| {
+                    doc::sales::target_set_value(
+                        d,
+                        draft.value,
+                        draft.currency.as_deref(),
+                        &user,
+                        now,
+                    )
+                },
+                |_| Ok(()),
+            )?;
             return match rec {
                 Record::Target(t) => Ok(t),
                 _ => Err(Error::NotFound { kind: "target", id }),
@@ -296,7 +359,12 @@ impl Store {
         self.require_manager("delete targets")?;
         let id = parse_id("target id", id)?;
         let now = self.now();
-        match self.edit(&id, DocKind::Target, |d| doc::lead::set_deleted(d, true, &self.user, now), |_| Ok(()))? {
+        match self.edit(
+            &id,
+            DocKind::Target,
+            |d| doc::lead::set_deleted(d, true, &self.user, now),
+            |_| Ok(()),
+        )? {
             Record::Target(t) => Ok(t),
             _ => Err(Error::NotFound { kind: "target", id }),
         }
@@ -313,14 +381,21 @@ impl Store {
         self.require_manager("set compensation plans")?;
         crate::model::validate_plan(&mut draft)?;
         if self.role()?.as_deref() == Some("manager") && draft.rep == self.user {
-            return Err(Error::Forbidden("a manager's own compensation plan is set by an admin".into()));
+            return Err(Error::Forbidden(
+                "a manager's own compensation plan is set by an admin".into(),
+            ));
         }
         let now = self.now();
         let existing = self.read(current_plans)?.into_iter().find(|p| p.rep == draft.rep);
         if let Some(p) = existing {
             let user = self.user.clone();
             let id = p.id.clone();
-            let rec = self.edit(&id, DocKind::CompPlan, |d| doc::sales::plan_update(d, &id, &draft, &user, now), |_| Ok(()))?;
+            let rec = self.edit(
+                &id,
+                DocKind::CompPlan,
+                |d| doc::sales::plan_update(d, &id, &draft, &user, now),
+                |_| Ok(()),
+            )?;
             return match rec {
                 Record::Plan(p) => Ok(p),
                 _ => Err(Error::NotFound { kind: "plan", id: p.id }),

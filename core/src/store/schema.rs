@@ -272,9 +272,14 @@ ALTER TABLE leads ADD COLUMN search_key INTEGER;
 
 pub(crate) fn open_connection(path: &std::path::Path, read_only: bool) -> Result<Connection> {
     let flags = if read_only {
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI
     } else {
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI
     };
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
@@ -341,11 +346,24 @@ mod tests {
         c.execute(row, ["won-lead", "won"]).unwrap();
         c.execute(row, ["reopened", "contacted"]).unwrap();
         let hist = "INSERT INTO stage_history (lead_id, idx, stage, at, by) VALUES (?1, ?2, ?3, ?4, 'rep')";
-        for (lead, idx, stage, at) in [("won-lead", 0, "new", 10), ("won-lead", 1, "proposal", 20), ("won-lead", 2, "won", 30), ("reopened", 0, "new", 10), ("reopened", 1, "negotiation", 20), ("reopened", 2, "lost", 30), ("reopened", 3, "contacted", 40)] {
+        for (lead, idx, stage, at) in [
+            ("won-lead", 0, "new", 10),
+            ("won-lead", 1, "proposal", 20),
+            ("won-lead", 2, "won", 30),
+            ("reopened", 0, "new", 10),
+            ("reopened", 1, "negotiation", 20),
+            ("reopened", 2, "lost", 30),
+            ("reopened", 3, "contacted", 40),
+        ] {
             c.execute(hist, rusqlite::params![lead, idx, stage, at]).unwrap();
         }
         migrate(&mut c).unwrap();
-        let get = |id: &str| -> (Option<i64>, i64) { c.query_row("SELECT closed_at, reached_rank FROM leads WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?))).unwrap() };
+        let get = |id: &str| -> (Option<i64>, i64) {
+            c.query_row("SELECT closed_at, reached_rank FROM leads WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap()
+        };
         assert_eq!(get("won-lead"), (Some(30), 5));
         assert_eq!(get("reopened"), (None, 4));
     }
@@ -368,13 +386,17 @@ mod tests {
         let v: u32 = c.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(v, VERSION);
         for t in ["stage_settings", "targets", "comp_plans"] {
-            let n: i64 = c.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0)).unwrap();
+            let n: i64 =
+                c.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0)).unwrap();
             assert_eq!(n, 0, "{t}");
         }
         let n: i64 = c.query_row("SELECT count(*) FROM leads", [], |r| r.get(0)).unwrap();
         assert_eq!(n, 1);
         // With no settings rows the workspace's process reads as the defaults.
-        assert_eq!(crate::store::sales::read_settings(&c).unwrap(), crate::model::SalesSettings::default());
+        assert_eq!(
+            crate::store::sales::read_settings(&c).unwrap(),
+            crate::model::SalesSettings::default()
+        );
     }
 
     #[test]
@@ -407,14 +429,26 @@ mod tests {
         c.execute(act, rusqlite::params!["q1", "quiet", "note", 7, 1, 0]).unwrap();
         migrate(&mut c).unwrap();
         let get = |id: &str| -> (Option<i64>, Option<i64>) {
-            c.query_row("SELECT last_activity_at, first_contact_at FROM leads WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?))).unwrap()
+            c.query_row(
+                "SELECT last_activity_at, first_contact_at FROM leads WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
         };
         assert_eq!(get("busy"), (Some(20), Some(5)));
         assert_eq!(get("quiet"), (Some(7), None));
-        let columns: Vec<String> =
-            c.prepare("PRAGMA index_info(activities_by_time)").unwrap().query_map([], |r| r.get(2)).unwrap().collect::<rusqlite::Result<_>>().unwrap();
+        let columns: Vec<String> = c
+            .prepare("PRAGMA index_info(activities_by_time)")
+            .unwrap()
+            .query_map([], |r| r.get(2))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
         assert_eq!(columns, ["occurred_at", "created_by", "kind"]);
-        let plan = |sql: &str| -> String { c.query_row(&format!("EXPLAIN QUERY PLAN {sql}"), [], |r| r.get(3)).unwrap() };
+        let plan = |sql: &str| -> String {
+            c.query_row(&format!("EXPLAIN QUERY PLAN {sql}"), [], |r| r.get(3)).unwrap()
+        };
         let counts = "SELECT created_by, kind, count(*) FROM activities WHERE done = 1 AND deleted = 0 AND occurred_at >= 0 AND occurred_at < 100 GROUP BY created_by, kind";
         assert!(plan(counts).contains("COVERING INDEX activities_by_time"), "{}", plan(counts));
         // Refreshing one lead's columns looks up that lead's activities only.

@@ -32,7 +32,9 @@ fn retry_delay(asked_secs: Option<f64>, attempt: u32) -> std::time::Duration {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
-    #[error("this device is not enrolled with a sync server; enroll it with a code from your admin")]
+    #[error(
+        "this device is not enrolled with a sync server; enroll it with a code from your admin"
+    )]
     NotEnrolled,
     #[error("the server no longer accepts this device (revoked or unknown); enroll it again")]
     Unauthorized,
@@ -118,14 +120,25 @@ async fn error_from(resp: reqwest::Response) -> SyncError {
     }
     match resp.json::<ErrorBody>().await {
         Ok(b) => SyncError::Server { status, code: b.error.code, message: b.error.message },
-        Err(_) => SyncError::Server { status, code: "unknown".into(), message: "no error details".into() },
+        Err(_) => {
+            SyncError::Server { status, code: "unknown".into(), message: "no error details".into() }
+        }
     }
 }
 
 /// Exchanges a one-time enrollment code for this device's credentials. `actor_id` is the hex
 /// actor the device's store writes with (an existing store's `actor_id()`, or a new one).
-pub async fn enroll(server: &str, code: &str, device_name: &str, actor_id: &str) -> Result<Credentials, SyncError> {
-    let req = EnrollRequest { code: code.trim().to_string(), device_name: device_name.to_string(), actor_id: actor_id.to_string() };
+pub async fn enroll(
+    server: &str,
+    code: &str,
+    device_name: &str,
+    actor_id: &str,
+) -> Result<Credentials, SyncError> {
+    let req = EnrollRequest {
+        code: code.trim().to_string(),
+        device_name: device_name.to_string(),
+        actor_id: actor_id.to_string(),
+    };
     let resp = http_client()?
         .post(format!("{}/v1/devices", base(server)))
         .json(&req)
@@ -136,7 +149,14 @@ pub async fn enroll(server: &str, code: &str, device_name: &str, actor_id: &str)
         return Err(error_from(resp).await);
     }
     let r: EnrollResponse = resp.json().await.map_err(|e| SyncError::Protocol(e.to_string()))?;
-    Ok(Credentials { server: base(server), device_id: r.device_id, token: r.token, user_id: r.user_id, workspace_id: r.workspace_id, role: r.role })
+    Ok(Credentials {
+        server: base(server),
+        device_id: r.device_id,
+        token: r.token,
+        user_id: r.user_id,
+        workspace_id: r.workspace_id,
+        role: r.role,
+    })
 }
 
 /// A sync session over one store.
@@ -161,7 +181,12 @@ impl SyncClient {
     pub fn for_store(store: &Store) -> Result<SyncClient, SyncError> {
         let server = store.meta(META_SERVER)?.ok_or(SyncError::NotEnrolled)?;
         let token = store.meta(META_TOKEN)?.ok_or(SyncError::NotEnrolled)?;
-        Ok(SyncClient { http: http_client()?, server, token, cancel: Arc::new(AtomicBool::new(false)) })
+        Ok(SyncClient {
+            http: http_client()?,
+            server,
+            token,
+            cancel: Arc::new(AtomicBool::new(false)),
+        })
     }
 
     /// A flag that stops the sync at the next step boundary; what was done stays done.
@@ -175,7 +200,11 @@ impl SyncClient {
 
     /// Posts `body`; when the server says this device sent too many requests (429), waits as
     /// long as it asks (`Retry-After`, else a doubling backoff) and tries again, a few times.
-    async fn post_cbor<Req: serde::Serialize, Resp: for<'de> serde::Deserialize<'de>>(&self, path: &str, body: &Req) -> Result<Resp, SyncError> {
+    async fn post_cbor<Req: serde::Serialize, Resp: for<'de> serde::Deserialize<'de>>(
+        &self,
+        path: &str,
+        body: &Req,
+    ) -> Result<Resp, SyncError> {
         let body = to_cbor(body);
         let mut attempt = 0u32;
         let resp = loop {
@@ -188,10 +217,16 @@ impl SyncClient {
                 .send()
                 .await
                 .map_err(|e| SyncError::Network(e.to_string()))?;
-            if resp.status() != reqwest::StatusCode::TOO_MANY_REQUESTS || attempt >= RATE_LIMIT_RETRIES {
+            if resp.status() != reqwest::StatusCode::TOO_MANY_REQUESTS
+                || attempt >= RATE_LIMIT_RETRIES
+            {
                 break resp;
             }
-            let asked = resp.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<f64>().ok());
+            let asked = resp
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<f64>().ok());
             tokio::time::sleep(retry_delay(asked, attempt)).await;
             attempt += 1;
             self.check_cancel()?;
@@ -204,7 +239,11 @@ impl SyncClient {
     }
 
     /// Pushes the outbox, then pulls until caught up.
-    pub async fn sync(&self, store: &Store, progress: &(dyn Fn(SyncProgress) + Send + Sync)) -> Result<SyncSummary, SyncError> {
+    pub async fn sync(
+        &self,
+        store: &Store,
+        progress: &(dyn Fn(SyncProgress) + Send + Sync),
+    ) -> Result<SyncSummary, SyncError> {
         let mut summary = SyncSummary::default();
         self.push(store, progress, &mut summary).await?;
         self.pull(store, progress, &mut summary).await?;
@@ -212,7 +251,12 @@ impl SyncClient {
         Ok(summary)
     }
 
-    async fn push(&self, store: &Store, progress: &(dyn Fn(SyncProgress) + Send + Sync), summary: &mut SyncSummary) -> Result<(), SyncError> {
+    async fn push(
+        &self,
+        store: &Store,
+        progress: &(dyn Fn(SyncProgress) + Send + Sync),
+        summary: &mut SyncSummary,
+    ) -> Result<(), SyncError> {
         let total = store.outbox_len()? as u64;
         let mut done = 0u64;
         let mut after = 0i64;
@@ -222,11 +266,26 @@ impl SyncClient {
             let batch = store.outbox(after, PUSH_BATCH)?;
             let Some(last) = batch.last() else { break };
             after = last.seq;
-            let req = PushRequest { changes: batch.iter().map(|e| PushChange { doc_id: e.doc_id.clone(), kind: e.kind, change: e.change.clone() }).collect() };
+            let req = PushRequest {
+                changes: batch
+                    .iter()
+                    .map(|e| PushChange {
+                        doc_id: e.doc_id.clone(),
+                        kind: e.kind,
+                        change: e.change.clone(),
+                    })
+                    .collect(),
+            };
             let resp: PushResponse = self.post_cbor("/v1/push", &req).await?;
             summary.sent += store.ack_outbox(&resp.accepted)? as u64;
             for r in &resp.rejected {
-                summary.rejected += store.quarantine_rejected(&r.doc_id, r.kind, &r.code, &r.message, r.server_version.as_deref())? as u64;
+                summary.rejected += store.quarantine_rejected(
+                    &r.doc_id,
+                    r.kind,
+                    &r.code,
+                    &r.message,
+                    r.server_version.as_deref(),
+                )? as u64;
             }
             done += batch.len() as u64;
             progress(SyncProgress { phase: SyncPhase::Push, done, total: total.max(done) });
@@ -234,16 +293,26 @@ impl SyncClient {
         Ok(())
     }
 
-    async fn pull(&self, store: &Store, progress: &(dyn Fn(SyncProgress) + Send + Sync), summary: &mut SyncSummary) -> Result<(), SyncError> {
+    async fn pull(
+        &self,
+        store: &Store,
+        progress: &(dyn Fn(SyncProgress) + Send + Sync),
+        summary: &mut SyncSummary,
+    ) -> Result<(), SyncError> {
         let mut done = 0u64;
         let mut restarted = false;
         loop {
             self.check_cancel()?;
             let cursor = store.meta(SYNC_CURSOR)?.unwrap_or_default();
-            let resp: PullResponse = match self.post_cbor("/v1/pull", &PullRequest { cursor: cursor.clone(), limit: PULL_LIMIT }).await {
+            let resp: PullResponse = match self
+                .post_cbor("/v1/pull", &PullRequest { cursor: cursor.clone(), limit: PULL_LIMIT })
+                .await
+            {
                 // The server does not know our cursor (e.g. it was restored from a backup): pull
                 // everything again from the start; merging what we already hold is harmless.
-                Err(SyncError::Server { code, .. }) if code == "bad_cursor" && !cursor.is_empty() && !restarted => {
+                Err(SyncError::Server { code, .. })
+                    if code == "bad_cursor" && !cursor.is_empty() && !restarted =>
+                {
                     restarted = true;
                     store.set_meta(SYNC_CURSOR, None)?;
                     continue;
@@ -255,13 +324,25 @@ impl SyncClient {
                 .items
                 .into_iter()
                 .map(|i| match i {
-                    PullItem::Changes { doc_id, kind, changes } => PullApply::Merge(RemoteDoc { doc_id, kind, payload: RemotePayload::Changes(changes.into_iter().map(|b| b.into_vec()).collect()) }),
-                    PullItem::Snapshot { doc_id, kind, data } => PullApply::Merge(RemoteDoc { doc_id, kind, payload: RemotePayload::Snapshot(data) }),
+                    PullItem::Changes { doc_id, kind, changes } => PullApply::Merge(RemoteDoc {
+                        doc_id,
+                        kind,
+                        payload: RemotePayload::Changes(
+                            changes.into_iter().map(|b| b.into_vec()).collect(),
+                        ),
+                    }),
+                    PullItem::Snapshot { doc_id, kind, data } => PullApply::Merge(RemoteDoc {
+                        doc_id,
+                        kind,
+                        payload: RemotePayload::Snapshot(data),
+                    }),
                     PullItem::Drop { doc_id } => PullApply::Drop(doc_id),
                 })
                 .collect();
             let report = store.apply_pull(items, Some(&resp.cursor))?;
-            summary.received += (report.changed_leads.len() + report.changed_activities.len() + report.changed_other.len()) as u64;
+            summary.received += (report.changed_leads.len()
+                + report.changed_activities.len()
+                + report.changed_other.len()) as u64;
             summary.dropped += report.dropped.len() as u64;
             done += n;
             progress(SyncProgress { phase: SyncPhase::Pull, done, total: done + resp.remaining });

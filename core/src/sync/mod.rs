@@ -6,4 +6,6 @@ pub mod protocol;
 #[cfg(feature = "client")]
 mod client;
 #[cfg(feature = "client")]
-pub use client::{Credentials, SyncPhase, SyncClient, SyncError, SyncProgress, SyncSummary, enroll};
+pub use client::{
+    Credentials, SyncClient, SyncError, SyncPhase, SyncProgress, SyncSummary, enroll,
+};

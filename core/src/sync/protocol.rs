@@ -81,11 +81,7 @@ pub struct PullRequest {
 #[serde(tag = "t", rename_all = "snake_case")]
 pub enum PullItem {
     /// New changes of a document, in the order the server stored them.
-    Changes {
-        doc_id: String,
-        kind: DocKind,
-        changes: Vec<serde_bytes::ByteBuf>,
-    },
+    Changes { doc_id: String, kind: DocKind, changes: Vec<serde_bytes::ByteBuf> },
     /// The whole document: on bootstrap, or when the user gains it.
     Snapshot {
         doc_id: String,

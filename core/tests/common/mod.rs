@@ -33,7 +33,9 @@ pub fn store(user: &str) -> TestStore {
     let dir = tempfile::tempdir().expect("temp dir");
     let clock = Arc::new(AtomicI64::new(T0));
     let c = clock.clone();
-    let opts = OpenOptions::new(user).region("KR").clock(Arc::new(move || c.fetch_add(1000, Ordering::SeqCst)));
+    let opts = OpenOptions::new(user)
+        .region("KR")
+        .clock(Arc::new(move || c.fetch_add(1000, Ordering::SeqCst)));
     let store = Store::open(dir.path().join("store.db"), opts).expect("open store");
     TestStore { store, clock, _dir: dir }
 }
@@ -44,7 +46,11 @@ pub fn send(from: &Store, to: &Store) -> MergeReport {
         .outbox(0, u32::MAX)
         .expect("outbox")
         .into_iter()
-        .map(|e| RemoteDoc { doc_id: e.doc_id, kind: e.kind, payload: RemotePayload::Changes(vec![e.change]) })
+        .map(|e| RemoteDoc {
+            doc_id: e.doc_id,
+            kind: e.kind,
+            payload: RemotePayload::Changes(vec![e.change]),
+        })
         .collect();
     to.apply_remote(batch).expect("apply")
 }

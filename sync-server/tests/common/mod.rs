@@ -38,7 +38,10 @@ impl Server {
         .await
     }
 
-    async fn start_with(dir: tempfile::TempDir, setup: impl FnOnce(AppState<SqliteBackend>) -> AppState<SqliteBackend>) -> Server {
+    async fn start_with(
+        dir: tempfile::TempDir,
+        setup: impl FnOnce(AppState<SqliteBackend>) -> AppState<SqliteBackend>,
+    ) -> Server {
         let backend = SqliteBackend::open(dir.path()).unwrap();
         let state = setup(AppState::new(backend));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -101,7 +104,10 @@ impl Device {
         let dir = tempfile::tempdir().unwrap();
         let actor = store::new_actor().to_hex_string();
         let creds = enroll(url, code, "test phone", &actor).await?;
-        let store = Store::open(dir.path().join("store.db"), OpenOptions::new(&creds.user_id).region("KR").actor(&actor))?;
+        let store = Store::open(
+            dir.path().join("store.db"),
+            OpenOptions::new(&creds.user_id).region("KR").actor(&actor),
+        )?;
         SyncClient::save_credentials(&store, &creds)?;
         Ok(Device { store: Arc::new(store), device_id: creds.device_id, dir })
     }
@@ -111,12 +117,23 @@ impl Device {
     }
 
     pub fn owned(&self, name: &str, owner: &str) -> Lead {
-        self.create_lead(LeadDraft { name: Some(name.into()), owner: Some(owner.into()), ..Default::default() }).unwrap()
+        self.create_lead(LeadDraft {
+            name: Some(name.into()),
+            owner: Some(owner.into()),
+            ..Default::default()
+        })
+        .unwrap()
     }
 
     /// Every lead id this device holds, live or deleted.
     pub fn lead_ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self.document_ids().unwrap().into_iter().filter(|(_, k)| *k == DocKind::Lead).map(|(id, _)| id).collect();
+        let mut ids: Vec<String> = self
+            .document_ids()
+            .unwrap()
+            .into_iter()
+            .filter(|(_, k)| *k == DocKind::Lead)
+            .map(|(id, _)| id)
+            .collect();
         ids.sort();
         ids
     }
@@ -152,7 +169,11 @@ pub fn db_path(data_dir: &std::path::Path) -> std::path::PathBuf {
 }
 
 fn ro(data_dir: &std::path::Path) -> rusqlite::Connection {
-    rusqlite::Connection::open_with_flags(db_path(data_dir), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap()
+    rusqlite::Connection::open_with_flags(
+        db_path(data_dir),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap()
 }
 
 fn rows(c: &rusqlite::Connection, sql: &str) -> Vec<String> {
@@ -175,11 +196,26 @@ pub fn fingerprint(data_dir: &std::path::Path) -> Fingerprint {
     let c = ro(data_dir);
     let c = &c;
     Fingerprint {
-        documents: rows(c, "SELECT workspace_id || ' ' || id || ' ' || kind || ' ' || owner || ' ' || coalesce(lead_id, '-') || ' ' || hex(data) FROM documents ORDER BY workspace_id, id"),
-        feed: rows(c, "SELECT seq || ' ' || doc_id || ' ' || kind || ' ' || coalesce(hash, '-') || ' ' || coalesce(actor, '-') || ' ' || coalesce(hex(data), '-') || ' ' || coalesce(old_owner, '-') || ' ' || coalesce(new_owner, '-') FROM feed ORDER BY seq"),
-        devices: rows(c, "SELECT id || ' ' || user_id || ' ' || token_hash || ' ' || actor_id || ' ' || coalesce(revoked_at, '-') FROM devices ORDER BY id"),
-        enrollments: rows(c, "SELECT code_hash || ' ' || coalesce(used_at, '-') FROM enrollments ORDER BY code_hash"),
-        users: rows(c, "SELECT workspace_id || ' ' || id || ' ' || role FROM users ORDER BY workspace_id, id"),
+        documents: rows(
+            c,
+            "SELECT workspace_id || ' ' || id || ' ' || kind || ' ' || owner || ' ' || coalesce(lead_id, '-') || ' ' || hex(data) FROM documents ORDER BY workspace_id, id",
+        ),
+        feed: rows(
+            c,
+            "SELECT seq || ' ' || doc_id || ' ' || kind || ' ' || coalesce(hash, '-') || ' ' || coalesce(actor, '-') || ' ' || coalesce(hex(data), '-') || ' ' || coalesce(old_owner, '-') || ' ' || coalesce(new_owner, '-') FROM feed ORDER BY seq",
+        ),
+        devices: rows(
+            c,
+            "SELECT id || ' ' || user_id || ' ' || token_hash || ' ' || actor_id || ' ' || coalesce(revoked_at, '-') FROM devices ORDER BY id",
+        ),
+        enrollments: rows(
+            c,
+            "SELECT code_hash || ' ' || coalesce(used_at, '-') FROM enrollments ORDER BY code_hash",
+        ),
+        users: rows(
+            c,
+            "SELECT workspace_id || ' ' || id || ' ' || role FROM users ORDER BY workspace_id, id",
+        ),
     }
 }
 
@@ -190,7 +226,10 @@ pub fn feed_hashes(data_dir: &std::path::Path) -> std::collections::BTreeSet<Str
 
 /// Hashes stored more than once in the feed.
 pub fn feed_duplicates(data_dir: &std::path::Path) -> Vec<String> {
-    rows(&ro(data_dir), "SELECT hash FROM feed WHERE hash IS NOT NULL GROUP BY workspace_id, hash HAVING count(*) > 1")
+    rows(
+        &ro(data_dir),
+        "SELECT hash FROM feed WHERE hash IS NOT NULL GROUP BY workspace_id, hash HAVING count(*) > 1",
+    )
 }
 
 pub fn feed_len(data_dir: &std::path::Path) -> usize {
@@ -198,10 +237,16 @@ pub fn feed_len(data_dir: &std::path::Path) -> usize {
 }
 
 /// Every document the server stores, by id: its sorted heads and the hashes of all its changes.
-pub fn server_documents(data_dir: &std::path::Path) -> std::collections::BTreeMap<String, (Vec<String>, Vec<String>)> {
+pub fn server_documents(
+    data_dir: &std::path::Path,
+) -> std::collections::BTreeMap<String, (Vec<String>, Vec<String>)> {
     let c = ro(data_dir);
     let mut stmt = c.prepare("SELECT id, data FROM documents").unwrap();
-    let all: Vec<(String, Vec<u8>)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().collect::<rusqlite::Result<_>>().unwrap();
+    let all: Vec<(String, Vec<u8>)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
     all.into_iter()
         .map(|(id, data)| {
             let mut d = automerge::AutoCommit::load(&data).unwrap();
@@ -224,7 +269,10 @@ pub fn assert_converged(devices: &[&Device], data_dir: &std::path::Path) {
     let server = server_documents(data_dir);
     for (id, (_, changes)) in &server {
         let missing: Vec<&String> = changes.iter().filter(|h| !on_server.contains(*h)).collect();
-        assert!(missing.is_empty(), "document {id} holds changes missing from the server's feed: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "document {id} holds changes missing from the server's feed: {missing:?}"
+        );
     }
     let server_ids: Vec<String> = server.keys().cloned().collect();
     for (i, d) in devices.iter().enumerate() {
@@ -232,7 +280,11 @@ pub fn assert_converged(devices: &[&Device], data_dir: &std::path::Path) {
         let ids: Vec<String> = d.document_ids().unwrap().into_iter().map(|(id, _)| id).collect();
         assert_eq!(ids, server_ids, "device {i} holds other documents than the server");
         for id in &ids {
-            assert_eq!(d.document_heads(id).unwrap(), server[id].0, "device {i}, document {id}: heads differ from the server's");
+            assert_eq!(
+                d.document_heads(id).unwrap(),
+                server[id].0,
+                "device {i}, document {id}: heads differ from the server's"
+            );
         }
         assert!(d.verify().unwrap().is_ok(), "device {i}: projections disagree with documents");
     }
