@@ -112,10 +112,10 @@ fn apply_edit(s: &Store, lead_id: &str, e: &Edit, activities: &mut Vec<String>) 
             return;
         }
         Edit::CompleteActivity(i) => {
-            if let Some(id) = activities.get(*i) {
-                if s.activity(id).is_ok() {
-                    s.complete_activity(id).unwrap();
-                }
+            if let Some(id) = activities.get(*i)
+                && s.activity(id).is_ok()
+            {
+                s.complete_activity(id).unwrap();
             }
             return;
         }
@@ -129,7 +129,9 @@ fn apply_edit(s: &Store, lead_id: &str, e: &Edit, activities: &mut Vec<String>) 
 
 /// Everything observable about a replica: documents with their heads, full records, and every
 /// projection row (live and deleted leads).
-fn snapshot(s: &Store) -> (Vec<(String, Vec<String>)>, Vec<Lead>, Vec<Activity>, Vec<LeadSummary>) {
+type Replica = (Vec<(String, Vec<String>)>, Vec<Lead>, Vec<Activity>, Vec<LeadSummary>);
+
+fn snapshot(s: &Store) -> Replica {
     let mut docs = Vec::new();
     let mut leads = Vec::new();
     let mut acts = Vec::new();

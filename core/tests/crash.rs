@@ -64,7 +64,7 @@ fn child(path: &str) {
                 format!("call {round}"),
             ))
             .expect("activity");
-        if round % 4 == 0 {
+        if round.is_multiple_of(4) {
             let batch: Vec<String> =
                 store.outbox(0, 5).expect("outbox").into_iter().map(|e| e.hash).collect();
             let mut o = out.lock();

@@ -76,7 +76,7 @@ fn deal_values_never_mix_one_devices_amount_with_anothers_currency() {
     a.update_lead(
         &id,
         LeadPatch {
-            deal_value: Some(Money { amount_minor: 100_00, currency: "USD".into() }),
+            deal_value: Some(Money { amount_minor: 10_000, currency: "USD".into() }),
             ..Default::default()
         },
     )
@@ -92,7 +92,7 @@ fn deal_values_never_mix_one_devices_amount_with_anothers_currency() {
     exchange(&a, &b);
     let v = a.lead(&id).unwrap().deal_value.unwrap();
     assert!(
-        v == Money { amount_minor: 100_00, currency: "USD".into() }
+        v == Money { amount_minor: 10_000, currency: "USD".into() }
             || v == Money { amount_minor: 5_000_000, currency: "KRW".into() },
         "{v:?}"
     );

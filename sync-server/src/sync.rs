@@ -422,12 +422,12 @@ pub fn commit_doc(
     // A change of hands (a reassigned lead, or an activity moved to another owner's lead): the
     // feed records it so that pulls hand the record to those who gain it and drop it for those
     // who lose it.
-    if let Some(old) = existing {
-        if old.owner != row.owner {
-            tx.append_owner_event(doc_id, &old.owner, &row.owner)?;
-            if kind == DocKind::Lead {
-                tx.set_activities_owner(doc_id, &row.owner)?;
-            }
+    if let Some(old) = existing
+        && old.owner != row.owner
+    {
+        tx.append_owner_event(doc_id, &old.owner, &row.owner)?;
+        if kind == DocKind::Lead {
+            tx.set_activities_owner(doc_id, &row.owner)?;
         }
     }
     Ok(Ok(Accepted { hashes, stored: Some((row.data, doc)) }))

@@ -486,7 +486,7 @@ async fn a_server_killed_mid_stream_restarts_and_everyone_converges() {
     // The device dropped from its outbox only what the server had stored: whole requests.
     let acked = BULK - devices[0].outbox_len().unwrap() as usize;
     assert!(
-        acked <= partial && acked % BATCH == 0,
+        acked <= partial && acked.is_multiple_of(BATCH),
         "acknowledged {acked} of the import, the server stored {partial}"
     );
 

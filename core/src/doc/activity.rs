@@ -100,16 +100,16 @@ pub fn apply_patch(doc: &mut AutoCommit, p: &ActivityPatch, user: &str, now: i64
     if let Some(o) = &p.outcome {
         changed |= put_if_changed(doc, &ROOT, "outcome", o.as_str().into())?;
     }
-    if let Some(l) = &p.location {
-        if read_location(doc).as_ref() != Some(l) {
-            let m = doc.put_object(&ROOT, "location", ObjType::Map)?;
-            doc.put(&m, "lat", l.lat)?;
-            doc.put(&m, "lon", l.lon)?;
-            if let Some(a) = l.accuracy_m {
-                doc.put(&m, "accuracy_m", a)?;
-            }
-            changed = true;
+    if let Some(l) = &p.location
+        && read_location(doc).as_ref() != Some(l)
+    {
+        let m = doc.put_object(&ROOT, "location", ObjType::Map)?;
+        doc.put(&m, "lat", l.lat)?;
+        doc.put(&m, "lon", l.lon)?;
+        if let Some(a) = l.accuracy_m {
+            doc.put(&m, "accuracy_m", a)?;
         }
+        changed = true;
     }
     if changed {
         super::lead::touch(doc, user, now)?;
@@ -155,10 +155,10 @@ pub fn read(doc: &AutoCommit, id: &str) -> Result<Activity> {
         "deleted",
         "lead_id",
     ] {
-        if r.conflicted(key) {
-            if let Some(values) = conflict_values(doc, &ROOT, key) {
-                conflicts.push(FieldConflict { field: key.to_string(), values });
-            }
+        if r.conflicted(key)
+            && let Some(values) = conflict_values(doc, &ROOT, key)
+        {
+            conflicts.push(FieldConflict { field: key.to_string(), values });
         }
     }
     let location = r.map("location").and_then(|m| {

@@ -329,10 +329,10 @@ fn check_lead(doc: &AutoCommit, root: &Fields, id: &str) -> Check {
 }
 
 fn notes(doc: &AutoCommit, root: &Fields) -> Check {
-    if let Some(t) = root.object("notes", ObjType::Text, true)? {
-        if doc.length(&t) > v::MAX_NOTES {
-            return Err("'notes' is too long".into());
-        }
+    if let Some(t) = root.object("notes", ObjType::Text, true)?
+        && doc.length(&t) > v::MAX_NOTES
+    {
+        return Err("'notes' is too long".into());
     }
     Ok(())
 }
@@ -401,7 +401,8 @@ mod tests {
 
     #[test]
     fn crafted_changes_are_caught() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut AutoCommit)>)> = vec![
+        type Mutation = Box<dyn Fn(&mut AutoCommit)>;
+        let cases: Vec<(&str, Mutation)> = vec![
             ("stage", Box::new(|d| d.put(&ROOT, "stage", "bribed").unwrap())),
             ("owner", Box::new(|d| d.put(&ROOT, "owner", 42).unwrap())),
             ("owner", Box::new(|d| d.delete(&ROOT, "owner").unwrap())),

@@ -300,10 +300,10 @@ pub fn read(doc: &AutoCommit, id: &str) -> Result<Lead> {
         "next_follow_up",
         "deleted",
     ] {
-        if r.conflicted(key) {
-            if let Some(values) = conflict_values(doc, &ROOT, key) {
-                conflicts.push(FieldConflict { field: key.to_string(), values });
-            }
+        if r.conflicted(key)
+            && let Some(values) = conflict_values(doc, &ROOT, key)
+        {
+            conflicts.push(FieldConflict { field: key.to_string(), values });
         }
     }
     let nested = [

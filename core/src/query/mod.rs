@@ -151,7 +151,7 @@ fn encode_cursor(v: SqlValue, id: &str) -> String {
 }
 
 fn decode_cursor(s: &str) -> Result<(SqlValue, String)> {
-    if s.len() % 2 != 0 || s.len() > 4096 {
+    if !s.len().is_multiple_of(2) || s.len() > 4096 {
         return Err(Error::BadCursor);
     }
     let bytes: Vec<u8> = (0..s.len())

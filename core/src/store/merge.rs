@@ -246,14 +246,14 @@ impl Store {
         if d.get_heads() == before {
             return Ok(());
         }
-        if let Some(k) = doc::kind_of(&d) {
-            if k != kind {
-                return Err(bad(format!(
-                    "claims to be a {} but holds a {}",
-                    kind.as_str(),
-                    k.as_str()
-                )));
-            }
+        if let Some(k) = doc::kind_of(&d)
+            && k != kind
+        {
+            return Err(bad(format!(
+                "claims to be a {} but holds a {}",
+                kind.as_str(),
+                k.as_str()
+            )));
         }
         if is_new {
             documents::insert(tx, &id, kind, &d.save())?;

@@ -136,7 +136,8 @@ impl std::fmt::Debug for Store {
 
 /// A record read from its document.
 pub(crate) enum Record {
-    Lead(Lead),
+    /// Boxed: a lead is several times the size of the other records.
+    Lead(Box<Lead>),
     Activity(Activity),
     Settings(crate::model::SalesSettings),
     Target(crate::model::Target),
@@ -146,7 +147,7 @@ pub(crate) enum Record {
 impl Record {
     pub(crate) fn read(d: &AutoCommit, id: &str, kind: DocKind) -> Result<Record> {
         Ok(match kind {
-            DocKind::Lead => Record::Lead(doc::lead::read(d, id)?),
+            DocKind::Lead => Record::Lead(Box::new(doc::lead::read(d, id)?)),
             DocKind::Activity => Record::Activity(doc::activity::read(d, id)?),
             DocKind::Settings => Record::Settings(doc::sales::settings_read(d, id)?),
             DocKind::Target => Record::Target(doc::sales::target_read(d, id)?),
@@ -172,7 +173,7 @@ impl Record {
 
     fn into_lead(self, id: &str) -> Result<Lead> {
         match self {
-            Record::Lead(l) => Ok(l),
+            Record::Lead(l) => Ok(*l),
             _ => Err(Error::NotFound { kind: "lead", id: id.to_string() }),
         }
     }
@@ -283,11 +284,11 @@ impl Store {
     fn reproject_all(&self) -> Result<()> {
         self.write(|tx| {
             for (id, kind) in documents::all_ids(tx)? {
-                if let Some((_, d, _)) = documents::load(tx, &id)? {
-                    if doc::kind_of(&d).is_some() {
-                        projection::delete(tx, &id, kind)?;
-                        self.project(tx, &id, kind, &d, true)?;
-                    }
+                if let Some((_, d, _)) = documents::load(tx, &id)?
+                    && doc::kind_of(&d).is_some()
+                {
+                    projection::delete(tx, &id, kind)?;
+                    self.project(tx, &id, kind, &d, true)?;
                 }
             }
             set_meta(tx, "reproject", None)

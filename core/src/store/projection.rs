@@ -59,7 +59,7 @@ impl LeadSummary {
         let currency: Option<String> = r.get(o + 12)?;
         let tags: String = r.get(o + 20)?;
         Ok(LeadSummary {
-            id: r.get(o + 0)?,
+            id: r.get(o)?,
             name: r.get(o + 1)?,
             display_name: r.get(o + 2)?,
             company: r.get(o + 3)?,
@@ -428,11 +428,11 @@ pub(crate) fn read_report_columns(
         .optional()?)
 }
 
+/// One stage history row: stage, at, by, lost reason.
+pub(crate) type HistoryRow = (String, i64, String, Option<String>);
+
 /// Stage history rows of one lead, in document order, for `verify`.
-pub(crate) fn read_history(
-    conn: &Connection,
-    lead_id: &str,
-) -> Result<Vec<(String, i64, String, Option<String>)>> {
+pub(crate) fn read_history(conn: &Connection, lead_id: &str) -> Result<Vec<HistoryRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT stage, at, by, lost_reason FROM stage_history WHERE lead_id = ?1 ORDER BY idx",
     )?;
