@@ -35,10 +35,11 @@ impl FieldStore {
         &self,
         period: ReportPeriod,
         now_ms: i64,
-        utc_offset_minutes: i32,
+        time_zone: String,
         owners: Option<Vec<String>>,
     ) -> Result<SalesReport> {
-        let mut q = self.store.report_query(period.resolve(now_ms, utc_offset_minutes)?, now_ms)?;
+        let zone = core::Zone::parse(&time_zone)?;
+        let mut q = self.store.report_query(period.resolve(now_ms, &zone)?, now_ms)?;
         q.owners = owners;
         Ok((self.store.report(&q)?, self.store.performance(&q)?).into())
     }
@@ -136,9 +137,10 @@ impl FieldStore {
     }
 
     /// The store user's follow-ups: overdue at `now_ms`, due later that local day, and due in
-    /// the next seven days.
-    pub fn follow_ups(&self, now_ms: i64, utc_offset_minutes: i32) -> Result<core::FollowUps> {
-        Ok(self.store.follow_ups(self.store.user_id(), now_ms, utc_offset_minutes)?)
+    /// the next seven days, in `time_zone` (an IANA name such as `Asia/Seoul`, or `+09:00`).
+    pub fn follow_ups(&self, now_ms: i64, time_zone: String) -> Result<core::FollowUps> {
+        let zone = core::Zone::parse(&time_zone)?;
+        Ok(self.store.follow_ups(self.store.user_id(), now_ms, &zone)?)
     }
 
     /// The store user's next `limit` reminder times at or after `now_ms`, soonest first: what
@@ -230,21 +232,16 @@ impl FieldStore {
     // ---- reports, sales process, targets, plans ---------------------------------------------
 
     /// The store user's own report for `period` (the week, month or quarter holding `now_ms` in
-    /// the zone `utc_offset_minutes`, or a custom range): figures, targets' attainment and
+    /// `time_zone`, an IANA name such as `Asia/Seoul`, or a custom range): figures, targets' attainment and
     /// commission of their own leads, with the workspace's win probabilities. Leads idle for 14
     /// days are "going cold".
     pub fn my_report(
         &self,
         period: ReportPeriod,
         now_ms: i64,
-        utc_offset_minutes: i32,
+        time_zone: String,
     ) -> Result<SalesReport> {
-        self.report_for(
-            period,
-            now_ms,
-            utc_offset_minutes,
-            Some(vec![self.store.user_id().to_string()]),
-        )
+        self.report_for(period, now_ms, time_zone, Some(vec![self.store.user_id().to_string()]))
     }
 
     /// The team's report for `period`: every lead on this device (a manager's device holds the
@@ -253,9 +250,9 @@ impl FieldStore {
         &self,
         period: ReportPeriod,
         now_ms: i64,
-        utc_offset_minutes: i32,
+        time_zone: String,
     ) -> Result<SalesReport> {
-        self.report_for(period, now_ms, utc_offset_minutes, None)
+        self.report_for(period, now_ms, time_zone, None)
     }
 
     /// The workspace's sales process: every stage with its display name, win probability (basis

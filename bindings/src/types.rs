@@ -198,17 +198,17 @@ pub enum ReportPeriod {
 }
 
 impl ReportPeriod {
-    /// The core's period for this choice at `now_ms` in the zone `utc_offset_minutes`.
+    /// The core's period for this choice at `now_ms` in `zone`.
     pub(crate) fn resolve(
         self,
         now_ms: i64,
-        utc_offset_minutes: i32,
+        zone: &core::Zone,
     ) -> Result<core::report::Period, FieldsalesError> {
         use core::report::Period;
         Ok(match self {
-            ReportPeriod::Week => Period::week_of(now_ms, utc_offset_minutes),
-            ReportPeriod::Month => Period::month_of(now_ms, utc_offset_minutes),
-            ReportPeriod::Quarter => Period::quarter_of(now_ms, utc_offset_minutes),
+            ReportPeriod::Week => Period::week_of(now_ms, zone),
+            ReportPeriod::Month => Period::month_of(now_ms, zone),
+            ReportPeriod::Quarter => Period::quarter_of(now_ms, zone),
             ReportPeriod::Custom { start_ms, end_ms } => Period::custom(start_ms, end_ms)?,
         })
     }

@@ -10,6 +10,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use fieldsales_core::Zone;
 use fieldsales_core::report::Period;
 use fieldsales_core::sync::{SyncClient, enroll};
 use fieldsales_core::*;
@@ -71,12 +72,12 @@ fn lead(name: &str, company: &str, stage: Stage, value: i64, phone: Option<&str>
     }
 }
 
-pub fn run(out: &mut dyn Write, off: i32) -> Result<()> {
+pub fn run(out: &mut dyn Write, tz: &Zone) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    rt.block_on(demo(out, off))
+    rt.block_on(demo(out, tz))
 }
 
-async fn demo(out: &mut dyn Write, off: i32) -> Result<()> {
+async fn demo(out: &mut dyn Write, tz: &Zone) -> Result<()> {
     let dir = TempDir(std::env::temp_dir().join(format!(
         "fieldsales-demo-{}-{}",
         std::process::id(),
@@ -116,7 +117,7 @@ async fn demo(out: &mut dyn Write, off: i32) -> Result<()> {
         "\n== Before the show: park sets the month's targets, kim's plan and a stage rule =="
     )?;
     let now = crate::time::now_ms();
-    let month = Period::month_of(now, off);
+    let month = Period::month_of(now, tz);
     let target = |subject_kind, subject: &str, metric, value, currency: Option<&str>| TargetDraft {
         id: None,
         subject_kind,
@@ -269,7 +270,7 @@ async fn demo(out: &mut dyn Write, off: i32) -> Result<()> {
         "\nThe merged lead is identical on kim's phone, kim's tablet and park's device: {}\n",
         if same { "yes" } else { "NO" }
     )?;
-    print::lead_detail(out, &on_manager.lead, Some(&on_manager.activities), off)?;
+    print::lead_detail(out, &on_manager.lead, Some(&on_manager.activities), tz)?;
 
     writeln!(out, "\n== Team pipeline on park's device ==")?;
     let all = manager.store.list_leads(&LeadQuery { limit: 500, ..Default::default() })?.items;
@@ -295,7 +296,7 @@ async fn demo(out: &mut dyn Write, off: i32) -> Result<()> {
         &manager.store.report_query(month, now)?,
         false,
         false,
-        off,
+        tz,
         out,
     )?;
     let report = manager.store.verify()?;

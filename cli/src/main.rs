@@ -23,6 +23,7 @@ use fieldsales_core::{
     ActivityDraft, ActivityKind, CaptureChannel, CustomField, LeadDraft, LeadField, LeadPatch,
     LeadQuery, LeadSort, Location, Money, OpenOptions, Potential, Stage, Store,
 };
+use fieldsales_core::{Zone, calendar};
 
 /// Where the options that every command takes are listed in `--help`.
 const GLOBAL: &str = "Global options";
@@ -43,10 +44,12 @@ struct Cli {
     /// Region (ISO 3166) for phone numbers typed without a country code
     #[arg(long, env = "FIELDSALES_REGION", global = true, help_heading = GLOBAL, default_value = "KR")]
     region: String,
-    /// Minutes east of UTC used to show times and to read dates without a zone (540 = Korea)
-    #[arg(long, env = "FIELDSALES_UTC_OFFSET", global = true, help_heading = GLOBAL, default_value_t = 0, allow_negative_numbers = true,
-          value_parser = clap::value_parser!(i32).range(-840..=840), value_name = "MINUTES")]
-    utc_offset: i32,
+    /// Time zone for showing times, reading dates typed without a zone and "today", "this
+    /// month": an IANA name (Asia/Seoul, America/New_York) or an offset (+09:00); defaults to
+    /// this machine's zone
+    #[arg(long, env = "FIELDSALES_TZ", global = true, help_heading = GLOBAL, value_name = "ZONE",
+          value_parser = parse_zone, default_value_t = Zone::system(), allow_hyphen_values = true)]
+    tz: Zone,
     /// Print machine-readable JSON instead of text
     #[arg(long, global = true, help_heading = GLOBAL)]
     json: bool,
@@ -86,7 +89,7 @@ enum Cmd {
         /// Write to this file instead of standard output
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
-        /// Only leads created this week, month or quarter (in the --utc-offset zone)
+        /// Only leads created this week, month or quarter (in the --tz zone)
         #[arg(long, conflicts_with_all = ["from", "to"])]
         period: Option<String>,
         /// Only leads created at or after this time
@@ -311,7 +314,7 @@ enum LeadCmd {
 /// The period of `report` and `target`: this week, month or quarter, or --from/--to.
 #[derive(Args)]
 struct PeriodArgs {
-    /// week, month or quarter holding today (in the --utc-offset zone), ignored with --from/--to
+    /// week, month or quarter holding today (in the --tz zone), ignored with --from/--to
     #[arg(long, default_value = "month")]
     period: String,
     #[arg(long, value_name = "TIME")]
@@ -321,13 +324,13 @@ struct PeriodArgs {
 }
 
 impl PeriodArgs {
-    fn resolve(&self, now: i64, off: i32) -> Result<fieldsales_core::report::Period> {
+    fn resolve(&self, now: i64, tz: &Zone) -> Result<fieldsales_core::report::Period> {
         report_cmd::period(
             &self.period,
-            when("--from", self.from.as_deref(), now, off)?,
-            when("--to", self.to.as_deref(), now, off)?,
+            when("--from", self.from.as_deref(), now, tz)?,
+            when("--to", self.to.as_deref(), now, tz)?,
             now,
-            off,
+            tz,
         )
     }
 }
@@ -543,7 +546,7 @@ fn main() -> ExitCode {
     if matches!(cli.cmd, Cmd::Demo) {
         let stdout = io::stdout();
         let mut out = BufWriter::new(stdout.lock());
-        return match demo::run(&mut out, cli.utc_offset).and_then(|()| Ok(out.flush()?)) {
+        return match demo::run(&mut out, &cli.tz).and_then(|()| Ok(out.flush()?)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 let _ = writeln!(io::stderr(), "error: {}", message(&e));
@@ -622,8 +625,12 @@ fn json(out: &mut dyn Write, v: &impl serde::Serialize) -> Result<()> {
 }
 
 /// Reads a time flag; the flag's name leads the message so the user knows which one to fix.
-fn when(flag: &str, s: Option<&str>, now: i64, off: i32) -> Result<Option<i64>> {
-    s.map(|s| time::parse_time(s, now, off).map_err(|e| anyhow!("{flag}: {e}"))).transpose()
+fn when(flag: &str, s: Option<&str>, now: i64, tz: &Zone) -> Result<Option<i64>> {
+    s.map(|s| tz.parse_time(s, now).map_err(|e| anyhow!("{flag}: {e}"))).transpose()
+}
+
+fn parse_zone(s: &str) -> std::result::Result<Zone, String> {
+    Zone::parse(s).map_err(|e| e.to_string())
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -632,7 +639,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
     let now = time::now_ms();
-    let off = cli.utc_offset;
+    let tz = &cli.tz;
     if let Cmd::Enroll { server, code, device_name } = &cli.cmd {
         let (_, msg) =
             sync_cmd::enroll_device(db, &cli.region, server, code, device_name, &runtime()?)?;
@@ -666,13 +673,13 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
             } else if found.is_empty() {
                 writeln!(out, "no leads match '{}'", print::clean(&text.join(" ")))?;
             } else {
-                print::lead_table(out, &found, off)?;
+                print::lead_table(out, &found, tz)?;
             }
         }
         Cmd::Followups { owner } => {
             let user = owner.as_deref().unwrap_or(store.user_id());
-            let f = store.follow_ups(user, now, off)?;
-            if cli.json { json(out, &f)? } else { print::follow_ups(out, &f, off)? }
+            let f = store.follow_ups(user, now, tz)?;
+            if cli.json { json(out, &f)? } else { print::follow_ups(out, &f, tz)? }
         }
         Cmd::Export {
             format,
@@ -689,19 +696,19 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
         } => {
             let (created_from, created_before) = match period {
                 Some(kind) => {
-                    let p = report_cmd::period(kind, None, None, now, off)?;
+                    let p = report_cmd::period(kind, None, None, now, tz)?;
                     (Some(p.start), Some(p.end))
                 }
                 None => (
-                    when("--from", from.as_deref(), now, off)?,
-                    when("--to", to.as_deref(), now, off)?,
+                    when("--from", from.as_deref(), now, tz)?,
+                    when("--to", to.as_deref(), now, tz)?,
                 ),
             };
             let filter = fieldsales_core::export::ExportFilter {
                 include_deleted: *include_deleted,
                 created_from,
                 created_before,
-                updated_since: when("--updated-since", updated_since.as_deref(), now, off)?,
+                updated_since: when("--updated-since", updated_since.as_deref(), now, tz)?,
                 owners: owner.clone(),
                 stages: stages.clone(),
                 tag: tag.clone(),
@@ -754,21 +761,21 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
             } else {
                 for g in &groups {
                     writeln!(out, "{:?}: {}", g.reason, print::clean(&g.value))?;
-                    print::lead_table(out, &g.leads, off)?;
+                    print::lead_table(out, &g.leads, tz)?;
                     writeln!(out)?;
                 }
                 writeln!(out, "merge with: fieldsales lead merge KEEP_ID OTHER_ID")?;
             }
         }
         Cmd::Report { period, owner, cold_days, csv } => {
-            let p = period.resolve(now, off)?;
+            let p = period.resolve(now, tz)?;
             // The workspace's win probabilities, not the built-in ones.
             let mut q = store.report_query(p, now)?;
             q.cold_after_days = *cold_days;
             if !owner.is_empty() {
                 q.owners = Some(owner.clone());
             }
-            report_cmd::run(&store, &q, cli.json, *csv, off, out)?;
+            report_cmd::run(&store, &q, cli.json, *csv, tz, out)?;
         }
         Cmd::Stages(StagesCmd::Show) => sales_cmd::stages_show(&store, cli.json, out)?,
         Cmd::Stages(StagesCmd::Set { stage, name, probability, require, require_nothing }) => {
@@ -790,7 +797,7 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
             )?
         }
         Cmd::Target(TargetCmd::Set { rep, team, metric, period, value, currency }) => {
-            let p = period.resolve(now, off)?;
+            let p = period.resolve(now, tz)?;
             let subject = match (rep, team) {
                 (Some(r), _) => (fieldsales_core::SubjectKind::Rep, r.clone()),
                 (None, Some(t)) => (fieldsales_core::SubjectKind::Team, t.clone()),
@@ -804,13 +811,13 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
                 value,
                 currency.as_deref(),
                 cli.json,
-                off,
+                tz,
                 out,
             )?
         }
         Cmd::Target(TargetCmd::List { period }) => {
-            let p = period.resolve(now, off)?;
-            sales_cmd::target_list(&store, p, cli.json, off, out)?
+            let p = period.resolve(now, tz)?;
+            sales_cmd::target_list(&store, p, cli.json, tz, out)?
         }
         Cmd::Target(TargetCmd::Delete { id }) => {
             let t = store.delete_target(id)?;
@@ -823,7 +830,7 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
             sales_cmd::plan_show(&store, rep.as_deref(), cli.json, out)?
         }
         Cmd::Quarantine(QuarantineCmd::List) => {
-            sync_cmd::quarantine_list(&store, cli.json, off, out)?
+            sync_cmd::quarantine_list(&store, cli.json, tz, out)?
         }
         Cmd::Quarantine(QuarantineCmd::Export { out: file }) => match file {
             Some(path) => {
@@ -844,7 +851,7 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
 }
 
 fn lead(cli: &Cli, store: &Store, cmd: &LeadCmd, now: i64, out: &mut dyn Write) -> Result<()> {
-    let off = cli.utc_offset;
+    let tz = &cli.tz;
     match cmd {
         LeadCmd::Add { fields: f, tags } => {
             let deal_value = match (&f.value, &f.currency) {
@@ -872,10 +879,10 @@ fn lead(cli: &Cli, store: &Store, cmd: &LeadCmd, now: i64, out: &mut dyn Write) 
                 tags: tags.clone(),
                 notes: f.notes.clone(),
                 custom_fields: f.custom.clone(),
-                next_follow_up: when("--follow-up", f.follow_up.as_deref(), now, off)?,
+                next_follow_up: when("--follow-up", f.follow_up.as_deref(), now, tz)?,
             };
             let lead = store.create_lead(draft)?;
-            if cli.json { json(out, &lead)? } else { print::lead_detail(out, &lead, None, off)? }
+            if cli.json { json(out, &lead)? } else { print::lead_detail(out, &lead, None, tz)? }
         }
         LeadCmd::Edit { id, fields: f, add_tags, remove_tags, remove_custom, clear } => {
             let deal_value = match (&f.value, &f.currency) {
@@ -912,7 +919,7 @@ fn lead(cli: &Cli, store: &Store, cmd: &LeadCmd, now: i64, out: &mut dyn Write) 
                 notes: f.notes.clone(),
                 set_custom_fields: f.custom.clone(),
                 remove_custom_fields: remove_custom.clone(),
-                next_follow_up: when("--follow-up", f.follow_up.as_deref(), now, off)?,
+                next_follow_up: when("--follow-up", f.follow_up.as_deref(), now, tz)?,
                 clear: Vec::new(),
             };
             for c in clear {
@@ -928,14 +935,14 @@ fn lead(cli: &Cli, store: &Store, cmd: &LeadCmd, now: i64, out: &mut dyn Write) 
                 );
             }
             let lead = store.update_lead(id, patch)?;
-            if cli.json { json(out, &lead)? } else { print::lead_detail(out, &lead, None, off)? }
+            if cli.json { json(out, &lead)? } else { print::lead_detail(out, &lead, None, tz)? }
         }
         LeadCmd::Show { id } => {
             let d = store.lead_detail(id)?;
             if cli.json {
                 json(out, &d)?
             } else {
-                print::lead_detail(out, &d.lead, Some(&d.activities), off)?
+                print::lead_detail(out, &d.lead, Some(&d.activities), tz)?
             }
         }
         LeadCmd::List(a) => {
@@ -945,8 +952,8 @@ fn lead(cli: &Cli, store: &Store, cmd: &LeadCmd, now: i64, out: &mut dyn Write) 
                 owner: a.owner.clone(),
                 tag: a.tag.clone(),
                 event: a.event.clone(),
-                follow_up_due_before: when("--due-before", a.due_before.as_deref(), now, off)?,
-                updated_since: when("--updated-since", a.updated_since.as_deref(), now, off)?,
+                follow_up_due_before: when("--due-before", a.due_before.as_deref(), now, tz)?,
+                updated_since: when("--updated-since", a.updated_since.as_deref(), now, tz)?,
                 deleted: a.deleted,
                 sort: a.sort,
                 ascending: if a.asc {
@@ -966,7 +973,7 @@ fn lead(cli: &Cli, store: &Store, cmd: &LeadCmd, now: i64, out: &mut dyn Write) 
                 if page.items.is_empty() {
                     writeln!(out, "no leads")?;
                 } else {
-                    print::lead_table(out, &page.items, off)?;
+                    print::lead_table(out, &page.items, tz)?;
                 }
                 if let Some(next) = &page.next {
                     writeln!(out, "next: {next}")?;
@@ -1007,7 +1014,7 @@ fn activity(
     now: i64,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let off = cli.utc_offset;
+    let tz = &cli.tz;
     match cmd {
         ActivityCmd::Add {
             lead_id,
@@ -1024,11 +1031,11 @@ fn activity(
         } => {
             let mut draft = ActivityDraft::new(lead_id.as_str(), *kind, subject.as_str());
             draft.notes = notes.clone();
-            draft.occurred_at = when("--at", at.as_deref(), now, off)?;
-            draft.due_at = when("--due", due.as_deref(), now, off)?;
+            draft.occurred_at = when("--at", at.as_deref(), now, tz)?;
+            draft.due_at = when("--due", due.as_deref(), now, tz)?;
             draft.duration_s = duration
                 .as_deref()
-                .map(time::parse_duration)
+                .map(calendar::parse_duration)
                 .transpose()
                 .map_err(|e| anyhow!("--duration: {e}"))?;
             draft.outcome = outcome.clone();
@@ -1036,7 +1043,7 @@ fn activity(
                 draft.location = Some(Location { lat: *lat, lon: *lon, accuracy_m: *accuracy });
             }
             let a = store.add_activity(draft)?;
-            if cli.json { json(out, &a)? } else { print::activity_detail(out, &a, off)? }
+            if cli.json { json(out, &a)? } else { print::activity_detail(out, &a, tz)? }
         }
         ActivityCmd::List { lead_id } => {
             // lead_detail rather than activities_for_lead: it reports an unknown lead instead of
@@ -1047,12 +1054,12 @@ fn activity(
             } else if acts.is_empty() {
                 writeln!(out, "no activities")?;
             } else {
-                print::activity_table(out, &acts, off)?;
+                print::activity_table(out, &acts, tz)?;
             }
         }
         ActivityCmd::Done { id } => {
             let a = store.complete_activity(id)?;
-            if cli.json { json(out, &a)? } else { print::activity_detail(out, &a, off)? }
+            if cli.json { json(out, &a)? } else { print::activity_detail(out, &a, tz)? }
         }
     }
     Ok(())

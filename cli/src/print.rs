@@ -7,8 +7,7 @@ use std::io::{self, Write};
 use fieldsales_core::{
     Activity, FieldConflict, FollowUp, FollowUps, Lead, LeadSummary, VerifyReport,
 };
-
-use crate::time;
+use fieldsales_core::{Zone, calendar};
 
 /// Widest a table cell may be before it is cut with "…".
 const MAX_CELL: usize = 32;
@@ -125,15 +124,15 @@ impl Table {
     }
 }
 
-fn opt_time(t: Option<i64>, off: i32) -> String {
-    t.map(|t| time::format_short(t, off)).unwrap_or_default()
+fn opt_time(t: Option<i64>, tz: &Zone) -> String {
+    t.map(|t| tz.format_short(t)).unwrap_or_default()
 }
 
 fn or_dash(s: Option<&str>) -> String {
     s.unwrap_or("-").to_string()
 }
 
-pub fn lead_table(w: &mut dyn Write, items: &[LeadSummary], off: i32) -> io::Result<()> {
+pub fn lead_table(w: &mut dyn Write, items: &[LeadSummary], tz: &Zone) -> io::Result<()> {
     let mut t = Table::new(&[
         "ID",
         "NAME",
@@ -158,8 +157,8 @@ pub fn lead_table(w: &mut dyn Write, items: &[LeadSummary], off: i32) -> io::Res
             l.potential.map_or("-".into(), |p| p.to_string()),
             l.deal_value.as_ref().map_or("-".into(), |m| m.to_string()),
             l.owner.clone(),
-            opt_time(l.next_follow_up, off),
-            time::format_short(l.updated_at, off),
+            opt_time(l.next_follow_up, tz),
+            tz.format_short(l.updated_at),
         ]);
     }
     t.write(w)
@@ -176,7 +175,7 @@ pub fn lead_detail(
     w: &mut dyn Write,
     l: &Lead,
     activities: Option<&[Activity]>,
-    off: i32,
+    tz: &Zone,
 ) -> io::Result<()> {
     writeln!(w, "{}", l.id)?;
     let field = |w: &mut dyn Write, k: &str, v: &str| -> io::Result<()> {
@@ -201,16 +200,12 @@ pub fn lead_detail(
         None => l.source.channel.to_string(),
     };
     field(w, "source", &source)?;
-    field(
-        w,
-        "follow-up",
-        &l.next_follow_up.map(|t| time::format_full(t, off)).unwrap_or_default(),
-    )?;
+    field(w, "follow-up", &l.next_follow_up.map(|t| tz.format_full(t)).unwrap_or_default())?;
     for c in &l.custom_fields {
         field(w, "custom", &format!("{} = {}", c.key, c.value))?;
     }
-    field(w, "created", &format!("{} by {}", time::format_full(l.created_at, off), l.created_by))?;
-    field(w, "updated", &format!("{} by {}", time::format_full(l.updated_at, off), l.updated_by))?;
+    field(w, "created", &format!("{} by {}", tz.format_full(l.created_at), l.created_by))?;
+    field(w, "updated", &format!("{} by {}", tz.format_full(l.updated_at), l.updated_by))?;
     if l.deleted {
         field(w, "deleted", "yes (restore with `fieldsales lead restore ID`)")?;
     }
@@ -231,13 +226,7 @@ pub fn lead_detail(
         for h in &l.stage_history {
             let reason =
                 h.lost_reason.as_deref().map(|r| format!(" ({})", clean(r))).unwrap_or_default();
-            writeln!(
-                w,
-                "    {}  {}{reason}  by {}",
-                time::format_short(h.at, off),
-                h.stage,
-                clean(&h.by)
-            )?;
+            writeln!(w, "    {}  {}{reason}  by {}", tz.format_short(h.at), h.stage, clean(&h.by))?;
         }
     }
     if let Some(acts) = activities {
@@ -246,7 +235,7 @@ pub fn lead_detail(
         } else {
             writeln!(w, "  activities:")?;
             let mut buf = Vec::new();
-            activity_table(&mut buf, acts, off)?;
+            activity_table(&mut buf, acts, tz)?;
             for line in String::from_utf8_lossy(&buf).lines() {
                 writeln!(w, "    {line}")?;
             }
@@ -263,13 +252,13 @@ fn activity_status(a: &Activity) -> &'static str {
     }
 }
 
-pub fn activity_table(w: &mut dyn Write, acts: &[Activity], off: i32) -> io::Result<()> {
+pub fn activity_table(w: &mut dyn Write, acts: &[Activity], tz: &Zone) -> io::Result<()> {
     let mut t = Table::new(&["WHEN", "KIND", "STATUS", "SUBJECT", "DURATION", "OUTCOME", "ID"]);
     for a in acts {
         let when = match (a.occurred_at, a.due_at) {
-            (Some(t), _) => time::format_short(t, off),
-            (None, Some(d)) => format!("due {}", time::format_short(d, off)),
-            (None, None) => time::format_short(a.created_at, off),
+            (Some(t), _) => tz.format_short(t),
+            (None, Some(d)) => format!("due {}", tz.format_short(d)),
+            (None, None) => tz.format_short(a.created_at),
         };
         let mut subject = a.subject.clone();
         if !a.conflicts.is_empty() {
@@ -280,7 +269,7 @@ pub fn activity_table(w: &mut dyn Write, acts: &[Activity], off: i32) -> io::Res
             a.kind.to_string(),
             activity_status(a).into(),
             subject,
-            a.duration_s.map(time::format_duration).unwrap_or_default(),
+            a.duration_s.map(calendar::format_duration).unwrap_or_default(),
             a.outcome.clone().unwrap_or_default(),
             a.id.clone(),
         ]);
@@ -288,7 +277,7 @@ pub fn activity_table(w: &mut dyn Write, acts: &[Activity], off: i32) -> io::Res
     t.write(w)
 }
 
-pub fn activity_detail(w: &mut dyn Write, a: &Activity, off: i32) -> io::Result<()> {
+pub fn activity_detail(w: &mut dyn Write, a: &Activity, tz: &Zone) -> io::Result<()> {
     writeln!(w, "{}", a.id)?;
     let field = |w: &mut dyn Write, k: &str, v: &str| -> io::Result<()> {
         if v.is_empty() { Ok(()) } else { writeln!(w, "  {k:<11} {}", clean(v)) }
@@ -297,15 +286,15 @@ pub fn activity_detail(w: &mut dyn Write, a: &Activity, off: i32) -> io::Result<
     field(w, "kind", a.kind.as_str())?;
     field(w, "subject", &a.subject)?;
     field(w, "status", activity_status(a))?;
-    field(w, "at", &a.occurred_at.map(|t| time::format_full(t, off)).unwrap_or_default())?;
-    field(w, "due", &a.due_at.map(|t| time::format_full(t, off)).unwrap_or_default())?;
-    field(w, "duration", &a.duration_s.map(time::format_duration).unwrap_or_default())?;
+    field(w, "at", &a.occurred_at.map(|t| tz.format_full(t)).unwrap_or_default())?;
+    field(w, "due", &a.due_at.map(|t| tz.format_full(t)).unwrap_or_default())?;
+    field(w, "duration", &a.duration_s.map(calendar::format_duration).unwrap_or_default())?;
     field(w, "outcome", a.outcome.as_deref().unwrap_or(""))?;
     if let Some(l) = &a.location {
         let acc = l.accuracy_m.map(|m| format!(" (±{m} m)")).unwrap_or_default();
         field(w, "location", &format!("{}, {}{acc}", l.lat, l.lon))?;
     }
-    field(w, "created", &format!("{} by {}", time::format_full(a.created_at, off), a.created_by))?;
+    field(w, "created", &format!("{} by {}", tz.format_full(a.created_at), a.created_by))?;
     if !a.notes.trim().is_empty() {
         writeln!(w, "  notes:")?;
         for line in a.notes.lines() {
@@ -318,7 +307,7 @@ pub fn activity_detail(w: &mut dyn Write, a: &Activity, off: i32) -> io::Result<
     Ok(())
 }
 
-pub fn follow_ups(w: &mut dyn Write, f: &FollowUps, off: i32) -> io::Result<()> {
+pub fn follow_ups(w: &mut dyn Write, f: &FollowUps, tz: &Zone) -> io::Result<()> {
     if f.overdue.is_empty() && f.today.is_empty() && f.upcoming.is_empty() {
         return writeln!(w, "nothing overdue, due today or in the next seven days");
     }
@@ -330,12 +319,7 @@ pub fn follow_ups(w: &mut dyn Write, f: &FollowUps, off: i32) -> io::Result<()> 
         let mut t = Table::new(&["DUE", "LEAD", "WHAT", "LEAD ID"]);
         for x in list {
             let what = x.subject.clone().unwrap_or_else(|| "follow-up".into());
-            t.row(vec![
-                time::format_short(x.due_at, off),
-                x.lead_name.clone(),
-                what,
-                x.lead_id.clone(),
-            ]);
+            t.row(vec![tz.format_short(x.due_at), x.lead_name.clone(), what, x.lead_id.clone()]);
         }
         t.write(w)
     };
@@ -450,7 +434,7 @@ mod tests {
             }],
         };
         let mut out = Vec::new();
-        lead_detail(&mut out, &lead, Some(&[]), 540).unwrap();
+        lead_detail(&mut out, &lead, Some(&[]), &Zone::parse("Asia/Seoul").unwrap()).unwrap();
         let s = String::from_utf8(out).unwrap();
         assert_eq!(s.lines().next(), Some(lead.id.as_str()));
         assert!(s.contains("    company: 2 values were entered: Acme | ACME Corp"), "{s}");

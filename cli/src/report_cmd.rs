@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use anyhow::{Result, bail};
+use fieldsales_core::Zone;
 use fieldsales_core::performance::{Attainment, Commission, Performance};
 use fieldsales_core::report::{Figures, Period, Report, ReportQuery};
 use fieldsales_core::{Money, Stage, Store, SubjectKind, format_bp};
@@ -30,14 +31,14 @@ pub fn period(
     from: Option<i64>,
     to: Option<i64>,
     now: i64,
-    off: i32,
+    tz: &Zone,
 ) -> Result<Period> {
     Ok(match (kind, from, to) {
         (_, Some(f), Some(t)) => Period::custom(f, t)?,
         (_, Some(_), None) | (_, None, Some(_)) => bail!("--from and --to go together"),
-        ("week", ..) => Period::week_of(now, off),
-        ("month", ..) => Period::month_of(now, off),
-        ("quarter", ..) => Period::quarter_of(now, off),
+        ("week", ..) => Period::week_of(now, tz),
+        ("month", ..) => Period::month_of(now, tz),
+        ("quarter", ..) => Period::quarter_of(now, tz),
         (other, ..) => {
             bail!("unknown period '{other}': use week, month or quarter, or --from and --to")
         }
@@ -134,7 +135,7 @@ pub fn run(
     q: &ReportQuery,
     json: bool,
     csv: bool,
-    off: i32,
+    tz: &Zone,
     out: &mut dyn Write,
 ) -> Result<()> {
     let r = store.report(q)?;
@@ -162,7 +163,7 @@ pub fn run(
         }
         w.flush()?;
     } else {
-        text(&r, &perf, off, out)?;
+        text(&r, &perf, tz, out)?;
     }
     Ok(())
 }
@@ -171,7 +172,7 @@ fn stage_name(perf: &Performance, s: Stage) -> String {
     perf.stages.iter().find(|x| x.stage == s).map_or_else(|| s.to_string(), |x| x.name.clone())
 }
 
-fn performance_text(perf: &Performance, off: i32, out: &mut dyn Write) -> Result<()> {
+fn performance_text(perf: &Performance, tz: &Zone, out: &mut dyn Write) -> Result<()> {
     if !perf.attainment.is_empty() {
         writeln!(out, "\nTargets")?;
         let mut t =
@@ -182,7 +183,7 @@ fn performance_text(perf: &Performance, off: i32, out: &mut dyn Write) -> Result
             t.row(vec![
                 crate::sales_cmd::subject_text(x),
                 x.metric.to_string(),
-                crate::sales_cmd::period_text(x.period_start, x.period_end, off),
+                crate::sales_cmd::period_text(x.period_start, x.period_end, tz),
                 v(a.progress.actual),
                 v(a.progress.target),
                 bp(a.progress.attainment_bp),
@@ -209,13 +210,13 @@ fn performance_text(perf: &Performance, off: i32, out: &mut dyn Write) -> Result
     Ok(())
 }
 
-fn text(r: &Report, perf: &Performance, off: i32, out: &mut dyn Write) -> Result<()> {
+fn text(r: &Report, perf: &Performance, tz: &Zone, out: &mut dyn Write) -> Result<()> {
     let t = &r.team;
     writeln!(
         out,
         "Report {} – {}",
-        crate::time::format_short(r.period.start, off),
-        crate::time::format_short(r.period.end, off)
+        tz.format_short(r.period.start),
+        tz.format_short(r.period.end)
     )?;
     writeln!(out, "  captured        {}", t.captured)?;
     writeln!(
@@ -310,5 +311,5 @@ fn text(r: &Report, perf: &Performance, off: i32, out: &mut dyn Write) -> Result
             )?;
         }
     }
-    performance_text(perf, off, out)
+    performance_text(perf, tz, out)
 }

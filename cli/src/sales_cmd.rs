@@ -4,6 +4,7 @@
 use std::io::Write;
 
 use anyhow::{Context, Result, anyhow, bail};
+use fieldsales_core::Zone;
 use fieldsales_core::report::Period;
 use fieldsales_core::{
     CompPlan, CompPlanDraft, Money, RequiredField, Stage, StagePatch, Store, SubjectKind, Target,
@@ -66,9 +67,9 @@ pub fn stages_set(
 }
 
 /// `2026-11-01 – 2026-12-01` (the times too when a bound is not a local midnight).
-pub fn period_text(start: i64, end: i64, off: i32) -> String {
+pub fn period_text(start: i64, end: i64, tz: &Zone) -> String {
     let day = |t: i64| {
-        let s = crate::time::format_short(t, off);
+        let s = tz.format_short(t);
         match s.strip_suffix(" 00:00") {
             Some(d) => d.to_string(),
             None => s,
@@ -103,7 +104,7 @@ pub fn target_set(
     value: &str,
     currency: Option<&str>,
     as_json: bool,
-    off: i32,
+    tz: &Zone,
     out: &mut dyn Write,
 ) -> Result<()> {
     let (value, currency) = match (metric, currency) {
@@ -143,7 +144,7 @@ pub fn target_set(
         subject_text(&t),
         t.metric,
         value_text(t.metric, t.value, t.currency.as_deref()),
-        period_text(t.period_start, t.period_end, off)
+        period_text(t.period_start, t.period_end, tz)
     )?;
     Ok(())
 }
@@ -152,7 +153,7 @@ pub fn target_list(
     store: &Store,
     p: Period,
     as_json: bool,
-    off: i32,
+    tz: &Zone,
     out: &mut dyn Write,
 ) -> Result<()> {
     let ts = store.targets(p.start, p.end)?;
@@ -169,7 +170,7 @@ pub fn target_list(
             x.id.clone(),
             subject_text(x),
             x.metric.to_string(),
-            period_text(x.period_start, x.period_end, off),
+            period_text(x.period_start, x.period_end, tz),
             value_text(x.metric, x.value, x.currency.as_deref()),
         ]);
     }

@@ -4,6 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::{Result, bail};
+use fieldsales_core::Zone;
 use fieldsales_core::sync::{SyncClient, SyncPhase, SyncProgress, enroll};
 use fieldsales_core::{OpenOptions, Store, store};
 
@@ -100,7 +101,7 @@ pub fn sync(
     Ok(())
 }
 
-pub fn quarantine_list(store: &Store, json: bool, off: i32, out: &mut dyn Write) -> Result<()> {
+pub fn quarantine_list(store: &Store, json: bool, tz: &Zone, out: &mut dyn Write) -> Result<()> {
     let q = store.quarantine()?;
     if json {
         serde_json::to_writer_pretty(&mut *out, &q)?;
@@ -115,7 +116,7 @@ pub fn quarantine_list(store: &Store, json: bool, off: i32, out: &mut dyn Write)
         writeln!(
             out,
             "{}  {} {}  {}: {}",
-            crate::time::format_short(e.at, off),
+            tz.format_short(e.at),
             e.kind.as_str(),
             e.doc_id,
             e.code,

@@ -23,7 +23,8 @@ impl Fs {
             .env_remove("FIELDSALES_DB")
             .env_remove("FIELDSALES_USER")
             .env_remove("FIELDSALES_REGION")
-            .env_remove("FIELDSALES_UTC_OFFSET")
+            // UTC unless a test names a zone: output must not depend on the machine's zone.
+            .env("FIELDSALES_TZ", "UTC")
             .arg("--db")
             .arg(&self.db)
             .args(args)
@@ -349,7 +350,7 @@ fn show_prints_the_lead_with_its_timeline_in_the_chosen_zone() {
         "--at",
         "2026-11-27T10:00+09:00",
     ]);
-    let seoul = fs.ok(&["--utc-offset", "540", "lead", "show", &id]);
+    let seoul = fs.ok(&["--tz", "Asia/Seoul", "lead", "show", &id]);
     assert_eq!(seoul.lines().next(), Some(id.as_str()));
     for want in [
         "김민지",
@@ -451,15 +452,18 @@ fn activities_are_added_listed_and_completed() {
     assert_eq!(fs.json(&["activity", "list", &id]).as_array().map(Vec::len), Some(3));
 }
 
-/// An offset that puts local time near noon, so that "+1h" is later today whenever the test runs.
-fn noon_offset() -> i32 {
+/// A fixed zone (`+HH:MM`) that puts local time near noon, so that "+1h" is later today
+/// whenever the test runs.
+fn noon_zone() -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
     let minute_of_day = ((now / 60) % 1440) as i32;
     let off = (720 - minute_of_day).rem_euclid(1440);
-    if off > 720 { off - 1440 } else { off }
+    let off = if off > 720 { off - 1440 } else { off };
+    let sign = if off < 0 { '-' } else { '+' };
+    format!("{sign}{:02}:{:02}", off.abs() / 60, off.abs() % 60)
 }
 
 #[test]
@@ -493,8 +497,8 @@ fn followups_split_overdue_and_today() {
     fs.ok(&["activity", "done", done["id"].as_str().unwrap_or("")]);
     let theirs = fs.add(&["--name", "Lee's", "--owner", "lee", "--follow-up", "2020-01-01"]);
 
-    let off = noon_offset().to_string();
-    let f = fs.json(&["--utc-offset", &off, "followups"]);
+    let zone = noon_zone();
+    let f = fs.json(&["--tz", &zone, "followups"]);
     let overdue: Vec<&str> = f["overdue"]
         .as_array()
         .expect("overdue")
@@ -516,7 +520,7 @@ fn followups_split_overdue_and_today() {
     assert_eq!(upcoming, vec![later.as_str()]);
     assert!(!f["today"].to_string().contains(&later));
 
-    let text = fs.ok(&["--utc-offset", &off, "followups", "--user", "kim"]);
+    let text = fs.ok(&["--tz", &zone, "followups", "--user", "kim"]);
     assert!(
         text.contains("overdue (1)") && text.contains("today (1)") && text.contains("Call back"),
         "{text}"
@@ -679,7 +683,7 @@ fn environment_variables_stand_in_for_global_flags() {
         .env("FIELDSALES_DB", &fs.db)
         .env("FIELDSALES_USER", "kim")
         .env("FIELDSALES_REGION", "US")
-        .env("FIELDSALES_UTC_OFFSET", "-300")
+        .env("FIELDSALES_TZ", "-05:00")
         .args([
             "lead",
             "add",
@@ -697,6 +701,32 @@ fn environment_variables_stand_in_for_global_flags() {
     let lead = &fs.json(&["lead", "show", &id])["lead"];
     assert_eq!(lead["phones"], serde_json::json!(["+14155552671"]));
     assert_eq!(lead["next_follow_up"], 1_795_842_000_000i64, "midnight at UTC-5");
+}
+
+/// `--tz` takes an IANA zone, so a time typed in New York is read with the offset of its own
+/// date: 09:00 in January is 14:00 UTC (EST), 09:00 in July 13:00 UTC (EDT).
+#[test]
+fn a_named_zone_reads_times_with_daylight_saving() {
+    let fs = Fs::new();
+    let winter = fs.add(&["--name", "Jan", "--follow-up", "2026-01-15T09:00"]);
+    let summer = fs.add(&["--name", "Jul", "--follow-up", "2026-07-15T09:00"]);
+    let show = |id: &str| fs.ok(&["--tz", "America/New_York", "lead", "show", id]);
+    // Added in UTC (the tests' default zone), shown in New York.
+    assert!(show(&winter).contains("2026-01-15T04:00:00-05:00"), "{}", show(&winter));
+    assert!(show(&summer).contains("2026-07-15T05:00:00-04:00"), "{}", show(&summer));
+    let ny = fs.json(&[
+        "--tz",
+        "America/New_York",
+        "lead",
+        "add",
+        "--name",
+        "Both",
+        "--follow-up",
+        "2026-07-15T09:00",
+    ]);
+    assert_eq!(ny["next_follow_up"], 1_784_120_400_000i64, "13:00 UTC");
+    let e = fs.fail(fs.run(&["--tz", "Mars/Olympus", "lead", "list"]), 2);
+    assert!(e.contains("IANA"), "{e}");
 }
 
 #[test]

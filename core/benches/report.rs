@@ -42,6 +42,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
+use fieldsales_core::Zone;
 use fieldsales_core::report::{Period, ReportQuery};
 use fieldsales_core::{
     Activity, ActivityKind, CaptureChannel, Lead, Location, Money, OpenOptions, Source, Stage,
@@ -63,8 +64,10 @@ const H: i64 = 3_600_000;
 const D: i64 = 86_400_000;
 /// 2026-11-20 15:00 UTC, a Friday.
 const NOW: i64 = 1_795_186_800_000;
-/// Seoul.
-const UTC_OFFSET_MIN: i32 = 540;
+/// The team's zone.
+fn seoul() -> Zone {
+    Zone::parse("Asia/Seoul").unwrap()
+}
 
 struct Sizes {
     leads: usize,
@@ -418,11 +421,11 @@ fn plain(path: &Path) -> Connection {
 }
 
 fn quarter() -> Period {
-    Period::quarter_of(NOW, UTC_OFFSET_MIN)
+    Period::quarter_of(NOW, &seoul())
 }
 
 fn month() -> Period {
-    Period::month_of(NOW, UTC_OFFSET_MIN)
+    Period::month_of(NOW, &seoul())
 }
 
 /// What the CLI's `fieldsales report` asks for on the manager's device: every owner.

@@ -23,6 +23,7 @@ use std::io::Read;
 
 use serde::{Serialize, Serializer};
 
+use crate::calendar::Zone;
 use crate::model::{
     CaptureChannel, CustomField, LeadDraft, Millis, Money, Potential, Stage, currency_exponent,
     parse_id,
@@ -1378,15 +1379,6 @@ pub fn parse_channel(v: &str) -> Result<CaptureChannel, V> {
     })
 }
 
-const DAY: i64 = 86_400_000;
-
-fn digits(b: &[u8]) -> Option<i64> {
-    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    Some(b.iter().fold(0, |n, c| n * 10 + i64::from(c - b'0')))
-}
-
 /// A follow-up time: RFC 3339 (a time without a zone is UTC), a date YYYY-MM-DD (also with `/`
 /// or `.`; midnight UTC), or milliseconds since 1970 as this app's export writes them.
 pub fn parse_time(v: &str) -> Result<Millis, V> {
@@ -1401,66 +1393,8 @@ pub fn parse_time(v: &str) -> Result<Millis, V> {
     {
         return s.parse().map_err(|_| err());
     }
-    let b = s.as_bytes();
-    if b.len() < 10 || b[4] != b[7] || !matches!(b[4], b'-' | b'/' | b'.') {
-        return Err(err());
-    }
-    let (y, m, d) = (
-        digits(&b[0..4]).ok_or_else(err)?,
-        digits(&b[5..7]).ok_or_else(err)?,
-        digits(&b[8..10]).ok_or_else(err)?,
-    );
-    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    if !(1..=12).contains(&m) || d < 1 || d > month_days[(m - 1) as usize] {
-        return Err(err());
-    }
-    let day = crate::model::days_from_civil(y, m, d) * DAY;
-    let rest = &b[10..];
-    if rest.is_empty() {
-        return Ok(day);
-    }
-    if !matches!(rest[0], b'T' | b't' | b' ') || rest.len() < 6 || rest[3] != b':' {
-        return Err(err());
-    }
-    let (h, mi) = (digits(&rest[1..3]).ok_or_else(err)?, digits(&rest[4..6]).ok_or_else(err)?);
-    let mut rest = &rest[6..];
-    let (mut sec, mut millis) = (0, 0);
-    if rest.first() == Some(&b':') {
-        sec = digits(rest.get(1..3).ok_or_else(err)?).ok_or_else(err)?;
-        rest = &rest[3..];
-        if rest.first() == Some(&b'.') {
-            let n = rest[1..].iter().take_while(|c| c.is_ascii_digit()).count();
-            if n == 0 {
-                return Err(err());
-            }
-            for (i, c) in rest[1..=n].iter().take(3).enumerate() {
-                millis += i64::from(c - b'0') * [100, 10, 1][i];
-            }
-            rest = &rest[1 + n..];
-        }
-    }
-    if h > 23 || mi > 59 || sec > 60 {
-        return Err(err());
-    }
-    let zone = match rest {
-        [] | [b'Z' | b'z'] => 0,
-        [sign @ (b'+' | b'-'), z @ ..] => {
-            let (zh, zm) = match z {
-                [a, b, b':', c, d] | [a, b, c, d] => {
-                    (digits(&[*a, *b]).ok_or_else(err)?, digits(&[*c, *d]).ok_or_else(err)?)
-                }
-                [a, b] => (digits(&[*a, *b]).ok_or_else(err)?, 0),
-                _ => return Err(err()),
-            };
-            if zh > 23 || zm > 59 {
-                return Err(err());
-            }
-            (if *sign == b'-' { -1 } else { 1 }) * (zh * 60 + zm) * 60_000
-        }
-        _ => return Err(err()),
-    };
-    Ok(day + ((h * 60 + mi) * 60 + sec.min(59)) * 1000 + millis - zone)
+    let sep = s.as_bytes().get(4).copied().filter(|c| matches!(c, b'/' | b'.')).unwrap_or(b'-');
+    Zone::utc().parse_date_time(s, sep).ok_or_else(err)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!();
 
+pub mod calendar;
 pub mod capture;
 pub mod doc;
 pub mod duplicates;
@@ -25,6 +26,7 @@ pub mod store;
 pub mod sync;
 pub mod validate;
 
+pub use calendar::{Period, Zone};
 pub use doc::DocKind;
 pub use error::{Error, Result, ValidationError};
 pub use model::*;

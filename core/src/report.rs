@@ -18,88 +18,12 @@ use rusqlite::params_from_iter;
 use rusqlite::types::Value as Sql;
 use serde::{Deserialize, Serialize};
 
+use crate::Result;
 use crate::model::{ActivityKind, Millis, Money, Stage};
 use crate::store::Store;
-use crate::{Result, ValidationError};
 
-const DAY: i64 = 86_400_000;
-
-/// A half-open time range `[start, end)` in UTC milliseconds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct Period {
-    pub start: Millis,
-    pub end: Millis,
-}
-
-impl Period {
-    pub fn custom(start: Millis, end: Millis) -> Result<Period, ValidationError> {
-        if end <= start {
-            return Err(ValidationError::Invalid {
-                field: "period",
-                reason: "the end must be after the start".into(),
-            });
-        }
-        Ok(Period { start, end })
-    }
-
-    /// The week (Monday 00:00 to Monday 00:00, local time at `utc_offset_minutes`) holding `now`.
-    pub fn week_of(now: Millis, utc_offset_minutes: i32) -> Period {
-        let off = utc_offset_minutes as i64 * 60_000;
-        let local_day = (now + off).div_euclid(DAY);
-        // 1970-01-01 was a Thursday: Monday-based weekday = (day + 3) mod 7.
-        let monday = local_day - (local_day + 3).rem_euclid(7);
-        Period { start: monday * DAY - off, end: (monday + 7) * DAY - off }
-    }
-
-    pub fn month_of(now: Millis, utc_offset_minutes: i32) -> Period {
-        let (y, m, _) = civil(now, utc_offset_minutes);
-        let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-        Period {
-            start: local_midnight(y, m, 1, utc_offset_minutes),
-            end: local_midnight(ny, nm, 1, utc_offset_minutes),
-        }
-    }
-
-    pub fn quarter_of(now: Millis, utc_offset_minutes: i32) -> Period {
-        let (y, m, _) = civil(now, utc_offset_minutes);
-        let first = (m - 1) / 3 * 3 + 1;
-        let (ny, nm) = if first == 10 { (y + 1, 1) } else { (y, first + 3) };
-        Period {
-            start: local_midnight(y, first, 1, utc_offset_minutes),
-            end: local_midnight(ny, nm, 1, utc_offset_minutes),
-        }
-    }
-
-    pub fn contains(&self, t: Millis) -> bool {
-        t >= self.start && t < self.end
-    }
-
-    /// Share of the period already past at `now` (0 to 1), for "pace" against targets.
-    pub fn elapsed_share(&self, now: Millis) -> f64 {
-        ((now - self.start) as f64 / (self.end - self.start) as f64).clamp(0.0, 1.0)
-    }
-}
-
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    crate::model::days_from_civil(y, m as i64, d as i64)
-}
-
-fn civil(t: Millis, utc_offset_minutes: i32) -> (i64, u32, u32) {
-    let z = (t + utc_offset_minutes as i64 * 60_000).div_euclid(DAY) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + if m <= 2 { 1 } else { 0 }, m, d)
-}
-
-fn local_midnight(y: i64, m: u32, d: u32, utc_offset_minutes: i32) -> Millis {
-    days_from_civil(y, m, d) * DAY - utc_offset_minutes as i64 * 60_000
-}
+use crate::calendar::DAY;
+pub use crate::calendar::Period;
 
 /// Probability of closing, in basis points (1/100 of a percent), per open stage; the manager
 /// sets them. Integer arithmetic keeps weighted money exact.
@@ -670,27 +594,6 @@ impl Acc {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn calendar_periods_follow_the_local_time_zone() {
-        // 2026-11-28 21:00 UTC = 2026-11-29 06:00 in Seoul (UTC+9), a Sunday.
-        let now = days_from_civil(2026, 11, 28) * DAY + 21 * 3_600_000;
-        assert_eq!(civil(now, 0), (2026, 11, 28));
-        assert_eq!(civil(now, 540), (2026, 11, 29));
-        let w = Period::week_of(now, 540);
-        assert_eq!(civil(w.start, 540), (2026, 11, 23), "Monday");
-        assert_eq!(w.end - w.start, 7 * DAY);
-        assert_eq!((w.start + 540 * 60_000).rem_euclid(DAY), 0, "local midnight");
-        let m = Period::month_of(now, 540);
-        assert_eq!((civil(m.start, 540), civil(m.end, 540)), ((2026, 11, 1), (2026, 12, 1)));
-        let q = Period::quarter_of(now, 0);
-        assert_eq!((civil(q.start, 0), civil(q.end, 0)), ((2026, 10, 1), (2027, 1, 1)));
-        let q1 = Period::quarter_of(days_from_civil(2027, 2, 14) * DAY, -300);
-        assert_eq!((civil(q1.start, -300), civil(q1.end, -300)), ((2027, 1, 1), (2027, 4, 1)));
-        assert!(Period::custom(5, 5).is_err());
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(civil(days_from_civil(2024, 2, 29) * DAY, 0), (2024, 2, 29));
-    }
 
     #[test]
     fn medians_and_percentiles() {

@@ -150,7 +150,7 @@ fn fixture() -> Fixture {
 
 fn november() -> Period {
     // T0 is Monday 2026-11-02 09:00 UTC.
-    Period::month_of(T0, 0)
+    Period::month_of(T0, &Zone::utc())
 }
 
 #[test]
@@ -274,8 +274,10 @@ fn each_rep_gets_their_own_figures_with_reassigned_leads_counted_for_the_new_own
 #[test]
 fn a_period_with_nothing_closed_reports_no_rates_rather_than_zero() {
     let f = fixture();
-    let r =
-        f.manager.report(&ReportQuery::new(Period::month_of(T0 + 60 * D, 0), T0 + 60 * D)).unwrap();
+    let r = f
+        .manager
+        .report(&ReportQuery::new(Period::month_of(T0 + 60 * D, &Zone::utc()), T0 + 60 * D))
+        .unwrap();
     assert_eq!(r.team.win_rate, WinRate { won: 0, lost: 0, rate: None });
     assert_eq!(r.team.sales_cycle, SalesCycle { won: 0, average_days: None, median_days: None });
     assert!(r.team.funnel.iter().all(|s| s.reached == 0 && (s.conversion.is_none())));
@@ -296,7 +298,7 @@ fn going_cold_lists_are_capped_and_counted() {
     let q = |limit: u32| ReportQuery {
         cold_after_days: 0,
         cold_list_limit: limit,
-        ..ReportQuery::new(Period::month_of(T0, 0), T0 + 20 * D)
+        ..ReportQuery::new(Period::month_of(T0, &Zone::utc()), T0 + 20 * D)
     };
     let all = s.report(&q(50)).unwrap();
     assert_eq!(all.team.going_cold_count, 3);
@@ -323,7 +325,7 @@ fn first_contact_and_last_activity_follow_every_kind_of_activity_edit() {
         let r = s
             .report(&ReportQuery {
                 cold_after_days: 0,
-                ..ReportQuery::new(Period::month_of(T0, 0), T0 + 20 * D)
+                ..ReportQuery::new(Period::month_of(T0, &Zone::utc()), T0 + 20 * D)
             })
             .unwrap();
         r.team.going_cold.first().map(|c| c.last_activity_at)
@@ -362,7 +364,7 @@ fn first_contact_and_last_activity_follow_every_kind_of_activity_edit() {
     })
     .id;
     assert!(s.verify().unwrap().is_ok());
-    let r = s.report(&ReportQuery::new(Period::month_of(T0, 0), T0 + 20 * D)).unwrap();
+    let r = s.report(&ReportQuery::new(Period::month_of(T0, &Zone::utc()), T0 + 20 * D)).unwrap();
     assert_eq!(r.team.response_time.median_minutes, Some(60.0), "the call, not the note");
     // Completing the task (stamped now) makes it the last activity.
     at(&s, T0 + 3 * D, || s.complete_activity(&task).unwrap());
@@ -379,7 +381,7 @@ fn first_contact_and_last_activity_follow_every_kind_of_activity_edit() {
     at(&s, T0 + 4 * D, || s.delete_activity(&note).unwrap());
     at(&s, T0 + 4 * D, || s.delete_activity(&call).unwrap());
     assert!(s.verify().unwrap().is_ok());
-    let r = s.report(&ReportQuery::new(Period::month_of(T0, 0), T0 + 20 * D)).unwrap();
+    let r = s.report(&ReportQuery::new(Period::month_of(T0, &Zone::utc()), T0 + 20 * D)).unwrap();
     assert_eq!(r.team.response_time.contacted, 0);
     // Merging moves the remaining activity to the other lead.
     at(&s, T0 + 5 * D, || s.merge_leads(&other, &l).unwrap());

@@ -388,7 +388,7 @@ fn activities_form_a_timeline_and_feed_follow_ups() {
     assert_eq!(subjects, vec!["Send quote", "Office visit", "First call"]);
     assert_eq!(d.activities[1].location, visit.location);
 
-    let f = s.follow_ups("rep", T0, 0).unwrap();
+    let f = s.follow_ups("rep", T0, &Zone::utc()).unwrap();
     assert_eq!(
         f.overdue.iter().map(|x| x.lead_id.as_str()).collect::<Vec<_>>(),
         vec![l.id.as_str()]
@@ -397,10 +397,16 @@ fn activities_form_a_timeline_and_feed_follow_ups() {
     assert_eq!(f.today[0].activity_id.as_deref(), Some(task.id.as_str()));
     assert_eq!(f.today[1].lead_id, later.id);
     // In Seoul (UTC+9) the day ends at 15:00 UTC, after both.
-    assert_eq!(s.follow_ups("rep", T0, 9 * 60).unwrap().today.len(), 2);
+    assert_eq!(
+        s.follow_ups("rep", T0, &Zone::parse("Asia/Seoul").unwrap()).unwrap().today.len(),
+        2
+    );
     // In UTC-10, 09:00 UTC is 23:00 the day before: the day ends at T0 + 1h, so nothing is left today.
-    assert_eq!(s.follow_ups("rep", T0, -10 * 60).unwrap().today.len(), 0);
-    assert!(other.follow_ups("rep", T0, 0).unwrap().overdue.is_empty());
+    assert_eq!(
+        s.follow_ups("rep", T0, &Zone::parse("Pacific/Honolulu").unwrap()).unwrap().today.len(),
+        0
+    );
+    assert!(other.follow_ups("rep", T0, &Zone::utc()).unwrap().overdue.is_empty());
     assert_eq!(
         f.upcoming.iter().map(|x| x.lead_name.as_str()).collect::<Vec<_>>(),
         vec!["Next week"]
@@ -414,7 +420,7 @@ fn activities_form_a_timeline_and_feed_follow_ups() {
     assert_eq!(s.reminders("rep", T0, 1).unwrap().len(), 1);
 
     s.complete_activity(&task.id).unwrap();
-    assert_eq!(s.follow_ups("rep", T0, 0).unwrap().today.len(), 1);
+    assert_eq!(s.follow_ups("rep", T0, &Zone::utc()).unwrap().today.len(), 1);
     s.delete_activity(&call.id).unwrap();
     assert_eq!(s.activities_for_lead(&l.id).unwrap().len(), 2);
     assert!(s.verify().unwrap().projection_mismatches.is_empty());
@@ -559,4 +565,28 @@ fn observers_hear_about_writes_and_merges_but_not_about_no_ops() {
     b.remove_observer(handle);
     b.update_lead(&l.id, LeadPatch { name: Some("Quiet".into()), ..Default::default() }).unwrap();
     assert_eq!(log.0.lock().unwrap().len(), 3);
+}
+
+/// "Due today" follows the wall clock across a daylight-saving change: on the Sunday New York
+/// springs forward (2026-03-08, a 23-hour day), a follow-up at 23:30 local time is today and
+/// one at 00:30 on Monday is not; a fixed offset taken in winter would end the day an hour late
+/// and count the Monday one as today.
+#[test]
+fn follow_ups_due_today_follow_daylight_saving_time() {
+    let s = store("rep");
+    let ny = Zone::parse("America/New_York").unwrap();
+    let at = |t: &str| ny.parse_time(t, 0).unwrap();
+    let tonight = s
+        .create_lead(LeadDraft { next_follow_up: Some(at("2026-03-08T23:30")), ..lead("Tonight") })
+        .unwrap();
+    let monday = s
+        .create_lead(LeadDraft { next_follow_up: Some(at("2026-03-09T00:30")), ..lead("Monday") })
+        .unwrap();
+    let noon = at("2026-03-08T12:00");
+    let f = s.follow_ups("rep", noon, &ny).unwrap();
+    assert_eq!(f.today.iter().map(|x| x.lead_id.clone()).collect::<Vec<_>>(), vec![tonight.id]);
+    assert_eq!(f.upcoming.iter().map(|x| x.lead_id.clone()).collect::<Vec<_>>(), vec![monday.id]);
+    // The winter offset (UTC-5) would have ended the day at 01:00 EDT.
+    let winter = Zone::fixed_minutes(-300).unwrap();
+    assert_eq!(s.follow_ups("rep", noon, &winter).unwrap().today.len(), 2);
 }

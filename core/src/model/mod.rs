@@ -35,18 +35,6 @@ pub fn parse_id(kind: &'static str, s: &str) -> Result<String, crate::Validation
 /// Milliseconds since the Unix epoch, UTC. All stored times use this unit.
 pub type Millis = i64;
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm); shared by
-/// reports, import and the CLI so that no date arithmetic is written twice.
-pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// Declares a string-backed enum with `as_str`, `parse` and serde in snake_case, so that the
 /// spelling in documents, SQL, JSON and the CLI is one and the same.
 macro_rules! string_enum {

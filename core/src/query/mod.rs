@@ -3,6 +3,7 @@
 use rusqlite::types::Value as SqlValue;
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::Zone;
 use crate::model::{CaptureChannel, Millis, Money, Potential, Stage};
 use crate::store::Store;
 use crate::store::projection::LEAD_COLUMNS;
@@ -260,19 +261,13 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Follow-ups for `user`: overdue (before `now`), due later today (local midnight at the
-    /// given UTC offset), and upcoming in the seven days after today.
-    pub fn follow_ups(
-        &self,
-        user: &str,
-        now: Millis,
-        utc_offset_minutes: i32,
-    ) -> Result<FollowUps> {
-        const DAY: i64 = 86_400_000;
-        let offset = utc_offset_minutes as i64 * 60_000;
-        let end_of_day = (now + offset).div_euclid(DAY) * DAY + DAY - offset;
+    /// Follow-ups for `user`: overdue (before `now`), due later today (before the next local
+    /// midnight in `zone`), and upcoming in the seven local days after today.
+    pub fn follow_ups(&self, user: &str, now: Millis, zone: &Zone) -> Result<FollowUps> {
+        let end_of_day = zone.end_of_day(now);
+        let horizon = (0..7).fold(end_of_day, |t, _| zone.end_of_day(t));
         let mut out = FollowUps::default();
-        for f in self.due_items(user, None, end_of_day + 7 * DAY, u32::MAX)? {
+        for f in self.due_items(user, None, horizon, u32::MAX)? {
             if f.due_at < now {
                 out.overdue.push(f)
             } else if f.due_at < end_of_day {

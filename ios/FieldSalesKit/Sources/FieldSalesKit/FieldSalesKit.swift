@@ -93,8 +93,8 @@ public final class FieldSalesKit: Sendable {
     }
 
     public func followUps(nowMs: Int64 = Int64(Date().timeIntervalSince1970 * 1000),
-                          utcOffsetMinutes: Int32 = Int32(TimeZone.current.secondsFromGMT() / 60)) async throws -> FollowUps {
-        try await offMain { try self.store.followUps(nowMs: nowMs, utcOffsetMinutes: utcOffsetMinutes) }
+                          timeZone: String = TimeZone.current.identifier) async throws -> FollowUps {
+        try await offMain { try self.store.followUps(nowMs: nowMs, timeZone: timeZone) }
     }
 
     // MARK: activities

@@ -139,7 +139,7 @@ final class SalesTests: XCTestCase {
         // 10 % up to the quota, 15 % above it.
         _ = try store.setPlan(draft: CompPlanDraft(rep: "rep-kim", base: krw(2_000_000), rateBp: 1_000, tiers: [Tier(fromBp: 10_000, rateBp: 1_500)]))
 
-        let r = try store.teamReport(period: .custom(startMs: start, endMs: end), nowMs: now, utcOffsetMinutes: 540)
+        let r = try store.teamReport(period: .custom(startMs: start, endMs: end), nowMs: now, timeZone: "Asia/Seoul")
         XCTAssertEqual(r.period.start, start)
         XCTAssertEqual(r.period.end, end)
         // Team: 3 won, 2 lost → 3 / 5 = 60 %.
@@ -186,7 +186,7 @@ final class SalesTests: XCTestCase {
         XCTAssertEqual(c.deals.flatMap(\.parts).filter { $0.rateBp == 1_500 }.map(\.amount).reduce(0, +), 1_000_000)
 
         // My report: the manager's own lead only; neither the team's nor kim's targets and plan.
-        let mine = try store.myReport(period: .custom(startMs: start, endMs: end), nowMs: now, utcOffsetMinutes: 540)
+        let mine = try store.myReport(period: .custom(startMs: start, endMs: end), nowMs: now, timeZone: "Asia/Seoul")
         XCTAssertEqual(mine.team.winRate.won, 0)
         XCTAssertEqual(mine.team.winRate.lost, 1)
         XCTAssertEqual(mine.team.winRate.rate, 0.0)
@@ -195,14 +195,14 @@ final class SalesTests: XCTestCase {
         XCTAssertEqual(mine.commission, [])
 
         // Calendar periods: the local week of T0 (a Monday 09:00 UTC = 18:00 in Seoul) starts that Monday 00:00 KST.
-        let week = try store.teamReport(period: .week, nowMs: T0, utcOffsetMinutes: 540)
+        let week = try store.teamReport(period: .week, nowMs: T0, timeZone: "Asia/Seoul")
         XCTAssertEqual(week.period.start, T0 - 18 * hour)
         XCTAssertEqual(week.period.end - week.period.start, 7 * day)
         XCTAssertNil(week.team.winRate.rate, "nothing closed that week")
-        let month = try store.myReport(period: .month, nowMs: T0, utcOffsetMinutes: 0).period
+        let month = try store.myReport(period: .month, nowMs: T0, timeZone: "UTC").period
         XCTAssertEqual(month.start, T0 - day - 9 * hour, "2026-11-01 00:00 UTC")
         XCTAssertEqual(month.end - month.start, 30 * day)
-        let badRange = await expectError { try store.teamReport(period: .custom(startMs: end, endMs: start), nowMs: now, utcOffsetMinutes: 0) }
+        let badRange = await expectError { try store.teamReport(period: .custom(startMs: end, endMs: start), nowMs: now, timeZone: "UTC") }
         guard case .Validation(let br)? = badRange else { return XCTFail("\(String(describing: badRange))") }
         XCTAssertEqual(br, "period has an invalid value: the end must be after the start")
     }

@@ -127,8 +127,9 @@ class FieldSalesKit private constructor(
 
     suspend fun searchLeads(text: String, limit: UInt = 50u): List<LeadSummary> = withContext(io) { store.searchLeads(text, limit) }
 
-    suspend fun followUps(nowMs: Long = System.currentTimeMillis(), utcOffsetMinutes: Int = defaultUtcOffsetMinutes(nowMs)): FollowUps =
-        withContext(io) { store.followUps(nowMs, utcOffsetMinutes) }
+    /** `timeZone`: an IANA name ("Asia/Seoul"); the device's zone by default. */
+    suspend fun followUps(nowMs: Long = System.currentTimeMillis(), timeZone: String = java.util.TimeZone.getDefault().id): FollowUps =
+        withContext(io) { store.followUps(nowMs, timeZone) }
 
     // ---- activities -------------------------------------------------------------------------
 
@@ -216,4 +217,3 @@ class FieldSalesKit private constructor(
     }
 }
 
-private fun defaultUtcOffsetMinutes(nowMs: Long): Int = java.util.TimeZone.getDefault().getOffset(nowMs) / 60_000

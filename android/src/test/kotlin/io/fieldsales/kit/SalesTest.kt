@@ -147,7 +147,7 @@ class SalesTest {
         // 10 % up to the quota, 15 % above it.
         store.setPlan(CompPlanDraft(rep = "rep-kim", base = krw(2_000_000), rateBp = 1_000u, tiers = listOf(Tier(fromBp = 10_000u, rateBp = 1_500u))))
 
-        val r = store.teamReport(ReportPeriod.Custom(startMs = start, endMs = end), now, 540)
+        val r = store.teamReport(ReportPeriod.Custom(startMs = start, endMs = end), now, "Asia/Seoul")
         assertEquals(start, r.period.start)
         assertEquals(end, r.period.end)
         // Team: 3 won, 2 lost → 3 / 5 = 60 %.
@@ -191,7 +191,7 @@ class SalesTest {
         assertEquals(1_000_000L, c.deals.flatMap { it.parts }.filter { it.rateBp == 1_500u }.sumOf { it.amount })
 
         // My report: the manager's own lead only; neither the team's nor kim's targets and plan.
-        val mine = store.myReport(ReportPeriod.Custom(startMs = start, endMs = end), now, 540)
+        val mine = store.myReport(ReportPeriod.Custom(startMs = start, endMs = end), now, "Asia/Seoul")
         assertEquals(0u, mine.team.winRate.won)
         assertEquals(1u, mine.team.winRate.lost)
         assertEquals(0.0, mine.team.winRate.rate!!, 1e-9)
@@ -200,14 +200,14 @@ class SalesTest {
         assertEquals(emptyList<Any>(), mine.commission)
 
         // Calendar periods: the local week of T0 (a Monday 09:00 UTC = 18:00 in Seoul) starts that Monday 00:00 KST.
-        val week = store.teamReport(ReportPeriod.Week, T0, 540)
+        val week = store.teamReport(ReportPeriod.Week, T0, "Asia/Seoul")
         assertEquals(T0 - 18 * HOUR, week.period.start)
         assertEquals(7 * DAY, week.period.end - week.period.start)
         assertNull(week.team.winRate.rate, "nothing closed that week")
-        val month = store.myReport(ReportPeriod.Month, T0, 0).period
+        val month = store.myReport(ReportPeriod.Month, T0, "UTC").period
         assertEquals(T0 - DAY - 9 * HOUR, month.start, "2026-11-01 00:00 UTC")
         assertEquals(30 * DAY, month.end - month.start)
-        val badRange = assertThrows<FieldsalesException.Validation> { store.teamReport(ReportPeriod.Custom(startMs = end, endMs = start), now, 0) }
+        val badRange = assertThrows<FieldsalesException.Validation> { store.teamReport(ReportPeriod.Custom(startMs = end, endMs = start), now, "UTC") }
         assertEquals("period has an invalid value: the end must be after the start", badRange.message)
     }
 
