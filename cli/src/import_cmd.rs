@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow};
 use fieldsales_core::Store;
-use fieldsales_core::import::{ColumnMapping, ImportOptions, ImportReport, MappedBy, Target};
+use fieldsales_core::import::{Column, ColumnMapping, ImportOptions, ImportReport, MappedBy};
 
 use crate::print::{clean, width};
 
@@ -37,7 +37,7 @@ pub fn run(
         let (header, field) = m.rsplit_once('=').ok_or_else(|| {
             anyhow!("--map '{m}' is not HEADER=FIELD (such as \"Company Name=company\")")
         })?;
-        let target = Target::parse(field).map_err(|e| anyhow!("--map '{m}': {e}"))?;
+        let target = Column::parse(field).map_err(|e| anyhow!("--map '{m}': {e}"))?;
         mapping.set(header, target);
     }
     for h in a.ignore {
@@ -71,8 +71,8 @@ pub fn print_report(out: &mut dyn Write, r: &ImportReport, skip_invalid: bool) -
         let header = clean(&c.header);
         let pad = " ".repeat(w.saturating_sub(width(&header)));
         let what = match &c.target {
-            Target::Ignore => "ignored".to_string(),
-            Target::Custom(k) => format!("custom field \"{}\"", clean(k)),
+            Column::Ignore => "ignored".to_string(),
+            Column::Custom(k) => format!("custom field \"{}\"", clean(k)),
             t => t.to_string(),
         };
         let why = match (c.by, &c.note) {

@@ -2,7 +2,7 @@
 
 mod common;
 use common::*;
-use fieldsales_core::import::{ColumnMapping, ImportOptions, Target};
+use fieldsales_core::import::{Column, ColumnMapping, ImportOptions};
 use fieldsales_core::*;
 
 /// Every lead the store holds, deleted ones too.
@@ -252,7 +252,7 @@ fn a_mapping_can_be_overridden_and_a_deleted_row_is_refused() {
     assert_eq!(r.errors.len(), 1);
     assert_eq!(r.errors[0].column.as_deref(), Some("deleted"));
     let mut m = ColumnMapping::new();
-    m.ignore("deleted").set("owner", Target::Custom("previous owner".into()));
+    m.ignore("deleted").set("owner", Column::Custom("previous owner".into()));
     let r = b.import_csv(csv.as_slice(), Some(m), false, None).unwrap();
     assert_eq!(r.imported, 5, "{:?}", r.errors);
     let leads = all(&b);
