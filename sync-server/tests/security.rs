@@ -449,3 +449,204 @@ async fn audit_fields_must_name_the_pushing_user() {
         assert_eq!(r.rejected[0].code, "forbidden", "{what}: {}", r.rejected[0].message);
     }
 }
+
+/// A server whose connections and bodies get short deadlines and small bounds, for the tests
+/// of finding 3.
+async fn strict_server(limits: fieldsales_server::NetLimits) -> Server {
+    Server::start_with(tempfile::tempdir().unwrap(), move |mut st| {
+        st.net = limits;
+        st
+    })
+    .await
+}
+
+fn strict() -> fieldsales_server::NetLimits {
+    fieldsales_server::NetLimits {
+        header_timeout: std::time::Duration::from_millis(500),
+        body_timeout: std::time::Duration::from_millis(500),
+        ..Default::default()
+    }
+}
+
+/// Reads until the server closes the connection (or the test's own generous bound passes);
+/// what it sent, and whether it closed.
+async fn read_to_close(sock: &mut tokio::net::TcpStream) -> (String, bool) {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        loop {
+            match sock.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await
+    .is_ok();
+    (String::from_utf8_lossy(&got).to_string(), closed)
+}
+
+fn addr_of(s: &Server) -> String {
+    s.url.trim_start_matches("http://").to_string()
+}
+
+/// Finding 3: 200 slow-loris connections were never closed. Connections that trickle their
+/// headers, or send nothing at all, are closed at the header deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_loris_and_idle_connections_are_closed() {
+    let s = strict_server(strict()).await;
+    let addr = addr_of(&s);
+    let mut socks = Vec::new();
+    for i in 0..20 {
+        let mut sock = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        if i % 2 == 0 {
+            sock.write_all(b"POST /v1/push HTTP/1.1\r\nhost: x\r\n").await.unwrap();
+        }
+        socks.push(sock);
+    }
+    // The loris keeps trickling a header byte now and then, well within any read timeout.
+    let trickle = async {
+        for _ in 0..10 {
+            for sock in socks.iter_mut().step_by(2) {
+                let _ = sock.write_all(b"x").await;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    };
+    trickle.await;
+    for (i, sock) in socks.iter_mut().enumerate() {
+        let (_, closed) = read_to_close(sock).await;
+        assert!(closed, "connection {i} is still open");
+    }
+    // The server still answers a well-behaved client.
+    let health = raw_http().get(format!("{}/v1/health", s.url)).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+}
+
+/// Finding 3, with a valid token: a body that stalls is cut off at the body deadline with a 408,
+/// and a body declared larger than the limit is refused from its headers, before any of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_or_oversized_body_is_cut_off() {
+    let s = strict_server(strict()).await;
+    let ws = s.workspace("acme");
+    let kim = s.device(&ws, "kim", Role::Rep, None).await;
+    let addr = addr_of(&s);
+    let head = |len: usize| {
+        format!(
+            "POST /v1/push HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {}\r\ncontent-type: application/cbor\r\ncontent-length: {len}\r\n\r\n",
+            kim.token()
+        )
+    };
+    let mut sock = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    sock.write_all(head(100_000).as_bytes()).await.unwrap();
+    sock.write_all(&[0xa1; 100]).await.unwrap();
+    let (text, closed) = read_to_close(&mut sock).await;
+    assert!(text.starts_with("HTTP/1.1 408"), "{text:?}");
+    assert!(text.contains("body_timeout"), "{text:?}");
+    assert!(closed, "the connection is closed after the 408");
+
+    let mut sock = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    sock.write_all(head(MAX_BODY_BYTES + 1).as_bytes()).await.unwrap();
+    let (text, _) = read_to_close(&mut sock).await;
+    assert!(text.starts_with("HTTP/1.1 413"), "{text:?}");
+    assert!(text.contains("body_too_large"), "{text:?}");
+}
+
+/// Finding 3: connections are bounded per client address and while unauthenticated; a
+/// connection over a bound is closed at once, and one that authenticates gives its
+/// unauthenticated slot back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_are_bounded_per_address_and_while_unauthenticated() {
+    let limits = fieldsales_server::NetLimits {
+        per_address: 3,
+        unauthenticated: 2,
+        header_timeout: std::time::Duration::from_secs(30),
+        ..Default::default()
+    };
+    let s = strict_server(limits).await;
+    let ws = s.workspace("acme");
+    let kim = s.device(&ws, "kim", Role::Rep, None).await;
+    let addr = addr_of(&s);
+    let mut a = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let _b = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    // Two unauthenticated connections are open: a third is closed at once.
+    let mut c = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let (_, closed) = read_to_close(&mut c).await;
+    assert!(closed, "a third unauthenticated connection stays open");
+    // The first authenticates with a pull: its slot comes back.
+    let body = to_cbor(&PullRequest { cursor: String::new(), limit: 10 });
+    let req = format!(
+        "POST /v1/pull HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {}\r\ncontent-type: application/cbor\r\ncontent-length: {}\r\n\r\n",
+        kim.token(),
+        body.len()
+    );
+    a.write_all(req.as_bytes()).await.unwrap();
+    a.write_all(&body).await.unwrap();
+    let mut buf = [0u8; 12];
+    a.read_exact(&mut buf).await.unwrap();
+    assert_eq!(&buf, b"HTTP/1.1 200");
+    let mut d = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    d.write_all(format!("GET /v1/health HTTP/1.1\r\nhost: {addr}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut buf = [0u8; 12];
+    d.read_exact(&mut buf).await.unwrap();
+    assert_eq!(&buf, b"HTTP/1.1 200", "a slot came back");
+    // a, _b and d are open from this address: a fourth is over the per-address bound.
+    let mut e = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let (_, closed) = read_to_close(&mut e).await;
+    assert!(closed, "a fourth connection from one address stays open");
+}
+
+/// Finding 7: enrollment codes could be guessed at ~800/s with no limit. After ten invalid
+/// codes an address is locked out: 429 with Retry-After, even for a valid code, and the admin
+/// sees the lockout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enrollment_brute_force_is_locked_out_and_visible_to_the_admin() {
+    let s = Server::start().await;
+    let ws = s.workspace("acme");
+    let good = s.admin.add_user(&ws, "kim", Role::Rep, None).unwrap().enrollment_code;
+    let http = raw_http();
+    let attempt = |code: String| {
+        let http = http.clone();
+        let url = s.url.clone();
+        async move {
+            let body = serde_json::to_vec(&EnrollRequest {
+                code,
+                device_name: "guesser".into(),
+                actor_id: store::new_actor().to_hex_string(),
+            })
+            .unwrap();
+            http.post(format!("{url}/v1/devices"))
+                .header(reqwest::header::CONTENT_TYPE, JSON)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let mut statuses = Vec::new();
+    for i in 0..10 {
+        statuses.push(attempt(format!("AAAA-BBBB-CCCC-{i:04}")).await.status().as_u16());
+    }
+    assert_eq!(statuses, vec![403; 10]);
+    let locked = attempt(good.clone()).await;
+    assert_eq!(locked.status(), 429);
+    let retry: u64 = locked
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!(retry > 60, "locked for a while: {retry} s");
+    let body: serde_json::Value = locked.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "enroll_locked");
+    let lockouts = s.admin.lockouts().unwrap();
+    assert_eq!(lockouts.len(), 1);
+    assert_eq!(lockouts[0].address, "127.0.0.1");
+    assert_eq!(lockouts[0].failures, 10);
+    assert!(lockouts[0].locked_until.is_some());
+    // The admin lifts it; the valid code, refused while locked, still works once.
+    s.admin.clear_lockout("127.0.0.1").unwrap();
+    assert_eq!(attempt(good).await.status(), 201);
+}
