@@ -118,11 +118,11 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// Bytes it holds: the stored version and the new one, loaded (counted at their saved size
-    /// times [`crate::docs::LOADED_FACTOR`]).
+    /// Bytes it holds: the stored version and the new one, loaded (as [`crate::docs::cost`]
+    /// counts them), and the changes.
     pub fn bytes(&self) -> usize {
         let merged = match &self.merged {
-            Some(Ok((_, data))) => data.len() * (1 + crate::docs::LOADED_FACTOR),
+            Some(Ok((_, data))) => crate::docs::cost(data.len()),
             _ => 0,
         };
         let fresh: usize = self.fresh.iter().map(|c| c.raw_bytes().len()).sum();
@@ -586,7 +586,7 @@ pub fn commit_request(
             Ok(a) => {
                 response.accepted.extend(a.hashes);
                 if let Some((saved, doc)) = a.stored {
-                    kept += saved.len() * (1 + crate::docs::LOADED_FACTOR);
+                    kept += crate::docs::cost(saved.len());
                     if kept <= PREPARED_BYTES {
                         stored.push((doc_id, (saved, doc)));
                     }
