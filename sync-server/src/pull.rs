@@ -335,7 +335,7 @@ mod tests {
             let draft = fieldsales_core::ActivityDraft::new(
                 &lead,
                 fieldsales_core::ActivityKind::Call,
-                &format!("call {i}"),
+                format!("call {i}"),
             );
             let mut a = fieldsales_core::doc::activity::create(anns.clone(), &id, &draft, "ann", 1)
                 .unwrap();

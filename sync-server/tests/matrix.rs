@@ -84,18 +84,7 @@ async fn push(
     kind: DocKind,
     change: Vec<u8>,
 ) -> PushResponse {
-    let body =
-        to_cbor(&PushRequest { changes: vec![PushChange { doc_id: doc_id.into(), kind, change }] });
-    let resp = raw_http()
-        .post(format!("{url}/v1/push"))
-        .bearer_auth(token)
-        .header(reqwest::header::CONTENT_TYPE, CBOR)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    from_cbor(&resp.bytes().await.unwrap()).unwrap()
+    post_push(url, token, push_request(vec![(doc_id, kind, change)])).await
 }
 
 fn last_change(doc: &mut AutoCommit) -> Vec<u8> {
@@ -254,17 +243,7 @@ fn stored(data_dir: &std::path::Path, id: &str) -> Vec<u8> {
 async fn pull_all(url: &str, token: &str, mut cursor: String) -> (Vec<PullItem>, String) {
     let mut items = Vec::new();
     loop {
-        let body = to_cbor(&PullRequest { cursor: cursor.clone(), limit: 500 });
-        let resp = raw_http()
-            .post(format!("{url}/v1/pull"))
-            .bearer_auth(token)
-            .header(reqwest::header::CONTENT_TYPE, CBOR)
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 200);
-        let page: PullResponse = from_cbor(&resp.bytes().await.unwrap()).unwrap();
+        let page = post_pull(url, token, &cursor, 500).await;
         items.extend(page.items);
         cursor = page.cursor;
         if !page.more {
