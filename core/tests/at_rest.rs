@@ -39,6 +39,37 @@ fn store_files_are_owner_only_and_existing_ones_are_tightened() {
     assert_eq!(again.meta("sync.token").unwrap().as_deref(), Some("fst_secret"));
 }
 
+/// The store file with its write-ahead log and shared-memory file.
+fn on_disk(path: &std::path::Path) -> Vec<u8> {
+    ["", "-wal", "-shm"]
+        .iter()
+        .filter_map(|s| std::fs::read(format!("{}{s}", path.display())).ok())
+        .flatten()
+        .collect()
+}
+
+fn holds(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn an_erased_token_is_gone_from_the_file_and_its_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("leads.db");
+    let token = "fst_5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e";
+    let s = Store::open(&path, OpenOptions::new("rep-kim")).unwrap();
+    s.set_meta("sync.token", Some(token)).unwrap();
+    s.create_lead(draft("Kim")).unwrap();
+    assert!(holds(&on_disk(&path), token), "control: a stored token is in the files");
+    // A plain delete leaves the bytes in the freed space and in the log; erasing does not.
+    s.erase_meta("sync.token").unwrap();
+    assert_eq!(s.meta("sync.token").unwrap(), None);
+    s.create_lead(draft("Lee")).unwrap();
+    assert!(!holds(&on_disk(&path), token), "the store is open");
+    drop(s);
+    assert!(!holds(&on_disk(&path), token), "the store is closed");
+}
+
 #[cfg(feature = "encryption")]
 mod encrypted {
     use super::*;

@@ -940,6 +940,20 @@ impl Store {
         self.write(|tx| set_meta(tx, key, value))
     }
 
+    /// Removes a `meta` value so that it is gone from the file, not only unlinked: the freed
+    /// bytes are overwritten (`secure_delete`) and the write-ahead log, which still holds older
+    /// copies of the page, is checkpointed and truncated. For secrets (a sync token moving to
+    /// the platform keystore).
+    pub fn erase_meta(&self, key: &str) -> Result<()> {
+        let w = lock(&self.writer);
+        w.pragma_update(None, "secure_delete", true)?;
+        let erased = w
+            .execute("DELETE FROM meta WHERE key = ?1", [key])
+            .and_then(|_| w.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);"));
+        w.pragma_update(None, "secure_delete", false)?;
+        Ok(erased?)
+    }
+
     pub(crate) fn reader(&self) -> MutexGuard<'_, Connection> {
         lock(&self.reader)
     }

@@ -228,9 +228,40 @@ impl SyncClient {
         Ok(())
     }
 
+    /// Saves credentials from `enroll` except the token, which the app keeps in the platform
+    /// keystore and passes to `with_token`. A token this store held before is erased from the
+    /// file (`Store::erase_meta`).
+    pub fn save_credentials_except_token(store: &Store, c: &Credentials) -> Result<(), SyncError> {
+        store.set_meta(META_SERVER, Some(&c.server))?;
+        store.set_meta(META_DEVICE, Some(&c.device_id))?;
+        store.set_meta(crate::store::sales::META_ROLE, Some(&c.role))?;
+        SyncClient::erase_stored_token(store)
+    }
+
+    /// The server this store is enrolled with, if any.
+    pub fn enrolled_server(store: &Store) -> Result<Option<String>, SyncError> {
+        Ok(store.meta(META_SERVER)?)
+    }
+
+    /// The token `save_credentials` put in the store, for moving it to a keystore.
+    pub fn stored_token(store: &Store) -> Result<Option<String>, SyncError> {
+        Ok(store.meta(META_TOKEN)?)
+    }
+
+    /// Removes the token from the store file (overwritten, not just unlinked).
+    pub fn erase_stored_token(store: &Store) -> Result<(), SyncError> {
+        Ok(store.erase_meta(META_TOKEN)?)
+    }
+
     pub fn for_store(store: &Store) -> Result<SyncClient, SyncError> {
-        let server = store.meta(META_SERVER)?.ok_or(SyncError::NotEnrolled)?;
         let token = store.meta(META_TOKEN)?.ok_or(SyncError::NotEnrolled)?;
+        SyncClient::with_token(store, token)
+    }
+
+    /// A session with a token kept outside the store (the platform keystore); the server's
+    /// address comes from the store.
+    pub fn with_token(store: &Store, token: String) -> Result<SyncClient, SyncError> {
+        let server = store.meta(META_SERVER)?.ok_or(SyncError::NotEnrolled)?;
         Ok(SyncClient {
             http: http_client()?,
             server,
