@@ -6,7 +6,7 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use common::{Fs, start_server};
+use common::Fs;
 
 fn mode(p: &Path) -> u32 {
     std::fs::metadata(p).unwrap().permissions().mode() & 0o777
@@ -18,15 +18,9 @@ fn stderr(out: &std::process::Output) -> String {
 
 #[test]
 fn the_enrolled_token_is_in_a_file_only_its_owner_can_read() {
-    use fieldsales_server::backend::Role;
-    let server_dir = tempfile::tempdir().unwrap();
-    let (url, admin, _rt) = start_server(server_dir.path());
-    let ws = admin.create_workspace("acme").unwrap().id;
-    admin.create_team(&ws, "t").unwrap();
-    let kim = admin.add_user(&ws, "kim", Role::Rep, Some("t")).unwrap();
-
+    let server = common::acme();
     let phone = Fs::new();
-    let out = phone.bare(&["enroll", "--server", &url, "--code", &kim.enrollment_code]);
+    let out = phone.bare(&["enroll", "--server", &server.url, "--code", &server.kim_code]);
     assert!(out.status.success(), "{}", stderr(&out));
     phone.ok(&["lead", "add", "--name", "Private"]);
     assert_eq!(phone.json(&["sync"])["sent"], 1);

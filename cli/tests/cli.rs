@@ -4,7 +4,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{Fs, start_server};
+use common::Fs;
 use serde_json::Value;
 
 fn kim_lead(fs: &Fs) -> String {
@@ -673,16 +673,10 @@ fn the_demo_syncs_a_team_through_an_in_process_server() {
 
 #[test]
 fn enroll_sync_and_quarantine_from_the_command_line() {
-    use fieldsales_server::backend::Role;
-    let server_dir = tempfile::tempdir().unwrap();
-    let (url, admin, _rt) = start_server(server_dir.path());
-    let ws = admin.create_workspace("acme").unwrap().id;
-    admin.create_team(&ws, "t").unwrap();
-    let kim = admin.add_user(&ws, "kim", Role::Rep, Some("t")).unwrap();
-    let boss = admin.add_user(&ws, "boss", Role::Manager, Some("t")).unwrap();
-
+    let server = common::acme();
+    let url = &server.url;
     let phone = Fs::new();
-    let out = phone.bare(&["enroll", "--server", &url, "--code", &kim.enrollment_code]);
+    let out = phone.bare(&["enroll", "--server", url, "--code", &server.kim_code]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("enrolled as kim (rep)"));
     let id = phone.json(&["lead", "add", "--name", "Synced Lead", "--company", "Acme"])["id"]
@@ -693,9 +687,7 @@ fn enroll_sync_and_quarantine_from_the_command_line() {
     assert_eq!(sum["sent"], 1);
 
     let desk = Fs::new();
-    assert!(
-        desk.bare(&["enroll", "--server", &url, "--code", &boss.enrollment_code]).status.success()
-    );
+    assert!(desk.bare(&["enroll", "--server", url, "--code", &server.boss_code]).status.success());
     let as_boss = |args: &[&str]| -> Value {
         let out = desk.bare(&[&["--json"], args].concat());
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -717,7 +709,7 @@ fn enroll_sync_and_quarantine_from_the_command_line() {
 
     // A used code cannot enroll again; the error is readable.
     let other = Fs::new();
-    let out = other.bare(&["enroll", "--server", &url, "--code", &kim.enrollment_code]);
+    let out = other.bare(&["enroll", "--server", url, "--code", &server.kim_code]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&out.stderr)

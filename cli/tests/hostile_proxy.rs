@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
-use common::{Fs, start_server};
+use common::Fs;
 use fieldsales_core::sync::protocol::{PullItem, PullRequest, PullResponse, from_cbor, to_cbor};
 use serde_json::Value;
 
@@ -58,31 +58,21 @@ fn proxy(
     url
 }
 
-/// A rep's two leads on the real server, and a manager's device to bootstrap from it.
+/// A rep's two leads on the real server, and a manager's code to bootstrap a device from it.
 struct World {
-    _server_dir: tempfile::TempDir,
-    url: String,
-    rt: tokio::runtime::Runtime,
+    server: common::Acme,
     leads: [String; 2],
-    boss_code: String,
 }
 
 fn world() -> World {
-    use fieldsales_server::backend::Role;
-    let server_dir = tempfile::tempdir().unwrap();
-    let (url, admin, rt) = start_server(server_dir.path());
-    let ws = admin.create_workspace("acme").unwrap().id;
-    admin.create_team(&ws, "t").unwrap();
-    let kim = admin.add_user(&ws, "kim", Role::Rep, Some("t")).unwrap();
-    let boss = admin.add_user(&ws, "boss", Role::Manager, Some("t")).unwrap();
+    let server = common::acme();
     let phone = Fs::new();
-    assert!(
-        phone.bare(&["enroll", "--server", &url, "--code", &kim.enrollment_code]).status.success()
-    );
+    let out = phone.bare(&["enroll", "--server", &server.url, "--code", &server.kim_code]);
+    assert!(out.status.success());
     let a = phone.add(&["--name", "Lead A", "--company", "Acme"]);
     let b = phone.add(&["--name", "Lead B", "--company", "Globex"]);
     assert_eq!(phone.json(&["sync"])["sent"], 2);
-    World { _server_dir: server_dir, url, rt, leads: [a, b], boss_code: boss.enrollment_code }
+    World { server, leads: [a, b] }
 }
 
 fn boss_json(desk: &Fs, args: &[&str]) -> Value {
@@ -97,7 +87,7 @@ fn a_snapshot_under_another_leads_id_is_set_aside_and_the_rest_syncs() {
     let [a, b] = w.leads.clone();
     // Lead A's snapshot carries lead B's document.
     let (a2, b2) = (a.clone(), b.clone());
-    let liar = proxy(&w.rt, w.url.clone(), move |_, mut page| {
+    let liar = proxy(&w.server.rt, w.server.url.clone(), move |_, mut page| {
         let b_data = page.items.iter().find_map(|i| match i {
             PullItem::Snapshot { doc_id, data, .. } if *doc_id == b2 => Some(data.clone()),
             _ => None,
@@ -112,7 +102,7 @@ fn a_snapshot_under_another_leads_id_is_set_aside_and_the_rest_syncs() {
         page
     });
     let desk = Fs::new();
-    let out = desk.bare(&["enroll", "--server", &liar, "--code", &w.boss_code]);
+    let out = desk.bare(&["enroll", "--server", &liar, "--code", &w.server.boss_code]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let sum = boss_json(&desk, &["sync"]);
     assert_eq!(sum["set_aside"], 1, "{sum}");
@@ -134,7 +124,7 @@ fn a_snapshot_under_another_leads_id_is_set_aside_and_the_rest_syncs() {
 fn a_server_whose_cursor_never_moves_is_stopped_with_a_clear_error() {
     let w = world();
     // Every answer says "more" and hands back the cursor it was given (once there is one).
-    let liar = proxy(&w.rt, w.url.clone(), |asked, mut page| {
+    let liar = proxy(&w.server.rt, w.server.url.clone(), |asked, mut page| {
         if !asked.cursor.is_empty() {
             page.cursor = asked.cursor.clone();
         }
@@ -142,7 +132,9 @@ fn a_server_whose_cursor_never_moves_is_stopped_with_a_clear_error() {
         page
     });
     let desk = Fs::new();
-    assert!(desk.bare(&["enroll", "--server", &liar, "--code", &w.boss_code]).status.success());
+    assert!(
+        desk.bare(&["enroll", "--server", &liar, "--code", &w.server.boss_code]).status.success()
+    );
     let out = desk.bare(&["sync"]);
     let err = desk.fail(out, 1);
     assert!(err.contains("keeps asking to pull again without moving on"), "{err}");

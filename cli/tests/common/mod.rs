@@ -101,3 +101,32 @@ pub fn start_server(
     ));
     (url, fieldsales_server::sqlite::SqliteBackend::open(dir).unwrap(), rt)
 }
+
+/// A real server with workspace "acme", team "t", rep kim and her manager boss; their
+/// enrollment codes.
+pub struct Acme {
+    pub url: String,
+    pub admin: fieldsales_server::sqlite::SqliteBackend,
+    pub rt: tokio::runtime::Runtime,
+    pub kim_code: String,
+    pub boss_code: String,
+    _dir: tempfile::TempDir,
+}
+
+pub fn acme() -> Acme {
+    use fieldsales_server::backend::Role;
+    let dir = tempfile::tempdir().unwrap();
+    let (url, admin, rt) = start_server(dir.path());
+    let ws = admin.create_workspace("acme").unwrap().id;
+    admin.create_team(&ws, "t").unwrap();
+    let kim = admin.add_user(&ws, "kim", Role::Rep, Some("t")).unwrap();
+    let boss = admin.add_user(&ws, "boss", Role::Manager, Some("t")).unwrap();
+    Acme {
+        url,
+        admin,
+        rt,
+        kim_code: kim.enrollment_code,
+        boss_code: boss.enrollment_code,
+        _dir: dir,
+    }
+}
