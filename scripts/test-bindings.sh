@@ -2,7 +2,8 @@
 # The bindings' tests with real compilers: builds the FFI library (bindings/, fieldsales-ffi) and
 # the sync server, generates the Kotlin and Swift bindings in library mode, starts a
 # fieldsales-server on a free loopback port with fresh users and enrollment codes, then runs
-#   - the Kotlin suite: `mvn -B test` in android/ (JUnit 5, the library loaded through JNA);
+#   - the Kotlin suite: `mvn -B test` in android/ (JUnit 5, the library loaded through JNA), then
+#     the UI suite: `mvn -B test` in android/ui/ (headless Compose UI tests, JUnit 4);
 #   - the Swift suite: `swift test` in ios/FieldSalesKit inside a Debian trixie root (Swift 6).
 # Both suites run even if the first fails; the exit code is non-zero if either failed.
 #
@@ -159,6 +160,10 @@ STATUS=0
 if [[ $RUN_KOTLIN == 1 ]]; then
   step "Kotlin: mvn -B test (android/)"
   (cd android && mvn -B test -Dmaven.repo.local="$M2" -Dnative.dir="$LIBDIR" -Dfieldsales.testServer="$PROPS") || STATUS=1
+  # The screens (android/ui): headless Compose UI tests on real stores and this server; they
+  # write a PNG of every screen into android/ui/target/screens (docs/screens/ holds a copy).
+  step "Kotlin UI: mvn -B test (android/ui/)"
+  (cd android/ui && mvn -B test -Dmaven.repo.local="$M2" -Dnative.dir="$LIBDIR" -Dfieldsales.testServer="$PROPS") || STATUS=1
 fi
 if [[ $RUN_SWIFT == 1 ]]; then
   step "Swift: swift test (ios/FieldSalesKit, in the trixie root)"

@@ -116,7 +116,7 @@ fun LabeledField(
 fun ProblemCard(p: ProblemReport, tag: String = "problem") {
     Card(
         colors = CardDefaults.cardColors(containerColor = MaterialTheme.colorScheme.errorContainer),
-        modifier = Modifier.fillMaxWidth().padding(vertical = 8.dp).testTag(tag),
+        modifier = Modifier.fillMaxWidth().padding(vertical = 8.dp).testTag(tag).semantics(mergeDescendants = true) {},
     ) {
         Column(Modifier.padding(12.dp), verticalArrangement = Arrangement.spacedBy(4.dp)) {
             Text(t(p.problem.key), color = MaterialTheme.colorScheme.onErrorContainer, fontWeight = FontWeight.SemiBold)
@@ -149,7 +149,7 @@ fun Figure(label: String, value: String, change: String?, better: Boolean?, tag:
 
 @Composable
 fun KeyValue(key: String, value: String, modifier: Modifier = Modifier) {
-    Row(modifier.fillMaxWidth().padding(vertical = 2.dp), horizontalArrangement = Arrangement.SpaceBetween) {
+    Row(modifier.fillMaxWidth().padding(vertical = 2.dp).semantics(mergeDescendants = true) {}, horizontalArrangement = Arrangement.SpaceBetween) {
         Text(key, color = MaterialTheme.colorScheme.onSurfaceVariant, modifier = Modifier.weight(1f))
         Text(value, modifier = Modifier.weight(1.4f))
     }
