@@ -103,13 +103,19 @@ fun LabeledField(
         minLines = if (singleLine) 1 else 3,
         keyboardOptions = KeyboardOptions(keyboardType = keyboard),
         supportingText = when {
-            error != null -> { { Text(error, modifier = Modifier.testTag("$tag.error")) } }
+            // The core's message is English; other languages put their own words first.
+            error != null -> { { Text(localizedError(label, error), modifier = Modifier.testTag("$tag.error")) } }
             note != null -> { { Text(note, color = MaterialTheme.colorScheme.tertiary) } }
             else -> null
         },
         modifier = modifier.fillMaxWidth().testTag(tag).semantics { if (error != null) error(error) },
     )
 }
+
+/** The core's (English) message, after a line in the rep's language when that is not English. */
+@Composable
+fun localizedError(label: String, message: String): String =
+    if (LocalText.current.locale.language == "en") message else t("error_check_field", label) + "\n" + message
 
 /** What went wrong in plain words, with the core's message below. */
 @Composable
