@@ -9,7 +9,8 @@
 #
 # Usage: scripts/test-bindings.sh [--kotlin-only | --swift-only] [--bench]
 #   --bench  instead of the tests, the FFI-call benchmark: "list 50 leads" in Rust (core call and
-#            adapter, no FFI), Kotlin (JNA) and Swift, all against the release library.
+#            adapter, no FFI), Kotlin (JNA) and Swift, all against the release library; and the
+#            list screen on 100,000 leads (android/ui ListScreenBenchmark).
 #
 # Cached and idempotent: cargo's target/, the Maven repository (FIELDSALES_M2_REPO, default
 # ~/.m2/repository), the Swift root (FIELDSALES_SWIFT_ROOT, default
@@ -97,6 +98,9 @@ if [[ $BENCH == 1 ]]; then
     step "bench: Kotlin (JNA)"
     (cd android && mvn -B -q test -Dmaven.repo.local="$M2" -Dnative.dir="$LIBDIR" -Dtest=ListLeadsBenchmark \
       -Dsurefire.failIfNoSpecifiedTests=false) | grep -E "ns/call|FAIL|ERROR" || true
+    step "bench: the list screen on 100,000 leads (Kotlin, Compose)"
+    (cd android/ui && mvn -B -q test -Dmaven.repo.local="$M2" -Dnative.dir="$LIBDIR" -Dtest=ListScreenBenchmark \
+      -Dsurefire.failIfNoSpecifiedTests=false) | grep -E "^bench|FAIL|ERROR" || true
   fi
   if [[ $RUN_SWIFT == 1 ]]; then
     step "bench: Swift"
