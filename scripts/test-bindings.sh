@@ -150,7 +150,7 @@ admin workspace create bindings >/dev/null
   # The UI suite (android/ui): a rep who syncs, one who enrolls through the Enroll screen, and
   # a team of a rep (lee) and a manager (park) whose device sees lee's leads (duplicate warning).
   admin team create --workspace bindings ui-team >/dev/null
-  for role in sync:rep enroll:rep lee:rep park:manager; do
+  for role in sync:rep cancel:rep enroll:rep lee:rep park:manager; do
     user="ui-${role%%:*}"
     echo "ui.${role%%:*}.user=$user"
     echo "ui.${role%%:*}.code.1=$(admin user add --workspace bindings --role "${role##*:}" --team ui-team "$user" | code_of)"

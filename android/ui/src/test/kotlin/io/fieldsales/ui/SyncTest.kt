@@ -75,6 +75,25 @@ class SyncTest {
     }
 
     @Test
+    fun `cancel stops a running sync, says so, and the next sync finishes the job`() {
+        val kit = enrolled(tempDir(), "cancel")
+        runBlocking { kit.createLeads((1..1500).map { LeadDraft(name = "방문객 $it") }) }
+        val sync = SyncState(session(kit), testScope()).also { it.start() }
+        rule.setContent { Themed(EN) { SyncScreen(sync) } }
+        rule.await("loaded") { sync.ui.value.enrolled }
+        // Three batches of 500 to push: the cancel lands before the last of them.
+        sync.sync()
+        rule.onNodeWithTag("sync.cancel").performClick()
+        rule.await("stopped") { sync.ui.value.running == null && (sync.ui.value.problem != null || sync.ui.value.last != null) }
+        assertEquals(Problem.CANCELLED, sync.ui.value.problem?.problem)
+        rule.onNodeWithTag("sync.problem").assertTextContains("Sync cancelled", substring = true)
+        rule.await("status") { sync.ui.value.status.waiting > 0uL }
+        rule.onNodeWithTag("sync.now").performClick()
+        rule.await("finished") { sync.ui.value.last != null && sync.ui.value.status.waiting == 0uL }
+        assertEquals(null, sync.ui.value.problem)
+    }
+
+    @Test
     fun `sync problems are said in plain words`() {
         val dir = tempDir()
         // Nothing listens on port 1: offline.
