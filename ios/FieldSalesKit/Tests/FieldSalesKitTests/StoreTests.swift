@@ -32,7 +32,7 @@ final class StoreTests: XCTestCase {
         guard case .WrongUser(let m)? = wrong else { return XCTFail("\(String(describing: wrong))") }
         XCTAssertTrue(m.contains("belongs to user 'rep-kim'"), m)
         let region = await expectError { try FieldStore.open(path: self.dir.path("other.db"), userId: "rep-kim", region: "Atlantis") }
-        guard case .Validation(let r)? = region else { return XCTFail("\(String(describing: region))") }
+        guard case .Validation(let r, _)? = region else { return XCTFail("\(String(describing: region))") }
         XCTAssertTrue(r.contains("'Atlantis' is not a known region code"), r)
     }
 
@@ -202,7 +202,7 @@ final class StoreTests: XCTestCase {
     func testValidationErrorsSurfaceAsTypedErrorsWithReadableMessages() async throws {
         let kit = try await kit()
         let empty = await expectError { try await kit.createLead(LeadDraft()) }
-        guard case .Validation(let m)? = empty else { return XCTFail("\(String(describing: empty))") }
+        guard case .Validation(let m, _)? = empty else { return XCTFail("\(String(describing: empty))") }
         XCTAssertEqual(m, "a lead needs at least a name, a company, an e-mail address or a phone number")
         XCTAssertEqual(empty?.message, m)
         let email = await expectError { try await kit.createLead(LeadDraft(name: "x", emails: ["not-an-email"])) }
