@@ -142,6 +142,17 @@ admin workspace create bindings >/dev/null
     done
   done
 } >"$PROPS"
+# The Swift view models' tests (FieldSalesUITests): one team, a manager and two reps, so that a
+# manager's capture can meet a rep's lead and the team's figures have someone to show.
+if [[ $RUN_SWIFT == 1 ]]; then
+  admin team create --workspace bindings swift-ui >/dev/null
+  for spec in rep:kim rep:lee manager:park; do
+    role=${spec%%:*} user="swift-ui-${spec#*:}" key="swift.ui.${spec#*:}"
+    echo "$key.user=$user"
+    echo "$key.code.1=$(admin user add --workspace bindings --role "$role" --team swift-ui "$user" | code_of)"
+    for n in 2 3 4; do echo "$key.code.$n=$(admin user code --workspace bindings "$user" | code_of)"; done
+  done >>"$PROPS"
+fi
 if grep -q '=$' "$PROPS"; then cat "$PROPS" >&2; echo "could not set up the test users" >&2; exit 1; fi
 
 # ---- the suites -----------------------------------------------------------------------------
@@ -156,7 +167,9 @@ if [[ $RUN_SWIFT == 1 ]]; then
   mkdir -p "$SWIFT_PKG/.fieldsales-test"
   cp "$PROPS" "$SWIFT_PKG/.fieldsales-test/server.properties"
   # XCTest only: Swift Testing would add a closing "0 tests passed" line of its own.
-  swift_in_root swift test --disable-swift-testing "${SWIFT_LINUX_FLAGS[@]}" || STATUS=1
+  # FIELDSALES_SWIFT_FILTER (a test name pattern) narrows the run for a quick local loop.
+  swift_in_root swift test --disable-swift-testing "${SWIFT_LINUX_FLAGS[@]}" \
+    ${FIELDSALES_SWIFT_FILTER:+--filter "$FIELDSALES_SWIFT_FILTER"} || STATUS=1
   rm -f "$SWIFT_PKG/.fieldsales-test/server.properties"
 fi
 exit $STATUS
