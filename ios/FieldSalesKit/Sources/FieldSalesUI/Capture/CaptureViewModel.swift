@@ -133,7 +133,7 @@ public final class CaptureViewModel {
     }
 
     /// The form field a parser's confidence entry names ("emails[0]" → e-mail).
-    static func field(ofConfidence name: String) -> LeadFormField? {
+    nonisolated static func field(ofConfidence name: String) -> LeadFormField? {
         switch name.split(separator: "[").first.map(String.init) ?? name {
         case "name": return .name
         case "company": return .company

@@ -100,7 +100,7 @@ public final class LeadDetailViewModel {
     private var s: Strings { context.strings }
 
     /// The currency of a region ("KR" → "KRW"), for a deal value typed without one.
-    static func currency(ofRegion region: String) -> String {
+    nonisolated static func currency(ofRegion region: String) -> String {
         Locale(identifier: "und_\(region)").currency?.identifier ?? "USD"
     }
 
@@ -184,7 +184,7 @@ public final class LeadDetailViewModel {
     }
 
     /// A deal value as a conflict shows it: "1500000 KRW" (minor units and currency).
-    static func money(fromConflictValue raw: String) -> Money? {
+    nonisolated static func money(fromConflictValue raw: String) -> Money? {
         let parts = raw.split(separator: " ")
         guard parts.count == 2, let amount = Int64(parts[0]) else { return nil }
         return Money(amountMinor: amount, currency: String(parts[1]))
@@ -268,7 +268,7 @@ public final class LeadDetailViewModel {
 
     /// The edit that writes `value` (as a conflict lists it) back into `field`, which resolves
     /// the conflict.
-    static func patch(resolving field: String, with value: String) -> LeadPatch? {
+    nonisolated static func patch(resolving field: String, with value: String) -> LeadPatch? {
         switch field {
         case "name": return LeadPatch(name: value)
         case "company": return LeadPatch(company: value)

@@ -35,7 +35,7 @@ public final class EnrollViewModel {
         Self.normalize(code: codeText)
     }
 
-    static func normalize(code: String) -> String {
+    nonisolated static func normalize(code: String) -> String {
         let chars = code.uppercased().filter { $0.isASCII && ($0.isLetter || $0.isNumber) }
         return stride(from: 0, to: chars.count, by: 4).map { i in
             let start = chars.index(chars.startIndex, offsetBy: i)
@@ -44,17 +44,31 @@ public final class EnrollViewModel {
         }.joined(separator: "-")
     }
 
-    /// Pasted text: a code, or an enrollment message holding a server address and a code.
+    /// Pasted text: a code, or an enrollment message holding a server address and a code
+    /// ("Your code: abcd efgh jkmn pqrs, server https://…").
     public func paste(_ text: String) {
-        let words = text.split(whereSeparator: { $0.isWhitespace || $0 == "\n" }).map(String.init)
+        let words = text.split(whereSeparator: \.isWhitespace).map(String.init)
         if let url = words.first(where: { $0.hasPrefix("http://") || $0.hasPrefix("https://") }) {
-            server = url
+            server = url.trimmingCharacters(in: CharacterSet(charactersIn: ".,;)"))
         }
-        let codeLike = words.first { w in
-            let n = Self.normalize(code: w)
-            return !w.contains("://") && n.count == 19 && n.split(separator: "-").count == 4
+        let rest = words.filter { !$0.contains("://") }
+        codeText = Self.code(in: rest) ?? rest.joined(separator: " ")
+    }
+
+    /// The first run of words that together hold exactly 16 letters and digits (dashes
+    /// allowed): "abcd efgh jkmn pqrs", "ABCD-EFGH-JKMN-PQRS", "ABCDEFGHJKMNPQRS".
+    nonisolated static func code(in words: [String]) -> String? {
+        for i in words.indices {
+            var count = 0
+            for j in i..<words.endIndex {
+                let w = words[j]
+                guard w.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else { break }
+                count += w.filter { $0 != "-" }.count
+                if count == 16 { return words[i...j].joined(separator: " ") }
+                if count > 16 { break }
+            }
         }
-        codeText = codeLike ?? words.filter { !$0.contains("://") }.joined()
+        return nil
     }
 
     /// The address as entered, or with https:// added when the rep left the scheme out.

@@ -151,7 +151,7 @@ public struct Strings: Sendable {
         case todayOverdue, todayToday, todayUpcoming, todayNothing
         // sync
         case syncNow, syncNever, syncLastSynced, syncAllSent, syncWaitingOne, syncWaitingMany, syncStarting, syncSending
-        case syncReceiving, syncSummary, syncConflicts, syncRejected, syncCancelled, syncQuarantineTitle
+        case syncReceiving, syncSummary, syncConflicts, syncRejectedOne, syncRejected, syncCancelled, syncQuarantineTitle
         case signOut, signOutUnsyncedOne, signOutUnsyncedMany, signOutAnyway, signOutSyncFirst
         // team
         case periodWeek, periodMonth, periodQuarter
@@ -171,7 +171,7 @@ public struct Strings: Sendable {
         case a11yFollowUpNone, a11yClearFollowUp, a11yOverdueSince, a11ySyncNow, a11ySyncing, a11yCancelSync
         case a11ySyncProgress, a11ySignOut, a11yQuarantined, a11yPeriodOn, a11yPeriodOff, a11yFunnelChart
         case a11yAttainmentChart, a11yFunnelStep, a11yPipelineStage, a11yRepRow, a11yCommission, a11yChangeUp
-        case a11yChangeDown, a11yChangeFlat
+        case a11yChangeDown, a11yChangeFlat, a11yChangeNew
     }
 
     static let en: [Key: String] = [
@@ -213,6 +213,7 @@ public struct Strings: Sendable {
         .syncWaitingMany: "{0} changes waiting to be sent", .syncStarting: "Connecting…",
         .syncSending: "Sending {0} of {1} changes", .syncReceiving: "Receiving updates ({0})",
         .syncSummary: "Sent {0}, received {1}.", .syncConflicts: "{0} leads now show two values: open them to choose.",
+        .syncRejectedOne: "The server refused 1 change. It is kept below, nothing was lost.",
         .syncRejected: "The server refused {0} changes. They are kept below, nothing was lost.",
         .syncCancelled: "Sync cancelled. What was sent stays sent; the next sync carries on.",
         .syncQuarantineTitle: "Refused by the server",
@@ -255,7 +256,7 @@ public struct Strings: Sendable {
         .a11yFunnelStep: "{0}: {1} leads, conversion {2}", .a11yPipelineStage: "{0}: {1} leads, value {2}, weighted {3}",
         .a11yRepRow: "{0}: {1} won, win rate {2}, won value {3}", .a11yCommission: "{0}: commission {1}, base pay {2}",
         .a11yChangeUp: "up {0} on the previous period", .a11yChangeDown: "down {0} on the previous period",
-        .a11yChangeFlat: "unchanged on the previous period",
+        .a11yChangeFlat: "unchanged on the previous period", .a11yChangeNew: "none in the previous period",
     ]
 
     static let ko: [Key: String] = [
@@ -297,6 +298,7 @@ public struct Strings: Sendable {
         .syncWaitingMany: "보낼 변경 사항 {0}건", .syncStarting: "연결 중…",
         .syncSending: "변경 사항 {1}건 중 {0}건 보내는 중", .syncReceiving: "업데이트 받는 중 ({0})",
         .syncSummary: "{0}건 보냄, {1}건 받음.", .syncConflicts: "리드 {0}건에 두 값이 있습니다. 열어서 고르세요.",
+        .syncRejectedOne: "서버가 변경 사항 1건을 거부했습니다. 아래에 보관되어 있으며 잃은 것은 없습니다.",
         .syncRejected: "서버가 변경 사항 {0}건을 거부했습니다. 아래에 보관되어 있으며 잃은 것은 없습니다.",
         .syncCancelled: "동기화를 취소했습니다. 보낸 것은 그대로이며 다음 동기화에서 이어집니다.",
         .syncQuarantineTitle: "서버가 거부한 변경",
@@ -339,7 +341,7 @@ public struct Strings: Sendable {
         .a11yFunnelStep: "{0}: 리드 {1}건, 전환율 {2}", .a11yPipelineStage: "{0}: 리드 {1}건, 금액 {2}, 가중 금액 {3}",
         .a11yRepRow: "{0}: 성사 {1}건, 성사율 {2}, 성사 금액 {3}", .a11yCommission: "{0}: 수수료 {1}, 기본급 {2}",
         .a11yChangeUp: "이전 기간보다 {0} 증가", .a11yChangeDown: "이전 기간보다 {0} 감소",
-        .a11yChangeFlat: "이전 기간과 같음",
+        .a11yChangeFlat: "이전 기간과 같음", .a11yChangeNew: "이전 기간에는 없음",
     ]
 }
 

@@ -125,7 +125,7 @@ public final class SyncViewModel {
     }
 
     /// The name (or subject) in a quarantined change's JSON summary, if it has one.
-    static func name(inSummary json: String?) -> String? {
+    nonisolated static func name(inSummary json: String?) -> String? {
         guard let data = json?.data(using: .utf8),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
         for key in ["name", "company", "subject"] {
@@ -161,7 +161,7 @@ public final class SyncViewModel {
             lastSynced.write(done)
             statusText = summaryText(summary)
             if summary.rejected > 0 {
-                errorText = s(.syncRejected, context.formats.number(Int(summary.rejected)))
+                errorText = s(summary.rejected == 1 ? .syncRejectedOne : .syncRejected, context.formats.number(Int(summary.rejected)))
             }
         } catch {
             errorText = context.plainError(error)

@@ -226,20 +226,22 @@ public final class TeamViewModel {
 
     // MARK: changes against the previous period
 
-    private func change(_ text: String, _ trend: FigureChange.Trend) -> FigureChange {
+    /// A change of `magnitude` (already formatted, without sign) in the direction of `delta`.
+    private func change(_ magnitude: String, _ delta: Double) -> FigureChange {
+        let trend: FigureChange.Trend = delta > 0 ? .up : delta < 0 ? .down : .flat
+        let sign = delta > 0 ? "+" : delta < 0 ? "−" : "±"
         let key: Strings.Key = trend == .up ? .a11yChangeUp : trend == .down ? .a11yChangeDown : .a11yChangeFlat
-        return FigureChange(text: text, trend: trend, accessibilityLabel: s(key, text))
-    }
-
-    private func trend(_ delta: Double) -> FigureChange.Trend {
-        delta > 0 ? .up : delta < 0 ? .down : .flat
+        return FigureChange(text: sign + magnitude, trend: trend, accessibilityLabel: s(key, magnitude))
     }
 
     /// Counts: the relative change; "new" when the previous period had none.
     func countChange(_ cur: Int64, _ prev: Int64) -> FigureChange {
-        if prev == 0 { return cur == 0 ? change(signed(0, f.percent(0)), .flat) : change(s(.changeNew), .up) }
+        if prev == 0 {
+            if cur == 0 { return change(f.percent(0), 0) }
+            return FigureChange(text: s(.changeNew), trend: .up, accessibilityLabel: s(.a11yChangeNew))
+        }
         let rel = Double(cur - prev) / Double(prev)
-        return change(signed(rel, f.percent(abs(rel))), trend(rel))
+        return change(f.percent(abs(rel)), rel)
     }
 
     /// Money: the relative change when both periods are in one currency.
@@ -254,22 +256,18 @@ public final class TeamViewModel {
         guard let cur, let prev else { return nil }
         let points = ((cur - prev) * 1000).rounded() / 10
         let magnitude = abs(points).formatted(.number.precision(.fractionLength(0...1)).locale(context.locale))
-        return change(signed(points, s(.changePoints, magnitude)), trend(points))
+        return change(s(.changePoints, magnitude), points)
     }
 
     /// Days of the sales cycle: the difference (shorter is better, but the arrow says which way it went).
     func daysChange(_ cur: Double?, _ prev: Double?) -> FigureChange? {
         guard let cur, let prev else { return nil }
         let d = ((cur - prev) * 10).rounded() / 10
-        return change(signed(d, f.days(abs(d))), trend(d))
-    }
-
-    private func signed(_ v: Double, _ magnitude: String) -> String {
-        v > 0 ? "+\(magnitude)" : v < 0 ? "−\(magnitude)" : "±\(magnitude)"
+        return change(f.days(abs(d)), d)
     }
 
     /// Amounts summed per currency.
-    static func sum(_ lists: [[Money]]) -> [Money] {
+    nonisolated static func sum(_ lists: [[Money]]) -> [Money] {
         var total: [String: Int64] = [:]
         for m in lists.joined() { total[m.currency, default: 0] += m.amountMinor }
         return total.keys.sorted().map { Money(amountMinor: total[$0] ?? 0, currency: $0) }

@@ -1,0 +1,165 @@
+import FieldSalesKit
+import FieldSalesTestSupport
+@testable import FieldSalesUI
+import Foundation
+import XCTest
+
+private func krw(_ amount: Int64) -> Money { Money(amountMinor: amount, currency: "KRW") }
+
+final class TeamViewModelTests: ViewModelTestCase {
+    /// The Seoul week holding `date`, computed here with Foundation's calendar (ISO weeks start
+    /// on Monday), independently of the core's period arithmetic.
+    func seoulWeek(of date: Date) -> (start: Int64, end: Int64) {
+        var calendar = Calendar(identifier: .iso8601)
+        calendar.timeZone = seoul
+        let start = calendar.dateInterval(of: .weekOfYear, for: date)!.start
+        let end = calendar.date(byAdding: .day, value: 7, to: start)!
+        return (Int64(start.timeIntervalSince1970 * 1000), Int64(end.timeIntervalSince1970 * 1000))
+    }
+
+    /// A manager's store with the team's leads captured and closed now: rep-kim won 3,000,000 and
+    /// 2,000,000 and lost one; rep-lee won 1,000,000 and has a 500,000 quote open; the manager
+    /// lost one. Kim's quota this week is 4,000,000 (10 %, 15 % above the quota); the team's
+    /// target is 4 deals.
+    func seededManager() async throws -> (CoreCalls, Date) {
+        let core = try await openCore("mgr-park")
+        _ = try await core.kit.createLeads([
+            LeadDraft(name: "A", stage: .won, dealValue: krw(3_000_000), owner: "rep-kim"),
+            LeadDraft(name: "B", stage: .won, dealValue: krw(2_000_000), owner: "rep-kim"),
+            LeadDraft(name: "C", stage: .lost, lostReason: "price", owner: "rep-kim"),
+            LeadDraft(name: "D", stage: .won, dealValue: krw(1_000_000), owner: "rep-lee"),
+            LeadDraft(name: "E", stage: .lost),
+            LeadDraft(name: "F", stage: .proposal, dealValue: krw(500_000), owner: "rep-lee"),
+        ])
+        let now = Date()
+        let week = seoulWeek(of: now)
+        let store = core.kit.store
+        _ = try store.setTarget(draft: TargetDraft(subjectKind: .rep, subject: "rep-kim", metric: .wonValue, periodStart: week.start,
+                                                   periodEnd: week.end, value: 4_000_000, currency: "KRW"))
+        _ = try store.setTarget(draft: TargetDraft(subjectKind: .team, subject: "seoul", metric: .dealsWon, periodStart: week.start,
+                                                   periodEnd: week.end, value: 4))
+        _ = try store.setPlan(draft: CompPlanDraft(rep: "rep-kim", base: krw(2_000_000), rateBp: 1_000, tiers: [Tier(fromBp: 10_000, rateBp: 1_500)]))
+        return (core, now)
+    }
+
+    @MainActor
+    func testTheTeamScreenShowsTheSeededFiguresComputedHere() async throws {
+        let (core, now) = try await seededManager()
+        let team = TeamViewModel(core: core, context: .english(seoul, now: now))
+        await team.load()
+        XCTAssertNil(team.errorText)
+        let week = seoulWeek(of: now)
+        XCTAssertEqual(team.current?.period.start, week.start)
+        XCTAssertEqual(team.current?.period.end, week.end)
+        XCTAssertEqual(team.previous?.period.end, week.start, "the previous week ends where this one starts")
+
+        // 3 won, 2 lost: 60 %. Won 6,000,000. 6 captured. Nothing in the previous week.
+        let figure = { (k: TeamFigure.Kind) in team.figures.first { $0.kind == k } }
+        XCTAssertEqual(figure(.winRate)?.value, "60%")
+        XCTAssertNil(figure(.winRate)?.change, "no rate last week to compare with")
+        XCTAssertEqual(figure(.wonValue)?.value, "₩6,000,000")
+        XCTAssertEqual(figure(.wonValue)?.change?.text, "new")
+        XCTAssertEqual(figure(.wonValue)?.change?.trend, .up)
+        XCTAssertEqual(figure(.dealsWon)?.value, "3")
+        XCTAssertEqual(figure(.captured)?.value, "6")
+        XCTAssertEqual(figure(.captured)?.accessibilityLabel, "Leads captured, 6, none in the previous period")
+
+        // Funnel: every lead reached "new"; the lost ones went no further; the 3 won passed
+        // every stage; the open quote reached proposal.
+        XCTAssertEqual(team.funnel.map(\.stage), [.new, .contacted, .qualified, .proposal, .negotiation, .won])
+        XCTAssertEqual(team.funnel.map(\.reached), [6, 4, 4, 4, 3, 3])
+        XCTAssertEqual(team.funnel.map(\.share), [1, 4.0 / 6, 4.0 / 6, 4.0 / 6, 0.5, 0.5])
+        XCTAssertEqual(team.funnel[1].conversionText, "66.7%")
+
+        // Pipeline: the open quote, 500,000 at the proposal stage's 60 % = 300,000 weighted.
+        let proposal = try XCTUnwrap(team.pipeline.first { $0.stage == .proposal })
+        XCTAssertEqual(proposal.leads, 1)
+        XCTAssertEqual(proposal.valueText, "₩500,000")
+        XCTAssertEqual(proposal.weightedText, "₩300,000")
+        XCTAssertEqual(proposal.probabilityText, "60%")
+        XCTAssertEqual(team.pipelineTotalText, "₩500,000")
+        XCTAssertEqual(team.pipelineWeightedText, "₩300,000")
+
+        // Nobody was contacted: every response share is 0 %.
+        XCTAssertEqual(team.response.map(\.text), ["0%", "0%", "0%"])
+        XCTAssertEqual(team.response.map(\.label), ["within 5 minutes", "within 1 hour", "within 24 hours"])
+
+        XCTAssertEqual(team.reps.map(\.owner), ["mgr-park", "rep-kim", "rep-lee"])
+        let kim = try XCTUnwrap(team.reps.first { $0.owner == "rep-kim" })
+        XCTAssertEqual([kim.won, kim.lost, kim.captured], [2, 1, 3])
+        XCTAssertEqual(kim.winRateText, "66.7%")
+        XCTAssertEqual(kim.wonValueText, "₩5,000,000")
+        XCTAssertEqual(kim.accessibilityLabel, "rep-kim: 2 won, win rate 66.7%, won value ₩5,000,000")
+
+        // Attainment: kim 5,000,000 of 4,000,000 = 125 %; the team 3 of 4 deals = 75 %.
+        let quota = try XCTUnwrap(team.attainment.first { $0.title == "rep-kim · won value" })
+        XCTAssertEqual(quota.attainmentText, "125%")
+        XCTAssertEqual(quota.detailText, "₩5,000,000 of ₩4,000,000")
+        XCTAssertEqual(quota.fraction, 1.25)
+        let deals = try XCTUnwrap(team.attainment.first { $0.title == "team seoul · deals won" })
+        XCTAssertEqual(deals.attainmentText, "75%")
+        XCTAssertEqual(deals.detailText, "3 of 4")
+
+        // Commission: 4,000,000 × 10 % + 1,000,000 × 15 % = 550,000.
+        XCTAssertEqual(team.commission.map(\.rep), ["rep-kim"])
+        XCTAssertEqual(team.commission.first?.commissionText, "₩550,000")
+        XCTAssertEqual(team.commission.first?.baseText, "₩2,000,000")
+        XCTAssertEqual(team.commission.first?.quotaText, "₩4,000,000")
+
+        XCTAssertEqual(team.accessibilityLabel(.period(.week)), "Week, selected")
+        XCTAssertEqual(team.accessibilityLabel(.funnelChart),
+                       "Funnel chart: New 6, Contacted 4, Qualified 4, Proposal 4, Negotiation 3, Won 3")
+    }
+
+    /// A week later, this week's figures are the previous period's: each headline figure shows
+    /// its fall. In Korean, with Korean number and currency formats.
+    @MainActor
+    func testNextWeekEachFigureShowsItsChangeAgainstThisWeekInKorean() async throws {
+        let (core, now) = try await seededManager()
+        let team = TeamViewModel(core: core, context: .korean(seoul, now: now.addingTimeInterval(7 * 86_400)))
+        await team.load()
+        XCTAssertEqual(team.previous?.period.start, seoulWeek(of: now).start)
+        let figure = { (k: TeamFigure.Kind) in team.figures.first { $0.kind == k } }
+        XCTAssertEqual(figure(.captured)?.label, "등록한 리드")
+        XCTAssertEqual(figure(.captured)?.value, "0")
+        XCTAssertEqual(figure(.captured)?.change?.text, "−100%")
+        XCTAssertEqual(figure(.captured)?.change?.trend, .down)
+        XCTAssertEqual(figure(.captured)?.change?.accessibilityLabel, "이전 기간보다 100% 감소")
+        XCTAssertEqual(figure(.wonValue)?.value, "—")
+        XCTAssertEqual(figure(.wonValue)?.change?.text, "−100%")
+        XCTAssertEqual(figure(.dealsWon)?.change?.text, "−100%")
+        XCTAssertNil(figure(.winRate)?.change, "no rate this week")
+        // Only lee still has something in the pipeline; his won value fell from 1,000,000 to nothing.
+        XCTAssertEqual(team.reps.map(\.owner), ["rep-lee"])
+        XCTAssertEqual(team.reps.first?.captured, 0)
+        XCTAssertEqual(team.reps.first?.wonValueChange?.text, "−100%")
+
+        // Switching the period reads again: this quarter holds the leads.
+        let today = TeamViewModel(core: core, context: .korean(seoul, now: now))
+        today.period = .quarter
+        try await waitUntil { today.loadCount == 1 }
+        XCTAssertEqual(today.accessibilityLabel(.period(.quarter)), "분기, 선택됨")
+        XCTAssertEqual(today.figures.first { $0.kind == .captured }?.value, "6")
+        XCTAssertEqual(today.figures.first { $0.kind == .wonValue }?.value, "₩6,000,000")
+    }
+
+    @MainActor
+    func testChangesAreWordedForTheirKind() async throws {
+        let core = try await openCore("mgr-park")
+        let en = TeamViewModel(core: core, context: .english())
+        let ko = TeamViewModel(core: core, context: .korean())
+        XCTAssertEqual(en.pointsChange(0.6, 0.5)?.text, "+10 pts")
+        XCTAssertEqual(ko.pointsChange(0.6, 0.5)?.text, "+10%p")
+        XCTAssertEqual(en.pointsChange(0.45, 0.5)?.text, "−5 pts")
+        XCTAssertEqual(en.pointsChange(0.5, 0.5)?.trend, .flat)
+        XCTAssertNil(en.pointsChange(nil, 0.5))
+        XCTAssertEqual(en.countChange(5, 4).text, "+25%")
+        XCTAssertEqual(en.countChange(0, 0).text, "±0%")
+        XCTAssertEqual(en.countChange(3, 0).text, "new")
+        XCTAssertEqual(ko.countChange(3, 0).text, "신규")
+        XCTAssertEqual(en.moneyChange([krw(150)], [krw(100)])?.text, "+50%")
+        XCTAssertNil(en.moneyChange([krw(150)], [Money(amountMinor: 100, currency: "USD")]), "no change across currencies")
+        XCTAssertEqual(en.daysChange(12.5, 10)?.text, "+2.5 days")
+        XCTAssertEqual(ko.daysChange(9, 10)?.text, "−1일")
+    }
+}
