@@ -8,7 +8,9 @@
 #
 # Usage: scripts/test-bindings.sh [--kotlin-only | --swift-only] [--bench]
 #   --bench  instead of the tests, the FFI-call benchmark: "list 50 leads" in Rust (core call and
-#            adapter, no FFI), Kotlin (JNA) and Swift, all against the release library.
+#            adapter, no FFI), Kotlin (JNA) and Swift, all against the release library; and the
+#            Swift list screen's view model on 100,000 leads next to the core calls it wraps.
+# FIELDSALES_SWIFT_FILTER=PATTERN runs only the Swift tests matching it (a quick local loop).
 #
 # Cached and idempotent: cargo's target/, the Maven repository (FIELDSALES_M2_REPO, default
 # ~/.m2/repository), the Swift root (FIELDSALES_SWIFT_ROOT, default
@@ -100,6 +102,8 @@ if [[ $BENCH == 1 ]]; then
     step "bench: Swift"
     bash ios/scripts/swift-root.sh
     swift_in_root swift run -c release "${SWIFT_LINUX_FLAGS[@]}" FieldSalesBench
+    step "bench: Swift list screen on 100,000 leads (LeadsViewModel next to the core calls)"
+    swift_in_root swift run -c release "${SWIFT_LINUX_FLAGS[@]}" FieldSalesUIBench
   fi
   exit 0
 fi

@@ -36,6 +36,9 @@ let package = Package(
         .target(name: "FieldSalesViews", dependencies: ["FieldSalesUI"]),
         // `swift run -c release FieldSalesBench`: the Swift side of the FFI-call benchmark.
         .executableTarget(name: "FieldSalesBench", dependencies: ["FieldSalesKit"]),
+        // `swift run -c release FieldSalesUIBench`: the list screen on 100,000 leads, next to
+        // the core calls it wraps.
+        .executableTarget(name: "FieldSalesUIBench", dependencies: ["FieldSalesUI"]),
         // What both test targets share: the test server's address and codes, temp dirs, waits.
         .target(name: "FieldSalesTestSupport", dependencies: ["FieldSalesKit"], path: "Tests/FieldSalesTestSupport"),
         .testTarget(name: "FieldSalesKitTests", dependencies: ["FieldSalesKit", "FieldSalesTestSupport"]),
