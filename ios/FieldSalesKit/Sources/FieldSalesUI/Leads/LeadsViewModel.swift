@@ -155,9 +155,8 @@ public final class LeadsViewModel {
     }
 
     private func fetch(replacing: Bool, limit: UInt32) async throws {
-        if stageNames == nil {
-            stageNames = StageNames(settings: try await core.salesSettings(), strings: s)
-        }
+        // The stage names (read once, and again when a manager renames one) and the rows, at once.
+        async let settings = stageNames == nil ? core.salesSettings() : nil
         let text = searchText.trimmingCharacters(in: .whitespacesAndNewlines)
         let items: [LeadSummary]
         if text.isEmpty {
@@ -169,6 +168,7 @@ public final class LeadsViewModel {
             items = try await core.searchLeads(text, limit: searchLimit).filter(filters.admits)
             next = nil
         }
+        if let read = try await settings { stageNames = StageNames(settings: read, strings: s) }
         let new = items.map(row)
         rows = replacing ? new : rows + new
         hasMore = next != nil
