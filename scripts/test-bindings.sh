@@ -52,7 +52,7 @@ LIB="$LIBDIR/libfieldsales_ffi.so"
 [[ -f $LIB ]] || { echo "no $LIB after the build" >&2; exit 1; }
 
 STAMP="$GEN/.generated-from"
-WANT="$(sha256sum "$LIB" bindings/bindgen.toml | sha256sum | cut -c1-64)"
+WANT="$(sha256sum "$LIB" bindings/bindgen.toml bindings/kotlin-fixup.sh | sha256sum | cut -c1-64)"
 if [[ ! -f $STAMP || "$(cat "$STAMP")" != "$WANT" ]]; then
   step "uniffi-bindgen (library mode) → bindings/generated/{kotlin,swift}"
   rm -rf "$GEN"
@@ -60,6 +60,7 @@ if [[ ! -f $STAMP || "$(cat "$STAMP")" != "$WANT" ]]; then
     "$LIBDIR/uniffi-bindgen" generate --library "$LIB" --config bindings/bindgen.toml \
       --language "$lang" --no-format --out-dir "$GEN/$lang"
   done
+  bash bindings/kotlin-fixup.sh "$GEN/kotlin"
   echo "$WANT" > "$STAMP"
 else
   step "bindings up to date in bindings/generated"
@@ -144,6 +145,15 @@ admin workspace create bindings >/dev/null
       echo "$lang.$role.code.1=$(admin user add --workspace bindings --role rep "$user" | code_of)"
       for n in 2 3; do echo "$lang.$role.code.$n=$(admin user code --workspace bindings "$user" | code_of)"; done
     done
+  done
+  # The UI suite (android/ui): a rep who syncs, one who enrolls through the Enroll screen, and
+  # a team of a rep (lee) and a manager (park) whose device sees lee's leads (duplicate warning).
+  admin team create --workspace bindings ui-team >/dev/null
+  for role in sync:rep enroll:rep lee:rep park:manager; do
+    user="ui-${role%%:*}"
+    echo "ui.${role%%:*}.user=$user"
+    echo "ui.${role%%:*}.code.1=$(admin user add --workspace bindings --role "${role##*:}" --team ui-team "$user" | code_of)"
+    for n in 2 3; do echo "ui.${role%%:*}.code.$n=$(admin user code --workspace bindings "$user" | code_of)"; done
   done
 } >"$PROPS"
 # The Swift view models' tests (FieldSalesUITests): one team, a manager and two reps, so that a

@@ -14,7 +14,9 @@
 //!   and plans are the core's own records;
 //! - sync as async functions, with a foreign progress listener and a [`CancelHandle`];
 //! - a foreign [`ChangeListener`] bridged to the core's `ChangeObserver`;
-//! - [`FieldsalesError`], the one error type every call throws.
+//! - [`FieldsalesError`], the one error type every call throws (`Validation` names its field);
+//! - for the screens (`ui.rs`): list pages with unsynced marks, a duplicate check of a draft,
+//!   the sync status and reports compared with the previous period.
 //!
 //! Library-mode bindgen over the cdylib generates one Kotlin package / Swift file per crate
 //! (`fieldsales_core` and `fieldsales_ffi`); see bindings/bindgen.toml and docs/bindings.md.
@@ -23,6 +25,7 @@ mod error;
 mod store;
 mod sync;
 mod types;
+mod ui;
 
 pub use error::FieldsalesError;
 pub use store::{ChangeListener, FieldStore, new_actor_id, peek_store_user};
@@ -32,5 +35,6 @@ pub use types::{
     RemoteDocument, RemotePayload, RepCommission, ReportPeriod, SalesReport, VerifyReport,
     format_money, parse_money,
 };
+pub use ui::{ComparedReport, LeadListItem, LeadListPage};
 
 uniffi::setup_scaffolding!();

@@ -98,3 +98,22 @@ pub(crate) fn ack(conn: &Connection, hashes: &[String]) -> Result<usize> {
 pub(crate) fn count(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?)
 }
+
+/// Which of `lead_ids` have local changes waiting: in the lead's own document or in one of its
+/// activities.
+pub(crate) fn leads_waiting(conn: &Connection, lead_ids: &[String]) -> Result<Vec<String>> {
+    if lead_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The outbox has no index on doc_id: the uncorrelated subquery reads it once into a
+    // temporary index, whatever the page size.
+    let marks = vec!["?"; lead_ids.len()].join(",");
+    let mut stmt = conn.prepare(&format!(
+        "SELECT l.id FROM leads l WHERE l.id IN ({marks}) AND (
+             l.id IN (SELECT doc_id FROM outbox)
+             OR EXISTS (SELECT 1 FROM activities a
+                        WHERE a.lead_id = l.id AND a.id IN (SELECT doc_id FROM outbox)))"
+    ))?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(lead_ids), |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
