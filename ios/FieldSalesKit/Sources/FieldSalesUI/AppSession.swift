@@ -14,14 +14,11 @@ public final class AppSession {
     /// The open store; nil until the device is enrolled (the Enroll screen shows).
     public private(set) var core: CoreCalls?
     public private(set) var errorText: String?
-    private let defaultsSuite: String?
 
-    /// `defaultsSuite` is where the last sync time is kept (nil: the app's standard defaults).
-    public init(storePath: String, region: String, context: UIContext, defaultsSuite: String? = nil) {
+    public init(storePath: String, region: String, context: UIContext) {
         self.storePath = storePath
         self.region = region
         self.context = context
-        self.defaultsSuite = defaultsSuite
     }
 
     /// Opens the store if this device has one (it belongs to whoever enrolled it).
@@ -67,7 +64,7 @@ public final class AppSession {
     public func todayModel(_ core: CoreCalls) -> TodayViewModel { TodayViewModel(core: core, context: context) }
     public func teamModel(_ core: CoreCalls) -> TeamViewModel { TeamViewModel(core: core, context: context) }
     public func syncModel(_ core: CoreCalls) -> SyncViewModel {
-        SyncViewModel(core: core, context: context, lastSynced: LastSyncedRecord(storePath: storePath, suite: defaultsSuite)) { [weak self] in
+        SyncViewModel(core: core, context: context) { [weak self] in
             try await self?.signOut()
         }
     }

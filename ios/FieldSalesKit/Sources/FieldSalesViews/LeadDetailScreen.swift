@@ -25,8 +25,8 @@ public struct LeadDetailScreen: View {
                     ForEach(model.conflicts) { conflict in
                         VStack(alignment: .leading) {
                             Text(conflict.fieldLabel).font(.headline)
-                            ForEach(conflict.values, id: \.raw) { value in
-                                Button(value.shown) { Task { await model.resolve(conflict.field, with: value.raw) } }
+                            ForEach(conflict.values, id: \.choice) { value in
+                                Button(value.shown) { Task { await model.resolve(conflict.field, choice: value.choice) } }
                                     .frame(minHeight: minTouch)
                                     .accessibilityLabel(value.accessibilityLabel)
                             }

@@ -33,6 +33,18 @@ public struct LeadsScreen: View {
                                 model.filters.potential = model.filters.potential == potential ? nil : potential
                             }
                         }
+                        ForEach(model.eventOptions, id: \.value) { event in
+                            Chip(title: "\(event.value) (\(event.count))", isOn: model.filters.event == event.value,
+                                 accessibilityLabel: model.accessibilityLabel(.eventChip(event.value))) {
+                                model.filters.event = model.filters.event == event.value ? nil : event.value
+                            }
+                        }
+                        ForEach(model.tagOptions, id: \.value) { tag in
+                            Chip(title: "#\(tag.value) (\(tag.count))", isOn: model.filters.tag == tag.value,
+                                 accessibilityLabel: model.accessibilityLabel(.tagChip(tag.value))) {
+                                model.filters.tag = model.filters.tag == tag.value ? nil : tag.value
+                            }
+                        }
                         if !model.filters.isEmpty {
                             Button { model.clearFilters() } label: { Image(systemName: "xmark.circle") }
                                 .frame(minWidth: minTouch, minHeight: minTouch)

@@ -19,7 +19,7 @@ final class AccessibilityTests: ViewModelTestCase {
 
             let leads = LeadsViewModel(core: core, context: context)
             await leads.settled()
-            var leadControls: [LeadsViewModel.Control] = [.search, .sort, .clearFilters, .capture]
+            var leadControls: [LeadsViewModel.Control] = [.search, .sort, .clearFilters, .capture, .eventChip("Seoul Expo"), .tagChip("vip")]
             leadControls += Stage.allInOrder.map { .stageChip($0) } + [Potential.hot, .warm, .cold].map { .potentialChip($0) }
             for c in leadControls { add("leads.\(c)", leads.accessibilityLabel(c)) }
             add("leads.row", try XCTUnwrap(leads.rows.first).accessibilityLabel)
@@ -31,8 +31,7 @@ final class AccessibilityTests: ViewModelTestCase {
 
             let detail = LeadDetailViewModel(core: core, context: context, leadId: lead.id)
             await detail.load()
-            var detailControls: [LeadDetailViewModel.Control] = [.advance, .dealValue, .lostReason, .complete(task.id), .followUp, .clearFollowUp,
-                                                                 .keep(field: "company", value: "Acme")]
+            var detailControls: [LeadDetailViewModel.Control] = [.advance, .dealValue, .lostReason, .complete(task.id), .followUp, .clearFollowUp]
             detailControls += Stage.allInOrder.map { .stage($0) } + [ActivityKind.call, .meeting, .visit, .task, .note].map { .log($0) }
             for c in detailControls { add("detail.\(c)", detail.accessibilityLabel(c)) }
             for item in detail.timeline { add("detail.timeline", item.accessibilityLabel) }
@@ -43,7 +42,7 @@ final class AccessibilityTests: ViewModelTestCase {
             add("today.item", item.accessibilityLabel)
             add("today.complete", today.accessibilityLabel(completing: item))
 
-            let sync = SyncViewModel(core: core, context: context, lastSynced: LastSyncedRecord(storePath: "a11y", suite: suite)) {}
+            let sync = SyncViewModel(core: core, context: context) {}
             await sync.load()
             for c in [SyncViewModel.Control.sync, .cancel, .progress, .signOut, .confirmSignOut, .cancelSignOut] {
                 add("sync.\(c)", sync.accessibilityLabel(c))
@@ -70,7 +69,7 @@ final class AccessibilityTests: ViewModelTestCase {
         let translated = labels.filter { $0.value[0] != $0.value[1] }
         XCTAssertGreaterThan(translated.count, labels.count * 9 / 10, "\(labels.filter { $0.value[0] == $0.value[1] })")
         XCTAssertEqual(labels["capture.save"], ["Save lead", "리드 저장"])
-        XCTAssertEqual(labels["leads.row"], ["김민지, Acme Korea, New", "김민지, Acme Korea, 신규"])
+        XCTAssertEqual(labels["leads.row"], ["김민지, Acme Korea, New, not synced yet", "김민지, Acme Korea, 신규, 아직 동기화되지 않음"])
         XCTAssertEqual(labels["detail.stage(FieldSalesCore.Stage.new)"], ["New, current stage", "신규, 현재 단계"])
     }
 }

@@ -21,7 +21,7 @@ final class CaptureViewModelTests: ViewModelTestCase {
         XCTAssertNil(form.formError)
         XCTAssertEqual(form.accessibilityLabel(.field(.email)), "E-mail, error: 'minji@acme' is not a valid e-mail address")
         XCTAssertEqual(form.accessibilityLabel(.field(.name)), "Name")
-        let stored = try await core.listLeads(LeadQuery(sort: .updated)).items
+        let stored = try await core.kit.listLeads(LeadQuery(sort: .updated)).items
         XCTAssertEqual(stored, [], "nothing was saved")
         XCTAssertEqual(form.name, "김민지", "what the rep typed stays")
 
@@ -130,5 +130,57 @@ final class CaptureViewModelTests: ViewModelTestCase {
         next.tapPotential(.cold)
         next.tapPotential(.cold)
         XCTAssertNil(next.potential, "tapping the chosen one again clears it")
+    }
+
+    /// Lee captures a visitor at the booth and syncs; his manager's phone syncs from the real
+    /// server, and when the manager captures the same visitor the form warns before saving.
+    @MainActor
+    func testADuplicateAnotherRepCapturedIsShownBeforeSavingWithOpenItInstead() async throws {
+        let leeSession = try await enrolledSession("lee", code: 4, file: "lee-booth.db")
+        let lee = try XCTUnwrap(leeSession.core)
+        let booth = leeSession.captureModel(lee)
+        booth.name = "김민지"
+        booth.company = "Acme Korea"
+        booth.email = "minji@acme.co.kr"
+        let first = await booth.save()
+        XCTAssertTrue(first)
+        let leeLead = try XCTUnwrap(booth.savedLeadId)
+        await leeSession.syncModel(lee).sync()
+
+        let parkSession = try await enrolledSession("park", code: 1, file: "park.db", context: .korean())
+        let park = try XCTUnwrap(parkSession.core)
+        let sync = parkSession.syncModel(park)
+        await sync.sync()
+        XCTAssertNil(sync.errorText)
+        let form = parkSession.captureModel(park)
+        form.name = "김민지"
+        form.company = "ACME korea"
+        form.phone = "010-9999-0000"
+        let saved = await form.save()
+        XCTAssertFalse(saved, "not saved before the manager chooses")
+        let warning = try XCTUnwrap(form.duplicate)
+        XCTAssertEqual(warning.leadId, leeLead)
+        XCTAssertEqual(warning.text, "이미 있는 리드입니다: 김민지, Acme Korea — \(try uiUser("lee")) 님이 등록")
+        XCTAssertEqual(form.accessibilityLabel(.openDuplicate), "기존 리드 열기")
+        let before = try await park.kit.listLeads().items
+        XCTAssertEqual(before.map(\.id), [leeLead], "nothing was saved")
+
+        form.openDuplicate()
+        XCTAssertEqual(form.openLeadId, leeLead, "the screen opens Lee's lead")
+        XCTAssertNil(form.duplicate)
+        XCTAssertEqual(form.name, "김민지", "the form keeps what was typed")
+        form.didOpenLead()
+
+        // The same e-mail alone is enough; "save as new" saves it anyway.
+        let other = parkSession.captureModel(park)
+        other.name = "Minji Kim"
+        other.email = "MINJI@acme.co.kr"
+        let again = await other.save()
+        XCTAssertFalse(again)
+        XCTAssertEqual(other.duplicate?.leadId, leeLead)
+        let anyway = await other.saveAnyway()
+        XCTAssertTrue(anyway)
+        let after = try await park.kit.listLeads().items
+        XCTAssertEqual(after.count, 2)
     }
 }

@@ -119,7 +119,9 @@ final class DetailViewModelTests: ViewModelTestCase {
         XCTAssertEqual(Set(conflict.values.map(\.shown)), ["Acme Korea", "ACME Seoul"])
         XCTAssertEqual(conflict.values.first?.accessibilityLabel, "Keep \(conflict.values[0].shown) as Company")
 
-        let tapped = await detail.resolve("company", with: "Acme Korea")
+        let korea = try XCTUnwrap(conflict.values.first { $0.shown == "Acme Korea" })
+        XCTAssertEqual(detail.accessibilityLabel(.keep(field: "company", choice: korea.choice)), "Keep Acme Korea as Company")
+        let tapped = await detail.resolve("company", choice: korea.choice)
         XCTAssertTrue(tapped)
         XCTAssertEqual(detail.conflicts, [])
         XCTAssertEqual(detail.lead?.company, "Acme Korea")
@@ -130,18 +132,5 @@ final class DetailViewModelTests: ViewModelTestCase {
         let onPhone = try await phone.kit.lead(lead.id)
         XCTAssertEqual(onPhone.company, "Acme Korea")
         XCTAssertEqual(onPhone.conflicts, [], "the choice reached the other device")
-    }
-
-    func testEveryConflictFieldTheCoreReportsBecomesAnEdit() {
-        XCTAssertEqual(LeadDetailViewModel.patch(resolving: "deal", with: "1500000 KRW"),
-                       LeadPatch(dealValue: Money(amountMinor: 1_500_000, currency: "KRW")))
-        XCTAssertEqual(LeadDetailViewModel.patch(resolving: "stage", with: "proposal"), LeadPatch(stage: .proposal))
-        XCTAssertEqual(LeadDetailViewModel.patch(resolving: "potential", with: "hot"), LeadPatch(potential: .hot))
-        XCTAssertEqual(LeadDetailViewModel.patch(resolving: "source.event", with: "Expo"), LeadPatch(event: "Expo"))
-        XCTAssertEqual(LeadDetailViewModel.patch(resolving: "source.channel", with: "badge_scan"), LeadPatch(channel: .badgeScan))
-        XCTAssertEqual(LeadDetailViewModel.patch(resolving: "next_follow_up", with: "1793610000000"), LeadPatch(nextFollowUp: T0))
-        XCTAssertEqual(LeadDetailViewModel.patch(resolving: "custom.booth", with: "B12"),
-                       LeadPatch(setCustomFields: [CustomField(key: "booth", value: "B12")]))
-        XCTAssertNil(LeadDetailViewModel.patch(resolving: "stage", with: "nonsense"))
     }
 }

@@ -7,7 +7,7 @@ import XCTest
 final class EnrollViewModelTests: ViewModelTestCase {
     @MainActor
     func testAPastedCodeIsReadAndTheDeviceEnrollsWithTheRealServer() async throws {
-        let session = AppSession(storePath: dir.path("enroll.db"), region: "KR", context: .english(), defaultsSuite: suite)
+        let session = AppSession(storePath: dir.path("enroll.db"), region: "KR", context: .english())
         await session.start()
         XCTAssertNil(session.core, "no store yet: the Enroll screen shows")
         let form = session.enrollModel(deviceName: "Kim's iPhone")
@@ -25,14 +25,14 @@ final class EnrollViewModelTests: ViewModelTestCase {
         XCTAssertTrue(core.isEnrolled)
 
         // The next start opens the enrolled store.
-        let again = AppSession(storePath: dir.path("enroll.db"), region: "KR", context: .english(), defaultsSuite: suite)
+        let again = AppSession(storePath: dir.path("enroll.db"), region: "KR", context: .english())
         await again.start()
         XCTAssertEqual(again.core?.userId, try uiUser("kim"))
     }
 
     @MainActor
     func testAnExpiredCodeNoNetworkAndBadInputAreSaidPlainly() async throws {
-        let session = AppSession(storePath: dir.path("enroll.db"), region: "KR", context: .korean(), defaultsSuite: suite)
+        let session = AppSession(storePath: dir.path("enroll.db"), region: "KR", context: .korean())
         let form = session.enrollModel(deviceName: "")
 
         form.server = "not a server"

@@ -30,7 +30,9 @@ final class LeadsViewModelTests: ViewModelTestCase {
         XCTAssertEqual(row.subtitle, "Acme Korea")
         XCTAssertEqual(row.stageText, "신규")
         XCTAssertEqual(row.potentialText, "높음")
-        XCTAssertEqual(row.accessibilityLabel, "김민지, Acme Korea, 신규, 높음")
+        XCTAssertTrue(row.isUnsynced, "captured here, not on a server yet")
+        XCTAssertFalse(row.hasConflicts)
+        XCTAssertEqual(row.accessibilityLabel, "김민지, Acme Korea, 신규, 높음, 아직 동기화되지 않음")
 
         list.searchText = "김"
         list.searchText = "김민"
@@ -86,6 +88,10 @@ final class LeadsViewModelTests: ViewModelTestCase {
         list.sort = .name
         await list.settled()
         XCTAssertEqual(list.rows.map(\.title), ["Kim", "Lee", "Park"])
+        XCTAssertEqual(list.eventOptions.map(\.value), ["Seoul Expo", "Busan Fair"], "the filter's choices, most used first")
+        XCTAssertEqual(list.eventOptions.map(\.count), ["2", "1"])
+        XCTAssertEqual(list.tagOptions.map(\.value), ["vip"])
+        XCTAssertEqual(list.accessibilityLabel(.eventChip("Busan Fair")), "Filter Event Busan Fair, off")
 
         list.toggleStage(.qualified)
         await list.settled()

@@ -14,6 +14,10 @@ final class SyncViewModelTests: ViewModelTestCase {
         let core = try XCTUnwrap(session.core)
         _ = try await core.kit.createLeads((0..<700).map { LeadDraft(name: "리드 \($0)", company: "Acme \($0 % 9)") })
         let sync = session.syncModel(core)
+        let list = session.leadsModel(core)
+        await list.settled()
+        XCTAssertEqual(list.rows.count, 50)
+        XCTAssertTrue(list.rows.allSatisfy(\.isUnsynced), "nothing is on the server yet")
         await sync.load()
         XCTAssertEqual(sync.waiting, 700)
         XCTAssertEqual(sync.waitingText, "700 changes waiting to be sent")
@@ -40,6 +44,8 @@ final class SyncViewModelTests: ViewModelTestCase {
         XCTAssertTrue(sync.statusText?.hasPrefix("Sent 700, received") == true, sync.statusText ?? "")
         XCTAssertTrue(sync.lastSyncedText.hasPrefix("Last synced "), sync.lastSyncedText)
         XCTAssertNotEqual(sync.lastSyncedText, "Not synced yet on this phone")
+        try await waitUntil { list.loadCount >= 2 && !list.rows.contains(where: \.isUnsynced) }
+        XCTAssertEqual(list.rows.count, 50, "the marks went; the rows stayed")
     }
 
     @MainActor
@@ -68,7 +74,7 @@ final class SyncViewModelTests: ViewModelTestCase {
     func testErrorsAreInPlainWordsAndRefusedChangesAreListed() async throws {
         // Not enrolled.
         let solo = try await openCore("rep-solo")
-        let notEnrolled = SyncViewModel(core: solo, context: .english(), lastSynced: LastSyncedRecord(storePath: "solo", suite: suite)) {}
+        let notEnrolled = SyncViewModel(core: solo, context: .english()) {}
         await notEnrolled.sync()
         XCTAssertEqual(notEnrolled.errorText, "This phone is not connected to a server yet.")
 
@@ -76,7 +82,7 @@ final class SyncViewModelTests: ViewModelTestCase {
         let offline = try await openCore("rep-offline")
         try offline.kit.store.saveCredentials(credentials: Credentials(server: "http://127.0.0.1:1", deviceId: "d", token: "t",
                                                                       userId: "rep-offline", workspaceId: "w", role: "rep"))
-        let off = SyncViewModel(core: offline, context: .korean(), lastSynced: LastSyncedRecord(storePath: "off", suite: suite)) {}
+        let off = SyncViewModel(core: offline, context: .korean()) {}
         await off.sync()
         XCTAssertEqual(off.errorText, "오프라인이거나 서버에 연결할 수 없습니다. 변경 사항은 이 휴대폰에 안전하게 있습니다. 나중에 다시 시도하세요.")
         XCTAssertFalse(off.isSyncing)
@@ -85,7 +91,7 @@ final class SyncViewModelTests: ViewModelTestCase {
         let revoked = try await openCore("rep-revoked")
         try revoked.kit.store.saveCredentials(credentials: Credentials(server: try TestServer.url(), deviceId: "d", token: "not-a-token",
                                                                       userId: "rep-revoked", workspaceId: "w", role: "rep"))
-        let rv = SyncViewModel(core: revoked, context: .english(), lastSynced: LastSyncedRecord(storePath: "rv", suite: suite)) {}
+        let rv = SyncViewModel(core: revoked, context: .english()) {}
         await rv.sync()
         XCTAssertEqual(rv.errorText, "This phone was signed out by your admin. Ask for a new code to connect it again.")
 

@@ -25,18 +25,15 @@ extension UIContext {
     }
 }
 
-/// A view-model test: a fresh folder, stores opened in it, and a defaults suite of its own.
+/// A view-model test: a fresh folder and stores opened in it.
 class ViewModelTestCase: XCTestCase {
     var dir: TempDir!
-    var suite: String!
 
     override func setUpWithError() throws {
         dir = try TempDir()
-        suite = "fieldsales-tests-\(UUID().uuidString)"
     }
 
     override func tearDown() {
-        UserDefaults(suiteName: suite)?.removePersistentDomain(forName: suite)
         dir = nil
     }
 
@@ -48,7 +45,7 @@ class ViewModelTestCase: XCTestCase {
     /// A device enrolled with the test server as one of the UI test users (kim, lee, park).
     @MainActor
     func enrolledSession(_ who: String, code n: Int, file: String, context: UIContext = .english()) async throws -> AppSession {
-        let session = AppSession(storePath: dir.path(file), region: "KR", context: context, defaultsSuite: suite)
+        let session = AppSession(storePath: dir.path(file), region: "KR", context: context)
         try await session.enroll(server: try TestServer.url(), code: try TestServer.get("swift.ui.\(who).code.\(n)"), deviceName: "\(who) \(file)")
         return session
     }

@@ -32,6 +32,8 @@ public struct ConflictChoice: Identifiable, Equatable, Sendable {
     public let accessibilityLabel: String
 
     public struct Value: Equatable, Sendable {
+        /// Its place in the conflict's list: what `resolve` keeps.
+        public let choice: Int
         public let raw: String
         public let shown: String
         /// "Keep “Acme Korea”".
@@ -165,9 +167,9 @@ public final class LeadDetailViewModel {
 
     private func conflictChoice(_ c: FieldConflict, names: StageNames) -> ConflictChoice {
         let label = s.conflictFieldLabel(c.field)
-        let values = c.values.map { raw in
+        let values = c.values.enumerated().map { choice, raw in
             let shown = shownConflictValue(field: c.field, raw: raw, names: names)
-            return ConflictChoice.Value(raw: raw, shown: shown, accessibilityLabel: s(.a11yKeepValue, shown, label))
+            return ConflictChoice.Value(choice: choice, raw: raw, shown: shown, accessibilityLabel: s(.a11yKeepValue, shown, label))
         }
         return ConflictChoice(field: c.field, fieldLabel: label, values: values,
                               accessibilityLabel: s(.conflictExplain, label, values.map(\.shown).joined(separator: " / ")))
@@ -256,35 +258,11 @@ public final class LeadDetailViewModel {
 
     // MARK: conflicts
 
-    /// The rep's one tap: `value` becomes the field's only value on every device.
+    /// The rep's one tap: value number `choice` of the conflict on `field` becomes the field's
+    /// only value on every device (the core writes it again).
     @discardableResult
-    public func resolve(_ field: String, with value: String) async -> Bool {
-        guard let patch = Self.patch(resolving: field, with: value) else {
-            errorText = s(.conflictCannotResolve, s.conflictFieldLabel(field))
-            return false
-        }
-        return await write(patch)
-    }
-
-    /// The edit that writes `value` (as a conflict lists it) back into `field`, which resolves
-    /// the conflict.
-    nonisolated static func patch(resolving field: String, with value: String) -> LeadPatch? {
-        switch field {
-        case "name": return LeadPatch(name: value)
-        case "company": return LeadPatch(company: value)
-        case "title": return LeadPatch(title: value)
-        case "lost_reason": return LeadPatch(stage: .lost, lostReason: value)
-        case "stage": return Stage.fromCore(value).map { LeadPatch(stage: $0) }
-        case "potential": return Potential.fromCore(value).map { LeadPatch(potential: $0) }
-        case "deal": return money(fromConflictValue: value).map { LeadPatch(dealValue: $0) }
-        case "owner": return LeadPatch(owner: value)
-        case "next_follow_up": return Int64(value).map { LeadPatch(nextFollowUp: $0) }
-        case "source.event": return LeadPatch(event: value)
-        case "source.channel": return CaptureChannel.fromCore(value).map { LeadPatch(channel: $0) }
-        default:
-            guard field.hasPrefix("custom.") else { return nil }
-            return LeadPatch(setCustomFields: [CustomField(key: String(field.dropFirst("custom.".count)), value: value)])
-        }
+    public func resolve(_ field: String, choice: Int) async -> Bool {
+        await perform { _ = try await self.core.resolveConflict(leadId: self.leadId, field: field, choice: choice) }
     }
 
     // MARK: activities and follow-up
@@ -355,12 +333,14 @@ public final class LeadDetailViewModel {
         case .complete(let id): return s(.a11yCompleteTask, timeline.first { $0.id == id }?.subject ?? "")
         case .followUp: return followUpText.map { s(.a11yFollowUpSet, $0) } ?? s(.a11yFollowUpNone)
         case .clearFollowUp: return s(.a11yClearFollowUp)
-        case .keep(let field, let value): return s(.a11yKeepValue, value, s.conflictFieldLabel(field))
+        case .keep(let field, let choice):
+            let value = conflicts.first { $0.field == field }?.values.first { $0.choice == choice }?.shown ?? ""
+            return s(.a11yKeepValue, value, s.conflictFieldLabel(field))
         }
     }
 
     public enum Control: Hashable, Sendable {
         case stage(Stage), advance, dealValue, lostReason, log(ActivityKind), complete(String), followUp, clearFollowUp
-        case keep(field: String, value: String)
+        case keep(field: String, choice: Int)
     }
 }

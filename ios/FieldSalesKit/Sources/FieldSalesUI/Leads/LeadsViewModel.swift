@@ -75,8 +75,14 @@ public final class LeadsViewModel {
     let core: CoreCalls
     @ObservationIgnored private var next: String?
     @ObservationIgnored private var stageNames: StageNames?
+    @ObservationIgnored private var facetsStale = true
+    /// The events and tags to filter by, most used first, with how many leads have each.
+    public private(set) var eventOptions: [(value: String, count: String)] = []
+    public private(set) var tagOptions: [(value: String, count: String)] = []
     @ObservationIgnored private var inFlight: Task<Void, Never>?
+    @ObservationIgnored private var generation = 0
     @ObservationIgnored private var subscription: ChangeSubscription?
+    @ObservationIgnored private var synced: SyncEvents.Token?
 
     public init(core: CoreCalls, context: UIContext, pageSize: UInt32 = 50) {
         self.core = core
@@ -85,8 +91,11 @@ public final class LeadsViewModel {
         subscription = ChangeSubscription(kit: core.kit) { [weak self] changed in
             guard let self else { return }
             if !changed.sales.isEmpty { self.stageNames = nil }
-            if !changed.leads.isEmpty || !changed.sales.isEmpty { self.refreshLoaded() }
+            if !changed.leads.isEmpty { self.facetsStale = true }
+            if !changed.leads.isEmpty || !changed.sales.isEmpty || !changed.activities.isEmpty { self.refreshLoaded() }
         }
+        // A finished sync clears "not synced" marks without changing a lead.
+        synced = core.syncEvents.subscribe { [weak self] in self?.refreshLoaded() }
         reload()
     }
 
@@ -135,8 +144,10 @@ public final class LeadsViewModel {
 
     private func enqueue(_ body: @escaping @MainActor (LeadsViewModel) async throws -> Void) {
         let previous = inFlight
+        generation += 1
+        let mine = generation
         isLoading = true
-        let task = Task { [weak self] in
+        inFlight = Task { [weak self] in
             await previous?.value
             guard let self else { return }
             do {
@@ -146,29 +157,33 @@ public final class LeadsViewModel {
                 self.errorText = self.context.plainError(error)
             }
             self.loadCount += 1
-        }
-        inFlight = task
-        Task { [weak self] in
-            await task.value
-            if let self, self.inFlight == task { self.isLoading = false }
+            // Still loading while a later request waits its turn.
+            if self.generation == mine { self.isLoading = false }
         }
     }
 
     private func fetch(replacing: Bool, limit: UInt32) async throws {
-        // The stage names (read once, and again when a manager renames one) and the rows, at once.
+        // The stage names and filter choices (read once, and again after a change elsewhere)
+        // and the rows, at once.
         async let settings = stageNames == nil ? core.salesSettings() : nil
+        async let facets = facetsStale ? core.leadFacets(limit: 20) : nil
         let text = searchText.trimmingCharacters(in: .whitespacesAndNewlines)
-        let items: [LeadSummary]
+        let items: [LeadListItem]
         if text.isEmpty {
-            let page = try await core.listLeads(query(limit: limit, after: replacing ? nil : next))
+            let page = try await core.listPage(query(limit: limit, after: replacing ? nil : next))
             items = page.items
             next = page.next
         } else {
             // Search ranks by match; the list's filters still apply to what it finds.
-            items = try await core.searchLeads(text, limit: searchLimit).filter(filters.admits)
+            items = try await core.searchPage(text, limit: searchLimit).filter { filters.admits($0.summary) }
             next = nil
         }
         if let read = try await settings { stageNames = StageNames(settings: read, strings: s) }
+        if let read = try await facets {
+            eventOptions = read.events.map { ($0.value, context.formats.number(Int($0.leads))) }
+            tagOptions = read.tags.map { ($0.value, context.formats.number(Int($0.leads))) }
+            facetsStale = false
+        }
         let new = items.map(row)
         rows = replacing ? new : rows + new
         hasMore = next != nil
@@ -183,13 +198,14 @@ public final class LeadsViewModel {
 
     private var names: StageNames { stageNames ?? StageNames(settings: nil, strings: s) }
 
-    func row(_ l: LeadSummary) -> LeadRow {
+    func row(_ item: LeadListItem) -> LeadRow {
+        let l = item.summary
         let f = context.formats
         let stageText = names.name(l.stage)
         let potentialText = l.potential.map(s.potential)
         let subtitle = [l.company.flatMap { $0 == l.displayName ? nil : $0 }, l.title, l.company == nil ? (l.email ?? l.phone) : nil]
             .compactMap { $0 }.filter { !$0.isEmpty && $0 != l.displayName }.joined(separator: " · ")
-        let unsynced = false
+        let unsynced = item.unsynced
         var spoken = [l.displayName, subtitle, stageText]
         if let potentialText { spoken.append(potentialText) }
         if l.hasConflicts { spoken.append(s(.markConflict)) }
@@ -239,13 +255,15 @@ public final class LeadsViewModel {
         case .sort: return s(.a11ySortLeads, sortOptions.first { $0.0 == sort }?.1 ?? "")
         case .stageChip(let st): return s(filters.stages.contains(st) ? .a11yFilterOn : .a11yFilterOff, names.name(st))
         case .potentialChip(let p): return s(filters.potential == p ? .a11yFilterOn : .a11yFilterOff, s.potential(p))
+        case .eventChip(let e): return s(filters.event == e ? .a11yFilterOn : .a11yFilterOff, "\(s(.fieldEvent)) \(e)")
+        case .tagChip(let t): return s(filters.tag == t ? .a11yFilterOn : .a11yFilterOff, "\(s(.fieldTags)) \(t)")
         case .clearFilters: return s(.a11yClearFilters)
         case .capture: return s(.a11yCaptureLead)
         }
     }
 
     public enum Control: Hashable, Sendable {
-        case search, sort, stageChip(Stage), potentialChip(Potential), clearFilters, capture
+        case search, sort, stageChip(Stage), potentialChip(Potential), eventChip(String), tagChip(String), clearFilters, capture
     }
 }
 

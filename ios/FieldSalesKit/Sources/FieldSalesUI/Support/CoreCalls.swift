@@ -8,6 +8,8 @@ import Foundation
 /// The store calls of the screens, over `FieldSalesKit` (which runs them off the main thread).
 public struct CoreCalls: Sendable {
     public let kit: FieldSalesKit
+    /// Told when a sync run from this app has finished; shared by the copies of this value.
+    let syncEvents = SyncEvents()
 
     public init(kit: FieldSalesKit) {
         self.kit = kit
@@ -17,12 +19,24 @@ public struct CoreCalls: Sendable {
 
     // MARK: leads
 
-    func listLeads(_ query: LeadQuery) async throws -> LeadPage {
-        try await kit.listLeads(query)
+    /// A page of the list with each lead's "not synced" mark.
+    func listPage(_ query: LeadQuery) async throws -> LeadListPage {
+        try await offMainCall { try kit.store.listPage(query: query) }
     }
 
-    func searchLeads(_ text: String, limit: UInt32) async throws -> [LeadSummary] {
-        try await kit.searchLeads(text, limit: limit)
+    /// Search (every word a prefix) with each lead's "not synced" mark.
+    func searchPage(_ text: String, limit: UInt32) async throws -> [LeadListItem] {
+        try await offMainCall { try kit.store.searchPage(text: text, limit: limit) }
+    }
+
+    /// The most used events and tags: the list's filter choices.
+    func leadFacets(limit: UInt32) async throws -> LeadFacets {
+        try await offMainCall { try kit.store.leadFacets(limit: limit) }
+    }
+
+    /// Keeps value `choice` of a conflict on `field` (the one-tap resolution).
+    func resolveConflict(leadId: String, field: String, choice: Int) async throws -> Lead {
+        try await offMainCall { try kit.store.resolveConflict(leadId: leadId, field: field, choice: UInt32(choice)) }
     }
 
     func createLead(_ draft: LeadDraft) async throws -> Lead {
@@ -76,38 +90,41 @@ public struct CoreCalls: Sendable {
         }
     }
 
-    /// Leads the store holds that look like `draft` (same e-mail, phone, or name at the same
-    /// company), before it is saved.
+    /// Stored leads that look like `draft` (same e-mail, phone, or name at the same company),
+    /// before it is saved; each once, oldest first.
     func likelyDuplicates(of draft: LeadDraft) async throws -> [LeadSummary] {
-        // Waiting for the FFI's draft duplicate check (ios/README.md "Needs from the FFI").
-        []
+        let groups = try await offMainCall { try kit.store.duplicatesOfDraft(draft: draft) }
+        var seen = Set<String>()
+        return groups.flatMap(\.leads).sorted { $0.createdAt < $1.createdAt }.filter { seen.insert($0.id).inserted }
     }
 
-    /// The form field a validation error concerns. The FFI flattens the core's
-    /// `ValidationError` to its message today, so the field is read from the message's shape
-    /// (the core's own wording, in one place here) until the error carries it.
+    /// The form field a validation error concerns, as the core names it; nil when it concerns
+    /// the whole form.
     static func field(of error: FieldsalesError) -> LeadFormField? {
-        guard case .Validation(let m) = error else { return nil }
-        return messageShapes.first { m.contains($0.0) }?.1
+        guard case .Validation(_, let field?) = error else { return nil }
+        switch field {
+        case .name: return .name
+        case .company: return .company
+        case .title: return .title
+        case .email: return .email
+        case .phone: return .phone
+        case .event: return .event
+        case .potential: return .potential
+        case .tags: return .tags
+        case .notes: return .notes
+        case .dealValue: return .dealValue
+        case .lostReason: return .lostReason
+        case .nextFollowUp: return .followUp
+        case .owner, .stage, .customFields, .subject, .outcome, .duration, .location, .period: return nil
+        }
     }
-
-    /// Parts of the core's validation messages (core/src/error.rs, validate.rs, model/sales.rs
-    /// `RequiredField::phrase`) and the field each one names.
-    private static let messageShapes: [(String, LeadFormField)] = [
-        ("not a valid e-mail address", .email), ("e-mail addresses", .email), ("needs an e-mail address", .email),
-        ("not a valid phone number", .phone), ("phone numbers", .phone), ("needs a phone number", .phone),
-        ("needs a deal value", .dealValue), ("a deal value must", .dealValue), ("ISO 4217", .dealValue),
-        ("deal value", .dealValue), ("needs a lost reason", .lostReason), ("a lost reason can only", .lostReason),
-        ("needs a company", .company), ("needs a job title", .title), ("needs a follow-up date", .followUp),
-        ("needs a potential", .potential), ("a lead needs at least", .name), ("name is too long", .name),
-        ("company is too long", .company), ("title is too long", .title), ("event is too long", .event),
-        ("notes is too long", .notes), ("tag is too long", .tags), ("too many tags", .tags),
-    ]
 
     // MARK: reports
 
-    func teamReport(_ period: ReportPeriod, nowMs: Int64, utcOffsetMinutes: Int32) async throws -> SalesReport {
-        try await offMainCall { try kit.store.teamReport(period: period, nowMs: nowMs, utcOffsetMinutes: utcOffsetMinutes) }
+    /// The team's report for the period holding `nowMs` and the one before, with every
+    /// figure's change worked out by the core.
+    func teamReportCompared(_ period: ReportPeriod, nowMs: Int64, utcOffsetMinutes: Int32) async throws -> ComparedReport {
+        try await offMainCall { try kit.store.teamReportCompared(period: period, nowMs: nowMs, utcOffsetMinutes: utcOffsetMinutes) }
     }
 
     // MARK: sync
@@ -116,8 +133,9 @@ public struct CoreCalls: Sendable {
         try await kit.sync(cancel: cancel, onProgress: onProgress)
     }
 
-    func pendingUploadCount() async throws -> Int64 {
-        try await kit.pendingUploadCount()
+    /// Last finished sync, changes waiting, conflicted leads, quarantined changes.
+    func syncStatus() async throws -> SyncStatus {
+        try await offMainCall { try kit.store.syncStatus() }
     }
 
     func quarantine() async throws -> [QuarantineEntry] {
@@ -173,6 +191,31 @@ final class LockedValue<T>: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return f(&value)
+    }
+}
+
+/// Who wants to know that a sync finished. The core's change observer reports what a sync
+/// pulled, but not the uploads it acknowledged, after which the "not synced" marks are gone;
+/// the list refreshes on this instead (ios/README.md "Needs from the FFI").
+final class SyncEvents: Sendable {
+    private let handlers = LockedValue<[UUID: @MainActor @Sendable () -> Void]>([:])
+
+    /// Calls `handler` after each finished sync until the returned token goes.
+    func subscribe(_ handler: @escaping @MainActor @Sendable () -> Void) -> Token {
+        let id = UUID()
+        handlers.with { $0[id] = handler }
+        return Token { [weak self] in self?.handlers.with { $0[id] = nil } }
+    }
+
+    @MainActor
+    func finished() {
+        for handler in handlers.with({ Array($0.values) }) { handler() }
+    }
+
+    final class Token: Sendable {
+        private let cancel: @Sendable () -> Void
+        init(_ cancel: @escaping @Sendable () -> Void) { self.cancel = cancel }
+        deinit { cancel() }
     }
 }
 

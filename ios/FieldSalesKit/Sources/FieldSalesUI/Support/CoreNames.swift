@@ -34,19 +34,3 @@ extension Potential {
         [Potential.hot, .warm, .cold].first { $0.coreName == name }
     }
 }
-
-extension CaptureChannel {
-    public var coreName: String {
-        switch self {
-        case .manual: return "manual"
-        case .badgeScan: return "badge_scan"
-        case .businessCard: return "business_card"
-        case .import: return "import"
-        case .webForm: return "web_form"
-        }
-    }
-
-    static func fromCore(_ name: String) -> CaptureChannel? {
-        [CaptureChannel.manual, .badgeScan, .businessCard, .import, .webForm].first { $0.coreName == name }
-    }
-}

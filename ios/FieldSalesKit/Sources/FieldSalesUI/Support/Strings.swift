@@ -145,7 +145,7 @@ public struct Strings: Sendable {
         case capturePaste, captureScan, captureAddTag, captureCheckField, captureNothingRead, captureDuplicate
         case captureOpenExisting, captureSaveAnyway, captureSaved
         // detail
-        case stageNeeds, conflictTitle, conflictExplain, conflictCannotResolve, logKind, timelineTitle, followUpSet
+        case stageNeeds, conflictTitle, conflictExplain, logKind, timelineTitle, followUpSet
         case followUpClear, moveToStage
         // today
         case todayOverdue, todayToday, todayUpcoming, todayNothing
@@ -157,7 +157,7 @@ public struct Strings: Sendable {
         case periodWeek, periodMonth, periodQuarter
         case teamWinRate, teamWonValue, teamDealsWon, teamCaptured, teamCycle, teamFunnel, teamPipeline, teamPipelineRaw
         case teamPipelineWeighted, teamResponse, teamWithin5Minutes, teamWithin1Hour, teamWithin24Hours, teamReps
-        case teamTargets, teamCommission, teamTargetTeam, teamOfTarget, teamPace, changeNew, changePoints
+        case teamTargets, teamCommission, teamTargetTeam, teamOfTarget, teamPace, changePoints
         // enroll
         case enrollServer, enrollCode, enrollPaste, enrollDevice, enrollButton, enrollDefaultDevice, enrollBadServer
         case enrollBadCode, enrollNoNetwork
@@ -171,7 +171,7 @@ public struct Strings: Sendable {
         case a11yFollowUpNone, a11yClearFollowUp, a11yOverdueSince, a11ySyncNow, a11ySyncing, a11yCancelSync
         case a11ySyncProgress, a11ySignOut, a11yQuarantined, a11yPeriodOn, a11yPeriodOff, a11yFunnelChart
         case a11yAttainmentChart, a11yFunnelStep, a11yPipelineStage, a11yRepRow, a11yCommission, a11yChangeUp
-        case a11yChangeDown, a11yChangeFlat, a11yChangeNew
+        case a11yChangeDown, a11yChangeFlat
     }
 
     static let en: [Key: String] = [
@@ -203,7 +203,7 @@ public struct Strings: Sendable {
         .captureOpenExisting: "Open it instead", .captureSaveAnyway: "Save as new lead", .captureSaved: "Saved",
         .stageNeeds: "needs {0}", .conflictTitle: "Two values were entered",
         .conflictExplain: "{0} has two values: {1}. Choose one.",
-        .conflictCannotResolve: "This app cannot choose a value for {0} yet.", .logKind: "Log {0}",
+        .logKind: "Log {0}",
         .timelineTitle: "Activity", .followUpSet: "Set follow-up", .followUpClear: "Clear follow-up",
         .moveToStage: "Move to {0}",
         .todayOverdue: "Overdue", .todayToday: "Today", .todayUpcoming: "Next 7 days",
@@ -227,7 +227,7 @@ public struct Strings: Sendable {
         .teamPipelineWeighted: "Weighted", .teamResponse: "First response", .teamWithin5Minutes: "within 5 minutes",
         .teamWithin1Hour: "within 1 hour", .teamWithin24Hours: "within 24 hours", .teamReps: "Reps",
         .teamTargets: "Targets", .teamCommission: "Commission", .teamTargetTeam: "team {0}", .teamOfTarget: "{0} of {1}",
-        .teamPace: "pace {0}", .changeNew: "new", .changePoints: "{0} pts",
+        .teamPace: "pace {0}", .changePoints: "{0} pts",
         .enrollServer: "Server address", .enrollCode: "One-time code", .enrollPaste: "Paste code",
         .enrollDevice: "Device name", .enrollButton: "Connect", .enrollDefaultDevice: "Phone",
         .enrollBadServer: "Enter the server address, such as https://sync.example.com",
@@ -256,7 +256,7 @@ public struct Strings: Sendable {
         .a11yFunnelStep: "{0}: {1} leads, conversion {2}", .a11yPipelineStage: "{0}: {1} leads, value {2}, weighted {3}",
         .a11yRepRow: "{0}: {1} won, win rate {2}, won value {3}", .a11yCommission: "{0}: commission {1}, base pay {2}",
         .a11yChangeUp: "up {0} on the previous period", .a11yChangeDown: "down {0} on the previous period",
-        .a11yChangeFlat: "unchanged on the previous period", .a11yChangeNew: "none in the previous period",
+        .a11yChangeFlat: "unchanged on the previous period",
     ]
 
     static let ko: [Key: String] = [
@@ -288,7 +288,7 @@ public struct Strings: Sendable {
         .captureOpenExisting: "기존 리드 열기", .captureSaveAnyway: "새 리드로 저장", .captureSaved: "저장됨",
         .stageNeeds: "{0} 필요", .conflictTitle: "두 값이 입력되었습니다",
         .conflictExplain: "{0}에 두 값이 있습니다: {1}. 하나를 고르세요.",
-        .conflictCannotResolve: "{0}의 값은 아직 이 앱에서 고를 수 없습니다.", .logKind: "{0} 기록",
+        .logKind: "{0} 기록",
         .timelineTitle: "활동", .followUpSet: "후속 연락일 설정", .followUpClear: "후속 연락일 지우기",
         .moveToStage: "{0}(으)로 이동",
         .todayOverdue: "기한 지남", .todayToday: "오늘", .todayUpcoming: "앞으로 7일",
@@ -312,7 +312,7 @@ public struct Strings: Sendable {
         .teamPipelineWeighted: "가중 금액", .teamResponse: "첫 응답", .teamWithin5Minutes: "5분 이내",
         .teamWithin1Hour: "1시간 이내", .teamWithin24Hours: "24시간 이내", .teamReps: "영업 담당자",
         .teamTargets: "목표", .teamCommission: "수수료", .teamTargetTeam: "{0} 팀", .teamOfTarget: "{1} 중 {0}",
-        .teamPace: "진도 {0}", .changeNew: "신규", .changePoints: "{0}%p",
+        .teamPace: "진도 {0}", .changePoints: "{0}%p",
         .enrollServer: "서버 주소", .enrollCode: "일회용 코드", .enrollPaste: "코드 붙여넣기",
         .enrollDevice: "기기 이름", .enrollButton: "연결", .enrollDefaultDevice: "휴대폰",
         .enrollBadServer: "https://sync.example.com 과 같은 서버 주소를 입력하세요.",
@@ -341,7 +341,7 @@ public struct Strings: Sendable {
         .a11yFunnelStep: "{0}: 리드 {1}건, 전환율 {2}", .a11yPipelineStage: "{0}: 리드 {1}건, 금액 {2}, 가중 금액 {3}",
         .a11yRepRow: "{0}: 성사 {1}건, 성사율 {2}, 성사 금액 {3}", .a11yCommission: "{0}: 수수료 {1}, 기본급 {2}",
         .a11yChangeUp: "이전 기간보다 {0} 증가", .a11yChangeDown: "이전 기간보다 {0} 감소",
-        .a11yChangeFlat: "이전 기간과 같음", .a11yChangeNew: "이전 기간에는 없음",
+        .a11yChangeFlat: "이전 기간과 같음",
     ]
 }
 

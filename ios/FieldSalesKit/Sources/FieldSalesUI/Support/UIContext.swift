@@ -50,7 +50,7 @@ extension UIContext {
         case .Cancelled: return strings(.syncCancelled)
         case .Storage(let m): return strings(.errorStorage, m)
         case .Forbidden: return strings(.errorForbidden)
-        case .Validation(let m), .NotFound(let m), .AlreadyExists(let m), .WrongUser(let m), .InvalidData(let m),
+        case .Validation(let m, _), .NotFound(let m), .AlreadyExists(let m), .WrongUser(let m), .InvalidData(let m),
              .UnreadableCode(let m):
             return m
         }

@@ -22,35 +22,6 @@ public struct Confirmation: Equatable, Sendable {
     public let cancelLabel: String
 }
 
-/// When each store last finished a sync, kept on the device beside the store (the core does
-/// not record it; see ios/README.md "Needs from the FFI").
-public struct LastSyncedRecord: Sendable {
-    /// The defaults suite (nil: the app's standard defaults).
-    let suite: String?
-    let key: String
-
-    public init(storePath: String, suite: String? = nil) {
-        self.suite = suite
-        key = "fieldsales.lastSynced.\(storePath)"
-    }
-
-    private var defaults: UserDefaults? {
-        suite.map { UserDefaults(suiteName: $0) } ?? .standard
-    }
-
-    func read() -> Int64? {
-        (defaults?.object(forKey: key) as? NSNumber)?.int64Value
-    }
-
-    func write(_ ms: Int64) {
-        defaults?.set(NSNumber(value: ms), forKey: key)
-    }
-
-    func forget() {
-        defaults?.removeObject(forKey: key)
-    }
-}
-
 @MainActor
 @Observable
 public final class SyncViewModel {
@@ -73,18 +44,15 @@ public final class SyncViewModel {
 
     public let context: UIContext
     let core: CoreCalls
-    private let lastSynced: LastSyncedRecord
     private let signOutAction: @MainActor () async throws -> Void
     @ObservationIgnored private var cancelHandle: CancelHandle?
     @ObservationIgnored private var subscription: ChangeSubscription?
 
     /// `signOut` closes and removes the store (the app's session does it); it runs only after
     /// the rep confirmed when changes were waiting.
-    public init(core: CoreCalls, context: UIContext, lastSynced: LastSyncedRecord,
-                signOut: @escaping @MainActor () async throws -> Void) {
+    public init(core: CoreCalls, context: UIContext, signOut: @escaping @MainActor () async throws -> Void) {
         self.core = core
         self.context = context
-        self.lastSynced = lastSynced
         signOutAction = signOut
         lastSyncedText = context.strings(.syncNever)
         subscription = ChangeSubscription(kit: core.kit) { [weak self] _ in
@@ -95,24 +63,21 @@ public final class SyncViewModel {
 
     private var s: Strings { context.strings }
 
-    /// Reads the waiting count, the quarantine and the last sync time.
+    /// Reads the last sync time, the waiting count and the quarantine.
     public func load() async {
         await refreshCounts()
-        showLastSynced()
     }
 
     private func refreshCounts() async {
         do {
-            waiting = try await core.pendingUploadCount()
+            let status = try await core.syncStatus()
+            waiting = Int64(status.waiting)
             waitingText = waiting == 0 ? s(.syncAllSent) : s(waiting == 1 ? .syncWaitingOne : .syncWaitingMany, context.formats.number(Int(waiting)))
-            quarantine = try await core.quarantine().map(row)
+            lastSyncedText = status.lastSyncedAt.map { s(.syncLastSynced, context.formats.dateTime($0)) } ?? s(.syncNever)
+            quarantine = status.quarantined == 0 ? [] : try await core.quarantine().map(row)
         } catch {
             errorText = context.plainError(error)
         }
-    }
-
-    private func showLastSynced() {
-        lastSyncedText = lastSynced.read().map { s(.syncLastSynced, context.formats.dateTime($0)) } ?? s(.syncNever)
     }
 
     private func row(_ q: QuarantineEntry) -> QuarantineRow {
@@ -157,8 +122,6 @@ public final class SyncViewModel {
                 latest.with { $0 = p }
                 Task { @MainActor in self?.show(latest.with { $0 }) }
             }
-            let done = context.nowMs
-            lastSynced.write(done)
             statusText = summaryText(summary)
             if summary.rejected > 0 {
                 errorText = s(summary.rejected == 1 ? .syncRejectedOne : .syncRejected, context.formats.number(Int(summary.rejected)))
@@ -174,6 +137,7 @@ public final class SyncViewModel {
         cancelHandle = nil
         progress = nil
         progressText = nil
+        core.syncEvents.finished()
         await load()
     }
 
@@ -229,7 +193,6 @@ public final class SyncViewModel {
     private func signOutNow() async {
         do {
             try await signOutAction()
-            lastSynced.forget()
         } catch {
             errorText = context.plainError(error)
         }

@@ -1,6 +1,7 @@
 // The Team screen (managers): the team's report for the week, month or quarter — win rate,
 // cycle, funnel, pipeline raw and weighted, response-time shares, each rep's row, targets with
-// attainment, commission — and each headline figure's change against the previous period.
+// attainment, commission — and each figure's change against the previous period, as the core
+// works it out (`teamReportCompared`); this model words and formats it.
 
 import FieldSalesKit
 import Foundation
@@ -22,10 +23,13 @@ public enum TeamPeriod: CaseIterable, Sendable {
 /// A figure's change against the previous period.
 public struct FigureChange: Equatable, Sendable {
     public enum Trend: Sendable { case up, down, flat }
-    /// "+25%", "−5 pts", "new".
+    /// "+3", "−₩500,000", "+5 pts", "+2.5 days".
     public let text: String
+    /// Which way the figure went.
     public let trend: Trend
-    /// "up 25% on the previous period".
+    /// Whether that is good news (fewer lost deals, a shorter cycle are); nil when it did not move.
+    public let better: Bool?
+    /// "up 3 on the previous period".
     public let accessibilityLabel: String
 }
 
@@ -48,6 +52,7 @@ public struct FunnelBar: Identifiable, Equatable, Sendable {
     /// Of the funnel's first step (the bar's length, 0…1).
     public let share: Double
     public let conversionText: String
+    public let change: FigureChange?
     public let accessibilityLabel: String
 }
 
@@ -67,6 +72,7 @@ public struct ShareRow: Identifiable, Equatable, Sendable {
     public let label: String
     public let share: Double?
     public let text: String
+    public let change: FigureChange?
 }
 
 public struct RepRow: Identifiable, Equatable, Sendable {
@@ -76,6 +82,7 @@ public struct RepRow: Identifiable, Equatable, Sendable {
     public let won: Int
     public let lost: Int
     public let winRateText: String
+    public let winRateChange: FigureChange?
     public let wonValueText: String
     public let wonValueChange: FigureChange?
     public let accessibilityLabel: String
@@ -90,6 +97,8 @@ public struct AttainmentBar: Identifiable, Equatable, Sendable {
     /// "₩5,000,000 of ₩4,000,000".
     public let detailText: String
     public let paceText: String
+    /// Attainment against the same target's in the previous period, in percentage points.
+    public let change: FigureChange?
     public let accessibilityLabel: String
 }
 
@@ -100,6 +109,7 @@ public struct CommissionRow: Identifiable, Equatable, Sendable {
     public let baseText: String
     public let wonValueText: String
     public let quotaText: String
+    public let change: FigureChange?
     public let accessibilityLabel: String
 }
 
@@ -136,17 +146,14 @@ public final class TeamViewModel {
     private var s: Strings { context.strings }
     private var f: Formats { context.formats }
 
-    /// Reads the period's report and the previous period's (the one holding the instant before
-    /// this one starts).
+    /// Reads the period's report with the previous period's and the changes between them.
     public func load() async {
         let now = context.nowMs
         let period = self.period
         do {
-            let cur = try await core.teamReport(period.ffi, nowMs: now, utcOffsetMinutes: context.utcOffsetMinutes(at: now))
-            let before = cur.period.start - 1
-            let prev = try await core.teamReport(period.ffi, nowMs: before, utcOffsetMinutes: context.utcOffsetMinutes(at: before))
+            let compared = try await core.teamReportCompared(period.ffi, nowMs: now, utcOffsetMinutes: context.utcOffsetMinutes(at: now))
             guard period == self.period else { return }
-            show(cur, prev)
+            show(compared)
             errorText = nil
         } catch {
             errorText = context.plainError(error)
@@ -154,25 +161,26 @@ public final class TeamViewModel {
         loadCount += 1
     }
 
-    private func show(_ cur: SalesReport, _ prev: SalesReport) {
+    private func show(_ compared: ComparedReport) {
+        let cur = compared.current, ch = compared.change
         current = cur
-        previous = prev
+        previous = compared.previous
         let names = StageNames(stages: cur.stages, strings: s)
         periodText = f.period(cur.period)
-        let t = cur.team, p = prev.team
+        let t = cur.team, c = ch.team
         figures = [
-            figure(.winRate, s(.teamWinRate), f.percent(t.winRate.rate), pointsChange(t.winRate.rate, p.winRate.rate)),
-            figure(.wonValue, s(.teamWonValue), f.money(t.wonValue), moneyChange(t.wonValue, p.wonValue)),
-            figure(.dealsWon, s(.teamDealsWon), f.number(Int(t.winRate.won)), countChange(Int64(t.winRate.won), Int64(p.winRate.won))),
-            figure(.captured, s(.teamCaptured), f.number(Int(t.captured)), countChange(Int64(t.captured), Int64(p.captured))),
-            figure(.cycle, s(.teamCycle), f.days(t.salesCycle.averageDays), daysChange(t.salesCycle.averageDays, p.salesCycle.averageDays)),
+            figure(.winRate, s(.teamWinRate), f.percent(t.winRate.rate), points(c.winRate)),
+            figure(.wonValue, s(.teamWonValue), f.money(t.wonValue), c.wonValue.count == 1 ? money(c.wonValue[0]) : nil),
+            figure(.dealsWon, s(.teamDealsWon), f.number(Int(t.winRate.won)), count(c.won)),
+            figure(.captured, s(.teamCaptured), f.number(Int(t.captured)), count(c.captured)),
+            figure(.cycle, s(.teamCycle), f.days(t.salesCycle.averageDays), days(c.cycleAverageDays)),
         ]
         let first = max(Double(t.funnel.first?.reached ?? 0), 1)
         funnel = t.funnel.map { step in
             let name = names.name(step.stage)
             let conversion = f.percent(step.conversion)
             return FunnelBar(stage: step.stage, name: name, reached: Int(step.reached), share: Double(step.reached) / first,
-                             conversionText: conversion,
+                             conversionText: conversion, change: c.funnel.first { $0.stage == step.stage }.map { count($0.reached) },
                              accessibilityLabel: s(.a11yFunnelStep, name, f.number(Int(step.reached)), conversion))
         }
         pipeline = t.pipeline.map { row in
@@ -185,22 +193,25 @@ public final class TeamViewModel {
         pipelineTotalText = f.money(Self.sum(t.pipeline.map(\.value)))
         pipelineWeightedText = f.money(Self.sum(t.pipeline.map(\.weighted)))
         let r = t.responseTime
-        response = [(s(.teamWithin5Minutes), r.within5Minutes), (s(.teamWithin1Hour), r.within1Hour), (s(.teamWithin24Hours), r.within24Hours)]
-            .map { ShareRow(label: $0.0, share: $0.1, text: f.percent($0.1)) }
-        let before = Dictionary(prev.reps.map { ($0.owner, $0.figures) }, uniquingKeysWith: { a, _ in a })
+        response = [(s(.teamWithin5Minutes), r.within5Minutes, c.within5Minutes), (s(.teamWithin1Hour), r.within1Hour, c.within1Hour),
+                    (s(.teamWithin24Hours), r.within24Hours, c.within24Hours)]
+            .map { ShareRow(label: $0.0, share: $0.1, text: f.percent($0.1), change: points($0.2)) }
         reps = cur.reps.map { rep in
             let x = rep.figures
-            let change = moneyChange(x.wonValue, before[rep.owner]?.wonValue ?? [])
+            let rc = ch.reps.first { $0.owner == rep.owner }?.figures
             let rate = f.percent(x.winRate.rate), value = f.money(x.wonValue)
             return RepRow(owner: rep.owner, captured: Int(x.captured), won: Int(x.winRate.won), lost: Int(x.winRate.lost),
-                          winRateText: rate, wonValueText: value, wonValueChange: change,
+                          winRateText: rate, winRateChange: rc.flatMap { points($0.winRate) }, wonValueText: value,
+                          wonValueChange: rc.flatMap { $0.wonValue.count == 1 ? money($0.wonValue[0]) : nil },
                           accessibilityLabel: s(.a11yRepRow, rep.owner, f.number(Int(x.winRate.won)), rate, value))
         }
-        attainment = cur.attainment.map(bar)
-        commission = cur.commission.map { c in
-            let earned = f.money(c.commission)
-            return CommissionRow(rep: c.rep, commissionText: earned, baseText: f.money(c.base), wonValueText: f.money(c.wonValue),
-                                 quotaText: f.money(c.quota), accessibilityLabel: s(.a11yCommission, c.rep, earned, f.money(c.base)))
+        attainment = cur.attainment.map { a in bar(a, ch.attainment.first { $0.targetId == a.target.id }) }
+        commission = cur.commission.map { cm in
+            let earned = f.money(cm.commission)
+            let cc = ch.commission.first { $0.rep == cm.rep }?.commission
+            return CommissionRow(rep: cm.rep, commissionText: earned, baseText: f.money(cm.base), wonValueText: f.money(cm.wonValue),
+                                 quotaText: f.money(cm.quota), change: cc.flatMap { $0.count == 1 ? money($0[0]) : nil },
+                                 accessibilityLabel: s(.a11yCommission, cm.rep, earned, f.money(cm.base)))
         }
     }
 
@@ -209,7 +220,7 @@ public final class TeamViewModel {
         return TeamFigure(kind: kind, label: label, value: value, change: change, accessibilityLabel: spoken)
     }
 
-    private func bar(_ a: Attainment) -> AttainmentBar {
+    private func bar(_ a: Attainment, _ change: AttainmentChange?) -> AttainmentBar {
         let t = a.target, pr = a.progress
         let amount: (Int64) -> String = { v in
             t.currency.map { self.f.money(Money(amountMinor: v, currency: $0)) } ?? self.f.number(Int(v))
@@ -220,50 +231,49 @@ public final class TeamViewModel {
         let detail = s(.teamOfTarget, amount(pr.actual), amount(pr.target))
         let pace = s(.teamPace, f.percent(bp: pr.paceBp))
         let fraction = min(max(Double(pr.attainmentBp ?? 0) / 10_000, 0), 1.5)
+        let moved = change?.attainmentBpDelta.map { bp in
+            self.change(s(.changePoints, pointsText(Double(abs(bp)) / 100)), Double(bp), better: bp == 0 ? nil : bp > 0)
+        }
         return AttainmentBar(id: t.id, title: title, fraction: fraction, attainmentText: attained, detailText: detail, paceText: pace,
-                             accessibilityLabel: [title, attained, detail, pace].joined(separator: ", "))
+                             change: moved, accessibilityLabel: [title, attained, detail, pace].joined(separator: ", "))
     }
 
-    // MARK: changes against the previous period
+    // MARK: changes against the previous period (the core's deltas, worded here)
 
-    /// A change of `magnitude` (already formatted, without sign) in the direction of `delta`.
-    private func change(_ magnitude: String, _ delta: Double) -> FigureChange {
+    /// A change of `magnitude` (formatted, without sign) in the direction of `delta`.
+    private func change(_ magnitude: String, _ delta: Double, better: Bool?) -> FigureChange {
         let trend: FigureChange.Trend = delta > 0 ? .up : delta < 0 ? .down : .flat
         let sign = delta > 0 ? "+" : delta < 0 ? "−" : "±"
         let key: Strings.Key = trend == .up ? .a11yChangeUp : trend == .down ? .a11yChangeDown : .a11yChangeFlat
-        return FigureChange(text: sign + magnitude, trend: trend, accessibilityLabel: s(key, magnitude))
+        return FigureChange(text: sign + magnitude, trend: trend, better: better, accessibilityLabel: s(key, magnitude))
     }
 
-    /// Counts: the relative change; "new" when the previous period had none.
-    func countChange(_ cur: Int64, _ prev: Int64) -> FigureChange {
-        if prev == 0 {
-            if cur == 0 { return change(f.percent(0), 0) }
-            return FigureChange(text: s(.changeNew), trend: .up, accessibilityLabel: s(.a11yChangeNew))
-        }
-        let rel = Double(cur - prev) / Double(prev)
-        return change(f.percent(abs(rel)), rel)
+    /// Counts: the difference ("+3").
+    func count(_ c: CountChange) -> FigureChange {
+        change(f.number(Int(abs(c.delta))), Double(c.delta), better: c.better)
     }
 
-    /// Money: the relative change when both periods are in one currency.
-    func moneyChange(_ cur: [Money], _ prev: [Money]) -> FigureChange? {
-        let currencies = Set(cur.map(\.currency) + prev.map(\.currency))
-        guard currencies.count <= 1 else { return nil }
-        return countChange(cur.first?.amountMinor ?? 0, prev.first?.amountMinor ?? 0)
+    /// Money of one currency: the difference ("+₩500,000").
+    func money(_ m: MoneyChange) -> FigureChange {
+        change(f.money(Money(amountMinor: abs(m.delta), currency: m.currency)), Double(m.delta), better: m.better)
     }
 
-    /// Rates: the difference in percentage points; none when either period has no rate.
-    func pointsChange(_ cur: Double?, _ prev: Double?) -> FigureChange? {
-        guard let cur, let prev else { return nil }
-        let points = ((cur - prev) * 1000).rounded() / 10
-        let magnitude = abs(points).formatted(.number.precision(.fractionLength(0...1)).locale(context.locale))
-        return change(s(.changePoints, magnitude), points)
+    /// Shares: the difference in percentage points ("+5 pts"); none unless both periods have one.
+    func points(_ v: ValueChange) -> FigureChange? {
+        guard let d = v.delta else { return nil }
+        let pts = (d * 1000).rounded() / 10
+        return change(s(.changePoints, pointsText(abs(pts))), pts, better: v.better)
     }
 
-    /// Days of the sales cycle: the difference (shorter is better, but the arrow says which way it went).
-    func daysChange(_ cur: Double?, _ prev: Double?) -> FigureChange? {
-        guard let cur, let prev else { return nil }
-        let d = ((cur - prev) * 10).rounded() / 10
-        return change(f.days(abs(d)), d)
+    /// Days: the difference ("+2.5 days"); none unless both periods have a value.
+    func days(_ v: ValueChange) -> FigureChange? {
+        guard let d = v.delta else { return nil }
+        let rounded = (d * 10).rounded() / 10
+        return change(f.days(abs(rounded)), rounded, better: v.better)
+    }
+
+    private func pointsText(_ v: Double) -> String {
+        v.formatted(.number.precision(.fractionLength(0...1)).locale(context.locale))
     }
 
     /// Amounts summed per currency.
