@@ -3,7 +3,8 @@
 // keyset page, rows), and a keystroke in search until its results are ready (the search call,
 // filters, rows). SwiftUI does not run on Linux, so "drawn" here is "the rows SwiftUI would
 // draw are set". `scripts/test-bindings.sh --bench` runs it (`swift run -c release
-// FieldSalesUIBench [LEADS] [ROUNDS]`) against the release library.
+// FieldSalesUIBench [LEADS] [ROUNDS]`) against the release library. Every lead of the store is
+// still unsynced (no server here): the worst case for the not-synced marks.
 
 import Dispatch
 import FieldSalesKit
@@ -46,7 +47,7 @@ func run() async throws {
     let core = CoreCalls(kit: kit)
     let context = UIContext(locale: Locale(identifier: "ko_KR"), timeZone: TimeZone(identifier: "Asia/Seoul")!)
     let first = LeadQuery(sort: .updated, limit: 50)
-    var open: [UInt64] = [], openCore: [UInt64] = [], openSync: [UInt64] = []
+    var open: [UInt64] = [], openCore: [UInt64] = [], openSync: [UInt64] = [], openMarks: [UInt64] = [], facets: [UInt64] = []
     for _ in 0..<rounds {
         open.append(await time {
             let model = LeadsViewModel(core: core, context: context)
@@ -61,15 +62,22 @@ func run() async throws {
             let n = try kit.store.listLeads(query: first).items.count
             precondition(n == 50)
         })
+        openMarks.append(try await time {
+            let n = try kit.store.listPage(query: first).items.count
+            precondition(n == 50)
+        })
+        facets.append(try await time { _ = try kit.store.leadFacets(limit: 20) })
     }
     print(String(format: "open the list → first page ready (LeadsViewModel): median %.0f µs", median(open)))
     print(String(format: "  core call it wraps, FieldSalesKit.listLeads (off the main thread): median %.0f µs", median(openCore)))
     print(String(format: "  the same, FieldStore.listLeads called directly: median %.0f µs", median(openSync)))
+    print(String(format: "  FieldStore.listPage (the page with its not-synced marks) called directly: median %.0f µs", median(openMarks)))
+    print(String(format: "  FieldStore.leadFacets(20) (the filter choices, read after the first page) called directly: median %.0f µs", median(facets)))
 
     let model = LeadsViewModel(core: core, context: context)
     await model.settled()
     let typing = ["김", "김민", "김민지", "김민지 1", "Ki", "Kim", "Kim M", "Kim Minji", "acme 4"]
-    var keystroke: [UInt64] = [], searchCore: [UInt64] = [], searchSync: [UInt64] = []
+    var keystroke: [UInt64] = [], searchCore: [UInt64] = [], searchSync: [UInt64] = [], searchMarks: [UInt64] = []
     for r in 0..<rounds {
         let text = typing[r % typing.count]
         keystroke.append(await time {
@@ -78,10 +86,12 @@ func run() async throws {
         })
         searchCore.append(try await time { _ = try await kit.searchLeads(text, limit: model.searchLimit) })
         searchSync.append(try await time { _ = try kit.store.searchLeads(text: text, limit: model.searchLimit) })
+        searchMarks.append(try await time { _ = try kit.store.searchPage(text: text, limit: model.searchLimit) })
     }
     print(String(format: "keystroke in search → results ready (LeadsViewModel, %d results max): median %.0f µs", model.searchLimit, median(keystroke)))
     print(String(format: "  core call it wraps, FieldSalesKit.searchLeads (off the main thread): median %.0f µs", median(searchCore)))
     print(String(format: "  the same, FieldStore.searchLeads called directly: median %.0f µs", median(searchSync)))
+    print(String(format: "  FieldStore.searchPage (the results with their not-synced marks) called directly: median %.0f µs", median(searchMarks)))
 }
 
 try await run()

@@ -6,8 +6,6 @@ import XCTest
 private let hour: Int64 = 3_600_000
 private let day: Int64 = 24 * hour
 
-private func krw(_ amount: Int64) -> Money { Money(amountMinor: amount, currency: "KRW") }
-
 /// The sales process, targets, plans and reports through the FFI: what a manager's and a rep's screens call.
 final class SalesTests: XCTestCase {
     var dir: TempDir!
@@ -125,14 +123,7 @@ final class SalesTests: XCTestCase {
         let start = now - day
         let end = now + day
         // rep-kim: won 3,000,000 and 2,000,000, lost one. rep-lee: won 1,000,000. mgr-park: lost one. One open.
-        _ = try store.createLeads(drafts: [
-            LeadDraft(name: "A", stage: .won, dealValue: krw(3_000_000), owner: "rep-kim"),
-            LeadDraft(name: "B", stage: .won, dealValue: krw(2_000_000), owner: "rep-kim"),
-            LeadDraft(name: "C", stage: .lost, lostReason: "price", owner: "rep-kim"),
-            LeadDraft(name: "D", stage: .won, dealValue: krw(1_000_000), owner: "rep-lee"),
-            LeadDraft(name: "E", stage: .lost),
-            LeadDraft(name: "F", stage: .proposal, dealValue: krw(500_000), owner: "rep-lee"),
-        ])
+        _ = try store.createLeads(drafts: teamFixture)
         // Quota 4,000,000 for exactly the report's period; the team target counts deals won.
         _ = try store.setTarget(draft: TargetDraft(subjectKind: .rep, subject: "rep-kim", metric: .wonValue,
                                                    periodStart: start, periodEnd: end, value: 4_000_000, currency: "KRW"))

@@ -108,3 +108,17 @@ public func countLeads(_ kit: FieldSalesKit) async throws -> Int {
     } while after != nil
     return n
 }
+
+public func krw(_ amount: Int64) -> Money { Money(amountMinor: amount, currency: "KRW") }
+
+/// A small team, closed and open, for report tests (figures worked out by hand in them):
+/// rep-kim won 3,000,000 and 2,000,000 and lost one; rep-lee won 1,000,000 and has a 500,000
+/// quote open; the store's own user (a manager) lost one.
+public let teamFixture: [LeadDraft] = [
+    LeadDraft(name: "A", stage: .won, dealValue: krw(3_000_000), owner: "rep-kim"),
+    LeadDraft(name: "B", stage: .won, dealValue: krw(2_000_000), owner: "rep-kim"),
+    LeadDraft(name: "C", stage: .lost, lostReason: "price", owner: "rep-kim"),
+    LeadDraft(name: "D", stage: .won, dealValue: krw(1_000_000), owner: "rep-lee"),
+    LeadDraft(name: "E", stage: .lost),
+    LeadDraft(name: "F", stage: .proposal, dealValue: krw(500_000), owner: "rep-lee"),
+]

@@ -88,6 +88,7 @@ final class LeadsViewModelTests: ViewModelTestCase {
         list.sort = .name
         await list.settled()
         XCTAssertEqual(list.rows.map(\.title), ["Kim", "Lee", "Park"])
+        await list.facetsSettled()
         XCTAssertEqual(list.eventOptions.map(\.value), ["Seoul Expo", "Busan Fair"], "the filter's choices, most used first")
         XCTAssertEqual(list.eventOptions.map(\.count), ["2", "1"])
         XCTAssertEqual(list.tagOptions.map(\.value), ["vip"])

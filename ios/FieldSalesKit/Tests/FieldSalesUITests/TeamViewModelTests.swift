@@ -4,8 +4,6 @@ import FieldSalesTestSupport
 import Foundation
 import XCTest
 
-private func krw(_ amount: Int64) -> Money { Money(amountMinor: amount, currency: "KRW") }
-
 final class TeamViewModelTests: ViewModelTestCase {
     /// The Seoul week holding `date`, computed here with Foundation's calendar (ISO weeks start
     /// on Monday), independently of the core's period arithmetic.
@@ -23,14 +21,7 @@ final class TeamViewModelTests: ViewModelTestCase {
     /// target is 4 deals.
     func seededManager() async throws -> (CoreCalls, Date) {
         let core = try await openCore("mgr-park")
-        _ = try await core.kit.createLeads([
-            LeadDraft(name: "A", stage: .won, dealValue: krw(3_000_000), owner: "rep-kim"),
-            LeadDraft(name: "B", stage: .won, dealValue: krw(2_000_000), owner: "rep-kim"),
-            LeadDraft(name: "C", stage: .lost, lostReason: "price", owner: "rep-kim"),
-            LeadDraft(name: "D", stage: .won, dealValue: krw(1_000_000), owner: "rep-lee"),
-            LeadDraft(name: "E", stage: .lost),
-            LeadDraft(name: "F", stage: .proposal, dealValue: krw(500_000), owner: "rep-lee"),
-        ])
+        _ = try await core.kit.createLeads(teamFixture)
         let now = Date()
         let week = seoulWeek(of: now)
         let store = core.kit.store
