@@ -120,6 +120,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 step "starting fieldsales-server on 127.0.0.1 (data in $DATA)"
+: >"$DATA/serve.log"   # exists before the first read below, however late the server starts
 "$LIBDIR/fieldsales-server" serve --data "$DATA/server" --listen 127.0.0.1:0 >"$DATA/serve.log" 2>&1 &
 SERVER_PID=$!
 URL=""
