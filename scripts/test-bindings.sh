@@ -2,14 +2,16 @@
 # The bindings' tests with real compilers: builds the FFI library (bindings/, fieldsales-ffi) and
 # the sync server, generates the Kotlin and Swift bindings in library mode, starts a
 # fieldsales-server on a free loopback port with fresh users and enrollment codes, then runs
-#   - the Kotlin suite: `mvn -B test` in android/ (JUnit 5, the library loaded through JNA);
+#   - the Kotlin suite: `mvn -B test` in android/ (JUnit 5, the library loaded through JNA), then
+#     the UI suite: `mvn -B test` in android/ui/ (headless Compose UI tests, JUnit 4);
 #   - the Swift suite: `swift test` in ios/FieldSalesKit inside a Debian trixie root (Swift 6).
 # Both suites run even if the first fails; the exit code is non-zero if either failed.
 #
 # Usage: scripts/test-bindings.sh [--kotlin-only | --swift-only] [--bench]
 #   --bench  instead of the tests, the FFI-call benchmark: "list 50 leads" in Rust (core call and
 #            adapter, no FFI), Kotlin (JNA) and Swift, all against the release library; and the
-#            Swift list screen's view model on 100,000 leads next to the core calls it wraps.
+#            list screen on 100,000 leads next to the core calls it wraps (android/ui
+#            ListScreenBenchmark; Swift FieldSalesUIBench, the LeadsViewModel).
 # FIELDSALES_SWIFT_FILTER=PATTERN runs only the Swift tests matching it (a quick local loop).
 #
 # Cached and idempotent: cargo's target/, the Maven repository (FIELDSALES_M2_REPO, default
@@ -98,6 +100,9 @@ if [[ $BENCH == 1 ]]; then
     step "bench: Kotlin (JNA)"
     (cd android && mvn -B -q test -Dmaven.repo.local="$M2" -Dnative.dir="$LIBDIR" -Dtest=ListLeadsBenchmark \
       -Dsurefire.failIfNoSpecifiedTests=false) | grep -E "ns/call|FAIL|ERROR" || true
+    step "bench: the list screen on 100,000 leads (Kotlin, Compose)"
+    (cd android/ui && mvn -B -q test -Dmaven.repo.local="$M2" -Dnative.dir="$LIBDIR" -Dtest=ListScreenBenchmark \
+      -Dsurefire.failIfNoSpecifiedTests=false) | grep -E "^bench|FAIL|ERROR" || true
   fi
   if [[ $RUN_SWIFT == 1 ]]; then
     step "bench: Swift"
@@ -150,7 +155,7 @@ admin workspace create bindings >/dev/null
   # The UI suite (android/ui): a rep who syncs, one who enrolls through the Enroll screen, and
   # a team of a rep (lee) and a manager (park) whose device sees lee's leads (duplicate warning).
   admin team create --workspace bindings ui-team >/dev/null
-  for role in sync:rep enroll:rep lee:rep park:manager; do
+  for role in sync:rep cancel:rep enroll:rep lee:rep park:manager; do
     user="ui-${role%%:*}"
     echo "ui.${role%%:*}.user=$user"
     echo "ui.${role%%:*}.code.1=$(admin user add --workspace bindings --role "${role##*:}" --team ui-team "$user" | code_of)"
@@ -175,6 +180,10 @@ STATUS=0
 if [[ $RUN_KOTLIN == 1 ]]; then
   step "Kotlin: mvn -B test (android/)"
   (cd android && mvn -B test -Dmaven.repo.local="$M2" -Dnative.dir="$LIBDIR" -Dfieldsales.testServer="$PROPS") || STATUS=1
+  # The screens (android/ui): headless Compose UI tests on real stores and this server; they
+  # write a PNG of every screen into android/ui/target/screens (docs/screens/ holds a copy).
+  step "Kotlin UI: mvn -B test (android/ui/)"
+  (cd android/ui && mvn -B test -Dmaven.repo.local="$M2" -Dnative.dir="$LIBDIR" -Dfieldsales.testServer="$PROPS") || STATUS=1
 fi
 if [[ $RUN_SWIFT == 1 ]]; then
   step "Swift: swift test (ios/FieldSalesKit, in the trixie root)"

@@ -105,14 +105,14 @@ pub(crate) fn leads_waiting(conn: &Connection, lead_ids: &[String]) -> Result<Ve
     if lead_ids.is_empty() {
         return Ok(Vec::new());
     }
-    // The outbox has no index on doc_id: the uncorrelated subquery reads it once into a
-    // temporary index, whatever the page size.
+    // Index probes per lead (outbox_by_doc, activities_by_lead): the cost follows the page,
+    // not the outbox.
     let marks = vec!["?"; lead_ids.len()].join(",");
     let mut stmt = conn.prepare(&format!(
         "SELECT l.id FROM leads l WHERE l.id IN ({marks}) AND (
-             l.id IN (SELECT doc_id FROM outbox)
-             OR EXISTS (SELECT 1 FROM activities a
-                        WHERE a.lead_id = l.id AND a.id IN (SELECT doc_id FROM outbox)))"
+             EXISTS (SELECT 1 FROM outbox o WHERE o.doc_id = l.id)
+             OR EXISTS (SELECT 1 FROM activities a JOIN outbox o ON o.doc_id = a.id
+                        WHERE a.lead_id = l.id))"
     ))?;
     let rows = stmt.query_map(rusqlite::params_from_iter(lead_ids), |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

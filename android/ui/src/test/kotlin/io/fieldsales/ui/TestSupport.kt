@@ -103,7 +103,8 @@ fun ComposeContentTestRule.assertAccessible(screen: String) {
         val matcher = SemanticsMatcher("node $id") { it.id == id }
         var n = onNode(matcher).fetchSemanticsNode()
         if (n.touchBoundsInRoot.isEmpty) {
-            runCatching { onNode(matcher).performScrollTo() }
+            onNode(matcher).performScrollTo()
+            waitForIdle()
             n = onNode(matcher).fetchSemanticsNode()
         }
         val text = n.config.getOrNull(SemanticsProperties.Text)?.joinToString { it.text }.orEmpty()

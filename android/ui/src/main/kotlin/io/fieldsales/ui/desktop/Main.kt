@@ -1,5 +1,7 @@
 package io.fieldsales.ui.desktop
 
+import androidx.compose.runtime.LaunchedEffect
+import androidx.compose.runtime.collectAsState
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
@@ -56,8 +58,9 @@ fun main(args: Array<String>) {
                     EnrollScreen(enroll, clipboard) { kit = it }
                 } else {
                     val app = remember(k) { AppState(Session(k), scope).also { it.start() } }
-                    val removed = app.sync.ui.value.removed
-                    if (removed) kit = null else AppShell(app, clipboard)
+                    val sync by app.sync.ui.collectAsState()
+                    // Signed out: the store is gone, back to Enroll.
+                    if (sync.removed) LaunchedEffect(Unit) { app.stop(); kit = null } else AppShell(app, clipboard)
                 }
             }
         }

@@ -15,6 +15,7 @@ import androidx.compose.runtime.collectAsState
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.remember
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.platform.LocalDensity
 import androidx.compose.ui.platform.testTag
 import androidx.compose.ui.semantics.contentDescription
 import androidx.compose.ui.semantics.semantics
@@ -25,6 +26,9 @@ import io.fieldsales.ui.state.Tab
 @Composable
 fun AppShell(app: AppState, clipboard: () -> String?) {
     val nav by app.nav.collectAsState()
+    // At large font sizes five labels no longer fit under their icons: the icons stay, and each
+    // keeps its label for screen readers.
+    val labels = LocalDensity.current.fontScale <= 1.5f
     Scaffold(
         bottomBar = {
             NavigationBar {
@@ -34,7 +38,7 @@ fun AppShell(app: AppState, clipboard: () -> String?) {
                         selected = nav.tab == tab && nav.leadId == null,
                         onClick = { app.show(tab) },
                         icon = { Text(tab.glyph, style = MaterialTheme.typography.titleMedium) },
-                        label = { Text(label) },
+                        label = if (labels) { { Text(label, maxLines = 1) } } else null,
                         modifier = Modifier.testTag("tab.${tab.name.lowercase()}").semantics { contentDescription = label },
                     )
                 }

@@ -51,7 +51,7 @@ fun CaptureScreen(state: CaptureState, clipboard: () -> String?, onOpenLead: (St
     var pasteBox by remember { mutableStateOf(false) }
     var pasted by remember { mutableStateOf("") }
     Column(Modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(12.dp), verticalArrangement = Arrangement.spacedBy(4.dp)) {
-        Row(horizontalArrangement = Arrangement.spacedBy(8.dp), verticalAlignment = Alignment.CenterVertically) {
+        FlowRow(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
             OutlinedButton(onClick = { clipboard()?.let(state::paste) ?: run { pasteBox = true } }, modifier = Modifier.testTag("capture.paste")) {
                 Text(t("capture_paste"))
             }
@@ -85,15 +85,13 @@ fun CaptureScreen(state: CaptureState, clipboard: () -> String?, onOpenLead: (St
                 Column(Modifier.padding(12.dp)) {
                     Text(t("capture_duplicate_title"), fontWeight = FontWeight.SemiBold, color = MaterialTheme.colorScheme.onTertiaryContainer)
                     for (d in ui.duplicates.take(3)) {
-                        Row(verticalAlignment = Alignment.CenterVertically) {
-                            Text(
-                                t("capture_duplicate_line", listOfNotNull(d.name, d.company).joinToString(", "), d.capturedBy),
-                                modifier = Modifier.weight(1f).testTag("capture.duplicate.${d.leadId}"),
-                                color = MaterialTheme.colorScheme.onTertiaryContainer,
-                            )
-                            TextButton(onClick = { state.clear(); onOpenLead(d.leadId) }, modifier = Modifier.testTag("capture.openInstead.${d.leadId}")) {
-                                Text(t("capture_open_instead"))
-                            }
+                        Text(
+                            t("capture_duplicate_line", listOfNotNull(d.name, d.company).joinToString(", "), d.capturedBy),
+                            modifier = Modifier.padding(top = 4.dp).testTag("capture.duplicate.${d.leadId}"),
+                            color = MaterialTheme.colorScheme.onTertiaryContainer,
+                        )
+                        TextButton(onClick = { state.clear(); onOpenLead(d.leadId) }, modifier = Modifier.testTag("capture.openInstead.${d.leadId}")) {
+                            Text(t("capture_open_instead"))
                         }
                     }
                 }

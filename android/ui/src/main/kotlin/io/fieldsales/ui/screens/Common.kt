@@ -103,7 +103,8 @@ fun LabeledField(
         minLines = if (singleLine) 1 else 3,
         keyboardOptions = KeyboardOptions(keyboardType = keyboard),
         supportingText = when {
-            error != null -> { { Text(error, modifier = Modifier.testTag("$tag.error")) } }
+            // The core's message is English; other languages put their own words first.
+            error != null -> { { Text(localizedError(label, error), modifier = Modifier.testTag("$tag.error")) } }
             note != null -> { { Text(note, color = MaterialTheme.colorScheme.tertiary) } }
             else -> null
         },
@@ -111,12 +112,17 @@ fun LabeledField(
     )
 }
 
+/** The core's (English) message, after a line in the rep's language when that is not English. */
+@Composable
+fun localizedError(label: String, message: String): String =
+    if (LocalText.current.locale.language == "en") message else t("error_check_field", label) + "\n" + message
+
 /** What went wrong in plain words, with the core's message below. */
 @Composable
 fun ProblemCard(p: ProblemReport, tag: String = "problem") {
     Card(
         colors = CardDefaults.cardColors(containerColor = MaterialTheme.colorScheme.errorContainer),
-        modifier = Modifier.fillMaxWidth().padding(vertical = 8.dp).testTag(tag),
+        modifier = Modifier.fillMaxWidth().padding(vertical = 8.dp).testTag(tag).semantics(mergeDescendants = true) {},
     ) {
         Column(Modifier.padding(12.dp), verticalArrangement = Arrangement.spacedBy(4.dp)) {
             Text(t(p.problem.key), color = MaterialTheme.colorScheme.onErrorContainer, fontWeight = FontWeight.SemiBold)
@@ -149,7 +155,7 @@ fun Figure(label: String, value: String, change: String?, better: Boolean?, tag:
 
 @Composable
 fun KeyValue(key: String, value: String, modifier: Modifier = Modifier) {
-    Row(modifier.fillMaxWidth().padding(vertical = 2.dp), horizontalArrangement = Arrangement.SpaceBetween) {
+    Row(modifier.fillMaxWidth().padding(vertical = 2.dp).semantics(mergeDescendants = true) {}, horizontalArrangement = Arrangement.SpaceBetween) {
         Text(key, color = MaterialTheme.colorScheme.onSurfaceVariant, modifier = Modifier.weight(1f))
         Text(value, modifier = Modifier.weight(1.4f))
     }

@@ -7,6 +7,7 @@ import androidx.compose.foundation.horizontalScroll
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Box
 import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.FlowRow
 import androidx.compose.foundation.layout.Row
 import androidx.compose.foundation.layout.fillMaxSize
 import androidx.compose.foundation.layout.fillMaxWidth
@@ -139,7 +140,7 @@ fun LeadDetailScreen(state: LeadDetailState, onBack: () -> Unit) {
         SectionTitle(t("detail_timeline"))
         var subject by remember { mutableStateOf("") }
         LabeledField(t("detail_subject"), subject, { subject = it }, "detail.subject")
-        Row(Modifier.horizontalScroll(rememberScrollState()), horizontalArrangement = Arrangement.spacedBy(6.dp)) {
+        FlowRow(horizontalArrangement = Arrangement.spacedBy(6.dp)) {
             for (k in listOf(ActivityKind.CALL, ActivityKind.MEETING, ActivityKind.VISIT, ActivityKind.TASK, ActivityKind.NOTE)) {
                 OutlinedButton(
                     onClick = { val s = subject.ifBlank { null }; scope.launch { state.log(k, s ?: "") }; subject = "" },

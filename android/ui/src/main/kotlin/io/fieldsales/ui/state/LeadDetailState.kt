@@ -22,6 +22,13 @@ import java.time.Instant
 import java.time.LocalDate
 import java.time.LocalTime
 
+/**
+ * The workspace's name for a stage when a manager renamed it ("Quote sent"); `null` while it is
+ * the built-in one, which the screens show in the rep's language.
+ */
+fun customStageName(stages: List<StageSetting>, s: Stage): String? =
+    stages.firstOrNull { it.stage == s }?.name?.takeIf { it != s.name.lowercase() }
+
 /** The stepper's stages in order: the funnel, then lost. */
 val STEPPER: List<Stage> = listOf(Stage.NEW, Stage.CONTACTED, Stage.QUALIFIED, Stage.PROPOSAL, Stage.NEGOTIATION, Stage.WON, Stage.LOST)
 
@@ -39,7 +46,7 @@ data class LeadDetailUi(
     val dealCurrency: String = "KRW",
     val problem: ProblemReport? = null,
 ) {
-    fun stageName(s: Stage): String? = stages.firstOrNull { it.stage == s }?.name
+    fun stageName(s: Stage): String? = customStageName(stages, s)
     fun rulesOf(s: Stage) = stages.firstOrNull { it.stage == s }?.required.orEmpty()
     val conflicts: List<FieldConflict> get() = lead?.conflicts.orEmpty()
 }

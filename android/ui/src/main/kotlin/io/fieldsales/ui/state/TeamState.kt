@@ -59,7 +59,7 @@ data class TeamUi(
             }
         }
 
-    fun stageName(s: Stage): String? = report?.current?.stages?.firstOrNull { it.stage == s }?.name
+    fun stageName(s: Stage): String? = customStageName(report?.current?.stages.orEmpty(), s)
 }
 
 /**
