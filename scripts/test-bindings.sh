@@ -10,7 +10,9 @@
 # Usage: scripts/test-bindings.sh [--kotlin-only | --swift-only] [--bench]
 #   --bench  instead of the tests, the FFI-call benchmark: "list 50 leads" in Rust (core call and
 #            adapter, no FFI), Kotlin (JNA) and Swift, all against the release library; and the
-#            list screen on 100,000 leads (android/ui ListScreenBenchmark).
+#            list screen on 100,000 leads next to the core calls it wraps (android/ui
+#            ListScreenBenchmark; Swift FieldSalesUIBench, the LeadsViewModel).
+# FIELDSALES_SWIFT_FILTER=PATTERN runs only the Swift tests matching it (a quick local loop).
 #
 # Cached and idempotent: cargo's target/, the Maven repository (FIELDSALES_M2_REPO, default
 # ~/.m2/repository), the Swift root (FIELDSALES_SWIFT_ROOT, default
@@ -111,6 +113,8 @@ if [[ $BENCH == 1 ]]; then
     step "bench: Swift"
     bash ios/scripts/swift-root.sh
     swift_in_root swift run -c release "${SWIFT_LINUX_FLAGS[@]}" FieldSalesBench
+    step "bench: Swift list screen on 100,000 leads (LeadsViewModel next to the core calls)"
+    swift_in_root swift run -c release "${SWIFT_LINUX_FLAGS[@]}" FieldSalesUIBench
   fi
   exit 0
 fi
@@ -126,6 +130,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 step "starting fieldsales-server on 127.0.0.1 (data in $DATA)"
+: >"$DATA/serve.log"   # exists before the first read below, however late the server starts
 "$LIBDIR/fieldsales-server" serve --data "$DATA/server" --listen 127.0.0.1:0 >"$DATA/serve.log" 2>&1 &
 SERVER_PID=$!
 URL=""
@@ -162,6 +167,17 @@ admin workspace create bindings >/dev/null
     for n in 2 3; do echo "ui.${role%%:*}.code.$n=$(admin user code --workspace bindings "$user" | code_of)"; done
   done
 } >"$PROPS"
+# The Swift view models' tests (FieldSalesUITests): one team, a manager and two reps, so that a
+# manager's capture can meet a rep's lead and the team's figures have someone to show.
+if [[ $RUN_SWIFT == 1 ]]; then
+  admin team create --workspace bindings swift-ui >/dev/null
+  for spec in rep:kim rep:lee manager:park; do
+    role=${spec%%:*} user="swift-ui-${spec#*:}" key="swift.ui.${spec#*:}"
+    echo "$key.user=$user"
+    echo "$key.code.1=$(admin user add --workspace bindings --role "$role" --team swift-ui "$user" | code_of)"
+    for n in 2 3 4; do echo "$key.code.$n=$(admin user code --workspace bindings "$user" | code_of)"; done
+  done >>"$PROPS"
+fi
 if grep -q '=$' "$PROPS"; then cat "$PROPS" >&2; echo "could not set up the test users" >&2; exit 1; fi
 
 # ---- the suites -----------------------------------------------------------------------------
@@ -180,7 +196,9 @@ if [[ $RUN_SWIFT == 1 ]]; then
   mkdir -p "$SWIFT_PKG/.fieldsales-test"
   cp "$PROPS" "$SWIFT_PKG/.fieldsales-test/server.properties"
   # XCTest only: Swift Testing would add a closing "0 tests passed" line of its own.
-  swift_in_root swift test --disable-swift-testing "${SWIFT_LINUX_FLAGS[@]}" || STATUS=1
+  # FIELDSALES_SWIFT_FILTER (a test name pattern) narrows the run for a quick local loop.
+  swift_in_root swift test --disable-swift-testing "${SWIFT_LINUX_FLAGS[@]}" \
+    ${FIELDSALES_SWIFT_FILTER:+--filter "$FIELDSALES_SWIFT_FILTER"} || STATUS=1
   rm -f "$SWIFT_PKG/.fieldsales-test/server.properties"
 fi
 exit $STATUS

@@ -1,11 +1,10 @@
 import FieldSalesKit
+import FieldSalesTestSupport
 import Foundation
 import XCTest
 
 private let hour: Int64 = 3_600_000
 private let day: Int64 = 24 * hour
-
-private func krw(_ amount: Int64) -> Money { Money(amountMinor: amount, currency: "KRW") }
 
 /// The sales process, targets, plans and reports through the FFI: what a manager's and a rep's screens call.
 final class SalesTests: XCTestCase {
@@ -36,8 +35,9 @@ final class SalesTests: XCTestCase {
         _ = try store.setStage(stage: .proposal, patch: StagePatch(required: [.dealValue]))
         let lead = try store.createLead(draft: LeadDraft(name: "김민지", company: "Acme Korea"))
         let e = await expectError { try store.updateLead(id: lead.id, patch: LeadPatch(stage: .proposal)) }
-        guard case .Validation(let m, _)? = e else { return XCTFail("\(String(describing: e))") }
+        guard case .Validation(let m, let field)? = e else { return XCTFail("\(String(describing: e))") }
         XCTAssertEqual(m, "stage 'proposal' needs a deal value")
+        XCTAssertEqual(field, .dealValue, "the rule names the field the stage needs")
         XCTAssertEqual(e?.message, m)
         XCTAssertEqual(try store.lead(id: lead.id).stage, .new, "nothing was written")
 
@@ -123,14 +123,7 @@ final class SalesTests: XCTestCase {
         let start = now - day
         let end = now + day
         // rep-kim: won 3,000,000 and 2,000,000, lost one. rep-lee: won 1,000,000. mgr-park: lost one. One open.
-        _ = try store.createLeads(drafts: [
-            LeadDraft(name: "A", stage: .won, dealValue: krw(3_000_000), owner: "rep-kim"),
-            LeadDraft(name: "B", stage: .won, dealValue: krw(2_000_000), owner: "rep-kim"),
-            LeadDraft(name: "C", stage: .lost, lostReason: "price", owner: "rep-kim"),
-            LeadDraft(name: "D", stage: .won, dealValue: krw(1_000_000), owner: "rep-lee"),
-            LeadDraft(name: "E", stage: .lost),
-            LeadDraft(name: "F", stage: .proposal, dealValue: krw(500_000), owner: "rep-lee"),
-        ])
+        _ = try store.createLeads(drafts: teamFixture)
         // Quota 4,000,000 for exactly the report's period; the team target counts deals won.
         _ = try store.setTarget(draft: TargetDraft(subjectKind: .rep, subject: "rep-kim", metric: .wonValue,
                                                    periodStart: start, periodEnd: end, value: 4_000_000, currency: "KRW"))
