@@ -7,9 +7,9 @@
 use std::collections::HashSet;
 
 use fieldsales_core as core;
+use fieldsales_core::SyncStatus;
 use fieldsales_core::compare::ReportChange;
 use fieldsales_core::duplicates::DuplicateGroup;
-use fieldsales_core::status::SyncStatus;
 
 use crate::types::{ReportPeriod, SalesReport};
 use crate::{FieldStore, FieldsalesError};

@@ -10,7 +10,7 @@ use jiff::tz::{Offset, TimeZone};
 use jiff::{Timestamp, ToSpan, Zoned};
 use serde::{Deserialize, Serialize};
 
-use crate::ValidationError;
+use crate::error::ValidationError;
 use crate::model::Millis;
 
 pub const SECOND: Millis = 1_000;

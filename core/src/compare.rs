@@ -10,9 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Money, Stage, Target};
 use crate::performance::{Attainment, Commission, Performance};
-use crate::report::{Figures, Period, Report, ReportQuery};
-use crate::store::Store;
-use crate::{Result, Zone};
+use crate::report::{Figures, Period, Report};
 
 /// A count now and in the previous period.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -291,18 +289,4 @@ pub struct Compared {
     pub current: (Report, Performance),
     pub previous: (Report, Performance),
     pub change: ReportChange,
-}
-
-impl Store {
-    /// `report` and `performance` for `q` and for the period before it (same owners and
-    /// settings; measured as at that period's end), with every figure's change.
-    pub fn compared(&self, q: &ReportQuery, zone: &Zone) -> Result<Compared> {
-        let mut pq = q.clone();
-        pq.period = q.period.preceding(zone);
-        pq.now = q.now.min(pq.period.end);
-        let current = (self.report(q)?, self.performance(q)?);
-        let previous = (self.report(&pq)?, self.performance(&pq)?);
-        let change = report_change((&current.0, &current.1), (&previous.0, &previous.1));
-        Ok(Compared { current, previous, change })
-    }
 }

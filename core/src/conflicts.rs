@@ -1,9 +1,9 @@
 //! Resolving a conflict in one tap: the rep picks one of the values two devices wrote at once
-//! (`Lead.conflicts`), and it is written again, which supersedes both on every replica.
+//! (`Lead.conflicts`), and `Store::resolve_conflict` writes it again with the edit made here,
+//! which supersedes both on every replica.
 
-use crate::model::{CaptureChannel, CustomField, LeadPatch, Money, Potential, Stage, parse_id};
-use crate::store::Store;
-use crate::{Error, Lead, Result, ValidationError};
+use crate::error::ValidationError;
+use crate::model::{CaptureChannel, CustomField, Lead, LeadPatch, Money, Potential, Stage};
 
 fn unreadable(field: &str, value: &str) -> ValidationError {
     ValidationError::Invalid {
@@ -13,7 +13,11 @@ fn unreadable(field: &str, value: &str) -> ValidationError {
 }
 
 /// The edit that writes `value` (as `FieldConflict.values` renders it) to `field` of `lead`.
-fn patch_for(lead: &Lead, field: &str, value: &str) -> Result<LeadPatch, ValidationError> {
+pub(crate) fn patch_for(
+    lead: &Lead,
+    field: &str,
+    value: &str,
+) -> Result<LeadPatch, ValidationError> {
     let mut p = LeadPatch::default();
     let text = Some(value.to_string());
     match field {
@@ -54,30 +58,6 @@ fn patch_for(lead: &Lead, field: &str, value: &str) -> Result<LeadPatch, Validat
         },
     }
     Ok(p)
-}
-
-impl Store {
-    /// Keeps value number `choice` of the conflict on `field` of a lead (0 is the one every
-    /// replica shows now) by writing it again; the conflict is gone here at once and on the
-    /// other devices after they sync. `NotFound` when the field has no conflict (any more).
-    pub fn resolve_conflict(&self, lead_id: &str, field: &str, choice: u32) -> Result<Lead> {
-        let id = parse_id("lead id", lead_id)?;
-        let lead = self.lead(&id)?;
-        let value = lead
-            .conflicts
-            .iter()
-            .find(|c| c.field == field)
-            .and_then(|c| c.values.get(choice as usize))
-            .ok_or_else(|| Error::NotFound {
-                kind: "conflict",
-                id: format!("{id} {field} #{choice}"),
-            })?;
-        if field == "deleted" {
-            return if value == "true" { self.delete_lead(&id) } else { self.restore_lead(&id) };
-        }
-        let patch = patch_for(&lead, field, value)?;
-        self.update_lead(&id, patch)
-    }
 }
 
 #[cfg(test)]

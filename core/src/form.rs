@@ -1,8 +1,8 @@
 //! Which input of a form a validation error is about, so that a screen shows the core's message
 //! under that field (the e-mail field, the deal value) instead of at the top of the form.
 
-use crate::ValidationError;
-use crate::ValidationError as V;
+use crate::error::ValidationError;
+use crate::error::ValidationError as V;
 use crate::model::RequiredField;
 
 /// An input of the lead or activity forms. Platform-neutral: the shells map it to their fields.

@@ -23,9 +23,7 @@ pub mod form;
 pub mod import;
 pub mod model;
 pub mod performance;
-pub mod query;
 pub mod report;
-pub mod status;
 pub mod store;
 pub mod sync;
 pub mod validate;
@@ -34,8 +32,9 @@ pub use calendar::{Period, Zone};
 pub use doc::DocKind;
 pub use error::{Error, Result, ValidationError};
 pub use model::*;
-pub use query::{Facet, FollowUp, FollowUps, LeadFacets, LeadQuery, LeadSort, LeadSummary, Page};
+pub use store::sync::SyncStatus;
+pub use store::upkeep::VerifyReport;
 pub use store::{
-    ChangeObserver, Changed, Clock, LeadDetail, MergeReport, OpenOptions, OutboxEntry, PullApply,
-    QuarantineEntry, RemoteDoc, RemotePayload, Store, VerifyReport,
+    ChangeObserver, Changed, Clock, MergeReport, OpenOptions, OutboxEntry, PullApply,
+    QuarantineEntry, RemoteDoc, RemotePayload, Store,
 };

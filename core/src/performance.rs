@@ -1,6 +1,6 @@
-//! Targets, attainment, pace and commission, computed on the device from the projections
-//! (never from documents). A companion of `report.rs`: `Store::performance` takes the same
-//! `ReportQuery`, so a screen shows both for one period.
+//! Targets, attainment, pace and commission: the arithmetic, over the targets, plans and counts
+//! the store reads from its projections (never from documents). A companion of `report.rs`:
+//! `Store::performance` takes the same `ReportQuery`, so a screen shows both for one period.
 //!
 //! Rules, written down because they decide pay:
 //! - **Attainment** of a target is measured over the *target's* period: actual ÷ target, in
@@ -29,16 +29,13 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{Connection, params_from_iter};
 use serde::{Deserialize, Serialize};
 
-use crate::Result;
 use crate::model::{
     CompPlan, FULL_BP, Money, SalesSettings, Stage, StageSetting, SubjectKind, Target,
     TargetMetric, Tier,
 };
-use crate::report::{Period, ReportQuery, StageProbabilities};
-use crate::store::Store;
+use crate::report::{Period, StageProbabilities};
 
 /// Share of `[start, end)` elapsed at `now`, in basis points (0–10,000, floor).
 pub fn elapsed_bp(start: i64, end: i64, now: i64) -> i64 {
@@ -183,91 +180,14 @@ pub struct Performance {
     pub commission: Vec<Commission>,
 }
 
-fn count(conn: &Connection, sql: &str, args: Vec<rusqlite::types::Value>) -> Result<i64> {
-    Ok(conn.prepare_cached(sql)?.query_row(params_from_iter(args), |r| r.get(0))?)
-}
-
-/// The actual of a target over its own period.
-fn actual(conn: &Connection, t: &Target) -> Result<i64> {
-    use rusqlite::types::Value as Sql;
-    let mut args = vec![Sql::Integer(t.period_start), Sql::Integer(t.period_end)];
-    let who = |col: &str, args: &mut Vec<Sql>| match t.subject_kind {
-        SubjectKind::Rep => {
-            args.push(Sql::Text(t.subject.clone()));
-            format!(" AND {col} = ?")
-        }
-        SubjectKind::Team => String::new(),
-    };
-    match t.metric {
-        TargetMetric::LeadsCaptured => {
-            let w = who("owner", &mut args);
-            count(
-                conn,
-                &format!(
-                    "SELECT count(*) FROM leads WHERE deleted = 0 AND created_at >= ?1 AND created_at < ?2{w}"
-                ),
-                args,
-            )
-        }
-        TargetMetric::DealsWon => {
-            let w = who("owner", &mut args);
-            count(
-                conn,
-                &format!(
-                    "SELECT count(*) FROM leads WHERE deleted = 0 AND stage = 'won' AND closed_at >= ?1 AND closed_at < ?2{w}"
-                ),
-                args,
-            )
-        }
-        TargetMetric::ActivitiesDone => {
-            let w = who("created_by", &mut args);
-            count(
-                conn,
-                &format!(
-                    "SELECT count(*) FROM activities WHERE deleted = 0 AND done = 1 AND occurred_at >= ?1 AND occurred_at < ?2{w}"
-                ),
-                args,
-            )
-        }
-        TargetMetric::WonValue => {
-            args.push(Sql::Text(t.currency.clone().unwrap_or_default()));
-            let w = who("owner", &mut args);
-            count(
-                conn,
-                &format!(
-                    "SELECT coalesce(sum(deal_amount), 0) FROM leads WHERE deleted = 0 AND stage = 'won' AND closed_at >= ?1 AND closed_at < ?2
-                     AND deal_currency = ?3{w}"
-                ),
-                args,
-            )
-        }
-    }
-}
-
-/// A rep's won deals closed in the period, per currency, in closing order.
-fn won_deals(
-    conn: &Connection,
-    rep: &str,
-    p: &Period,
-) -> Result<BTreeMap<String, Vec<(String, i64)>>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, deal_amount, deal_currency FROM leads WHERE deleted = 0 AND stage = 'won' AND closed_at >= ?1 AND closed_at < ?2
-         AND owner = ?3 AND deal_amount IS NOT NULL AND deal_currency IS NOT NULL ORDER BY closed_at, id",
-    )?;
-    let mut rows = stmt.query(rusqlite::params![p.start, p.end, rep])?;
-    let mut out: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
-    while let Some(r) = rows.next()? {
-        out.entry(r.get(2)?).or_default().push((r.get(0)?, r.get(1)?));
-    }
-    Ok(out)
-}
-
-fn plan_commission(
-    conn: &Connection,
+/// A rep's commission under `plan` for the period `p`, given the period's targets (for the quota)
+/// and the rep's won deals per currency, in closing order.
+pub(crate) fn plan_commission(
     plan: &CompPlan,
     p: &Period,
     targets: &[Target],
-) -> Result<Commission> {
+    won_deals: BTreeMap<String, Vec<(String, i64)>>,
+) -> Commission {
     let quotas: Vec<Money> = targets
         .iter()
         .filter(|t| {
@@ -294,7 +214,7 @@ fn plan_commission(
         commission: Vec::new(),
         deals: Vec::new(),
     };
-    for (currency, deals) in won_deals(conn, &plan.rep, p)? {
+    for (currency, deals) in won_deals {
         let quota = quotas.iter().find(|q| q.currency == currency).map(|q| q.amount_minor);
         let lines = split_deals(&deals, quota, plan.rate_bp, &plan.tiers);
         let won: i64 = deals.iter().map(|(_, a)| *a).fold(0i64, |s, a| s.saturating_add(a));
@@ -302,45 +222,7 @@ fn plan_commission(
         c.commission.push(Money { amount_minor: commission_total(&lines), currency });
         c.deals.extend(lines);
     }
-    Ok(c)
-}
-
-impl Store {
-    /// A report query for `period` with the workspace's win probabilities (the sales process
-    /// settings, or their defaults) instead of the built-in ones.
-    pub fn report_query(&self, period: Period, now: i64) -> Result<ReportQuery> {
-        let s = self.sales_settings()?;
-        let mut q = ReportQuery::new(period, now);
-        q.probabilities = probabilities(&s);
-        Ok(q)
-    }
-
-    /// Attainment of every target overlapping the period and each rep's commission in it.
-    /// `q.owners`, when set, keeps those reps' targets and plans only.
-    pub fn performance(&self, q: &ReportQuery) -> Result<Performance> {
-        self.read(|c| {
-            let stages = crate::store::sales::read_settings(c)?.stages;
-            let targets =
-                crate::store::sales::targets_overlapping(c, q.period.start, q.period.end)?;
-            let keep = |rep: &str| q.owners.as_ref().is_none_or(|o| o.iter().any(|x| x == rep));
-            let mut attainment = Vec::new();
-            for t in targets.iter().filter(|t| {
-                t.subject_kind == SubjectKind::Team && q.owners.is_none()
-                    || t.subject_kind == SubjectKind::Rep && keep(&t.subject)
-            }) {
-                let a = actual(c, t)?;
-                attainment.push(Attainment {
-                    target: t.clone(),
-                    progress: Progress::new(a, t.value, t.period_start, t.period_end, q.now),
-                });
-            }
-            let mut commission = Vec::new();
-            for plan in crate::store::sales::current_plans(c)?.iter().filter(|p| keep(&p.rep)) {
-                commission.push(plan_commission(c, plan, &q.period, &targets)?);
-            }
-            Ok(Performance { period: q.period, stages, attainment, commission })
-        })
-    }
+    c
 }
 
 /// The open stages' probabilities, as the pipeline report takes them.

@@ -1,6 +1,7 @@
-//! Sales reports computed on the phone, offline, from the projections (never by loading
-//! documents): win rate, sales cycle, funnel, lead response time, pipeline, activities, sources
-//! and events, leads going cold. One pass builds the team's figures and each rep's.
+//! Sales reports computed on the phone, offline: win rate, sales cycle, funnel, lead response
+//! time, pipeline, activities, sources and events, leads going cold. Pure computation over the
+//! projection rows the store hands it (`Store::report`, which never loads a document): one pass
+//! builds the team's figures and each rep's.
 //!
 //! Attribution rules, written down because every sales team asks:
 //! - a lead counts for its *current* owner (a lead reassigned mid-period counts for the new one);
@@ -14,16 +15,11 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::params_from_iter;
-use rusqlite::types::Value as Sql;
 use serde::{Deserialize, Serialize};
-
-use crate::Result;
-use crate::model::{ActivityKind, Millis, Money, Stage};
-use crate::store::Store;
 
 use crate::calendar::DAY;
 pub use crate::calendar::Period;
+use crate::model::{ActivityKind, Millis, Money, Stage};
 
 /// Probability of closing, in basis points (1/100 of a percent), per open stage; the manager
 /// sets them. Integer arithmetic keeps weighted money exact.
@@ -341,66 +337,42 @@ impl Acc {
     }
 }
 
-/// One lead row of the report query, borrowed from the statement (no allocation per lead).
-struct LeadRow<'a> {
-    id: &'a str,
-    name: &'a str,
-    owner: &'a str,
-    stage: Stage,
-    created_at: i64,
-    closed_at: Option<i64>,
-    reached_rank: u8,
-    amount: Option<i64>,
-    currency: Option<&'a str>,
-    event: Option<&'a str>,
-    channel: &'a str,
+/// One lead row as the report reads it, borrowed from the statement (no allocation per lead).
+pub(crate) struct LeadRow<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) name: &'a str,
+    pub(crate) owner: &'a str,
+    pub(crate) stage: Stage,
+    pub(crate) created_at: i64,
+    pub(crate) closed_at: Option<i64>,
+    pub(crate) reached_rank: u8,
+    pub(crate) amount: Option<i64>,
+    pub(crate) currency: Option<&'a str>,
+    pub(crate) event: Option<&'a str>,
+    pub(crate) channel: &'a str,
+    pub(crate) first_contact: Option<i64>,
+    pub(crate) last_activity: Option<i64>,
 }
 
-fn text<'a>(r: &'a rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'a str> {
-    r.get_ref(i)?.as_str().map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-    })
-}
-
-fn opt_text<'a>(r: &'a rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'a str>> {
-    r.get_ref(i)?.as_str_or_null().map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-    })
-}
-
-/// `Stage::parse` for a stored value: the projection writes the canonical spelling, matched
-/// here without the allocations of `parse` (which also accepts what people type).
-fn stored_stage(s: &str) -> Stage {
-    Stage::ALL
-        .iter()
-        .copied()
-        .find(|x| x.as_str() == s)
-        .unwrap_or_else(|| Stage::parse(s).unwrap_or(Stage::New))
-}
-
-fn stored_kind(s: &str) -> Option<ActivityKind> {
-    ActivityKind::ALL
-        .iter()
-        .copied()
-        .find(|x| x.as_str() == s)
-        .or_else(|| ActivityKind::parse(s).ok())
-}
-
-/// The figures of each owner, in a short list: a team has a handful of reps, and a linear
-/// search over borrowed names is cheaper than hashing an owned name for every lead.
-#[derive(Default)]
-struct Reps {
-    list: Vec<(String, Acc)>,
+/// A short list keyed by name (each owner's figures, each writer's activity counts): a team has
+/// a handful of reps, and a linear search over borrowed names, the last hit first, is cheaper
+/// than hashing an owned name for every row.
+struct ByName<T> {
+    list: Vec<(String, T)>,
     last: usize,
 }
 
-impl Reps {
-    fn get(&mut self, owner: &str) -> &mut Acc {
-        if self.list.get(self.last).is_none_or(|(o, _)| o != owner) {
-            self.last = match self.list.iter().position(|(o, _)| o == owner) {
+impl<T: Default> ByName<T> {
+    fn new() -> Self {
+        ByName { list: Vec::new(), last: 0 }
+    }
+
+    fn get(&mut self, name: &str) -> &mut T {
+        if self.list.get(self.last).is_none_or(|(n, _)| n != name) {
+            self.last = match self.list.iter().position(|(n, _)| n == name) {
                 Some(i) => i,
                 None => {
-                    self.list.push((owner.to_string(), Acc::default()));
+                    self.list.push((name.to_string(), T::default()));
                     self.list.len() - 1
                 }
             };
@@ -409,91 +381,40 @@ impl Reps {
     }
 }
 
-impl Store {
-    /// The team's figures and each rep's, for a period. Reads projections only, in one read
-    /// transaction (one snapshot), with two statements: one pass over the lead rows (which carry
-    /// each lead's first contact and last activity) and one range of the covering index
-    /// `activities_by_time` for the activity counts.
-    pub fn report(&self, q: &ReportQuery) -> Result<Report> {
-        let (owner_sql, owner_args): (String, Vec<Sql>) = match &q.owners {
-            Some(o) => (
-                format!(" AND owner IN ({})", vec!["?"; o.len()].join(",")),
-                o.iter().map(|s| Sql::Text(s.clone())).collect(),
-            ),
-            None => (String::new(), Vec::new()),
-        };
-        let period_args = || {
-            [Sql::Integer(q.period.start), Sql::Integer(q.period.end)]
-                .into_iter()
-                .chain(owner_args.iter().cloned())
-        };
-        let mut team = Acc::default();
-        let mut reps = Reps::default();
-        self.read(|conn| {
-            // `+deleted` keeps the planner off the (deleted, …) indexes: every live lead is read,
-            // and a scan of the table in rowid order is several times faster than visiting the
-            // rows through an index. First contact and last activity are kept on the lead row
-            // (schema v7), so no activity is read here.
-            let mut stmt = conn.prepare(&format!(
-                "SELECT id, display_name, owner, stage, created_at, closed_at, reached_rank, deal_amount, deal_currency, event, channel,
-                    first_contact_at, last_activity_at
-                 FROM leads WHERE +deleted = 0{owner_sql}
-                     AND (stage NOT IN ('won', 'lost') OR (created_at >= ? AND created_at < ?) OR (closed_at >= ? AND closed_at < ?))"
-            ))?;
-            // Leads closed and captured outside the period count nowhere: left out here.
-            let args = owner_args.iter().cloned().chain([q.period.start, q.period.end, q.period.start, q.period.end].map(Sql::Integer));
-            let mut rows = stmt.query(params_from_iter(args))?;
-            while let Some(r) = rows.next()? {
-                let lead = LeadRow {
-                    id: text(r, 0)?,
-                    name: text(r, 1)?,
-                    owner: text(r, 2)?,
-                    stage: stored_stage(text(r, 3)?),
-                    created_at: r.get(4)?,
-                    closed_at: r.get(5)?,
-                    reached_rank: r.get(6)?,
-                    amount: r.get(7)?,
-                    currency: opt_text(r, 8)?,
-                    event: opt_text(r, 9)?,
-                    channel: text(r, 10)?,
-                };
-                let contact: Option<i64> = r.get(11)?;
-                let last: Option<i64> = r.get(12)?;
-                team.add_lead(&lead, q, contact, last, true);
-                reps.get(lead.owner).add_lead(&lead, q, contact, last, false);
+/// A report in the making: the store hands it every lead row in scope and every done activity
+/// of the period, then `finish` works out the figures.
+pub(crate) struct Tally<'q> {
+    q: &'q ReportQuery,
+    team: Acc,
+    reps: ByName<Acc>,
+    /// Done activities per writer and kind, counted here rather than with GROUP BY, which would
+    /// sort every activity of the period.
+    counts: ByName<[u32; ActivityKind::ALL.len()]>,
+}
+
+impl<'q> Tally<'q> {
+    pub(crate) fn new(q: &'q ReportQuery) -> Self {
+        Tally { q, team: Acc::default(), reps: ByName::new(), counts: ByName::new() }
+    }
+
+    pub(crate) fn lead(&mut self, l: &LeadRow<'_>) {
+        self.team.add_lead(l, self.q, true);
+        self.reps.get(l.owner).add_lead(l, self.q, false);
+    }
+
+    /// One done activity of the period, by its writer.
+    pub(crate) fn activity(&mut self, who: &str, kind: ActivityKind) {
+        self.counts.get(who)[kind as usize] += 1;
+    }
+
+    pub(crate) fn finish(self) -> Report {
+        let Tally { q, mut team, mut reps, counts, .. } = self;
+        for (who, per_kind) in counts.list {
+            for (kind, n) in ActivityKind::ALL.iter().zip(per_kind).filter(|(_, n)| *n > 0) {
+                *team.activities.entry(*kind).or_default() += n;
+                *reps.get(&who).activities.entry(*kind).or_default() += n;
             }
-            drop(rows);
-            // Counted here rather than with GROUP BY, which would sort every activity of the
-            // period; the rows come from the covering index `activities_by_time` alone.
-            let mut stmt = conn.prepare(&format!(
-                "SELECT created_by, kind FROM activities WHERE deleted = 0 AND done = 1 AND occurred_at >= ? AND occurred_at < ?{}",
-                owner_sql.replace("owner", "created_by")
-            ))?;
-            let mut rows = stmt.query(params_from_iter(period_args()))?;
-            let mut counts: Vec<(String, [u32; ActivityKind::ALL.len()])> = Vec::new();
-            let mut last = 0;
-            while let Some(r) = rows.next()? {
-                let who = text(r, 0)?;
-                let Some(kind) = stored_kind(text(r, 1)?) else { continue };
-                if counts.get(last).is_none_or(|(w, _)| w != who) {
-                    last = match counts.iter().position(|(w, _)| w == who) {
-                        Some(i) => i,
-                        None => {
-                            counts.push((who.to_string(), Default::default()));
-                            counts.len() - 1
-                        }
-                    };
-                }
-                counts[last].1[kind as usize] += 1;
-            }
-            for (who, per_kind) in counts {
-                for (kind, n) in ActivityKind::ALL.iter().zip(per_kind).filter(|(_, n)| *n > 0) {
-                    *team.activities.entry(*kind).or_default() += n;
-                    *reps.get(&who).activities.entry(*kind).or_default() += n;
-                }
-            }
-            Ok(())
-        })?;
+        }
         let mut reps: Vec<RepFigures> = reps
             .list
             .into_iter()
@@ -514,20 +435,14 @@ impl Store {
             }
         }
         team.going_cold.truncate(limit);
-        Ok(Report { period: q.period, team, reps })
+        Report { period: q.period, team, reps }
     }
 }
 
 impl Acc {
     /// `cold`: collect going-cold leads (the team's list only; each rep's is taken from it).
-    fn add_lead(
-        &mut self,
-        l: &LeadRow<'_>,
-        q: &ReportQuery,
-        first_contact: Option<i64>,
-        last_activity: Option<i64>,
-        cold: bool,
-    ) {
+    fn add_lead(&mut self, l: &LeadRow<'_>, q: &ReportQuery, cold: bool) {
+        let (first_contact, last_activity) = (l.first_contact, l.last_activity);
         let p = &q.period;
         if let Some(closed) = l.closed_at.filter(|t| p.contains(*t)) {
             match l.stage {

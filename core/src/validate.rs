@@ -3,7 +3,7 @@
 
 use std::str::FromStr;
 
-use crate::ValidationError as V;
+use crate::error::ValidationError as V;
 use crate::model::{ActivityDraft, ActivityPatch, CustomField, LeadDraft, LeadPatch, Money};
 
 pub const MAX_SHORT_TEXT: usize = 200;

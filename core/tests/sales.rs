@@ -210,14 +210,14 @@ fn kims_deals_target() -> TargetDraft {
 #[test]
 fn a_rep_may_not_set_targets_plans_or_settings_locally() {
     let s = store("kim");
-    s.set_meta(store::sales::META_ROLE, Some("rep")).unwrap();
+    s.set_meta(store::META_ROLE, Some("rep")).unwrap();
     let t = kims_deals_target();
     assert!(matches!(s.set_target(t.clone()), Err(Error::Forbidden(_))));
     let plan = CompPlanDraft { rep: "kim".into(), base: usd(1), rate_bp: 1, tiers: vec![] };
     assert!(matches!(s.set_plan(plan), Err(Error::Forbidden(_))));
     assert!(matches!(s.set_stage(Stage::New, StagePatch::default()), Err(Error::Forbidden(_))));
     assert!(s.document_ids().unwrap().is_empty());
-    s.set_meta(store::sales::META_ROLE, Some("manager")).unwrap();
+    s.set_meta(store::META_ROLE, Some("manager")).unwrap();
     s.set_target(t).unwrap();
 }
 

@@ -147,13 +147,13 @@ async fn a_managers_targets_and_plans_reach_the_right_reps_only() {
         }),
         Err(Error::Forbidden(_))
     ));
-    boss.set_meta(store::sales::META_ROLE, None).unwrap();
+    boss.set_meta(store::META_ROLE, None).unwrap();
     boss.set_plan(CompPlanDraft { rep: "park".into(), base: usd(1), rate_bp: 1, tiers: vec![] })
         .unwrap();
     let sum = boss.sync().await.unwrap();
     assert_eq!(sum.rejected, 1);
     assert!(boss.quarantine().unwrap()[0].reason.contains("own compensation plan"));
-    boss.set_meta(store::sales::META_ROLE, Some("manager")).unwrap();
+    boss.set_meta(store::META_ROLE, Some("manager")).unwrap();
 
     // A manager may not set a target for another team's rep.
     boss.set_target(target(SubjectKind::Rep, "zoe", TargetMetric::DealsWon, 5, None)).unwrap();
@@ -184,7 +184,7 @@ async fn a_reps_change_to_a_target_is_rejected_by_the_server_and_kept_in_quarant
     };
     assert!(matches!(kim.set_target(lower.clone()), Err(Error::Forbidden(_))));
     // …but an app that does not know the role (an older version) writes it; the server refuses.
-    kim.set_meta(store::sales::META_ROLE, None).unwrap();
+    kim.set_meta(store::META_ROLE, None).unwrap();
     assert_eq!(kim.set_target(lower).unwrap().value, 3);
     let own = kim
         .set_target(target(SubjectKind::Rep, "kim", TargetMetric::LeadsCaptured, 1, None))

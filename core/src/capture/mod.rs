@@ -617,7 +617,7 @@ fn text_extension(s: &str) -> Option<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ValidationError;
+    use crate::error::ValidationError;
     use proptest::prelude::*;
 
     pub(crate) fn kr() -> Validator {

@@ -141,7 +141,8 @@ fn read_location(doc: &AutoCommit) -> Option<Location> {
 
 pub fn read(doc: &AutoCommit, id: &str) -> Result<Activity> {
     let tree = hydrate_root(doc, id, DocKind::Activity)?;
-    let r = HMap::root(&tree).ok_or_else(|| crate::Error::corrupt(id, "the root is not a map"))?;
+    let r = HMap::root(&tree)
+        .ok_or_else(|| crate::error::Error::corrupt(id, "the root is not a map"))?;
     let mut conflicts = Vec::new();
     for key in [
         "kind",
@@ -168,7 +169,7 @@ pub fn read(doc: &AutoCommit, id: &str) -> Result<Activity> {
         id: r.str("id").unwrap_or_else(|| id.to_string()),
         lead_id: r
             .str("lead_id")
-            .ok_or_else(|| crate::Error::corrupt(id, "activity without a lead"))?,
+            .ok_or_else(|| crate::error::Error::corrupt(id, "activity without a lead"))?,
         kind: r
             .str("kind")
             .and_then(|k| ActivityKind::parse(&k).ok())

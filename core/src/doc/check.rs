@@ -872,7 +872,7 @@ mod tests {
     fn the_reader_refuses_a_too_deep_document_with_a_typed_error() {
         let (d, id) = nested(20_000);
         match super::super::lead::read(&d, &id) {
-            Err(crate::Error::Corrupt { id: got, reason }) => {
+            Err(crate::error::Error::Corrupt { id: got, reason }) => {
                 assert_eq!(got, id);
                 assert!(reason.contains("nested deeper"), "{reason}");
             }

@@ -258,7 +258,8 @@ fn read_money(doc: &AutoCommit, obj: &automerge::ObjId, key: &str) -> Option<Mon
 /// so that a document written by a newer app version still shows what this one understands.
 pub fn read(doc: &AutoCommit, id: &str) -> Result<Lead> {
     let tree = hydrate_root(doc, id, DocKind::Lead)?;
-    let r = HMap::root(&tree).ok_or_else(|| crate::Error::corrupt(id, "the root is not a map"))?;
+    let r = HMap::root(&tree)
+        .ok_or_else(|| crate::error::Error::corrupt(id, "the root is not a map"))?;
     let source = r.map("source");
     let stage_history = r
         .list("stage_history")

@@ -20,7 +20,7 @@ use automerge::{
     AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, transaction::Transactable,
 };
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// Version of the document layout written by this build; stored in every document as `schema`.
 pub const SCHEMA_VERSION: u64 = 1;

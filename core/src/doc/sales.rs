@@ -107,7 +107,8 @@ pub fn settings_patch(
 /// Every stage resolved: the document's values over the defaults.
 pub fn settings_read(doc: &AutoCommit, id: &str) -> Result<SalesSettings> {
     let tree = hydrate_root(doc, id, DocKind::Settings)?;
-    let r = HMap::root(&tree).ok_or_else(|| crate::Error::corrupt(id, "the root is not a map"))?;
+    let r = HMap::root(&tree)
+        .ok_or_else(|| crate::error::Error::corrupt(id, "the root is not a map"))?;
     let mut s = SalesSettings::default();
     for st in &mut s.stages {
         if let Some(n) = r.str(&stage_key(st.stage, "name")).filter(|n| !n.trim().is_empty()) {
@@ -176,8 +177,10 @@ pub fn target_set_value(
 
 pub fn target_read(doc: &AutoCommit, id: &str) -> Result<Target> {
     let tree = hydrate_root(doc, id, DocKind::Target)?;
-    let r = HMap::root(&tree).ok_or_else(|| crate::Error::corrupt(id, "the root is not a map"))?;
-    let bad = |what: &str| crate::Error::corrupt(id, format!("target without a valid {what}"));
+    let r = HMap::root(&tree)
+        .ok_or_else(|| crate::error::Error::corrupt(id, "the root is not a map"))?;
+    let bad =
+        |what: &str| crate::error::Error::corrupt(id, format!("target without a valid {what}"));
     Ok(Target {
         id: r.str("id").unwrap_or_else(|| id.to_string()),
         subject_kind: r
@@ -271,11 +274,12 @@ pub fn plan_update(
 
 pub fn plan_read(doc: &AutoCommit, id: &str) -> Result<CompPlan> {
     let tree = hydrate_root(doc, id, DocKind::CompPlan)?;
-    let r = HMap::root(&tree).ok_or_else(|| crate::Error::corrupt(id, "the root is not a map"))?;
+    let r = HMap::root(&tree)
+        .ok_or_else(|| crate::error::Error::corrupt(id, "the root is not a map"))?;
     let base = r
         .map("base")
         .and_then(|m| Some(Money { amount_minor: m.i64("amount")?, currency: m.str("currency")? }))
-        .ok_or_else(|| crate::Error::corrupt(id, "plan without a base pay"))?;
+        .ok_or_else(|| crate::error::Error::corrupt(id, "plan without a base pay"))?;
     let clamp = |v: i64| v.clamp(0, u32::MAX as i64) as u32;
     let mut tiers: Vec<Tier> = r
         .list("tiers")
@@ -287,7 +291,7 @@ pub fn plan_read(doc: &AutoCommit, id: &str) -> Result<CompPlan> {
     tiers.sort();
     Ok(CompPlan {
         id: r.str("id").unwrap_or_else(|| id.to_string()),
-        rep: r.str("rep").ok_or_else(|| crate::Error::corrupt(id, "plan without a rep"))?,
+        rep: r.str("rep").ok_or_else(|| crate::error::Error::corrupt(id, "plan without a rep"))?,
         base,
         rate_bp: clamp(r.i64("rate_bp").unwrap_or(0)),
         tiers,

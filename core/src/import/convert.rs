@@ -3,8 +3,8 @@
 
 use super::mapping::{Column, Plan};
 use super::mapping::{col_of, custom_key};
-use crate::ValidationError as V;
 use crate::calendar::Zone;
+use crate::error::ValidationError as V;
 use crate::model::{
     CaptureChannel, CustomField, LeadDraft, Millis, Money, Potential, Stage, currency_exponent,
     parse_id,

@@ -6,9 +6,9 @@ use std::collections::{HashMap, HashSet};
 use serde::{Serialize, Serializer};
 
 use super::read::{Row, clean_header, read_table};
+use crate::error::{Result, ValidationError as V};
 use crate::model::parse_id;
 use crate::validate::{self, MAX_CUSTOM_KEY};
-use crate::{Result, ValidationError as V};
 
 /// Where the values of one column go.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

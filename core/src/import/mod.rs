@@ -13,13 +13,14 @@
 //! label columns of a Google Contacts export, this app's `created_at`…) are ignored, and the
 //! mapping in the report says so.
 //!
-//! Writing: all valid rows go to [`Store::create_leads`] in one transaction. By default a
-//! single bad row imports nothing; [`ImportOptions::skip_invalid`] imports the valid rows
+//! Writing (`Store::import_csv_with`): all valid rows go to `Store::create_leads` in one
+//! transaction. By default a single bad row imports nothing; [`ImportOptions::skip_invalid`] imports the valid rows
 //! instead. A row whose `id` is already in the store is an error ("already imported"), so a
 //! retried import cannot duplicate leads.
 //!
 //! `read` turns the bytes into a table, `mapping` decides where each column goes, `convert`
-//! turns a row into a validated lead draft; this module checks a whole file and writes it.
+//! turns a row into a validated lead draft; this module checks a whole file and says what the
+//! store is to write.
 
 mod convert;
 mod mapping;
@@ -36,12 +37,11 @@ pub use mapping::{Column, ColumnMapping, MappedBy, MappedColumn};
 use mapping::{col_of, is_native, resolve};
 use read::read_table;
 
-use crate::model::LeadDraft;
-use crate::store::Store;
+use crate::error::{Error, Result};
+use crate::model::{Lead, LeadDraft};
 use crate::validate::{self, Validator};
-use crate::{Error, Result};
 
-/// What [`Store::import_csv_with`] does besides reading the file.
+/// What `Store::import_csv_with` does besides reading the file.
 #[derive(Clone, Debug, Default)]
 pub struct ImportOptions {
     /// Overrides of the detected mapping; `None` detects every column.
@@ -91,74 +91,51 @@ impl ImportReport {
     }
 }
 
-impl Store {
-    /// Imports leads from CSV; see [`Store::import_csv_with`]. `mapping` overrides the detected
-    /// one; `default_currency` is used for amounts whose row names no currency.
-    pub fn import_csv(
-        &self,
-        input: impl Read,
-        mapping: Option<ColumnMapping>,
-        dry_run: bool,
-        default_currency: Option<&str>,
-    ) -> Result<ImportReport> {
-        self.import_csv_with(
-            input,
-            ImportOptions {
-                mapping,
-                dry_run,
-                default_currency: default_currency.map(str::to_string),
-                skip_invalid: false,
-            },
-        )
-    }
-
-    /// Reads every row, reports each row's problems, and (unless a dry run) writes the valid
-    /// rows in one transaction through [`Store::create_leads`] — none of them when any row
-    /// failed, unless `skip_invalid`. Row problems are in the report, not an `Err`; an `Err` is
-    /// a file that cannot be read as CSV, a mapping that names a column the file lacks, a bad
-    /// default currency, or a storage failure (nothing is written then either).
-    pub fn import_csv_with(&self, input: impl Read, opts: ImportOptions) -> Result<ImportReport> {
-        let Checked { mut report, drafts, seen_ids, id_col } =
-            check(input, &opts, self.validator(), &|id| self.document_exists(id))?;
-        if opts.dry_run || drafts.is_empty() || (!report.errors.is_empty() && !opts.skip_invalid) {
-            return Ok(report);
-        }
-        match self.create_leads(drafts) {
-            Ok(leads) => {
-                report.imported = leads.len();
-                report.lead_ids = leads.into_iter().map(|l| l.id).collect();
-            }
-            // Written (by a sync) between the check above and the transaction: nothing was written.
-            Err(Error::Exists { id, .. }) => {
-                let row = seen_ids.get(&id).copied().unwrap_or(0);
-                report.errors.push(RowError {
-                    row,
-                    column: id_col,
-                    message: format!("already imported: lead {id} is in the store"),
-                });
-            }
-            Err(e) => return Err(e),
-        }
-        Ok(report)
-    }
-
-    fn document_exists(&self, id: &str) -> Result<bool> {
-        let conn = self.reader();
-        let mut stmt = conn.prepare_cached("SELECT 1 FROM documents WHERE id = ?1")?;
-        Ok(stmt.exists([id])?)
-    }
-}
-
 /// What checking a file gives: the report so far, the drafts of the valid rows, the line of each
 /// id, and the header of the id column.
-struct Checked {
-    report: ImportReport,
+pub(crate) struct Checked {
+    pub(crate) report: ImportReport,
     drafts: Vec<LeadDraft>,
     seen_ids: HashMap<String, u64>,
     id_col: Option<String>,
 }
 
-fn check(
+impl Checked {
+    /// The drafts to write, or `None` when nothing is to be written: a dry run, no valid row,
+    /// or a bad row without `skip_invalid`.
+    pub(crate) fn take_drafts(&mut self, opts: &ImportOptions) -> Option<Vec<LeadDraft>> {
+        let stop = !self.report.errors.is_empty() && !opts.skip_invalid;
+        if opts.dry_run || self.drafts.is_empty() || stop {
+            return None;
+        }
+        Some(std::mem::take(&mut self.drafts))
+    }
+
+    /// The report after the drafts were written (or refused).
+    pub(crate) fn finish(mut self, written: Result<Vec<Lead>>) -> Result<ImportReport> {
+        match written {
+            Ok(leads) => {
+                self.report.imported = leads.len();
+                self.report.lead_ids = leads.into_iter().map(|l| l.id).collect();
+            }
+            // Written (by a sync) between the check and the transaction: nothing was written.
+            Err(Error::Exists { id, .. }) => {
+                let row = self.seen_ids.get(&id).copied().unwrap_or(0);
+                self.report.errors.push(RowError {
+                    row,
+                    column: self.id_col,
+                    message: format!("already imported: lead {id} is in the store"),
+                });
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(self.report)
+    }
+}
+
+/// Reads and checks every row of a file: the report so far and the drafts of the valid rows.
+/// `exists` tells an id already in the store.
+pub(crate) fn check(
     mut input: impl Read,
     opts: &ImportOptions,
     validator: &Validator,
@@ -265,9 +242,9 @@ mod tests {
     use super::convert::*;
     use super::mapping::*;
     use super::*;
-    use crate::OpenOptions;
-    use crate::ValidationError as V;
+    use crate::error::ValidationError as V;
     use crate::model::*;
+    use crate::store::{OpenOptions, Store};
 
     fn targets(headers: &[&str]) -> Vec<String> {
         ColumnMapping::detect(headers).columns().iter().map(|c| c.target.to_string()).collect()
@@ -285,7 +262,7 @@ mod tests {
     }
 
     /// Imports for real and returns the leads in file order.
-    fn import(store: &Store, csv: &str) -> Vec<crate::Lead> {
+    fn import(store: &Store, csv: &str) -> Vec<crate::model::Lead> {
         let r = store.import_csv(csv.as_bytes(), None, false, Some("KRW")).unwrap();
         assert!(r.errors.is_empty(), "{:?}", r.errors);
         r.lead_ids.iter().map(|id| store.lead(id).unwrap()).collect()

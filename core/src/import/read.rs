@@ -1,7 +1,7 @@
 //! Reading a CSV file into a table: a UTF-8 BOM (or UTF-16 with its BOM) is accepted, the
 //! delimiter is sniffed, quoted fields may span lines, and every row keeps its line number.
 
-use crate::{Error, Result, ValidationError as V};
+use crate::error::{Error, Result, ValidationError as V};
 
 pub(super) struct Row {
     /// Line of the file where the row starts.

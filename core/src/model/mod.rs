@@ -2,6 +2,7 @@
 
 mod activity;
 mod lead;
+mod list;
 mod money;
 mod sales;
 
@@ -9,6 +10,9 @@ pub use activity::{Activity, ActivityDraft, ActivityField, ActivityKind, Activit
 pub use lead::{
     CaptureChannel, CustomField, FieldConflict, Lead, LeadDraft, LeadField, LeadPatch, Money,
     Potential, Source, Stage, StageChange,
+};
+pub use list::{
+    Facet, FollowUp, FollowUps, LeadDetail, LeadFacets, LeadQuery, LeadSort, LeadSummary, Page,
 };
 pub use money::currency_exponent;
 pub use sales::{
@@ -26,9 +30,12 @@ pub fn new_id() -> String {
 }
 
 /// Accepts any UUID spelling and returns the canonical lower-case hyphenated form.
-pub fn parse_id(kind: &'static str, s: &str) -> Result<String, crate::ValidationError> {
+pub fn parse_id(kind: &'static str, s: &str) -> Result<String, crate::error::ValidationError> {
     uuid::Uuid::parse_str(s.trim()).map(|u| u.to_string()).map_err(|_| {
-        crate::ValidationError::Invalid { field: kind, reason: format!("'{s}' is not a record id") }
+        crate::error::ValidationError::Invalid {
+            field: kind,
+            reason: format!("'{s}' is not a record id"),
+        }
     })
 }
 
@@ -53,11 +60,11 @@ macro_rules! string_enum {
                 match self { $($name::$variant => $s),+ }
             }
 
-            pub fn parse(s: &str) -> Result<Self, crate::ValidationError> {
+            pub fn parse(s: &str) -> Result<Self, crate::error::ValidationError> {
                 let t = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
                 match t.as_str() {
                     $($s => Ok($name::$variant),)+
-                    _ => Err(crate::ValidationError::UnknownValue {
+                    _ => Err(crate::error::ValidationError::UnknownValue {
                         field: $field,
                         value: s.to_string(),
                         expected: Self::EXPECTED.trim_end(),
@@ -73,7 +80,7 @@ macro_rules! string_enum {
         }
 
         impl std::str::FromStr for $name {
-            type Err = crate::ValidationError;
+            type Err = crate::error::ValidationError;
             fn from_str(s: &str) -> Result<Self, Self::Err> { Self::parse(s) }
         }
     };

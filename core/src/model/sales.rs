@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Lead, Millis, Money, Stage, string_enum};
-use crate::ValidationError;
+use crate::error::ValidationError;
 
 string_enum!(
     /// Lead fields a stage can require. A fixed set, so a rule can always be checked and

@@ -1,11 +1,12 @@
-//! Document bytes in SQLite: a base blob plus appended changes, compacted now and then.
+//! Document bytes in SQLite (`documents`, `doc_changes`) and the foreign changes that wait for
+//! their dependencies (`pending_changes`): the one module that reads and writes them.
 
-use automerge::AutoCommit;
+use automerge::{AutoCommit, Change};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::foreign::guarded;
 use crate::doc::{self, DocKind};
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 pub(crate) fn exists(conn: &Connection, id: &str) -> Result<bool> {
     Ok(conn.prepare_cached("SELECT 1 FROM documents WHERE id = ?1")?.exists([id])?)
@@ -98,4 +99,44 @@ pub(crate) fn delete(conn: &Connection, id: &str) -> Result<()> {
     conn.prepare_cached("DELETE FROM doc_changes WHERE doc_id = ?1")?.execute([id])?;
     conn.prepare_cached("DELETE FROM pending_changes WHERE doc_id = ?1")?.execute([id])?;
     Ok(())
+}
+
+/// Ids of documents that still have appended change rows (written by the first version).
+pub(crate) fn with_tail(conn: &Connection) -> Result<Vec<String>> {
+    Ok(conn
+        .prepare("SELECT id FROM documents WHERE tail_count > 0")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+/// Keeps a foreign change whose dependencies have not arrived; a repeat is ignored.
+pub(crate) fn add_pending(conn: &Connection, id: &str, kind: DocKind, ch: &Change) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO pending_changes (doc_id, hash, kind, data) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![id, ch.hash().to_string(), kind as i64, ch.raw_bytes()])?;
+    Ok(())
+}
+
+pub(crate) fn has_pending(conn: &Connection, id: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM pending_changes WHERE doc_id = ?1)")?
+        .query_row([id], |r| r.get(0))?)
+}
+
+/// Removes and returns the changes waiting for a document.
+pub(crate) fn take_pending(conn: &Connection, id: &str) -> Result<Vec<Change>> {
+    let rows: Vec<Vec<u8>> = conn
+        .prepare_cached("SELECT data FROM pending_changes WHERE doc_id = ?1")?
+        .query_map([id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    conn.prepare_cached("DELETE FROM pending_changes WHERE doc_id = ?1")?.execute([id])?;
+    rows.into_iter().map(|b| Change::from_bytes(b).map_err(|e| Error::corrupt(id, e))).collect()
+}
+
+pub(crate) fn pending_count(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT count(*) FROM pending_changes", [], |r| r.get(0))?)
 }

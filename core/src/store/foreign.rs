@@ -50,9 +50,9 @@ impl Damage {
     }
 
     /// A reader or projection error: storage failures are not the record's fault and go up.
-    pub(crate) fn unreadable(e: crate::Error) -> crate::Result<Damage> {
+    pub(crate) fn unreadable(e: crate::error::Error) -> crate::error::Result<Damage> {
         match e {
-            crate::Error::Storage(_) | crate::Error::Io(_) => Err(e),
+            crate::error::Error::Storage(_) | crate::error::Error::Io(_) => Err(e),
             e => Ok(Damage::Unreadable(e.to_string())),
         }
     }

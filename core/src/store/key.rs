@@ -4,7 +4,7 @@
 //! Keystore, iOS Keychain), so there is nothing to stretch, and opening skips SQLCipher's
 //! PBKDF2 (256,000 rounds by default), which would cost every app start a noticeable pause.
 
-use crate::{Result, ValidationError};
+use crate::error::{Result, ValidationError};
 
 /// Bytes of a store key.
 pub const KEY_BYTES: usize = 32;

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use automerge::{AutoCommit, ChangeHash};
 use rusqlite::{Connection, params};
 
-use crate::Result;
 use crate::doc::DocKind;
+use crate::error::{Error, Result};
 
 /// One local change as sync sends it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,20 +42,34 @@ pub(crate) fn list(conn: &Connection, after_seq: i64, limit: u32) -> Result<Vec<
     let mut stmt = conn.prepare_cached(
         "SELECT seq, doc_id, kind, hash, data FROM outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
     )?;
-    let rows = stmt.query_map(params![after_seq, limit], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, Vec<u8>>(4)?,
-        ))
-    })?;
+    entries(conn, stmt.query(params![after_seq, limit])?)
+}
+
+/// Removes every row of one document and returns them with their change bytes (read from the
+/// document, which must still be there).
+pub(crate) fn take_doc(conn: &Connection, doc_id: &str) -> Result<Vec<OutboxEntry>> {
+    let taken = {
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq, doc_id, kind, hash, data FROM outbox WHERE doc_id = ?1 ORDER BY seq",
+        )?;
+        entries(conn, stmt.query([doc_id])?)?
+    };
+    conn.prepare_cached("DELETE FROM outbox WHERE doc_id = ?1")?.execute([doc_id])?;
+    Ok(taken)
+}
+
+/// Reads `(seq, doc_id, kind, hash, data)` rows, filling in the bytes of hash-only ones.
+fn entries(conn: &Connection, mut rows: rusqlite::Rows<'_>) -> Result<Vec<OutboxEntry>> {
     let mut out = Vec::new();
-    for r in rows {
-        let (seq, doc_id, kind, hash, change) = r?;
-        if let Some(kind) = DocKind::from_i64(kind) {
-            out.push(OutboxEntry { seq, doc_id, kind, hash, change });
+    while let Some(r) = rows.next()? {
+        if let Some(kind) = DocKind::from_i64(r.get(2)?) {
+            out.push(OutboxEntry {
+                seq: r.get(0)?,
+                doc_id: r.get(1)?,
+                kind,
+                hash: r.get(3)?,
+                change: r.get(4)?,
+            });
         }
     }
     fill_changes(conn, &mut out)?;
@@ -63,7 +77,7 @@ pub(crate) fn list(conn: &Connection, after_seq: i64, limit: u32) -> Result<Vec<
 }
 
 /// Reads the bytes of hash-only entries from their documents, one load per document.
-pub(crate) fn fill_changes(conn: &Connection, entries: &mut [OutboxEntry]) -> Result<()> {
+fn fill_changes(conn: &Connection, entries: &mut [OutboxEntry]) -> Result<()> {
     let mut docs: HashMap<String, Option<AutoCommit>> = HashMap::new();
     for e in entries.iter_mut().filter(|e| e.change.is_empty()) {
         let doc = match docs.entry(e.doc_id.clone()) {
@@ -73,10 +87,10 @@ pub(crate) fn fill_changes(conn: &Connection, entries: &mut [OutboxEntry]) -> Re
             }
         };
         let hash: ChangeHash = e.hash.parse().map_err(|_| {
-            crate::Error::corrupt(&e.doc_id, format!("outbox hash {} is not a change hash", e.hash))
+            Error::corrupt(&e.doc_id, format!("outbox hash {} is not a change hash", e.hash))
         })?;
         let change = doc.as_mut().and_then(|d| d.get_change_by_hash(&hash)).ok_or_else(|| {
-            crate::Error::corrupt(
+            Error::corrupt(
                 &e.doc_id,
                 format!("outbox change {} is missing from its document", e.hash),
             )

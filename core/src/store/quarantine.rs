@@ -1,13 +1,15 @@
-//! Changes a server refused. A rejection must not lose a rep's work: the refused changes are
-//! kept here, visible and exportable, and the document goes back to the server's version.
+//! The `quarantine` table: changes a server refused and records from elsewhere that came
+//! damaged. A rejection must not lose a rep's work: the refused changes are kept here, visible
+//! and exportable, and the document goes back to the server's version.
 
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use super::foreign::{Damage, guarded};
-use super::{Store, documents, outbox, projection};
-use crate::Result;
-use crate::doc::{self, DocKind};
+use super::outbox;
+use super::record::Record;
+use crate::doc::DocKind;
+use crate::error::Result;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct QuarantineEntry {
@@ -28,6 +30,26 @@ pub struct QuarantineEntry {
     pub summary: Option<serde_json::Value>,
 }
 
+/// One row: what came or was refused, and why.
+struct Row<'a> {
+    doc_id: &'a str,
+    kind: DocKind,
+    hash: &'a str,
+    data: &'a [u8],
+    code: &'a str,
+    reason: &'a str,
+    at: i64,
+}
+
+fn insert(conn: &Connection, r: &Row<'_>) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO quarantine (doc_id, kind, hash, data, code, reason, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![r.doc_id, r.kind as i64, r.hash, r.data, r.code, r.reason, r.at])?;
+    Ok(())
+}
+
 /// Moves every outbox row of `doc_id` into quarantine, with its change bytes (read from the
 /// document, which must still be there).
 pub(crate) fn move_outbox(
@@ -37,33 +59,11 @@ pub(crate) fn move_outbox(
     reason: &str,
     now: i64,
 ) -> Result<usize> {
-    let mut entries: Vec<outbox::OutboxEntry> = {
-        let mut stmt = tx.prepare_cached(
-            "SELECT seq, kind, hash, data FROM outbox WHERE doc_id = ?1 ORDER BY seq",
-        )?;
-        let rows = stmt.query_map([doc_id], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Vec<u8>>(3)?,
-            ))
-        })?;
-        let mut v = Vec::new();
-        for r in rows {
-            let (seq, kind, hash, change) = r?;
-            if let Some(kind) = DocKind::from_i64(kind) {
-                v.push(outbox::OutboxEntry { seq, doc_id: doc_id.to_string(), kind, hash, change });
-            }
-        }
-        v
-    };
-    outbox::fill_changes(tx, &mut entries)?;
-    let mut ins = tx.prepare_cached("INSERT INTO quarantine (doc_id, kind, hash, data, code, reason, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
+    let entries = outbox::take_doc(tx, doc_id)?;
     for e in &entries {
-        ins.execute(params![doc_id, e.kind as i64, e.hash, e.change, code, reason, now])?;
+        let (hash, data, kind) = (e.hash.as_str(), e.change.as_slice(), e.kind);
+        insert(tx, &Row { doc_id, kind, hash, data, code, reason, at: now })?;
     }
-    tx.prepare_cached("DELETE FROM outbox WHERE doc_id = ?1")?.execute([doc_id])?;
     Ok(entries.len())
 }
 
@@ -81,93 +81,50 @@ pub(crate) fn set_aside(
 ) -> Result<usize> {
     let mut exists =
         tx.prepare_cached("SELECT 1 FROM quarantine WHERE doc_id = ?1 AND hash = ?2")?;
-    let mut ins = tx.prepare_cached("INSERT INTO quarantine (doc_id, kind, hash, data, code, reason, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
+    let reason = damage.to_string();
     let mut n = 0;
-    for bytes in raw {
-        let hash = match guarded(|| automerge::Change::try_from(*bytes).map(|c| c.hash())) {
+    for data in raw {
+        let hash = match guarded(|| automerge::Change::try_from(*data).map(|c| c.hash())) {
             Ok(Ok(h)) => h.to_string(),
-            _ => format!("bytes:{:016x}", crate::fingerprint::fingerprint([*bytes])),
+            _ => format!("bytes:{:016x}", crate::fingerprint::fingerprint([*data])),
         };
         if exists.exists(params![doc_id, hash])? {
             continue;
         }
-        let reason = damage.to_string();
-        ins.execute(params![doc_id, kind as i64, hash, bytes, damage.code(), reason, now])?;
+        let (hash, code) = (hash.as_str(), damage.code());
+        insert(tx, &Row { doc_id, kind, hash, data, code, reason: &reason, at: now })?;
         n += 1;
     }
     Ok(n)
 }
 
-impl Store {
-    /// Handles a server's refusal of a document's changes in one transaction: all unsent changes
-    /// of the document go to quarantine, and the document is reset to `server_version` (or
-    /// removed, if the server has none the user may see).
-    pub fn quarantine_rejected(
-        &self,
-        doc_id: &str,
-        kind: DocKind,
-        code: &str,
-        reason: &str,
-        server_version: Option<&[u8]>,
-    ) -> Result<usize> {
-        let now = self.now();
-        let server_doc = server_version.map(|b| doc::load(doc_id, b)).transpose()?;
-        self.write(|tx| {
-            let n = move_outbox(tx, doc_id, code, reason, now)?;
-            let local_kind = documents::kind(tx, doc_id)?.unwrap_or(kind);
-            documents::delete(tx, doc_id)?;
-            projection::delete(tx, doc_id, local_kind)?;
-            if let Some(mut d) = server_doc {
-                documents::insert(tx, doc_id, kind, &d.save())?;
-                if doc::kind_of(&d).is_some() {
-                    self.project(tx, doc_id, kind, &d, true)?;
-                }
-            }
-            Ok(n)
-        })
-        .inspect(|_| self.notify(super::Changed::one(kind, doc_id)))
+/// Every entry, oldest first, with what each change meant.
+pub(crate) fn list(conn: &Connection) -> Result<Vec<QuarantineEntry>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, doc_id, kind, hash, data, code, reason, at FROM quarantine ORDER BY id",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let Some(kind) = DocKind::from_i64(r.get(2)?) else { continue };
+        let (doc_id, change): (String, Vec<u8>) = (r.get(1)?, r.get(4)?);
+        out.push(QuarantineEntry {
+            summary: summarize(&doc_id, kind, &change),
+            id: r.get(0)?,
+            doc_id,
+            kind,
+            hash: r.get(3)?,
+            code: r.get(5)?,
+            reason: r.get(6)?,
+            at: r.get(7)?,
+            change,
+        });
     }
+    Ok(out)
+}
 
-    pub fn quarantine(&self) -> Result<Vec<QuarantineEntry>> {
-        self.read(|c| {
-            let mut stmt = c.prepare(
-                "SELECT id, doc_id, kind, hash, data, code, reason, at FROM quarantine ORDER BY id",
-            )?;
-            let rows = stmt.query_map([], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, Vec<u8>>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, i64>(7)?,
-                ))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (id, doc_id, kind, hash, change, code, reason, at) = row?;
-                let Some(kind) = DocKind::from_i64(kind) else { continue };
-                out.push(QuarantineEntry {
-                    summary: summarize(&doc_id, kind, &change),
-                    id,
-                    doc_id,
-                    kind,
-                    hash,
-                    code,
-                    reason,
-                    at,
-                    change,
-                });
-            }
-            Ok(out)
-        })
-    }
-
-    pub fn quarantine_len(&self) -> Result<i64> {
-        self.read(|c| Ok(c.query_row("SELECT count(*) FROM quarantine", [], |r| r.get(0))?))
-    }
+pub(crate) fn count(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT count(*) FROM quarantine", [], |r| r.get(0))?)
 }
 
 /// The record a lone change describes, when it is self-contained (a creation); otherwise the
@@ -186,21 +143,5 @@ fn summarize_change(doc_id: &str, kind: DocKind, change: &[u8]) -> Option<serde_
             serde_json::json!({ "note": "an edit of an earlier version; export the raw change to re-apply it" }),
         );
     }
-    match kind {
-        DocKind::Lead => {
-            doc::lead::read(&d, doc_id).ok().and_then(|l| serde_json::to_value(l).ok())
-        }
-        DocKind::Activity => {
-            doc::activity::read(&d, doc_id).ok().and_then(|a| serde_json::to_value(a).ok())
-        }
-        DocKind::Settings => {
-            doc::sales::settings_read(&d, doc_id).ok().and_then(|s| serde_json::to_value(s).ok())
-        }
-        DocKind::Target => {
-            doc::sales::target_read(&d, doc_id).ok().and_then(|t| serde_json::to_value(t).ok())
-        }
-        DocKind::CompPlan => {
-            doc::sales::plan_read(&d, doc_id).ok().and_then(|p| serde_json::to_value(p).ok())
-        }
-    }
+    Record::read(&d, doc_id, kind).ok().and_then(|r| serde_json::to_value(r).ok())
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 use rusqlite::{Connection, OpenFlags};
 
 use super::key::StoreKey;
-use crate::{Error, Result, ValidationError};
+use crate::error::{Error, Result, ValidationError};
 
 /// One script per version; index 0 upgrades from version 0 (empty) to 1.
 pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9];
@@ -490,7 +490,7 @@ mod tests {
         assert_eq!(n, 1);
         // With no settings rows the workspace's process reads as the defaults.
         assert_eq!(
-            crate::store::sales::read_settings(&c).unwrap(),
+            crate::store::projection::sales::settings(&c).unwrap(),
             crate::model::SalesSettings::default()
         );
     }

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::protocol::*;
-use crate::store::{PullApply, RemoteDoc, RemotePayload, SYNC_CURSOR, Store};
+use crate::store::{META_ROLE, PullApply, RemoteDoc, RemotePayload, SYNC_CURSOR, Store};
 
 const META_SERVER: &str = "sync.server";
 const META_TOKEN: &str = "sync.token";
@@ -69,7 +69,7 @@ pub enum SyncError {
     #[error("the server keeps asking to pull again without moving on (cursor {cursor:?}); stopped")]
     CursorStuck { cursor: String },
     #[error(transparent)]
-    Store(#[from] crate::Error),
+    Store(#[from] crate::error::Error),
 }
 
 /// What enrollment gives a device, and what `sync` needs to talk to the server.
@@ -224,7 +224,7 @@ impl SyncClient {
         store.set_meta(META_TOKEN, Some(&c.token))?;
         store.set_meta(META_DEVICE, Some(&c.device_id))?;
         // The store refuses a rep what the server would refuse (targets, plans, settings).
-        store.set_meta(crate::store::sales::META_ROLE, Some(&c.role))?;
+        store.set_meta(META_ROLE, Some(&c.role))?;
         Ok(())
     }
 
@@ -234,7 +234,7 @@ impl SyncClient {
     pub fn save_credentials_except_token(store: &Store, c: &Credentials) -> Result<(), SyncError> {
         store.set_meta(META_SERVER, Some(&c.server))?;
         store.set_meta(META_DEVICE, Some(&c.device_id))?;
-        store.set_meta(crate::store::sales::META_ROLE, Some(&c.role))?;
+        store.set_meta(META_ROLE, Some(&c.role))?;
         SyncClient::erase_stored_token(store)
     }
 

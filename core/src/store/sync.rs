@@ -1,0 +1,251 @@
+//! The store's API for sync: the outbox it pushes, what it pulls merged in (or refused and set
+//! aside in quarantine), and what the sync screen and the list's marks show (when the device
+//! last synced, how many changes wait, which leads on a page have unsynced changes). Also the
+//! raw documents, for replicas that exchange them without a server.
+
+use serde::{Deserialize, Serialize};
+
+use super::merge::{self, MergeReport, PullApply, RemoteDoc};
+use super::quarantine::{self, QuarantineEntry};
+use super::record::{self, Changed, Record};
+use super::{Store, documents, meta, outbox, read};
+use crate::doc::{self, DocKind};
+use crate::error::{Error, Result};
+use crate::model::Millis;
+
+/// The device's sync state at a glance.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct SyncStatus {
+    /// When a sync last finished (ms since the Unix epoch, this device's clock); `None` before
+    /// the first.
+    pub last_synced_at: Option<Millis>,
+    /// Local changes no server has acknowledged yet.
+    pub waiting: u64,
+    /// Live leads showing concurrent values.
+    pub conflicted_leads: u64,
+    /// Changes the server refused, kept aside.
+    pub quarantined: u64,
+}
+
+impl Store {
+    /// Local changes not yet acknowledged, oldest first, after `after_seq`.
+    pub fn outbox(&self, after_seq: i64, limit: u32) -> Result<Vec<outbox::OutboxEntry>> {
+        self.read(|c| outbox::list(c, after_seq, limit))
+    }
+
+    pub fn outbox_len(&self) -> Result<i64> {
+        self.read(outbox::count)
+    }
+
+    /// Forgets outbox rows whose changes a server has stored. Unknown hashes are ignored, so a
+    /// repeated acknowledgement is harmless.
+    pub fn ack_outbox(&self, hashes: &[String]) -> Result<usize> {
+        self.write(|tx| outbox::ack(tx, hashes))
+    }
+
+    /// Merges a batch of foreign changes or snapshots in one transaction, updating projections.
+    /// Changes whose dependencies are missing are kept in `pending_changes` and retried on every
+    /// later merge into the same document. Anything wrong with one item (malformed bytes, a
+    /// record of another kind or id) rejects the whole batch, unwritten.
+    pub fn apply_remote(&self, batch: Vec<RemoteDoc>) -> Result<MergeReport> {
+        self.apply_items(batch.into_iter().map(PullApply::Merge).collect(), None, true)
+    }
+
+    /// Applies a page of a pull and, in the same transaction, stores the sync cursor that covers
+    /// it, so a pull cut at any point resumes without losing or repeating anything.
+    ///
+    /// A server is not trusted with this device's data: a record that does not load, makes
+    /// Automerge panic, holds another kind or id than it came under, cannot be read, or whose
+    /// merged document does not load back is set aside in quarantine (with its `Damage` code)
+    /// and its document left as it was; the rest of the page merges and the cursor moves on.
+    /// Only a storage failure fails the page, writing nothing.
+    pub fn apply_pull(&self, items: Vec<PullApply>, cursor: Option<&str>) -> Result<MergeReport> {
+        self.apply_items(items, cursor, false)
+    }
+
+    /// `strict`: a damaged item fails the whole batch (`Error::BadChange`) instead of being set
+    /// aside.
+    fn apply_items(
+        &self,
+        items: Vec<PullApply>,
+        cursor: Option<&str>,
+        strict: bool,
+    ) -> Result<MergeReport> {
+        let batch = merge::prepare(items, strict)?;
+        let now = self.now();
+        self.write(|tx| {
+            let report = batch.apply(tx, &self.validator, now)?;
+            if let Some(c) = cursor {
+                meta::set(tx, meta::SYNC_CURSOR, Some(c))?;
+            }
+            Ok(report)
+        })
+        .inspect(|r| {
+            let mut leads = r.changed_leads.clone();
+            leads.extend(r.dropped.iter().cloned());
+            self.notify(Changed {
+                leads,
+                activities: r.changed_activities.clone(),
+                sales: r.changed_other.clone(),
+            });
+        })
+    }
+
+    /// How many foreign changes wait for missing dependencies.
+    pub fn pending_len(&self) -> Result<i64> {
+        self.read(documents::pending_count)
+    }
+
+    /// Handles a server's refusal of a document's changes in one transaction: all unsent changes
+    /// of the document go to quarantine, and the document is reset to `server_version` (or
+    /// removed, if the server has none the user may see).
+    pub fn quarantine_rejected(
+        &self,
+        doc_id: &str,
+        kind: DocKind,
+        code: &str,
+        reason: &str,
+        server_version: Option<&[u8]>,
+    ) -> Result<usize> {
+        let now = self.now();
+        let server_doc = server_version.map(|b| doc::load(doc_id, b)).transpose()?;
+        self.write(|tx| {
+            let n = quarantine::move_outbox(tx, doc_id, code, reason, now)?;
+            let local_kind = documents::kind(tx, doc_id)?.unwrap_or(kind);
+            documents::delete(tx, doc_id)?;
+            record::delete(tx, doc_id, local_kind)?;
+            if let Some(mut d) = server_doc {
+                documents::insert(tx, doc_id, kind, &d.save())?;
+                if doc::kind_of(&d).is_some() {
+                    Record::read(&d, doc_id, kind)?.project(tx, &self.validator, true)?;
+                }
+            }
+            Ok(n)
+        })
+        .inspect(|_| self.notify(Changed::one(kind, doc_id)))
+    }
+
+    pub fn quarantine(&self) -> Result<Vec<QuarantineEntry>> {
+        self.read(quarantine::list)
+    }
+
+    pub fn quarantine_len(&self) -> Result<i64> {
+        self.read(quarantine::count)
+    }
+
+    /// Records that a sync finished now; `sync_status` reports it.
+    pub fn mark_synced(&self) -> Result<()> {
+        self.set_meta(meta::LAST_SYNC, Some(&self.now().to_string()))
+    }
+
+    pub fn sync_status(&self) -> Result<SyncStatus> {
+        let last_synced_at = self.meta(meta::LAST_SYNC)?.and_then(|v| v.parse().ok());
+        Ok(SyncStatus {
+            last_synced_at,
+            waiting: self.outbox_len()?.max(0) as u64,
+            conflicted_leads: self.conflicted_leads()?,
+            quarantined: self.quarantine()?.len() as u64,
+        })
+    }
+
+    /// Live leads holding concurrent values a person should look at (the sync summary's
+    /// `conflicts`).
+    pub fn conflicted_leads(&self) -> Result<u64> {
+        self.read(read::list::conflicted_leads)
+    }
+
+    /// Which of `lead_ids` (a page of the list) have local changes no server has yet, in the
+    /// lead or in one of its activities: the list's "not synced" mark.
+    pub fn unsynced_leads(&self, lead_ids: &[String]) -> Result<Vec<String>> {
+        self.read(|c| outbox::leads_waiting(c, lead_ids))
+    }
+
+    /// The saved bytes of one document (a compact snapshot), e.g. to hand to another replica.
+    pub fn document_bytes(&self, id: &str) -> Result<Vec<u8>> {
+        self.read(|c| match documents::load(c, id)? {
+            Some((_, mut d, _)) => Ok(d.save()),
+            None => Err(Error::NotFound { kind: "document", id: id.to_string() }),
+        })
+    }
+
+    /// Sorted change hashes of a document, its identity for convergence checks.
+    pub fn document_heads(&self, id: &str) -> Result<Vec<String>> {
+        self.read(|c| match documents::load(c, id)? {
+            Some((_, mut d, _)) => {
+                let mut h: Vec<String> = d.get_heads().iter().map(|h| h.to_string()).collect();
+                h.sort();
+                Ok(h)
+            }
+            None => Err(Error::NotFound { kind: "document", id: id.to_string() }),
+        })
+    }
+
+    /// Ids and kinds of every document in the store.
+    pub fn document_ids(&self) -> Result<Vec<(String, DocKind)>> {
+        self.read(documents::all_ids)
+    }
+
+    /// Hashes of every change this device wrote that its documents hold.
+    pub fn local_change_hashes(&self) -> Result<Vec<String>> {
+        self.read(|c| {
+            let mut out = Vec::new();
+            for (id, _) in documents::all_ids(c)? {
+                if let Some((_, mut d, _)) = documents::load(c, &id)? {
+                    out.extend(
+                        d.get_changes(&[])
+                            .iter()
+                            .filter(|ch| ch.actor_id() == &self.actor)
+                            .map(|ch| ch.hash().to_string()),
+                    );
+                }
+            }
+            out.sort();
+            Ok(out)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{ActivityDraft, ActivityKind, LeadDraft};
+    use crate::store::{OpenOptions, Store};
+
+    #[test]
+    fn marks_follow_the_outbox_of_a_lead_and_its_activities() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path().join("s.db"), OpenOptions::new("kim")).unwrap();
+        let a = s.create_lead(LeadDraft { name: Some("a".into()), ..Default::default() }).unwrap();
+        let b = s.create_lead(LeadDraft { name: Some("b".into()), ..Default::default() }).unwrap();
+        let ids = vec![a.id.clone(), b.id.clone()];
+        let mut marked = s.unsynced_leads(&ids).unwrap();
+        marked.sort();
+        let mut want = ids.clone();
+        want.sort();
+        assert_eq!(marked, want);
+        // The server acknowledges everything: no marks, nothing waiting.
+        let hashes: Vec<String> = s.outbox(0, 1000).unwrap().into_iter().map(|e| e.hash).collect();
+        s.ack_outbox(&hashes).unwrap();
+        assert!(s.unsynced_leads(&ids).unwrap().is_empty());
+        assert_eq!(s.sync_status().unwrap().waiting, 0);
+        // A new activity marks its lead only.
+        s.add_activity(ActivityDraft::new(b.id.clone(), ActivityKind::Call, "call")).unwrap();
+        assert_eq!(s.unsynced_leads(&ids).unwrap(), vec![b.id.clone()]);
+        assert_eq!(s.sync_status().unwrap().waiting, 1);
+        assert!(s.unsynced_leads(&[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn last_synced_is_remembered() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let s = Store::open(&path, OpenOptions::new("kim")).unwrap();
+        assert_eq!(s.sync_status().unwrap().last_synced_at, None);
+        s.mark_synced().unwrap();
+        let at = s.sync_status().unwrap().last_synced_at.unwrap();
+        assert!(at > 0);
+        drop(s);
+        let s = Store::open(&path, OpenOptions::new("kim")).unwrap();
+        assert_eq!(s.sync_status().unwrap().last_synced_at, Some(at));
+    }
+}
