@@ -176,7 +176,7 @@ impl From<core::VerifyReport> for VerifyReport {
 /// Reads an amount typed in major units ("1,500.50") of an ISO 4217 currency into minor units.
 #[uniffi::export]
 pub fn parse_money(amount: String, currency: String) -> Result<core::Money, FieldsalesError> {
-    Ok(core::Money::parse_major(&amount, &currency)?)
+    Ok(core::validate::parse_money(&amount, &currency)?)
 }
 
 /// `1,500,000 KRW`, `1,500.50 USD`.

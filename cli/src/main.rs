@@ -22,9 +22,9 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use fieldsales_core::{
     ActivityDraft, ActivityKind, CaptureChannel, CustomField, LeadDraft, LeadField, LeadPatch,
-    LeadQuery, LeadSort, Location, Money, OpenOptions, Potential, Stage, Store,
+    LeadQuery, LeadSort, Location, OpenOptions, Potential, Stage, Store,
 };
-use fieldsales_core::{Zone, calendar};
+use fieldsales_core::{Zone, calendar, validate};
 
 /// Where the options that every command takes are listed in `--help`.
 const GLOBAL: &str = "Global options";
@@ -900,7 +900,7 @@ fn lead(cli: &Cli, store: &Store, cmd: &LeadCmd, now: i64, out: &mut dyn Write) 
         LeadCmd::Add { fields: f, tags } => {
             let deal_value = match (&f.value, &f.currency) {
                 (Some(v), Some(c)) => {
-                    Some(Money::parse_major(v, c).map_err(|e| anyhow!("--value: {e}"))?)
+                    Some(validate::parse_money(v, c).map_err(|e| anyhow!("--value: {e}"))?)
                 }
                 (Some(_), None) => bail!("--value needs --currency (such as KRW or USD)"),
                 (None, Some(_)) => bail!("--currency needs --value"),
@@ -931,12 +931,13 @@ fn lead(cli: &Cli, store: &Store, cmd: &LeadCmd, now: i64, out: &mut dyn Write) 
         LeadCmd::Edit { id, fields: f, add_tags, remove_tags, remove_custom, clear } => {
             let deal_value = match (&f.value, &f.currency) {
                 (Some(v), Some(c)) => {
-                    Some(Money::parse_major(v, c).map_err(|e| anyhow!("--value: {e}"))?)
+                    Some(validate::parse_money(v, c).map_err(|e| anyhow!("--value: {e}"))?)
                 }
                 // A new amount in the currency the deal already has.
                 (Some(v), None) => match store.lead(id)?.deal_value {
                     Some(m) => Some(
-                        Money::parse_major(v, &m.currency).map_err(|e| anyhow!("--value: {e}"))?,
+                        validate::parse_money(v, &m.currency)
+                            .map_err(|e| anyhow!("--value: {e}"))?,
                     ),
                     None => bail!("--value needs --currency: the lead has no deal value yet"),
                 },

@@ -4,12 +4,12 @@
 use std::io::Write;
 
 use anyhow::{Context, Result, anyhow, bail};
-use fieldsales_core::Zone;
 use fieldsales_core::report::Period;
 use fieldsales_core::{
     CompPlan, CompPlanDraft, Money, RequiredField, Stage, StagePatch, Store, SubjectKind, Target,
     TargetDraft, TargetMetric, Tier, format_bp, parse_percent,
 };
+use fieldsales_core::{Zone, validate};
 
 use crate::print::Table;
 
@@ -109,7 +109,7 @@ pub fn target_set(
 ) -> Result<()> {
     let (value, currency) = match (metric, currency) {
         (TargetMetric::WonValue, Some(c)) => {
-            let m = Money::parse_major(value, c).map_err(|e| anyhow!("--value: {e}"))?;
+            let m = validate::parse_money(value, c).map_err(|e| anyhow!("--value: {e}"))?;
             (m.amount_minor, Some(m.currency))
         }
         (TargetMetric::WonValue, None) => {
@@ -207,7 +207,7 @@ pub fn plan_set(
     as_json: bool,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let base = Money::parse_major(base, currency).map_err(|e| anyhow!("--base: {e}"))?;
+    let base = validate::parse_money(base, currency).map_err(|e| anyhow!("--base: {e}"))?;
     let rate_bp = parse_percent(rate).map_err(|e| anyhow!("--rate: {e}"))?;
     let tiers = tiers.iter().map(|t| parse_tier(t)).collect::<Result<Vec<_>>>()?;
     let p = store.set_plan(CompPlanDraft { rep: rep.to_string(), base, rate_bp, tiers })?;

@@ -4,7 +4,10 @@
 use std::str::FromStr;
 
 use crate::error::ValidationError as V;
-use crate::model::{ActivityDraft, ActivityPatch, CustomField, LeadDraft, LeadPatch, Money};
+use crate::model::{
+    ActivityDraft, ActivityPatch, CompPlanDraft, CustomField, FULL_BP, LeadDraft, LeadPatch, Money,
+    StagePatch, TargetDraft, TargetMetric, currency_exponent,
+};
 
 pub const MAX_SHORT_TEXT: usize = 200;
 pub const MAX_NOTES: usize = 100_000;
@@ -15,6 +18,9 @@ pub const MAX_TAG: usize = 50;
 pub const MAX_CUSTOM_FIELDS: usize = 50;
 pub const MAX_CUSTOM_KEY: usize = 64;
 pub const MAX_CUSTOM_VALUE: usize = 1_000;
+pub const MAX_TIERS: usize = 10;
+/// Tiers start at most at 1000 % of quota.
+pub const MAX_TIER_FROM_BP: u32 = 100_000;
 
 /// Phone numbers are read relative to a default region (the rep's country), since people write
 /// "010-1234-5678" rather than "+82 10 1234 5678".
@@ -201,6 +207,99 @@ pub fn activity_patch(p: &mut ActivityPatch) -> Result<(), V> {
     Ok(())
 }
 
+/// Normalises a target draft; refuses what a target document must never hold.
+pub fn target_draft(d: &mut TargetDraft) -> Result<(), V> {
+    d.subject = d.subject.trim().to_string();
+    if d.subject.is_empty() {
+        return Err(V::Empty { field: "target subject" });
+    }
+    check_len("target subject", &d.subject, MAX_SHORT_TEXT)?;
+    if d.period_end <= d.period_start {
+        return Err(V::Invalid {
+            field: "period",
+            reason: "the end must be after the start".into(),
+        });
+    }
+    if d.value < 0 {
+        return Err(V::Invalid { field: "target value", reason: "must not be negative".into() });
+    }
+    match (d.metric, &d.currency) {
+        (TargetMetric::WonValue, Some(c)) => d.currency = Some(currency(c)?),
+        (TargetMetric::WonValue, None) => {
+            return Err(V::Invalid {
+                field: "target",
+                reason: "a won value target needs a currency".into(),
+            });
+        }
+        (_, Some(_)) => {
+            return Err(V::Invalid {
+                field: "target",
+                reason: format!("a {} target is a count and has no currency", d.metric),
+            });
+        }
+        (_, None) => {}
+    }
+    Ok(())
+}
+
+/// Normalises a compensation plan draft; refuses what a plan document must never hold.
+pub fn plan_draft(d: &mut CompPlanDraft) -> Result<(), V> {
+    d.rep = d.rep.trim().to_string();
+    if d.rep.is_empty() {
+        return Err(V::Empty { field: "rep" });
+    }
+    check_len("rep", &d.rep, MAX_SHORT_TEXT)?;
+    d.base.currency = currency(&d.base.currency)?;
+    if d.base.amount_minor < 0 {
+        return Err(V::Invalid { field: "base pay", reason: "must not be negative".into() });
+    }
+    if d.rate_bp > FULL_BP {
+        return Err(V::Invalid { field: "commission rate", reason: "at most 100%".into() });
+    }
+    if d.tiers.len() > MAX_TIERS {
+        return Err(V::TooMany { field: "tiers", count: d.tiers.len(), max: MAX_TIERS });
+    }
+    d.tiers.sort();
+    for (i, t) in d.tiers.iter().enumerate() {
+        if t.rate_bp > FULL_BP {
+            return Err(V::Invalid { field: "tier rate", reason: "at most 100%".into() });
+        }
+        if t.from_bp > MAX_TIER_FROM_BP {
+            return Err(V::Invalid {
+                field: "tier",
+                reason: "a tier starts at most at 1000% of quota".into(),
+            });
+        }
+        if i > 0 && d.tiers[i - 1].from_bp == t.from_bp {
+            return Err(V::Invalid {
+                field: "tier",
+                reason: format!("two tiers start at {}% of quota", t.from_bp as f64 / 100.0),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Normalises a change to one stage's settings: a name trimmed and not empty, a probability of
+/// at most 100 %, required fields sorted once each.
+pub fn stage_patch(p: &mut StagePatch) -> Result<(), V> {
+    if let Some(n) = &mut p.name {
+        *n = n.trim().to_string();
+        if n.is_empty() {
+            return Err(V::Empty { field: "stage name" });
+        }
+        check_len("stage name", n, MAX_SHORT_TEXT)?;
+    }
+    if p.probability_bp.is_some_and(|bp| bp > FULL_BP) {
+        return Err(V::Invalid { field: "win probability", reason: "at most 100%".into() });
+    }
+    if let Some(r) = &mut p.required {
+        r.sort();
+        r.dedup();
+    }
+    Ok(())
+}
+
 pub fn email(raw: &str) -> Result<String, V> {
     let e = raw.trim().to_lowercase();
     if e.chars().count() > 254 || !email_address::EmailAddress::is_valid(&e) || !e.contains('@') {
@@ -221,6 +320,46 @@ pub fn currency(code: &str) -> Result<String, V> {
         Some(_) => Ok(c),
         None => Err(V::Currency(code.to_string())),
     }
+}
+
+/// Reads an amount typed in major units ("1500000", "1,500.50") of `currency` into minor
+/// units. A negative amount is returned as is, for the draft's check to refuse with its own
+/// message.
+pub fn parse_money(amount: &str, currency: &str) -> Result<Money, V> {
+    let code = self::currency(currency)?;
+    let exp = currency_exponent(&code);
+    let err = || {
+        let places = match exp {
+            0 => format!("{code} has no decimal places"),
+            n => format!("{code} has at most {n} decimal places"),
+        };
+        V::Invalid {
+            field: "deal value",
+            reason: format!(
+                "'{amount}' is not an amount of money; use digits such as 1500000 or 1500.50 ({places})"
+            ),
+        }
+    };
+    let s = amount.trim();
+    let (neg, s) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    // Thousands separators are accepted only as grouping, never as a decimal point.
+    let whole: String = whole.chars().filter(|c| *c != ',' && *c != '_').collect();
+    if whole.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(err());
+    }
+    if s.contains('.') && frac.is_empty() || frac.len() > exp as usize {
+        return Err(err());
+    }
+    let padded = format!("{whole}{frac:0<width$}", width = exp as usize);
+    let minor: i64 = padded.parse().map_err(|_| err())?;
+    Ok(Money { amount_minor: if neg { -minor } else { minor }, currency: code })
 }
 
 fn money(m: &mut Money) -> Result<(), V> {
@@ -322,6 +461,7 @@ fn check_count(field: &'static str, count: usize, max: usize) -> Result<(), V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{SubjectKind, Tier};
 
     #[test]
     fn phones_become_e164_with_the_default_region() {
@@ -388,5 +528,74 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(v.lead_draft(&mut d), Err(V::LostReasonWithoutLost));
+    }
+    fn minor(a: &str, c: &str) -> Result<i64, String> {
+        parse_money(a, c).map(|m| m.amount_minor).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn amounts_become_minor_units_of_their_currency() {
+        assert_eq!(minor("1500000", "KRW"), Ok(1_500_000));
+        assert_eq!(minor("1,500,000", "krw"), Ok(1_500_000));
+        assert_eq!(minor("1500.5", "USD"), Ok(150_050));
+        assert_eq!(minor("1500", "USD"), Ok(150_000));
+        assert_eq!(minor("0.001", "KWD"), Ok(1));
+        assert_eq!(minor("-5", "USD"), Ok(-500));
+        assert_eq!(parse_money("1", "eur").map(|m| m.currency), Ok("EUR".into()));
+    }
+
+    #[test]
+    fn bad_amounts_say_why() {
+        assert!(minor("1500.5", "KRW").unwrap_err().contains("KRW has no decimal places"));
+        assert!(minor("1.505", "USD").unwrap_err().contains("at most 2"));
+        for bad in ["", "abc", "1.", ".5", "1e6", "1.2.3", "99999999999999999999", "１０"] {
+            assert!(minor(bad, "USD").is_err(), "{bad}");
+        }
+        assert!(minor("1", "dollars").unwrap_err().contains("ISO 4217"));
+    }
+
+    #[test]
+    fn targets_and_plans_are_validated() {
+        let t = |metric, currency: Option<&str>, value| TargetDraft {
+            id: None,
+            subject_kind: SubjectKind::Rep,
+            subject: " kim ".into(),
+            metric,
+            period_start: 0,
+            period_end: 10,
+            value,
+            currency: currency.map(str::to_string),
+        };
+        let mut ok = t(TargetMetric::WonValue, Some("krw"), 5);
+        target_draft(&mut ok).unwrap();
+        assert_eq!((ok.subject.as_str(), ok.currency.as_deref()), ("kim", Some("KRW")));
+        assert!(target_draft(&mut t(TargetMetric::WonValue, None, 5)).is_err());
+        assert!(target_draft(&mut t(TargetMetric::DealsWon, Some("KRW"), 5)).is_err());
+        assert!(target_draft(&mut t(TargetMetric::DealsWon, None, -1)).is_err());
+        let mut bad_period = t(TargetMetric::DealsWon, None, 1);
+        bad_period.period_end = 0;
+        assert!(target_draft(&mut bad_period).is_err());
+
+        let p = |rate_bp, tiers: Vec<Tier>| CompPlanDraft {
+            rep: "kim".into(),
+            base: Money { amount_minor: 1, currency: "usd".into() },
+            rate_bp,
+            tiers,
+        };
+        let mut ok = p(
+            1000,
+            vec![Tier { from_bp: 15_000, rate_bp: 2000 }, Tier { from_bp: 10_000, rate_bp: 1500 }],
+        );
+        plan_draft(&mut ok).unwrap();
+        assert_eq!(ok.tiers[0].from_bp, 10_000, "sorted");
+        assert_eq!(ok.base.currency, "USD");
+        assert!(plan_draft(&mut p(10_001, vec![])).is_err());
+        assert!(
+            plan_draft(&mut p(
+                1000,
+                vec![Tier { from_bp: 1, rate_bp: 1 }, Tier { from_bp: 1, rate_bp: 2 }]
+            ))
+            .is_err()
+        );
     }
 }

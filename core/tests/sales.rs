@@ -4,7 +4,7 @@
 
 mod common;
 use common::*;
-use fieldsales_core::doc::sales::SETTINGS_ID;
+use fieldsales_core::doc::settings::SETTINGS_ID;
 use fieldsales_core::report::Period;
 use fieldsales_core::*;
 

@@ -95,7 +95,7 @@ fn last_change(doc: &mut AutoCommit) -> Vec<u8> {
 /// activity goes on `lead`.
 fn create(kind: DocKind, owner: &str, w: &Writer, user: &str, lead: &str) -> (String, Vec<u8>) {
     let id = if kind == DocKind::Settings {
-        doc::sales::SETTINGS_ID.to_string()
+        doc::settings::SETTINGS_ID.to_string()
     } else {
         model::new_id()
     };
@@ -118,9 +118,7 @@ fn create(kind: DocKind, owner: &str, w: &Writer, user: &str, lead: &str) -> (St
         )
         .unwrap(),
         DocKind::Settings => {
-            let mut d = doc::sales::settings_create(a, user, NOW).unwrap();
-            d.commit();
-            d
+            doc::settings::create(a, Stage::New, &StagePatch::default(), user, NOW).unwrap()
         }
         DocKind::Target => {
             let (subject_kind, subject) = match owner.strip_prefix("team:") {
@@ -137,7 +135,7 @@ fn create(kind: DocKind, owner: &str, w: &Writer, user: &str, lead: &str) -> (St
                 value: 3,
                 currency: None,
             };
-            doc::sales::target_create(a, &id, &draft, user, NOW).unwrap()
+            doc::target::create(a, &id, &draft, user, NOW).unwrap()
         }
         DocKind::CompPlan => {
             let draft = CompPlanDraft {
@@ -146,7 +144,7 @@ fn create(kind: DocKind, owner: &str, w: &Writer, user: &str, lead: &str) -> (St
                 rate_bp: 500,
                 tiers: vec![],
             };
-            doc::sales::plan_create(a, &id, &draft, user, NOW).unwrap()
+            doc::plan::create(a, &id, &draft, user, NOW).unwrap()
         }
     };
     let change = last_change(&mut d);
@@ -190,7 +188,7 @@ fn edit(stored: &[u8], kind: DocKind, w: &Writer, user: &str, new: Option<&str>)
             doc::activity::move_to_lead(&mut d, lead, user, NOW).unwrap();
         }
         (DocKind::Settings, _) => {
-            doc::sales::settings_patch(
+            doc::settings::patch(
                 &mut d,
                 Stage::Proposal,
                 // Another value per writer, so that each edit changes something.
@@ -204,7 +202,7 @@ fn edit(stored: &[u8], kind: DocKind, w: &Writer, user: &str, new: Option<&str>)
             .unwrap();
         }
         (DocKind::Target, None) => {
-            doc::sales::target_set_value(&mut d, 9, None, user, NOW).unwrap();
+            doc::target::set_value(&mut d, 9, None, user, NOW).unwrap();
         }
         (DocKind::Target, Some(o)) => {
             match o.strip_prefix("team:") {
@@ -401,7 +399,7 @@ async fn every_role_kind_action_and_owner_is_decided_as_the_tables_say() {
             assert_eq!(r.rejected[0].code, "forbidden");
         }
     }
-    records.insert(doc::sales::SETTINGS_ID.to_string(), "*".to_string());
+    records.insert(doc::settings::SETTINGS_ID.to_string(), "*".to_string());
     assert!(
         failures.is_empty(),
         "{} of {rows} rows failed:\n{}",

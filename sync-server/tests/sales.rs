@@ -239,7 +239,7 @@ async fn two_managers_create_the_settings_offline_and_the_server_keeps_one_docum
     assert_eq!(bob.sync().await.unwrap().rejected, 0);
     ann.sync().await.unwrap();
     kim.sync().await.unwrap();
-    let id = doc::sales::SETTINGS_ID;
+    let id = doc::settings::SETTINGS_ID;
     assert_eq!(ann.document_heads(id).unwrap(), bob.document_heads(id).unwrap());
     assert_eq!(kim.document_heads(id).unwrap(), bob.document_heads(id).unwrap());
     for d in [&ann, &bob, &kim] {

@@ -304,7 +304,7 @@ async fn someone_elses_record_and_a_missing_one_answer_alike() {
             currency: None,
         };
         let actor = ActorId::try_from(boss.actor_id().as_str()).unwrap();
-        let mut d = doc::sales::target_create(actor, id, &draft, "park", 1).unwrap();
+        let mut d = doc::target::create(actor, id, &draft, "park", 1).unwrap();
         d.get_last_local_change().unwrap().raw_bytes().to_vec()
     };
     let on_theirs =

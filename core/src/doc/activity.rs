@@ -21,9 +21,7 @@ pub fn create(
     let mut doc = AutoCommit::new().with_actor(actor);
     let enc = doc.text_encoding();
     let mut root: HashMap<&str, H> = HashMap::with_capacity(20);
-    root.insert("schema", H::scalar(SCHEMA_VERSION));
-    root.insert("type", H::scalar("activity"));
-    root.insert("id", H::scalar(id));
+    record_root(&mut root, DocKind::Activity, id, user, now);
     root.insert("lead_id", H::scalar(d.lead_id.as_str()));
     root.insert("kind", H::scalar(d.kind.as_str()));
     root.insert("subject", H::scalar(d.subject.as_str()));
@@ -47,11 +45,6 @@ pub fn create(
     if let Some(l) = &d.location {
         root.insert("location", location(l));
     }
-    root.insert("created_at", H::scalar(now));
-    root.insert("created_by", H::scalar(user));
-    root.insert("updated_at", H::scalar(now));
-    root.insert("updated_by", H::scalar(user));
-    root.insert("deleted", H::scalar(false));
     doc.init_root_from_hydrate(&root.into())?;
     commit(&mut doc, now);
     Ok(doc)

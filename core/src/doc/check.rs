@@ -342,7 +342,7 @@ fn string_list(
 pub fn check(doc: &AutoCommit, id: &str, kind: DocKind) -> Check {
     // The settings id is reserved: a record of another kind there would keep the workspace from
     // ever having its settings document.
-    if id == super::sales::SETTINGS_ID && kind != DocKind::Settings {
+    if id == super::settings::SETTINGS_ID && kind != DocKind::Settings {
         return Err(format!("{id} is reserved for the sales process settings"));
     }
     within(doc, APP_DEPTH, MAX_VALUES, true).map_err(|e| e.to_string())?;
@@ -358,9 +358,9 @@ pub fn check(doc: &AutoCommit, id: &str, kind: DocKind) -> Check {
     let read = match kind {
         DocKind::Lead => super::lead::read(doc, id).map(drop),
         DocKind::Activity => super::activity::read(doc, id).map(drop),
-        DocKind::Settings => super::sales::settings_read(doc, id).map(drop),
-        DocKind::Target => super::sales::target_read(doc, id).map(drop),
-        DocKind::CompPlan => super::sales::plan_read(doc, id).map(drop),
+        DocKind::Settings => super::settings::read(doc, id).map(drop),
+        DocKind::Target => super::target::read(doc, id).map(drop),
+        DocKind::CompPlan => super::plan::read(doc, id).map(drop),
     };
     read.map_err(|e| format!("the app cannot read it: {e}"))
 }
@@ -375,8 +375,8 @@ fn bp(max: i64) -> impl Fn(&ScalarValue) -> bool {
 /// Settings are flat root keys (see `doc/sales.rs`); any other key is refused, so that a
 /// crafted change cannot smuggle data into the one document every user receives.
 fn check_settings(root: &Fields, id: &str) -> Check {
-    if id != super::sales::SETTINGS_ID {
-        return Err(format!("the settings document has the id {}", super::sales::SETTINGS_ID));
+    if id != super::settings::SETTINGS_ID {
+        return Err(format!("the settings document has the id {}", super::settings::SETTINGS_ID));
     }
     common(root, id, "settings")?;
     for k in root.map.keys() {
@@ -461,12 +461,12 @@ fn check_plan(doc: &AutoCommit, root: &Fields, id: &str) -> Check {
     }
     money(doc, root, "base", &bp(i64::MAX))?;
     for tiers in root.objects("tiers", ObjType::List, false)? {
-        if doc.length(&tiers) > crate::model::MAX_TIERS {
+        if doc.length(&tiers) > v::MAX_TIERS {
             return Err("'tiers' has too many entries".into());
         }
         list_of_maps(doc, &tiers, "tiers", |t| {
             t.only(&[], &["from_bp", "rate_bp"])?;
-            t.scalar("from_bp", true, &bp(crate::model::MAX_TIER_FROM_BP as i64))?;
+            t.scalar("from_bp", true, &bp(v::MAX_TIER_FROM_BP as i64))?;
             t.scalar("rate_bp", true, &bp(crate::model::FULL_BP as i64))
         })?;
     }
@@ -650,9 +650,13 @@ mod tests {
 
     #[test]
     fn crafted_settings_targets_and_plans_are_caught() {
-        use crate::doc::sales::{self, SETTINGS_ID};
+        use crate::doc::settings::{self, SETTINGS_ID};
+        use crate::doc::{plan, target};
         use crate::model::*;
-        let settings = || sales::settings_create(automerge::ActorId::random(), "ann", 1).unwrap();
+        let settings = || {
+            let none = StagePatch::default();
+            settings::create(automerge::ActorId::random(), Stage::New, &none, "ann", 1).unwrap()
+        };
         let mut ok = settings();
         ok.commit();
         check(&ok, SETTINGS_ID, DocKind::Settings).unwrap();
@@ -720,7 +724,7 @@ mod tests {
             currency: Some("USD".into()),
         };
         let target =
-            || sales::target_create(automerge::ActorId::random(), &tid, &draft, "ann", 1).unwrap();
+            || target::create(automerge::ActorId::random(), &tid, &draft, "ann", 1).unwrap();
         check(&target(), &tid, DocKind::Target).unwrap();
         let target_cases: Crafted = vec![
             ("metric", Box::new(|d| d.put(&ROOT, "metric", "bonus").unwrap())),
@@ -745,9 +749,8 @@ mod tests {
             rate_bp: 1_000,
             tiers: vec![Tier { from_bp: 10_000, rate_bp: 1_500 }],
         };
-        let plan = || {
-            sales::plan_create(automerge::ActorId::random(), &pid, &plan_draft, "ann", 1).unwrap()
-        };
+        let plan =
+            || plan::create(automerge::ActorId::random(), &pid, &plan_draft, "ann", 1).unwrap();
         check(&plan(), &pid, DocKind::CompPlan).unwrap();
         let plan_cases: Crafted = vec![
             ("rate above 100 %", Box::new(|d| d.put(&ROOT, "rate_bp", 20_000).unwrap())),

@@ -23,9 +23,7 @@ pub fn create(actor: ActorId, id: &str, d: &LeadDraft, user: &str, now: i64) -> 
     let owner = d.owner.as_deref().unwrap_or(user);
 
     let mut root: HashMap<&str, H> = HashMap::with_capacity(24);
-    root.insert("schema", H::scalar(SCHEMA_VERSION));
-    root.insert("type", H::scalar("lead"));
-    root.insert("id", H::scalar(id));
+    record_root(&mut root, DocKind::Lead, id, user, now);
     for (k, v) in [
         ("name", &d.name),
         ("company", &d.company),
@@ -65,11 +63,6 @@ pub fn create(actor: ActorId, id: &str, d: &LeadDraft, user: &str, now: i64) -> 
     if let Some(t) = d.next_follow_up {
         root.insert("next_follow_up", H::scalar(t));
     }
-    root.insert("created_at", H::scalar(now));
-    root.insert("created_by", H::scalar(user));
-    root.insert("updated_at", H::scalar(now));
-    root.insert("updated_by", H::scalar(user));
-    root.insert("deleted", H::scalar(false));
 
     doc.init_root_from_hydrate(&root.into())?;
     commit(&mut doc, now);

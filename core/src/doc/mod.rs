@@ -14,8 +14,13 @@
 pub mod activity;
 pub mod check;
 pub mod lead;
-pub mod sales;
+pub mod plan;
+pub mod settings;
+pub mod target;
 
+use std::collections::HashMap;
+
+use automerge::hydrate::Value as H;
 use automerge::{
     AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value, transaction::Transactable,
 };
@@ -31,7 +36,7 @@ pub const SCHEMA_VERSION: u64 = 1;
 pub enum DocKind {
     Lead = 1,
     Activity = 2,
-    /// The workspace's sales process settings (one document, `sales::SETTINGS_ID`).
+    /// The workspace's sales process settings (one document, `settings::SETTINGS_ID`).
     Settings = 3,
     /// A target or quota of a rep or a team for a period.
     Target = 4,
@@ -76,6 +81,25 @@ impl DocKind {
 /// The kind a document says it is, or `None` while its first change has not arrived.
 pub fn kind_of(doc: &AutoCommit) -> Option<DocKind> {
     get_str(doc, &automerge::ROOT, "type").and_then(|s| DocKind::parse(&s))
+}
+
+/// The fields every record's document starts with: the layout version, its kind and id, who
+/// made it and when, and not deleted.
+pub(crate) fn record_root(
+    root: &mut HashMap<&str, H>,
+    kind: DocKind,
+    id: &str,
+    user: &str,
+    now: i64,
+) {
+    root.insert("schema", H::scalar(SCHEMA_VERSION));
+    root.insert("type", H::scalar(kind.as_str()));
+    root.insert("id", H::scalar(id));
+    root.insert("created_at", H::scalar(now));
+    root.insert("created_by", H::scalar(user));
+    root.insert("updated_at", H::scalar(now));
+    root.insert("updated_by", H::scalar(user));
+    root.insert("deleted", H::scalar(false));
 }
 
 /// Commits the open transaction with the wall-clock time in seconds (advisory only in Automerge).

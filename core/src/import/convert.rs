@@ -185,7 +185,7 @@ impl Converter<'_> {
         };
         let code = validate::currency(code)?;
         let exp = currency_exponent(&code) as usize;
-        Money::parse_major(&trim_zero_decimals(&number, exp), &code).map(Some)
+        validate::parse_money(&trim_zero_decimals(&number, exp), &code).map(Some)
     }
 
     /// The column(s) a validation error is about.

@@ -16,11 +16,9 @@ pub use list::{
 };
 pub use money::currency_exponent;
 pub use sales::{
-    CompPlan, CompPlanDraft, FULL_BP, MAX_TIER_FROM_BP, MAX_TIERS, RequiredField, SalesSettings,
-    StagePatch, StageSetting, SubjectKind, Target, TargetDraft, TargetMetric, Tier, format_bp,
-    parse_percent,
+    CompPlan, CompPlanDraft, FULL_BP, RequiredField, SalesSettings, StagePatch, StageSetting,
+    SubjectKind, Target, TargetDraft, TargetMetric, Tier, format_bp, parse_percent,
 };
-pub(crate) use sales::{validate_plan, validate_target};
 
 /// A new record id, made on the device so that a create retried after a lost response, or made
 /// offline on two phones, never collides. UUIDv7 sorts by creation time, which keeps the

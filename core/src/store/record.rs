@@ -28,9 +28,9 @@ impl Record {
         Ok(match kind {
             DocKind::Lead => Record::Lead(Box::new(doc::lead::read(d, id)?)),
             DocKind::Activity => Record::Activity(doc::activity::read(d, id)?),
-            DocKind::Settings => Record::Settings(doc::sales::settings_read(d, id)?),
-            DocKind::Target => Record::Target(doc::sales::target_read(d, id)?),
-            DocKind::CompPlan => Record::Plan(doc::sales::plan_read(d, id)?),
+            DocKind::Settings => Record::Settings(doc::settings::read(d, id)?),
+            DocKind::Target => Record::Target(doc::target::read(d, id)?),
+            DocKind::CompPlan => Record::Plan(doc::plan::read(d, id)?),
         })
     }
 

@@ -8,12 +8,13 @@
 use super::leads::New;
 use super::record::Changed;
 use super::{Store, documents, meta, projection, read};
-use crate::doc::{self, DocKind, sales::SETTINGS_ID};
-use crate::error::{Error, Result, ValidationError};
+use crate::doc::{self, DocKind, settings::SETTINGS_ID};
+use crate::error::{Error, Result};
 use crate::model::{
     CompPlan, CompPlanDraft, SalesSettings, Stage, StagePatch, Target, TargetDraft, new_id,
     parse_id,
 };
+use crate::validate;
 
 impl Store {
     /// The user's role as enrolled (`rep`, `manager`, `admin`), if this store was enrolled.
@@ -39,30 +40,11 @@ impl Store {
     /// Changes one stage's settings (managers and admins).
     pub fn set_stage(&self, stage: Stage, mut patch: StagePatch) -> Result<SalesSettings> {
         self.require_manager("change the sales process")?;
-        if let Some(n) = &mut patch.name {
-            *n = n.trim().to_string();
-            if n.is_empty() {
-                return Err(ValidationError::Empty { field: "stage name" }.into());
-            }
-            crate::validate::check_len("stage name", n, crate::validate::MAX_SHORT_TEXT)?;
-        }
-        if patch.probability_bp.is_some_and(|bp| bp > crate::model::FULL_BP) {
-            return Err(ValidationError::Invalid {
-                field: "win probability",
-                reason: "at most 100%".into(),
-            }
-            .into());
-        }
-        if let Some(r) = &mut patch.required {
-            r.sort();
-            r.dedup();
-        }
+        validate::stage_patch(&mut patch)?;
         let now = self.now();
         let exists = self.read(|c| documents::exists(c, SETTINGS_ID))?;
         if !exists {
-            let mut d = doc::sales::settings_create(self.actor.clone(), &self.user, now)?;
-            doc::sales::settings_patch(&mut d, stage, &patch, &self.user, now)?;
-            doc::commit(&mut d, now);
+            let d = doc::settings::create(self.actor.clone(), stage, &patch, &self.user, now)?;
             let new = New::of(d, SETTINGS_ID, DocKind::Settings)?;
             let created = self.write(|tx| {
                 // Merged in from the server meanwhile: edit that one instead.
@@ -80,7 +62,7 @@ impl Store {
         self.edit(
             SETTINGS_ID,
             DocKind::Settings,
-            |d| doc::sales::settings_patch(d, stage, &patch, &user, now),
+            |d| doc::settings::patch(d, stage, &patch, &user, now),
             |_| Ok(()),
         )?
         .into_settings(SETTINGS_ID)
@@ -90,7 +72,7 @@ impl Store {
     /// new value; otherwise a new target is created (managers and admins).
     pub fn set_target(&self, mut draft: TargetDraft) -> Result<Target> {
         self.require_manager("set targets")?;
-        crate::model::validate_target(&mut draft)?;
+        validate::target_draft(&mut draft)?;
         let now = self.now();
         let existing = self.read(|c| read::sales::target_id_for(c, &draft))?;
         if let Some(id) =
@@ -100,21 +82,13 @@ impl Store {
             let rec = self.edit(
                 &id,
                 DocKind::Target,
-                |d| {
-                    doc::sales::target_set_value(
-                        d,
-                        draft.value,
-                        draft.currency.as_deref(),
-                        &user,
-                        now,
-                    )
-                },
+                |d| doc::target::set_value(d, draft.value, draft.currency.as_deref(), &user, now),
                 |_| Ok(()),
             )?;
             return rec.into_target(&id);
         }
         let id = new_id();
-        let d = doc::sales::target_create(self.actor.clone(), &id, &draft, &self.user, now)?;
+        let d = doc::target::create(self.actor.clone(), &id, &draft, &self.user, now)?;
         self.insert_one(New::of(d, &id, DocKind::Target)?, |_| Ok(()))?.into_target(&id)
     }
 
@@ -141,7 +115,7 @@ impl Store {
     /// and admins).
     pub fn set_plan(&self, mut draft: CompPlanDraft) -> Result<CompPlan> {
         self.require_manager("set compensation plans")?;
-        crate::model::validate_plan(&mut draft)?;
+        validate::plan_draft(&mut draft)?;
         if self.role()?.as_deref() == Some("manager") && draft.rep == self.user {
             return Err(Error::Forbidden(
                 "a manager's own compensation plan is set by an admin".into(),
@@ -156,13 +130,13 @@ impl Store {
             let rec = self.edit(
                 &id,
                 DocKind::CompPlan,
-                |d| doc::sales::plan_update(d, &id, &draft, &user, now),
+                |d| doc::plan::update(d, &id, &draft, &user, now),
                 |_| Ok(()),
             )?;
             return rec.into_plan(&p.id);
         }
         let id = new_id();
-        let d = doc::sales::plan_create(self.actor.clone(), &id, &draft, &self.user, now)?;
+        let d = doc::plan::create(self.actor.clone(), &id, &draft, &self.user, now)?;
         self.insert_one(New::of(d, &id, DocKind::CompPlan)?, |_| Ok(()))?.into_plan(&id)
     }
 
