@@ -13,7 +13,7 @@ use crate::types::{
     ImportResult, LeadPage, QuarantineEntry, RemoteDocument, ReportPeriod, SalesReport,
     VerifyReport,
 };
-use fieldsales_core::{Changed as ChangedRecords, LeadDetail, MergeReport};
+use fieldsales_core::{ChangedRecords, LeadDetail, MergeReport};
 
 type Result<T> = std::result::Result<T, FieldsalesError>;
 
@@ -273,17 +273,17 @@ impl FieldStore {
 
     /// Sets a rep's or team's target for a period: the live target with the same subject, metric
     /// and period gets the new value, otherwise one is created (managers and admins).
-    pub fn set_target(&self, draft: core::TargetDraft) -> Result<core::Target> {
+    pub fn set_target(&self, draft: core::TargetDraft) -> Result<core::SalesTarget> {
         Ok(self.store.set_target(draft)?)
     }
 
     /// Live targets whose period overlaps `[from_ms, to_ms)`.
-    pub fn targets(&self, from_ms: i64, to_ms: i64) -> Result<Vec<core::Target>> {
+    pub fn targets(&self, from_ms: i64, to_ms: i64) -> Result<Vec<core::SalesTarget>> {
         Ok(self.store.targets(from_ms, to_ms)?)
     }
 
     /// Moves a target to the bin (managers and admins).
-    pub fn delete_target(&self, id: String) -> Result<core::Target> {
+    pub fn delete_target(&self, id: String) -> Result<core::SalesTarget> {
         Ok(self.store.delete_target(&id)?)
     }
 
@@ -370,7 +370,7 @@ pub trait ChangeListener: Send + Sync {
 struct Forward(Arc<dyn ChangeListener>);
 
 impl core::ChangeObserver for Forward {
-    fn changed(&self, changed: &core::Changed) {
+    fn changed(&self, changed: &core::ChangedRecords) {
         // The write has committed; a listener that throws must not turn it into an error.
         let _ = catch_unwind(AssertUnwindSafe(|| self.0.on_change(changed.clone())));
     }

@@ -6,8 +6,8 @@ use std::io::Write;
 use anyhow::{Context, Result, anyhow, bail};
 use fieldsales_core::report::Period;
 use fieldsales_core::{
-    CompPlan, CompPlanDraft, Money, RequiredField, Stage, StagePatch, Store, SubjectKind, Target,
-    TargetDraft, TargetMetric, Tier, format_bp, parse_percent,
+    CompPlan, CompPlanDraft, Money, RequiredField, SalesTarget, Stage, StagePatch, Store,
+    SubjectKind, TargetDraft, TargetMetric, Tier, format_bp, parse_percent,
 };
 use fieldsales_core::{Zone, validate};
 
@@ -88,7 +88,7 @@ pub fn value_text(metric: TargetMetric, value: i64, currency: Option<&str>) -> S
     }
 }
 
-pub fn subject_text(t: &Target) -> String {
+pub fn subject_text(t: &SalesTarget) -> String {
     match t.subject_kind {
         SubjectKind::Rep => t.subject.clone(),
         SubjectKind::Team => format!("team {}", t.subject),

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Money, Stage, Target};
+use crate::model::{Money, SalesTarget, Stage};
 use crate::performance::{Attainment, Commission, Performance};
 use crate::report::{Figures, Period, Report};
 
@@ -205,7 +205,7 @@ pub fn figures_change(current: &Figures, previous: &Figures) -> FiguresChange {
     }
 }
 
-fn same_goal(a: &Target, b: &Target) -> bool {
+fn same_goal(a: &SalesTarget, b: &SalesTarget) -> bool {
     a.subject_kind == b.subject_kind
         && a.subject == b.subject
         && a.metric == b.metric

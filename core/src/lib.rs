@@ -35,6 +35,6 @@ pub use model::*;
 pub use store::sync::SyncStatus;
 pub use store::upkeep::VerifyReport;
 pub use store::{
-    ChangeObserver, Changed, Clock, MergeReport, OpenOptions, OutboxEntry, PullApply,
+    ChangeObserver, ChangedRecords, Clock, MergeReport, OpenOptions, OutboxEntry, PullApply,
     QuarantineEntry, RemoteDoc, RemotePayload, Store,
 };

@@ -32,7 +32,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    CompPlan, FULL_BP, Money, SalesSettings, Stage, StageSetting, SubjectKind, Target,
+    CompPlan, FULL_BP, Money, SalesSettings, SalesTarget, Stage, StageSetting, SubjectKind,
     TargetMetric, Tier,
 };
 use crate::report::{Period, StageProbabilities};
@@ -56,8 +56,8 @@ fn ratio_bp(a: i64, b: i64) -> Option<i64> {
 
 /// The attainment figures of one target, pure arithmetic.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi(name = "TargetProgress"))]
-pub struct Progress {
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct TargetProgress {
     pub actual: i64,
     pub target: i64,
     /// actual ÷ target in basis points; `None` for a target of 0.
@@ -69,11 +69,11 @@ pub struct Progress {
     pub pace_bp: Option<i64>,
 }
 
-impl Progress {
-    pub fn new(actual: i64, target: i64, start: i64, end: i64, now: i64) -> Progress {
+impl TargetProgress {
+    pub fn new(actual: i64, target: i64, start: i64, end: i64, now: i64) -> TargetProgress {
         let elapsed = elapsed_bp(start, end, now);
         let expected = (target as i128 * elapsed as i128 / FULL_BP as i128) as i64;
-        Progress {
+        TargetProgress {
             actual,
             target,
             attainment_bp: ratio_bp(actual, target),
@@ -87,8 +87,8 @@ impl Progress {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Attainment {
-    pub target: Target,
-    pub progress: Progress,
+    pub target: SalesTarget,
+    pub progress: TargetProgress,
 }
 
 /// One won deal's share of the commission: the parts of its value and the rate each earns.
@@ -185,7 +185,7 @@ pub struct Performance {
 pub(crate) fn plan_commission(
     plan: &CompPlan,
     p: &Period,
-    targets: &[Target],
+    targets: &[SalesTarget],
     won_deals: BTreeMap<String, Vec<(String, i64)>>,
 ) -> Commission {
     let quotas: Vec<Money> = targets
@@ -196,7 +196,7 @@ pub(crate) fn plan_commission(
                 && t.metric == TargetMetric::WonValue
         })
         .filter(|t| t.period_start == p.start && t.period_end == p.end)
-        .filter_map(Target::money)
+        .filter_map(SalesTarget::money)
         .fold(Vec::new(), |mut v: Vec<Money>, m| {
             if !v.iter().any(|x| x.currency == m.currency) {
                 v.push(m);
@@ -270,7 +270,7 @@ mod tests {
             (1_234_567, 10_000_000, 7, Some(1_234), 7_000, 7_000_000, Some(1_763)),
         ];
         for &(actual, target, day, att, el, exp, pace) in cases {
-            let p = Progress::new(actual, target, 0, 10 * DAY, day * DAY);
+            let p = TargetProgress::new(actual, target, 0, 10 * DAY, day * DAY);
             assert_eq!(
                 (p.attainment_bp, p.elapsed_bp, p.expected, p.pace_bp),
                 (att, el, exp, pace),

@@ -226,7 +226,7 @@ fn changes_arriving_before_their_dependencies_wait_and_are_never_dropped() {
             }])
             .unwrap();
         if e.seq != 1 {
-            assert!(r.changed_leads.is_empty());
+            assert!(r.changed.leads.is_empty());
         }
     }
     assert_eq!(b.pending_len().unwrap(), 0);
@@ -267,7 +267,7 @@ fn a_snapshot_brings_a_whole_document_and_merges_with_local_edits() {
             payload: RemotePayload::Snapshot(snap),
         }])
         .unwrap();
-    assert_eq!(r.changed_leads, vec![id.clone()]);
+    assert_eq!(r.changed.leads, vec![id.clone()]);
     let l = b.lead(&id).unwrap();
     assert_eq!((l.company.as_deref(), l.title.as_deref()), (Some("LG"), Some("Buyer")));
 }
@@ -307,12 +307,12 @@ fn a_page_of_snapshots_reads_ahead_in_parallel_and_lands_as_one_by_one_would() {
         .unwrap();
     let r = b.apply_remote(page.clone()).unwrap();
     assert_eq!(
-        (r.changed_leads.len(), r.changed_activities.len()),
+        (r.changed.leads.len(), r.changed.activities.len()),
         (39, 40),
         "all but lead 0 are new on b"
     );
     let r = c.apply_remote(page.clone()).unwrap();
-    assert_eq!((r.changed_leads.len(), r.changed_activities.len()), (40, 40));
+    assert_eq!((r.changed.leads.len(), r.changed.activities.len()), (40, 40));
     for one in &page {
         let d = store("rep-d");
         d.apply_remote(vec![one.clone()]).unwrap();

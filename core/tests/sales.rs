@@ -226,9 +226,9 @@ fn a_rep_may_not_set_targets_plans_or_settings_locally() {
 #[test]
 fn observers_hear_about_settings_targets_and_plans() {
     use std::sync::{Arc, Mutex};
-    struct Log(Mutex<Vec<Changed>>);
+    struct Log(Mutex<Vec<ChangedRecords>>);
     impl ChangeObserver for Log {
-        fn changed(&self, c: &Changed) {
+        fn changed(&self, c: &ChangedRecords) {
             self.0.lock().unwrap().push(c.clone());
         }
     }
@@ -246,8 +246,8 @@ fn observers_hear_about_settings_targets_and_plans() {
     assert_eq!(
         *on_m.0.lock().unwrap(),
         vec![
-            Changed { sales: vec![t.id.clone()], ..Default::default() },
-            Changed { sales: vec![SETTINGS_ID.into()], ..Default::default() }
+            ChangedRecords { sales: vec![t.id.clone()], ..Default::default() },
+            ChangedRecords { sales: vec![SETTINGS_ID.into()], ..Default::default() }
         ]
     );
     send(&m, &rep);
@@ -386,7 +386,7 @@ fn targets_and_plans_merge_into_another_device_and_reproject() {
     m.set_plan(CompPlanDraft { rep: "kim".into(), base: usd(10), rate_bp: 500, tiers: vec![] })
         .unwrap();
     let r = send(&m, &rep);
-    assert_eq!(r.changed_other.len(), 2);
+    assert_eq!(r.changed.sales.len(), 2);
     assert_eq!(rep.targets(T0, T0 + D).unwrap(), vec![t.clone()]);
     assert_eq!(rep.plans().unwrap().len(), 1);
     // A later change of the value merges too.

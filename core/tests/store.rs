@@ -539,9 +539,9 @@ fn a_large_import_is_built_in_parallel_but_still_all_or_nothing() {
 #[test]
 fn observers_hear_about_writes_and_merges_but_not_about_no_ops() {
     use std::sync::{Arc, Mutex};
-    struct Log(Mutex<Vec<Changed>>);
+    struct Log(Mutex<Vec<ChangedRecords>>);
     impl ChangeObserver for Log {
-        fn changed(&self, c: &Changed) {
+        fn changed(&self, c: &ChangedRecords) {
             self.0.lock().unwrap().push(c.clone());
         }
     }
@@ -557,9 +557,9 @@ fn observers_hear_about_writes_and_merges_but_not_about_no_ops() {
     assert_eq!(
         seen,
         vec![
-            Changed { leads: vec![l.id.clone()], ..Default::default() },
-            Changed { activities: vec![act.id.clone()], ..Default::default() },
-            Changed { leads: vec![remote.id.clone()], ..Default::default() },
+            ChangedRecords { leads: vec![l.id.clone()], ..Default::default() },
+            ChangedRecords { activities: vec![act.id.clone()], ..Default::default() },
+            ChangedRecords { leads: vec![remote.id.clone()], ..Default::default() },
         ]
     );
     b.remove_observer(handle);

@@ -201,7 +201,7 @@ async fn a_reps_change_to_a_target_is_rejected_by_the_server_and_kept_in_quarant
     assert!(q.iter().any(|e| e.doc_id == own.id));
     assert!(q.iter().any(|e| e.reason.contains("sales process settings")));
     // The target is back to the server's version; the one Kim created is gone.
-    let now: Vec<Target> = kim.targets(START, START + D).unwrap();
+    let now: Vec<SalesTarget> = kim.targets(START, START + D).unwrap();
     assert_eq!(now.len(), 1);
     assert_eq!((now[0].id.as_str(), now[0].value), (t.id.as_str(), 10));
     assert_eq!(kim.sales_settings().unwrap(), SalesSettings::default());

@@ -7,7 +7,7 @@ use automerge::hydrate::Value as H;
 use automerge::{ActorId, AutoCommit, ROOT};
 
 use super::*;
-use crate::model::{SubjectKind, Target, TargetDraft, TargetMetric};
+use crate::model::{SalesTarget, SubjectKind, TargetDraft, TargetMetric};
 
 pub fn create(
     actor: ActorId,
@@ -51,13 +51,13 @@ pub fn set_value(
     Ok(changed)
 }
 
-pub fn read(doc: &AutoCommit, id: &str) -> Result<Target> {
+pub fn read(doc: &AutoCommit, id: &str) -> Result<SalesTarget> {
     let tree = hydrate_root(doc, id, DocKind::Target)?;
     let r = HMap::root(&tree)
         .ok_or_else(|| crate::error::Error::corrupt(id, "the root is not a map"))?;
     let bad =
         |what: &str| crate::error::Error::corrupt(id, format!("target without a valid {what}"));
-    Ok(Target {
+    Ok(SalesTarget {
         id: r.str("id").unwrap_or_else(|| id.to_string()),
         subject_kind: r
             .str("subject_kind")

@@ -16,8 +16,8 @@ pub use list::{
 };
 pub use money::currency_exponent;
 pub use sales::{
-    CompPlan, CompPlanDraft, FULL_BP, RequiredField, SalesSettings, StagePatch, StageSetting,
-    SubjectKind, Target, TargetDraft, TargetMetric, Tier, format_bp, parse_percent,
+    CompPlan, CompPlanDraft, FULL_BP, RequiredField, SalesSettings, SalesTarget, StagePatch,
+    StageSetting, SubjectKind, TargetDraft, TargetMetric, Tier, format_bp, parse_percent,
 };
 
 /// A new record id, made on the device so that a create retried after a lost response, or made

@@ -174,8 +174,8 @@ string_enum!(
 
 /// A target (or quota) for a rep or a team over a period.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi(name = "SalesTarget"))]
-pub struct Target {
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct SalesTarget {
     pub id: String,
     pub subject_kind: SubjectKind,
     /// A user id, or a team id or name as the sync server knows it.
@@ -195,7 +195,7 @@ pub struct Target {
     pub updated_by: String,
 }
 
-impl Target {
+impl SalesTarget {
     /// The target as money, for `won_value`.
     pub fn money(&self) -> Option<Money> {
         self.currency.as_ref().map(|c| Money { amount_minor: self.value, currency: c.clone() })

@@ -8,7 +8,7 @@ use std::io::Read;
 use automerge::{AutoCommit, ChangeHash};
 use rusqlite::Connection;
 
-use super::record::{Changed, Record};
+use super::record::{ChangedRecords, Record};
 use super::{Store, documents, outbox, read};
 use crate::doc::{self, DocKind};
 use crate::error::{Error, Result, ValidationError};
@@ -109,7 +109,7 @@ impl Store {
             }
             Ok(())
         })?;
-        self.notify(Changed {
+        self.notify(ChangedRecords {
             leads: built.iter().map(|n| n.id.clone()).collect(),
             ..Default::default()
         });
@@ -263,7 +263,7 @@ impl Store {
             }
             Ok(())
         })?;
-        self.notify(Changed {
+        self.notify(ChangedRecords {
             leads: vec![keep_id.clone(), other_id.clone()],
             activities,
             ..Default::default()
@@ -388,7 +388,7 @@ impl Store {
             check(tx)?;
             self.insert_new(tx, &new)
         })?;
-        self.notify(Changed::one(new.kind, &new.id));
+        self.notify(ChangedRecords::one(new.kind, &new.id));
         Ok(new.record)
     }
 
@@ -423,7 +423,7 @@ impl Store {
             Ok((rec, false))
         })?;
         if changed {
-            self.notify(Changed::one(kind, id));
+            self.notify(ChangedRecords::one(kind, id));
         }
         Ok(rec)
     }

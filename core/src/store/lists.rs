@@ -15,7 +15,7 @@ use crate::model::{
     Activity, FollowUp, FollowUps, Lead, LeadDraft, LeadFacets, LeadQuery, LeadSummary, Millis,
     Page, SubjectKind, parse_id,
 };
-use crate::performance::{self, Attainment, Performance, Progress};
+use crate::performance::{self, Attainment, Performance, TargetProgress};
 use crate::report::{Report, ReportQuery, Tally};
 
 impl Store {
@@ -118,7 +118,7 @@ impl Store {
                 let a = read::performance::actual(c, t)?;
                 attainment.push(Attainment {
                     target: t.clone(),
-                    progress: Progress::new(a, t.value, t.period_start, t.period_end, q.now),
+                    progress: TargetProgress::new(a, t.value, t.period_start, t.period_end, q.now),
                 });
             }
             let mut commission = Vec::new();

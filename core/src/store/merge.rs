@@ -6,7 +6,7 @@ use automerge::{AutoCommit, Change, ReadDoc};
 use rusqlite::Connection;
 
 use super::foreign::{Damage, claimed_other_id, guarded};
-use super::record::{self, Record};
+use super::record::{self, ChangedRecords, Record};
 use super::{documents, quarantine};
 use crate::doc::{self, DocKind};
 use crate::error::{Error, Result};
@@ -31,18 +31,25 @@ pub struct RemoteDoc {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct MergeReport {
-    pub changed_leads: Vec<String>,
-    pub changed_activities: Vec<String>,
+    /// The leads, activities and sales records whose documents changed.
+    pub changed: ChangedRecords,
     /// Changes now held back until their dependencies arrive.
     pub pending_changes: u64,
     /// Documents removed because the user lost access to them.
     pub dropped: Vec<String>,
-    /// Settings, targets and compensation plans that changed.
-    pub changed_other: Vec<String>,
     /// Records that came damaged (unloadable, of another kind or id, unreadable) and were set
     /// aside in quarantine instead of merged; their documents stay as they were.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub set_aside: Vec<String>,
+}
+
+impl MergeReport {
+    /// What observers are told: the changed records, and the dropped ones among the leads.
+    pub(crate) fn notice(&self) -> ChangedRecords {
+        let mut c = self.changed.clone();
+        c.leads.extend(self.dropped.iter().cloned());
+        c
+    }
 }
 
 /// One step of a pull, applied in order.
@@ -266,7 +273,7 @@ fn merge_one(
         if let Err(e) = pre.project(tx, v, true) {
             return Damage::unreadable(e).map(Err);
         }
-        note_changed(report, id.to_string(), kind);
+        report.changed.add(kind, id.to_string());
         return Ok(Ok(()));
     }
     let existing = match documents::load(tx, id) {
@@ -347,15 +354,7 @@ fn merge_one(
         if let Err(e) = r.project(tx, v, is_new) {
             return Damage::unreadable(e).map(Err);
         }
-        note_changed(report, id.to_string(), kind);
+        report.changed.add(kind, id.to_string());
     }
     Ok(Ok(()))
-}
-
-fn note_changed(report: &mut MergeReport, id: String, kind: DocKind) {
-    match kind {
-        DocKind::Lead => report.changed_leads.push(id),
-        DocKind::Activity => report.changed_activities.push(id),
-        DocKind::Settings | DocKind::Target | DocKind::CompPlan => report.changed_other.push(id),
-    }
 }

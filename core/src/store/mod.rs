@@ -42,14 +42,14 @@ pub use merge::{MergeReport, PullApply, RemoteDoc, RemotePayload};
 pub use meta::{META_ROLE, SYNC_CURSOR};
 pub use outbox::OutboxEntry;
 pub use quarantine::QuarantineEntry;
-pub use record::Changed;
+pub use record::ChangedRecords;
 
 use crate::error::{Error, Result, ValidationError};
 use crate::validate::Validator;
 
 /// Told after every committed write or merge, outside the transaction and outside any lock.
 pub trait ChangeObserver: Send + Sync {
-    fn changed(&self, changed: &Changed);
+    fn changed(&self, changed: &ChangedRecords);
 }
 
 /// Where the current time comes from; tests and demos replace it.
@@ -233,7 +233,7 @@ impl Store {
         self.observers.lock().unwrap_or_else(|p| p.into_inner()).retain(|(i, _)| *i != handle);
     }
 
-    pub(crate) fn notify(&self, changed: Changed) {
+    pub(crate) fn notify(&self, changed: ChangedRecords) {
         if changed.is_empty() {
             return;
         }

@@ -8,7 +8,7 @@ use rusqlite::Connection;
 use super::projection::{activity, lead, sales};
 use crate::doc::{self, DocKind};
 use crate::error::{Error, Result};
-use crate::model::{Activity, CompPlan, Lead, SalesSettings, Target};
+use crate::model::{Activity, CompPlan, Lead, SalesSettings, SalesTarget};
 use crate::validate::Validator;
 
 /// A record read from its document.
@@ -19,7 +19,7 @@ pub(crate) enum Record {
     Lead(Box<Lead>),
     Activity(Activity),
     Settings(SalesSettings),
-    Target(Target),
+    Target(SalesTarget),
     Plan(CompPlan),
 }
 
@@ -69,7 +69,7 @@ impl Record {
         if let Record::Settings(s) = self { Ok(s) } else { Err(not_found("settings", id)) }
     }
 
-    pub(crate) fn into_target(self, id: &str) -> Result<Target> {
+    pub(crate) fn into_target(self, id: &str) -> Result<SalesTarget> {
         if let Record::Target(t) = self { Ok(t) } else { Err(not_found("target", id)) }
     }
 
@@ -96,8 +96,8 @@ pub(crate) fn delete(conn: &Connection, id: &str, kind: DocKind) -> Result<()> {
 /// Which records a write or a merge changed, so a list on screen refreshes without polling.
 /// Dropped leads (the user lost access) are listed under `leads` too.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi(name = "ChangedRecords"))]
-pub struct Changed {
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct ChangedRecords {
     pub leads: Vec<String>,
     pub activities: Vec<String>,
     /// The sales-process settings, targets and compensation plans among them (document ids), so
@@ -106,10 +106,10 @@ pub struct Changed {
     pub sales: Vec<String>,
 }
 
-impl Changed {
+impl ChangedRecords {
     /// One record of `kind`.
-    pub(crate) fn one(kind: DocKind, id: &str) -> Changed {
-        let mut c = Changed::default();
+    pub(crate) fn one(kind: DocKind, id: &str) -> ChangedRecords {
+        let mut c = ChangedRecords::default();
         c.add(kind, id.to_string());
         c
     }

@@ -6,12 +6,12 @@
 //! lose a rep's work that another device has already accepted.
 
 use super::leads::New;
-use super::record::Changed;
+use super::record::ChangedRecords;
 use super::{Store, documents, meta, projection, read};
 use crate::doc::{self, DocKind, settings::SETTINGS_ID};
 use crate::error::{Error, Result};
 use crate::model::{
-    CompPlan, CompPlanDraft, SalesSettings, Stage, StagePatch, Target, TargetDraft, new_id,
+    CompPlan, CompPlanDraft, SalesSettings, SalesTarget, Stage, StagePatch, TargetDraft, new_id,
     parse_id,
 };
 use crate::validate;
@@ -54,7 +54,7 @@ impl Store {
                 self.insert_new(tx, &new).map(|_| true)
             })?;
             if created {
-                self.notify(Changed::one(DocKind::Settings, SETTINGS_ID));
+                self.notify(ChangedRecords::one(DocKind::Settings, SETTINGS_ID));
                 return new.record.into_settings(SETTINGS_ID);
             }
         }
@@ -70,7 +70,7 @@ impl Store {
 
     /// Sets a target: the existing live one for the same subject, metric and period gets the
     /// new value; otherwise a new target is created (managers and admins).
-    pub fn set_target(&self, mut draft: TargetDraft) -> Result<Target> {
+    pub fn set_target(&self, mut draft: TargetDraft) -> Result<SalesTarget> {
         self.require_manager("set targets")?;
         validate::target_draft(&mut draft)?;
         let now = self.now();
@@ -93,7 +93,7 @@ impl Store {
     }
 
     /// Moves a target to the bin (managers and admins).
-    pub fn delete_target(&self, id: &str) -> Result<Target> {
+    pub fn delete_target(&self, id: &str) -> Result<SalesTarget> {
         self.require_manager("delete targets")?;
         let id = parse_id("target id", id)?;
         let now = self.now();
@@ -107,7 +107,7 @@ impl Store {
     }
 
     /// Live targets whose period overlaps `[from, to)`.
-    pub fn targets(&self, from: i64, to: i64) -> Result<Vec<Target>> {
+    pub fn targets(&self, from: i64, to: i64) -> Result<Vec<SalesTarget>> {
         self.read(|c| read::sales::targets_overlapping(c, from, to))
     }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::merge::{self, MergeReport, PullApply, RemoteDoc};
 use super::quarantine::{self, QuarantineEntry};
-use super::record::{self, Changed, Record};
+use super::record::{self, ChangedRecords, Record};
 use super::{Store, documents, meta, outbox, read};
 use crate::doc::{self, DocKind};
 use crate::error::{Error, Result};
@@ -81,15 +81,7 @@ impl Store {
             }
             Ok(report)
         })
-        .inspect(|r| {
-            let mut leads = r.changed_leads.clone();
-            leads.extend(r.dropped.iter().cloned());
-            self.notify(Changed {
-                leads,
-                activities: r.changed_activities.clone(),
-                sales: r.changed_other.clone(),
-            });
-        })
+        .inspect(|r| self.notify(r.notice()))
     }
 
     /// How many foreign changes wait for missing dependencies.
@@ -123,7 +115,7 @@ impl Store {
             }
             Ok(n)
         })
-        .inspect(|_| self.notify(Changed::one(kind, doc_id)))
+        .inspect(|_| self.notify(ChangedRecords::one(kind, doc_id)))
     }
 
     pub fn quarantine(&self) -> Result<Vec<QuarantineEntry>> {

@@ -457,9 +457,9 @@ impl SyncClient {
                 })
                 .collect();
             let report = store.apply_pull(items, Some(&resp.cursor))?;
-            summary.received += (report.changed_leads.len()
-                + report.changed_activities.len()
-                + report.changed_other.len()) as u64;
+            let changed = &report.changed;
+            summary.received +=
+                (changed.leads.len() + changed.activities.len() + changed.sales.len()) as u64;
             summary.dropped += report.dropped.len() as u64;
             summary.set_aside += report.set_aside.len() as u64;
             done += n;

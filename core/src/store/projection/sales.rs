@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::{Result, ValidationError};
 use crate::model::{
-    CompPlan, Money, RequiredField, SalesSettings, Stage, StageSetting, SubjectKind, Target,
+    CompPlan, Money, RequiredField, SalesSettings, SalesTarget, Stage, StageSetting, SubjectKind,
     TargetMetric, Tier,
 };
 
@@ -51,7 +51,7 @@ pub(crate) fn settings(conn: &Connection) -> Result<SalesSettings> {
     Ok(s)
 }
 
-pub(crate) fn upsert_target(conn: &Connection, t: &Target) -> Result<()> {
+pub(crate) fn upsert_target(conn: &Connection, t: &SalesTarget) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO targets (id, subject_kind, subject, metric, period_start, period_end, value, currency, deleted, created_at, created_by, updated_at, updated_by)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
@@ -80,13 +80,13 @@ pub(crate) fn upsert_target(conn: &Connection, t: &Target) -> Result<()> {
 
 pub(crate) const TARGET_COLUMNS: &str = "id, subject_kind, subject, metric, period_start, period_end, value, currency, deleted, created_at, created_by, updated_at, updated_by";
 
-pub(crate) fn target_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Target> {
+pub(crate) fn target_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SalesTarget> {
     let conv = |i: usize, e: ValidationError| {
         rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
     };
     let kind: String = r.get(1)?;
     let metric: String = r.get(3)?;
-    Ok(Target {
+    Ok(SalesTarget {
         id: r.get(0)?,
         subject_kind: SubjectKind::parse(&kind).map_err(|e| conv(1, e))?,
         subject: r.get(2)?,
@@ -103,7 +103,7 @@ pub(crate) fn target_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Target> {
     })
 }
 
-fn read_target(conn: &Connection, id: &str) -> Result<Option<Target>> {
+fn read_target(conn: &Connection, id: &str) -> Result<Option<SalesTarget>> {
     Ok(conn
         .prepare_cached(&format!("SELECT {TARGET_COLUMNS} FROM targets WHERE id = ?1"))?
         .query_row([id], target_row)
@@ -180,7 +180,7 @@ pub(crate) fn settings_match(conn: &Connection, s: &SalesSettings) -> Result<boo
     Ok(settings(conn)? == *s)
 }
 
-pub(crate) fn target_matches(conn: &Connection, t: &Target) -> Result<bool> {
+pub(crate) fn target_matches(conn: &Connection, t: &SalesTarget) -> Result<bool> {
     Ok(read_target(conn, &t.id)?.as_ref() == Some(t))
 }
 

@@ -7,7 +7,7 @@ use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, params_from_iter};
 
 use crate::error::Result;
-use crate::model::{SubjectKind, Target, TargetMetric};
+use crate::model::{SalesTarget, SubjectKind, TargetMetric};
 use crate::report::Period;
 
 fn count(conn: &Connection, sql: &str, args: Vec<Sql>) -> Result<i64> {
@@ -15,7 +15,7 @@ fn count(conn: &Connection, sql: &str, args: Vec<Sql>) -> Result<i64> {
 }
 
 /// The actual of a target over its own period.
-pub(crate) fn actual(conn: &Connection, t: &Target) -> Result<i64> {
+pub(crate) fn actual(conn: &Connection, t: &SalesTarget) -> Result<i64> {
     let mut args = vec![Sql::Integer(t.period_start), Sql::Integer(t.period_end)];
     let who = |col: &str, args: &mut Vec<Sql>| match t.subject_kind {
         SubjectKind::Rep => {

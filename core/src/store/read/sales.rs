@@ -4,10 +4,14 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::super::projection::sales::{PLAN_COLUMNS, TARGET_COLUMNS, plan_row, target_row};
 use crate::error::Result;
-use crate::model::{CompPlan, Target, TargetDraft};
+use crate::model::{CompPlan, SalesTarget, TargetDraft};
 
 /// Live targets whose period overlaps `[from, to)`, by subject, metric and period.
-pub(crate) fn targets_overlapping(conn: &Connection, from: i64, to: i64) -> Result<Vec<Target>> {
+pub(crate) fn targets_overlapping(
+    conn: &Connection,
+    from: i64,
+    to: i64,
+) -> Result<Vec<SalesTarget>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {TARGET_COLUMNS} FROM targets WHERE deleted = 0 AND period_start < ?2 AND period_end > ?1
          ORDER BY subject_kind, subject, metric, period_start, id"

@@ -171,7 +171,7 @@ final class StoreTests: XCTestCase {
         }
 
         let report = try tablet.store.applyRemote(documents: [try snapshot(phone)])
-        XCTAssertEqual(report.changedLeads, [lead.id])
+        XCTAssertEqual(report.changed.leads, [lead.id])
         let copy = try await tablet.lead(lead.id)
         XCTAssertEqual(copy.company, "Acme")
 

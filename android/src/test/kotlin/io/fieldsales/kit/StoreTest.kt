@@ -209,7 +209,7 @@ class StoreTest {
         fun snapshot(from: FieldSalesKit) = RemoteDocument(lead.id, RecordKind.LEAD, RemotePayload.Snapshot(from.store.documentBytes(lead.id)))
 
         val report = tablet.store.applyRemote(listOf(snapshot(phone)))
-        assertEquals(listOf(lead.id), report.changedLeads)
+        assertEquals(listOf(lead.id), report.changed.leads)
         assertEquals("Acme", tablet.lead(lead.id).company)
 
         // Both edit the company offline; notes are edited on both too (text merges, no conflict).
