@@ -139,15 +139,14 @@ pub struct RemoteDocument {
     pub payload: RemotePayload,
 }
 
-impl From<RemoteDocument> for core::RemoteDoc {
+impl From<RemoteDocument> for core::PullApply {
     fn from(d: RemoteDocument) -> Self {
-        core::RemoteDoc {
-            doc_id: d.doc_id,
-            kind: d.kind.into(),
-            payload: match d.payload {
-                RemotePayload::Changes { changes } => core::RemotePayload::Changes(changes),
-                RemotePayload::Snapshot { data } => core::RemotePayload::Snapshot(data),
-            },
+        let (doc_id, kind) = (d.doc_id, d.kind.into());
+        match d.payload {
+            RemotePayload::Changes { changes } => {
+                core::PullApply::Changes { doc_id, kind, changes }
+            }
+            RemotePayload::Snapshot { data } => core::PullApply::Snapshot { doc_id, kind, data },
         }
     }
 }

@@ -36,5 +36,5 @@ pub use store::sync::SyncStatus;
 pub use store::upkeep::VerifyReport;
 pub use store::{
     ChangeObserver, ChangedRecords, Clock, MergeReport, OpenOptions, OutboxEntry, PullApply,
-    QuarantineEntry, RemoteDoc, RemotePayload, Store,
+    QuarantineEntry, Store,
 };

@@ -58,22 +58,18 @@ fn scenario() -> impl Strategy<Value = (usize, Vec<Op>, u64)> {
 
 /// Sends `from`'s own changes to `to`, shuffled, some twice, in chunks of random size.
 fn deliver(from: &Store, to: &Store, rng: &mut StdRng) {
-    let mut items: Vec<RemoteDoc> = from
+    let mut items: Vec<PullApply> = from
         .outbox(0, u32::MAX)
         .unwrap()
         .into_iter()
-        .map(|e| RemoteDoc {
-            doc_id: e.doc_id,
-            kind: e.kind,
-            payload: RemotePayload::Changes(vec![e.change]),
-        })
+        .map(|e| PullApply::Changes { doc_id: e.doc_id, kind: e.kind, changes: vec![e.change] })
         .collect();
-    let dups: Vec<RemoteDoc> = items.iter().filter(|_| rng.random_bool(0.3)).cloned().collect();
+    let dups: Vec<PullApply> = items.iter().filter(|_| rng.random_bool(0.3)).cloned().collect();
     items.extend(dups);
     items.shuffle(rng);
     while !items.is_empty() {
         let n = rng.random_range(1..=items.len());
-        let chunk: Vec<RemoteDoc> = items.drain(..n).collect();
+        let chunk: Vec<PullApply> = items.drain(..n).collect();
         to.apply_remote(chunk).unwrap();
     }
 }

@@ -241,10 +241,10 @@ fn damaged_records_are_set_aside_and_the_rest_of_the_sync_completes() {
     let s = store("rep-kim");
     // This device already holds the victim; a snapshot claiming to be it under another id must
     // not overwrite its row.
-    s.apply_remote(vec![RemoteDoc {
+    s.apply_remote(vec![PullApply::Snapshot {
         doc_id: victim.clone(),
         kind: DocKind::Lead,
-        payload: RemotePayload::Snapshot(victim_bytes),
+        data: victim_bytes,
     }])
     .unwrap();
     let victim_row = s.lead(&victim).unwrap();

@@ -219,10 +219,10 @@ fn changes_arriving_before_their_dependencies_wait_and_are_never_dropped() {
     out.reverse(); // newest first: every change before the ones it depends on
     for e in &out {
         let r = b
-            .apply_remote(vec![RemoteDoc {
+            .apply_remote(vec![PullApply::Changes {
                 doc_id: e.doc_id.clone(),
                 kind: e.kind,
-                payload: RemotePayload::Changes(vec![e.change.clone()]),
+                changes: vec![e.change.clone()],
             }])
             .unwrap();
         if e.seq != 1 {
@@ -239,10 +239,10 @@ fn changes_arriving_before_their_dependencies_wait_and_are_never_dropped() {
     let c = store("rep-c");
     let last = out[0].clone();
     let r = c
-        .apply_remote(vec![RemoteDoc {
+        .apply_remote(vec![PullApply::Changes {
             doc_id: last.doc_id.clone(),
             kind: last.kind,
-            payload: RemotePayload::Changes(vec![last.change]),
+            changes: vec![last.change],
         }])
         .unwrap();
     assert_eq!(r.pending_changes, 1);
@@ -261,10 +261,10 @@ fn a_snapshot_brings_a_whole_document_and_merges_with_local_edits() {
     b.update_lead(&id, LeadPatch { title: Some("Buyer".into()), ..Default::default() }).unwrap();
     let snap = a.document_bytes(&id).unwrap();
     let r = b
-        .apply_remote(vec![RemoteDoc {
+        .apply_remote(vec![PullApply::Snapshot {
             doc_id: id.clone(),
             kind: DocKind::Lead,
-            payload: RemotePayload::Snapshot(snap),
+            data: snap,
         }])
         .unwrap();
     assert_eq!(r.changed.leads, vec![id.clone()]);
@@ -290,19 +290,19 @@ fn a_page_of_snapshots_reads_ahead_in_parallel_and_lands_as_one_by_one_would() {
         a.add_activity(ActivityDraft::new(&l.id, ActivityKind::Call, format!("call {i}"))).unwrap();
         ids.push(l.id);
     }
-    let page: Vec<RemoteDoc> = a
+    let page: Vec<PullApply> = a
         .document_ids()
         .unwrap()
         .into_iter()
-        .map(|(id, kind)| RemoteDoc {
-            payload: RemotePayload::Snapshot(a.document_bytes(&id).unwrap()),
+        .map(|(id, kind)| PullApply::Snapshot {
+            data: a.document_bytes(&id).unwrap(),
             doc_id: id,
             kind,
         })
         .collect();
     assert_eq!(page.len(), 80);
     // b already holds lead 0 and edits it; the page must not lose that edit.
-    b.apply_remote(page.iter().filter(|d| d.doc_id == ids[0]).cloned().collect()).unwrap();
+    b.apply_remote(page.iter().filter(|d| d.doc_id() == ids[0]).cloned().collect()).unwrap();
     b.update_lead(&ids[0], LeadPatch { title: Some("Buyer".into()), ..Default::default() })
         .unwrap();
     let r = b.apply_remote(page.clone()).unwrap();
@@ -317,8 +317,8 @@ fn a_page_of_snapshots_reads_ahead_in_parallel_and_lands_as_one_by_one_would() {
         let d = store("rep-d");
         d.apply_remote(vec![one.clone()]).unwrap();
         assert_eq!(
-            c.document_bytes(&one.doc_id).unwrap(),
-            a.document_bytes(&one.doc_id).unwrap(),
+            c.document_bytes(one.doc_id()).unwrap(),
+            a.document_bytes(one.doc_id()).unwrap(),
             "stored as received"
         );
     }
@@ -339,7 +339,9 @@ fn a_page_of_snapshots_reads_ahead_in_parallel_and_lands_as_one_by_one_would() {
     }
     // A snapshot of the wrong kind among them still fails the whole page, writing nothing.
     let mut bad = page.clone();
-    bad[5].kind = if bad[5].kind == DocKind::Lead { DocKind::Activity } else { DocKind::Lead };
+    if let PullApply::Snapshot { kind, .. } = &mut bad[5] {
+        *kind = if *kind == DocKind::Lead { DocKind::Activity } else { DocKind::Lead };
+    }
     let e = store("rep-e");
     assert!(e.apply_remote(bad).is_err());
     assert!(e.document_ids().unwrap().is_empty(), "a rejected page wrote something");
@@ -350,39 +352,31 @@ fn malformed_remote_input_is_rejected_whole_and_writes_nothing() {
     let (a, b) = (store("rep-a"), store("rep-b"));
     let good = a.create_lead(lead("Good")).unwrap();
     let e = a.outbox(0, 10).unwrap().remove(0);
-    let good_item = RemoteDoc {
+    let good_item = PullApply::Changes {
         doc_id: e.doc_id.clone(),
         kind: e.kind,
-        payload: RemotePayload::Changes(vec![e.change.clone()]),
+        changes: vec![e.change.clone()],
     };
     let mut truncated = e.change.clone();
     truncated.truncate(truncated.len() / 2);
     for bad in [
-        RemoteDoc {
+        PullApply::Changes {
             doc_id: new_id(),
             kind: DocKind::Lead,
-            payload: RemotePayload::Changes(vec![b"garbage".to_vec()]),
+            changes: vec![b"garbage".to_vec()],
         },
-        RemoteDoc {
+        PullApply::Changes { doc_id: new_id(), kind: DocKind::Lead, changes: vec![truncated] },
+        PullApply::Snapshot {
             doc_id: new_id(),
             kind: DocKind::Lead,
-            payload: RemotePayload::Changes(vec![truncated]),
+            data: vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3],
         },
-        RemoteDoc {
-            doc_id: new_id(),
-            kind: DocKind::Lead,
-            payload: RemotePayload::Snapshot(vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3]),
-        },
-        RemoteDoc {
-            doc_id: "not-an-id".into(),
-            kind: DocKind::Lead,
-            payload: RemotePayload::Changes(vec![]),
-        },
+        PullApply::Changes { doc_id: "not-an-id".into(), kind: DocKind::Lead, changes: vec![] },
         // A lead's change delivered as an activity.
-        RemoteDoc {
+        PullApply::Changes {
             doc_id: good.id.clone(),
             kind: DocKind::Activity,
-            payload: RemotePayload::Changes(vec![e.change.clone()]),
+            changes: vec![e.change.clone()],
         },
     ] {
         let err = b.apply_remote(vec![good_item.clone(), bad]).unwrap_err();

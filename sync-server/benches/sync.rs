@@ -44,7 +44,7 @@ use fieldsales_core::sync::protocol::{
 use fieldsales_core::sync::{SyncClient, SyncPhase, SyncProgress, SyncSummary, enroll};
 use fieldsales_core::{
     ActivityDraft, ActivityKind, CaptureChannel, CustomField, DocKind, LeadDraft, LeadPatch, Money,
-    OpenOptions, Potential, PullApply, RemoteDoc, RemotePayload, Stage, Store,
+    OpenOptions, Potential, PullApply, Stage, Store,
 };
 use fieldsales_server::backend::Role;
 use fieldsales_server::sqlite::SqliteBackend;
@@ -834,25 +834,7 @@ async fn bootstrap(
         .expect("fresh store");
     let t = Instant::now();
     for p in pages {
-        let items = p
-            .items
-            .into_iter()
-            .map(|i| match i {
-                PullItem::Changes { doc_id, kind, changes } => PullApply::Merge(RemoteDoc {
-                    doc_id,
-                    kind,
-                    payload: RemotePayload::Changes(
-                        changes.into_iter().map(|b| b.into_vec()).collect(),
-                    ),
-                }),
-                PullItem::Snapshot { doc_id, kind, data } => PullApply::Merge(RemoteDoc {
-                    doc_id,
-                    kind,
-                    payload: RemotePayload::Snapshot(data),
-                }),
-                PullItem::Drop { doc_id } => PullApply::Drop(doc_id),
-            })
-            .collect();
+        let items = p.items.into_iter().map(PullApply::from).collect();
         fresh.apply_pull(items, Some(&p.cursor)).expect("apply page");
     }
     let apply_only = t.elapsed();

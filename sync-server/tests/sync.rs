@@ -108,10 +108,10 @@ async fn reps_see_only_their_own_leads_and_nothing_crosses_workspaces() {
 
     // A rep writing into a teammate's lead (id learned out of band) is refused and quarantined.
     let lead_bytes = lee.document_bytes(&l.id).unwrap();
-    kim.apply_remote(vec![RemoteDoc {
+    kim.apply_remote(vec![PullApply::Snapshot {
         doc_id: l.id.clone(),
         kind: DocKind::Lead,
-        payload: RemotePayload::Snapshot(lead_bytes),
+        data: lead_bytes,
     }])
     .unwrap();
     kim.update_lead(&l.id, LeadPatch { notes: Some("mine now".into()), ..Default::default() })
@@ -128,10 +128,10 @@ async fn reps_see_only_their_own_leads_and_nothing_crosses_workspaces() {
     // Another workspace's admin pushing into this workspace's lead id creates nothing there.
     let stolen = kim.document_bytes(&k.id).unwrap();
     outsider
-        .apply_remote(vec![RemoteDoc {
+        .apply_remote(vec![PullApply::Snapshot {
             doc_id: k.id.clone(),
             kind: DocKind::Lead,
-            payload: RemotePayload::Snapshot(stolen),
+            data: stolen,
         }])
         .unwrap();
     outsider

@@ -12,21 +12,6 @@ use crate::doc::{self, DocKind};
 use crate::error::{Error, Result};
 use crate::validate::Validator;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RemotePayload {
-    /// Raw Automerge changes, in any order, possibly repeated.
-    Changes(Vec<Vec<u8>>),
-    /// A saved document (`save()` output), e.g. for a device that is new to this record.
-    Snapshot(Vec<u8>),
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RemoteDoc {
-    pub doc_id: String,
-    pub kind: DocKind,
-    pub payload: RemotePayload,
-}
-
 /// What a merge changed, so that a UI can refresh exactly those records.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -52,12 +37,26 @@ impl MergeReport {
     }
 }
 
-/// One step of a pull, applied in order.
+/// One item from elsewhere, merged in order: what a pull page carries (`sync::protocol`'s
+/// `PullItem` turns into one) and what one replica hands another (`Store::apply_remote`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PullApply {
-    Merge(RemoteDoc),
+    /// Raw Automerge changes of a document, in any order, possibly repeated.
+    Changes { doc_id: String, kind: DocKind, changes: Vec<Vec<u8>> },
+    /// A saved document (`save()` output), e.g. for a device that is new to this record.
+    Snapshot { doc_id: String, kind: DocKind, data: Vec<u8> },
     /// The user lost access: remove the document; its unsent local changes go to quarantine.
-    Drop(String),
+    Drop { doc_id: String },
+}
+
+impl PullApply {
+    pub fn doc_id(&self) -> &str {
+        match self {
+            PullApply::Changes { doc_id, .. }
+            | PullApply::Snapshot { doc_id, .. }
+            | PullApply::Drop { doc_id } => doc_id,
+        }
+    }
 }
 
 enum Parsed {
@@ -65,30 +64,52 @@ enum Parsed {
     Snapshot(Vec<u8>),
 }
 
-/// Reads an item's id and change bytes; on failure gives the item back with what is wrong.
-fn parse(item: RemoteDoc) -> std::result::Result<(String, DocKind, Parsed), (RemoteDoc, Damage)> {
-    let id = match crate::model::parse_id("document id", &item.doc_id) {
+/// What to do with one item, once read.
+enum Step {
+    Merge(String, DocKind, Parsed),
+    Drop(String),
+    /// Keep the bytes that came in quarantine.
+    SetAside {
+        doc_id: String,
+        kind: DocKind,
+        raw: Vec<Vec<u8>>,
+        damage: Damage,
+    },
+}
+
+/// Reads an item's id and change bytes; what is wrong with a damaged one is a `SetAside`.
+fn parse(item: PullApply) -> Result<Step> {
+    let (doc_id, kind, payload) = match item {
+        PullApply::Drop { doc_id } => {
+            return crate::model::parse_id("document id", &doc_id)
+                .map(Step::Drop)
+                .map_err(Error::from);
+        }
+        PullApply::Changes { doc_id, kind, changes } => (doc_id, kind, Ok(changes)),
+        PullApply::Snapshot { doc_id, kind, data } => (doc_id, kind, Err(data)),
+    };
+    let id = match crate::model::parse_id("document id", &doc_id) {
         Ok(id) => id,
         Err(_) => {
-            let d = Damage::BadId(item.doc_id.chars().take(64).collect());
-            return Err((item, d));
+            let damage = Damage::BadId(doc_id.chars().take(64).collect());
+            let raw = payload.unwrap_or_else(|data| vec![data]);
+            return Ok(Step::SetAside { doc_id, kind, raw, damage });
         }
     };
-    let p = match item.payload {
-        RemotePayload::Changes(list) => {
+    match payload {
+        Ok(list) => {
             let parsed = guarded(|| {
                 list.iter().map(|b| Change::from_bytes(b.clone())).collect::<Result<Vec<_>, _>>()
             });
-            let d = match parsed {
-                Ok(Ok(c)) => return Ok((id, item.kind, Parsed::Changes(c))),
+            let damage = match parsed {
+                Ok(Ok(c)) => return Ok(Step::Merge(id, kind, Parsed::Changes(c))),
                 Ok(Err(e)) => Damage::Unloadable(e.to_string()),
                 Err(panic) => Damage::Panicked(panic),
             };
-            return Err((RemoteDoc { payload: RemotePayload::Changes(list), ..item }, d));
+            Ok(Step::SetAside { doc_id, kind, raw: list, damage })
         }
-        RemotePayload::Snapshot(b) => Parsed::Snapshot(b),
-    };
-    Ok((id, item.kind, p))
+        Err(data) => Ok(Step::Merge(id, kind, Parsed::Snapshot(data))),
+    }
 }
 
 /// Fewer snapshots than this in a page are read on the calling thread.
@@ -155,28 +176,16 @@ pub(crate) struct Batch {
     strict: bool,
 }
 
-enum Step {
-    Merge(String, DocKind, Parsed),
-    Drop(String),
-    SetAside(RemoteDoc, Damage),
-}
-
 /// Parses the items and preloads the snapshots, outside any transaction. `strict`: a damaged
 /// item fails the whole batch (`Error::BadChange`) instead of being set aside.
 pub(crate) fn prepare(items: Vec<PullApply>, strict: bool) -> Result<Batch> {
     let steps = items
         .into_iter()
-        .map(|i| match i {
-            PullApply::Merge(d) => match parse(d) {
-                Ok((id, k, p)) => Ok(Step::Merge(id, k, p)),
-                Err((item, damage)) if strict => {
-                    Err(Error::BadChange { doc_id: item.doc_id, reason: damage.to_string() })
-                }
-                Err((item, damage)) => Ok(Step::SetAside(item, damage)),
-            },
-            PullApply::Drop(id) => {
-                crate::model::parse_id("document id", &id).map(Step::Drop).map_err(Error::from)
+        .map(|item| match parse(item)? {
+            Step::SetAside { doc_id, damage, .. } if strict => {
+                Err(Error::BadChange { doc_id, reason: damage.to_string() })
             }
+            step => Ok(step),
         })
         .collect::<Result<Vec<_>>>()?;
     let snapshots: Vec<(usize, &str, DocKind, &[u8])> = steps
@@ -225,13 +234,10 @@ impl Batch {
                         }
                     }
                 }
-                Step::SetAside(item, damage) => {
-                    let raw: Vec<&[u8]> = match &item.payload {
-                        RemotePayload::Changes(c) => c.iter().map(Vec::as_slice).collect(),
-                        RemotePayload::Snapshot(b) => vec![b.as_slice()],
-                    };
-                    quarantine::set_aside(tx, &item.doc_id, item.kind, &raw, &damage, now)?;
-                    report.set_aside.push(item.doc_id);
+                Step::SetAside { doc_id, kind, raw, damage } => {
+                    let raw: Vec<&[u8]> = raw.iter().map(Vec::as_slice).collect();
+                    quarantine::set_aside(tx, &doc_id, kind, &raw, &damage, now)?;
+                    report.set_aside.push(doc_id);
                 }
                 Step::Drop(id) => {
                     if let Some(kind) = documents::kind(tx, &id)? {

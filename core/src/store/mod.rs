@@ -38,7 +38,7 @@ use rusqlite::{Connection, Transaction};
 
 pub use foreign::Damage;
 pub use key::{KEY_BYTES, StoreKey};
-pub use merge::{MergeReport, PullApply, RemoteDoc, RemotePayload};
+pub use merge::{MergeReport, PullApply};
 pub use meta::{META_ROLE, SYNC_CURSOR};
 pub use outbox::OutboxEntry;
 pub use quarantine::QuarantineEntry;

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::merge::{self, MergeReport, PullApply, RemoteDoc};
+use super::merge::{self, MergeReport, PullApply};
 use super::quarantine::{self, QuarantineEntry};
 use super::record::{self, ChangedRecords, Record};
 use super::{Store, documents, meta, outbox, read};
@@ -44,12 +44,13 @@ impl Store {
         self.write(|tx| outbox::ack(tx, hashes))
     }
 
-    /// Merges a batch of foreign changes or snapshots in one transaction, updating projections.
-    /// Changes whose dependencies are missing are kept in `pending_changes` and retried on every
-    /// later merge into the same document. Anything wrong with one item (malformed bytes, a
-    /// record of another kind or id) rejects the whole batch, unwritten.
-    pub fn apply_remote(&self, batch: Vec<RemoteDoc>) -> Result<MergeReport> {
-        self.apply_items(batch.into_iter().map(PullApply::Merge).collect(), None, true)
+    /// Merges a batch of foreign changes or snapshots (another replica's, without a server) in
+    /// one transaction, updating projections. Changes whose dependencies are missing are kept in
+    /// `pending_changes` and retried on every later merge into the same document. Anything wrong
+    /// with one item (malformed bytes, a record of another kind or id) rejects the whole batch,
+    /// unwritten.
+    pub fn apply_remote(&self, batch: Vec<PullApply>) -> Result<MergeReport> {
+        self.apply_items(batch, None, true)
     }
 
     /// Applies a page of a pull and, in the same transaction, stores the sync cursor that covers

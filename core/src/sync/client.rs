@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::protocol::*;
-use crate::store::{META_ROLE, PullApply, RemoteDoc, RemotePayload, SYNC_CURSOR, Store};
+use crate::store::{META_ROLE, PullApply, SYNC_CURSOR, Store};
 
 const META_SERVER: &str = "sync.server";
 const META_TOKEN: &str = "sync.token";
@@ -437,25 +437,7 @@ impl SyncClient {
                 }
             }
             let n = resp.items.len() as u64;
-            let items = resp
-                .items
-                .into_iter()
-                .map(|i| match i {
-                    PullItem::Changes { doc_id, kind, changes } => PullApply::Merge(RemoteDoc {
-                        doc_id,
-                        kind,
-                        payload: RemotePayload::Changes(
-                            changes.into_iter().map(|b| b.into_vec()).collect(),
-                        ),
-                    }),
-                    PullItem::Snapshot { doc_id, kind, data } => PullApply::Merge(RemoteDoc {
-                        doc_id,
-                        kind,
-                        payload: RemotePayload::Snapshot(data),
-                    }),
-                    PullItem::Drop { doc_id } => PullApply::Drop(doc_id),
-                })
-                .collect();
+            let items = resp.items.into_iter().map(PullApply::from).collect();
             let report = store.apply_pull(items, Some(&resp.cursor))?;
             let changed = &report.changed;
             summary.received +=

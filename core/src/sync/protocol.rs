@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::doc::DocKind;
+use crate::store::PullApply;
 
 pub const CBOR: &str = "application/cbor";
 pub const JSON: &str = "application/json";
@@ -97,6 +98,21 @@ pub enum PullItem {
     },
     /// The user may no longer see the document: drop it locally (unsent edits go to quarantine).
     Drop { doc_id: String },
+}
+
+/// A pulled item is merged as it came: the one path from the wire into the store.
+impl From<PullItem> for PullApply {
+    fn from(item: PullItem) -> PullApply {
+        match item {
+            PullItem::Changes { doc_id, kind, changes } => PullApply::Changes {
+                doc_id,
+                kind,
+                changes: changes.into_iter().map(serde_bytes::ByteBuf::into_vec).collect(),
+            },
+            PullItem::Snapshot { doc_id, kind, data } => PullApply::Snapshot { doc_id, kind, data },
+            PullItem::Drop { doc_id } => PullApply::Drop { doc_id },
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -42,15 +42,11 @@ pub fn store(user: &str) -> TestStore {
 
 /// Everything `from` wrote that `to` has not seen, delivered as raw changes.
 pub fn send(from: &Store, to: &Store) -> MergeReport {
-    let batch: Vec<RemoteDoc> = from
+    let batch: Vec<PullApply> = from
         .outbox(0, u32::MAX)
         .expect("outbox")
         .into_iter()
-        .map(|e| RemoteDoc {
-            doc_id: e.doc_id,
-            kind: e.kind,
-            payload: RemotePayload::Changes(vec![e.change]),
-        })
+        .map(|e| PullApply::Changes { doc_id: e.doc_id, kind: e.kind, changes: vec![e.change] })
         .collect();
     to.apply_remote(batch).expect("apply")
 }
