@@ -53,8 +53,8 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rusqlite::{Connection, OpenFlags};
 
-mod support;
-use support::{criterion_dir, fmt_time, median_ns, target_dir};
+use testkit::bench::{criterion_dir, fmt_time, median_ns, target_dir};
+use testkit::data::COMPANY_SUFFIXES;
 
 /// Bump when the generator below changes, so that a cached fixture is rebuilt.
 const FIXTURE_VERSION: u32 = 2;
@@ -102,18 +102,6 @@ const EVENTS: [(&str, i64); 8] = [
 const COMPANY_WORDS: [&str; 20] = [
     "Hanbit", "Saerom", "Daon", "Miraero", "Bitsol", "Nuri", "Gaon", "Haneul", "Seum", "Dasom",
     "Arum", "Boram", "Chorong", "Dami", "Eunbit", "Garam", "Hyanggi", "Iseul", "Jaram", "Kkotnim",
-];
-const COMPANY_SUFFIXES: [&str; 10] = [
-    "Systems",
-    "Tech",
-    "Logistics",
-    "Foods",
-    "Bio",
-    "Motors",
-    "Telecom",
-    "Energy",
-    "Retail",
-    "Pharma",
 ];
 const TAGS: [&str; 6] = ["vip", "demo", "partner", "enterprise", "smb", "reseller"];
 

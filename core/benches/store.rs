@@ -30,20 +30,15 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, SamplingMode, Throughput};
-use fieldsales_core::{
-    CaptureChannel, CustomField, LeadDraft, LeadPatch, LeadQuery, LeadSort, Money, OpenOptions,
-    Potential, Stage, Store,
-};
+use fieldsales_core::{LeadDraft, LeadPatch, LeadQuery, LeadSort, OpenOptions, Stage, Store};
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::seq::IndexedRandom;
-use rand::{Rng, SeedableRng};
 use rusqlite::{Connection, params};
 
-mod support;
-use support::{criterion_dir, fmt_time, median_ns};
+use testkit::bench::{criterion_dir, fmt_time, median_ns};
+use testkit::data::{STAGES, owner};
+use testkit::{T0, companies, drafts, typical_draft};
 
-/// 2026-11-02 09:00 UTC.
-const T0: i64 = 1_793_610_000_000;
 const USER: &str = "rep01";
 
 // ---- sizes --------------------------------------------------------------------------------
@@ -65,178 +60,6 @@ fn sizes(bench_mode: bool) -> Sizes {
     } else {
         Sizes { fixture: 2_000, fixture_batch: 1_000, bulk: 500, work: 200 }
     }
-}
-
-// ---- data ---------------------------------------------------------------------------------
-
-const KO_SURNAMES: [(&str, &str); 10] = [
-    ("김", "kim"),
-    ("이", "lee"),
-    ("박", "park"),
-    ("최", "choi"),
-    ("정", "jung"),
-    ("강", "kang"),
-    ("조", "cho"),
-    ("윤", "yoon"),
-    ("장", "jang"),
-    ("임", "lim"),
-];
-/// Two given names start with 민, so "김민" matches 1/10 × 2/10 of the Korean half: ~1%.
-const KO_GIVEN: [(&str, &str); 10] = [
-    ("민준", "minjun"),
-    ("민서", "minseo"),
-    ("서연", "seoyeon"),
-    ("도윤", "doyun"),
-    ("하은", "haeun"),
-    ("지호", "jiho"),
-    ("수아", "sua"),
-    ("예준", "yejun"),
-    ("현우", "hyunwoo"),
-    ("서준", "seojun"),
-];
-const EN_FIRST: [&str; 10] =
-    ["James", "Emma", "Oliver", "Sophia", "Daniel", "Grace", "Michael", "Chloe", "David", "Olivia"];
-const EN_LAST: [&str; 10] =
-    ["Smith", "Park", "Lee", "Brown", "Wilson", "Taylor", "Clark", "Lewis", "Walker", "Young"];
-const TITLES: [&str; 10] = [
-    "CEO",
-    "CTO",
-    "Purchasing Manager",
-    "Sales Director",
-    "Engineer",
-    "Team Lead",
-    "과장",
-    "부장",
-    "대리",
-    "팀장",
-];
-const EVENTS: [&str; 4] = [
-    "COEX Smart Factory Expo 2026",
-    "Busan Marine Week 2026",
-    "Seoul Startup Fair 2026",
-    "KINTEX Robot Show 2026",
-];
-const COMPANY_SUFFIXES: [&str; 10] = [
-    "Systems",
-    "Tech",
-    "Logistics",
-    "Foods",
-    "Bio",
-    "Motors",
-    "Telecom",
-    "Energy",
-    "Retail",
-    "Pharma",
-];
-const TAGS: [&str; 8] =
-    ["vip", "demo", "partner", "enterprise", "smb", "expo2026", "reseller", "hot-lead"];
-const INDUSTRIES: [&str; 5] = ["manufacturing", "logistics", "retail", "healthcare", "finance"];
-const STAGES: [Stage; 6] = [
-    Stage::New,
-    Stage::Contacted,
-    Stage::Qualified,
-    Stage::Proposal,
-    Stage::Negotiation,
-    Stage::Won,
-];
-const POTENTIALS: [Potential; 3] = [Potential::Hot, Potential::Warm, Potential::Cold];
-const OWNERS: usize = 10;
-
-fn owner(i: usize) -> String {
-    format!("rep{:02}", i + 1)
-}
-
-/// 100 invented company names whose first three letters are all different ("Bazora Systems",
-/// "Bexora Tech", …), so the three-letter prefix of one matches about 1% of the leads.
-fn companies() -> Vec<String> {
-    let c1 = ['b', 'd', 'g', 'h', 'k', 'm', 'n', 'p', 'r', 't'];
-    let v = ['a', 'e', 'i', 'o', 'u'];
-    let c2 = ['z', 'x'];
-    let mut out = Vec::with_capacity(100);
-    for (i, a) in c1.iter().enumerate() {
-        for b in v {
-            for c in c2 {
-                let word = format!("{}{b}{c}ora", a.to_ascii_uppercase());
-                out.push(format!(
-                    "{word} {}",
-                    COMPANY_SUFFIXES[(out.len() + i) % COMPANY_SUFFIXES.len()]
-                ));
-            }
-        }
-    }
-    out
-}
-
-/// Roughly 100 characters of the kind a rep types after a booth conversation.
-fn notes(rng: &mut StdRng) -> String {
-    match rng.random_range(0..3) {
-        0 => format!(
-            "Visited our booth and asked about fleet tracking for {} trucks. Wants a demo and pricing before Q{}.",
-            rng.random_range(10..200),
-            rng.random_range(1..5)
-        ),
-        1 => format!(
-            "관심 제품: 스마트 센서 {}대. 다음 주에 견적서 요청, 구매 결정은 {}분기 예정. 담당 부서 미팅 필요, 기존 업체 계약 만료 예정.",
-            rng.random_range(10..500),
-            rng.random_range(1..5)
-        ),
-        _ => format!(
-            "Met at the seminar; uses a competitor whose contract ends in {} months. Interested in migration support.",
-            rng.random_range(2..13)
-        ),
-    }
-}
-
-/// A typical lead: name, company, title, one e-mail, one phone, event, badge scan, potential,
-/// a KRW deal value, two tags, ~100 characters of notes, one custom field and a follow-up.
-fn typical_draft(rng: &mut StdRng, companies: &[String]) -> LeadDraft {
-    let company = companies.choose(rng).unwrap().clone();
-    let domain = company.split(' ').next().unwrap().to_lowercase();
-    let (name, local) = if rng.random_bool(0.5) {
-        let (s, sr) = KO_SURNAMES.choose(rng).unwrap();
-        let (g, gr) = KO_GIVEN.choose(rng).unwrap();
-        (format!("{s}{g}"), format!("{gr}.{sr}"))
-    } else {
-        let f = EN_FIRST.choose(rng).unwrap();
-        let l = EN_LAST.choose(rng).unwrap();
-        (format!("{f} {l}"), format!("{}.{}", f.to_lowercase(), l.to_lowercase()))
-    };
-    let tags: Vec<String> = TAGS.choose_multiple(rng, 2).map(|t| t.to_string()).collect();
-    LeadDraft {
-        name: Some(name),
-        company: Some(company),
-        title: Some(TITLES.choose(rng).unwrap().to_string()),
-        emails: vec![format!("{local}@{domain}.co.kr")],
-        // libphonenumber's Korean metadata rejects 010-5xxx blocks beyond 010-596x; avoid them.
-        phones: vec![format!(
-            "010-{}{:03}-{:04}",
-            [1, 2, 3, 4, 6, 7, 8, 9].choose(rng).unwrap(),
-            rng.random_range(0..1000),
-            rng.random_range(0..10000)
-        )],
-        event: Some(EVENTS.choose(rng).unwrap().to_string()),
-        channel: Some(CaptureChannel::BadgeScan),
-        stage: Some(*STAGES.choose(rng).unwrap()),
-        potential: Some(*POTENTIALS.choose(rng).unwrap()),
-        deal_value: Some(Money {
-            amount_minor: rng.random_range(1_000_000..500_000_000),
-            currency: "KRW".into(),
-        }),
-        owner: Some(owner(rng.random_range(0..OWNERS))),
-        tags,
-        notes: Some(notes(rng)),
-        custom_fields: vec![CustomField {
-            key: "industry".into(),
-            value: INDUSTRIES.choose(rng).unwrap().to_string(),
-        }],
-        next_follow_up: Some(T0 + rng.random_range(1..30) * 86_400_000),
-        ..Default::default()
-    }
-}
-
-fn drafts(seed: u64, n: usize, companies: &[String]) -> Vec<LeadDraft> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    (0..n).map(|_| typical_draft(&mut rng, companies)).collect()
 }
 
 // ---- plain rusqlite baseline --------------------------------------------------------------

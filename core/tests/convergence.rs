@@ -2,11 +2,10 @@
 //! random orders, in random chunks, with duplicates. Afterwards every replica holds identical
 //! documents and identical projections.
 
-mod common;
-use common::*;
 use fieldsales_core::*;
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
+use testkit::*;
 
 #[derive(Clone, Debug)]
 enum Edit {

@@ -1,10 +1,9 @@
 //! Duplicate detection and merging: two reps scan the same visitor offline; a manager's device
 //! sees both, merges them, and nothing either rep entered is lost.
 
-mod common;
-use common::*;
 use fieldsales_core::duplicates::DuplicateReason;
 use fieldsales_core::*;
+use testkit::*;
 
 #[test]
 fn the_same_visitor_scanned_on_two_phones_is_found_and_merged_without_loss() {

@@ -4,20 +4,18 @@
 //! sockets, the real `SyncClient`, a real store; the store must stay intact and the rest of the
 //! sync must complete.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 
 use automerge::transaction::Transactable;
 use axum::body::{Body, Bytes};
 use axum::response::Response;
-use common::store;
 use fieldsales_core::doc::DocKind;
 use fieldsales_core::sync::protocol::{
     CBOR, PullItem, PullRequest, PullResponse, from_cbor, to_cbor,
 };
 use fieldsales_core::sync::{Credentials, SyncClient, SyncError, SyncSummary};
 use fieldsales_core::*;
+use testkit::store;
 
 /// What the lying server answers to the n-th pull (0-based).
 type Script = dyn Fn(usize, &PullRequest) -> Response + Send + Sync;

@@ -1,9 +1,8 @@
 //! CSV import end to end: export → import round trip, dry runs, all-or-nothing, retries.
 
-mod common;
-use common::*;
 use fieldsales_core::import::{Column, ColumnMapping, ImportOptions};
 use fieldsales_core::*;
+use testkit::*;
 
 /// Every lead the store holds, deleted ones too.
 fn all(s: &Store) -> Vec<Lead> {

@@ -1,9 +1,8 @@
 //! Merge semantics of the lead and activity documents, through the public store API: two
 //! replicas edit offline, exchange changes, and must agree.
 
-mod common;
-use common::*;
 use fieldsales_core::*;
+use testkit::*;
 
 fn shared_lead(a: &TestStore, b: &TestStore, draft: LeadDraft) -> String {
     let l = a.create_lead(draft).unwrap();

@@ -2,10 +2,9 @@
 //! including a lead reopened after lost, a lead reassigned after it closed, a device clock that
 //! was behind, mixed currencies and a period with nothing closed.
 
-mod common;
-use common::*;
 use fieldsales_core::report::*;
 use fieldsales_core::*;
+use testkit::*;
 
 const MIN: i64 = 60_000;
 const H: i64 = 3_600_000;

@@ -2,11 +2,10 @@
 //! compensation plans with commission, through the store: local writes, merges from another
 //! device, projections and `verify`.
 
-mod common;
-use common::*;
 use fieldsales_core::doc::settings::SETTINGS_ID;
 use fieldsales_core::report::Period;
 use fieldsales_core::*;
+use testkit::*;
 
 const D: i64 = 86_400_000;
 

@@ -1,8 +1,7 @@
 //! The store through its public API: capture, edit, queries, validation, persistence.
 
-mod common;
-use common::*;
 use fieldsales_core::*;
+use testkit::*;
 
 fn count(s: &Store) -> usize {
     let mut n = 0;

@@ -2,11 +2,10 @@
 //! (each change computed here by hand), a duplicate check of a draft before it is saved, and
 //! the field a validation error belongs to.
 
-mod common;
-use common::*;
 use fieldsales_core::form::FormField;
 use fieldsales_core::report::*;
 use fieldsales_core::*;
+use testkit::*;
 
 const D: i64 = 86_400_000;
 

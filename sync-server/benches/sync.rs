@@ -44,7 +44,7 @@ use fieldsales_core::sync::protocol::{
 use fieldsales_core::sync::{SyncClient, SyncPhase, SyncProgress, SyncSummary, enroll};
 use fieldsales_core::{
     ActivityDraft, ActivityKind, CaptureChannel, CustomField, DocKind, LeadDraft, LeadPatch, Money,
-    OpenOptions, Potential, PullApply, Stage, Store,
+    OpenOptions, PullApply, Stage, Store,
 };
 use fieldsales_server::backend::Role;
 use fieldsales_server::sqlite::SqliteBackend;
@@ -52,6 +52,7 @@ use fieldsales_server::{AppState, serve};
 use rand::rngs::StdRng;
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
+use testkit::data::{EVENTS, INDUSTRIES, POTENTIALS, TAGS, TITLES, korean_mobile, notes, person};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The server binary's allocator (`src/main.rs`), so the server in this process runs as shipped.
@@ -287,52 +288,6 @@ async fn timed_sync(client: &SyncClient, store: &Store) -> Result<Timed, String>
 
 // ---- data ---------------------------------------------------------------------------------
 
-const KO_SURNAMES: [(&str, &str); 10] = [
-    ("김", "kim"),
-    ("이", "lee"),
-    ("박", "park"),
-    ("최", "choi"),
-    ("정", "jung"),
-    ("강", "kang"),
-    ("조", "cho"),
-    ("윤", "yoon"),
-    ("장", "jang"),
-    ("임", "lim"),
-];
-const KO_GIVEN: [(&str, &str); 10] = [
-    ("민준", "minjun"),
-    ("민서", "minseo"),
-    ("서연", "seoyeon"),
-    ("도윤", "doyun"),
-    ("하은", "haeun"),
-    ("지호", "jiho"),
-    ("수아", "sua"),
-    ("예준", "yejun"),
-    ("현우", "hyunwoo"),
-    ("서준", "seojun"),
-];
-const EN_FIRST: [&str; 10] =
-    ["James", "Emma", "Oliver", "Sophia", "Daniel", "Grace", "Michael", "Chloe", "David", "Olivia"];
-const EN_LAST: [&str; 10] =
-    ["Smith", "Park", "Lee", "Brown", "Wilson", "Taylor", "Clark", "Lewis", "Walker", "Young"];
-const TITLES: [&str; 10] = [
-    "CEO",
-    "CTO",
-    "Purchasing Manager",
-    "Sales Director",
-    "Engineer",
-    "Team Lead",
-    "과장",
-    "부장",
-    "대리",
-    "팀장",
-];
-const EVENTS: [&str; 4] = [
-    "COEX Smart Factory Expo 2026",
-    "Busan Marine Week 2026",
-    "Seoul Startup Fair 2026",
-    "KINTEX Robot Show 2026",
-];
 const COMPANIES: [&str; 10] = [
     "Bazora Systems",
     "Dexora Tech",
@@ -345,31 +300,8 @@ const COMPANIES: [&str; 10] = [
     "Rozora Retail",
     "Tuxora Pharma",
 ];
-const TAGS: [&str; 8] =
-    ["vip", "demo", "partner", "enterprise", "smb", "expo2026", "reseller", "hot-lead"];
-const INDUSTRIES: [&str; 5] = ["manufacturing", "logistics", "retail", "healthcare", "finance"];
 const STAGES: [Stage; 5] =
     [Stage::New, Stage::Contacted, Stage::Qualified, Stage::Proposal, Stage::Negotiation];
-const POTENTIALS: [Potential; 3] = [Potential::Hot, Potential::Warm, Potential::Cold];
-
-fn notes(rng: &mut StdRng) -> String {
-    match rng.random_range(0..3) {
-        0 => format!(
-            "Visited our booth and asked about fleet tracking for {} trucks. Wants a demo and pricing before Q{}.",
-            rng.random_range(10..200),
-            rng.random_range(1..5)
-        ),
-        1 => format!(
-            "관심 제품: 스마트 센서 {}대. 다음 주에 견적서 요청, 구매 결정은 {}분기 예정. 담당 부서 미팅 필요.",
-            rng.random_range(10..500),
-            rng.random_range(1..5)
-        ),
-        _ => format!(
-            "Met at the seminar; uses a competitor whose contract ends in {} months. Interested in migration support.",
-            rng.random_range(2..13)
-        ),
-    }
-}
 
 /// A typical captured lead: name, company, title, one e-mail, one phone, event, badge scan,
 /// stage, potential, a KRW deal value, two tags, ~100 characters of notes, one custom field and
@@ -377,27 +309,13 @@ fn notes(rng: &mut StdRng) -> String {
 fn typical_draft(rng: &mut StdRng, owner: &str) -> LeadDraft {
     let company = COMPANIES.choose(rng).expect("companies").to_string();
     let domain = company.split(' ').next().unwrap_or("example").to_lowercase();
-    let (name, local) = if rng.random_bool(0.5) {
-        let (s, sr) = KO_SURNAMES.choose(rng).expect("surnames");
-        let (g, gr) = KO_GIVEN.choose(rng).expect("given names");
-        (format!("{s}{g}"), format!("{gr}.{sr}"))
-    } else {
-        let f = EN_FIRST.choose(rng).expect("first names");
-        let l = EN_LAST.choose(rng).expect("last names");
-        (format!("{f} {l}"), format!("{}.{}", f.to_lowercase(), l.to_lowercase()))
-    };
+    let (name, local) = person(rng);
     LeadDraft {
         name: Some(name),
         company: Some(company),
         title: Some(TITLES.choose(rng).expect("titles").to_string()),
         emails: vec![format!("{local}@{domain}.co.kr")],
-        // libphonenumber's Korean metadata rejects 010-5xxx blocks beyond 010-596x; avoid them.
-        phones: vec![format!(
-            "010-{}{:03}-{:04}",
-            [1, 2, 3, 4, 6, 7, 8, 9].choose(rng).expect("digit"),
-            rng.random_range(0..1000),
-            rng.random_range(0..10000)
-        )],
+        phones: vec![korean_mobile(rng)],
         event: Some(EVENTS.choose(rng).expect("events").to_string()),
         channel: Some(CaptureChannel::BadgeScan),
         stage: Some(*STAGES.choose(rng).expect("stages")),
@@ -408,7 +326,7 @@ fn typical_draft(rng: &mut StdRng, owner: &str) -> LeadDraft {
         }),
         owner: Some(owner.to_string()),
         tags: TAGS.choose_multiple(rng, 2).map(|t| t.to_string()).collect(),
-        notes: Some(notes(rng)),
+        notes: Some(notes(rng, ".")),
         custom_fields: vec![CustomField {
             key: "industry".into(),
             value: INDUSTRIES.choose(rng).expect("industries").to_string(),
@@ -435,7 +353,7 @@ fn typical_activity(rng: &mut StdRng, lead_id: &str) -> ActivityDraft {
         _ => "견적 요청 메모",
     };
     let mut d = ActivityDraft::new(lead_id, kind, subject);
-    d.notes = Some(notes(rng));
+    d.notes = Some(notes(rng, "."));
     d.occurred_at = Some(T0 - rng.random_range(1..90) * DAY);
     if kind == ActivityKind::Call {
         d.duration_s = Some(rng.random_range(30..1800));

@@ -1,15 +1,15 @@
-#![allow(dead_code)]
-//! Helpers shared by the end-to-end tests: stores in temp dirs with a controllable clock, and
-//! change exchange between stores the way sync will do it.
+//! Stores in temporary folders with a clock the test sets, and changes exchanged between stores
+//! the way sync delivers them.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use fieldsales_core::*;
+use fieldsales_core::{LeadDraft, MergeReport, OpenOptions, PullApply, Store};
 
-/// 2026-11-02 09:00 UTC, a Monday.
-pub const T0: i64 = 1_793_610_000_000;
+use crate::T0;
 
+/// A store in its own temporary folder (removed with it), region KR, whose clock starts at `T0`
+/// and moves one second per read.
 pub struct TestStore {
     pub store: Store,
     pub clock: Arc<AtomicI64>,
@@ -29,6 +29,7 @@ impl TestStore {
     }
 }
 
+/// A new empty store of `user`.
 pub fn store(user: &str) -> TestStore {
     let dir = tempfile::tempdir().expect("temp dir");
     let clock = Arc::new(AtomicI64::new(T0));
@@ -51,11 +52,13 @@ pub fn send(from: &Store, to: &Store) -> MergeReport {
     to.apply_remote(batch).expect("apply")
 }
 
+/// Both ways, `a`'s changes to `b` and then `b`'s to `a`.
 pub fn exchange(a: &Store, b: &Store) {
     send(a, b);
     send(b, a);
 }
 
+/// A draft with a name and nothing else.
 pub fn lead(name: &str) -> LeadDraft {
     LeadDraft { name: Some(name.to_string()), ..Default::default() }
 }

@@ -1,5 +1,5 @@
-//! What the criterion benches of this crate share: where their files go and how their closing
-//! Markdown summary reads criterion's results.
+//! What the criterion benches share: where their files go and how their closing Markdown
+//! summary reads criterion's results.
 
 use std::path::{Path, PathBuf};
 
