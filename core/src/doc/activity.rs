@@ -6,9 +6,7 @@ use automerge::hydrate::Value as H;
 use automerge::{ActorId, AutoCommit, ObjType, ROOT, ScalarValue, transaction::Transactable};
 
 use super::*;
-use crate::model::{
-    Activity, ActivityDraft, ActivityField, ActivityKind, ActivityPatch, FieldConflict, Location,
-};
+use crate::model::{Activity, ActivityDraft, ActivityField, ActivityKind, ActivityPatch, Location};
 
 /// Builds a new activity document in one batch. The draft must already be validated.
 pub fn create(
@@ -18,36 +16,31 @@ pub fn create(
     user: &str,
     now: i64,
 ) -> Result<AutoCommit> {
-    let mut doc = AutoCommit::new().with_actor(actor);
-    let enc = doc.text_encoding();
-    let mut root: HashMap<&str, H> = HashMap::with_capacity(20);
-    record_root(&mut root, DocKind::Activity, id, user, now);
-    root.insert("lead_id", H::scalar(d.lead_id.as_str()));
-    root.insert("kind", H::scalar(d.kind.as_str()));
-    root.insert("subject", H::scalar(d.subject.as_str()));
-    root.insert("notes", H::text(enc, d.notes.as_deref().unwrap_or("")));
-    // A task is something to do later; anything else is something that just happened.
-    let is_task = d.kind == ActivityKind::Task;
-    let occurred = d.occurred_at.or(if is_task { None } else { Some(now) });
-    if let Some(t) = occurred {
-        root.insert("occurred_at", H::scalar(t));
-    }
-    if let Some(t) = d.due_at {
-        root.insert("due_at", H::scalar(t));
-    }
-    root.insert("done", H::scalar(d.done.unwrap_or(!is_task)));
-    if let Some(s) = d.duration_s {
-        root.insert("duration_s", H::scalar(s));
-    }
-    if let Some(o) = &d.outcome {
-        root.insert("outcome", H::scalar(o.as_str()));
-    }
-    if let Some(l) = &d.location {
-        root.insert("location", location(l));
-    }
-    doc.init_root_from_hydrate(&root.into())?;
-    commit(&mut doc, now);
-    Ok(doc)
+    create_record(actor, DocKind::Activity, id, user, now, |root, enc| {
+        root.insert("lead_id", H::scalar(d.lead_id.as_str()));
+        root.insert("kind", H::scalar(d.kind.as_str()));
+        root.insert("subject", H::scalar(d.subject.as_str()));
+        root.insert("notes", H::text(enc, d.notes.as_deref().unwrap_or("")));
+        // A task is something to do later; anything else is something that just happened.
+        let is_task = d.kind == ActivityKind::Task;
+        let occurred = d.occurred_at.or(if is_task { None } else { Some(now) });
+        if let Some(t) = occurred {
+            root.insert("occurred_at", H::scalar(t));
+        }
+        if let Some(t) = d.due_at {
+            root.insert("due_at", H::scalar(t));
+        }
+        root.insert("done", H::scalar(d.done.unwrap_or(!is_task)));
+        if let Some(s) = d.duration_s {
+            root.insert("duration_s", H::scalar(s));
+        }
+        if let Some(o) = &d.outcome {
+            root.insert("outcome", H::scalar(o.as_str()));
+        }
+        if let Some(l) = &d.location {
+            root.insert("location", location(l));
+        }
+    })
 }
 
 fn location(l: &Location) -> H {
@@ -105,7 +98,7 @@ pub fn apply_patch(doc: &mut AutoCommit, p: &ActivityPatch, user: &str, now: i64
         changed = true;
     }
     if changed {
-        super::lead::touch(doc, user, now)?;
+        touch(doc, user, now)?;
     }
     Ok(changed)
 }
@@ -114,13 +107,9 @@ pub fn apply_patch(doc: &mut AutoCommit, p: &ActivityPatch, user: &str, now: i64
 pub fn move_to_lead(doc: &mut AutoCommit, lead_id: &str, user: &str, now: i64) -> Result<bool> {
     let changed = put_if_changed(doc, &ROOT, "lead_id", lead_id.into())?;
     if changed {
-        super::lead::touch(doc, user, now)?;
+        touch(doc, user, now)?;
     }
     Ok(changed)
-}
-
-pub fn set_deleted(doc: &mut AutoCommit, deleted: bool, user: &str, now: i64) -> Result<bool> {
-    super::lead::set_deleted(doc, deleted, user, now)
 }
 
 fn read_location(doc: &AutoCommit) -> Option<Location> {
@@ -136,25 +125,22 @@ pub fn read(doc: &AutoCommit, id: &str) -> Result<Activity> {
     let tree = hydrate_root(doc, id, DocKind::Activity)?;
     let r = HMap::root(&tree)
         .ok_or_else(|| crate::error::Error::corrupt(id, "the root is not a map"))?;
-    let mut conflicts = Vec::new();
-    for key in [
-        "kind",
-        "subject",
-        "occurred_at",
-        "due_at",
-        "done",
-        "duration_s",
-        "outcome",
-        "location",
-        "deleted",
-        "lead_id",
-    ] {
-        if r.conflicted(key)
-            && let Some(values) = conflict_values(doc, &ROOT, key)
-        {
-            conflicts.push(FieldConflict { field: key.to_string(), values });
-        }
-    }
+    let conflicts = root_conflicts(
+        doc,
+        &r,
+        &[
+            "kind",
+            "subject",
+            "occurred_at",
+            "due_at",
+            "done",
+            "duration_s",
+            "outcome",
+            "location",
+            "deleted",
+            "lead_id",
+        ],
+    );
     let location = r.map("location").and_then(|m| {
         Some(Location { lat: m.f64("lat")?, lon: m.f64("lon")?, accuracy_m: m.f64("accuracy_m") })
     });

@@ -17,56 +17,50 @@ use crate::model::{
 /// putting field by field, and it yields a single change that is the whole document.
 /// The draft must already be validated.
 pub fn create(actor: ActorId, id: &str, d: &LeadDraft, user: &str, now: i64) -> Result<AutoCommit> {
-    let mut doc = AutoCommit::new().with_actor(actor);
-    let enc = doc.text_encoding();
     let stage = d.stage.unwrap_or(Stage::New);
     let owner = d.owner.as_deref().unwrap_or(user);
 
-    let mut root: HashMap<&str, H> = HashMap::with_capacity(24);
-    record_root(&mut root, DocKind::Lead, id, user, now);
-    for (k, v) in [
-        ("name", &d.name),
-        ("company", &d.company),
-        ("title", &d.title),
-        ("lost_reason", &d.lost_reason),
-    ] {
-        if let Some(v) = v {
-            root.insert(k, H::scalar(v.as_str()));
+    create_record(actor, DocKind::Lead, id, user, now, |root, enc| {
+        for (k, v) in [
+            ("name", &d.name),
+            ("company", &d.company),
+            ("title", &d.title),
+            ("lost_reason", &d.lost_reason),
+        ] {
+            if let Some(v) = v {
+                root.insert(k, H::scalar(v.as_str()));
+            }
         }
-    }
-    root.insert("emails", strings(&d.emails));
-    root.insert("phones", strings(&d.phones));
-    let mut source: HashMap<&str, H> = HashMap::new();
-    source.insert("channel", H::scalar(d.channel.unwrap_or(CaptureChannel::Manual).as_str()));
-    if let Some(e) = &d.event {
-        source.insert("event", H::scalar(e.as_str()));
-    }
-    root.insert("source", source.into());
-    root.insert("stage", H::scalar(stage.as_str()));
-    root.insert(
-        "stage_history",
-        vec![history_entry(stage, now, user, d.lost_reason.as_deref())].into(),
-    );
-    if let Some(p) = d.potential {
-        root.insert("potential", H::scalar(p.as_str()));
-    }
-    if let Some(m) = &d.deal_value {
-        root.insert("deal", money(m));
-    }
-    root.insert("owner", H::scalar(owner));
-    let tags: HashMap<&str, H> = d.tags.iter().map(|t| (t.as_str(), H::scalar(true))).collect();
-    root.insert("tags", tags.into());
-    root.insert("notes", H::text(enc, d.notes.as_deref().unwrap_or("")));
-    let custom: HashMap<&str, H> =
-        d.custom_fields.iter().map(|f| (f.key.as_str(), H::scalar(f.value.as_str()))).collect();
-    root.insert("custom", custom.into());
-    if let Some(t) = d.next_follow_up {
-        root.insert("next_follow_up", H::scalar(t));
-    }
-
-    doc.init_root_from_hydrate(&root.into())?;
-    commit(&mut doc, now);
-    Ok(doc)
+        root.insert("emails", strings(&d.emails));
+        root.insert("phones", strings(&d.phones));
+        let mut source: HashMap<&str, H> = HashMap::new();
+        source.insert("channel", H::scalar(d.channel.unwrap_or(CaptureChannel::Manual).as_str()));
+        if let Some(e) = &d.event {
+            source.insert("event", H::scalar(e.as_str()));
+        }
+        root.insert("source", source.into());
+        root.insert("stage", H::scalar(stage.as_str()));
+        root.insert(
+            "stage_history",
+            vec![history_entry(stage, now, user, d.lost_reason.as_deref())].into(),
+        );
+        if let Some(p) = d.potential {
+            root.insert("potential", H::scalar(p.as_str()));
+        }
+        if let Some(m) = &d.deal_value {
+            root.insert("deal", money(m));
+        }
+        root.insert("owner", H::scalar(owner));
+        let tags: HashMap<&str, H> = d.tags.iter().map(|t| (t.as_str(), H::scalar(true))).collect();
+        root.insert("tags", tags.into());
+        root.insert("notes", H::text(enc, d.notes.as_deref().unwrap_or("")));
+        let custom: HashMap<&str, H> =
+            d.custom_fields.iter().map(|f| (f.key.as_str(), H::scalar(f.value.as_str()))).collect();
+        root.insert("custom", custom.into());
+        if let Some(t) = d.next_follow_up {
+            root.insert("next_follow_up", H::scalar(t));
+        }
+    })
 }
 
 fn strings(v: &[String]) -> H {
@@ -206,14 +200,6 @@ pub fn apply_patch(doc: &mut AutoCommit, p: &LeadPatch, user: &str, now: i64) ->
 }
 
 /// Soft delete or restore; the document and its history stay.
-pub fn set_deleted(doc: &mut AutoCommit, deleted: bool, user: &str, now: i64) -> Result<bool> {
-    let changed = put_if_changed(doc, &ROOT, "deleted", deleted.into())?;
-    if changed {
-        touch(doc, user, now)?;
-    }
-    Ok(changed)
-}
-
 /// Records a merge on both sides: `keep` lists what was folded into it, `other` points at `keep`.
 pub fn record_merge(
     keep: &mut AutoCommit,
@@ -230,12 +216,6 @@ pub fn record_merge(
     other.put(&ROOT, "merged_into", keep_id)?;
     set_deleted(other, true, user, now)?;
     touch(other, user, now)?;
-    Ok(())
-}
-
-pub(crate) fn touch(doc: &mut AutoCommit, user: &str, now: i64) -> Result<()> {
-    doc.put(&ROOT, "updated_at", now)?;
-    doc.put(&ROOT, "updated_by", user)?;
     Ok(())
 }
 
@@ -280,26 +260,22 @@ pub fn read(doc: &AutoCommit, id: &str) -> Result<Lead> {
         .unwrap_or_default();
     custom_fields.sort();
 
-    // Conflicts are rare: hydrate flags them, and only then are the values fetched.
-    let mut conflicts = Vec::new();
-    for key in [
-        "name",
-        "company",
-        "title",
-        "stage",
-        "lost_reason",
-        "potential",
-        "deal",
-        "owner",
-        "next_follow_up",
-        "deleted",
-    ] {
-        if r.conflicted(key)
-            && let Some(values) = conflict_values(doc, &ROOT, key)
-        {
-            conflicts.push(FieldConflict { field: key.to_string(), values });
-        }
-    }
+    let mut conflicts = root_conflicts(
+        doc,
+        &r,
+        &[
+            "name",
+            "company",
+            "title",
+            "stage",
+            "lost_reason",
+            "potential",
+            "deal",
+            "owner",
+            "next_follow_up",
+            "deleted",
+        ],
+    );
     let nested = [
         ("source", source.as_ref(), vec!["event", "channel"]),
         ("custom", custom.as_ref(), custom_fields.iter().map(|f| f.key.as_str()).collect()),

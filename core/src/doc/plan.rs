@@ -25,16 +25,12 @@ pub fn create(
     user: &str,
     now: i64,
 ) -> Result<AutoCommit> {
-    let mut doc = AutoCommit::new().with_actor(actor);
-    let mut root: HashMap<&str, H> = HashMap::new();
-    record_root(&mut root, DocKind::CompPlan, id, user, now);
-    root.insert("rep", H::scalar(d.rep.as_str()));
-    root.insert("base", money_h(&d.base));
-    root.insert("rate_bp", H::scalar(d.rate_bp as i64));
-    root.insert("tiers", d.tiers.iter().map(tier_h).collect::<Vec<H>>().into());
-    doc.init_root_from_hydrate(&root.into())?;
-    commit(&mut doc, now);
-    Ok(doc)
+    create_record(actor, DocKind::CompPlan, id, user, now, |root, _| {
+        root.insert("rep", H::scalar(d.rep.as_str()));
+        root.insert("base", money_h(&d.base));
+        root.insert("rate_bp", H::scalar(d.rate_bp as i64));
+        root.insert("tiers", d.tiers.iter().map(tier_h).collect::<Vec<H>>().into());
+    })
 }
 
 fn tier_h(t: &Tier) -> H {
@@ -72,7 +68,7 @@ pub fn update(
     }
     changed |= put_if_changed(doc, &ROOT, "deleted", false.into())?;
     if changed {
-        super::lead::touch(doc, user, now)?;
+        touch(doc, user, now)?;
     }
     Ok(changed)
 }

@@ -85,7 +85,7 @@ pub fn patch(
         }
     }
     if changed {
-        super::lead::touch(doc, user, now)?;
+        touch(doc, user, now)?;
     }
     Ok(changed)
 }

@@ -1,8 +1,6 @@
 //! A target (or quota) of a rep or a team for a period ⇄ an Automerge document: an ordinary
 //! document with a random id, one per subject, metric and period.
 
-use std::collections::HashMap;
-
 use automerge::hydrate::Value as H;
 use automerge::{ActorId, AutoCommit, ROOT};
 
@@ -16,21 +14,17 @@ pub fn create(
     user: &str,
     now: i64,
 ) -> Result<AutoCommit> {
-    let mut doc = AutoCommit::new().with_actor(actor);
-    let mut root: HashMap<&str, H> = HashMap::new();
-    record_root(&mut root, DocKind::Target, id, user, now);
-    root.insert("subject_kind", H::scalar(d.subject_kind.as_str()));
-    root.insert("subject", H::scalar(d.subject.as_str()));
-    root.insert("metric", H::scalar(d.metric.as_str()));
-    root.insert("period_start", H::scalar(d.period_start));
-    root.insert("period_end", H::scalar(d.period_end));
-    root.insert("value", H::scalar(d.value));
-    if let Some(c) = &d.currency {
-        root.insert("currency", H::scalar(c.as_str()));
-    }
-    doc.init_root_from_hydrate(&root.into())?;
-    commit(&mut doc, now);
-    Ok(doc)
+    create_record(actor, DocKind::Target, id, user, now, |root, _| {
+        root.insert("subject_kind", H::scalar(d.subject_kind.as_str()));
+        root.insert("subject", H::scalar(d.subject.as_str()));
+        root.insert("metric", H::scalar(d.metric.as_str()));
+        root.insert("period_start", H::scalar(d.period_start));
+        root.insert("period_end", H::scalar(d.period_end));
+        root.insert("value", H::scalar(d.value));
+        if let Some(c) = &d.currency {
+            root.insert("currency", H::scalar(c.as_str()));
+        }
+    })
 }
 
 /// Sets a target's value (and currency, for won value).
@@ -46,7 +40,7 @@ pub fn set_value(
         changed |= put_if_changed(doc, &ROOT, "currency", c.into())?;
     }
     if changed {
-        super::lead::touch(doc, user, now)?;
+        touch(doc, user, now)?;
     }
     Ok(changed)
 }

@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use super::{FieldConflict, Millis, string_enum};
+use super::{FieldConflict, Millis, optional_fields, string_enum};
 
 string_enum!(
     ActivityKind, "activity kind" {
@@ -108,28 +108,20 @@ pub enum ActivityField {
     Location,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[serde(default)]
-pub struct ActivityPatch {
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub kind: Option<ActivityKind>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub subject: Option<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub notes: Option<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub occurred_at: Option<Millis>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub due_at: Option<Millis>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub done: Option<bool>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub duration_s: Option<i64>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub outcome: Option<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub location: Option<Location>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub clear: Vec<ActivityField>,
+optional_fields! {
+    #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+    #[serde(default)]
+    pub struct ActivityPatch {
+        pub kind: Option<ActivityKind>,
+        pub subject: Option<String>,
+        pub notes: Option<String>,
+        pub occurred_at: Option<Millis>,
+        pub due_at: Option<Millis>,
+        pub done: Option<bool>,
+        pub duration_s: Option<i64>,
+        pub outcome: Option<String>,
+        pub location: Option<Location>,
+        pub clear: Vec<ActivityField>,
+    }
 }

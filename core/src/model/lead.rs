@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 pub use super::money::Money;
-use super::{Millis, string_enum};
+use super::{Millis, optional_fields, string_enum};
 
 string_enum!(
     /// The shared sales process every rep follows. `Won` and `Lost` close a lead; a closed lead
@@ -171,49 +171,34 @@ pub(crate) fn display_name<'a>(
         .unwrap_or("")
 }
 
-/// What a capture screen or an import row supplies. Everything but one identifying field is
-/// optional.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[serde(default)]
-pub struct LeadDraft {
-    /// Set only when the id was made elsewhere (an import that is retried); otherwise a new
-    /// UUIDv7 is made.
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub id: Option<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub name: Option<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub company: Option<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub title: Option<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub emails: Vec<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub phones: Vec<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub event: Option<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub channel: Option<CaptureChannel>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub stage: Option<Stage>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub lost_reason: Option<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub potential: Option<Potential>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub deal_value: Option<Money>,
-    /// Defaults to the store's user.
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub owner: Option<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub tags: Vec<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub notes: Option<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub custom_fields: Vec<CustomField>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub next_follow_up: Option<Millis>,
+optional_fields! {
+    /// What a capture screen or an import row supplies. Everything but one identifying field is
+    /// optional.
+    #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+    #[serde(default)]
+    pub struct LeadDraft {
+        /// Set only when the id was made elsewhere (an import that is retried); otherwise a new
+        /// UUIDv7 is made.
+        pub id: Option<String>,
+        pub name: Option<String>,
+        pub company: Option<String>,
+        pub title: Option<String>,
+        pub emails: Vec<String>,
+        pub phones: Vec<String>,
+        pub event: Option<String>,
+        pub channel: Option<CaptureChannel>,
+        pub stage: Option<Stage>,
+        pub lost_reason: Option<String>,
+        pub potential: Option<Potential>,
+        pub deal_value: Option<Money>,
+        /// Defaults to the store's user.
+        pub owner: Option<String>,
+        pub tags: Vec<String>,
+        pub notes: Option<String>,
+        pub custom_fields: Vec<CustomField>,
+        pub next_follow_up: Option<Millis>,
+    }
 }
 
 /// Optional fields a patch can clear.
@@ -230,50 +215,34 @@ pub enum LeadField {
     NextFollowUp,
 }
 
-/// An edit: `Some` sets a field, `clear` removes optional ones, everything else is untouched, so
-/// that an edit only writes what the rep changed and merges cleanly with other edits.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[serde(default)]
-pub struct LeadPatch {
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub name: Option<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub company: Option<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub title: Option<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub emails: Option<Vec<String>>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub phones: Option<Vec<String>>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub event: Option<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub channel: Option<CaptureChannel>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub stage: Option<Stage>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub lost_reason: Option<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub potential: Option<Potential>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub deal_value: Option<Money>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub owner: Option<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub add_tags: Vec<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub remove_tags: Vec<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub notes: Option<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub set_custom_fields: Vec<CustomField>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub remove_custom_fields: Vec<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub next_follow_up: Option<Millis>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub clear: Vec<LeadField>,
+optional_fields! {
+    /// An edit: `Some` sets a field, `clear` removes optional ones, everything else is
+    /// untouched, so that an edit only writes what the rep changed and merges cleanly with other
+    /// edits.
+    #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+    #[serde(default)]
+    pub struct LeadPatch {
+        pub name: Option<String>,
+        pub company: Option<String>,
+        pub title: Option<String>,
+        pub emails: Option<Vec<String>>,
+        pub phones: Option<Vec<String>>,
+        pub event: Option<String>,
+        pub channel: Option<CaptureChannel>,
+        pub stage: Option<Stage>,
+        pub lost_reason: Option<String>,
+        pub potential: Option<Potential>,
+        pub deal_value: Option<Money>,
+        pub owner: Option<String>,
+        pub add_tags: Vec<String>,
+        pub remove_tags: Vec<String>,
+        pub notes: Option<String>,
+        pub set_custom_fields: Vec<CustomField>,
+        pub remove_custom_fields: Vec<String>,
+        pub next_follow_up: Option<Millis>,
+        pub clear: Vec<LeadField>,
+    }
 }
 
 impl LeadPatch {

@@ -84,3 +84,16 @@ macro_rules! string_enum {
     };
 }
 pub(crate) use string_enum;
+
+/// Declares a record that foreign code builds naming only what it sets
+/// (`LeadDraft(name = "김민지")`): with the `uniffi` feature, every field gets
+/// `#[uniffi(default)]`, its type's default. Drafts, patches and the like.
+macro_rules! optional_fields {
+    ($(#[$m:meta])* pub struct $name:ident { $($(#[$fm:meta])* pub $field:ident: $ty:ty,)* }) => {
+        $(#[$m])*
+        pub struct $name {
+            $($(#[$fm])* #[cfg_attr(feature = "uniffi", uniffi(default))] pub $field: $ty,)*
+        }
+    };
+}
+pub(crate) use optional_fields;

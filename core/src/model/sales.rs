@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Lead, Millis, Money, Stage, string_enum};
+use super::{Lead, Millis, Money, Stage, optional_fields, string_enum};
 use crate::error::ValidationError;
 
 string_enum!(
@@ -144,17 +144,16 @@ impl Default for SalesSettings {
     }
 }
 
-/// A change to one stage's settings; `None` leaves a value as it is.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct StagePatch {
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub name: Option<String>,
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub probability_bp: Option<u32>,
-    /// Replaces the stage's required fields.
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub required: Option<Vec<RequiredField>>,
+optional_fields! {
+    /// A change to one stage's settings; `None` leaves a value as it is.
+    #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+    pub struct StagePatch {
+        pub name: Option<String>,
+        pub probability_bp: Option<u32>,
+        /// Replaces the stage's required fields.
+        pub required: Option<Vec<RequiredField>>,
+    }
 }
 
 string_enum!(

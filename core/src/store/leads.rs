@@ -154,41 +154,26 @@ impl Store {
     }
 
     pub fn delete_lead(&self, id: &str) -> Result<Lead> {
-        self.set_lead_deleted(id, true)
+        let id = parse_id("lead id", id)?;
+        self.set_deleted(DocKind::Lead, &id, true)?.into_lead(&id)
     }
 
     pub fn restore_lead(&self, id: &str) -> Result<Lead> {
-        self.set_lead_deleted(id, false)
-    }
-
-    fn set_lead_deleted(&self, id: &str, deleted: bool) -> Result<Lead> {
         let id = parse_id("lead id", id)?;
-        let now = self.now();
-        self.edit(
-            &id,
-            DocKind::Lead,
-            |doc| doc::lead::set_deleted(doc, deleted, &self.user, now),
-            |_| Ok(()),
-        )?
-        .into_lead(&id)
+        self.set_deleted(DocKind::Lead, &id, false)?.into_lead(&id)
     }
 
     /// The full lead, read from its document (with conflicts).
     pub fn lead(&self, id: &str) -> Result<Lead> {
         let id = parse_id("lead id", id)?;
-        self.read(|c| {
-            let (d, _) = documents::load_kind(c, &id, DocKind::Lead)?;
-            doc::lead::read(&d, &id)
-        })
+        self.read(|c| read_record(c, DocKind::Lead, &id))?.into_lead(&id)
     }
 
     pub fn lead_detail(&self, id: &str) -> Result<LeadDetail> {
         let id = parse_id("lead id", id)?;
         self.read(|c| {
-            let (d, _) = documents::load_kind(c, &id, DocKind::Lead)?;
-            let lead = doc::lead::read(&d, &id)?;
-            let activities = activities_of(c, &id)?;
-            Ok(LeadDetail { lead, activities })
+            let lead = read_record(c, DocKind::Lead, &id)?.into_lead(&id)?;
+            Ok(LeadDetail { lead, activities: activities_of(c, &id)? })
         })
     }
 
@@ -351,22 +336,12 @@ impl Store {
 
     pub fn delete_activity(&self, id: &str) -> Result<Activity> {
         let id = parse_id("activity id", id)?;
-        let now = self.now();
-        self.edit(
-            &id,
-            DocKind::Activity,
-            |d| doc::activity::set_deleted(d, true, &self.user, now),
-            |_| Ok(()),
-        )?
-        .into_activity(&id)
+        self.set_deleted(DocKind::Activity, &id, true)?.into_activity(&id)
     }
 
     pub fn activity(&self, id: &str) -> Result<Activity> {
         let id = parse_id("activity id", id)?;
-        self.read(|c| {
-            let (d, _) = documents::load_kind(c, &id, DocKind::Activity)?;
-            doc::activity::read(&d, &id)
-        })
+        self.read(|c| read_record(c, DocKind::Activity, &id))?.into_activity(&id)
     }
 
     /// Activities of one lead, newest first, deleted ones left out.
@@ -397,6 +372,12 @@ impl Store {
         documents::insert(tx, &new.id, new.kind, &new.saved)?;
         outbox::push(tx, &new.id, new.kind, &new.hash)?;
         new.record.project(tx, &self.validator, true)
+    }
+
+    /// Moves a record to the bin or back: its `deleted` flag written, nothing else.
+    pub(crate) fn set_deleted(&self, kind: DocKind, id: &str, deleted: bool) -> Result<Record> {
+        let now = self.now();
+        self.edit(id, kind, |d| doc::set_deleted(d, deleted, &self.user, now), |_| Ok(()))
     }
 
     /// Loads a document, lets `f` edit it, reads the result once (for `check`, the projection
@@ -471,13 +452,16 @@ impl Store {
     }
 }
 
+/// A stored record of `kind`, read from its document.
+fn read_record(c: &Connection, kind: DocKind, id: &str) -> Result<Record> {
+    let (d, _) = documents::load_kind(c, id, kind)?;
+    Record::read(&d, id, kind)
+}
+
 /// A lead's live activities, newest first, read from their documents.
 fn activities_of(c: &Connection, lead_id: &str) -> Result<Vec<Activity>> {
     read::list::activity_ids(c, lead_id)?
         .iter()
-        .map(|id| {
-            let (d, _) = documents::load_kind(c, id, DocKind::Activity)?;
-            doc::activity::read(&d, id)
-        })
+        .map(|id| read_record(c, DocKind::Activity, id)?.into_activity(id))
         .collect()
 }

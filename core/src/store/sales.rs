@@ -96,14 +96,7 @@ impl Store {
     pub fn delete_target(&self, id: &str) -> Result<SalesTarget> {
         self.require_manager("delete targets")?;
         let id = parse_id("target id", id)?;
-        let now = self.now();
-        self.edit(
-            &id,
-            DocKind::Target,
-            |d| doc::lead::set_deleted(d, true, &self.user, now),
-            |_| Ok(()),
-        )?
-        .into_target(&id)
+        self.set_deleted(DocKind::Target, &id, true)?.into_target(&id)
     }
 
     /// Live targets whose period overlaps `[from, to)`.
