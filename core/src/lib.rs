@@ -1,11 +1,16 @@
 //! Fieldsales core: leads and activities captured offline on a phone, stored as one Automerge
 //! document per record in SQLite, with SQL projections for fast lists and search.
 //!
+//! Layers, each using only those before it: [`model`] (plain types) → [`validate`] → [`doc`]
+//! (Automerge documents) → computations over plain values ([`report`], [`performance`],
+//! [`compare`], [`duplicates`], [`conflicts`], [`export`], [`import`], [`capture`]) → [`store`]
+//! (all SQL; `impl Store` is the API) → [`sync`] (the wire protocol and the client).
+//!
 //! Data path: a tap → [`model`] draft → [`validate`] → [`doc`] (Automerge change) → [`store`]
-//! (one transaction: document, projection, outbox) → sync → another device's
-//! [`Store::apply_remote`] → [`query`].
+//! (one transaction: document, projection, outbox) → [`sync`] → the server → another device's
+//! [`sync`] → [`Store::apply_pull`] → its lists ([`Store::list_leads`]).
 
-// With the `uniffi` feature the model and query types carry uniffi derives, so that the
+// With the `uniffi` feature the model, store and report types carry uniffi derives, so that the
 // `fieldsales-ffi` crate can use them in its exported API as they are.
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!();

@@ -1,3 +1,5 @@
+//! An activity on a lead (a call, meeting, visit, e-mail, note or task), its draft and patch.
+
 use serde::{Deserialize, Serialize};
 
 use super::{FieldConflict, Millis, optional_fields, string_enum};

@@ -1,3 +1,6 @@
+//! A lead (a person met, with their company, stage, deal and follow-up), its draft and patch,
+//! and the enums it is made of.
+
 use serde::{Deserialize, Serialize};
 
 pub use super::money::Money;

@@ -1,4 +1,5 @@
-//! Plain domain types: what a lead and an activity are, with no storage or CRDT concerns.
+//! Plain domain types: leads, activities, money, the sales process, and what lists take and
+//! return. No storage, CRDT or validation concerns: every other module builds on these.
 
 mod activity;
 mod lead;

@@ -6,12 +6,13 @@
 //! and the outbox row change together or not at all.
 //!
 //! The store's API is `impl Store` in a few files, one chapter each: this one (opening, the
-//! `meta` values, observers), [`leads`] (capture, edits, one lead or activity), [`sales`]
-//! (settings, targets, plans), [`lists`] (lists, search, reminders, duplicates, reports,
-//! export), [`sync`] (outbox, merge, quarantine, status) and [`upkeep`] (verify, compact).
-//! Underneath, each table has one module that writes it: [`documents`], [`outbox`],
-//! [`quarantine`], [`meta`] and the projections (`projection/`), and the reads by purpose sit
-//! in `read/`, all of them functions over a `&Connection`.
+//! `meta` values, observers), `leads.rs` (capture, edits, one lead or activity), `sales.rs`
+//! (settings, targets, plans), `lists.rs` (lists, search, reminders, duplicates, reports,
+//! export), `sync.rs` (outbox, merge, quarantine, status) and `upkeep.rs` (verify, compact).
+//! Underneath, each table has one module that writes it (`documents`, `outbox`, `quarantine`,
+//! `meta`, and the projections in `projection/`), and the reads by purpose sit in `read/`, all
+//! of them functions over a `&Connection`. `record.rs` is the one place that says what each
+//! kind of document is to the store.
 
 mod documents;
 mod foreign;
