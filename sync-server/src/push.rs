@@ -6,7 +6,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use automerge::{ActorId, AutoCommit, Change, ObjId, ROOT, ReadDoc, ScalarValue, Value};
+use automerge::{ActorId, AutoCommit, Change, ObjId, ROOT, ReadDoc};
 use axum::http::StatusCode;
 use fieldsales_core::doc::{DocKind, check};
 use fieldsales_core::sync::protocol::*;
@@ -18,14 +18,10 @@ use crate::error::ApiError;
 
 type Result<T, E = ApiError> = std::result::Result<T, E>;
 
+/// A root string as this app's reader reads it: a scalar string, or a text another
+/// implementation wrote.
 fn root_str(doc: &AutoCommit, key: &str) -> Option<String> {
-    match doc.get(&ROOT, key) {
-        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
-            ScalarValue::Str(v) => Some(v.to_string()),
-            _ => None,
-        },
-        _ => None,
-    }
+    fieldsales_core::doc::get_str(doc, &ROOT, key)
 }
 
 /// Decodes the whole request first: a malformed change rejects the request and stores nothing.
@@ -273,6 +269,7 @@ fn merge(
 ) -> std::result::Result<(AutoCommit, Vec<u8>), Refusal> {
     guarded(doc_id, || {
         let mut doc = base.unwrap_or_default();
+        let before = doc.get_heads();
         doc.apply_changes(fresh.iter().cloned())
             .map_err(|e| invalid(format!("the changes do not apply: {e}")))?;
         // A change whose dependencies are missing waits in the document's queue instead of
@@ -297,7 +294,7 @@ fn merge(
             }
             ObjId::Root => false,
         };
-        check::audit(&doc, &p.user_id, written_now)
+        check::audit(&doc, &p.user_id, written_now, &before)
             .map_err(|m| Refusal { code: "forbidden", message: m })?;
         save_checked(&mut doc)
     })
