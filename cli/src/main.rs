@@ -20,6 +20,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use fieldsales_core::store::Clock;
 use fieldsales_core::{
     ActivityDraft, ActivityKind, CaptureChannel, CustomField, LeadDraft, LeadField, LeadPatch,
     LeadQuery, LeadSort, Location, Money, OpenOptions, Potential, Stage, Store,
@@ -33,7 +34,10 @@ const GLOBAL: &str = "Global options";
 #[command(
     name = "fieldsales",
     version,
-    about = "Leads and activities of one sales rep, stored offline on this device"
+    about = "Leads and activities of one sales rep, stored offline on this device",
+    after_help = "FIELDSALES_NOW sets the clock for scripts and tests: a time \
+                  (2026-11-30T22:00:00Z) or the system clock off by a duration (+3h, -90m). \
+                  Once synced, times written are corrected by the offset to the server's clock."
 )]
 struct Cli {
     /// The store file; created by the first `lead add`
@@ -627,7 +631,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 /// Opens the store. Only `lead add` may create a file, so a mistyped --db on any other command
 /// is reported instead of silently starting an empty store.
-fn open(cli: &Cli, db: &Path, create: bool) -> Result<Store> {
+fn open(cli: &Cli, db: &Path, create: bool, clock: Clock) -> Result<Store> {
     if !create && !db.exists() {
         bail!("there is no store at {}; the first `lead add` creates one", db.display());
     }
@@ -642,7 +646,8 @@ fn open(cli: &Cli, db: &Path, create: bool) -> Result<Store> {
             ),
         },
     };
-    Ok(Store::open(db, with_key(OpenOptions::new(user).region(cli.region.as_str()), key))?)
+    let opts = OpenOptions::new(user).region(cli.region.as_str()).clock(clock);
+    Ok(Store::open(db, with_key(opts, key))?)
 }
 
 /// The key `--key-file` names, if any.
@@ -677,11 +682,14 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
-    let now = time::now_ms();
+    // The core's one clock: the system's, or what FIELDSALES_NOW says (a time, or a skew).
+    let clock = fieldsales_core::store::clock_from_env()?;
     let tz = &cli.tz;
     if let Cmd::Enroll { server, code, device_name } = &cli.cmd {
         let key = store_key(cli)?;
-        let opts = |user: &str| with_key(OpenOptions::new(user).region(&cli.region), key.clone());
+        let opts = |user: &str| {
+            with_key(OpenOptions::new(user).region(&cli.region).clock(clock.clone()), key.clone())
+        };
         let rt = runtime()?;
         let (_, msg) =
             sync_cmd::enroll_device(db, key.as_ref(), &opts, server, code, device_name, &rt)?;
@@ -704,7 +712,9 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
     }
     let creates =
         matches!(cli.cmd, Cmd::Lead(LeadCmd::Add { .. }) | Cmd::Import { dry_run: false, .. });
-    let store = open(cli, db, creates)?;
+    let store = open(cli, db, creates, clock)?;
+    // Corrected by the offset to the server's clock the last sync measured.
+    let now = store.now();
     match &cli.cmd {
         Cmd::Lead(cmd) => lead(cli, &store, cmd, now, out)?,
         Cmd::Activity(cmd) => activity(cli, &store, cmd, now, out)?,

@@ -12,6 +12,7 @@ pub mod admin;
 pub mod auth;
 pub mod authz;
 pub mod backend;
+pub mod clock;
 pub mod cursor;
 pub mod docs;
 pub mod error;
@@ -59,6 +60,8 @@ pub struct AppState<B> {
     pub net: NetLimits,
     /// A pull page's byte budget ([`PULL_PAGE_BYTES`]).
     pub page_bytes: usize,
+    /// The time every answer tells devices (`clock.rs`).
+    pub clock: clock::ServerClock,
 }
 
 impl<B> Clone for AppState<B> {
@@ -71,6 +74,7 @@ impl<B> Clone for AppState<B> {
             commits: self.commits.clone(),
             net: self.net,
             page_bytes: self.page_bytes,
+            clock: self.clock.clone(),
         }
     }
 }
@@ -98,6 +102,7 @@ impl<B: Backend> AppState<B> {
             commits: Arc::new(GroupCommit::new()),
             net: NetLimits::default(),
             page_bytes: PULL_PAGE_BYTES,
+            clock: clock::system(),
         }
     }
 }
@@ -116,6 +121,7 @@ pub fn app<B: Backend>(state: AppState<B>) -> Router {
                 "wrong method: POST, or GET for /v1/health",
             )
         })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), clock::stamp::<B>))
         .with_state(state)
 }
 

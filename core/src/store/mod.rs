@@ -5,6 +5,7 @@
 //! user action is one `write` closure, which is one transaction: the document, its projection
 //! and the outbox row change together or not at all.
 
+mod clock;
 mod documents;
 mod foreign;
 mod key;
@@ -21,6 +22,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use automerge::{ActorId, AutoCommit, ReadDoc};
 use rusqlite::{Connection, OptionalExtension, Transaction};
 
+pub use clock::{CLOCK_ENV, META_CLOCK_OFFSET, clock_from_env, parse_clock};
 pub use foreign::Damage;
 pub use key::{KEY_BYTES, StoreKey};
 pub use merge::{MergeReport, PullApply, RemoteDoc, RemotePayload};
@@ -139,6 +141,8 @@ pub struct Store {
     actor: ActorId,
     validator: Validator,
     clock: Clock,
+    /// The server's time minus this device's, learned on sync (`clock.rs`); `UNKNOWN` before.
+    clock_offset: std::sync::atomic::AtomicI64,
     observers: Mutex<Vec<(u64, Arc<dyn ChangeObserver>)>>,
 }
 
@@ -285,8 +289,10 @@ impl Store {
             actor,
             validator,
             clock: opts.clock,
+            clock_offset: std::sync::atomic::AtomicI64::new(clock::UNKNOWN),
             observers: Mutex::new(Vec::new()),
         };
+        store.load_clock_offset()?;
         if store.meta("reproject")?.is_some() {
             store.reproject_all()?;
         }
@@ -378,10 +384,6 @@ impl Store {
         for o in obs {
             o.changed(&changed);
         }
-    }
-
-    pub(crate) fn now(&self) -> i64 {
-        (self.clock)()
     }
 
     /// Runs `f` in one write transaction; an error rolls everything back.

@@ -9,6 +9,11 @@ use crate::doc::DocKind;
 pub const CBOR: &str = "application/cbor";
 pub const JSON: &str = "application/json";
 
+/// Response header of every server answer: the server's clock, in milliseconds since the Unix
+/// epoch. A client measures its own clock's offset from it (docs/protocol.md, "Time"). Older
+/// servers do not send it; older clients ignore it.
+pub const SERVER_TIME_HEADER: &str = "x-server-time";
+
 /// Limits the server enforces and the client respects when it batches.
 pub const MAX_CHANGES_PER_PUSH: usize = 1_000;
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
