@@ -74,7 +74,15 @@ impl From<BackendError> for ApiError {
             BackendError::ActorTaken => Self::new(
                 StatusCode::CONFLICT,
                 "actor_taken",
-                "this actor id is already bound to another device",
+                "this store is enrolled for another user; it cannot be enrolled for this one",
+            ),
+            BackendError::WrongUser { code_user } => Self::new(
+                StatusCode::CONFLICT,
+                "wrong_user",
+                format!(
+                    "this code enrolls user '{code_user}', but this store belongs to someone \
+                     else; ask your admin for a code for yourself (the code is still valid)"
+                ),
             ),
             BackendError::LockedOut { retry_after_s } => Self::too_many(
                 "enroll_locked",

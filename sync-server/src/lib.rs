@@ -291,6 +291,7 @@ async fn enroll<B: Backend>(
             token_hash: &token_hash,
             address: &address,
             now: now_ms(),
+            user_id: req.user_id.as_deref(),
         })?)
     })
     .await?;

@@ -649,19 +649,38 @@ impl Backend for SqliteBackend {
             tx.commit()?;
             return Err(BackendError::InvalidCode);
         };
-        if tx.prepare_cached("SELECT 1 FROM devices WHERE actor_id = ?1")?.exists([e.actor])? {
-            return Err(BackendError::ActorTaken);
+        // Refused before the code is used up: the right person can still use it.
+        if e.user_id.is_some_and(|u| u != user_id) {
+            return Err(BackendError::WrongUser { code_user: user_id });
         }
+        let bound: Option<(String, String, String)> = tx
+            .prepare_cached("SELECT id, workspace_id, user_id FROM devices WHERE actor_id = ?1")?
+            .query_row([e.actor], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
         let role: String = tx.query_row(
             "SELECT role FROM users WHERE workspace_id = ?1 AND id = ?2",
             params![workspace_id, user_id],
             |r| r.get(0),
         )?;
-        let device_id = uuid::Uuid::now_v7().to_string();
-        tx.execute(
-            "INSERT INTO devices (id, workspace_id, user_id, name, token_hash, actor_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![device_id, workspace_id, user_id, e.device_name, e.token_hash, e.actor, e.now],
-        )?;
+        let (device_id, reenrolled) = match bound {
+            // The same user's store again: that device, with a new token (see `Backend::enroll`).
+            Some((id, ws, u)) if ws == workspace_id && u == user_id => {
+                tx.execute(
+                    "UPDATE devices SET token_hash = ?2, name = ?3, revoked_at = NULL WHERE id = ?1",
+                    params![id, e.token_hash, e.device_name],
+                )?;
+                (id, true)
+            }
+            Some(_) => return Err(BackendError::ActorTaken),
+            None => {
+                let id = uuid::Uuid::now_v7().to_string();
+                tx.execute(
+                    "INSERT INTO devices (id, workspace_id, user_id, name, token_hash, actor_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![id, workspace_id, user_id, e.device_name, e.token_hash, e.actor, e.now],
+                )?;
+                (id, false)
+            }
+        };
         tx.execute(
             "UPDATE enrollments SET used_at = ?2 WHERE code_hash = ?1",
             params![e.code_hash, e.now],
@@ -672,6 +691,7 @@ impl Backend for SqliteBackend {
             user_id,
             workspace_id,
             role: Role::parse(&role).unwrap_or(Role::Rep),
+            reenrolled,
         })
     }
 }

@@ -51,6 +51,7 @@ fn enroll_json(code: &str, actor: &str) -> Vec<u8> {
         code: code.into(),
         device_name: "hostile".into(),
         actor_id: actor.into(),
+        user_id: None,
     })
     .unwrap()
 }
@@ -74,6 +75,8 @@ async fn malformed_and_hostile_requests_are_refused_and_store_nothing() {
     let revoked_token = lost.token();
     s.admin.revoke_device(&lost.device_id).unwrap();
     let fresh_code = s.admin.enrollment_code(&ws, "kim").unwrap();
+    // Kim's own code would enroll kim's store again (issue 14); another user's may not.
+    let lee_code = s.admin.enrollment_code(&ws, "lee").unwrap();
 
     // Changes made with kim's actor that the server has never seen, by a scratch store: what a
     // modified app on kim's phone could send.
@@ -460,13 +463,13 @@ async fn malformed_and_hostile_requests_are_refused_and_store_nothing() {
             Error(400, "bad_actor"),
         ),
         enroll(
-            "enroll: actor already taken",
-            enroll_json(&fresh_code, &actor),
+            "enroll: actor already taken by another user",
+            enroll_json(&lee_code, &actor),
             Error(409, "actor_taken"),
         ),
         enroll(
-            "enroll: actor taken, in upper case",
-            enroll_json(&fresh_code, &actor.to_uppercase()),
+            "enroll: actor taken by another user, in upper case",
+            enroll_json(&lee_code, &actor.to_uppercase()),
             Error(409, "actor_taken"),
         ),
         enroll("enroll: empty body", vec![], Error(400, "bad_body")),
@@ -488,6 +491,7 @@ async fn malformed_and_hostile_requests_are_refused_and_store_nothing() {
                     code: fresh_code.clone(),
                     device_name: "x".into(),
                     actor_id: store::new_actor().to_hex_string(),
+                    user_id: None,
                 }),
                 Error(415, "unsupported_media_type"),
             )

@@ -575,6 +575,7 @@ async fn enrollment_brute_force_is_locked_out_and_visible_to_the_admin() {
                 code,
                 device_name: "guesser".into(),
                 actor_id: store::new_actor().to_hex_string(),
+                user_id: None,
             })
             .unwrap();
             http.post(format!("{url}/v1/devices"))

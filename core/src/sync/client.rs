@@ -191,10 +191,25 @@ pub async fn enroll(
     device_name: &str,
     actor_id: &str,
 ) -> Result<Credentials, SyncError> {
+    enroll_as(server, code, device_name, actor_id, None).await
+}
+
+/// [`enroll`] for an existing store of `user_id`: a code for anyone else is refused
+/// (`wrong_user`) before the server uses it up. Enrolling a store again (its device revoked,
+/// or its token lost) gives it its device back with a new token; what waits in its outbox is
+/// sent at the next sync.
+pub async fn enroll_as(
+    server: &str,
+    code: &str,
+    device_name: &str,
+    actor_id: &str,
+    user_id: Option<&str>,
+) -> Result<Credentials, SyncError> {
     let req = EnrollRequest {
         code: code.trim().to_string(),
         device_name: device_name.to_string(),
         actor_id: actor_id.to_string(),
+        user_id: user_id.map(str::to_string),
     };
     let sent = std::time::Instant::now();
     let resp = http_client()?
@@ -262,6 +277,11 @@ impl SyncClient {
         store.set_meta(crate::store::sales::META_ROLE, Some(&c.role))?;
         SyncClient::record_enrollment_time(store, c)?;
         SyncClient::erase_stored_token(store)
+    }
+
+    /// The device id this store was enrolled as, if any.
+    pub fn device_id(store: &Store) -> Result<Option<String>, SyncError> {
+        Ok(store.meta(META_DEVICE)?)
     }
 
     /// The server this store is enrolled with, if any.

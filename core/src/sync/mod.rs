@@ -7,5 +7,5 @@ pub mod protocol;
 mod client;
 #[cfg(feature = "client")]
 pub use client::{
-    Credentials, SyncClient, SyncError, SyncPhase, SyncProgress, SyncSummary, enroll,
+    Credentials, SyncClient, SyncError, SyncPhase, SyncProgress, SyncSummary, enroll, enroll_as,
 };

@@ -32,6 +32,10 @@ pub struct EnrollRequest {
     pub device_name: String,
     /// Hex of the Automerge actor id this device writes with; the server binds it to the device.
     pub actor_id: String,
+    /// The user the device's store belongs to, when it has one: the server then refuses a
+    /// code for anyone else (`wrong_user`) before using it up. Older clients leave it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
