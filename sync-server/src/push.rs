@@ -300,6 +300,35 @@ fn merge(
     })
 }
 
+/// The lead's owners (each concurrent value) as the device that wrote `fresh` had the lead:
+/// at the changes' dependencies outside this push. `None` when that is not a version of the
+/// stored document (a dependency it lacks, or none: a new record).
+fn owners_seen(doc: &AutoCommit, fresh: &[Change]) -> Option<Vec<String>> {
+    let own: std::collections::HashSet<automerge::ChangeHash> =
+        fresh.iter().map(|c| c.hash()).collect();
+    let mut deps: Vec<automerge::ChangeHash> =
+        fresh.iter().flat_map(|c| c.deps().iter().copied()).filter(|h| !own.contains(h)).collect();
+    deps.sort();
+    deps.dedup();
+    if deps.is_empty() || !doc.get_missing_deps(&deps).is_empty() {
+        return None;
+    }
+    let values = doc.get_all_at(&ROOT, "owner", &deps).ok()?;
+    let owners: Vec<String> = values
+        .iter()
+        .filter_map(|(v, id)| match v {
+            automerge::Value::Object(automerge::ObjType::Text) => doc.text_at(id, &deps).ok(),
+            v => fieldsales_core::doc::scalar_str(v),
+        })
+        .collect();
+    (owners.len() == values.len()).then_some(owners)
+}
+
+/// The ops that hold a lead's `owner` now: equal before and after a push that did not write it.
+fn owner_ops(doc: &AutoCommit) -> Vec<ObjId> {
+    doc.get_all(&ROOT, "owner").unwrap_or_default().into_iter().map(|(_, id)| id).collect()
+}
+
 /// The owner a target or plan is recorded under (a user id, or `team:<id>` for a team's
 /// target), or why it has none; with how the document names it, for messages.
 fn subject_owner(
@@ -352,13 +381,24 @@ pub fn commit_doc(
         return Ok(Ok(Accepted { hashes, stored: None }));
     }
     let hidden = stored.as_ref().is_some_and(|r| !vis.sees(&r.owner));
-    let existing = if hidden {
+    // A lead the user may not see any more, edited as her device saw it when she could: decided
+    // on the owners she saw (`authz::lead_as_seen`), not as a record that does not exist. Only
+    // then: an edit built on a version she could not see answers as before, like a missing
+    // record (she learns nothing of a record that is not hers).
+    let seen = match (&stored, kind) {
+        (Some(row), DocKind::Lead) if hidden && row.kind == kind => load_saved(&row.data)
+            .and_then(|d| owners_seen(&d, &fresh))
+            .filter(|o| !o.is_empty() && o.iter().all(|o| vis.sees(o))),
+        _ => None,
+    };
+    let existing = if hidden && seen.is_none() {
         merged = None;
         None
     } else {
         stored
     };
-    let visible_version = existing.as_ref().map(|r| r.data.clone());
+    // Never the bytes of a record the user may not see now.
+    let visible_version = existing.as_ref().filter(|_| !hidden).map(|r| r.data.clone());
     let reject = |r: Refusal| Rejection {
         doc_id: doc_id.to_string(),
         kind,
@@ -410,7 +450,17 @@ pub fn commit_doc(
                     "owner '{owner}' is not a user of this workspace"
                 )))));
             }
-            (authz::lead(p, vis, old, &owner), DocRow { kind, owner, lead_id: None, data })
+            let decision = match (&seen, &existing) {
+                (Some(seen), Some(row)) => {
+                    let untouched = match load_saved(&row.data) {
+                        Some(before) => owner_ops(&before) == owner_ops(&doc),
+                        None => false,
+                    };
+                    authz::lead_as_seen(vis, seen, &row.owner, &owner, untouched)
+                }
+                _ => authz::lead(p, vis, old, &owner),
+            };
+            (decision, DocRow { kind, owner, lead_id: None, data })
         }
         DocKind::Activity => {
             let lead_id = root_str(&doc, "lead_id").unwrap_or_default();
@@ -442,7 +492,7 @@ pub fn commit_doc(
     if let Err(r) = decision {
         return Ok(Err(reject(r)));
     }
-    if hidden {
+    if hidden && seen.is_none() {
         return Ok(Err(reject(authz::not_yours())));
     }
     tx.put_doc(doc_id, &row)?;

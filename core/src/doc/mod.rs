@@ -119,11 +119,18 @@ pub(crate) fn get_any(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<()> {
 /// A string value: a scalar string or a text object.
 pub(crate) fn value_str(doc: &AutoCommit, v: &Value<'_>, id: &ObjId) -> Option<String> {
     match v {
+        Value::Object(ObjType::Text) => doc.text(id).ok(),
+        v => scalar_str(v),
+    }
+}
+
+/// A scalar string value, if `v` is one.
+pub fn scalar_str(v: &Value<'_>) -> Option<String> {
+    match v {
         Value::Scalar(s) => match s.as_ref() {
             ScalarValue::Str(s) => Some(s.to_string()),
             _ => None,
         },
-        Value::Object(ObjType::Text) => doc.text(id).ok(),
         Value::Object(_) => None,
     }
 }
