@@ -8,6 +8,7 @@ mod demo;
 mod import_cmd;
 mod key_cmd;
 mod print;
+mod quarantine_cmd;
 mod report_cmd;
 mod sales_cmd;
 mod sync_cmd;
@@ -277,8 +278,15 @@ enum KeyCmd {
 
 #[derive(Subcommand)]
 enum QuarantineCmd {
-    /// What was kept aside, and why
+    /// What was kept aside: one line per refused change
     List,
+    /// One entry: the record, the fields and values refused (old → new), why, what to do
+    Show { id: i64 },
+    /// Re-apply an entry where you may: as a new change on the record as it is now, or, for a
+    /// record no longer on this device, sent again as it was at the next sync
+    Apply { id: i64 },
+    /// Drop an entry for good
+    Discard { id: i64 },
     /// Everything kept aside as JSON, with the raw changes
     Export {
         #[arg(long, value_name = "FILE")]
@@ -683,7 +691,8 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
     // The core's one clock: the system's, or what FIELDSALES_NOW says (a time, or a skew).
-    let clock = fieldsales_core::store::clock_from_env()?;
+    let clock =
+        fieldsales_core::store::clock_from_env().map_err(|e| anyhow!("FIELDSALES_NOW: {e}"))?;
     let tz = &cli.tz;
     if let Cmd::Enroll { server, code, device_name } = &cli.cmd {
         let key = store_key(cli)?;
@@ -883,8 +892,15 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
         Cmd::Plan(PlanCmd::Show { rep }) => {
             sales_cmd::plan_show(&store, rep.as_deref(), cli.json, out)?
         }
-        Cmd::Quarantine(QuarantineCmd::List) => {
-            sync_cmd::quarantine_list(&store, cli.json, tz, out)?
+        Cmd::Quarantine(QuarantineCmd::List) => quarantine_cmd::list(&store, cli.json, tz, out)?,
+        Cmd::Quarantine(QuarantineCmd::Show { id }) => {
+            quarantine_cmd::show(&store, *id, cli.json, tz, out)?
+        }
+        Cmd::Quarantine(QuarantineCmd::Apply { id }) => {
+            quarantine_cmd::apply(&store, *id, cli.json, tz, out)?
+        }
+        Cmd::Quarantine(QuarantineCmd::Discard { id }) => {
+            quarantine_cmd::discard(&store, *id, cli.json, out)?
         }
         Cmd::Quarantine(QuarantineCmd::Export { out: file }) => match file {
             Some(path) => {
@@ -892,12 +908,12 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
                     std::fs::File::create(path)
                         .with_context(|| format!("cannot write {}", path.display()))?,
                 );
-                let n = sync_cmd::quarantine_export(&store, &mut f)?;
+                let n = quarantine_cmd::export(&store, &mut f)?;
                 f.flush()?;
                 writeln!(out, "exported {n} quarantined changes to {}", path.display())?;
             }
             None => {
-                sync_cmd::quarantine_export(&store, out)?;
+                quarantine_cmd::export(&store, out)?;
             }
         },
     }

@@ -1,10 +1,9 @@
-//! `enroll`, `sync` and `quarantine`: the CLI side of the sync client in the core.
+//! `enroll` and `sync`: the CLI side of the sync client in the core.
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::{Result, bail};
-use fieldsales_core::Zone;
 use fieldsales_core::store::StoreKey;
 use fieldsales_core::sync::{SyncClient, SyncPhase, SyncProgress, enroll, enroll_as};
 use fieldsales_core::{OpenOptions, Store, store};
@@ -126,48 +125,4 @@ pub fn sync(
         }
     }
     Ok(())
-}
-
-pub fn quarantine_list(store: &Store, json: bool, tz: &Zone, out: &mut dyn Write) -> Result<()> {
-    let q = store.quarantine()?;
-    if json {
-        serde_json::to_writer_pretty(&mut *out, &q)?;
-        writeln!(out)?;
-        return Ok(());
-    }
-    if q.is_empty() {
-        writeln!(out, "nothing in quarantine")?;
-        return Ok(());
-    }
-    for e in &q {
-        writeln!(
-            out,
-            "{}  {} {}  {}: {}",
-            tz.format_short(e.at),
-            e.kind.as_str(),
-            e.doc_id,
-            e.code,
-            e.reason
-        )?;
-    }
-    Ok(())
-}
-
-/// Everything kept aside, with the raw changes (hex) so nothing is lost even if this app cannot
-/// show it.
-pub fn quarantine_export(store: &Store, out: &mut dyn Write) -> Result<usize> {
-    let q = store.quarantine()?;
-    let v: Vec<serde_json::Value> = q
-        .iter()
-        .map(|e| {
-            let mut j = serde_json::to_value(e).unwrap_or_default();
-            j["change_hex"] = serde_json::Value::from(
-                e.change.iter().map(|b| format!("{b:02x}")).collect::<String>(),
-            );
-            j
-        })
-        .collect();
-    serde_json::to_writer_pretty(&mut *out, &v)?;
-    writeln!(out)?;
-    Ok(q.len())
 }

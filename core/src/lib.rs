@@ -37,5 +37,5 @@ pub use model::*;
 pub use query::{Facet, FollowUp, FollowUps, LeadFacets, LeadQuery, LeadSort, LeadSummary, Page};
 pub use store::{
     ChangeObserver, Changed, Clock, LeadDetail, MergeReport, OpenOptions, OutboxEntry, PullApply,
-    QuarantineEntry, RemoteDoc, RemotePayload, Store, VerifyReport,
+    QuarantineApplied, QuarantineEntry, RemoteDoc, RemotePayload, Store, VerifyReport,
 };

@@ -13,6 +13,7 @@
 
 pub mod activity;
 pub mod check;
+pub mod diff;
 pub mod lead;
 pub mod sales;
 

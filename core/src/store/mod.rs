@@ -27,7 +27,7 @@ pub use foreign::Damage;
 pub use key::{KEY_BYTES, StoreKey};
 pub use merge::{MergeReport, PullApply, RemoteDoc, RemotePayload};
 pub use outbox::OutboxEntry;
-pub use quarantine::QuarantineEntry;
+pub use quarantine::{QuarantineApplied, QuarantineEntry};
 
 use crate::doc::{self, DocKind};
 use crate::model::{
