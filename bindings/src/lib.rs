@@ -24,6 +24,7 @@
 //! (`fieldsales_core` and `fieldsales_ffi`); see bindings/bindgen.toml and docs/bindings.md.
 
 mod error;
+mod quarantine;
 mod secrets;
 mod store;
 mod sync;
@@ -31,9 +32,10 @@ mod types;
 mod ui;
 
 pub use error::FieldsalesError;
+pub use quarantine::format_field_value;
 pub use secrets::{TokenVault, VaultError, new_store_key, peek_encrypted_store_user};
 pub use store::{ChangeListener, FieldStore, new_actor_id, peek_store_user};
-pub use sync::{CancelHandle, SyncProgressListener, enroll};
+pub use sync::{CancelHandle, SyncProgressListener, enroll, enroll_as};
 pub use types::{
     CommissionPart, DealCommission, ImportResult, LeadPage, QuarantineEntry, RecordKind,
     RemoteDocument, RemotePayload, RepCommission, ReportPeriod, SalesReport, VerifyReport,

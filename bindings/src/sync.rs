@@ -72,6 +72,21 @@ pub async fn enroll(
     Ok(core_sync::enroll(&server, &code, &device_name, &actor_id).await?)
 }
 
+/// `enroll` for an existing store of `user_id` (its `actorId()`): a code for anyone else is
+/// refused (`Server`, code `wrong_user`) before the server uses it up. A store enrolled again
+/// (its device revoked, its token lost) gets its device back with a new token, and sends what
+/// waited in it at the next sync.
+#[uniffi::export(async_runtime = "tokio")]
+pub async fn enroll_as(
+    server: String,
+    code: String,
+    device_name: String,
+    actor_id: String,
+    user_id: String,
+) -> Result<Credentials, FieldsalesError> {
+    Ok(core_sync::enroll_as(&server, &code, &device_name, &actor_id, Some(&user_id)).await?)
+}
+
 #[uniffi::export(async_runtime = "tokio")]
 impl FieldStore {
     /// Pushes local changes, then pulls until caught up. Resumable: cut anywhere (cancel, lost

@@ -50,9 +50,7 @@ fn kind(e: &QuarantineEntry) -> &'static str {
 pub fn list(store: &Store, json: bool, tz: &Zone, out: &mut dyn Write) -> Result<()> {
     let q = store.quarantine()?;
     if json {
-        serde_json::to_writer_pretty(&mut *out, &q)?;
-        writeln!(out)?;
-        return Ok(());
+        return crate::json(out, &q);
     }
     if q.is_empty() {
         writeln!(out, "nothing in quarantine")?;
@@ -85,9 +83,7 @@ pub fn list(store: &Store, json: bool, tz: &Zone, out: &mut dyn Write) -> Result
 pub fn show(store: &Store, id: i64, json: bool, tz: &Zone, out: &mut dyn Write) -> Result<()> {
     let e = store.quarantine_entry(id)?;
     if json {
-        serde_json::to_writer_pretty(&mut *out, &e)?;
-        writeln!(out)?;
-        return Ok(());
+        return crate::json(out, &e);
     }
     writeln!(
         out,
@@ -115,9 +111,7 @@ pub fn show(store: &Store, id: i64, json: bool, tz: &Zone, out: &mut dyn Write) 
 pub fn apply(store: &Store, id: i64, json: bool, tz: &Zone, out: &mut dyn Write) -> Result<()> {
     let done = store.quarantine_apply(id)?;
     if json {
-        serde_json::to_writer_pretty(&mut *out, &done)?;
-        writeln!(out)?;
-        return Ok(());
+        return crate::json(out, &done);
     }
     let cleared: Vec<String> = done.cleared.iter().map(|i| format!("#{i}")).collect();
     if done.resent {
@@ -152,9 +146,7 @@ pub fn apply(store: &Store, id: i64, json: bool, tz: &Zone, out: &mut dyn Write)
 pub fn discard(store: &Store, id: i64, json: bool, out: &mut dyn Write) -> Result<()> {
     let e = store.quarantine_discard(id)?;
     if json {
-        serde_json::to_writer_pretty(&mut *out, &e)?;
-        writeln!(out)?;
-        return Ok(());
+        return crate::json(out, &e);
     }
     writeln!(
         out,

@@ -20,10 +20,10 @@ pub enum BackendError {
     /// The actor is bound to a device of another user (or workspace).
     #[error("this actor id is already bound to another user's device")]
     ActorTaken,
-    /// The code enrolls `code_user`, not the user the device's store belongs to; the code is
-    /// not used up.
-    #[error("this code enrolls user '{code_user}', not the user this store belongs to")]
-    WrongUser { code_user: String },
+    /// The code enrolls `code_user`, not `store_user`, whom the device's store belongs to; the
+    /// code is not used up.
+    #[error("this code enrolls user '{code_user}', but this store belongs to '{store_user}'")]
+    WrongUser { code_user: String, store_user: String },
     /// Too many failed enrollment attempts from this address lately.
     #[error("too many failed enrollment attempts from this address")]
     LockedOut { retry_after_s: u64 },

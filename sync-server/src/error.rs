@@ -76,12 +76,13 @@ impl From<BackendError> for ApiError {
                 "actor_taken",
                 "this store is enrolled for another user; it cannot be enrolled for this one",
             ),
-            BackendError::WrongUser { code_user } => Self::new(
+            BackendError::WrongUser { code_user, store_user } => Self::new(
                 StatusCode::CONFLICT,
                 "wrong_user",
                 format!(
-                    "this code enrolls user '{code_user}', but this store belongs to someone \
-                     else; ask your admin for a code for yourself (the code is still valid)"
+                    "this code enrolls user '{code_user}', but this store belongs to \
+                     '{store_user}'; ask your admin for a code for '{store_user}' (this one \
+                     stays valid for '{code_user}')"
                 ),
             ),
             BackendError::LockedOut { retry_after_s } => Self::too_many(

@@ -650,8 +650,11 @@ impl Backend for SqliteBackend {
             return Err(BackendError::InvalidCode);
         };
         // Refused before the code is used up: the right person can still use it.
-        if e.user_id.is_some_and(|u| u != user_id) {
-            return Err(BackendError::WrongUser { code_user: user_id });
+        if let Some(store_user) = e.user_id.filter(|u| *u != user_id) {
+            return Err(BackendError::WrongUser {
+                code_user: user_id,
+                store_user: store_user.into(),
+            });
         }
         let bound: Option<(String, String, String)> = tx
             .prepare_cached("SELECT id, workspace_id, user_id FROM devices WHERE actor_id = ?1")?

@@ -24,6 +24,19 @@ fn at(day: i64, hour: i64, minute: i64) -> i64 {
     NOV1 + (day - 1) * DAY + hour * HOUR + minute * MINUTE
 }
 
+/// A server whose clock is the true time, with workspace "acme" and team "seoul".
+async fn server_at(truth: &Arc<AtomicI64>) -> (Server, String) {
+    let t = truth.clone();
+    let server = Server::start_with(tempfile::tempdir().unwrap(), move |mut s| {
+        s.clock = Arc::new(move || t.load(Ordering::SeqCst));
+        s
+    })
+    .await;
+    let ws = server.workspace("acme");
+    server.team(&ws, "seoul");
+    (server, ws)
+}
+
 /// A device whose clock is the true time plus `skew`.
 async fn device(
     server: &Server,
@@ -69,14 +82,7 @@ fn figures_of(f: &Figures) -> String {
 #[tokio::test]
 async fn devices_three_hours_fast_or_slow_give_the_same_report_as_a_correct_one() {
     let truth = Arc::new(AtomicI64::new(at(20, 20, 0)));
-    let t = truth.clone();
-    let server = Server::start_with(tempfile::tempdir().unwrap(), move |mut s| {
-        s.clock = Arc::new(move || t.load(Ordering::SeqCst));
-        s
-    })
-    .await;
-    let ws = server.workspace("acme");
-    server.team(&ws, "seoul");
+    let (server, ws) = server_at(&truth).await;
     let manager = device(&server, &truth, &ws, "park", Role::Manager, 0).await;
     let reps = [
         (device(&server, &truth, &ws, "kim", Role::Rep, 3 * HOUR).await, "kim"),
@@ -160,14 +166,7 @@ async fn devices_three_hours_fast_or_slow_give_the_same_report_as_a_correct_one(
 #[tokio::test]
 async fn a_clock_changed_after_enrollment_is_corrected_from_the_next_sync() {
     let truth = Arc::new(AtomicI64::new(at(10, 12, 0)));
-    let t = truth.clone();
-    let server = Server::start_with(tempfile::tempdir().unwrap(), move |mut s| {
-        s.clock = Arc::new(move || t.load(Ordering::SeqCst));
-        s
-    })
-    .await;
-    let ws = server.workspace("acme");
-    server.team(&ws, "seoul");
+    let (server, ws) = server_at(&truth).await;
     let skew = Arc::new(AtomicI64::new(0));
     let code = server.admin.add_user(&ws, "kim", Role::Rep, Some("seoul")).unwrap().enrollment_code;
     let actor = store::new_actor().to_hex_string();

@@ -4,9 +4,7 @@
 
 mod common;
 use common::*;
-use fieldsales_core::sync::protocol::{
-    CBOR, PushChange, PushRequest, PushResponse, from_cbor, to_cbor,
-};
+use fieldsales_core::sync::protocol::PushChange;
 use fieldsales_core::*;
 use fieldsales_server::backend::Role;
 
@@ -26,19 +24,6 @@ fn changes(doc_id: &str, kind: DocKind, doc: &mut automerge::AutoCommit) -> Vec<
         .collect()
 }
 
-async fn push(url: &str, token: &str, changes: Vec<PushChange>) -> PushResponse {
-    let resp = raw_http()
-        .post(format!("{url}/v1/push"))
-        .bearer_auth(token)
-        .header("content-type", CBOR)
-        .body(to_cbor(&PushRequest { changes }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    from_cbor(&resp.bytes().await.unwrap()).unwrap()
-}
-
 #[tokio::test]
 async fn changes_made_in_javascript_are_stored_and_read_whole_by_the_app() {
     let server = Server::start().await;
@@ -52,7 +37,7 @@ async fn changes_made_in_javascript_are_stored_and_read_whole_by_the_app() {
     let mut batch = changes(LEAD_ID, DocKind::Lead, &mut lead);
     batch.extend(changes(ACTIVITY_ID, DocKind::Activity, &mut activity));
     let n = batch.len();
-    let r = push(&server.url, &js.token, batch).await;
+    let r = push_changes(&server.url, &js.token, batch).await;
     assert!(r.rejected.is_empty(), "{:?}", r.rejected);
     assert_eq!(r.accepted.len(), n);
 
@@ -96,7 +81,7 @@ async fn editing_an_authorship_text_in_place_to_name_someone_else_is_refused() {
     server.admin.add_user(&ws, "lee", Role::Rep, Some("seoul")).unwrap();
     let js = sync::enroll(&server.url, &code, "a JavaScript app", JS_ACTOR).await.unwrap();
     let mut lead = fixture("lead-created-in-js.automerge");
-    let r = push(&server.url, &js.token, changes(LEAD_ID, DocKind::Lead, &mut lead)).await;
+    let r = push_changes(&server.url, &js.token, changes(LEAD_ID, DocKind::Lead, &mut lead)).await;
     assert!(r.rejected.is_empty(), "{:?}", r.rejected);
 
     let heads = lead.get_heads();
@@ -116,7 +101,7 @@ async fn editing_an_authorship_text_in_place_to_name_someone_else_is_refused() {
             change: c.raw_bytes().to_vec(),
         })
         .collect();
-    let r = push(&server.url, &js.token, change).await;
+    let r = push_changes(&server.url, &js.token, change).await;
     assert_eq!(r.rejected.len(), 1, "{r:?}");
     assert_eq!(r.rejected[0].code, "forbidden");
     assert!(r.rejected[0].message.contains("created_by"), "{}", r.rejected[0].message);

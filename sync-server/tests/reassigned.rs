@@ -6,27 +6,21 @@
 mod common;
 use automerge::transaction::Transactable;
 use common::*;
-use fieldsales_core::sync::protocol::{
-    CBOR, PushChange, PushRequest, PushResponse, from_cbor, to_cbor,
-};
+use fieldsales_core::sync::protocol::PushChange;
 use fieldsales_core::*;
 use fieldsales_server::backend::Role;
 
-async fn push_raw(url: &str, token: &str, doc_id: &str, changes: Vec<Vec<u8>>) -> PushResponse {
+async fn push_raw(
+    url: &str,
+    token: &str,
+    doc_id: &str,
+    changes: Vec<Vec<u8>>,
+) -> fieldsales_core::sync::protocol::PushResponse {
     let changes = changes
         .into_iter()
         .map(|change| PushChange { doc_id: doc_id.into(), kind: DocKind::Lead, change })
         .collect();
-    let resp = raw_http()
-        .post(format!("{url}/v1/push"))
-        .bearer_auth(token)
-        .header("content-type", CBOR)
-        .body(to_cbor(&PushRequest { changes }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    from_cbor(&resp.bytes().await.unwrap()).unwrap()
+    push_changes(url, token, changes).await
 }
 
 #[tokio::test]

@@ -452,12 +452,7 @@ impl Store {
                     value: t.value,
                     currency: t.currency.clone(),
                 })?;
-                let after = serde_json::to_value(&now).unwrap_or_default();
-                Ok((
-                    format!("target of {}", now.subject),
-                    diff::json_edits(before.as_ref(), &after),
-                    vec![],
-                ))
+                Ok(json_applied(format!("target of {}", now.subject), before, &now))
             }
             DocKind::CompPlan => {
                 let p: CompPlan =
@@ -470,12 +465,7 @@ impl Store {
                     rate_bp: p.rate_bp,
                     tiers: p.tiers.clone(),
                 })?;
-                let after = serde_json::to_value(&now).unwrap_or_default();
-                Ok((
-                    format!("plan of {}", now.rep),
-                    diff::json_edits(before.as_ref(), &after),
-                    vec![],
-                ))
+                Ok(json_applied(format!("plan of {}", now.rep), before, &now))
             }
             DocKind::Settings => {
                 let after: SalesSettings =
@@ -600,6 +590,16 @@ impl Store {
             can_apply,
         })
     }
+}
+
+/// What re-applying a target or a plan wrote, from the record before and as it is now.
+fn json_applied(
+    name: String,
+    before: Option<serde_json::Value>,
+    now: &impl Serialize,
+) -> (String, Vec<FieldEdit>, Vec<String>) {
+    let after = serde_json::to_value(now).unwrap_or_default();
+    (name, diff::json_edits(before.as_ref(), &after), Vec::new())
 }
 
 fn not_found(id: i64) -> Error {

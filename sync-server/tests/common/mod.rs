@@ -357,3 +357,23 @@ pub fn edit_as(
     d.commit();
     d.get_last_local_change().unwrap().raw_bytes().to_vec()
 }
+
+/// Pushes hand-made changes with `token`, as a modified app (or another implementation) could;
+/// the server must answer 200.
+pub async fn push_changes(
+    url: &str,
+    token: &str,
+    changes: Vec<fieldsales_core::sync::protocol::PushChange>,
+) -> fieldsales_core::sync::protocol::PushResponse {
+    use fieldsales_core::sync::protocol::{CBOR, PushRequest, from_cbor, to_cbor};
+    let resp = raw_http()
+        .post(format!("{url}/v1/push"))
+        .bearer_auth(token)
+        .header("content-type", CBOR)
+        .body(to_cbor(&PushRequest { changes }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    from_cbor(&resp.bytes().await.unwrap()).unwrap()
+}
