@@ -154,6 +154,20 @@ pub fn lead_as_seen(
     Ok(())
 }
 
+/// An activity logged (or edited) offline on a lead the user may no longer see (issue 14):
+/// `owner_then` is the lead's owner as the device last pulled (the pull cursor it sends with
+/// its push), `None` when the lead has not changed hands since. Taken if she could see the
+/// lead then, the lead exists, and the activity stays on the lead it was logged on; it then
+/// reaches whoever owns the lead now. Otherwise the answer of [`activity`] stands.
+pub fn activity_as_seen(
+    vis: &Visibility,
+    owner_then: Option<&str>,
+    lead_exists: bool,
+    same_lead: bool,
+) -> bool {
+    lead_exists && same_lead && owner_then.is_some_and(|o| vis.sees(o) && o != EVERYONE)
+}
+
 /// An activity stored under a lead owned by `old` (`None`: new) and written under the lead
 /// `lead_id`, owned by `new` (`None`: no such lead). An activity moves between leads (two leads
 /// merged) only when the writer sees both. A lead the user may not see answers as one that
@@ -336,6 +350,26 @@ mod tests {
         for (vis, seen, now, written, untouched, allowed) in rows {
             let got = lead_as_seen(vis, seen, now, written, *untouched);
             assert_eq!(got.is_ok(), *allowed, "{seen:?} {now} -> {written}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn activities_of_a_lead_given_away_meanwhile() {
+        let (_, kim) = principal("kim");
+        // (owner when the device last pulled, lead exists, same lead, allowed)
+        for (then, exists, same, allowed) in [
+            (Some("kim"), true, true, true),
+            // It has not changed hands since her last pull: the owner now decides (refused).
+            (None, true, true, false),
+            (Some("lee"), true, true, false),
+            (Some("kim"), false, true, false),
+            (Some("kim"), true, false, false),
+        ] {
+            assert_eq!(
+                activity_as_seen(&kim, then, exists, same),
+                allowed,
+                "{then:?} {exists} {same}"
+            );
         }
     }
 

@@ -218,6 +218,11 @@ pub trait DocTx {
     /// owner event its document and owners); `None` if there is none.
     fn feed_row_key(&mut self, seq: i64) -> Result<Option<String>>;
     fn max_seq(&mut self) -> Result<i64>;
+    /// The owner `doc_id` had right after feed row `seq`, if it changed hands since: the old
+    /// owner of its first owner event after `seq`. `None` if it has not changed hands since
+    /// (its owner now is the one it had). Decides on an activity logged offline on a lead
+    /// given to someone else meanwhile (`push.rs`).
+    fn owner_after(&mut self, doc_id: &str, seq: i64) -> Result<Option<String>>;
     /// Documents ordered by id, for bootstrap snapshots, up to `limit` of them and `max_bytes`
     /// (at least one). Only documents whose owner is one of `owners` (or everyone's); `None`
     /// for all.

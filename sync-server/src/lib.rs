@@ -333,9 +333,18 @@ async fn push<B: Backend>(
 ) -> Result<Response, ApiError> {
     let (p, req): (Principal, PushRequest) =
         cbor_request(&s, peer, &headers, body, MAX_BODY_BYTES, "push").await?;
+    // What the device has pulled, if it says: a cursor it cannot parse counts as not said.
+    let seen = headers
+        .get(PULL_CURSOR_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| cursor::parse_cursor(c).ok().flatten())
+        .map(|c| match c.cursor {
+            cursor::Cursor::Feed { seq, .. } => seq,
+            cursor::Cursor::Boot { watermark, .. } => watermark,
+        });
     let state = s.clone();
     let resp = work(&state, move |worker| {
-        let prepared = push::prepare_push(&*s.backend, &s.docs, &p, req)?;
+        let prepared = push::prepare_push_seen(&*s.backend, &s.docs, &p, req, seen)?;
         // Waiting for the writer takes no CPU: the next request may work meanwhile, and pushes
         // that queue up here are committed together. Unless too many wait already: then this
         // one keeps its worker, and new requests wait before they hold anything.

@@ -111,6 +111,9 @@ pub struct Prepared {
     /// was nothing to work out (nothing new, changes refused before their content matters, or
     /// a stored document that must be rebuilt under the writer).
     merged: Option<std::result::Result<(AutoCommit, Vec<u8>), Refusal>>,
+    /// The feed number the pushing device's pull cursor stands at (what it has received), if
+    /// it sent one ([`PULL_CURSOR_HEADER`]).
+    seen: Option<i64>,
 }
 
 impl Prepared {
@@ -368,7 +371,7 @@ pub fn commit_doc(
     docs: &DocCache,
     prepared: Prepared,
 ) -> Result<std::result::Result<Accepted, Rejection>> {
-    let Prepared { doc_id, kind, hashes, mut fresh, base, mut merged } = prepared;
+    let Prepared { doc_id, kind, hashes, mut fresh, base, mut merged, seen: pulled } = prepared;
     let doc_id = doc_id.as_str();
     let stored = tx.doc(doc_id)?;
     if !fresh.is_empty() && stored.as_ref().map(|r| &r.data) != base.as_ref() {
@@ -391,7 +394,18 @@ pub fn commit_doc(
             .filter(|o| !o.is_empty() && o.iter().all(|o| vis.sees(o))),
         _ => None,
     };
-    let existing = if hidden && seen.is_none() {
+    // An activity of such a lead, edited offline: its lead's owner as the device last pulled.
+    let activity_then = match (&stored, kind, pulled) {
+        (Some(row), DocKind::Activity, Some(seq)) if hidden && row.kind == kind => {
+            match row.lead_id.as_deref() {
+                Some(lead) => tx.owner_after(lead, seq)?.filter(|o| vis.sees(o)),
+                None => None,
+            }
+        }
+        _ => None,
+    };
+    let seen_then = seen.is_some() || activity_then.is_some();
+    let existing = if hidden && !seen_then {
         merged = None;
         None
     } else {
@@ -465,7 +479,20 @@ pub fn commit_doc(
         DocKind::Activity => {
             let lead_id = root_str(&doc, "lead_id").unwrap_or_default();
             let lead_owner = tx.doc(&lead_id)?.filter(|l| l.kind == DocKind::Lead).map(|l| l.owner);
-            let decision = authz::activity(vis, old, &lead_id, lead_owner.as_deref());
+            let mut decision = authz::activity(vis, old, &lead_id, lead_owner.as_deref());
+            // Logged offline on a lead given to someone else before the device pulled that:
+            // decided on the lead's owner as of its last pull (`authz::activity_as_seen`).
+            if decision.is_err()
+                && let Some(seq) = pulled
+            {
+                let then = tx.owner_after(&lead_id, seq)?;
+                let same_lead = existing
+                    .as_ref()
+                    .is_none_or(|r| r.lead_id.as_deref() == Some(lead_id.as_str()));
+                if authz::activity_as_seen(vis, then.as_deref(), lead_owner.is_some(), same_lead) {
+                    decision = Ok(());
+                }
+            }
             let owner = lead_owner.unwrap_or_default();
             (decision, DocRow { kind, owner, lead_id: Some(lead_id), data })
         }
@@ -492,7 +519,7 @@ pub fn commit_doc(
     if let Err(r) = decision {
         return Ok(Err(reject(r)));
     }
-    if hidden && seen.is_none() {
+    if hidden && !seen_then {
         return Ok(Err(reject(authz::not_yours())));
     }
     tx.put_doc(doc_id, &row)?;
@@ -551,6 +578,18 @@ pub fn prepare_push<B: Backend>(
     p: &Principal,
     req: PushRequest,
 ) -> Result<Vec<Prepared>> {
+    prepare_push_seen(backend, docs, p, req, None)
+}
+
+/// [`prepare_push`] of a device that said what it has pulled: `seen`, the feed number its pull
+/// cursor stands at ([`PULL_CURSOR_HEADER`]).
+pub fn prepare_push_seen<B: Backend>(
+    backend: &B,
+    docs: &DocCache,
+    p: &Principal,
+    req: PushRequest,
+    seen: Option<i64>,
+) -> Result<Vec<Prepared>> {
     let groups = decode_push(req)?;
     let read = backend.read(&p.workspace_id, |tx| -> Result<Vec<_>> {
         let mut out = Vec::with_capacity(groups.len());
@@ -580,7 +619,7 @@ pub fn prepare_push<B: Backend>(
             }
         };
         let base = existing.map(|r| r.data);
-        let pr = Prepared { doc_id, kind, hashes, fresh, base, merged };
+        let pr = Prepared { doc_id, kind, hashes, fresh, base, merged, seen };
         held += pr.bytes();
         prepared.push(pr);
     }

@@ -124,6 +124,11 @@ CREATE TABLE enroll_failures (
     locked_until INTEGER
 );
 "#,
+    r#"
+-- v5: a document's changes of hands by feed number (`DocTx::owner_after`): the owner a lead
+-- had when a device last pulled decides on an activity it logged offline (issue 14).
+CREATE INDEX feed_owner_events ON feed (workspace_id, doc_id, seq) WHERE hash IS NULL;
+"#,
 ];
 
 pub struct SqliteBackend {
@@ -517,6 +522,15 @@ impl DocTx for SqlTx<'_> {
             .prepare_cached("SELECT coalesce(hash, 'owner:' || doc_id || ':' || coalesce(old_owner, '') || ':' || coalesce(new_owner, '')) FROM feed WHERE seq = ?2 AND workspace_id = ?1")?
             .query_row(params![self.ws, seq], |r| r.get(0))
             .optional()?)
+    }
+
+    fn owner_after(&mut self, doc_id: &str, seq: i64) -> Result<Option<String>> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT old_owner FROM feed WHERE workspace_id = ?1 AND doc_id = ?2 AND hash IS NULL AND seq > ?3 ORDER BY seq LIMIT 1")?
+            .query_row(params![self.ws, doc_id, seq], |r| r.get::<_, Option<String>>(0))
+            .optional()?
+            .flatten())
     }
 
     fn max_seq(&mut self) -> Result<i64> {

@@ -125,3 +125,87 @@ async fn an_edit_from_before_the_reassignment_may_not_take_the_lead_back() {
     park.sync().await.unwrap();
     assert_eq!(park.lead(&lead.id).unwrap().owner, "lee");
 }
+
+/// An activity a rep logged offline on a lead given to someone else meanwhile reaches the new
+/// owner too: the server decides on it by the lead's owner as of her device's last pull (the
+/// cursor it sends with its push). Once her device has pulled the change of hands, it cannot
+/// log activities on the lead any more.
+#[tokio::test]
+async fn an_activity_logged_offline_on_a_lead_reassigned_meanwhile_reaches_its_new_owner() {
+    use fieldsales_core::sync::protocol::{
+        CBOR, PULL_CURSOR_HEADER, PushRequest, from_cbor, to_cbor,
+    };
+    let server = Server::start().await;
+    let ws = server.workspace("acme");
+    server.team(&ws, "seoul");
+    let park = server.device(&ws, "park", Role::Manager, Some("seoul")).await;
+    let kim = server.device(&ws, "kim", Role::Rep, Some("seoul")).await;
+    let lee = server.device(&ws, "lee", Role::Rep, Some("seoul")).await;
+    let lead = kim.owned("Lim", "kim");
+    let earlier = kim
+        .add_activity(ActivityDraft::new(&lead.id, ActivityKind::Task, "Send the deck"))
+        .unwrap();
+    kim.sync().await.unwrap();
+    park.sync().await.unwrap();
+
+    // Offline: kim logs a visit and ticks the task off; park gives the lead to lee.
+    let visit = kim
+        .add_activity(ActivityDraft {
+            duration_s: Some(1_800),
+            outcome: Some("wants a quote".into()),
+            ..ActivityDraft::new(&lead.id, ActivityKind::Visit, "Site visit")
+        })
+        .unwrap();
+    kim.complete_activity(&earlier.id).unwrap();
+    park.update_lead(&lead.id, LeadPatch { owner: Some("lee".into()), ..Default::default() })
+        .unwrap();
+    park.sync().await.unwrap();
+
+    let s = kim.sync().await.unwrap();
+    assert_eq!((s.sent, s.rejected), (2, 0), "{s:?}");
+    assert_eq!(kim.quarantine_len().unwrap(), 0, "nothing stranded");
+    lee.sync().await.unwrap();
+    let on_lee = lee.activities_for_lead(&lead.id).unwrap();
+    let got = on_lee.iter().find(|a| a.id == visit.id).expect("the visit reached lee");
+    assert_eq!(got.outcome.as_deref(), Some("wants a quote"));
+    assert!(on_lee.iter().find(|a| a.id == earlier.id).unwrap().done);
+
+    // Kim's device has pulled the change of hands: a new activity on the lead is refused, and
+    // so is one from a device that does not say what it has pulled.
+    let cursor = kim.meta("sync.cursor").unwrap().expect("a cursor");
+    let actor = automerge::ActorId::try_from(kim.actor_id().as_str()).unwrap();
+    let late = new_id();
+    let doc = fieldsales_core::doc::activity::create(
+        actor,
+        &late,
+        &ActivityDraft::new(&lead.id, ActivityKind::Call, "Too late"),
+        "kim",
+        1,
+    )
+    .unwrap();
+    let mut doc = doc;
+    let changes: Vec<PushChange> = doc
+        .get_changes(&[])
+        .into_iter()
+        .map(|c| PushChange {
+            doc_id: late.clone(),
+            kind: DocKind::Activity,
+            change: c.raw_bytes().to_vec(),
+        })
+        .collect();
+    for header in [Some(cursor), None] {
+        let mut req = raw_http()
+            .post(format!("{}/v1/push", server.url))
+            .bearer_auth(kim.token())
+            .header("content-type", CBOR);
+        if let Some(c) = &header {
+            req = req.header(PULL_CURSOR_HEADER, c.as_str());
+        }
+        let resp =
+            req.body(to_cbor(&PushRequest { changes: changes.clone() })).send().await.unwrap();
+        let r: fieldsales_core::sync::protocol::PushResponse =
+            from_cbor(&resp.bytes().await.unwrap()).unwrap();
+        assert_eq!(r.rejected.len(), 1, "{header:?}: {r:?}");
+        assert_eq!(r.rejected[0].code, "unknown_lead");
+    }
+}

@@ -256,6 +256,12 @@ fn explain(code: &str, reason: &str, kind: DocKind, here: bool) -> (String, Stri
         }
         "document_too_large" => format!("Shorten the {what}'s notes first. {reapply}"),
         _ if here => reapply,
+        // Its device has pulled the lead's change of hands by now (the activity left with
+        // the lead): sent again, it is taken only if the lead comes back.
+        _ if kind == DocKind::Activity => "Tell the lead's owner what you logged (shown here), \
+             or `quarantine discard` it. `quarantine apply` sends it to the server again as it \
+             was, which takes it only once the lead is yours again."
+            .into(),
         _ => resend.into(),
     };
     (why, todo, true)

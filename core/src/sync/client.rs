@@ -338,14 +338,26 @@ impl SyncClient {
         body: &Req,
     ) -> Result<Resp, SyncError> {
         let body = to_cbor(body);
+        // A push says what this device has pulled: an activity it logged on a lead given to
+        // someone else before it learned of that is decided on as it saw the lead.
+        let pulled = match path {
+            "/v1/push" => store
+                .meta(SYNC_CURSOR)?
+                .filter(|c| !c.is_empty() && c.bytes().all(|b| b.is_ascii_graphic())),
+            _ => None,
+        };
         let mut attempt = 0u32;
         let resp = loop {
             let before = store.device_now();
-            let resp = self
+            let mut req = self
                 .http
                 .post(format!("{}{path}", self.server))
                 .bearer_auth(&self.token)
-                .header(reqwest::header::CONTENT_TYPE, CBOR)
+                .header(reqwest::header::CONTENT_TYPE, CBOR);
+            if let Some(c) = &pulled {
+                req = req.header(PULL_CURSOR_HEADER, c.as_str());
+            }
+            let resp = req
                 .body(body.clone())
                 .send()
                 .await

@@ -14,6 +14,12 @@ pub const JSON: &str = "application/json";
 /// servers do not send it; older clients ignore it.
 pub const SERVER_TIME_HEADER: &str = "x-server-time";
 
+/// Request header of a push: the pull cursor the device stored last (what of the feed it has
+/// received). The server decides on an activity logged offline on a lead given to someone
+/// else before the device pulled that change of hands by the lead's owner as of that cursor
+/// (docs/protocol.md, "Push"). Optional: older clients do not send it.
+pub const PULL_CURSOR_HEADER: &str = "x-pull-cursor";
+
 /// Limits the server enforces and the client respects when it batches.
 pub const MAX_CHANGES_PER_PUSH: usize = 1_000;
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
