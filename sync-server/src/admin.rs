@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use crate::auth;
-use crate::backend::Role;
+use crate::backend::{Lockout, Role};
 use crate::sqlite::SqliteBackend;
 
 /// Enrollment codes expire after a week.
@@ -208,6 +208,25 @@ impl SqliteBackend {
         })
     }
 
+    /// Addresses with failed enrollment attempts, the locked ones first.
+    pub fn lockouts(&self) -> anyhow::Result<Vec<Lockout>> {
+        self.admin(|tx| {
+            let mut stmt = tx.prepare("SELECT address, failures, locked_until, last_at FROM enroll_failures ORDER BY coalesce(locked_until, 0) DESC, last_at DESC")?;
+            let rows = stmt.query_map([], |r| Ok(Lockout { address: r.get(0)?, failures: r.get(1)?, locked_until: r.get(2)?, last_attempt: r.get(3)? }))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// Lifts an address's lockout and forgets its failures.
+    pub fn clear_lockout(&self, address: &str) -> anyhow::Result<()> {
+        self.admin(|tx| {
+            if tx.execute("DELETE FROM enroll_failures WHERE address = ?1", [address])? == 0 {
+                anyhow::bail!("no failed enrollments recorded for '{address}'");
+            }
+            Ok(())
+        })
+    }
+
     /// Cuts one device off at once; the user's other devices keep working.
     pub fn revoke_device(&self, device_id: &str) -> anyhow::Result<()> {
         self.admin(|tx| {
@@ -223,6 +242,18 @@ impl SqliteBackend {
     }
 }
 
+/// `s` safe to print on a terminal: control characters (escape sequences, CR, LF, …) and
+/// bidirectional overrides shown as `\u{…}` escapes instead of acting on the terminal. Device
+/// names come from the devices themselves.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+            if c.is_control() || bidi { c.escape_unicode().to_string() } else { c.to_string() }
+        })
+        .collect()
+}
+
 fn new_code(tx: &rusqlite::Connection, ws: &str, user_id: &str) -> anyhow::Result<String> {
     let code = auth::new_enrollment_code();
     tx.execute(
@@ -230,4 +261,17 @@ fn new_code(tx: &rusqlite::Connection, ws: &str, user_id: &str) -> anyhow::Resul
         params![auth::hash_secret(&auth::normalize_code(&code)), ws, user_id, now_ms() + CODE_TTL_MS],
     )?;
     Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printable_escapes_terminal_controls_and_keeps_the_rest() {
+        assert_eq!(printable("Kim's phone 김"), "Kim's phone 김");
+        let shown = printable("\u{1b}[31mred\r\nfake line\u{202e}txt");
+        assert!(!shown.chars().any(|c| c.is_control()), "{shown}");
+        assert_eq!(shown, "\\u{1b}[31mred\\u{d}\\u{a}fake line\\u{202e}txt");
+    }
 }

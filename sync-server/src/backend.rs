@@ -1,5 +1,6 @@
-//! Storage behind the sync logic. `sync.rs` speaks only to these traits, so a PostgreSQL
-//! backend can replace the embedded SQLite one without touching it.
+//! Storage behind the sync logic. `push.rs` and `pull.rs` speak only to these traits, so a
+//! PostgreSQL backend can replace the embedded SQLite one without touching them. Storage answers
+//! with its own [`BackendError`]; HTTP statuses are made from it at the edge (`error.rs`).
 //!
 //! The change feed is numbered (`seq`) inside the write transaction, and a backend must make
 //! writers of one workspace commit in `seq` order (SQLite: one writer at a time; PostgreSQL: a
@@ -8,9 +9,22 @@
 
 use fieldsales_core::doc::DocKind;
 
-use crate::error::ApiError;
+/// What storage can answer besides a result.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BackendError {
+    /// The database failed (I/O, a constraint, a busy timeout): the request can be retried.
+    #[error("storage failed: {0}")]
+    Storage(String),
+    #[error("this enrollment code is unknown, used or expired")]
+    InvalidCode,
+    #[error("this actor id is already bound to another device")]
+    ActorTaken,
+    /// Too many failed enrollment attempts from this address lately.
+    #[error("too many failed enrollment attempts from this address")]
+    LockedOut { retry_after_s: u64 },
+}
 
-pub type Result<T, E = ApiError> = std::result::Result<T, E>;
+pub type Result<T, E = BackendError> = std::result::Result<T, E>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -71,7 +85,7 @@ pub struct FeedFilter {
     /// Changes written by this actor (the pulling device) are left out: it has them.
     pub skip_actor: String,
     /// Changes written while their document's owner was not one of these (nor
-    /// [`crate::sync::EVERYONE`]) are left out; `None` keeps every owner. Owner events are always
+    /// [`crate::authz::EVERYONE`]) are left out; `None` keeps every owner. Owner events are always
     /// kept: who gains and who loses a record is decided from both owners. (A user who gains a
     /// record gets it whole from the owner event, so its earlier changes are not needed.)
     pub owners: Option<Vec<String>>,
@@ -91,6 +105,53 @@ impl FeedEntry {
             FeedEntry::Change { seq, .. } | FeedEntry::Owner { seq, .. } => *seq,
         }
     }
+
+    /// The bytes it carries.
+    pub fn len(&self) -> usize {
+        match self {
+            FeedEntry::Change { data, .. } => data.len(),
+            FeedEntry::Owner { .. } => 0,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Rows read up to a count and a byte budget: always at least one row when there is one, so
+/// that a page moves; `full` when more may follow (the count or the budget was reached).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page<T> {
+    pub rows: Vec<T>,
+    pub full: bool,
+}
+
+impl<T> Default for Page<T> {
+    fn default() -> Self {
+        Page { rows: Vec::new(), full: false }
+    }
+}
+
+/// An address's failed enrollment attempts, for `admin lockouts`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Lockout {
+    pub address: String,
+    pub failures: u32,
+    /// Milliseconds since the epoch; in the past once the lockout is over.
+    pub locked_until: Option<i64>,
+    pub last_attempt: i64,
+}
+
+/// One enrollment attempt.
+pub struct Enrollment<'a> {
+    pub code_hash: &'a str,
+    pub device_name: &'a str,
+    pub actor: &'a str,
+    pub token_hash: &'a str,
+    /// The client's address, for the lockout after repeated failures.
+    pub address: &'a str,
+    pub now: i64,
 }
 
 /// Document work inside one transaction, scoped to one workspace: nothing here can name
@@ -113,29 +174,53 @@ pub trait DocTx {
     fn append_owner_event(&mut self, lead_id: &str, old_owner: &str, new_owner: &str)
     -> Result<()>;
     fn set_activities_owner(&mut self, lead_id: &str, owner: &str) -> Result<()>;
-    fn activities_of(&mut self, lead_id: &str) -> Result<Vec<(String, DocRow)>>;
+    /// The owner recorded for a document now; `None` if there is no such document.
+    fn doc_owner(&mut self, id: &str) -> Result<Option<String>>;
+    /// A lead's activities after `after_id` in id order, up to `max_bytes` of their documents.
+    fn activities_of(
+        &mut self,
+        lead_id: &str,
+        after_id: &str,
+        max_bytes: usize,
+    ) -> Result<Page<(String, DocRow)>>;
+    fn activity_ids_of(&mut self, lead_id: &str) -> Result<Vec<String>>;
+    /// The raw bytes of every change stored for a document, in feed order: what a document
+    /// whose saved bytes no longer load is rebuilt from.
+    fn doc_changes(&mut self, doc_id: &str) -> Result<Vec<Vec<u8>>>;
     fn user_exists(&mut self, user_id: &str) -> Result<bool>;
     fn team_members(&mut self, team_id: &str) -> Result<Vec<String>>;
     /// The ids of the teams a manager manages.
     fn managed_teams(&mut self, user_id: &str) -> Result<Vec<String>>;
     /// The id of a team named by its id or its name, in this workspace.
     fn team_id(&mut self, id_or_name: &str) -> Result<Option<String>>;
-    /// Up to `limit` feed entries after `seq` that `filter` lets through, in `seq` order.
-    fn feed_after(&mut self, seq: i64, limit: u32, filter: &FeedFilter) -> Result<Vec<FeedEntry>>;
-    fn feed_len_after(&mut self, seq: i64) -> Result<u64>;
+    /// Up to `limit` feed entries after `seq` that `filter` lets through, in `seq` order, and
+    /// up to `max_bytes` of change bytes (at least one entry). Complete up to the last entry:
+    /// no entry the filter lets through is left out before it.
+    fn feed_after(
+        &mut self,
+        seq: i64,
+        limit: u32,
+        max_bytes: usize,
+        filter: &FeedFilter,
+    ) -> Result<Page<FeedEntry>>;
+    /// Feed entries after `seq` that `filter` lets through; owner events only where one of the
+    /// filter's owners gains or loses a record.
+    fn feed_len_after(&mut self, seq: i64, filter: &FeedFilter) -> Result<u64>;
     /// What identifies the feed row numbered `seq` in this workspace (its change hash, or for an
     /// owner event its document and owners); `None` if there is none.
     fn feed_row_key(&mut self, seq: i64) -> Result<Option<String>>;
     fn max_seq(&mut self) -> Result<i64>;
-    /// Documents ordered by id, for bootstrap snapshots.
-    /// Only documents whose owner is one of `owners` (or everyone's); `None` for all.
+    /// Documents ordered by id, for bootstrap snapshots, up to `limit` of them and `max_bytes`
+    /// (at least one). Only documents whose owner is one of `owners` (or everyone's); `None`
+    /// for all.
     fn docs_after(
         &mut self,
         after_id: &str,
         limit: u32,
+        max_bytes: usize,
         owners: Option<&[String]>,
-    ) -> Result<Vec<(String, DocRow)>>;
-    fn docs_len_after(&mut self, after_id: &str) -> Result<u64>;
+    ) -> Result<Page<(String, DocRow)>>;
+    fn docs_len_after(&mut self, after_id: &str, owners: Option<&[String]>) -> Result<u64>;
     /// Marks a point inside the transaction that [`DocTx::rollback_to_savepoint`] returns to,
     /// so that several requests can share one transaction and one of them can fail alone.
     /// Not nested.
@@ -155,17 +240,21 @@ pub struct Enrolled {
 
 pub trait Backend: Send + Sync + 'static {
     /// Runs `f` in one write transaction for `workspace`; an error rolls it back.
-    fn write<R>(&self, workspace: &str, f: impl FnOnce(&mut dyn DocTx) -> Result<R>) -> Result<R>;
+    fn write<R, E: From<BackendError>>(
+        &self,
+        workspace: &str,
+        f: impl FnOnce(&mut dyn DocTx) -> Result<R, E>,
+    ) -> Result<R, E>;
     /// Runs `f` on one consistent snapshot of `workspace`.
-    fn read<R>(&self, workspace: &str, f: impl FnOnce(&mut dyn DocTx) -> Result<R>) -> Result<R>;
+    fn read<R, E: From<BackendError>>(
+        &self,
+        workspace: &str,
+        f: impl FnOnce(&mut dyn DocTx) -> Result<R, E>,
+    ) -> Result<R, E>;
     fn authenticate(&self, token_hash: &str) -> Result<Option<Principal>>;
     /// Consumes a one-time enrollment code and registers a device with its token hash and actor.
-    fn enroll(
-        &self,
-        code_hash: &str,
-        device_name: &str,
-        actor: &str,
-        token_hash: &str,
-        now: i64,
-    ) -> Result<Enrolled>;
+    /// An unknown, used or expired code counts as a failure of the address; an address with too
+    /// many recent failures is refused before its code is looked at
+    /// ([`BackendError::LockedOut`]).
+    fn enroll(&self, e: &Enrollment<'_>) -> Result<Enrolled>;
 }

@@ -3,6 +3,10 @@
 //! rep edits the lead they just captured. An entry is used only if the bytes it was saved as
 //! are the bytes in storage, so a write this process did not make (another server process on
 //! the same database, a rolled-back transaction) is a miss, never a stale document.
+//!
+//! Bounded by bytes as well as by count: one user with large documents must not multiply the
+//! server's memory by the count. A loaded document is counted at [`LOADED_FACTOR`] times its
+//! saved size, plus the saved bytes kept beside it.
 
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
@@ -16,10 +20,24 @@ use lru::LruCache;
 /// loaded; see docs/benchmarks-sync.md.
 pub const DEFAULT_CAPACITY: usize = 16_384;
 
+/// Bytes the cache holds at most by default, counted as [`Entry::cost`].
+pub const DEFAULT_BYTES: usize = 256 * 1024 * 1024;
+
+/// A loaded document's memory, in multiples of its saved (uncompressed) size: Automerge's op
+/// set keeps every op decoded, with indexes (measured with a counting allocator over leads of
+/// 2 KB to 1 MB: 4 to 9 times; see docs/threat-model in protocol.md).
+pub const LOADED_FACTOR: usize = 10;
+
 pub struct DocCache {
-    entries: Option<Mutex<LruCache<(String, String), Entry>>>,
+    entries: Option<Mutex<Entries>>,
+    max_bytes: usize,
     hits: AtomicU64,
     misses: AtomicU64,
+}
+
+struct Entries {
+    lru: LruCache<(String, String), Entry>,
+    bytes: usize,
 }
 
 struct Entry {
@@ -27,17 +45,30 @@ struct Entry {
     doc: AutoCommit,
 }
 
+impl Entry {
+    fn cost(&self) -> usize {
+        self.saved.len() * (1 + LOADED_FACTOR)
+    }
+}
+
 impl DocCache {
-    /// A cache of `capacity` documents; 0 turns it off.
+    /// A cache of `capacity` documents and [`DEFAULT_BYTES`]; 0 turns it off.
     pub fn new(capacity: usize) -> DocCache {
+        DocCache::with_bytes(capacity, DEFAULT_BYTES)
+    }
+
+    /// A cache of up to `capacity` documents and `max_bytes` (as [`Entry::cost`] counts them).
+    pub fn with_bytes(capacity: usize, max_bytes: usize) -> DocCache {
         DocCache {
-            entries: NonZeroUsize::new(capacity).map(|c| Mutex::new(LruCache::new(c))),
+            entries: NonZeroUsize::new(capacity)
+                .map(|c| Mutex::new(Entries { lru: LruCache::new(c), bytes: 0 })),
+            max_bytes,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
     }
 
-    fn lock(&self) -> Option<std::sync::MutexGuard<'_, LruCache<(String, String), Entry>>> {
+    fn lock(&self) -> Option<std::sync::MutexGuard<'_, Entries>> {
         self.entries.as_ref().map(|m| m.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
@@ -47,7 +78,11 @@ impl DocCache {
     pub fn take(&self, workspace: &str, id: &str, saved: &[u8]) -> Option<AutoCommit> {
         let doc = self
             .lock()
-            .and_then(|mut entries| entries.pop(&(workspace.to_string(), id.to_string())))
+            .and_then(|mut entries| {
+                let e = entries.lru.pop(&(workspace.to_string(), id.to_string()))?;
+                entries.bytes -= e.cost();
+                Some(e)
+            })
             .filter(|e| e.saved == saved)
             .map(|e| e.doc);
         let counter = if doc.is_some() { &self.hits } else { &self.misses };
@@ -62,16 +97,36 @@ impl DocCache {
 
     /// Keeps `doc`, which storage now holds as `saved`. Call only after the write committed.
     pub fn put(&self, workspace: &str, id: &str, saved: Vec<u8>, doc: AutoCommit) {
-        // The document pushed out is dropped after the lock is released: freeing a loaded
+        let entry = Entry { saved, doc };
+        if entry.cost() > self.max_bytes {
+            return;
+        }
+        // The documents pushed out are dropped after the lock is released: freeing a loaded
         // document is thousands of frees, and every push waits for this lock.
-        let evicted = self.lock().and_then(|mut entries| {
-            entries.push((workspace.to_string(), id.to_string()), Entry { saved, doc })
-        });
+        let mut evicted = Vec::new();
+        if let Some(mut entries) = self.lock() {
+            entries.bytes += entry.cost();
+            if let Some((_, old)) = entries.lru.push((workspace.to_string(), id.to_string()), entry)
+            {
+                entries.bytes -= old.cost();
+                evicted.push(old);
+            }
+            while entries.bytes > self.max_bytes {
+                let Some((_, old)) = entries.lru.pop_lru() else { break };
+                entries.bytes -= old.cost();
+                evicted.push(old);
+            }
+        }
         drop(evicted);
     }
 
     pub fn len(&self) -> usize {
-        self.lock().map_or(0, |e| e.len())
+        self.lock().map_or(0, |e| e.lru.len())
+    }
+
+    /// Bytes held, as [`Entry::cost`] counts them.
+    pub fn bytes(&self) -> usize {
+        self.lock().map_or(0, |e| e.bytes)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -125,5 +180,35 @@ mod tests {
         off.put("w", "1", saved.clone(), d);
         assert!(off.take("w", "1", &saved).is_none());
         assert!(off.is_empty());
+    }
+
+    /// Bounded by bytes too: large documents push out others long before the count is reached,
+    /// and one larger than the whole budget is not kept at all.
+    #[test]
+    fn the_cache_is_bounded_by_bytes_as_well_as_by_count() {
+        let big = |v: usize| {
+            let mut d = AutoCommit::new();
+            d.put(&ROOT, "v", "x".repeat(v)).unwrap();
+            let saved = d.save_nocompress();
+            (d, saved)
+        };
+        let (_, probe) = big(100_000);
+        let cost = probe.len() * (1 + LOADED_FACTOR);
+        let cache = DocCache::with_bytes(1_000, 3 * cost);
+        let mut saved = Vec::new();
+        for id in 0..5 {
+            let (d, s) = big(100_000);
+            cache.put("w", &id.to_string(), s.clone(), d);
+            saved.push(s);
+            assert!(cache.bytes() <= 3 * cost, "{} bytes held", cache.bytes());
+        }
+        assert_eq!(cache.len(), 3, "three fit the budget, not the thousand the count allows");
+        assert!(cache.take("w", "0", &saved[0]).is_none(), "the oldest went first");
+        assert!(cache.take("w", "4", &saved[4]).is_some());
+        assert_eq!(cache.bytes(), 2 * cost, "a taken document leaves the budget");
+        let (d, s) = big(400_000);
+        cache.put("w", "huge", s.clone(), d);
+        assert!(cache.take("w", "huge", &s).is_none(), "larger than the budget: not kept");
+        assert!(cache.bytes() <= 3 * cost);
     }
 }

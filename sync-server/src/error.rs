@@ -1,19 +1,25 @@
 //! Every error leaves the server as JSON: `{"error": {"code": "...", "message": "..."}}`.
+//! Storage answers with its own `BackendError`; the HTTP status is chosen here, at the edge,
+//! and every 500 is logged with its cause (the client sees only that the server failed).
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use fieldsales_core::sync::protocol::{ErrorBody, ErrorDetail};
+
+use crate::backend::BackendError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// For a 429: the `Retry-After` seconds.
+    pub retry_after_s: u64,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into() }
+        ApiError { status, code, message: message.into(), retry_after_s: 1 }
     }
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
@@ -28,8 +34,16 @@ impl ApiError {
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
     }
-    pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+    /// A 500; `cause` is logged, not sent.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!("internal error: {cause}");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the server failed; retry later")
+    }
+
+    pub fn too_many(code: &'static str, message: impl Into<String>, retry_after_s: u64) -> Self {
+        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, code, message);
+        e.retry_after_s = retry_after_s.max(1);
+        e
     }
 }
 
@@ -41,10 +55,34 @@ impl std::fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-impl From<rusqlite::Error> for ApiError {
-    fn from(e: rusqlite::Error) -> Self {
-        tracing::error!("storage error: {e}");
-        ApiError::internal("the server's storage failed; try again later")
+impl From<BackendError> for ApiError {
+    fn from(e: BackendError) -> Self {
+        match e {
+            BackendError::Storage(cause) => {
+                tracing::error!("storage failed: {cause}");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "the server's storage failed; try again later",
+                )
+            }
+            BackendError::InvalidCode => Self::new(
+                StatusCode::FORBIDDEN,
+                "invalid_code",
+                "this enrollment code is unknown, used or expired; ask your admin for a new one",
+            ),
+            BackendError::ActorTaken => Self::new(
+                StatusCode::CONFLICT,
+                "actor_taken",
+                "this actor id is already bound to another device",
+            ),
+            BackendError::LockedOut { retry_after_s } => Self::too_many(
+                "enroll_locked",
+                "too many invalid enrollment codes from this address; wait, or ask your admin \
+                 (`fieldsales-server admin lockouts`)",
+                retry_after_s,
+            ),
+        }
     }
 }
 
@@ -55,9 +93,8 @@ impl IntoResponse for ApiError {
             ErrorBody { error: ErrorDetail { code: self.code.to_string(), message: self.message } };
         let mut resp = (status, axum::Json(body)).into_response();
         if status == StatusCode::TOO_MANY_REQUESTS {
-            // A device's bucket refills many requests per second: one second is always enough.
             resp.headers_mut()
-                .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
+                .insert(axum::http::header::RETRY_AFTER, self.retry_after_s.max(1).into());
         }
         resp
     }

@@ -11,8 +11,8 @@
 //!
 //! A push parked here has given its worker back (waiting takes no CPU), but still holds what it
 //! worked out: documents, loaded and saved. [`GroupCommit::park`] bounds that by a budget of
-//! documents; a push that finds it spent keeps its worker while it waits, so new requests wait
-//! at the door instead of piling up in memory. The request that writes takes every waiting
+//! bytes ([`Prepared::bytes`]); a push that finds it spent keeps its worker while it waits, so
+//! new requests wait at the door instead of piling up in memory. The request that writes takes every waiting
 //! request, one transaction per workspace in arrival order, so no workspace waits behind a
 //! busier one for more than a round.
 
@@ -22,10 +22,12 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 
 use fieldsales_core::sync::protocol::PushResponse;
 
-use crate::backend::{Backend, Principal, Result};
+use crate::backend::{Backend, Principal};
 use crate::docs::DocCache;
 use crate::error::ApiError;
-use crate::sync::{self, Committed, Prepared};
+
+type Result<T, E = ApiError> = std::result::Result<T, E>;
+use crate::push::{self as sync, Committed, Prepared};
 
 struct Waiting {
     ticket: u64,
@@ -43,9 +45,9 @@ struct Queue {
     done: HashMap<u64, Result<PushResponse>>,
 }
 
-/// Documents that parked pushes may hold at once (see [`GroupCommit::park`]): a few MB in the
-/// common case of leads of a few KB; fifty devices pushing a loop's worth each park ~200.
-pub const PARKED_DOCUMENTS: usize = 4_096;
+/// Bytes that parked pushes may hold at once (see [`GroupCommit::park`]): fifty devices pushing
+/// a loop's worth of leads of a few KB each park a few MB.
+pub const PARKED_BYTES: usize = 256 * 1024 * 1024;
 
 pub struct GroupCommit {
     queue: Mutex<Queue>,
@@ -59,19 +61,19 @@ pub struct GroupCommit {
 
 impl Default for GroupCommit {
     fn default() -> Self {
-        GroupCommit::with_park_budget(PARKED_DOCUMENTS)
+        GroupCommit::with_park_budget(PARKED_BYTES)
     }
 }
 
 /// A share of the parking budget, given back when dropped.
 pub struct Parked<'a> {
     group: &'a GroupCommit,
-    documents: usize,
+    bytes: usize,
 }
 
 impl Drop for Parked<'_> {
     fn drop(&mut self) {
-        self.group.parked.fetch_sub(self.documents, Ordering::AcqRel);
+        self.group.parked.fetch_sub(self.bytes, Ordering::AcqRel);
     }
 }
 
@@ -119,32 +121,32 @@ impl GroupCommit {
         GroupCommit::default()
     }
 
-    /// As [`GroupCommit::new`], with room for `documents` parked documents.
-    pub fn with_park_budget(documents: usize) -> Self {
+    /// As [`GroupCommit::new`], with room for `bytes` of parked pushes.
+    pub fn with_park_budget(bytes: usize) -> Self {
         GroupCommit {
             queue: Mutex::default(),
             written: Condvar::new(),
             parked: AtomicUsize::new(0),
-            park_budget: documents,
+            park_budget: bytes,
             transactions: AtomicU64::new(0),
             requests: AtomicU64::new(0),
         }
     }
 
-    /// Room to wait for the writer without a worker, for a push to `documents` documents;
-    /// `None` when the budget is spent (a push bigger than the whole budget gets room only when
-    /// nothing else is parked).
-    pub fn park(&self, documents: usize) -> Option<Parked<'_>> {
-        let documents = documents.max(1);
+    /// Room to wait for the writer without a worker, for a push holding `bytes`; `None` when
+    /// the budget is spent (a push bigger than the whole budget gets room only when nothing
+    /// else is parked).
+    pub fn park(&self, bytes: usize) -> Option<Parked<'_>> {
+        let bytes = bytes.max(1);
         self.parked
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| {
-                (now == 0 || now + documents <= self.park_budget).then_some(now + documents)
+                (now == 0 || now + bytes <= self.park_budget).then_some(now + bytes)
             })
             .ok()
-            .map(|_| Parked { group: self, documents })
+            .map(|_| Parked { group: self, bytes })
     }
 
-    /// The last step of a push ([`sync::commit_push`]), shared with whichever requests are
+    /// The last step of a push ([`push::commit_push`]), shared with whichever requests are
     /// waiting for the writer at the same time. Returns once the request is committed.
     pub fn commit<B: Backend>(
         &self,
@@ -209,7 +211,7 @@ impl GroupCommit {
                 .collect();
         }
         let tickets: Vec<u64> = batch.iter().map(|w| w.ticket).collect();
-        let written = backend.write(workspace, |tx| {
+        let written = backend.write(workspace, |tx| -> Result<Vec<Result<Committed>>> {
             let mut out: Vec<Result<Committed>> = Vec::with_capacity(batch.len());
             for w in batch {
                 tx.savepoint()?;
@@ -240,11 +242,10 @@ impl GroupCommit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::{DocRow, FeedFilter, Role};
+    use crate::backend::{FeedFilter, Role};
     use crate::sqlite::SqliteBackend;
     use crate::testing::{device, new_lead, request, workspace};
     use automerge::{ActorId, AutoCommit, ROOT, ReadDoc, transaction::Transactable};
-    use fieldsales_core::doc::DocKind;
     use std::sync::Arc;
 
     /// Holds the writer while `n` requests queue, then lets them go: they must commit in one
@@ -373,14 +374,20 @@ mod tests {
         );
         let feed = b
             .read(&ws, |tx| {
-                tx.feed_after(0, 100, &FeedFilter { skip_actor: String::new(), owners: None })
+                tx.feed_after(
+                    0,
+                    100,
+                    usize::MAX,
+                    &FeedFilter { skip_actor: String::new(), owners: None },
+                )
             })
-            .unwrap();
+            .unwrap()
+            .rows;
         assert_eq!(feed.len(), 4, "the creation, two edits and Bob's lead, once each");
     }
 
     #[test]
-    fn parked_pushes_are_bounded_by_their_documents() {
+    fn parked_pushes_are_bounded_by_their_bytes() {
         let group = GroupCommit::with_park_budget(10);
         let a = group.park(6).expect("room for 6 of 10");
         assert!(group.park(5).is_none(), "6 + 5 > 10");
@@ -472,20 +479,14 @@ mod tests {
         let mut both = request(&first, first_doc.get_changes(&[]));
         both.changes.extend(request(&broken, doc.get_changes(&heads)).changes);
         let edit = sync::prepare_push(&*b, &docs, &p_phone, both).unwrap();
-        // The stored document turns unreadable after the edit was worked out: committing it
-        // must load it again, and fails.
-        b.write(&ws, |tx| {
-            tx.put_doc(
-                &broken,
-                &DocRow {
-                    kind: DocKind::Lead,
-                    owner: "ann".into(),
-                    lead_id: None,
-                    data: b"not automerge".to_vec(),
-                },
-            )
-        })
-        .unwrap();
+        // Storing the edit fails (a trigger stands for a full disk).
+        {
+            let c = rusqlite::Connection::open(_dir.path().join("fieldsales-server.db")).unwrap();
+            c.execute_batch(&format!(
+                "CREATE TRIGGER fail BEFORE UPDATE ON documents WHEN NEW.id = '{broken}' BEGIN SELECT RAISE(ABORT, 'disk full'); END;"
+            ))
+            .unwrap();
+        }
         let (fine, mut fine_doc) = new_lead(&tablet, "ann", "Lee");
         let capture =
             sync::prepare_push(&*b, &docs, &p_tablet, request(&fine, fine_doc.get_changes(&[])))
@@ -505,9 +506,15 @@ mod tests {
         );
         let feed = b
             .read(&ws, |tx| {
-                tx.feed_after(0, 100, &FeedFilter { skip_actor: String::new(), owners: None })
+                tx.feed_after(
+                    0,
+                    100,
+                    usize::MAX,
+                    &FeedFilter { skip_actor: String::new(), owners: None },
+                )
             })
-            .unwrap();
+            .unwrap()
+            .rows;
         assert_eq!(
             feed.len(),
             2,

@@ -1,24 +1,34 @@
 //! The Fieldsales sync server: merges everyone's documents and decides who may see and change
 //! what. `app()` builds the router, apart from `main`, so tests can drive it in process or over
-//! a real socket.
+//! a real socket; `serve()` runs it behind the deadlines and connection bounds of `net.rs`.
+//!
+//! Modules: `authz` (who may see and change what), `push` and `pull` (the sync endpoints'
+//! work), `cursor` (pull cursors), `group` (group commit), `docs` (the document cache),
+//! `backend` (the storage traits) and `sqlite` (their embedded implementation), `auth` (tokens,
+//! codes, rate limit), `net` (the accept loop), `error` (HTTP errors, made at this edge),
+//! `admin` (the admin commands).
 
 pub mod admin;
 pub mod auth;
+pub mod authz;
 pub mod backend;
+pub mod cursor;
 pub mod docs;
 pub mod error;
 pub mod group;
+pub mod net;
+pub mod pull;
+pub mod push;
 pub mod sqlite;
-pub mod sync;
 #[cfg(test)]
 mod testing;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -26,10 +36,15 @@ use fieldsales_core::sync::protocol::*;
 use tokio::sync::OwnedSemaphorePermit;
 
 use crate::auth::RateLimiter;
-use crate::backend::{Backend, Principal};
+use crate::backend::{Backend, Enrollment, Principal};
 use crate::docs::DocCache;
 use crate::error::ApiError;
 use crate::group::GroupCommit;
+pub use crate::net::NetLimits;
+use crate::net::Peer;
+
+/// Largest pull request body: a cursor and a limit.
+pub const MAX_PULL_BODY_BYTES: usize = 64 * 1024;
 
 pub struct AppState<B> {
     pub backend: Arc<B>,
@@ -40,6 +55,10 @@ pub struct AppState<B> {
     pub workers: Arc<tokio::sync::Semaphore>,
     /// Pushes waiting for the writer are committed together.
     pub commits: Arc<GroupCommit>,
+    /// Deadlines and connection bounds (`net.rs`).
+    pub net: NetLimits,
+    /// A pull page's byte budget ([`PULL_PAGE_BYTES`]).
+    pub page_bytes: usize,
 }
 
 impl<B> Clone for AppState<B> {
@@ -50,26 +69,35 @@ impl<B> Clone for AppState<B> {
             docs: self.docs.clone(),
             workers: self.workers.clone(),
             commits: self.commits.clone(),
+            net: self.net,
+            page_bytes: self.page_bytes,
         }
     }
 }
 
 impl<B: Backend> AppState<B> {
     /// Default limits: bursts of 200 requests per device, 100 per second sustained; the
-    /// default document cache.
+    /// default document cache; [`NetLimits::default`].
     pub fn new(backend: B) -> Self {
         AppState::with_doc_cache(backend, docs::DEFAULT_CAPACITY)
     }
 
     /// As [`AppState::new`], keeping up to `documents` loaded documents (0: none).
     pub fn with_doc_cache(backend: B, documents: usize) -> Self {
+        AppState::with_doc_cache_bytes(backend, documents, docs::DEFAULT_BYTES)
+    }
+
+    /// As [`AppState::new`], keeping up to `documents` loaded documents and `bytes` of them.
+    pub fn with_doc_cache_bytes(backend: B, documents: usize, bytes: usize) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         AppState {
             backend: Arc::new(backend),
             limiter: Arc::new(RateLimiter::new(200, 100)),
-            docs: Arc::new(DocCache::new(documents)),
+            docs: Arc::new(DocCache::with_bytes(documents, bytes)),
             workers: Arc::new(tokio::sync::Semaphore::new(2 * cores)),
             commits: Arc::new(GroupCommit::new()),
+            net: NetLimits::default(),
+            page_bytes: PULL_PAGE_BYTES,
         }
     }
 }
@@ -88,28 +116,48 @@ pub fn app<B: Backend>(state: AppState<B>) -> Router {
                 "wrong method: POST, or GET for /v1/health",
             )
         })
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
 
-/// Serves `app` on a bound listener until `shutdown` resolves.
+/// Serves `app` on a bound listener until `shutdown` resolves, with the state's deadlines and
+/// connection bounds.
 pub async fn serve<B: Backend>(
     listener: tokio::net::TcpListener,
     state: AppState<B>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+    let limits = state.net;
+    net::serve(listener, app(state), limits, shutdown).await
 }
 
-fn body_error(e: BytesRejection) -> ApiError {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+/// Reads a body of at most `limit` bytes within `timeout`. Called only once the request's
+/// headers passed every check (the token first): a stranger's body is never read.
+async fn read_body(body: Body, limit: usize, timeout: Duration) -> Result<Bytes, ApiError> {
+    let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
-            format!("request bodies are limited to {MAX_BODY_BYTES} bytes"),
+            format!("this request's body is limited to {limit} bytes"),
         )
-    } else {
-        ApiError::bad_request("bad_body", format!("the request body could not be read: {e}"))
+    };
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
+        Err(_) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            format!("the request body did not arrive within {} s", timeout.as_secs()),
+        )),
+        Ok(Err(e)) => {
+            let e = e.into_inner();
+            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                Err(too_large())
+            } else {
+                Err(ApiError::bad_request(
+                    "bad_body",
+                    format!("the request body could not be read: {e}"),
+                ))
+            }
+        }
+        Ok(Ok(b)) => Ok(b),
     }
 }
 
@@ -125,19 +173,46 @@ fn require_type(headers: &HeaderMap, want: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn principal<B: Backend>(s: &AppState<B>, headers: &HeaderMap) -> Result<Principal, ApiError> {
+/// A body declared larger than `limit` is refused from its headers, before any of it is read.
+fn declared_size(headers: &HeaderMap, limit: usize) -> Result<(), ApiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("this request's body is limited to {limit} bytes"),
+        ));
+    }
+    Ok(())
+}
+
+/// The caller, from the token in the headers alone; then the device's rate limit.
+async fn principal<B: Backend>(
+    s: &AppState<B>,
+    headers: &HeaderMap,
+    peer: Option<&Peer>,
+) -> Result<Principal, ApiError> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(ApiError::unauthorized)?;
-    let p =
-        s.backend.authenticate(&auth::hash_secret(token))?.ok_or_else(ApiError::unauthorized)?;
+    let hash = auth::hash_secret(token);
+    let backend = s.backend.clone();
+    let p = blocking(move || Ok(backend.authenticate(&hash)?))
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
+    if let Some(peer) = peer {
+        peer.authenticated();
+    }
     if !s.limiter.allow(&p.device_id) {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
+        return Err(ApiError::too_many(
             "rate_limited",
             "too many requests from this device; retry shortly",
+            1,
         ));
     }
     Ok(p)
@@ -153,7 +228,7 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|_| ApiError::internal("the request failed inside the server"))?
+        .map_err(|e| ApiError::internal(format!("a request's work failed: {e}")))?
 }
 
 /// As [`blocking`], once one of `s.workers` is free (in arrival order). `f` holds the worker
@@ -167,17 +242,26 @@ async fn work<B, T: Send + 'static>(
         .clone()
         .acquire_owned()
         .await
-        .map_err(|_| ApiError::internal("the server is shutting down"))?;
+        .map_err(|_| ApiError::internal("the worker pool is closed: shutting down"))?;
     blocking(move || f(permit)).await
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 async fn enroll<B: Backend>(
     State(s): State<AppState<B>>,
+    peer: Option<Extension<Peer>>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Response, ApiError> {
     require_type(&headers, JSON)?;
-    let body = body.map_err(body_error)?;
+    declared_size(&headers, MAX_ENROLL_BYTES)?;
+    let body = read_body(body, MAX_ENROLL_BYTES, s.net.body_timeout).await?;
     let req: EnrollRequest = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request("bad_body", format!("expected {{code, device_name, actor_id}}: {e}"))
     })?;
@@ -192,12 +276,16 @@ async fn enroll<B: Backend>(
     let backend = s.backend.clone();
     let token_hash = auth::hash_secret(&token);
     let code_hash = auth::hash_secret(&auth::normalize_code(&req.code));
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
+    let address = peer.map_or_else(|| Peer::local().ip, |Extension(p)| p.ip).to_string();
     let e = blocking(move || {
-        backend.enroll(&code_hash, &name, &actor.to_hex_string(), &token_hash, now)
+        Ok(backend.enroll(&Enrollment {
+            code_hash: &code_hash,
+            device_name: &name,
+            actor: &actor.to_hex_string(),
+            token_hash: &token_hash,
+            address: &address,
+            now: now_ms(),
+        })?)
     })
     .await?;
     let resp = EnrollResponse {
@@ -210,20 +298,21 @@ async fn enroll<B: Backend>(
     Ok((StatusCode::CREATED, axum::Json(resp)).into_response())
 }
 
-// Push and pull do all their work, the token check included, in one blocking task: a hand-off
-// to the blocking pool and back costs two thread wake-ups, which showed in the profile.
-
 /// Who is calling and what they ask (`what` names the message in errors), checked in order:
-/// token, content type, body.
-fn cbor_request<B: Backend, T: for<'de> serde::Deserialize<'de>>(
+/// the token (before any of the body is read), the content type, the declared size, then the
+/// body within its deadline and size.
+async fn cbor_request<B: Backend, T: for<'de> serde::Deserialize<'de>>(
     s: &AppState<B>,
+    peer: Option<Extension<Peer>>,
     headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
+    limit: usize,
     what: &str,
 ) -> Result<(Principal, T), ApiError> {
-    let p = principal(s, headers)?;
+    let p = principal(s, headers, peer.as_ref().map(|Extension(p)| p)).await?;
     require_type(headers, CBOR)?;
-    let body = body.map_err(body_error)?;
+    declared_size(headers, limit)?;
+    let body = read_body(body, limit, s.net.body_timeout).await?;
     let req = from_cbor(&body)
         .map_err(|e| ApiError::bad_request("bad_body", format!("not a {what} request: {e}")))?;
     Ok((p, req))
@@ -231,17 +320,19 @@ fn cbor_request<B: Backend, T: for<'de> serde::Deserialize<'de>>(
 
 async fn push<B: Backend>(
     State(s): State<AppState<B>>,
+    peer: Option<Extension<Peer>>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Response, ApiError> {
+    let (p, req): (Principal, PushRequest) =
+        cbor_request(&s, peer, &headers, body, MAX_BODY_BYTES, "push").await?;
     let state = s.clone();
     let resp = work(&state, move |worker| {
-        let (p, req): (Principal, PushRequest) = cbor_request(&s, &headers, body, "push")?;
-        let prepared = sync::prepare_push(&*s.backend, &s.docs, &p, req)?;
+        let prepared = push::prepare_push(&*s.backend, &s.docs, &p, req)?;
         // Waiting for the writer takes no CPU: the next request may work meanwhile, and pushes
         // that queue up here are committed together. Unless too many wait already: then this
         // one keeps its worker, and new requests wait before they hold anything.
-        let parked = s.commits.park(prepared.len());
+        let parked = s.commits.park(prepared.iter().map(push::Prepared::bytes).sum());
         let _worker = parked.is_none().then_some(worker);
         s.commits.commit(&*s.backend, &s.docs, &p, prepared)
     })
@@ -251,14 +342,15 @@ async fn push<B: Backend>(
 
 async fn pull<B: Backend>(
     State(s): State<AppState<B>>,
+    peer: Option<Extension<Peer>>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Response, ApiError> {
+    let (p, req): (Principal, PullRequest) =
+        cbor_request(&s, peer, &headers, body, MAX_PULL_BODY_BYTES, "pull").await?;
     let state = s.clone();
-    let resp = work(&state, move |_worker| {
-        let (p, req): (Principal, PullRequest) = cbor_request(&s, &headers, body, "pull")?;
-        sync::pull(&*s.backend, &p, &req)
-    })
-    .await?;
+    let resp =
+        work(&state, move |_worker| pull::pull_with_budget(&*s.backend, &p, &req, s.page_bytes))
+            .await?;
     Ok(cbor_response(&resp))
 }

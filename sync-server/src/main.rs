@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
+use fieldsales_server::admin::printable;
 use fieldsales_server::backend::Role;
 use fieldsales_server::sqlite::SqliteBackend;
 use fieldsales_server::{AppState, serve};
@@ -30,6 +31,9 @@ enum Cmd {
         /// Recently pushed documents kept loaded in memory (about 20 KB each); 0 for none
         #[arg(long, default_value_t = fieldsales_server::docs::DEFAULT_CAPACITY)]
         doc_cache: usize,
+        /// The most memory those documents may take, in MiB
+        #[arg(long, default_value_t = fieldsales_server::docs::DEFAULT_BYTES >> 20)]
+        doc_cache_mb: usize,
     },
     /// Workspaces, teams, users and devices (works while the server runs)
     Admin {
@@ -53,6 +57,12 @@ enum AdminCmd {
     User(UserCmd),
     #[command(subcommand)]
     Device(DeviceCmd),
+    /// Addresses with failed enrollment attempts, and those locked out (429 to enrollment)
+    Lockouts {
+        /// Lift this address's lockout and forget its failures
+        #[arg(long, value_name = "ADDRESS")]
+        clear: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -119,15 +129,28 @@ fn print<T: serde::Serialize>(json: bool, v: &T, text: impl FnOnce() -> String) 
     Ok(())
 }
 
+/// Log lines go to stderr as plain text; `RUST_LOG` filters them (default `info`).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let cli = Cli::parse();
+    init_logging();
     match cli.cmd {
-        Cmd::Serve { data, listen, doc_cache } => {
+        Cmd::Serve { data, listen, doc_cache, doc_cache_mb } => {
             let backend = SqliteBackend::open(&data)?;
             let listener = tokio::net::TcpListener::bind(&listen).await?;
             println!("fieldsales-server listening on http://{}", listener.local_addr()?);
-            serve(listener, AppState::with_doc_cache(backend, doc_cache), async {
+            let state = AppState::with_doc_cache_bytes(backend, doc_cache, doc_cache_mb << 20);
+            serve(listener, state, async {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await?;
@@ -190,8 +213,39 @@ async fn main() -> Result<()> {
                                     "{}  {:<16} {:<20} {}",
                                     d.id,
                                     d.user_id,
-                                    d.name,
+                                    printable(&d.name),
                                     if d.revoked { "revoked" } else { "active" }
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    })?;
+                }
+                AdminCmd::Lockouts { clear: Some(address) } => {
+                    b.clear_lockout(&address)?;
+                    print(json, &serde_json::json!({ "cleared": address }), || {
+                        format!("lockout of {} cleared", printable(&address))
+                    })?;
+                }
+                AdminCmd::Lockouts { clear: None } => {
+                    let all = b.lockouts()?;
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_millis() as i64)
+                        .unwrap_or(0);
+                    print(json, &all, || {
+                        all.iter()
+                            .map(|l| {
+                                let state = match l.locked_until {
+                                    Some(t) if t > now => {
+                                        format!("locked for {} s", (t - now + 999) / 1000)
+                                    }
+                                    _ => "not locked".to_string(),
+                                };
+                                format!(
+                                    "{:<40} {:>4} failed  {state}",
+                                    printable(&l.address),
+                                    l.failures
                                 )
                             })
                             .collect::<Vec<_>>()

@@ -9,8 +9,20 @@ use std::sync::{Mutex, MutexGuard};
 use fieldsales_core::doc::DocKind;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
+use crate::authz::EVERYONE;
 use crate::backend::*;
-use crate::error::ApiError;
+
+impl From<rusqlite::Error> for BackendError {
+    fn from(e: rusqlite::Error) -> Self {
+        BackendError::Storage(e.to_string())
+    }
+}
+
+/// Failed enrollment attempts an address may make within [`ENROLL_WINDOW_MS`] before it is
+/// locked out for [`LOCKOUT_MS`].
+pub const MAX_ENROLL_FAILURES: u32 = 10;
+pub const ENROLL_WINDOW_MS: i64 = 15 * 60 * 1000;
+pub const LOCKOUT_MS: i64 = 15 * 60 * 1000;
 
 const SCHEMA: &[&str] = &[
     r#"
@@ -101,6 +113,17 @@ CREATE TABLE team_managers (
 INSERT INTO team_managers (workspace_id, team_id, user_id)
     SELECT workspace_id, team_id, id FROM users WHERE role = 'manager' AND team_id IS NOT NULL;
 "#,
+    r#"
+-- v4: failed enrollment attempts by client address, so that guessing codes is locked out
+-- after a few tries, visibly to an admin (`admin lockouts`).
+CREATE TABLE enroll_failures (
+    address      TEXT PRIMARY KEY,
+    failures     INTEGER NOT NULL,
+    first_at     INTEGER NOT NULL,
+    last_at      INTEGER NOT NULL,
+    locked_until INTEGER
+);
+"#,
 ];
 
 pub struct SqliteBackend {
@@ -183,11 +206,16 @@ impl SqliteBackend {
     }
 }
 
+/// Reads feed rows into `out` up to `limit` rows and `max_bytes` of change bytes (at least one
+/// row); true if more rows may follow.
 fn read_feed(
     stmt: &mut rusqlite::CachedStatement<'_>,
     params: impl rusqlite::Params,
+    limit: usize,
+    max_bytes: usize,
     out: &mut Vec<FeedEntry>,
-) -> Result<()> {
+) -> Result<bool> {
+    let (mut n, mut bytes) = (0usize, 0usize);
     let rows = stmt.query_map(params, |r| {
         Ok((
             r.get::<_, i64>(0)?,
@@ -202,7 +230,12 @@ fn read_feed(
         ))
     })?;
     for r in rows {
+        if n >= limit || (bytes >= max_bytes && n > 0) {
+            return Ok(true);
+        }
         let (seq, doc_id, kind, hash, actor, data, old_owner, new_owner, owner) = r?;
+        n += 1;
+        bytes += data.as_ref().map_or(0, Vec::len);
         out.push(match (hash, data) {
             (Some(_), Some(data)) => FeedEntry::Change {
                 seq,
@@ -220,7 +253,14 @@ fn read_feed(
             },
         });
     }
-    Ok(())
+    Ok(n >= limit)
+}
+
+fn owners_json(owners: Option<&[String]>) -> Result<Option<String>> {
+    owners
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| BackendError::Storage(format!("owner filter: {e}")))
 }
 
 struct SqlTx<'a> {
@@ -230,7 +270,26 @@ struct SqlTx<'a> {
 
 fn kind_of(k: i64) -> Result<DocKind> {
     DocKind::from_i64(k)
-        .ok_or_else(|| ApiError::internal(format!("unknown document kind {k} in storage")))
+        .ok_or_else(|| BackendError::Storage(format!("unknown document kind {k} in storage")))
+}
+
+fn rows_to_docs(
+    rows: impl Iterator<Item = rusqlite::Result<(String, i64, String, Option<String>, Vec<u8>)>>,
+    limit: usize,
+    max_bytes: usize,
+) -> Result<Page<(String, DocRow)>> {
+    let mut page = Page::default();
+    let mut bytes = 0usize;
+    for r in rows {
+        if page.rows.len() >= limit || (bytes >= max_bytes && !page.rows.is_empty()) {
+            page.full = true;
+            break;
+        }
+        let (id, k, o, l, d) = r?;
+        bytes += d.len();
+        page.rows.push((id, row_to_doc(k, o, l, d)?));
+    }
+    Ok(page)
 }
 
 fn row_to_doc(kind: i64, owner: String, lead_id: Option<String>, data: Vec<u8>) -> Result<DocRow> {
@@ -287,7 +346,7 @@ impl DocTx for SqlTx<'_> {
     ) -> Result<()> {
         self.tx
             .prepare_cached("INSERT INTO feed (workspace_id, doc_id, kind, owner, old_owner, new_owner) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
-            .execute(params![self.ws, lead_id, DocKind::Lead as i64, crate::sync::EVERYONE, old_owner, new_owner])?;
+            .execute(params![self.ws, lead_id, DocKind::Lead as i64, EVERYONE, old_owner, new_owner])?;
         Ok(())
     }
 
@@ -300,17 +359,41 @@ impl DocTx for SqlTx<'_> {
         Ok(())
     }
 
-    fn activities_of(&mut self, lead_id: &str) -> Result<Vec<(String, DocRow)>> {
-        let mut stmt = self.tx.prepare_cached("SELECT id, kind, owner, lead_id, data FROM documents WHERE workspace_id = ?1 AND lead_id = ?2 ORDER BY id")?;
-        let rows = stmt.query_map(params![self.ws, lead_id], |r| {
+    fn doc_owner(&mut self, id: &str) -> Result<Option<String>> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT owner FROM documents WHERE workspace_id = ?1 AND id = ?2")?
+            .query_row(params![self.ws, id], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn activities_of(
+        &mut self,
+        lead_id: &str,
+        after_id: &str,
+        max_bytes: usize,
+    ) -> Result<Page<(String, DocRow)>> {
+        let mut stmt = self.tx.prepare_cached("SELECT id, kind, owner, lead_id, data FROM documents WHERE workspace_id = ?1 AND lead_id = ?2 AND id > ?3 ORDER BY id")?;
+        let rows = stmt.query_map(params![self.ws, lead_id, after_id], |r| {
             Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })?;
-        let mut out = Vec::new();
-        for r in rows {
-            let (id, k, o, l, d) = r?;
-            out.push((id, row_to_doc(k, o, l, d)?));
-        }
-        Ok(out)
+        rows_to_docs(rows, usize::MAX, max_bytes)
+    }
+
+    fn activity_ids_of(&mut self, lead_id: &str) -> Result<Vec<String>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT id FROM documents WHERE workspace_id = ?1 AND lead_id = ?2 ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![self.ws, lead_id], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn doc_changes(&mut self, doc_id: &str) -> Result<Vec<Vec<u8>>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT data FROM feed WHERE workspace_id = ?1 AND doc_id = ?2 AND hash IS NOT NULL ORDER BY seq",
+        )?;
+        let rows = stmt.query_map(params![self.ws, doc_id], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn user_exists(&mut self, user_id: &str) -> Result<bool> {
@@ -342,49 +425,89 @@ impl DocTx for SqlTx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// With an owner filter, one index range per owner (each in `seq` order, at most `limit`
-    /// rows), merged: a rep's pull reads their rows only, however busy the rest of the
-    /// workspace is. The first `limit` of the merge are complete up to the last one: an owner
-    /// with more rows than that has `limit` of them at or below it already.
-    fn feed_after(&mut self, seq: i64, limit: u32, filter: &FeedFilter) -> Result<Vec<FeedEntry>> {
+    /// With an owner filter, one index range per owner (each in `seq` order, up to the limit
+    /// and the byte budget), merged: a rep's pull reads their rows only, however busy the rest
+    /// of the workspace is. The merge is complete up to the lowest last row of the ranges that
+    /// were cut: every range holds all its rows up to there.
+    fn feed_after(
+        &mut self,
+        seq: i64,
+        limit: u32,
+        max_bytes: usize,
+        filter: &FeedFilter,
+    ) -> Result<Page<FeedEntry>> {
         const COLUMNS: &str = "seq, doc_id, kind, hash, actor, data, old_owner, new_owner, owner";
         let mut out = Vec::new();
+        let n = limit as usize;
         match &filter.owners {
             None => {
                 let mut stmt = self.tx.prepare_cached(&format!(
                     "SELECT {COLUMNS} FROM feed WHERE workspace_id = ?1 AND seq > ?2 AND actor IS NOT ?4 ORDER BY seq LIMIT ?3"
                 ))?;
-                read_feed(&mut stmt, params![self.ws, seq, limit, filter.skip_actor], &mut out)?;
+                let full = read_feed(
+                    &mut stmt,
+                    params![self.ws, seq, limit, filter.skip_actor],
+                    n,
+                    max_bytes,
+                    &mut out,
+                )?;
+                Ok(Page { rows: out, full })
             }
             Some(owners) => {
                 let mut stmt = self.tx.prepare_cached(&format!(
                     "SELECT {COLUMNS} FROM feed WHERE workspace_id = ?1 AND owner = ?5 AND seq > ?2 AND actor IS NOT ?4 ORDER BY seq LIMIT ?3"
                 ))?;
-                let everyone = crate::sync::EVERYONE.to_string();
+                let everyone = EVERYONE.to_string();
                 let mut seen: Vec<&String> = Vec::new();
+                let mut complete_to = i64::MAX;
                 for owner in owners.iter().chain([&everyone]) {
                     if seen.contains(&owner) {
                         continue;
                     }
                     seen.push(owner);
-                    read_feed(
+                    let mut range = Vec::new();
+                    let cut = read_feed(
                         &mut stmt,
                         params![self.ws, seq, limit, filter.skip_actor, owner],
-                        &mut out,
+                        n,
+                        max_bytes,
+                        &mut range,
                     )?;
+                    if cut {
+                        complete_to = complete_to.min(range.last().map_or(seq, FeedEntry::seq));
+                    }
+                    out.extend(range);
                 }
                 out.sort_by_key(FeedEntry::seq);
-                out.truncate(limit as usize);
+                let mut full = complete_to != i64::MAX;
+                out.retain(|e| e.seq() <= complete_to);
+                let mut bytes = 0usize;
+                let mut keep = 0usize;
+                for e in &out {
+                    if keep >= n || (bytes >= max_bytes && keep > 0) {
+                        full = true;
+                        break;
+                    }
+                    bytes += e.len();
+                    keep += 1;
+                }
+                out.truncate(keep);
+                Ok(Page { rows: out, full })
             }
         }
-        Ok(out)
     }
 
-    fn feed_len_after(&mut self, seq: i64) -> Result<u64> {
+    fn feed_len_after(&mut self, seq: i64, filter: &FeedFilter) -> Result<u64> {
+        let owners = owners_json(filter.owners.as_deref())?;
         let n: i64 = self
             .tx
-            .prepare_cached("SELECT count(*) FROM feed WHERE workspace_id = ?1 AND seq > ?2")?
-            .query_row(params![self.ws, seq], |r| r.get(0))?;
+            .prepare_cached(
+                "SELECT count(*) FROM feed WHERE workspace_id = ?1 AND seq > ?2 AND actor IS NOT ?3
+                 AND (?4 IS NULL
+                      OR (hash IS NOT NULL AND (owner = ?5 OR owner IN (SELECT value FROM json_each(?4))))
+                      OR (hash IS NULL AND (old_owner IN (SELECT value FROM json_each(?4)) OR new_owner IN (SELECT value FROM json_each(?4)))))",
+            )?
+            .query_row(params![self.ws, seq, filter.skip_actor, owners, EVERYONE], |r| r.get(0))?;
         Ok(n.max(0) as u64)
     }
 
@@ -407,34 +530,32 @@ impl DocTx for SqlTx<'_> {
         &mut self,
         after_id: &str,
         limit: u32,
+        max_bytes: usize,
         owners: Option<&[String]>,
-    ) -> Result<Vec<(String, DocRow)>> {
+    ) -> Result<Page<(String, DocRow)>> {
         let mut stmt = self.tx.prepare_cached(
             "SELECT id, kind, owner, lead_id, data FROM documents
              WHERE workspace_id = ?1 AND id > ?2 AND (?4 IS NULL OR owner = ?5 OR owner IN (SELECT value FROM json_each(?4)))
              ORDER BY id LIMIT ?3",
         )?;
-        let owners = owners
-            .map(serde_json::to_string)
-            .transpose()
-            .map_err(|e| ApiError::internal(format!("owner filter: {e}")))?;
-        let rows = stmt
-            .query_map(params![self.ws, after_id, limit, owners, crate::sync::EVERYONE], |r| {
-                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })?;
-        let mut out = Vec::new();
-        for r in rows {
-            let (id, k, o, l, d) = r?;
-            out.push((id, row_to_doc(k, o, l, d)?));
-        }
-        Ok(out)
+        let owners = owners_json(owners)?;
+        let rows = stmt.query_map(params![self.ws, after_id, limit, owners, EVERYONE], |r| {
+            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
+        let mut page = rows_to_docs(rows, limit as usize, max_bytes)?;
+        page.full |= page.rows.len() >= limit as usize;
+        Ok(page)
     }
 
-    fn docs_len_after(&mut self, after_id: &str) -> Result<u64> {
+    fn docs_len_after(&mut self, after_id: &str, owners: Option<&[String]>) -> Result<u64> {
+        let owners = owners_json(owners)?;
         let n: i64 = self
             .tx
-            .prepare_cached("SELECT count(*) FROM documents WHERE workspace_id = ?1 AND id > ?2")?
-            .query_row(params![self.ws, after_id], |r| r.get(0))?;
+            .prepare_cached(
+                "SELECT count(*) FROM documents WHERE workspace_id = ?1 AND id > ?2
+                 AND (?3 IS NULL OR owner = ?4 OR owner IN (SELECT value FROM json_each(?3)))",
+            )?
+            .query_row(params![self.ws, after_id, owners, EVERYONE], |r| r.get(0))?;
         Ok(n.max(0) as u64)
     }
 
@@ -452,19 +573,31 @@ impl DocTx for SqlTx<'_> {
 }
 
 impl Backend for SqliteBackend {
-    fn write<R>(&self, workspace: &str, f: impl FnOnce(&mut dyn DocTx) -> Result<R>) -> Result<R> {
+    fn write<R, E: From<BackendError>>(
+        &self,
+        workspace: &str,
+        f: impl FnOnce(&mut dyn DocTx) -> Result<R, E>,
+    ) -> Result<R, E> {
         let mut c = lock(&self.writer);
-        let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = c
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(BackendError::from)?;
         let r = f(&mut SqlTx { tx: &tx, ws: workspace })?;
-        tx.commit()?;
+        tx.commit().map_err(BackendError::from)?;
         Ok(r)
     }
 
-    fn read<R>(&self, workspace: &str, f: impl FnOnce(&mut dyn DocTx) -> Result<R>) -> Result<R> {
+    fn read<R, E: From<BackendError>>(
+        &self,
+        workspace: &str,
+        f: impl FnOnce(&mut dyn DocTx) -> Result<R, E>,
+    ) -> Result<R, E> {
         let mut c = self.reader();
-        let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
+        let tx = c
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)
+            .map_err(BackendError::from)?;
         let r = f(&mut SqlTx { tx: &tx, ws: workspace })?;
-        tx.commit()?;
+        tx.commit().map_err(BackendError::from)?;
         Ok(r)
     }
 
@@ -490,37 +623,34 @@ impl Backend for SqliteBackend {
         }))
     }
 
-    fn enroll(
-        &self,
-        code_hash: &str,
-        device_name: &str,
-        actor: &str,
-        token_hash: &str,
-        now: i64,
-    ) -> Result<Enrolled> {
+    fn enroll(&self, e: &Enrollment<'_>) -> Result<Enrolled> {
         let mut c = lock(&self.writer);
         let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // An address locked out is refused before its code is looked at: guessing gets no
+        // answer either way.
+        let locked: Option<i64> = tx
+            .prepare_cached("SELECT locked_until FROM enroll_failures WHERE address = ?1")?
+            .query_row([e.address], |r| r.get(0))
+            .optional()?
+            .flatten();
+        if let Some(until) = locked.filter(|u| *u > e.now) {
+            return Err(BackendError::LockedOut {
+                retry_after_s: ((until - e.now) as u64).div_ceil(1000),
+            });
+        }
         let row: Option<(String, String, i64, Option<i64>)> = tx
             .prepare_cached("SELECT workspace_id, user_id, expires_at, used_at FROM enrollments WHERE code_hash = ?1")?
-            .query_row([code_hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .query_row([e.code_hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .optional()?;
-        let invalid = || {
-            ApiError::new(
-                axum::http::StatusCode::FORBIDDEN,
-                "invalid_code",
-                "this enrollment code is unknown, used or expired; ask your admin for a new one",
-            )
+        let valid =
+            row.filter(|(_, _, expires_at, used_at)| used_at.is_none() && *expires_at >= e.now);
+        let Some((workspace_id, user_id, _, _)) = valid else {
+            record_failure(&tx, e.address, e.now)?;
+            tx.commit()?;
+            return Err(BackendError::InvalidCode);
         };
-        let Some((workspace_id, user_id, expires_at, used_at)) = row else { return Err(invalid()) };
-        if used_at.is_some() || expires_at < now {
-            return Err(invalid());
-        }
-        if tx.prepare_cached("SELECT 1 FROM devices WHERE actor_id = ?1")?.exists([actor])? {
-            return Err(ApiError::new(
-                axum::http::StatusCode::CONFLICT,
-                "actor_taken",
-                "this actor id is already bound to another device",
-            ));
+        if tx.prepare_cached("SELECT 1 FROM devices WHERE actor_id = ?1")?.exists([e.actor])? {
+            return Err(BackendError::ActorTaken);
         }
         let role: String = tx.query_row(
             "SELECT role FROM users WHERE workspace_id = ?1 AND id = ?2",
@@ -530,11 +660,11 @@ impl Backend for SqliteBackend {
         let device_id = uuid::Uuid::now_v7().to_string();
         tx.execute(
             "INSERT INTO devices (id, workspace_id, user_id, name, token_hash, actor_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![device_id, workspace_id, user_id, device_name, token_hash, actor, now],
+            params![device_id, workspace_id, user_id, e.device_name, e.token_hash, e.actor, e.now],
         )?;
         tx.execute(
             "UPDATE enrollments SET used_at = ?2 WHERE code_hash = ?1",
-            params![code_hash, now],
+            params![e.code_hash, e.now],
         )?;
         tx.commit()?;
         Ok(Enrolled {
@@ -544,6 +674,30 @@ impl Backend for SqliteBackend {
             role: Role::parse(&role).unwrap_or(Role::Rep),
         })
     }
+}
+
+/// Counts a failed enrollment of `address`: failures within [`ENROLL_WINDOW_MS`] of the first
+/// add up, and the [`MAX_ENROLL_FAILURES`]th locks the address out for [`LOCKOUT_MS`].
+fn record_failure(tx: &Transaction<'_>, address: &str, now: i64) -> Result<()> {
+    let row: Option<(u32, i64)> = tx
+        .prepare_cached("SELECT failures, first_at FROM enroll_failures WHERE address = ?1")?
+        .query_row([address], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (failures, first_at) = match row {
+        Some((n, first)) if now - first <= ENROLL_WINDOW_MS => (n + 1, first),
+        _ => (1, now),
+    };
+    let locked_until = (failures >= MAX_ENROLL_FAILURES).then_some(now + LOCKOUT_MS);
+    tx.prepare_cached(
+        "INSERT INTO enroll_failures (address, failures, first_at, last_at, locked_until) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (address) DO UPDATE SET failures = excluded.failures, first_at = excluded.first_at,
+             last_at = excluded.last_at, locked_until = coalesce(excluded.locked_until, enroll_failures.locked_until)",
+    )?
+    .execute(params![address, failures, first_at, now, locked_until])?;
+    if failures >= MAX_ENROLL_FAILURES {
+        tracing::warn!(address, failures, "enrollment locked out after repeated invalid codes");
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -584,8 +738,13 @@ mod tests {
             vec![(1, "ann".into()), (2, "bob".into()), (3, "*".into()), (4, "ann".into())]
         );
         let seqs = |filter: FeedFilter, after: i64, limit: u32| -> Vec<i64> {
-            b.read("w", |tx| {
-                Ok(tx.feed_after(after, limit, &filter)?.iter().map(FeedEntry::seq).collect())
+            b.read("w", |tx| -> Result<Vec<i64>> {
+                Ok(tx
+                    .feed_after(after, limit, usize::MAX, &filter)?
+                    .rows
+                    .iter()
+                    .map(FeedEntry::seq)
+                    .collect())
             })
             .unwrap()
         };

@@ -130,3 +130,51 @@ async fn admin_commands_set_up_a_team_enroll_a_phone_and_revoke_it_while_the_ser
     );
     s.stop().await;
 }
+
+/// Runs an admin command in text mode (what an admin reads on a terminal).
+fn text(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_fieldsales-server"))
+        .arg("admin")
+        .arg("--data")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Issue 11: `device list` printed a device name's terminal escapes and CR/LF raw, so a device
+/// could repaint the admin's terminal or forge lines. Names are escaped now. And the admin sees
+/// enrollment lockouts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_names_are_printed_escaped_and_lockouts_are_listed() {
+    let s = Server::start().await;
+    let dir = s.dir.path();
+    ok(dir, &["workspace", "create", "acme"]);
+    let kim = ok(dir, &["user", "add", "--workspace", "acme", "--role", "rep", "kim"]);
+    let actor = fieldsales_core::store::new_actor().to_hex_string();
+    let evil = "\u{1b}[2J\u{1b}[31mphone\r\nffffffff  kim  fake device  active";
+    fieldsales_core::sync::enroll(&s.url, kim["enrollment_code"].as_str().unwrap(), evil, &actor)
+        .await
+        .unwrap();
+    let listed = text(dir, &["device", "list", "--workspace", "acme"]);
+    assert!(!listed.contains('\u{1b}') && !listed.contains('\r'), "{listed:?}");
+    assert_eq!(listed.trim_end().lines().count(), 1, "one device, one line: {listed:?}");
+    assert!(listed.contains("\\u{1b}[2J"), "{listed:?}");
+    // JSON keeps the name as it is (escaped by JSON itself).
+    let json = ok(dir, &["device", "list", "--workspace", "acme"]);
+    assert_eq!(json[0]["name"], evil);
+
+    for i in 0..10 {
+        let r = fieldsales_core::sync::enroll(&s.url, &format!("WRONG-{i}"), "x", &actor).await;
+        assert!(r.is_err());
+    }
+    let lockouts = text(dir, &["lockouts"]);
+    assert!(lockouts.contains("127.0.0.1") && lockouts.contains("locked for"), "{lockouts}");
+    let json = ok(dir, &["lockouts"]);
+    assert_eq!(json[0]["failures"], 10);
+    ok(dir, &["lockouts", "--clear", "127.0.0.1"]);
+    assert_eq!(ok(dir, &["lockouts"]), serde_json::json!([]));
+    s.stop().await;
+}

@@ -1,7 +1,12 @@
 //! Strict shape checks of a document, for the sync server: a client can craft any Automerge
 //! change, so before the server stores one it checks that the resulting document still has the
-//! layout this app writes (types, enum spellings, limits). Every concurrent value of a field is
-//! checked, not only the visible one, since a losing value can win later.
+//! layout this app writes (only the keys it writes, types, enum spellings, limits, nesting and
+//! size), and that this app's reader reads it. Every concurrent value of a field is checked, not
+//! only the visible one, since a losing value can win later.
+//!
+//! Also the bound every reader of a document applies first ([`within`]): Automerge's `hydrate`
+//! recurses once per nested object, so a document nested a few thousand levels deep overflows
+//! the stack of whoever reads it. The walk here uses a heap stack of its own.
 
 use std::collections::HashMap;
 
@@ -12,6 +17,176 @@ use crate::model::{ActivityKind, CaptureChannel, Potential, Stage};
 use crate::validate as v;
 
 type Check = Result<(), String>;
+
+/// The largest saved document the server stores (`save()` bytes): a rejection
+/// `document_too_large` above it.
+pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
+
+/// How deep this app nests: the root (0), `stage_history` or `tiers` (1), an entry (2).
+pub const APP_DEPTH: usize = 2;
+
+/// Visible values a document may hold (map entries, list elements, text characters, each
+/// concurrent value counted): a lead at every limit of `validate.rs` holds about 106,000
+/// (its notes are 100,000 of them).
+pub const MAX_VALUES: usize = 150_000;
+
+/// Readers refuse a document nested deeper than this (a newer app may nest a little more; a
+/// stack overflows in the thousands).
+pub const MAX_READ_DEPTH: usize = 32;
+
+/// Readers refuse a document with more visible values than this (text counted by length).
+pub const MAX_READ_VALUES: usize = 1_000_000;
+
+/// Why a document is out of the bounds a reader or the server accepts.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Bound {
+    #[error("the document is nested deeper than {0} levels")]
+    TooDeep(usize),
+    #[error("the document holds more than {0} values")]
+    TooLarge(usize),
+    #[error("the document holds an object inside a text")]
+    ObjectInText,
+}
+
+/// Walks every visible value of `doc`, concurrent ones included, without recursion, and
+/// refuses it at the first object deeper than `max_depth` (the root is 0) or past `max_values`
+/// values. `into_text`: count a text's characters one by one and refuse objects (blocks) in it;
+/// otherwise a text counts its length and is not entered (readers never enter one).
+pub fn within(
+    doc: &AutoCommit,
+    max_depth: usize,
+    max_values: usize,
+    into_text: bool,
+) -> Result<(), Bound> {
+    let mut stack: Vec<(ObjId, ObjType, usize)> = vec![(ROOT, ObjType::Map, 0)];
+    let mut values = 0usize;
+    let mut count = |n: usize| {
+        values = values.saturating_add(n);
+        if values > max_values { Err(Bound::TooLarge(max_values)) } else { Ok(()) }
+    };
+    while let Some((obj, ty, depth)) = stack.pop() {
+        let mut children: Vec<(Value<'_>, ObjId)> = Vec::new();
+        match ty {
+            ObjType::Map | ObjType::Table => {
+                for item in doc.map_range(&obj, ..) {
+                    if item.conflict {
+                        children.extend(doc.get_all(&obj, item.key.as_ref()).unwrap_or_default());
+                    } else {
+                        let id = item.id();
+                        children.push((item.value.into_value(), id));
+                    }
+                }
+            }
+            ObjType::List => {
+                for item in doc.list_range(&obj, ..) {
+                    if item.conflict {
+                        children.extend(doc.get_all(&obj, item.index).unwrap_or_default());
+                    } else {
+                        let id = item.id();
+                        children.push((item.value.into_value(), id));
+                    }
+                }
+            }
+            ObjType::Text if into_text => {
+                for item in doc.list_range(&obj, ..) {
+                    if matches!(item.value.into_value(), Value::Object(_)) {
+                        return Err(Bound::ObjectInText);
+                    }
+                    count(1)?;
+                }
+            }
+            ObjType::Text => count(doc.length(&obj))?,
+        }
+        count(children.len())?;
+        for (value, id) in children {
+            if let Value::Object(t) = value {
+                if depth + 1 > max_depth {
+                    return Err(Bound::TooDeep(max_depth));
+                }
+                stack.push((id, t, depth + 1));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks who a document says wrote it: each value of `created_by` and `updated_by` at the root
+/// and of `by` in a stage history entry that `written_now` picks (by its op id: the values a
+/// push writes) must be `user`. Older values by other users stay as they are.
+pub fn audit(doc: &AutoCommit, user: &str, written_now: impl Fn(&ObjId) -> bool) -> Check {
+    let mut fields: Vec<(&str, Value<'_>, ObjId)> = Vec::new();
+    for key in ["created_by", "updated_by"] {
+        for (v, id) in doc.get_all(&ROOT, key).unwrap_or_default() {
+            fields.push((key, v, id));
+        }
+    }
+    for (v, hist) in doc.get_all(&ROOT, "stage_history").unwrap_or_default() {
+        if !matches!(v, Value::Object(ObjType::List)) {
+            continue;
+        }
+        for (e, entry) in list_items(doc, &hist) {
+            if matches!(e, Value::Object(ObjType::Map)) {
+                for (v, id) in doc.get_all(&entry, "by").unwrap_or_default() {
+                    fields.push(("by", v, id));
+                }
+            }
+        }
+    }
+    for (key, value, id) in fields {
+        if !written_now(&id) {
+            continue;
+        }
+        match value {
+            Value::Scalar(s) if matches!(s.as_ref(), ScalarValue::Str(v) if v == user) => {}
+            Value::Scalar(s) => {
+                let shown: String = super::scalar_to_string(&s).chars().take(64).collect();
+                return Err(format!("'{key}' must name you ({user}), not '{shown}'"));
+            }
+            Value::Object(_) => return Err(format!("'{key}' must be a user id")),
+        }
+    }
+    Ok(())
+}
+
+/// The keys every kind's root holds.
+const COMMON: [&str; 8] =
+    ["schema", "type", "id", "created_at", "updated_at", "created_by", "updated_by", "deleted"];
+const LEAD_KEYS: [&str; 18] = [
+    "name",
+    "company",
+    "title",
+    "lost_reason",
+    "emails",
+    "phones",
+    "source",
+    "stage",
+    "stage_history",
+    "potential",
+    "deal",
+    "owner",
+    "tags",
+    "notes",
+    "custom",
+    "next_follow_up",
+    "merged_into",
+    "merged_from",
+];
+const ACTIVITY_KEYS: [&str; 10] = [
+    "lead_id",
+    "kind",
+    "subject",
+    "notes",
+    "occurred_at",
+    "due_at",
+    "done",
+    "duration_s",
+    "outcome",
+    "location",
+];
+const TARGET_KEYS: [&str; 7] =
+    ["subject_kind", "subject", "metric", "period_start", "period_end", "value", "currency"];
+const PLAN_KEYS: [&str; 4] = ["rep", "base", "rate_bp", "tiers"];
+const MONEY_KEYS: [&str; 2] = ["amount", "currency"];
 
 /// Every value of every key of one map, read in one pass. A `get_all` per key seeks through the
 /// object from its start each time, and with thirty keys the check cost more than loading the
@@ -35,6 +210,15 @@ impl<'a> Fields<'a> {
         Fields { map }
     }
 
+    /// Refuses any key that is neither in `common` nor in `own`.
+    fn only(&self, common: &[&str], own: &[&str]) -> Check {
+        match self.map.keys().find(|k| !common.contains(&k.as_str()) && !own.contains(&k.as_str()))
+        {
+            Some(k) => Err(format!("unknown key '{}'", k.chars().take(64).collect::<String>())),
+            None => Ok(()),
+        }
+    }
+
     fn values(&self, key: &str) -> &[(Value<'a>, ObjId)] {
         self.map.get(key).map_or(&[], Vec::as_slice)
     }
@@ -53,30 +237,24 @@ impl<'a> Fields<'a> {
         Ok(())
     }
 
-    fn object(&self, key: &str, ty: ObjType, required: bool) -> Result<Option<ObjId>, String> {
+    /// The objects of type `ty` held under `key`, one per concurrent value (a losing one can win
+    /// later); anything else is an error.
+    fn objects(&self, key: &str, ty: ObjType, required: bool) -> Result<Vec<ObjId>, String> {
         let all = self.values(key);
-        if all.is_empty() {
-            return if required { Err(format!("'{key}' is missing")) } else { Ok(None) };
+        if all.is_empty() && required {
+            return Err(format!("'{key}' is missing"));
         }
-        let mut winner = None;
-        for (val, id) in all {
-            match val {
-                Value::Object(t) if *t == ty => winner = Some(id.clone()),
-                _ => return Err(format!("'{key}' must be a {ty}")),
-            }
-        }
-        Ok(winner)
+        all.iter()
+            .map(|(val, id)| match val {
+                Value::Object(t) if *t == ty => Ok(id.clone()),
+                _ => Err(format!("'{key}' must be a {ty}")),
+            })
+            .collect()
     }
 
     /// The maps held under `key`, one per concurrent value; anything else is an error.
     fn maps(&self, key: &str) -> Result<Vec<ObjId>, String> {
-        self.values(key)
-            .iter()
-            .map(|(val, id)| match val {
-                Value::Object(ObjType::Map) => Ok(id.clone()),
-                _ => Err(format!("'{key}' must be a map")),
-            })
-            .collect()
+        self.objects(key, ObjType::Map, false)
     }
 }
 
@@ -109,18 +287,49 @@ fn common(root: &Fields, id: &str, type_name: &str) -> Check {
     Ok(())
 }
 
+/// Every element of a list, each concurrent value of an element too.
+fn list_items<'a>(doc: &'a AutoCommit, list: &ObjId) -> Vec<(Value<'a>, ObjId)> {
+    let mut out = Vec::new();
+    for item in doc.list_range(list, ..) {
+        if item.conflict {
+            out.extend(doc.get_all(list, item.index).unwrap_or_default());
+        } else {
+            let id = item.id();
+            out.push((item.value.into_value(), id));
+        }
+    }
+    out
+}
+
+/// The maps in a list (stage history, tiers), each checked by `entry`.
+fn list_of_maps(
+    doc: &AutoCommit,
+    list: &ObjId,
+    key: &str,
+    entry: impl Fn(&Fields) -> Check,
+) -> Check {
+    for (val, e) in list_items(doc, list) {
+        match val {
+            Value::Object(ObjType::Map) => entry(&Fields::of(doc, &e))?,
+            _ => return Err(format!("'{key}' must hold maps")),
+        }
+    }
+    Ok(())
+}
+
 fn string_list(
     doc: &AutoCommit,
     root: &Fields,
     key: &str,
+    required: bool,
     max_items: usize,
     max_len: usize,
 ) -> Check {
-    if let Some(list) = root.object(key, ObjType::List, true)? {
+    for list in root.objects(key, ObjType::List, required)? {
         if doc.length(&list) > max_items {
             return Err(format!("'{key}' has too many entries"));
         }
-        for (val, _) in doc.values(&list) {
+        for (val, _) in list_items(doc, &list) {
             match val {
                 Value::Scalar(s) if text_field(max_len)(&s) => {}
                 _ => return Err(format!("'{key}' must hold short strings")),
@@ -136,6 +345,7 @@ pub fn check(doc: &AutoCommit, id: &str, kind: DocKind) -> Check {
     if id == super::sales::SETTINGS_ID && kind != DocKind::Settings {
         return Err(format!("{id} is reserved for the sales process settings"));
     }
+    within(doc, APP_DEPTH, MAX_VALUES, true).map_err(|e| e.to_string())?;
     let root = Fields::of(doc, &ROOT);
     match kind {
         DocKind::Lead => check_lead(doc, &root, id),
@@ -143,7 +353,16 @@ pub fn check(doc: &AutoCommit, id: &str, kind: DocKind) -> Check {
         DocKind::Settings => check_settings(&root, id),
         DocKind::Target => check_target(doc, &root, id),
         DocKind::CompPlan => check_plan(doc, &root, id),
-    }
+    }?;
+    // What the server stores, every device reads: this app's own reader must take it.
+    let read = match kind {
+        DocKind::Lead => super::lead::read(doc, id).map(drop),
+        DocKind::Activity => super::activity::read(doc, id).map(drop),
+        DocKind::Settings => super::sales::settings_read(doc, id).map(drop),
+        DocKind::Target => super::sales::target_read(doc, id).map(drop),
+        DocKind::CompPlan => super::sales::plan_read(doc, id).map(drop),
+    };
+    read.map_err(|e| format!("the app cannot read it: {e}"))
 }
 
 fn bp(max: i64) -> impl Fn(&ScalarValue) -> bool {
@@ -160,10 +379,8 @@ fn check_settings(root: &Fields, id: &str) -> Check {
         return Err(format!("the settings document has the id {}", super::sales::SETTINGS_ID));
     }
     common(root, id, "settings")?;
-    let fixed =
-        ["schema", "type", "id", "created_at", "updated_at", "created_by", "updated_by", "deleted"];
     for k in root.map.keys() {
-        if fixed.contains(&k.as_str()) {
+        if COMMON.contains(&k.as_str()) {
             continue;
         }
         let rest = k.strip_prefix("stage.").ok_or_else(|| format!("unknown setting '{k}'"))?;
@@ -187,6 +404,7 @@ fn check_settings(root: &Fields, id: &str) -> Check {
 
 fn check_target(doc: &AutoCommit, root: &Fields, id: &str) -> Check {
     common(root, id, "target")?;
+    root.only(&COMMON, &TARGET_KEYS)?;
     root.scalar(
         "subject_kind",
         true,
@@ -213,46 +431,51 @@ fn check_target(doc: &AutoCommit, root: &Fields, id: &str) -> Check {
     }
 }
 
-fn check_plan(doc: &AutoCommit, root: &Fields, id: &str) -> Check {
-    common(root, id, "comp_plan")?;
-    root.scalar("rep", true, &|s| matches!(s, ScalarValue::Str(t) if !t.is_empty() && t.chars().count() <= v::MAX_SHORT_TEXT))?;
-    root.scalar("rate_bp", true, &bp(crate::model::FULL_BP as i64))?;
-    let bases = root.maps("base")?;
-    if bases.is_empty() {
-        return Err("'base' is missing".into());
-    }
-    for base in bases {
-        let base = Fields::of(doc, &base);
-        base.scalar("amount", true, &bp(i64::MAX))?;
-        base.scalar(
+/// A `{amount, currency}` map (a deal value, a base pay), each concurrent one.
+fn money(
+    doc: &AutoCommit,
+    root: &Fields,
+    key: &str,
+    amount: &dyn Fn(&ScalarValue) -> bool,
+) -> Check {
+    for m in root.maps(key)? {
+        let m = Fields::of(doc, &m);
+        m.only(&[], &MONEY_KEYS)?;
+        m.scalar("amount", true, amount)?;
+        m.scalar(
             "currency",
             true,
             &|s| matches!(s, ScalarValue::Str(c) if v::currency(c).is_ok()),
         )?;
     }
-    for (val, tiers) in root.values("tiers") {
-        if !matches!(val, Value::Object(ObjType::List)) {
-            return Err("'tiers' must be a list".into());
-        }
-        if doc.length(tiers) > crate::model::MAX_TIERS {
+    Ok(())
+}
+
+fn check_plan(doc: &AutoCommit, root: &Fields, id: &str) -> Check {
+    common(root, id, "comp_plan")?;
+    root.only(&COMMON, &PLAN_KEYS)?;
+    root.scalar("rep", true, &|s| matches!(s, ScalarValue::Str(t) if !t.is_empty() && t.chars().count() <= v::MAX_SHORT_TEXT))?;
+    root.scalar("rate_bp", true, &bp(crate::model::FULL_BP as i64))?;
+    if root.values("base").is_empty() {
+        return Err("'base' is missing".into());
+    }
+    money(doc, root, "base", &bp(i64::MAX))?;
+    for tiers in root.objects("tiers", ObjType::List, false)? {
+        if doc.length(&tiers) > crate::model::MAX_TIERS {
             return Err("'tiers' has too many entries".into());
         }
-        for (val, t) in doc.values(tiers) {
-            match val {
-                Value::Object(ObjType::Map) => {
-                    let t = Fields::of(doc, &t);
-                    t.scalar("from_bp", true, &bp(crate::model::MAX_TIER_FROM_BP as i64))?;
-                    t.scalar("rate_bp", true, &bp(crate::model::FULL_BP as i64))?;
-                }
-                _ => return Err("'tiers' must hold maps".into()),
-            }
-        }
+        list_of_maps(doc, &tiers, "tiers", |t| {
+            t.only(&[], &["from_bp", "rate_bp"])?;
+            t.scalar("from_bp", true, &bp(crate::model::MAX_TIER_FROM_BP as i64))?;
+            t.scalar("rate_bp", true, &bp(crate::model::FULL_BP as i64))
+        })?;
     }
     Ok(())
 }
 
 fn check_lead(doc: &AutoCommit, root: &Fields, id: &str) -> Check {
     common(root, id, "lead")?;
+    root.only(&COMMON, &LEAD_KEYS)?;
     for k in ["name", "company", "title", "lost_reason"] {
         root.scalar(k, false, &text_field(v::MAX_SHORT_TEXT))?;
     }
@@ -260,33 +483,24 @@ fn check_lead(doc: &AutoCommit, root: &Fields, id: &str) -> Check {
     root.scalar("stage", true, &enum_field(|t| Stage::parse(t).is_ok()))?;
     root.scalar("potential", false, &enum_field(|t| Potential::parse(t).is_ok()))?;
     root.scalar("next_follow_up", false, &int)?;
-    string_list(doc, root, "emails", v::MAX_CONTACTS, 254)?;
+    string_list(doc, root, "emails", true, v::MAX_CONTACTS, 254)?;
     root.scalar(
         "merged_into",
         false,
         &|s| matches!(s, ScalarValue::Str(t) if uuid::Uuid::parse_str(t).is_ok()),
     )?;
-    if root.object("merged_from", ObjType::List, false)?.is_some() {
-        string_list(doc, root, "merged_from", 1_000, 36)?;
-    }
-    string_list(doc, root, "phones", v::MAX_CONTACTS, 40)?;
-    if let Some(source) = root.object("source", ObjType::Map, true)? {
+    string_list(doc, root, "merged_from", false, 1_000, 36)?;
+    string_list(doc, root, "phones", true, v::MAX_CONTACTS, 40)?;
+    for source in root.objects("source", ObjType::Map, true)? {
         let source = Fields::of(doc, &source);
+        source.only(&[], &["channel", "event"])?;
         source.scalar("channel", true, &enum_field(|t| CaptureChannel::parse(t).is_ok()))?;
         source.scalar("event", false, &text_field(v::MAX_SHORT_TEXT))?;
     }
-    for deal in root.maps("deal")? {
-        let deal = Fields::of(doc, &deal);
-        deal.scalar("amount", true, &|s| {
-            matches!(s, ScalarValue::Int(n) if *n >= 0) || matches!(s, ScalarValue::Uint(_))
-        })?;
-        deal.scalar(
-            "currency",
-            true,
-            &|s| matches!(s, ScalarValue::Str(c) if v::currency(c).is_ok()),
-        )?;
-    }
-    if let Some(tags) = root.object("tags", ObjType::Map, true)? {
+    money(doc, root, "deal", &|s| {
+        matches!(s, ScalarValue::Int(n) if *n >= 0) || matches!(s, ScalarValue::Uint(_))
+    })?;
+    for tags in root.objects("tags", ObjType::Map, true)? {
         let tags = Fields::of(doc, &tags);
         if tags.map.len() > v::MAX_TAGS {
             return Err("too many tags".into());
@@ -298,7 +512,7 @@ fn check_lead(doc: &AutoCommit, root: &Fields, id: &str) -> Check {
             tags.scalar(k, true, &|s| matches!(s, ScalarValue::Boolean(true)))?;
         }
     }
-    if let Some(custom) = root.object("custom", ObjType::Map, true)? {
+    for custom in root.objects("custom", ObjType::Map, true)? {
         let custom = Fields::of(doc, &custom);
         if custom.map.len() > v::MAX_CUSTOM_FIELDS {
             return Err("too many custom fields".into());
@@ -311,34 +525,30 @@ fn check_lead(doc: &AutoCommit, root: &Fields, id: &str) -> Check {
         }
     }
     notes(doc, root)?;
-    if let Some(hist) = root.object("stage_history", ObjType::List, true)? {
-        for (val, e) in doc.values(&hist) {
-            match val {
-                Value::Object(ObjType::Map) => {
-                    let e = Fields::of(doc, &e);
-                    e.scalar("stage", true, &enum_field(|t| Stage::parse(t).is_ok()))?;
-                    e.scalar("at", true, &int)?;
-                    e.scalar("by", true, &text_field(v::MAX_SHORT_TEXT))?;
-                    e.scalar("lost_reason", false, &text_field(v::MAX_SHORT_TEXT))?;
-                }
-                _ => return Err("'stage_history' must hold maps".into()),
-            }
-        }
+    for hist in root.objects("stage_history", ObjType::List, true)? {
+        list_of_maps(doc, &hist, "stage_history", |e| {
+            e.only(&[], &["stage", "at", "by", "lost_reason"])?;
+            e.scalar("stage", true, &enum_field(|t| Stage::parse(t).is_ok()))?;
+            e.scalar("at", true, &int)?;
+            e.scalar("by", true, &text_field(v::MAX_SHORT_TEXT))?;
+            e.scalar("lost_reason", false, &text_field(v::MAX_SHORT_TEXT))
+        })?;
     }
     Ok(())
 }
 
 fn notes(doc: &AutoCommit, root: &Fields) -> Check {
-    if let Some(t) = root.object("notes", ObjType::Text, true)?
-        && doc.length(&t) > v::MAX_NOTES
-    {
-        return Err("'notes' is too long".into());
+    for t in root.objects("notes", ObjType::Text, true)? {
+        if doc.length(&t) > v::MAX_NOTES {
+            return Err("'notes' is too long".into());
+        }
     }
     Ok(())
 }
 
 fn check_activity(doc: &AutoCommit, root: &Fields, id: &str) -> Check {
     common(root, id, "activity")?;
+    root.only(&COMMON, &ACTIVITY_KEYS)?;
     root.scalar(
         "lead_id",
         true,
@@ -354,6 +564,7 @@ fn check_activity(doc: &AutoCommit, root: &Fields, id: &str) -> Check {
     notes(doc, root)?;
     for loc in root.maps("location")? {
         let loc = Fields::of(doc, &loc);
+        loc.only(&[], &["lat", "lon", "accuracy_m"])?;
         loc.scalar(
             "lat",
             true,
@@ -401,8 +612,7 @@ mod tests {
 
     #[test]
     fn crafted_changes_are_caught() {
-        type Mutation = Box<dyn Fn(&mut AutoCommit)>;
-        let cases: Vec<(&str, Mutation)> = vec![
+        let cases: Vec<(&str, Box<dyn Fn(&mut AutoCommit)>)> = vec![
             ("stage", Box::new(|d| d.put(&ROOT, "stage", "bribed").unwrap())),
             ("owner", Box::new(|d| d.put(&ROOT, "owner", 42).unwrap())),
             ("owner", Box::new(|d| d.delete(&ROOT, "owner").unwrap())),
@@ -556,6 +766,142 @@ mod tests {
             d.commit();
             assert!(check(&d, &pid, DocKind::CompPlan).is_err(), "plan: {what} passed");
         }
+    }
+
+    /// `depth` maps nested under an unknown key of a new lead.
+    fn nested(depth: usize) -> (AutoCommit, String) {
+        let (mut d, id) = lead_doc();
+        let mut obj = d.put_object(&ROOT, "x", ObjType::Map).unwrap();
+        for _ in 0..depth {
+            obj = d.put_object(&obj, "x", ObjType::Map).unwrap();
+        }
+        d.commit();
+        (d, id)
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_in_every_kind_and_every_map() {
+        let lead_cases: Crafted = vec![
+            ("root", Box::new(|d| d.put(&ROOT, "payload", "x").unwrap())),
+            (
+                "source",
+                Box::new(|d| {
+                    let s = crate::doc::get_obj(d, &ROOT, "source", ObjType::Map).unwrap();
+                    d.put(&s, "referrer", "x").unwrap();
+                }),
+            ),
+            (
+                "deal",
+                Box::new(|d| {
+                    let m = d.put_object(&ROOT, "deal", ObjType::Map).unwrap();
+                    d.put(&m, "amount", 5).unwrap();
+                    d.put(&m, "currency", "USD").unwrap();
+                    d.put(&m, "note", "x").unwrap();
+                }),
+            ),
+            (
+                "stage history entry",
+                Box::new(|d| {
+                    let h = crate::doc::get_obj(d, &ROOT, "stage_history", ObjType::List).unwrap();
+                    let e = d.insert_object(&h, 1, ObjType::Map).unwrap();
+                    d.put(&e, "stage", "won").unwrap();
+                    d.put(&e, "at", 1).unwrap();
+                    d.put(&e, "by", "rep").unwrap();
+                    d.put(&e, "extra", 1).unwrap();
+                }),
+            ),
+            (
+                "an object in the notes",
+                Box::new(|d| {
+                    let n = crate::doc::get_obj(d, &ROOT, "notes", ObjType::Text).unwrap();
+                    d.split_block(&n, 0).unwrap();
+                }),
+            ),
+        ];
+        for (what, f) in lead_cases {
+            let (mut d, id) = lead_doc();
+            f(&mut d);
+            d.commit();
+            assert!(check(&d, &id, DocKind::Lead).is_err(), "lead: {what} passed");
+        }
+        let aid = crate::model::new_id();
+        let mut draft = ActivityDraft::new(&aid, ActivityKind::Visit, "x");
+        draft.location = Some(crate::model::Location { lat: 1.0, lon: 2.0, accuracy_m: None });
+        let activity =
+            || super::super::activity::create(automerge::ActorId::random(), &aid, &draft, "rep", 1);
+        check(&activity().unwrap(), &aid, DocKind::Activity).unwrap();
+        let mut a = activity().unwrap();
+        a.put(&ROOT, "priority", "high").unwrap();
+        assert!(check(&a, &aid, DocKind::Activity).is_err(), "activity root");
+        let mut a = activity().unwrap();
+        let loc = crate::doc::get_obj(&a, &ROOT, "location", ObjType::Map).unwrap();
+        a.put(&loc, "altitude", 3.0).unwrap();
+        assert!(check(&a, &aid, DocKind::Activity).is_err(), "activity location");
+    }
+
+    #[test]
+    fn a_concurrent_losing_container_is_checked_too() {
+        let (mut a, id) = lead_doc();
+        let mut b = a.fork();
+        let s = a.put_object(&ROOT, "source", ObjType::Map).unwrap();
+        a.put(&s, "channel", "manual").unwrap();
+        a.commit();
+        let s = b.put_object(&ROOT, "source", ObjType::Map).unwrap();
+        b.put(&s, "channel", "manual").unwrap();
+        b.put(&s, "smuggled", "x").unwrap();
+        b.commit();
+        a.merge(&mut b).unwrap();
+        assert!(check(&a, &id, DocKind::Lead).is_err());
+    }
+
+    #[test]
+    fn nesting_deeper_than_the_app_writes_is_refused_without_recursion() {
+        let (d, id) = nested(2);
+        assert!(check(&d, &id, DocKind::Lead).unwrap_err().contains("nested deeper"));
+        // Deep enough to overflow a reader's stack through `hydrate`.
+        let (d, id) = nested(20_000);
+        assert!(check(&d, &id, DocKind::Lead).unwrap_err().contains("nested deeper"));
+        assert_eq!(within(&d, 10, usize::MAX, false), Err(Bound::TooDeep(10)));
+        assert_eq!(within(&d, usize::MAX, 100, false), Err(Bound::TooLarge(100)));
+    }
+
+    /// A document that reached a device anyway: its reader answers a typed error for that
+    /// record instead of overflowing the stack.
+    #[test]
+    fn the_reader_refuses_a_too_deep_document_with_a_typed_error() {
+        let (d, id) = nested(20_000);
+        match super::super::lead::read(&d, &id) {
+            Err(crate::Error::Corrupt { id: got, reason }) => {
+                assert_eq!(got, id);
+                assert!(reason.contains("nested deeper"), "{reason}");
+            }
+            other => panic!("expected a corrupt-document error, got {other:?}"),
+        }
+        // Within the reader's bound, an unknown key is read past (a newer app's field).
+        let (d, id) = nested(5);
+        assert_eq!(super::super::lead::read(&d, &id).unwrap().name.as_deref(), Some("Kim"));
+    }
+
+    #[test]
+    fn a_lead_at_every_limit_passes() {
+        let id = crate::model::new_id();
+        let d = LeadDraft {
+            name: Some("n".repeat(v::MAX_SHORT_TEXT)),
+            emails: (0..v::MAX_CONTACTS).map(|i| format!("a{i}@x.com")).collect(),
+            phones: (0..v::MAX_CONTACTS).map(|i| format!("+8210000000{i:02}")).collect(),
+            tags: (0..v::MAX_TAGS).map(|i| format!("{i:0>50}")).collect(),
+            notes: Some("x".repeat(v::MAX_NOTES)),
+            custom_fields: (0..v::MAX_CUSTOM_FIELDS)
+                .map(|i| crate::model::CustomField {
+                    key: format!("{i:0>64}"),
+                    value: "v".repeat(v::MAX_CUSTOM_VALUE),
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let doc =
+            super::super::lead::create(automerge::ActorId::random(), &id, &d, "rep", 1).unwrap();
+        check(&doc, &id, DocKind::Lead).unwrap();
     }
 
     #[test]

@@ -270,14 +270,21 @@ impl<'a> HMap<'a> {
     }
 }
 
-/// Hydrates the root of a document, checking its type.
+/// Hydrates the root of a document, checking its type. `hydrate` recurses once per nested
+/// object, so a document nested deeper than any app writes (a hostile or corrupt one) is refused
+/// first, by a walk that does not recurse; a panic inside Automerge becomes an error too. Either
+/// way the caller gets [`Error::Corrupt`] for this one record, never a crash.
 pub(crate) fn hydrate_root(
     doc: &AutoCommit,
     id: &str,
     want: DocKind,
 ) -> Result<automerge::hydrate::Value> {
     check_type(doc, id, want)?;
-    doc.hydrate(&automerge::ROOT, None).map_err(Error::from)
+    check::within(doc, check::MAX_READ_DEPTH, check::MAX_READ_VALUES, false)
+        .map_err(|e| Error::corrupt(id, e))?;
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| doc.hydrate(&automerge::ROOT, None)))
+        .map_err(|_| Error::corrupt(id, "reading the document failed inside Automerge"))?
+        .map_err(Error::from)
 }
 
 /// Sets a scalar when it differs from what is shown or when the field is in conflict: writing

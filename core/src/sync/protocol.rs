@@ -12,8 +12,14 @@ pub const JSON: &str = "application/json";
 /// Limits the server enforces and the client respects when it batches.
 pub const MAX_CHANGES_PER_PUSH: usize = 1_000;
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
-pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
+pub const MAX_DOCUMENT_BYTES: usize = crate::doc::check::MAX_DOCUMENT_BYTES;
 pub const MAX_PULL_LIMIT: u32 = 2_000;
+/// A pull page stops once its items reach this many bytes (snapshot bytes and change bytes): it
+/// carries at most this much plus the one item that crosses it (a saved document is at most
+/// [`MAX_DOCUMENT_BYTES`]), and always at least one item, so that a pull moves.
+pub const PULL_PAGE_BYTES: usize = 4 * 1024 * 1024;
+/// Largest enrollment request body (a code, a device name, an actor id).
+pub const MAX_ENROLL_BYTES: usize = 4 * 1024;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrollRequest {

@@ -38,7 +38,7 @@ impl Server {
         .await
     }
 
-    async fn start_with(
+    pub async fn start_with(
         dir: tempfile::TempDir,
         setup: impl FnOnce(AppState<SqliteBackend>) -> AppState<SqliteBackend>,
     ) -> Server {
