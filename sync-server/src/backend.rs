@@ -257,4 +257,9 @@ pub trait Backend: Send + Sync + 'static {
     /// many recent failures is refused before its code is looked at
     /// ([`BackendError::LockedOut`]).
     fn enroll(&self, e: &Enrollment<'_>) -> Result<Enrolled>;
+    /// Where committed writes are announced to live-update streams (`events.rs`): the backend
+    /// publishes each committed write transaction's [`crate::events::Moved`] to it.
+    fn hub(&self) -> &std::sync::Arc<crate::events::Hub>;
+    /// Which of these devices are revoked (live-update streams are cut off).
+    fn revoked(&self, device_ids: &[String]) -> Result<Vec<String>>;
 }

@@ -13,10 +13,14 @@ pub mod auth;
 pub mod authz;
 pub mod backend;
 pub mod cursor;
+pub mod database;
 pub mod docs;
 pub mod error;
+pub mod events;
 pub mod group;
+pub mod metrics;
 pub mod net;
+pub mod postgres;
 pub mod pull;
 pub mod push;
 pub mod sqlite;
@@ -59,6 +63,10 @@ pub struct AppState<B> {
     pub net: NetLimits,
     /// A pull page's byte budget ([`PULL_PAGE_BYTES`]).
     pub page_bytes: usize,
+    /// Counts for `GET /metrics` (`metrics.rs`).
+    pub metrics: Arc<metrics::Metrics>,
+    /// Lets `/metrics` answer other addresses than loopback ones.
+    pub metrics_token: Option<String>,
 }
 
 impl<B> Clone for AppState<B> {
@@ -71,6 +79,8 @@ impl<B> Clone for AppState<B> {
             commits: self.commits.clone(),
             net: self.net,
             page_bytes: self.page_bytes,
+            metrics: self.metrics.clone(),
+            metrics_token: self.metrics_token.clone(),
         }
     }
 }
@@ -98,6 +108,8 @@ impl<B: Backend> AppState<B> {
             commits: Arc::new(GroupCommit::new()),
             net: NetLimits::default(),
             page_bytes: PULL_PAGE_BYTES,
+            metrics: Arc::default(),
+            metrics_token: None,
         }
     }
 }
@@ -108,14 +120,17 @@ pub fn app<B: Backend>(state: AppState<B>) -> Router {
         .route("/v1/devices", post(enroll::<B>))
         .route("/v1/push", post(push::<B>))
         .route("/v1/pull", post(pull::<B>))
+        .route("/v1/events", get(events::stream::<B>))
+        .route("/metrics", get(metrics::scrape::<B>))
         .fallback(|| async { ApiError::not_found("no such endpoint; see docs/protocol.md") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
-                "wrong method: POST, or GET for /v1/health",
+                "wrong method: POST, or GET for /v1/health, /v1/events and /metrics",
             )
         })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track::<B>))
         .with_state(state)
 }
 
@@ -127,6 +142,13 @@ pub async fn serve<B: Backend>(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = state.net;
+    // Live-update streams never end by themselves: they end at shutdown, so that the open
+    // connections can finish their requests and close.
+    let hub = state.backend.hub().clone();
+    let shutdown = async move {
+        shutdown.await;
+        hub.close();
+    };
     net::serve(listener, app(state), limits, shutdown).await
 }
 
@@ -190,7 +212,7 @@ fn declared_size(headers: &HeaderMap, limit: usize) -> Result<(), ApiError> {
 }
 
 /// The caller, from the token in the headers alone; then the device's rate limit.
-async fn principal<B: Backend>(
+pub(crate) async fn principal<B: Backend>(
     s: &AppState<B>,
     headers: &HeaderMap,
     peer: Option<&Peer>,
@@ -223,10 +245,12 @@ fn cbor_response<T: serde::Serialize>(v: &T) -> Response {
 }
 
 /// Runs blocking storage work off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
+    // The request's log span (its id) goes along.
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(f))
         .await
         .map_err(|e| ApiError::internal(format!("a request's work failed: {e}")))?
 }
@@ -337,6 +361,7 @@ async fn push<B: Backend>(
         s.commits.commit(&*s.backend, &s.docs, &p, prepared)
     })
     .await?;
+    state.metrics.pushed(&resp);
     Ok(cbor_response(&resp))
 }
 

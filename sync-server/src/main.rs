@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use fieldsales_server::admin::printable;
-use fieldsales_server::backend::Role;
+use fieldsales_server::backend::{Backend, Role};
+use fieldsales_server::database::Database;
+use fieldsales_server::postgres::PgBackend;
 use fieldsales_server::sqlite::SqliteBackend;
 use fieldsales_server::{AppState, serve};
 
@@ -22,10 +24,17 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Serve the sync API on the embedded SQLite store in DIR
+    /// Serve the sync API on the embedded SQLite store in DIR, or on PostgreSQL
     Serve {
         #[arg(long, value_name = "DIR")]
-        data: PathBuf,
+        data: Option<PathBuf>,
+        /// A PostgreSQL database instead of the embedded store: postgres://user@host/db
+        /// (several instances may serve one database)
+        #[arg(long, value_name = "URL", env = "FIELDSALES_DATABASE")]
+        database: Option<String>,
+        /// PostgreSQL connections this instance keeps at most
+        #[arg(long, default_value_t = fieldsales_server::postgres::DEFAULT_POOL)]
+        pool: usize,
         #[arg(long, default_value = "127.0.0.1:8787")]
         listen: String,
         /// Recently pushed documents kept loaded in memory (about 20 KB each); 0 for none
@@ -38,7 +47,10 @@ enum Cmd {
     /// Workspaces, teams, users and devices (works while the server runs)
     Admin {
         #[arg(long, value_name = "DIR")]
-        data: PathBuf,
+        data: Option<PathBuf>,
+        /// A PostgreSQL database instead of the embedded store
+        #[arg(long, value_name = "URL", env = "FIELDSALES_DATABASE")]
+        database: Option<String>,
         /// Print JSON
         #[arg(long)]
         json: bool,
@@ -140,23 +152,60 @@ fn init_logging() {
         .try_init();
 }
 
+struct ServeOptions {
+    listen: String,
+    doc_cache: usize,
+    doc_cache_mb: usize,
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what service managers and orchestrators send).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    tracing::info!("shutting down: finishing the requests under way");
+}
+
+async fn run<B: Backend>(backend: B, o: ServeOptions) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(&o.listen).await?;
+    println!("fieldsales-server listening on http://{}", listener.local_addr()?);
+    let state = AppState::with_doc_cache_bytes(backend, o.doc_cache, o.doc_cache_mb << 20);
+    serve(listener, state, shutdown_signal()).await?;
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let cli = Cli::parse();
     init_logging();
     match cli.cmd {
-        Cmd::Serve { data, listen, doc_cache, doc_cache_mb } => {
-            let backend = SqliteBackend::open(&data)?;
-            let listener = tokio::net::TcpListener::bind(&listen).await?;
-            println!("fieldsales-server listening on http://{}", listener.local_addr()?);
-            let state = AppState::with_doc_cache_bytes(backend, doc_cache, doc_cache_mb << 20);
-            serve(listener, state, async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
+        Cmd::Serve { data, database, pool, listen, doc_cache, doc_cache_mb } => {
+            let opts = ServeOptions { listen, doc_cache, doc_cache_mb };
+            match Database::choose(data, database)? {
+                Database::Sqlite(dir) => run(SqliteBackend::open(&dir)?, opts).await?,
+                Database::Postgres(url) => {
+                    run(PgBackend::connect_with(&url, pool).await?, opts).await?
+                }
+            }
         }
-        Cmd::Admin { data, json, cmd } => {
-            let b = SqliteBackend::open(&data)?;
+        Cmd::Admin { data, database, json, cmd } => {
+            let b = Database::choose(data, database)?.admin().await?;
             match cmd {
                 AdminCmd::Workspace(WorkspaceCmd::Create { name }) => {
                     let w = b.create_workspace(&name)?;
