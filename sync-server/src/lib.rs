@@ -12,6 +12,7 @@ pub mod admin;
 pub mod auth;
 pub mod authz;
 pub mod backend;
+pub mod backup;
 pub mod cursor;
 pub mod database;
 pub mod docs;
@@ -26,6 +27,7 @@ pub mod push;
 pub mod sqlite;
 #[cfg(test)]
 mod testing;
+pub mod tls;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,6 +69,8 @@ pub struct AppState<B> {
     pub metrics: Arc<metrics::Metrics>,
     /// Lets `/metrics` answer other addresses than loopback ones.
     pub metrics_token: Option<String>,
+    /// Serve https with this (`tls.rs`); plain http when `None`.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 impl<B> Clone for AppState<B> {
@@ -81,6 +85,7 @@ impl<B> Clone for AppState<B> {
             page_bytes: self.page_bytes,
             metrics: self.metrics.clone(),
             metrics_token: self.metrics_token.clone(),
+            tls: self.tls.clone(),
         }
     }
 }
@@ -110,6 +115,7 @@ impl<B: Backend> AppState<B> {
             page_bytes: PULL_PAGE_BYTES,
             metrics: Arc::default(),
             metrics_token: None,
+            tls: None,
         }
     }
 }
@@ -142,6 +148,7 @@ pub async fn serve<B: Backend>(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = state.net;
+    let tls = state.tls.clone();
     // Live-update streams never end by themselves: they end at shutdown, so that the open
     // connections can finish their requests and close.
     let hub = state.backend.hub().clone();
@@ -149,7 +156,7 @@ pub async fn serve<B: Backend>(
         shutdown.await;
         hub.close();
     };
-    net::serve(listener, app(state), limits, shutdown).await
+    net::serve(listener, app(state), limits, tls, shutdown).await
 }
 
 /// Reads a body of at most `limit` bytes within `timeout`. Called only once the request's

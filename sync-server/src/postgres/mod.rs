@@ -21,6 +21,7 @@
 //! `LISTEN` side of live updates).
 
 pub mod admin;
+pub mod import;
 pub mod listen;
 pub mod schema;
 
