@@ -167,6 +167,9 @@ pub async fn serve(
             drop(admitted);
         });
     }
+    // New connections are refused from now on (a load balancer moves on to another instance);
+    // the open ones finish the requests under way.
+    drop(listener);
     let _ = tokio::time::timeout(limits.body_timeout, graceful.shutdown()).await;
     Ok(())
 }

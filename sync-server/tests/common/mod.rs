@@ -495,22 +495,28 @@ pub fn server_documents(
         .collect()
 }
 
-/// Devices that see the same records, after syncing, hold exactly what the server holds:
-/// empty outboxes, the same documents with the same heads (and so the same changes, since a
-/// head's hash covers its whole history), every one of those changes in the server's feed
-/// exactly once.
-pub fn assert_converged(devices: &[&Device], at: &(impl AsDb + ?Sized)) {
+/// What the server stores hangs together: every document loads, every change it holds is in
+/// the feed, and no change is there twice.
+pub fn assert_server_consistent(at: &(impl AsDb + ?Sized)) {
     let dups = feed_duplicates(at);
     assert!(dups.is_empty(), "changes stored twice on the server: {dups:?}");
     let on_server = feed_hashes(at);
-    let server = server_documents(at);
-    for (id, (_, changes)) in &server {
+    for (id, (_, changes)) in &server_documents(at) {
         let missing: Vec<&String> = changes.iter().filter(|h| !on_server.contains(*h)).collect();
         assert!(
             missing.is_empty(),
             "document {id} holds changes missing from the server's feed: {missing:?}"
         );
     }
+}
+
+/// Devices that see the same records, after syncing, hold exactly what the server holds:
+/// empty outboxes, the same documents with the same heads (and so the same changes, since a
+/// head's hash covers its whole history), every one of those changes in the server's feed
+/// exactly once.
+pub fn assert_converged(devices: &[&Device], at: &(impl AsDb + ?Sized)) {
+    assert_server_consistent(at);
+    let server = server_documents(at);
     let server_ids: Vec<String> = server.keys().cloned().collect();
     for (i, d) in devices.iter().enumerate() {
         assert_eq!(d.outbox_len().unwrap(), 0, "device {i} still has unsent changes");
@@ -524,5 +530,115 @@ pub fn assert_converged(devices: &[&Device], at: &(impl AsDb + ?Sized)) {
             );
         }
         assert!(d.verify().unwrap().is_ok(), "device {i}: projections disagree with documents");
+    }
+}
+
+// ---- helpers for the live-update, operations and multi-instance tests --------------------
+
+impl Server {
+    /// Starts the shutdown without waiting for it (requests under way go on).
+    pub fn begin_shutdown(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+/// `d`'s whole outbox as one push request body (CBOR).
+pub fn outbox_body(d: &Device) -> Vec<u8> {
+    use fieldsales_core::sync::protocol::{PushChange, PushRequest, to_cbor};
+    let changes = d
+        .outbox(0, 1_000)
+        .unwrap()
+        .into_iter()
+        .map(|e| PushChange { doc_id: e.doc_id, kind: e.kind, change: e.change })
+        .collect();
+    to_cbor(&PushRequest { changes })
+}
+
+/// A pull through the plain HTTP API.
+pub async fn pull_raw(
+    url: &str,
+    token: &str,
+    cursor: &str,
+    limit: u32,
+) -> fieldsales_core::sync::protocol::PullResponse {
+    use fieldsales_core::sync::protocol::{CBOR, PullRequest, from_cbor, to_cbor};
+    let resp = raw_http()
+        .post(format!("{url}/v1/pull"))
+        .bearer_auth(token)
+        .header(reqwest::header::CONTENT_TYPE, CBOR)
+        .body(to_cbor(&PullRequest { cursor: cursor.into(), limit }))
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().await.unwrap();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
+    from_cbor(&bytes).unwrap()
+}
+
+/// An open `GET /v1/events` stream, read event by event.
+pub struct EventStream {
+    resp: reqwest::Response,
+    parser: fieldsales_core::sync::events::SseParser,
+    pending: std::collections::VecDeque<String>,
+}
+
+impl EventStream {
+    /// Opens the stream; the status if the server refuses it.
+    pub async fn open(url: &str, token: &str) -> Result<EventStream, u16> {
+        let resp = raw_http_streaming()
+            .get(format!("{url}/v1/events"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        if !resp.status().is_success() {
+            return Err(resp.status().as_u16());
+        }
+        Ok(EventStream { resp, parser: Default::default(), pending: Default::default() })
+    }
+
+    /// The next event's name; `None` when the stream ended. Waits at most 30 s (a hang guard).
+    pub async fn next(&mut self) -> Option<String> {
+        loop {
+            if let Some(e) = self.pending.pop_front() {
+                return Some(e);
+            }
+            let chunk = tokio::time::timeout(std::time::Duration::from_secs(30), self.resp.chunk())
+                .await
+                .expect("no event within 30 s");
+            match chunk {
+                Ok(Some(bytes)) => self.pending.extend(self.parser.feed(&bytes)),
+                Ok(None) | Err(_) => return None,
+            }
+        }
+    }
+}
+
+/// A client without a whole-request timeout, for streams.
+pub fn raw_http_streaming() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().build().unwrap()
+}
+
+/// The value of a metric line (`name{labels}` exactly as exposed), 0 when absent.
+pub async fn metric(url: &str, series: &str) -> f64 {
+    let text = raw_http().get(format!("{url}/metrics")).send().await.unwrap().text().await.unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')))
+        .map_or(0.0, |v| v.trim().parse().unwrap())
+}
+
+/// Waits (at most 30 s, a hang guard) until `cond` holds.
+pub async fn eventually<F: std::future::Future<Output = bool>>(
+    what: &str,
+    mut cond: impl FnMut() -> F,
+) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !cond().await {
+        assert!(std::time::Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
