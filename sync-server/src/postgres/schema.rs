@@ -146,3 +146,11 @@ pub async fn migrate_to(c: &mut Object, to: usize) -> anyhow::Result<()> {
 pub async fn migrate(c: &mut Object) -> anyhow::Result<()> {
     migrate_to(c, SCHEMA.len()).await
 }
+
+/// Brings the database at `url` to version `to`, no further: tests build an older database
+/// with it to prove the upgrade.
+pub async fn migrate_url(url: &str, to: usize) -> anyhow::Result<()> {
+    let pool = super::pool(url, 1)?;
+    let mut c = pool.get().await.map_err(|e| anyhow::anyhow!("cannot connect: {e}"))?;
+    migrate_to(&mut c, to).await
+}

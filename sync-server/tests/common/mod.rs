@@ -275,6 +275,7 @@ impl ServerProcess {
             .args(db.args())
             .args(["--listen", "127.0.0.1:0"])
             .args(extra)
+            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit())
             .spawn()
