@@ -21,6 +21,10 @@ pub enum FieldsalesError {
     /// The store file belongs to another user.
     #[error("{0}")]
     WrongUser(String),
+    /// The store file does not open with the key given: encrypted with another key, encrypted
+    /// and opened without one (or plain and opened with one), or not a store file.
+    #[error("{0}")]
+    WrongKey(String),
     /// The user's role does not allow it (a rep changing the sales process, targets or plans).
     #[error("{0}")]
     Forbidden(String),
@@ -61,6 +65,7 @@ impl From<CoreError> for FieldsalesError {
             CoreError::NotFound { .. } => FieldsalesError::NotFound(m),
             CoreError::Exists { .. } => FieldsalesError::AlreadyExists(m),
             CoreError::WrongUser { .. } => FieldsalesError::WrongUser(m),
+            CoreError::WrongKey { .. } => FieldsalesError::WrongKey(m),
             CoreError::Forbidden(_) => FieldsalesError::Forbidden(m),
             CoreError::BadChange { .. } | CoreError::BadCursor => FieldsalesError::InvalidData(m),
             CoreError::Storage(_)
@@ -86,7 +91,9 @@ impl From<SyncError> for FieldsalesError {
             SyncError::Unauthorized => FieldsalesError::Unauthorized(m),
             SyncError::Network(_) => FieldsalesError::Network(m),
             SyncError::Server { .. } => FieldsalesError::Server(m),
-            SyncError::Protocol(_) => FieldsalesError::Sync(m),
+            SyncError::Protocol(_)
+            | SyncError::ResponseTooLarge { .. }
+            | SyncError::CursorStuck { .. } => FieldsalesError::Sync(m),
             SyncError::Cancelled => FieldsalesError::Cancelled(m),
             SyncError::Store(e) => e.into(),
         }

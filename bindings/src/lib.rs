@@ -14,17 +14,21 @@
 //!   and plans are the core's own records;
 //! - sync as async functions, with a foreign progress listener and a [`CancelHandle`];
 //! - a foreign [`ChangeListener`] bridged to the core's `ChangeObserver`;
-//! - [`FieldsalesError`], the one error type every call throws.
+//! - [`FieldsalesError`], the one error type every call throws;
+//! - secrets ([`TokenVault`], `FieldStore.openEncrypted`): the sync token in the platform
+//!   keystore, the store encrypted at rest.
 //!
 //! Library-mode bindgen over the cdylib generates one Kotlin package / Swift file per crate
 //! (`fieldsales_core` and `fieldsales_ffi`); see bindings/bindgen.toml and docs/bindings.md.
 
 mod error;
+mod secrets;
 mod store;
 mod sync;
 mod types;
 
 pub use error::FieldsalesError;
+pub use secrets::{TokenVault, VaultError, new_store_key, peek_encrypted_store_user};
 pub use store::{ChangeListener, FieldStore, new_actor_id, peek_store_user};
 pub use sync::{CancelHandle, SyncProgressListener, enroll};
 pub use types::{

@@ -82,8 +82,20 @@ impl FieldStore {
         listener: Option<Arc<dyn SyncProgressListener>>,
         cancel: Option<Arc<CancelHandle>>,
     ) -> Result<SyncSummary, FieldsalesError> {
+        let client = core_sync::SyncClient::for_store(&self.store)?;
+        self.run_sync(client, listener, cancel).await
+    }
+}
+
+impl FieldStore {
+    /// Runs a sync session with progress and cancellation from the foreign side.
+    pub(crate) async fn run_sync(
+        &self,
+        client: core_sync::SyncClient,
+        listener: Option<Arc<dyn SyncProgressListener>>,
+        cancel: Option<Arc<CancelHandle>>,
+    ) -> Result<SyncSummary, FieldsalesError> {
         let store = self.store.clone();
-        let client = core_sync::SyncClient::for_store(&store)?;
         let flag = client.cancel_handle();
         if let Some(c) = &cancel {
             c.attach(flag.clone());

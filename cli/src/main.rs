@@ -6,6 +6,7 @@
 
 mod demo;
 mod import_cmd;
+mod key_cmd;
 mod print;
 mod report_cmd;
 mod sales_cmd;
@@ -53,6 +54,10 @@ struct Cli {
     /// Print machine-readable JSON instead of text
     #[arg(long, global = true, help_heading = GLOBAL)]
     json: bool,
+    /// The store is encrypted with the key in this file (64 hex digits, readable by you only;
+    /// `fieldsales key new` makes one); a new store is created encrypted
+    #[arg(long, env = "FIELDSALES_KEY_FILE", global = true, help_heading = GLOBAL, value_name = "PATH")]
+    key_file: Option<PathBuf>,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -142,6 +147,9 @@ enum Cmd {
     Compact,
     /// A manager and three reps capture offline and sync through an in-process server (needs no --db)
     Demo,
+    /// Encryption keys for stores encrypted at rest (needs no --db)
+    #[command(subcommand)]
+    Key(KeyCmd),
     /// Exchange a one-time code from your admin for this device's sync credentials
     Enroll {
         /// The sync server, e.g. http://127.0.0.1:8787
@@ -255,6 +263,12 @@ enum PlanCmd {
     },
     /// The plans on this device (a rep's device holds only the rep's own)
     Show { rep: Option<String> },
+}
+
+#[derive(Subcommand)]
+enum KeyCmd {
+    /// Write a new random key to FILE (created readable by you only; never overwrites)
+    New { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -554,6 +568,18 @@ fn main() -> ExitCode {
             }
         };
     }
+    if let Cmd::Key(KeyCmd::New { file }) = &cli.cmd {
+        return match key_cmd::create(file) {
+            Ok(()) => {
+                let _ = writeln!(io::stdout(), "wrote a new key to {}", file.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                let _ = writeln!(io::stderr(), "error: {}", message(&e));
+                ExitCode::from(1)
+            }
+        };
+    }
     let Some(db) = cli.db.clone() else {
         Cli::command()
             .error(
@@ -605,9 +631,10 @@ fn open(cli: &Cli, db: &Path, create: bool) -> Result<Store> {
     if !create && !db.exists() {
         bail!("there is no store at {}; the first `lead add` creates one", db.display());
     }
+    let key = store_key(cli)?;
     let user = match &cli.user {
         Some(u) => u.clone(),
-        None => match Store::peek_user(db)? {
+        None => match Store::peek_user_keyed(db, key.as_ref())? {
             Some(u) => u,
             None => bail!(
                 "no user given: pass --user NAME or set FIELDSALES_USER to create the store at {}",
@@ -615,7 +642,19 @@ fn open(cli: &Cli, db: &Path, create: bool) -> Result<Store> {
             ),
         },
     };
-    Ok(Store::open(db, OpenOptions::new(user).region(cli.region.as_str()))?)
+    Ok(Store::open(db, with_key(OpenOptions::new(user).region(cli.region.as_str()), key))?)
+}
+
+/// The key `--key-file` names, if any.
+fn store_key(cli: &Cli) -> Result<Option<fieldsales_core::store::StoreKey>> {
+    cli.key_file.as_deref().map(key_cmd::read).transpose()
+}
+
+fn with_key(o: OpenOptions, key: Option<fieldsales_core::store::StoreKey>) -> OpenOptions {
+    match key {
+        Some(k) => o.key(k),
+        None => o,
+    }
 }
 
 fn json(out: &mut dyn Write, v: &impl serde::Serialize) -> Result<()> {
@@ -641,8 +680,11 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
     let now = time::now_ms();
     let tz = &cli.tz;
     if let Cmd::Enroll { server, code, device_name } = &cli.cmd {
+        let key = store_key(cli)?;
+        let opts = |user: &str| with_key(OpenOptions::new(user).region(&cli.region), key.clone());
+        let rt = runtime()?;
         let (_, msg) =
-            sync_cmd::enroll_device(db, &cli.region, server, code, device_name, &runtime()?)?;
+            sync_cmd::enroll_device(db, key.as_ref(), &opts, server, code, device_name, &rt)?;
         writeln!(out, "{msg}")?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -750,7 +792,9 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
                 writeln!(out, "compacted {n} documents")?
             }
         }
-        Cmd::Demo | Cmd::Enroll { .. } => unreachable!("handled before a store is opened"),
+        Cmd::Demo | Cmd::Key(_) | Cmd::Enroll { .. } => {
+            unreachable!("handled before a store is opened")
+        }
         Cmd::Sync => sync_cmd::sync(&store, &runtime()?, cli.json, out)?,
         Cmd::Duplicates => {
             let groups = store.duplicates()?;

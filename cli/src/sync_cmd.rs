@@ -5,23 +5,27 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 use fieldsales_core::Zone;
+use fieldsales_core::store::StoreKey;
 use fieldsales_core::sync::{SyncClient, SyncPhase, SyncProgress, enroll};
 use fieldsales_core::{OpenOptions, Store, store};
 
 /// Enrolls this device. A new store is created for the enrolled user with the actor id the
 /// server now knows; an existing store keeps its actor and must belong to the same user.
+/// `opts` gives the options to open the store for a user (region, key); `key` reads an
+/// existing encrypted store's user.
 pub fn enroll_device(
     db: &Path,
-    region: &str,
+    key: Option<&StoreKey>,
+    opts: &dyn Fn(&str) -> OpenOptions,
     server: &str,
     code: &str,
     device_name: &str,
     rt: &tokio::runtime::Runtime,
 ) -> Result<(Store, String)> {
-    let existing = Store::peek_user(db)?;
+    let existing = Store::peek_user_keyed(db, key)?;
     let (store, creds) = match existing {
         Some(user) => {
-            let store = Store::open(db, OpenOptions::new(&user).region(region))?;
+            let store = Store::open(db, opts(&user))?;
             let creds = rt.block_on(enroll(server, code, device_name, &store.actor_id()))?;
             if creds.user_id != user {
                 bail!(
@@ -35,7 +39,7 @@ pub fn enroll_device(
         None => {
             let actor = store::new_actor().to_hex_string();
             let creds = rt.block_on(enroll(server, code, device_name, &actor))?;
-            (Store::open(db, OpenOptions::new(&creds.user_id).region(region).actor(&actor))?, creds)
+            (Store::open(db, opts(&creds.user_id).actor(&actor))?, creds)
         }
     };
     SyncClient::save_credentials(&store, &creds)?;
@@ -91,6 +95,13 @@ pub fn sync(
             "sent {}, received {}, rejected {}, dropped {}, leads with conflicts {}",
             s.sent, s.received, s.rejected, s.dropped, s.conflicts
         )?;
+        if s.set_aside > 0 {
+            writeln!(
+                out,
+                "{} damaged record(s) from the server were set aside, not merged: see `fieldsales quarantine list`",
+                s.set_aside
+            )?;
+        }
         if s.rejected > 0 {
             writeln!(
                 out,

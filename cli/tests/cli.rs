@@ -1,88 +1,11 @@
 //! End-to-end tests: the built `fieldsales` binary against a store in a temporary directory.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
+use std::process::Command;
+
+use common::Fs;
 use serde_json::Value;
-
-struct Fs {
-    dir: tempfile::TempDir,
-    db: PathBuf,
-}
-
-impl Fs {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = dir.path().join("leads.db");
-        Fs { dir, db }
-    }
-
-    /// The binary with only `--db`; FIELDSALES_* variables of the test environment removed.
-    fn bare(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_fieldsales"))
-            .env_remove("FIELDSALES_DB")
-            .env_remove("FIELDSALES_USER")
-            .env_remove("FIELDSALES_REGION")
-            // UTC unless a test names a zone: output must not depend on the machine's zone.
-            .env("FIELDSALES_TZ", "UTC")
-            .arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .output()
-            .expect("run fieldsales")
-    }
-
-    /// As user kim.
-    fn run(&self, args: &[&str]) -> Output {
-        let mut all = vec!["--user", "kim"];
-        all.extend_from_slice(args);
-        self.bare(&all)
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).expect("utf-8 output")
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = vec!["--json"];
-        all.extend_from_slice(args);
-        let text = self.ok(&all);
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?}: {e}: {text}"))
-    }
-
-    /// Runs a command that must fail with `code`, print nothing on stdout and say why on stderr.
-    fn fail(&self, out: Output, code: i32) -> String {
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert_eq!(out.status.code(), Some(code), "stderr: {stderr}");
-        assert!(out.stdout.is_empty(), "stdout: {}", String::from_utf8_lossy(&out.stdout));
-        assert!(stderr.starts_with("error: "), "{stderr}");
-        stderr
-    }
-
-    /// `lead add`; returns the id from the first line of the text output.
-    fn add(&self, args: &[&str]) -> String {
-        let mut all = vec!["lead", "add"];
-        all.extend_from_slice(args);
-        let out = self.ok(&all);
-        let id = out.lines().next().unwrap_or("").to_string();
-        assert_eq!(id.len(), 36, "first line is not an id: {out}");
-        id
-    }
-
-    fn ids(&self, args: &[&str]) -> Vec<String> {
-        let mut all = vec!["lead", "list"];
-        all.extend_from_slice(args);
-        let page = self.json(&all);
-        page["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .map(|l| l["id"].as_str().unwrap_or("").to_string())
-            .collect()
-    }
-}
 
 fn kim_lead(fs: &Fs) -> String {
     fs.add(&[
@@ -777,35 +700,12 @@ fn the_demo_syncs_a_team_through_an_in_process_server() {
     assert!(text.contains("team seoul  leads_captured"), "{text}");
 }
 
-/// A real sync server in this process (the library behind `fieldsales-server`), on 127.0.0.1.
-fn start_server(
-    dir: &std::path::Path,
-) -> (String, fieldsales_server::sqlite::SqliteBackend, tokio::runtime::Runtime) {
-    let rt =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let backend = fieldsales_server::sqlite::SqliteBackend::open(dir).unwrap();
-    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    rt.spawn(fieldsales_server::serve(
-        listener,
-        fieldsales_server::AppState::new(backend),
-        std::future::pending(),
-    ));
-    (url, fieldsales_server::sqlite::SqliteBackend::open(dir).unwrap(), rt)
-}
-
 #[test]
 fn enroll_sync_and_quarantine_from_the_command_line() {
-    use fieldsales_server::backend::Role;
-    let server_dir = tempfile::tempdir().unwrap();
-    let (url, admin, _rt) = start_server(server_dir.path());
-    let ws = admin.create_workspace("acme").unwrap().id;
-    admin.create_team(&ws, "t").unwrap();
-    let kim = admin.add_user(&ws, "kim", Role::Rep, Some("t")).unwrap();
-    let boss = admin.add_user(&ws, "boss", Role::Manager, Some("t")).unwrap();
-
+    let server = common::acme();
+    let url = &server.url;
     let phone = Fs::new();
-    let out = phone.bare(&["enroll", "--server", &url, "--code", &kim.enrollment_code]);
+    let out = phone.bare(&["enroll", "--server", url, "--code", &server.kim_code]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("enrolled as kim (rep)"));
     let id = phone.json(&["lead", "add", "--name", "Synced Lead", "--company", "Acme"])["id"]
@@ -816,9 +716,7 @@ fn enroll_sync_and_quarantine_from_the_command_line() {
     assert_eq!(sum["sent"], 1);
 
     let desk = Fs::new();
-    assert!(
-        desk.bare(&["enroll", "--server", &url, "--code", &boss.enrollment_code]).status.success()
-    );
+    assert!(desk.bare(&["enroll", "--server", url, "--code", &server.boss_code]).status.success());
     let as_boss = |args: &[&str]| -> Value {
         let out = desk.bare(&[&["--json"], args].concat());
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -840,7 +738,7 @@ fn enroll_sync_and_quarantine_from_the_command_line() {
 
     // A used code cannot enroll again; the error is readable.
     let other = Fs::new();
-    let out = other.bare(&["enroll", "--server", &url, "--code", &kim.enrollment_code]);
+    let out = other.bare(&["enroll", "--server", url, "--code", &server.kim_code]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&out.stderr)

@@ -11,6 +11,9 @@
 //! - `bulk`: 10,000 rows in one plain transaction vs `create_leads` of 10,000 leads.
 //! - `list_100k`, `search_100k`, `open_100k`: on one shared 100,000-lead store built once per
 //!   process with `create_leads` in batches of 10,000.
+//! - `at_rest` (with `--features encryption`): the same capture, list, search and open on two
+//!   stores of 10,000 leads, one plain and one encrypted with SQLCipher, side by side:
+//!   `cargo bench -p fieldsales-core --features encryption --bench store -- at_rest`.
 //!
 //! Bytes on disk per lead cannot be timed; they are printed (stderr) when the shared store is
 //! built and again after acknowledging the whole outbox. At the end a summary table with ratios
@@ -1141,10 +1144,101 @@ fn main() {
     bench_search(&mut c, &ctx);
     bench_write_large(&mut c, &ctx);
     bench_open(&mut c, &ctx);
+    #[cfg(feature = "encryption")]
+    bench_at_rest(&mut c, &ctx);
     bytes_after_ack(&ctx);
 
     c.final_summary();
     if bench_mode && !listing {
         summary(&ctx, &dir);
+        #[cfg(feature = "encryption")]
+        at_rest_summary(&ctx, &dir);
+    }
+}
+
+/// Plain and encrypted stores of `ctx.sizes.work` leads, side by side, in the same run: what
+/// encryption at rest costs each operation.
+#[cfg(feature = "encryption")]
+fn bench_at_rest(c: &mut Criterion, ctx: &Ctx) {
+    use fieldsales_core::store::StoreKey;
+    let key = StoreKey::generate();
+    let dir = tempfile::tempdir().unwrap();
+    let opts = |encrypted: bool| {
+        let o = OpenOptions::new(USER).region("KR").clock(ticking_clock(1_000));
+        if encrypted { o.key(key.clone()) } else { o }
+    };
+    // Built on first use, so that a filtered run that skips this group does not pay for it.
+    let stores: [OnceCell<Store>; 2] = [OnceCell::new(), OnceCell::new()];
+    let path = |v: usize| dir.path().join(["plain.db", "encrypted.db"][v]);
+    let store = |v: usize| {
+        stores[v].get_or_init(|| {
+            let s = Store::open(path(v), opts(v == 1)).unwrap();
+            s.create_leads(drafts(7, ctx.sizes.work, &ctx.companies)).unwrap();
+            s
+        })
+    };
+    let pool = drafts(8, 256, &ctx.companies);
+    let query = LeadQuery { sort: LeadSort::Updated, limit: 50, ..Default::default() };
+    let mut g = c.benchmark_group("at_rest");
+    g.sample_size(30).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4));
+    // Operation by operation, plain then encrypted, so that a change in the machine's load
+    // falls on both sides of a comparison rather than on one.
+    let i = Cell::new(0usize);
+    let bench = |op: usize, v: usize| {
+        let id = AT_REST[op].1[v];
+        ctx.mark(id);
+        &id["at_rest/".len()..]
+    };
+    for v in 0..2 {
+        g.bench_function(bench(0, v), |b| {
+            let s = store(v);
+            b.iter(|| {
+                i.set(i.get() + 1);
+                s.create_lead(pool[i.get() % pool.len()].clone()).unwrap()
+            })
+        });
+    }
+    for v in 0..2 {
+        g.bench_function(bench(1, v), |b| {
+            let s = store(v);
+            b.iter(|| s.list_leads(&query).unwrap())
+        });
+    }
+    for v in 0..2 {
+        g.bench_function(bench(2, v), |b| {
+            let s = store(v);
+            b.iter(|| s.search_leads("김민", 50).unwrap())
+        });
+    }
+    // Opening next to the open store (as an app reopening after a restart would find a
+    // checkpointed file): key check, schema version, meta rows.
+    for v in 0..2 {
+        g.bench_function(bench(3, v), |b| {
+            store(v);
+            b.iter(|| Store::open(path(v), opts(v == 1)).unwrap())
+        });
+    }
+    g.finish();
+}
+
+/// The `at_rest` operations and their criterion ids, plain and encrypted.
+#[cfg(feature = "encryption")]
+const AT_REST: [(&str, [&str; 2]); 4] = [
+    ("create_lead", ["at_rest/create_lead_plain", "at_rest/create_lead_encrypted"]),
+    ("list 50", ["at_rest/list_plain", "at_rest/list_encrypted"]),
+    ("search", ["at_rest/search_plain", "at_rest/search_encrypted"]),
+    ("open", ["at_rest/open_plain", "at_rest/open_encrypted"]),
+];
+
+#[cfg(feature = "encryption")]
+fn at_rest_summary(ctx: &Ctx, dir: &Path) {
+    let ran = ctx.ran.borrow();
+    let get = |id: &str| if ran.contains(id) { median_ns(dir, id) } else { None };
+    println!("\n## Encryption at rest (medians of this run, {} leads per store)\n", ctx.sizes.work);
+    println!("| operation | plain | encrypted (SQLCipher) | cost |");
+    println!("|---|---|---|---|");
+    for (op, [plain, encrypted]) in AT_REST {
+        let (Some(p), Some(e)) = (get(plain), get(encrypted)) else { continue };
+        println!("| {op} | {} | {} | {:+.0}% |", fmt_time(p), fmt_time(e), (e / p - 1.0) * 100.0);
     }
 }

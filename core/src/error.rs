@@ -54,6 +54,13 @@ pub enum Error {
     BadChange { doc_id: String, reason: String },
     #[error("this store belongs to user '{found}', not '{expected}'")]
     WrongUser { expected: String, found: String },
+    /// The file does not read with the key given: it is encrypted with another key, it is
+    /// encrypted and no key was given (or a key was given for a plain file), or it is not a
+    /// store at all. Nothing was written to it.
+    #[error(
+        "cannot read the store at {path}: wrong or missing encryption key, or not a store file"
+    )]
+    WrongKey { path: String },
     #[error(
         "the store was written by a newer version of the app (schema {found}, this app knows up to {supported})"
     )]

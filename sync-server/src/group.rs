@@ -242,7 +242,7 @@ impl GroupCommit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::{FeedFilter, Role};
+    use crate::backend::Role;
     use crate::sqlite::SqliteBackend;
     use crate::testing::{device, new_lead, request, workspace};
     use automerge::{ActorId, AutoCommit, ROOT, ReadDoc, transaction::Transactable};
@@ -372,17 +372,7 @@ mod tests {
             b.read(&ws, |tx| tx.doc(&foreign)).unwrap().is_none(),
             "a refused document leaves no trace"
         );
-        let feed = b
-            .read(&ws, |tx| {
-                tx.feed_after(
-                    0,
-                    100,
-                    usize::MAX,
-                    &FeedFilter { skip_actor: String::new(), owners: None },
-                )
-            })
-            .unwrap()
-            .rows;
+        let feed = crate::testing::feed(&b, &ws);
         assert_eq!(feed.len(), 4, "the creation, two edits and Bob's lead, once each");
     }
 
@@ -504,17 +494,7 @@ mod tests {
             b.read(&ws, |tx| tx.doc(&first)).unwrap().is_none(),
             "the failed request is undone whole"
         );
-        let feed = b
-            .read(&ws, |tx| {
-                tx.feed_after(
-                    0,
-                    100,
-                    usize::MAX,
-                    &FeedFilter { skip_actor: String::new(), owners: None },
-                )
-            })
-            .unwrap()
-            .rows;
+        let feed = crate::testing::feed(&b, &ws);
         assert_eq!(
             feed.len(),
             2,

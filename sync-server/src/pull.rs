@@ -314,6 +314,89 @@ mod tests {
         assert_eq!(ids, HashSet::from([first, four, five]));
     }
 
+    /// A lead with activities changes hands: the user who gains it gets it and every activity
+    /// once, even when the page budget ends inside them (the cursor then remembers the last
+    /// activity sent); and a rewound cursor does not bring them to the user who lost it.
+    #[test]
+    fn a_gained_lead_with_many_activities_spans_pages_and_the_loser_gets_none() {
+        let (_dir, b, ws) = workspace(&["ann", "bob"]);
+        let docs = DocCache::new(0);
+        let (anns, bobs, admins) = (ActorId::random(), ActorId::random(), ActorId::random());
+        let ann = crate::testing::device(&ws, "ann", &anns);
+        let bob = crate::testing::device(&ws, "bob", &bobs);
+        b.add_user(&ws, "root", crate::backend::Role::Admin, None).unwrap();
+        let mut admin = crate::testing::device(&ws, "root", &admins);
+        admin.role = crate::backend::Role::Admin;
+        let (lead, mut doc) = new_lead(&anns, "ann", "Kim");
+        push(&b, &docs, &ann, request(&lead, doc.get_changes(&[]))).unwrap();
+        let mut activities = HashSet::new();
+        for i in 0..5 {
+            let id = fieldsales_core::model::new_id();
+            let draft = fieldsales_core::ActivityDraft::new(
+                &lead,
+                fieldsales_core::ActivityKind::Call,
+                format!("call {i}"),
+            );
+            let mut a = fieldsales_core::doc::activity::create(anns.clone(), &id, &draft, "ann", 1)
+                .unwrap();
+            let mut req = request(&id, a.get_changes(&[]));
+            req.changes[0].kind = fieldsales_core::doc::DocKind::Activity;
+            let r = push(&b, &docs, &ann, req).unwrap();
+            assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+            activities.insert(id);
+        }
+        let start = |p: &Principal| pull(&b, p, &PullRequest { cursor: String::new(), limit: 100 });
+        let bobs_cursor = start(&bob).unwrap().cursor;
+        let anns_cursor = start(&ann).unwrap().cursor;
+        // The admin gives the lead to bob.
+        let mut moved = doc.fork().with_actor(admins.clone());
+        let heads = doc.get_heads();
+        fieldsales_core::doc::lead::apply_patch(
+            &mut moved,
+            &fieldsales_core::LeadPatch { owner: Some("bob".into()), ..Default::default() },
+            "root",
+            2,
+        )
+        .unwrap();
+        moved.commit();
+        let r = push(&b, &docs, &admin, request(&lead, moved.get_changes(&heads))).unwrap();
+        assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+
+        let mut cursor = bobs_cursor;
+        let mut got = Vec::new();
+        let mut resumed = 0;
+        loop {
+            let page =
+                pull_with_budget(&b, &bob, &PullRequest { cursor: cursor.clone(), limit: 100 }, 1)
+                    .unwrap();
+            for i in &page.items {
+                if let PullItem::Snapshot { doc_id, .. } = i {
+                    got.push(doc_id.clone());
+                }
+            }
+            assert!(!page.more || page.cursor != cursor, "the cursor moves");
+            resumed += usize::from(page.cursor.contains(':'));
+            cursor = page.cursor;
+            if !page.more {
+                break;
+            }
+        }
+        assert_eq!(got.len(), 6, "the lead and five activities, once each: {got:?}");
+        assert_eq!(got[0], lead);
+        assert_eq!(got[1..].iter().cloned().collect::<HashSet<_>>(), activities);
+        assert!(resumed >= 4, "pages ended inside the event: {resumed}");
+
+        // Ann lost it: from her cursor before, or rewound to the start, nothing but drops.
+        for from in [anns_cursor, "f0".to_string()] {
+            let page = pull(&b, &ann, &PullRequest { cursor: from, limit: 100 }).unwrap();
+            assert!(
+                page.items.iter().all(|i| matches!(i, PullItem::Drop { .. })),
+                "{:?}",
+                page.items
+            );
+        }
+    }
+
     /// Pages stop at the byte budget and always carry one item; followed to the end, they
     /// deliver everything once.
     #[test]

@@ -118,11 +118,11 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// Bytes it holds: the stored version and the new one, loaded (counted at their saved size
-    /// times [`crate::docs::LOADED_FACTOR`]).
+    /// Bytes it holds: the stored version and the new one, loaded (as [`crate::docs::cost`]
+    /// counts them), and the changes.
     pub fn bytes(&self) -> usize {
         let merged = match &self.merged {
-            Some(Ok((_, data))) => data.len() * (1 + crate::docs::LOADED_FACTOR),
+            Some(Ok((_, data))) => crate::docs::cost(data.len()),
             _ => 0,
         };
         let fresh: usize = self.fresh.iter().map(|c| c.raw_bytes().len()).sum();
@@ -586,7 +586,7 @@ pub fn commit_request(
             Ok(a) => {
                 response.accepted.extend(a.hashes);
                 if let Some((saved, doc)) = a.stored {
-                    kept += saved.len() * (1 + crate::docs::LOADED_FACTOR);
+                    kept += crate::docs::cost(saved.len());
                     if kept <= PREPARED_BYTES {
                         stored.push((doc_id, (saved, doc)));
                     }
@@ -606,21 +606,6 @@ mod tests {
 
     fn device(ws: &str, actor: &ActorId) -> Principal {
         crate::testing::device(ws, "ann", actor)
-    }
-
-    fn feed_len<B: Backend>(b: &B, ws: &str) -> usize {
-        b.read(ws, |tx| -> Result<usize> {
-            Ok(tx
-                .feed_after(
-                    0,
-                    1_000,
-                    usize::MAX,
-                    &FeedFilter { skip_actor: String::new(), owners: None },
-                )?
-                .rows
-                .len())
-        })
-        .unwrap()
     }
 
     /// A stored document whose saved bytes no longer load (stored by a server before it checked
@@ -675,7 +660,7 @@ mod tests {
         assert_eq!(r.rejected.len(), 1);
         assert_eq!(r.rejected[0].code, "invalid_document");
         assert!(r.rejected[0].message.contains("damaged"), "{}", r.rejected[0].message);
-        assert_eq!(feed_len(&b, &ws), 1, "nothing stored");
+        assert_eq!(crate::testing::feed(&b, &ws).len(), 1, "nothing stored");
     }
 
     #[test]
@@ -721,17 +706,7 @@ mod tests {
         assert!(resp.accepted.is_empty());
         assert_eq!(resp.rejected.len(), 1);
         assert_eq!(resp.rejected[0].code, "document_too_large", "{}", resp.rejected[0].message);
-        let feed = b
-            .read(&ws, |tx| {
-                tx.feed_after(
-                    0,
-                    100,
-                    usize::MAX,
-                    &FeedFilter { skip_actor: String::new(), owners: None },
-                )
-            })
-            .unwrap()
-            .rows;
+        let feed = crate::testing::feed(&b, &ws);
         assert_eq!(feed.len(), 1, "only the creation is stored");
         let stored = b.read(&ws, |tx| tx.doc(&id)).unwrap().expect("stored");
         assert!(stored.data.len() < 10_000, "the stored lead is still the small one");
@@ -779,17 +754,7 @@ mod tests {
             "the first push's edit survived"
         );
         assert_eq!(root_str(&stored, "title").as_deref(), Some("CTO"));
-        let feed = b
-            .read(&ws, |tx| {
-                tx.feed_after(
-                    0,
-                    100,
-                    usize::MAX,
-                    &FeedFilter { skip_actor: String::new(), owners: None },
-                )
-            })
-            .unwrap()
-            .rows;
+        let feed = crate::testing::feed(&b, &ws);
         assert_eq!(feed.len(), 3, "creation and both edits, once each");
     }
 }

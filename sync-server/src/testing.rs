@@ -5,7 +5,7 @@ use automerge::{ActorId, AutoCommit, Change};
 use fieldsales_core::doc::DocKind;
 use fieldsales_core::sync::protocol::{PushChange, PushRequest};
 
-use crate::backend::{Principal, Role};
+use crate::backend::{Backend, FeedEntry, FeedFilter, Principal, Role};
 use crate::sqlite::SqliteBackend;
 
 /// A store in a temporary directory (kept while the `TempDir` lives) with workspace "w" and
@@ -52,4 +52,10 @@ pub fn new_lead(actor: &ActorId, owner: &str, name: &str) -> (String, AutoCommit
     let draft = fieldsales_core::LeadDraft { name: Some(name.into()), ..Default::default() };
     let doc = fieldsales_core::doc::lead::create(actor.clone(), &id, &draft, owner, 1).unwrap();
     (id, doc)
+}
+
+/// Every row of a workspace's feed, in order.
+pub fn feed(b: &SqliteBackend, ws: &str) -> Vec<FeedEntry> {
+    let all = FeedFilter { skip_actor: String::new(), owners: None };
+    b.read(ws, |tx| tx.feed_after(0, 10_000, usize::MAX, &all)).unwrap().rows
 }

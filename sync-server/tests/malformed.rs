@@ -4,8 +4,8 @@
 //! exactly as it was. Afterwards the server still serves a well-behaved device.
 
 mod common;
+use automerge::ROOT;
 use automerge::transaction::Transactable;
-use automerge::{ActorId, AutoCommit, ROOT};
 use common::*;
 use fieldsales_core::sync::protocol::*;
 use fieldsales_core::*;
@@ -39,12 +39,7 @@ fn bearer(token: &str) -> Option<Vec<u8>> {
 }
 
 fn push_body(changes: Vec<(&str, DocKind, Vec<u8>)>) -> Vec<u8> {
-    to_cbor(&PushRequest {
-        changes: changes
-            .into_iter()
-            .map(|(d, kind, change)| PushChange { doc_id: d.to_string(), kind, change })
-            .collect(),
-    })
+    push_request(changes)
 }
 
 fn pull_body(cursor: &str) -> Vec<u8> {
@@ -58,15 +53,6 @@ fn enroll_json(code: &str, actor: &str) -> Vec<u8> {
         actor_id: actor.into(),
     })
     .unwrap()
-}
-
-/// One change on top of `device`'s copy of `id`, made by `actor`.
-fn edit_as(device: &Device, id: &str, actor: &str, f: impl FnOnce(&mut AutoCommit)) -> Vec<u8> {
-    let mut d = AutoCommit::load(&device.document_bytes(id).unwrap()).unwrap();
-    d.set_actor(ActorId::try_from(actor).unwrap());
-    f(&mut d);
-    d.commit();
-    d.get_last_local_change().unwrap().raw_bytes().to_vec()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

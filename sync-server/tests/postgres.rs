@@ -70,7 +70,7 @@ async fn followers_of_one_workspace_written_from_two_instances_get_every_change_
             let mut turn = 0usize;
             loop {
                 let done = writing.load(Ordering::SeqCst) == 0;
-                let page = pull_raw(&urls[turn % urls.len()], &token, &cursor, 50).await;
+                let page = post_pull(&urls[turn % urls.len()], &token, &cursor, 50).await;
                 turn += 1;
                 for item in &page.items {
                     match item {

@@ -11,43 +11,7 @@ use fieldsales_server::backend::Role;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn push_raw(url: &str, token: &str, changes: Vec<(&str, DocKind, Vec<u8>)>) -> PushResponse {
-    let body = to_cbor(&PushRequest {
-        changes: changes
-            .into_iter()
-            .map(|(d, kind, change)| PushChange { doc_id: d.to_string(), kind, change })
-            .collect(),
-    });
-    push_body(url, token, body).await
-}
-
-async fn push_body(url: &str, token: &str, body: Vec<u8>) -> PushResponse {
-    let resp = raw_http()
-        .post(format!("{url}/v1/push"))
-        .bearer_auth(token)
-        .header(reqwest::header::CONTENT_TYPE, CBOR)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    let bytes = resp.bytes().await.unwrap();
-    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
-    from_cbor(&bytes).unwrap()
-}
-
-async fn pull_raw(url: &str, token: &str, cursor: &str, limit: u32) -> PullResponse {
-    let resp = raw_http()
-        .post(format!("{url}/v1/pull"))
-        .bearer_auth(token)
-        .header(reqwest::header::CONTENT_TYPE, CBOR)
-        .body(to_cbor(&PullRequest { cursor: cursor.into(), limit }))
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    let bytes = resp.bytes().await.unwrap();
-    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
-    from_cbor(&bytes).unwrap()
+    post_push(url, token, push_request(changes)).await
 }
 
 fn item_id(i: &PullItem) -> &str {
@@ -60,11 +24,7 @@ fn item_id(i: &PullItem) -> &str {
 
 /// One change on top of `device`'s copy of `id`, written with the device's own actor.
 fn edit(device: &Device, id: &str, f: impl FnOnce(&mut AutoCommit)) -> Vec<u8> {
-    let mut d = AutoCommit::load(&device.document_bytes(id).unwrap()).unwrap();
-    d.set_actor(ActorId::try_from(device.actor_id().as_str()).unwrap());
-    f(&mut d);
-    d.commit();
-    d.get_last_local_change().unwrap().raw_bytes().to_vec()
+    edit_as(device, id, &device.actor_id(), f)
 }
 
 /// Finding 1: a rep's 3 KB change nesting 1,500 maps under an unknown key in her own lead was
@@ -132,7 +92,7 @@ async fn fuzzed_changes_that_broke_a_stored_lead_or_panicked_are_rejected() {
         let doc_id = req.changes[0].doc_id.clone();
         let r = push_raw(&s.url, &token, vec![(&doc_id, DocKind::Lead, base)]).await;
         assert_eq!(r.accepted.len(), 1, "{:?}", r.rejected);
-        let r = push_body(&s.url, &token, push).await;
+        let r = post_push(&s.url, &token, push).await;
         assert!(r.accepted.is_empty(), "the fuzzed change was stored");
         assert_eq!(r.rejected.len(), 1);
         assert_eq!(r.rejected[0].code, "invalid_document", "{}", r.rejected[0].message);
@@ -214,7 +174,7 @@ async fn a_rewound_cursor_does_not_return_a_lead_the_rep_lost() {
     for rewound in [format!("f0~{stamp}~0"), "f0".to_string(), String::new()] {
         let mut cursor = rewound.clone();
         loop {
-            let page = pull_raw(&s.url, &kim.token(), &cursor, 1_000).await;
+            let page = post_pull(&s.url, &kim.token(), &cursor, 1_000).await;
             for item in &page.items {
                 let id = item_id(item);
                 let leaked =
@@ -256,7 +216,7 @@ async fn pull_pages_are_bounded_by_bytes() {
     let tablet = s.device(&ws, "kim", Role::Rep, None).await;
     let (mut cursor, mut pages, mut snapshots, mut total) = (String::new(), 0, 0, 0);
     loop {
-        let page = pull_raw(&s.url, &tablet.token(), &cursor, 2_000).await;
+        let page = post_pull(&s.url, &tablet.token(), &cursor, 2_000).await;
         let sizes: Vec<usize> = page
             .items
             .iter()
@@ -307,11 +267,11 @@ async fn remaining_counts_only_what_the_user_may_see() {
         kim.owned(&format!("kim {i}"), "kim");
     }
     kim.sync().await.unwrap();
-    let page = pull_raw(&s.url, &kim_tablet.token(), &start, 1).await;
+    let page = post_pull(&s.url, &kim_tablet.token(), &start, 1).await;
     assert_eq!(page.items.len(), 1);
     assert!(page.more);
     assert_eq!(page.remaining, 2, "two more of kim's, none of lee's 40");
-    let boot = pull_raw(&s.url, &kim_tablet.token(), "", 1).await;
+    let boot = post_pull(&s.url, &kim_tablet.token(), "", 1).await;
     assert_eq!(boot.remaining, 2, "bootstrap: kim's other two leads");
 }
 

@@ -3,6 +3,7 @@
 use automerge::AutoCommit;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::foreign::guarded;
 use crate::doc::{self, DocKind};
 use crate::{Error, Result};
 
@@ -27,14 +28,19 @@ pub(crate) fn load(conn: &Connection, id: &str) -> Result<Option<(DocKind, AutoC
     let Some((kind, data, tail)) = row else { return Ok(None) };
     let kind = DocKind::from_i64(kind)
         .ok_or_else(|| Error::corrupt(id, format!("unknown kind {kind}")))?;
-    let mut d = doc::load(id, &data)?;
+    // A stored document that makes Automerge panic (bytes that slipped past every check) is a
+    // damaged record, never a crashed app.
+    let panicked = |p: String| Error::corrupt(id, format!("Automerge failed to load it: {p}"));
+    let mut d = guarded(|| doc::load(id, &data)).map_err(panicked)??;
     if tail > 0 {
         let mut stmt =
             conn.prepare_cached("SELECT data FROM doc_changes WHERE doc_id = ?1 ORDER BY seq")?;
         let mut rows = stmt.query([id])?;
         while let Some(r) = rows.next()? {
             let bytes: Vec<u8> = r.get(0)?;
-            d.load_incremental(&bytes).map_err(|e| Error::corrupt(id, e))?;
+            guarded(|| d.load_incremental(&bytes))
+                .map_err(panicked)?
+                .map_err(|e| Error::corrupt(id, e))?;
         }
     }
     Ok(Some((kind, d, tail)))
@@ -61,7 +67,11 @@ pub(crate) fn insert(conn: &Connection, id: &str, kind: DocKind, data: &[u8]) ->
 /// from the op set), so every write stores a compact snapshot and nothing needs compacting.
 /// Change tails left by older versions of this app are folded in on the way.
 pub(crate) fn store(conn: &Connection, id: &str, doc: &mut AutoCommit, tail: i64) -> Result<()> {
-    let saved = doc.save();
+    store_saved(conn, id, &doc.save(), tail)
+}
+
+/// `store` with the document already saved (a merge checks that its saved bytes load back).
+pub(crate) fn store_saved(conn: &Connection, id: &str, saved: &[u8], tail: i64) -> Result<()> {
     conn.prepare_cached("UPDATE documents SET data = ?2, tail_count = 0 WHERE id = ?1")?
         .execute(params![id, saved])?;
     if tail > 0 {

@@ -6,6 +6,8 @@
 //! and the outbox row change together or not at all.
 
 mod documents;
+mod foreign;
+mod key;
 mod merge;
 pub(crate) mod outbox;
 pub(crate) mod projection;
@@ -19,6 +21,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use automerge::{ActorId, AutoCommit, ReadDoc};
 use rusqlite::{Connection, OptionalExtension, Transaction};
 
+pub use foreign::Damage;
+pub use key::{KEY_BYTES, StoreKey};
 pub use merge::{MergeReport, PullApply, RemoteDoc, RemotePayload};
 pub use outbox::OutboxEntry;
 pub use quarantine::QuarantineEntry;
@@ -87,6 +91,10 @@ pub struct OpenOptions {
     /// Hex actor id for a store being created (e.g. the one a device enrolled with); a new
     /// random one otherwise. Ignored for an existing store.
     pub actor: Option<String>,
+    /// The file is encrypted at rest (SQLCipher) with this key: a new store is created
+    /// encrypted, an existing one must have been created with it. Needs the `encryption`
+    /// feature; without it a key is refused rather than ignored.
+    pub key: Option<StoreKey>,
 }
 
 impl OpenOptions {
@@ -96,6 +104,7 @@ impl OpenOptions {
             region: "US".into(),
             clock: system_clock(),
             actor: None,
+            key: None,
         }
     }
 
@@ -111,6 +120,11 @@ impl OpenOptions {
 
     pub fn actor(mut self, actor_hex: impl Into<String>) -> Self {
         self.actor = Some(actor_hex.into());
+        self
+    }
+
+    pub fn key(mut self, key: StoreKey) -> Self {
+        self.key = Some(key);
         self
     }
 }
@@ -219,7 +233,7 @@ impl Store {
         if opts.user_id.trim().is_empty() {
             return Err(ValidationError::Empty { field: "user id" }.into());
         }
-        let mut writer = schema::open_connection(&path, false)?;
+        let mut writer = schema::open_connection(&path, false, opts.key.as_ref())?;
         schema::migrate(&mut writer)?;
         let tx = writer.transaction()?;
         let user: Option<String> = tx
@@ -262,7 +276,7 @@ impl Store {
             }
         };
         tx.commit()?;
-        let reader = schema::open_connection(&path, true)?;
+        let reader = schema::open_connection(&path, true, opts.key.as_ref())?;
         let store = Store {
             path,
             writer: Mutex::new(writer),
@@ -298,10 +312,18 @@ impl Store {
     /// The user a store file belongs to, without opening it for writing; `None` if the file
     /// does not exist or was never initialised.
     pub fn peek_user(path: impl AsRef<Path>) -> Result<Option<String>> {
+        Store::peek_user_keyed(path, None)
+    }
+
+    /// `peek_user` of a store encrypted with `key` (`None`: a plain one).
+    pub fn peek_user_keyed(
+        path: impl AsRef<Path>,
+        key: Option<&StoreKey>,
+    ) -> Result<Option<String>> {
         if !path.as_ref().exists() {
             return Ok(None);
         }
-        let c = schema::open_connection(path.as_ref(), true)?;
+        let c = schema::open_connection(path.as_ref(), true, key)?;
         let has_meta: bool =
             c.query_row("SELECT count(*) FROM sqlite_master WHERE name = 'meta'", [], |r| {
                 r.get(0)
@@ -805,7 +827,16 @@ impl Store {
             let mut local: std::collections::HashSet<String> = std::collections::HashSet::new();
             for (id, kind) in documents::all_ids(c)? {
                 report.documents += 1;
-                let Some((_, mut d, _)) = documents::load(c, &id)? else { continue };
+                // A damaged document is a finding, never a failed (or crashed) verify.
+                let mut d = match documents::load(c, &id) {
+                    Ok(Some((_, d, _))) => d,
+                    Ok(None) => continue,
+                    Err(e @ (Error::Storage(_) | Error::Io(_))) => return Err(e),
+                    Err(e) => {
+                        report.problems.push(format!("document {id} does not load: {e}"));
+                        continue;
+                    }
+                };
                 for ch in d.get_changes(&[]) {
                     if ch.actor_id() == &self.actor {
                         local.insert(ch.hash().to_string());
@@ -814,57 +845,67 @@ impl Store {
                 if doc::kind_of(&d).is_none() {
                     continue;
                 }
-                let ok = match kind {
-                    DocKind::Lead => {
-                        let lead = doc::lead::read(&d, &id)?;
-                        let want: Vec<_> = lead
-                            .stage_history
-                            .iter()
-                            .map(|h| {
-                                (
-                                    h.stage.as_str().to_string(),
-                                    h.at,
-                                    h.by.clone(),
-                                    h.lost_reason.clone(),
-                                )
-                            })
-                            .collect();
-                        projection::read_lead_row(c, &id)?
-                            == Some(crate::query::LeadSummary::from_lead(&lead))
-                            && projection::read_history(c, &id)? == want
-                            && projection::read_report_columns(c, &id)?
-                                == Some((lead.closed_at(), lead.reached_rank()))
-                            && projection::read_lead_activity(c, &id)?
-                                .is_some_and(|(stored, want)| stored == want)
-                            && projection::read_keys(c, &id)? == {
-                                let mut k = projection::duplicate_keys(&lead);
-                                k.sort();
-                                k.dedup();
-                                k
-                            }
+                if let Some(other) = foreign::claimed_other_id(&d, &id) {
+                    report.problems.push(format!("document {id} holds record {other}"));
+                    continue;
+                }
+                match foreign::guarded(|| self.verify_one(c, &id, kind, &d)) {
+                    Ok(Ok(true)) => {}
+                    Ok(Ok(false)) => report.projection_mismatches.push(id),
+                    Ok(Err(e @ (Error::Storage(_) | Error::Io(_)))) => return Err(e),
+                    Ok(Err(e)) => {
+                        report.problems.push(format!("document {id} cannot be read: {e}"))
                     }
-                    DocKind::Activity => {
-                        let a = doc::activity::read(&d, &id)?;
-                        projection::read_activity_row(c, &id)?
-                            == Some(projection::ActivityRow::from_activity(&a))
+                    Err(panic) => {
+                        report.problems.push(format!("document {id} makes Automerge fail: {panic}"))
                     }
-                    DocKind::Settings | DocKind::Target | DocKind::CompPlan => {
-                        sales::verify(c, &id, kind, &d)?
-                    }
-                };
-                if !ok {
-                    report.projection_mismatches.push(id);
                 }
             }
-            for e in outbox::list(c, 0, u32::MAX)? {
-                if !local.contains(&e.hash) {
+            for (seq, doc_id, hash) in outbox::hashes(c)? {
+                if !local.contains(&hash) {
                     report.problems.push(format!(
-                        "outbox row {} ({}) is not a change held by document {}",
-                        e.seq, e.hash, e.doc_id
+                        "outbox row {seq} ({hash}) is not a change held by document {doc_id}"
                     ));
                 }
             }
             Ok(report)
+        })
+    }
+
+    /// Whether one document's projection rows match what its record says.
+    fn verify_one(&self, c: &Connection, id: &str, kind: DocKind, d: &AutoCommit) -> Result<bool> {
+        Ok(match kind {
+            DocKind::Lead => {
+                let lead = doc::lead::read(d, id)?;
+                let want: Vec<_> = lead
+                    .stage_history
+                    .iter()
+                    .map(|h| {
+                        (h.stage.as_str().to_string(), h.at, h.by.clone(), h.lost_reason.clone())
+                    })
+                    .collect();
+                projection::read_lead_row(c, id)?
+                    == Some(crate::query::LeadSummary::from_lead(&lead))
+                    && projection::read_history(c, id)? == want
+                    && projection::read_report_columns(c, id)?
+                        == Some((lead.closed_at(), lead.reached_rank()))
+                    && projection::read_lead_activity(c, id)?
+                        .is_some_and(|(stored, want)| stored == want)
+                    && projection::read_keys(c, id)? == {
+                        let mut k = projection::duplicate_keys(&lead);
+                        k.sort();
+                        k.dedup();
+                        k
+                    }
+            }
+            DocKind::Activity => {
+                let a = doc::activity::read(d, id)?;
+                projection::read_activity_row(c, id)?
+                    == Some(projection::ActivityRow::from_activity(&a))
+            }
+            DocKind::Settings | DocKind::Target | DocKind::CompPlan => {
+                sales::verify(c, id, kind, d)?
+            }
         })
     }
 
@@ -898,6 +939,20 @@ impl Store {
 
     pub fn set_meta(&self, key: &str, value: Option<&str>) -> Result<()> {
         self.write(|tx| set_meta(tx, key, value))
+    }
+
+    /// Removes a `meta` value so that it is gone from the file, not only unlinked: the freed
+    /// bytes are overwritten (`secure_delete`) and the write-ahead log, which still holds older
+    /// copies of the page, is checkpointed and truncated. For secrets (a sync token moving to
+    /// the platform keystore).
+    pub fn erase_meta(&self, key: &str) -> Result<()> {
+        let w = lock(&self.writer);
+        w.pragma_update(None, "secure_delete", true)?;
+        let erased = w
+            .execute("DELETE FROM meta WHERE key = ?1", [key])
+            .and_then(|_| w.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);"));
+        w.pragma_update(None, "secure_delete", false)?;
+        Ok(erased?)
     }
 
     pub(crate) fn reader(&self) -> MutexGuard<'_, Connection> {

@@ -86,6 +86,14 @@ pub(crate) fn fill_changes(conn: &Connection, entries: &mut [OutboxEntry]) -> Re
     Ok(())
 }
 
+/// `(seq, doc_id, hash)` of every row, without reading any document (for `verify`, which must
+/// report a damaged document rather than fail on it).
+pub(crate) fn hashes(conn: &Connection) -> Result<Vec<(i64, String, String)>> {
+    let mut stmt = conn.prepare_cached("SELECT seq, doc_id, hash FROM outbox ORDER BY seq")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 pub(crate) fn ack(conn: &Connection, hashes: &[String]) -> Result<usize> {
     let mut stmt = conn.prepare_cached("DELETE FROM outbox WHERE hash = ?1")?;
     let mut n = 0;

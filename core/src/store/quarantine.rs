@@ -4,6 +4,7 @@
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
+use super::foreign::{Damage, guarded};
 use super::{Store, documents, outbox, projection};
 use crate::Result;
 use crate::doc::{self, DocKind};
@@ -14,7 +15,9 @@ pub struct QuarantineEntry {
     pub doc_id: String,
     pub kind: DocKind,
     pub hash: String,
-    /// Machine code from the server (`forbidden`, `invalid_document`, …) or `access_lost`.
+    /// Machine code from the server (`forbidden`, `invalid_document`, …), `access_lost`, or
+    /// why a record from the server was set aside (`Damage::code`: `unloadable`, `id_mismatch`,
+    /// `wrong_kind`, …).
     pub code: String,
     pub reason: String,
     pub at: i64,
@@ -62,6 +65,37 @@ pub(crate) fn move_outbox(
     }
     tx.prepare_cached("DELETE FROM outbox WHERE doc_id = ?1")?.execute([doc_id])?;
     Ok(entries.len())
+}
+
+/// Keeps a damaged record from elsewhere (see `foreign::Damage`): one row per change, or one
+/// for a snapshot or bytes that are not a change, so that support can look at exactly what
+/// came. A row already kept for the same bytes is not added again (a pull that starts over
+/// brings the same snapshot again).
+pub(crate) fn set_aside(
+    tx: &Connection,
+    doc_id: &str,
+    kind: DocKind,
+    raw: &[&[u8]],
+    damage: &Damage,
+    now: i64,
+) -> Result<usize> {
+    let mut exists =
+        tx.prepare_cached("SELECT 1 FROM quarantine WHERE doc_id = ?1 AND hash = ?2")?;
+    let mut ins = tx.prepare_cached("INSERT INTO quarantine (doc_id, kind, hash, data, code, reason, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
+    let mut n = 0;
+    for bytes in raw {
+        let hash = match guarded(|| automerge::Change::try_from(*bytes).map(|c| c.hash())) {
+            Ok(Ok(h)) => h.to_string(),
+            _ => format!("bytes:{:016x}", crate::fingerprint::fingerprint([*bytes])),
+        };
+        if exists.exists(params![doc_id, hash])? {
+            continue;
+        }
+        let reason = damage.to_string();
+        ins.execute(params![doc_id, kind as i64, hash, bytes, damage.code(), reason, now])?;
+        n += 1;
+    }
+    Ok(n)
 }
 
 impl Store {
@@ -139,6 +173,11 @@ impl Store {
 /// The record a lone change describes, when it is self-contained (a creation); otherwise the
 /// fields it sets, read from a document holding only that change.
 fn summarize(doc_id: &str, kind: DocKind, change: &[u8]) -> Option<serde_json::Value> {
+    // Rows set aside from a server hold bytes Automerge may choke on.
+    guarded(|| summarize_change(doc_id, kind, change)).ok().flatten()
+}
+
+fn summarize_change(doc_id: &str, kind: DocKind, change: &[u8]) -> Option<serde_json::Value> {
     let ch = automerge::Change::from_bytes(change.to_vec()).ok()?;
     let mut d = automerge::AutoCommit::new();
     d.apply_changes([ch]).ok()?;

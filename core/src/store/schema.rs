@@ -3,9 +3,12 @@
 //! Each migration is one SQL script applied in one transaction; an app that finds a newer
 //! version than it knows refuses to open the store rather than damage it.
 
+use std::path::Path;
+
 use rusqlite::{Connection, OpenFlags};
 
-use crate::{Error, Result};
+use super::key::StoreKey;
+use crate::{Error, Result, ValidationError};
 
 /// One script per version; index 0 upgrades from version 0 (empty) to 1.
 pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
@@ -270,7 +273,15 @@ const V8: &str = r#"
 ALTER TABLE leads ADD COLUMN search_key INTEGER;
 "#;
 
-pub(crate) fn open_connection(path: &std::path::Path, read_only: bool) -> Result<Connection> {
+/// Opens one connection to the store file; the one place a connection is made. `key`: the file
+/// is (or becomes) encrypted with SQLCipher under it; `None` opens a plain file. A file that
+/// does not read with the key given (another key, none, or not a database) is
+/// `Error::WrongKey`, before anything is written to it.
+pub(crate) fn open_connection(
+    path: &Path,
+    read_only: bool,
+    key: Option<&StoreKey>,
+) -> Result<Connection> {
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -281,7 +292,22 @@ pub(crate) fn open_connection(path: &std::path::Path, read_only: bool) -> Result
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI
     };
+    if !read_only {
+        owner_only(path)?;
+    }
     let conn = Connection::open_with_flags(path, flags)?;
+    if let Some(k) = key {
+        apply_key(&conn, k)?;
+    }
+    // The first read tells a store from a file this key (or no key) does not open.
+    let wrong_key = |e: rusqlite::Error| match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => {
+            Error::WrongKey { path: path.display().to_string() }
+        }
+        _ => Error::Storage(e),
+    };
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
+        .map_err(wrong_key)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     if !read_only {
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -298,6 +324,69 @@ pub(crate) fn open_connection(path: &std::path::Path, read_only: bool) -> Result
     // After a checkpoint the WAL file is cut back to this size instead of keeping its peak.
     conn.pragma_update(None, "journal_size_limit", 4 * 1024 * 1024)?;
     Ok(conn)
+}
+
+#[cfg(feature = "encryption")]
+fn apply_key(conn: &Connection, key: &StoreKey) -> Result<()> {
+    // A wrong key is reported as `Error::WrongKey`; SQLCipher need not also log it to stderr.
+    conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+    // Before anything reads the file. The raw-key form skips key derivation.
+    conn.execute_batch(&format!("PRAGMA key = {};", key.sql_literal()))?;
+    // A plain SQLite ignores `PRAGMA key` and would write the file in the clear: make sure the
+    // library linked is SQLCipher (it answers `cipher_version`).
+    use rusqlite::OptionalExtension;
+    let version: Option<String> =
+        conn.query_row("PRAGMA cipher_version", [], |r| r.get(0)).optional()?;
+    if version.is_none() {
+        return Err(unavailable());
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "encryption"))]
+fn apply_key(_: &Connection, _: &StoreKey) -> Result<()> {
+    Err(unavailable())
+}
+
+fn unavailable() -> Error {
+    ValidationError::Invalid {
+        field: "encryption key",
+        reason: "this build has no encryption at rest (the core's `encryption` feature, SQLCipher)"
+            .into(),
+    }
+    .into()
+}
+
+/// Makes the store file, and its `-wal` and `-shm` files, readable by their owner only: the
+/// store holds the sync token and everything the rep captured. A new file is created 0600
+/// here, before SQLite creates it with 0644 (less the umask); SQLite gives the `-wal` and
+/// `-shm` files it creates later the mode of the database file. Existing files are tightened.
+#[cfg(unix)]
+fn owner_only(path: &Path) -> Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        // A path SQLite reads otherwise (a URI) or a folder that does not exist: SQLite says.
+        Err(_) => return Ok(()),
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let p = Path::new(&p);
+        if let Ok(meta) = std::fs::metadata(p) {
+            let mode = meta.permissions().mode();
+            if mode & 0o077 != 0 {
+                std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode & 0o700))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn owner_only(_: &Path) -> Result<()> {
+    Ok(())
 }
 
 /// Brings the schema up to `VERSION`, each step in its own transaction.
@@ -323,7 +412,7 @@ mod tests {
     fn migrates_an_empty_file_and_refuses_a_future_one() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
-        let mut c = open_connection(&path, false).unwrap();
+        let mut c = open_connection(&path, false, None).unwrap();
         migrate(&mut c).unwrap();
         let v: u32 = c.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(v, VERSION);
@@ -336,7 +425,7 @@ mod tests {
     #[test]
     fn the_report_columns_are_filled_in_for_leads_stored_before_them() {
         let dir = tempfile::tempdir().unwrap();
-        let mut c = open_connection(&dir.path().join("s.db"), false).unwrap();
+        let mut c = open_connection(&dir.path().join("s.db"), false, None).unwrap();
         for (i, s) in MIGRATIONS.iter().take(2).enumerate() {
             c.execute_batch(s).unwrap();
             c.pragma_update(None, "user_version", (i + 1) as u32).unwrap();
@@ -371,7 +460,7 @@ mod tests {
     #[test]
     fn a_version_5_store_gains_empty_sales_tables_and_keeps_its_leads() {
         let dir = tempfile::tempdir().unwrap();
-        let mut c = open_connection(&dir.path().join("s.db"), false).unwrap();
+        let mut c = open_connection(&dir.path().join("s.db"), false, None).unwrap();
         for (i, s) in MIGRATIONS.iter().take(5).enumerate() {
             c.execute_batch(s).unwrap();
             c.pragma_update(None, "user_version", (i + 1) as u32).unwrap();
@@ -402,7 +491,7 @@ mod tests {
     #[test]
     fn first_contact_and_last_activity_are_filled_in_for_leads_stored_before_them() {
         let dir = tempfile::tempdir().unwrap();
-        let mut c = open_connection(&dir.path().join("s.db"), false).unwrap();
+        let mut c = open_connection(&dir.path().join("s.db"), false, None).unwrap();
         for (i, s) in MIGRATIONS.iter().take(6).enumerate() {
             c.execute_batch(s).unwrap();
             c.pragma_update(None, "user_version", (i + 1) as u32).unwrap();
@@ -462,7 +551,7 @@ mod tests {
         // then let `migrate` finish.
         for k in 0..=MIGRATIONS.len() {
             let dir = tempfile::tempdir().unwrap();
-            let mut c = open_connection(&dir.path().join("s.db"), false).unwrap();
+            let mut c = open_connection(&dir.path().join("s.db"), false, None).unwrap();
             for (i, s) in MIGRATIONS.iter().take(k).enumerate() {
                 c.execute_batch(s).unwrap();
                 c.pragma_update(None, "user_version", (i + 1) as u32).unwrap();

@@ -17,6 +17,19 @@ pub(super) const META_TOKEN: &str = "sync.token";
 const META_DEVICE: &str = "sync.device_id";
 const PUSH_BATCH: u32 = 500;
 const PULL_LIMIT: u32 = 1_000;
+/// The largest push or pull response read. The server bounds a pull page by bytes (4 MiB,
+/// plus the one document that crosses it, at most 1 MiB saved: docs/protocol.md) and a push
+/// response holds hashes and the server's versions of refused documents; 16 MiB leaves
+/// headroom. A page over it is asked for again with fewer items; a single item over it, or a
+/// body without end, is refused.
+pub const MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
+/// Enrollment answers and error bodies are a few hundred bytes of JSON.
+const MAX_SMALL_RESPONSE_BYTES: u64 = 64 * 1024;
+/// The server's cursors are a few dozen characters; this device stores them in its `meta`.
+const MAX_CURSOR_CHARS: usize = 1_024;
+/// Consecutive pages with no item but `more: true` after which a pull stops: a server that
+/// keeps issuing fresh cursors and sends nothing would otherwise keep it busy for ever.
+const MAX_EMPTY_PAGES: u32 = 100;
 /// Tries after a 429 before the sync gives up with the server's error.
 const RATE_LIMIT_RETRIES: u32 = 5;
 
@@ -46,6 +59,15 @@ pub enum SyncError {
     Protocol(String),
     #[error("sync was cancelled")]
     Cancelled,
+    /// A body over `limit` bytes (a page that stays too large even one item at a time, or a
+    /// body without end). Nothing of it was applied.
+    #[error("the server sent a response of more than {limit} bytes; it was refused")]
+    ResponseTooLarge { limit: u64 },
+    /// The server asked to pull again (`more: true`) without moving on: it sent back a cursor
+    /// it had sent before, or page after page of nothing. Pages before it are applied; that
+    /// page was not.
+    #[error("the server keeps asking to pull again without moving on (cursor {cursor:?}); stopped")]
+    CursorStuck { cursor: String },
     #[error(transparent)]
     Store(#[from] crate::Error),
 }
@@ -96,6 +118,15 @@ pub struct SyncSummary {
     pub dropped: u64,
     /// Leads that now show concurrent values ("two values were entered").
     pub conflicts: u64,
+    /// Records the server sent damaged (unloadable, of another kind or id, unreadable): kept
+    /// aside in quarantine, not merged; the rest of the sync went on.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub set_aside: u64,
+}
+
+/// The next, smaller batch or page size after a response that was too large.
+fn smaller(n: u32) -> u32 {
+    (n / 8).max(1)
 }
 
 fn http_client() -> Result<reqwest::Client, SyncError> {
@@ -113,12 +144,29 @@ fn base(server: &str) -> String {
     server.trim_end_matches('/').to_string()
 }
 
+/// Reads a response body of at most `limit` bytes, as it streams in: a server that announces
+/// or sends more is refused before it can fill this device's memory.
+async fn read_capped(mut resp: reqwest::Response, limit: u64) -> Result<Vec<u8>, SyncError> {
+    if resp.content_length().is_some_and(|n| n > limit) {
+        return Err(SyncError::ResponseTooLarge { limit });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| SyncError::Network(e.to_string()))? {
+        if (body.len() + chunk.len()) as u64 > limit {
+            return Err(SyncError::ResponseTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 pub(super) async fn error_from(resp: reqwest::Response) -> SyncError {
     let status = resp.status().as_u16();
     if status == 401 {
         return SyncError::Unauthorized;
     }
-    match resp.json::<ErrorBody>().await {
+    let body = read_capped(resp, MAX_SMALL_RESPONSE_BYTES).await.unwrap_or_default();
+    match serde_json::from_slice::<ErrorBody>(&body) {
         Ok(b) => SyncError::Server { status, code: b.error.code, message: b.error.message },
         Err(_) => {
             SyncError::Server { status, code: "unknown".into(), message: "no error details".into() }
@@ -148,7 +196,9 @@ pub async fn enroll(
     if !resp.status().is_success() {
         return Err(error_from(resp).await);
     }
-    let r: EnrollResponse = resp.json().await.map_err(|e| SyncError::Protocol(e.to_string()))?;
+    let body = read_capped(resp, MAX_SMALL_RESPONSE_BYTES).await?;
+    let r: EnrollResponse =
+        serde_json::from_slice(&body).map_err(|e| SyncError::Protocol(e.to_string()))?;
     Ok(Credentials {
         server: base(server),
         device_id: r.device_id,
@@ -178,9 +228,40 @@ impl SyncClient {
         Ok(())
     }
 
+    /// Saves credentials from `enroll` except the token, which the app keeps in the platform
+    /// keystore and passes to `with_token`. A token this store held before is erased from the
+    /// file (`Store::erase_meta`).
+    pub fn save_credentials_except_token(store: &Store, c: &Credentials) -> Result<(), SyncError> {
+        store.set_meta(META_SERVER, Some(&c.server))?;
+        store.set_meta(META_DEVICE, Some(&c.device_id))?;
+        store.set_meta(crate::store::sales::META_ROLE, Some(&c.role))?;
+        SyncClient::erase_stored_token(store)
+    }
+
+    /// The server this store is enrolled with, if any.
+    pub fn enrolled_server(store: &Store) -> Result<Option<String>, SyncError> {
+        Ok(store.meta(META_SERVER)?)
+    }
+
+    /// The token `save_credentials` put in the store, for moving it to a keystore.
+    pub fn stored_token(store: &Store) -> Result<Option<String>, SyncError> {
+        Ok(store.meta(META_TOKEN)?)
+    }
+
+    /// Removes the token from the store file (overwritten, not just unlinked).
+    pub fn erase_stored_token(store: &Store) -> Result<(), SyncError> {
+        Ok(store.erase_meta(META_TOKEN)?)
+    }
+
     pub fn for_store(store: &Store) -> Result<SyncClient, SyncError> {
-        let server = store.meta(META_SERVER)?.ok_or(SyncError::NotEnrolled)?;
         let token = store.meta(META_TOKEN)?.ok_or(SyncError::NotEnrolled)?;
+        SyncClient::with_token(store, token)
+    }
+
+    /// A session with a token kept outside the store (the platform keystore); the server's
+    /// address comes from the store.
+    pub fn with_token(store: &Store, token: String) -> Result<SyncClient, SyncError> {
+        let server = store.meta(META_SERVER)?.ok_or(SyncError::NotEnrolled)?;
         Ok(SyncClient {
             http: http_client()?,
             server,
@@ -234,7 +315,7 @@ impl SyncClient {
         if !resp.status().is_success() {
             return Err(error_from(resp).await);
         }
-        let bytes = resp.bytes().await.map_err(|e| SyncError::Network(e.to_string()))?;
+        let bytes = read_capped(resp, MAX_RESPONSE_BYTES).await?;
         from_cbor(&bytes).map_err(SyncError::Protocol)
     }
 
@@ -260,12 +341,12 @@ impl SyncClient {
         let total = store.outbox_len()? as u64;
         let mut done = 0u64;
         let mut after = 0i64;
+        let mut batch_size = PUSH_BATCH;
         progress(SyncProgress { phase: SyncPhase::Push, done, total });
         loop {
             self.check_cancel()?;
-            let batch = store.outbox(after, PUSH_BATCH)?;
+            let batch = store.outbox(after, batch_size)?;
             let Some(last) = batch.last() else { break };
-            after = last.seq;
             let req = PushRequest {
                 changes: batch
                     .iter()
@@ -276,7 +357,16 @@ impl SyncClient {
                     })
                     .collect(),
             };
-            let resp: PushResponse = self.post_cbor("/v1/push", &req).await?;
+            // The answer carries the server's version of each refused document: a batch whose
+            // answer is too large is sent again in smaller ones (pushing is idempotent).
+            let resp: PushResponse = match self.post_cbor("/v1/push", &req).await {
+                Err(SyncError::ResponseTooLarge { .. }) if batch_size > 1 => {
+                    batch_size = smaller(batch_size);
+                    continue;
+                }
+                r => r?,
+            };
+            after = last.seq;
             summary.sent += store.ack_outbox(&resp.accepted)? as u64;
             for r in &resp.rejected {
                 summary.rejected += store.quarantine_rejected(
@@ -301,11 +391,17 @@ impl SyncClient {
     ) -> Result<(), SyncError> {
         let mut done = 0u64;
         let mut restarted = false;
+        let mut limit = PULL_LIMIT;
+        // Cursors seen in this pull (fingerprints): one coming back with `more: true` would
+        // make the loop go round for ever.
+        let mut seen = std::collections::HashSet::new();
+        let mut empty_pages = 0u32;
         loop {
             self.check_cancel()?;
             let cursor = store.meta(SYNC_CURSOR)?.unwrap_or_default();
+            seen.insert(crate::fingerprint::fingerprint([cursor.as_bytes()]));
             let resp: PullResponse = match self
-                .post_cbor("/v1/pull", &PullRequest { cursor: cursor.clone(), limit: PULL_LIMIT })
+                .post_cbor("/v1/pull", &PullRequest { cursor: cursor.clone(), limit })
                 .await
             {
                 // The server does not know our cursor (e.g. it was restored from a backup): pull
@@ -314,11 +410,32 @@ impl SyncClient {
                     if code == "bad_cursor" && !cursor.is_empty() && !restarted =>
                 {
                     restarted = true;
+                    seen.clear();
                     store.set_meta(SYNC_CURSOR, None)?;
+                    continue;
+                }
+                // A page too large to read: ask for fewer items (a server from before pages
+                // were bounded by bytes sends up to `limit` whole documents).
+                Err(SyncError::ResponseTooLarge { .. }) if limit > 1 => {
+                    limit = smaller(limit);
                     continue;
                 }
                 r => r?,
             };
+            if resp.cursor.chars().count() > MAX_CURSOR_CHARS {
+                return Err(SyncError::Protocol(format!(
+                    "a cursor of {} characters (at most {MAX_CURSOR_CHARS} expected)",
+                    resp.cursor.chars().count()
+                )));
+            }
+            if resp.more {
+                empty_pages = if resp.items.is_empty() { empty_pages + 1 } else { 0 };
+                if !seen.insert(crate::fingerprint::fingerprint([resp.cursor.as_bytes()]))
+                    || empty_pages >= MAX_EMPTY_PAGES
+                {
+                    return Err(SyncError::CursorStuck { cursor: resp.cursor });
+                }
+            }
             let n = resp.items.len() as u64;
             let items = resp
                 .items
@@ -344,6 +461,7 @@ impl SyncClient {
                 + report.changed_activities.len()
                 + report.changed_other.len()) as u64;
             summary.dropped += report.dropped.len() as u64;
+            summary.set_aside += report.set_aside.len() as u64;
             done += n;
             progress(SyncProgress { phase: SyncPhase::Pull, done, total: done + resp.remaining });
             if !resp.more {

@@ -480,6 +480,15 @@ pub fn stored_documents(at: &(impl AsDb + ?Sized)) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
+/// One stored document's saved bytes.
+pub fn stored_document(at: &(impl AsDb + ?Sized), id: &str) -> Vec<u8> {
+    let row = at.db().rows2(
+        &format!("SELECT hex(data) FROM documents WHERE id = '{id}'"),
+        &format!("SELECT encode(data, 'hex') FROM documents WHERE id = '{id}'"),
+    );
+    hex::decode(&row[0]).unwrap()
+}
+
 /// Every document the server stores, by id: its sorted heads and the hashes of all its changes.
 pub fn server_documents(
     at: &(impl AsDb + ?Sized),
@@ -557,28 +566,6 @@ pub fn outbox_body(d: &Device) -> Vec<u8> {
     to_cbor(&PushRequest { changes })
 }
 
-/// A pull through the plain HTTP API.
-pub async fn pull_raw(
-    url: &str,
-    token: &str,
-    cursor: &str,
-    limit: u32,
-) -> fieldsales_core::sync::protocol::PullResponse {
-    use fieldsales_core::sync::protocol::{CBOR, PullRequest, from_cbor, to_cbor};
-    let resp = raw_http()
-        .post(format!("{url}/v1/pull"))
-        .bearer_auth(token)
-        .header(reqwest::header::CONTENT_TYPE, CBOR)
-        .body(to_cbor(&PullRequest { cursor: cursor.into(), limit }))
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    let bytes = resp.bytes().await.unwrap();
-    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
-    from_cbor(&bytes).unwrap()
-}
-
 /// An open `GET /v1/events` stream, read event by event.
 pub struct EventStream {
     resp: reqwest::Response,
@@ -642,4 +629,72 @@ pub async fn eventually<F: std::future::Future<Output = bool>>(
         assert!(std::time::Instant::now() < deadline, "never: {what}");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+}
+
+// ---- hand-made requests, as a modified app could send them ------------------------------
+
+/// A push request body of `changes` (document id, kind, change bytes).
+pub fn push_request(changes: Vec<(&str, DocKind, Vec<u8>)>) -> Vec<u8> {
+    use fieldsales_core::sync::protocol::{PushChange, PushRequest, to_cbor};
+    to_cbor(&PushRequest {
+        changes: changes
+            .into_iter()
+            .map(|(d, kind, change)| PushChange { doc_id: d.to_string(), kind, change })
+            .collect(),
+    })
+}
+
+/// Posts a push body with `token`; it must be answered 200 with a push response.
+pub async fn post_push(
+    url: &str,
+    token: &str,
+    body: Vec<u8>,
+) -> fieldsales_core::sync::protocol::PushResponse {
+    post_cbor(url, "/v1/push", token, body).await
+}
+
+/// One pull page from `cursor`; it must be answered 200.
+pub async fn post_pull(
+    url: &str,
+    token: &str,
+    cursor: &str,
+    limit: u32,
+) -> fieldsales_core::sync::protocol::PullResponse {
+    use fieldsales_core::sync::protocol::{PullRequest, to_cbor};
+    post_cbor(url, "/v1/pull", token, to_cbor(&PullRequest { cursor: cursor.into(), limit })).await
+}
+
+async fn post_cbor<T: for<'de> serde::Deserialize<'de>>(
+    url: &str,
+    path: &str,
+    token: &str,
+    body: Vec<u8>,
+) -> T {
+    use fieldsales_core::sync::protocol::{CBOR, from_cbor};
+    let resp = raw_http()
+        .post(format!("{url}{path}"))
+        .bearer_auth(token)
+        .header(reqwest::header::CONTENT_TYPE, CBOR)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().await.unwrap();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
+    from_cbor(&bytes).unwrap()
+}
+
+/// One change on top of `device`'s copy of `id`, made by `actor`.
+pub fn edit_as(
+    device: &Device,
+    id: &str,
+    actor: &str,
+    f: impl FnOnce(&mut automerge::AutoCommit),
+) -> Vec<u8> {
+    let mut d = automerge::AutoCommit::load(&device.document_bytes(id).unwrap()).unwrap();
+    d.set_actor(automerge::ActorId::try_from(actor).unwrap());
+    f(&mut d);
+    d.commit();
+    d.get_last_local_change().unwrap().raw_bytes().to_vec()
 }
