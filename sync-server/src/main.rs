@@ -52,6 +52,10 @@ enum Cmd {
         /// Lets GET /metrics answer non-loopback addresses that send it as a bearer token
         #[arg(long, value_name = "TOKEN", env = "FIELDSALES_METRICS_TOKEN")]
         metrics_token: Option<String>,
+        /// Connections one client address may hold open (raise it behind a load balancer
+        /// that does not pass client addresses: live streams keep one per online device)
+        #[arg(long, default_value_t = fieldsales_server::NetLimits::default().per_address)]
+        connections_per_address: usize,
         /// Log lines as JSON objects (one per line) instead of text
         #[arg(long, value_parser = ["text", "json"], default_value = "text", env = "FIELDSALES_LOG_FORMAT")]
         log_format: String,
@@ -191,6 +195,7 @@ struct ServeOptions {
     doc_cache_mb: usize,
     tls: Option<tokio_rustls::TlsAcceptor>,
     metrics_token: Option<String>,
+    connections_per_address: usize,
 }
 
 /// Resolves on Ctrl-C or SIGTERM (what service managers and orchestrators send).
@@ -224,6 +229,7 @@ async fn run<B: Backend>(backend: B, o: ServeOptions) -> Result<()> {
     let mut state = AppState::with_doc_cache_bytes(backend, o.doc_cache, o.doc_cache_mb << 20);
     state.tls = o.tls;
     state.metrics_token = o.metrics_token;
+    state.net.per_address = o.connections_per_address.max(1);
     serve(listener, state, shutdown_signal()).await?;
     Ok(())
 }
@@ -242,6 +248,7 @@ async fn main() -> Result<()> {
             tls_cert,
             tls_key,
             metrics_token,
+            connections_per_address,
             log_format,
         } => {
             init_logging(log_format == "json");
@@ -249,7 +256,14 @@ async fn main() -> Result<()> {
                 (Some(cert), Some(key)) => Some(fieldsales_server::tls::acceptor(&cert, &key)?),
                 _ => None,
             };
-            let opts = ServeOptions { listen, doc_cache, doc_cache_mb, tls, metrics_token };
+            let opts = ServeOptions {
+                listen,
+                doc_cache,
+                doc_cache_mb,
+                tls,
+                metrics_token,
+                connections_per_address,
+            };
             match Database::choose(data, database)? {
                 Database::Sqlite(dir) => run(SqliteBackend::open(&dir)?, opts).await?,
                 Database::Postgres(url) => {
