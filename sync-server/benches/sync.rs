@@ -1514,15 +1514,20 @@ fn load_devices(cfg: &Cfg, s: &Server, rt: &tokio::runtime::Runtime) -> Vec<(Dev
     })
 }
 
-fn load(cfg: &Cfg) -> (Load, Replay) {
-    let s = Server::start();
-    let rt = tokio::runtime::Builder::new_multi_thread()
+/// The runtime phase 3's devices run on: a worker per device.
+fn device_rt(cfg: &Cfg) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(10 * cfg.load_teams)
         .thread_name("dev")
         .thread_keep_alive(Duration::from_secs(3600))
         .enable_all()
         .build()
-        .expect("device runtime");
+        .expect("device runtime")
+}
+
+fn load(cfg: &Cfg) -> (Load, Replay) {
+    let s = Server::start();
+    let rt = device_rt(cfg);
     let devices = load_devices(cfg, &s, &rt);
     let feed_before = s.feed_len();
     let n = devices.len();
@@ -1588,13 +1593,7 @@ fn load(cfg: &Cfg) -> (Load, Replay) {
 /// spread over them.
 fn pg_load(cfg: &Cfg, cluster: &pg::Cluster, instances: usize) -> Replay {
     let s = Server::start_pg(&cluster.database(), instances);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(10 * cfg.load_teams)
-        .thread_name("dev")
-        .thread_keep_alive(Duration::from_secs(3600))
-        .enable_all()
-        .build()
-        .expect("device runtime");
+    let rt = device_rt(cfg);
     let devices = load_devices(cfg, &s, &rt);
     let r = replay(cfg, &s, &rt, &devices);
     drop(devices);

@@ -56,6 +56,15 @@ pub(crate) fn check_name(what: &str, s: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What `add_user` checks before it looks at storage (on either backend).
+pub(crate) fn check_new_user(user_id: &str, role: Role, team: Option<&str>) -> anyhow::Result<()> {
+    check_name("user id", user_id)?;
+    if role == Role::Manager && team.is_none() {
+        anyhow::bail!("a manager needs --team: the team whose leads they manage");
+    }
+    Ok(())
+}
+
 fn workspace_id(tx: &rusqlite::Connection, ws: &str) -> anyhow::Result<String> {
     tx.query_row("SELECT id FROM workspaces WHERE id = ?1 OR name = ?1", [ws], |r| r.get(0))
         .optional()?
@@ -134,10 +143,7 @@ impl SqliteBackend {
         role: Role,
         team: Option<&str>,
     ) -> anyhow::Result<NewUser> {
-        check_name("user id", user_id)?;
-        if role == Role::Manager && team.is_none() {
-            anyhow::bail!("a manager needs --team: the team whose leads they manage");
-        }
+        check_new_user(user_id, role, team)?;
         self.admin(|tx| {
             let ws = workspace_id(tx, workspace)?;
             let team_id = team.map(|t| team_id(tx, &ws, t)).transpose()?;

@@ -4,7 +4,7 @@
 use tokio_postgres::error::SqlState;
 
 use super::{PgBackend, PgTx};
-use crate::admin::{CODE_TTL_MS, Device, NewUser, Workspace, check_name, now_ms};
+use crate::admin::{CODE_TTL_MS, Device, NewUser, Workspace, check_name, check_new_user, now_ms};
 use crate::auth;
 use crate::backend::{BackendError, Enrolled, Enrollment, Lockout, Result, Role};
 use crate::database::AdminStore;
@@ -113,10 +113,7 @@ impl AdminStore for PgBackend {
         role: Role,
         team: Option<&str>,
     ) -> anyhow::Result<NewUser> {
-        check_name("user id", user_id)?;
-        if role == Role::Manager && team.is_none() {
-            anyhow::bail!("a manager needs --team: the team whose leads they manage");
-        }
+        check_new_user(user_id, role, team)?;
         self.admin(|tx| {
             let ws = workspace_id(tx, workspace)?;
             let team_id = team.map(|t| team_id(tx, &ws, t)).transpose()?;
