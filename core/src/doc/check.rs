@@ -612,7 +612,8 @@ mod tests {
 
     #[test]
     fn crafted_changes_are_caught() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut AutoCommit)>)> = vec![
+        type Mutation = Box<dyn Fn(&mut AutoCommit)>;
+        let cases: Vec<(&str, Mutation)> = vec![
             ("stage", Box::new(|d| d.put(&ROOT, "stage", "bribed").unwrap())),
             ("owner", Box::new(|d| d.put(&ROOT, "owner", 42).unwrap())),
             ("owner", Box::new(|d| d.delete(&ROOT, "owner").unwrap())),
