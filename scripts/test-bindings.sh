@@ -2,13 +2,17 @@
 # The bindings' tests with real compilers: builds the FFI library (bindings/, fieldsales-ffi) and
 # the sync server, generates the Kotlin and Swift bindings in library mode, starts a
 # fieldsales-server on a free loopback port with fresh users and enrollment codes, then runs
-#   - the Kotlin suite: `mvn -B test` in android/ (JUnit 5, the library loaded through JNA);
+#   - the Kotlin suite: `mvn -B test` in android/ (JUnit 5, the library loaded through JNA), then
+#     the UI suite: `mvn -B test` in android/ui/ (headless Compose UI tests, JUnit 4);
 #   - the Swift suite: `swift test` in ios/FieldSalesKit inside a Debian trixie root (Swift 6).
 # Both suites run even if the first fails; the exit code is non-zero if either failed.
 #
 # Usage: scripts/test-bindings.sh [--kotlin-only | --swift-only] [--bench]
 #   --bench  instead of the tests, the FFI-call benchmark: "list 50 leads" in Rust (core call and
-#            adapter, no FFI), Kotlin (JNA) and Swift, all against the release library.
+#            adapter, no FFI), Kotlin (JNA) and Swift, all against the release library; and the
+#            list screen on 100,000 leads next to the core calls it wraps (android/ui
+#            ListScreenBenchmark; Swift FieldSalesUIBench, the LeadsViewModel).
+# FIELDSALES_SWIFT_FILTER=PATTERN runs only the Swift tests matching it (a quick local loop).
 #
 # Cached and idempotent: cargo's target/, the Maven repository (FIELDSALES_M2_REPO, default
 # ~/.m2/repository), the Swift root (FIELDSALES_SWIFT_ROOT, default
@@ -55,7 +59,7 @@ LIB="$LIBDIR/libfieldsales_ffi.so"
 [[ -f $LIB ]] || { echo "no $LIB after the build" >&2; exit 1; }
 
 STAMP="$GEN/.generated-from"
-WANT="$(sha256sum "$LIB" bindings/bindgen.toml | sha256sum | cut -c1-64)"
+WANT="$(sha256sum "$LIB" bindings/bindgen.toml bindings/kotlin-fixup.sh | sha256sum | cut -c1-64)"
 if [[ ! -f $STAMP || "$(cat "$STAMP")" != "$WANT" ]]; then
   step "uniffi-bindgen (library mode) → bindings/generated/{kotlin,swift}"
   rm -rf "$GEN"
@@ -63,6 +67,7 @@ if [[ ! -f $STAMP || "$(cat "$STAMP")" != "$WANT" ]]; then
     "$LIBDIR/uniffi-bindgen" generate --library "$LIB" --config bindings/bindgen.toml \
       --language "$lang" --no-format --out-dir "$GEN/$lang"
   done
+  bash bindings/kotlin-fixup.sh "$GEN/kotlin"
   echo "$WANT" > "$STAMP"
 else
   step "bindings up to date in bindings/generated"
@@ -100,11 +105,16 @@ if [[ $BENCH == 1 ]]; then
     step "bench: Kotlin (JNA)"
     (cd android && mvn -B -q test -Dmaven.repo.local="$M2" -Dnative.dir="$LIBDIR" -Dtest=ListLeadsBenchmark \
       -Dsurefire.failIfNoSpecifiedTests=false) | grep -E "ns/call|FAIL|ERROR" || true
+    step "bench: the list screen on 100,000 leads (Kotlin, Compose)"
+    (cd android/ui && mvn -B -q test -Dmaven.repo.local="$M2" -Dnative.dir="$LIBDIR" -Dtest=ListScreenBenchmark \
+      -Dsurefire.failIfNoSpecifiedTests=false) | grep -E "^bench|FAIL|ERROR" || true
   fi
   if [[ $RUN_SWIFT == 1 ]]; then
     step "bench: Swift"
     bash ios/scripts/swift-root.sh
     swift_in_root swift run -c release "${SWIFT_LINUX_FLAGS[@]}" FieldSalesBench
+    step "bench: Swift list screen on 100,000 leads (LeadsViewModel next to the core calls)"
+    swift_in_root swift run -c release "${SWIFT_LINUX_FLAGS[@]}" FieldSalesUIBench
   fi
   exit 0
 fi
@@ -120,6 +130,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 step "starting fieldsales-server on 127.0.0.1 (data in $DATA)"
+: >"$DATA/serve.log"   # exists before the first read below, however late the server starts
 "$LIBDIR/fieldsales-server" serve --data "$DATA/server" --listen 127.0.0.1:0 >"$DATA/serve.log" 2>&1 &
 SERVER_PID=$!
 URL=""
@@ -146,7 +157,27 @@ admin workspace create bindings >/dev/null
       for n in 2 3; do echo "$lang.$role.code.$n=$(admin user code --workspace bindings "$user" | code_of)"; done
     done
   done
+  # The UI suite (android/ui): a rep who syncs, one who enrolls through the Enroll screen, and
+  # a team of a rep (lee) and a manager (park) whose device sees lee's leads (duplicate warning).
+  admin team create --workspace bindings ui-team >/dev/null
+  for role in sync:rep cancel:rep enroll:rep lee:rep park:manager; do
+    user="ui-${role%%:*}"
+    echo "ui.${role%%:*}.user=$user"
+    echo "ui.${role%%:*}.code.1=$(admin user add --workspace bindings --role "${role##*:}" --team ui-team "$user" | code_of)"
+    for n in 2 3; do echo "ui.${role%%:*}.code.$n=$(admin user code --workspace bindings "$user" | code_of)"; done
+  done
 } >"$PROPS"
+# The Swift view models' tests (FieldSalesUITests): one team, a manager and two reps, so that a
+# manager's capture can meet a rep's lead and the team's figures have someone to show.
+if [[ $RUN_SWIFT == 1 ]]; then
+  admin team create --workspace bindings swift-ui >/dev/null
+  for spec in rep:kim rep:lee manager:park; do
+    role=${spec%%:*} user="swift-ui-${spec#*:}" key="swift.ui.${spec#*:}"
+    echo "$key.user=$user"
+    echo "$key.code.1=$(admin user add --workspace bindings --role "$role" --team swift-ui "$user" | code_of)"
+    for n in 2 3 4; do echo "$key.code.$n=$(admin user code --workspace bindings "$user" | code_of)"; done
+  done >>"$PROPS"
+fi
 if grep -q '=$' "$PROPS"; then cat "$PROPS" >&2; echo "could not set up the test users" >&2; exit 1; fi
 
 # ---- the suites -----------------------------------------------------------------------------
@@ -154,6 +185,10 @@ STATUS=0
 if [[ $RUN_KOTLIN == 1 ]]; then
   step "Kotlin: mvn -B test (android/)"
   (cd android && mvn -B test -Dmaven.repo.local="$M2" -Dnative.dir="$LIBDIR" -Dfieldsales.testServer="$PROPS") || STATUS=1
+  # The screens (android/ui): headless Compose UI tests on real stores and this server; they
+  # write a PNG of every screen into android/ui/target/screens (docs/screens/ holds a copy).
+  step "Kotlin UI: mvn -B test (android/ui/)"
+  (cd android/ui && mvn -B test -Dmaven.repo.local="$M2" -Dnative.dir="$LIBDIR" -Dfieldsales.testServer="$PROPS") || STATUS=1
 fi
 if [[ $RUN_SWIFT == 1 ]]; then
   step "Swift: swift test (ios/FieldSalesKit, in the trixie root)"
@@ -161,7 +196,9 @@ if [[ $RUN_SWIFT == 1 ]]; then
   mkdir -p "$SWIFT_PKG/.fieldsales-test"
   cp "$PROPS" "$SWIFT_PKG/.fieldsales-test/server.properties"
   # XCTest only: Swift Testing would add a closing "0 tests passed" line of its own.
-  swift_in_root swift test --disable-swift-testing "${SWIFT_LINUX_FLAGS[@]}" || STATUS=1
+  # FIELDSALES_SWIFT_FILTER (a test name pattern) narrows the run for a quick local loop.
+  swift_in_root swift test --disable-swift-testing "${SWIFT_LINUX_FLAGS[@]}" \
+    ${FIELDSALES_SWIFT_FILTER:+--filter "$FIELDSALES_SWIFT_FILTER"} || STATUS=1
   rm -f "$SWIFT_PKG/.fieldsales-test/server.properties"
 fi
 exit $STATUS

@@ -15,9 +15,11 @@
 //! - sync as async functions, with a foreign progress listener and a [`CancelHandle`]; live
 //!   updates ([`LiveUpdate`], `events.rs`) that sync when the server says the feed moved;
 //! - a foreign [`ChangeListener`] bridged to the core's `ChangeObserver`;
-//! - [`FieldsalesError`], the one error type every call throws;
+//! - [`FieldsalesError`], the one error type every call throws (`Validation` names its field);
 //! - secrets ([`TokenVault`], `FieldStore.openEncrypted`): the sync token in the platform
-//!   keystore, the store encrypted at rest.
+//!   keystore, the store encrypted at rest;
+//! - for the screens (`ui.rs`): list pages with unsynced marks, a duplicate check of a draft,
+//!   the sync status and reports compared with the previous period.
 //!
 //! Library-mode bindgen over the cdylib generates one Kotlin package / Swift file per crate
 //! (`fieldsales_core` and `fieldsales_ffi`); see bindings/bindgen.toml and docs/bindings.md.
@@ -28,6 +30,7 @@ mod secrets;
 mod store;
 mod sync;
 mod types;
+mod ui;
 
 pub use error::FieldsalesError;
 pub use events::{LiveUpdate, LiveUpdateListener};
@@ -39,5 +42,6 @@ pub use types::{
     RemoteDocument, RemotePayload, RepCommission, ReportPeriod, SalesReport, VerifyReport,
     format_money, parse_money,
 };
+pub use ui::{ComparedReport, LeadListItem, LeadListPage};
 
 uniffi::setup_scaffolding!();

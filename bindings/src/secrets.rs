@@ -33,7 +33,7 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for VaultError {
 
 impl From<VaultError> for FieldsalesError {
     fn from(e: VaultError) -> Self {
-        FieldsalesError::Storage(e.to_string())
+        FieldsalesError::Storage { message: e.to_string() }
     }
 }
 

@@ -186,8 +186,7 @@ impl FieldStore {
     /// address, an e-mail or a phone link) into a draft for the rep to review; nothing is saved.
     /// Throws `UnreadableCode` with a message for the rep when the code is not a contact.
     pub fn parse_qr(&self, text: String) -> Result<core::capture::CaptureDraft> {
-        core::capture::parse_qr(&text, self.store.validator())
-            .map_err(|e| FieldsalesError::UnreadableCode(e.to_string()))
+        core::capture::parse_qr(&text, self.store.validator()).map_err(FieldsalesError::from)
     }
 
     /// Reads the text a phone's OCR returns for a business card into a best-effort draft, with a

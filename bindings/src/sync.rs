@@ -110,6 +110,9 @@ impl FieldStore {
         if let Some(c) = &cancel {
             c.detach(&flag);
         }
-        Ok(result?)
+        let summary = result?;
+        // For the sync screen's "last synced" (`syncStatus`).
+        store.mark_synced()?;
+        Ok(summary)
     }
 }

@@ -298,6 +298,17 @@ impl Period {
         Period::between(zone, today, today.tomorrow())
     }
 
+    /// The period just before this one: the previous local week, month or quarter when this is
+    /// one in `zone`, else the range of the same length ending at its start.
+    pub fn preceding(&self, zone: &Zone) -> Period {
+        for of in [Period::week_of, Period::month_of, Period::quarter_of] {
+            if of(self.start, zone) == *self {
+                return of(self.start.saturating_sub(1), zone);
+            }
+        }
+        Period { start: self.start.saturating_sub(self.end - self.start), end: self.start }
+    }
+
     pub fn contains(&self, t: Millis) -> bool {
         t >= self.start && t < self.end
     }

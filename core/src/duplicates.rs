@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::doc::{self, DocKind};
-use crate::model::{LeadPatch, parse_id};
+use crate::model::{LeadDraft, LeadPatch, parse_id};
 use crate::query::LeadSummary;
-use crate::store::projection::LEAD_COLUMNS;
+use crate::store::projection::{LEAD_COLUMNS, keys_of};
 use crate::store::{Changed, Store};
 use crate::{Error, Lead, Result, ValidationError};
 
@@ -43,6 +43,11 @@ fn reason(key: &str) -> Option<(DuplicateReason, String)> {
     Some((r, value.replace('|', " | ")))
 }
 
+/// The lead columns qualified with the `l.` alias of the queries here.
+fn prefixed_columns() -> String {
+    LEAD_COLUMNS.split(", ").map(|c| format!("l.{c}")).collect::<Vec<_>>().join(", ")
+}
+
 impl Store {
     /// Every group of live leads that look like the same person.
     pub fn duplicates(&self) -> Result<Vec<DuplicateGroup>> {
@@ -55,26 +60,56 @@ impl Store {
         self.duplicate_groups(Some(&id))
     }
 
+    /// Stored live leads that look like the same person as `draft`, before it is saved: what a
+    /// capture form warns about ("김민지, Acme Korea — captured by lee"). Each group holds the
+    /// stored leads sharing one key with the draft. Works on a half-typed form: an e-mail or
+    /// phone that is not valid yet is left out rather than refused.
+    pub fn duplicates_of_draft(&self, draft: &LeadDraft) -> Result<Vec<DuplicateGroup>> {
+        let v = self.validator();
+        let trimmed = |s: &Option<String>| {
+            s.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string)
+        };
+        let emails: Vec<String> =
+            draft.emails.iter().filter_map(|e| crate::validate::email(e).ok()).collect();
+        let phones: Vec<String> = draft.phones.iter().filter_map(|p| v.phone(p).ok()).collect();
+        let keys = keys_of(&trimmed(&draft.name), &trimmed(&draft.company), &emails, &phones);
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT k.key, {} FROM lead_keys k JOIN leads l ON l.id = k.lead_id
+             WHERE l.deleted = 0 AND k.key IN ({})
+             ORDER BY k.key, l.created_at, l.id",
+            prefixed_columns(),
+            vec!["?"; keys.len()].join(",")
+        );
+        self.groups_of(&sql, rusqlite::params_from_iter(keys))
+    }
+
     fn duplicate_groups(&self, of: Option<&str>) -> Result<Vec<DuplicateGroup>> {
-        let conn = self.reader();
-        let cols =
-            LEAD_COLUMNS.split(", ").map(|c| format!("l.{c}")).collect::<Vec<_>>().join(", ");
         let filter = if of.is_some() {
             "AND k.key IN (SELECT key FROM lead_keys WHERE lead_id = ?1)"
         } else {
             ""
         };
         let sql = format!(
-            "SELECT k.key, {cols} FROM lead_keys k JOIN leads l ON l.id = k.lead_id
+            "SELECT k.key, {} FROM lead_keys k JOIN leads l ON l.id = k.lead_id
              WHERE l.deleted = 0 {filter} AND k.key IN (
                  SELECT k2.key FROM lead_keys k2 JOIN leads l2 ON l2.id = k2.lead_id WHERE l2.deleted = 0 GROUP BY k2.key HAVING count(*) > 1)
-             ORDER BY k.key, l.created_at, l.id"
+             ORDER BY k.key, l.created_at, l.id",
+            prefixed_columns()
         );
-        let mut stmt = conn.prepare(&sql)?;
-        let mut rows = match of {
-            Some(id) => stmt.query([id])?,
-            None => stmt.query([])?,
-        };
+        match of {
+            Some(id) => self.groups_of(&sql, [id]),
+            None => self.groups_of(&sql, []),
+        }
+    }
+
+    /// Runs a query of `(key, lead columns…)` rows ordered by key and gathers one group per key.
+    fn groups_of(&self, sql: &str, args: impl rusqlite::Params) -> Result<Vec<DuplicateGroup>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare(sql)?;
+        let mut rows = stmt.query(args)?;
         let mut groups: BTreeMap<String, Vec<LeadSummary>> = BTreeMap::new();
         while let Some(r) = rows.next()? {
             let key: String = r.get(0)?;

@@ -12,16 +12,20 @@ uniffi::setup_scaffolding!();
 
 pub mod calendar;
 pub mod capture;
+pub mod compare;
+pub mod conflicts;
 pub mod doc;
 pub mod duplicates;
 mod error;
 pub mod export;
 pub mod fingerprint;
+pub mod form;
 pub mod import;
 pub mod model;
 pub mod performance;
 pub mod query;
 pub mod report;
+pub mod status;
 pub mod store;
 pub mod sync;
 pub mod validate;
@@ -30,7 +34,7 @@ pub use calendar::{Period, Zone};
 pub use doc::DocKind;
 pub use error::{Error, Result, ValidationError};
 pub use model::*;
-pub use query::{FollowUp, FollowUps, LeadQuery, LeadSort, LeadSummary, Page};
+pub use query::{Facet, FollowUp, FollowUps, LeadFacets, LeadQuery, LeadSort, LeadSummary, Page};
 pub use store::{
     ChangeObserver, Changed, Clock, LeadDetail, MergeReport, OpenOptions, OutboxEntry, PullApply,
     QuarantineEntry, RemoteDoc, RemotePayload, Store, VerifyReport,

@@ -10,6 +10,8 @@ let package = Package(
     platforms: [.macOS(.v14), .iOS(.v17)],
     products: [
         .library(name: "FieldSalesKit", targets: ["FieldSalesKit"]),
+        .library(name: "FieldSalesUI", targets: ["FieldSalesUI"]),
+        .library(name: "FieldSalesViews", targets: ["FieldSalesViews"]),
     ],
     targets: [
         // The C declarations of both crates' FFI (fieldsales_core_ffi.h, fieldsales_ffi_ffi.h)
@@ -26,8 +28,22 @@ let package = Package(
         ),
         // The thin async/await layer and the @Observable lead list.
         .target(name: "FieldSalesKit", dependencies: ["FieldSalesCore"]),
+        // The seven screens' view models (@Observable, every decision), their English and Korean
+        // strings and locale formatting: builds and is tested on Linux.
+        .target(name: "FieldSalesUI", dependencies: ["FieldSalesKit"]),
+        // The SwiftUI views over FieldSalesUI, thin and behind `#if canImport(SwiftUI)`: they
+        // compile only on Apple platforms (an empty module on Linux).
+        .target(name: "FieldSalesViews", dependencies: ["FieldSalesUI"]),
         // `swift run -c release FieldSalesBench`: the Swift side of the FFI-call benchmark.
         .executableTarget(name: "FieldSalesBench", dependencies: ["FieldSalesKit"]),
-        .testTarget(name: "FieldSalesKitTests", dependencies: ["FieldSalesKit"]),
+        // `swift run -c release FieldSalesUIBench`: the list screen on 100,000 leads, next to
+        // the core calls it wraps.
+        .executableTarget(name: "FieldSalesUIBench", dependencies: ["FieldSalesUI"]),
+        // What both test targets share: the test server's address and codes, temp dirs, waits.
+        .target(name: "FieldSalesTestSupport", dependencies: ["FieldSalesKit"], path: "Tests/FieldSalesTestSupport"),
+        .testTarget(name: "FieldSalesKitTests", dependencies: ["FieldSalesKit", "FieldSalesTestSupport"]),
+        // Swift 5 mode: main-actor test methods share their XCTestCase with nonisolated helpers.
+        .testTarget(name: "FieldSalesUITests", dependencies: ["FieldSalesUI", "FieldSalesTestSupport"],
+                    swiftSettings: [.swiftLanguageMode(.v5)]),
     ]
 )

@@ -134,6 +134,22 @@ pub struct FollowUps {
     pub upcoming: Vec<FollowUp>,
 }
 
+/// A value to filter the list by and how many live leads have it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct Facet {
+    pub value: String,
+    pub leads: u32,
+}
+
+/// The events and tags of the live leads, most used first: the choices of the list's filters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct LeadFacets {
+    pub events: Vec<Facet>,
+    pub tags: Vec<Facet>,
+}
+
 /// Keyset cursor: the sort value and id of the last row of a page.
 #[derive(Serialize, Deserialize)]
 struct Cursor {
@@ -244,6 +260,27 @@ impl Store {
             items.push(LeadSummary::from_row(r)?);
         }
         Ok(Page { items, next })
+    }
+
+    /// The `limit` most used events and tags of live leads (ties by name).
+    pub fn lead_facets(&self, limit: u32) -> Result<LeadFacets> {
+        let conn = self.reader();
+        let facets = |sql: &str| -> Result<Vec<Facet>> {
+            let mut stmt = conn.prepare_cached(sql)?;
+            let rows =
+                stmt.query_map([limit], |r| Ok(Facet { value: r.get(0)?, leads: r.get(1)? }))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        };
+        Ok(LeadFacets {
+            events: facets(
+                "SELECT event, count(*) AS n FROM leads WHERE deleted = 0 AND event IS NOT NULL
+                 GROUP BY event ORDER BY n DESC, event LIMIT ?1",
+            )?,
+            tags: facets(
+                "SELECT t.tag, count(*) AS n FROM lead_tags t JOIN leads l ON l.id = t.lead_id
+                 WHERE l.deleted = 0 GROUP BY t.tag ORDER BY n DESC, t.tag LIMIT ?1",
+            )?,
+        })
     }
 
     /// Full-text search over name, company, e-mail, phone, notes and tags; every word typed is

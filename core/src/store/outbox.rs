@@ -106,3 +106,22 @@ pub(crate) fn ack(conn: &Connection, hashes: &[String]) -> Result<usize> {
 pub(crate) fn count(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?)
 }
+
+/// Which of `lead_ids` have local changes waiting: in the lead's own document or in one of its
+/// activities.
+pub(crate) fn leads_waiting(conn: &Connection, lead_ids: &[String]) -> Result<Vec<String>> {
+    if lead_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Index probes per lead (outbox_by_doc, activities_by_lead): the cost follows the page,
+    // not the outbox.
+    let marks = vec!["?"; lead_ids.len()].join(",");
+    let mut stmt = conn.prepare(&format!(
+        "SELECT l.id FROM leads l WHERE l.id IN ({marks}) AND (
+             EXISTS (SELECT 1 FROM outbox o WHERE o.doc_id = l.id)
+             OR EXISTS (SELECT 1 FROM activities a JOIN outbox o ON o.doc_id = a.id
+                        WHERE a.lead_id = l.id))"
+    ))?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(lead_ids), |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

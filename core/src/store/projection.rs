@@ -397,14 +397,23 @@ pub(crate) fn read_activity_row(conn: &Connection, id: &str) -> Result<Option<Ac
 /// What makes two leads likely the same person: a shared e-mail or phone, or the same name at
 /// the same company (case and spacing ignored).
 pub(crate) fn duplicate_keys(l: &Lead) -> Vec<String> {
+    keys_of(&l.name, &l.company, &l.emails, &l.phones)
+}
+
+/// `duplicate_keys` from the parts, for a draft not yet saved (normalised e-mails and phones).
+pub(crate) fn keys_of(
+    name: &Option<String>,
+    company: &Option<String>,
+    emails: &[String],
+    phones: &[String],
+) -> Vec<String> {
     let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-    let mut keys: Vec<String> = l
-        .emails
+    let mut keys: Vec<String> = emails
         .iter()
         .map(|e| format!("e:{e}"))
-        .chain(l.phones.iter().map(|p| format!("p:{p}")))
+        .chain(phones.iter().map(|p| format!("p:{p}")))
         .collect();
-    if let (Some(n), Some(c)) = (&l.name, &l.company) {
+    if let (Some(n), Some(c)) = (name, company) {
         keys.push(format!("n:{}|{}", norm(n), norm(c)));
     }
     keys

@@ -153,7 +153,7 @@ extension FieldsalesError {
     /// The message for people, whatever the case.
     public var message: String {
         switch self {
-        case .Validation(let m), .NotFound(let m), .AlreadyExists(let m), .WrongUser(let m), .WrongKey(let m), .Forbidden(let m), .InvalidData(let m),
+        case .Validation(let m, _), .NotFound(let m), .AlreadyExists(let m), .WrongUser(let m), .WrongKey(let m), .Forbidden(let m), .InvalidData(let m),
              .Storage(let m), .NotEnrolled(let m), .Unauthorized(let m), .Network(let m), .Server(let m),
              .Cancelled(let m), .Sync(let m), .UnreadableCode(let m):
             return m

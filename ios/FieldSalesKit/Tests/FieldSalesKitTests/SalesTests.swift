@@ -1,11 +1,10 @@
 import FieldSalesKit
+import FieldSalesTestSupport
 import Foundation
 import XCTest
 
 private let hour: Int64 = 3_600_000
 private let day: Int64 = 24 * hour
-
-private func krw(_ amount: Int64) -> Money { Money(amountMinor: amount, currency: "KRW") }
 
 /// The sales process, targets, plans and reports through the FFI: what a manager's and a rep's screens call.
 final class SalesTests: XCTestCase {
@@ -36,14 +35,15 @@ final class SalesTests: XCTestCase {
         _ = try store.setStage(stage: .proposal, patch: StagePatch(required: [.dealValue]))
         let lead = try store.createLead(draft: LeadDraft(name: "김민지", company: "Acme Korea"))
         let e = await expectError { try store.updateLead(id: lead.id, patch: LeadPatch(stage: .proposal)) }
-        guard case .Validation(let m)? = e else { return XCTFail("\(String(describing: e))") }
+        guard case .Validation(let m, let field)? = e else { return XCTFail("\(String(describing: e))") }
         XCTAssertEqual(m, "stage 'proposal' needs a deal value")
+        XCTAssertEqual(field, .dealValue, "the rule names the field the stage needs")
         XCTAssertEqual(e?.message, m)
         XCTAssertEqual(try store.lead(id: lead.id).stage, .new, "nothing was written")
 
         let renamed = try store.setStage(stage: .proposal, patch: StagePatch(name: "  Quote sent ", probabilityBp: 5_000))
         let e2 = await expectError { try store.updateLead(id: lead.id, patch: LeadPatch(stage: .proposal)) }
-        guard case .Validation(let m2)? = e2 else { return XCTFail("\(String(describing: e2))") }
+        guard case .Validation(let m2, _)? = e2 else { return XCTFail("\(String(describing: e2))") }
         XCTAssertEqual(m2, "stage 'Quote sent' needs a deal value")
         let moved = try store.updateLead(id: lead.id, patch: LeadPatch(stage: .proposal, dealValue: krw(1_500_000)))
         XCTAssertEqual(moved.stage, .proposal)
@@ -57,7 +57,7 @@ final class SalesTests: XCTestCase {
         XCTAssertEqual(read.stages.first { $0.stage == .contacted }?.name, "contacted", "other stages untouched")
 
         let bad = await expectError { try store.setStage(stage: .new, patch: StagePatch(probabilityBp: 10_001)) }
-        guard case .Validation(let b)? = bad else { return XCTFail("\(String(describing: bad))") }
+        guard case .Validation(let b, _)? = bad else { return XCTFail("\(String(describing: bad))") }
         XCTAssertEqual(b, "win probability has an invalid value: at most 100%")
     }
 
@@ -82,7 +82,7 @@ final class SalesTests: XCTestCase {
             try store.setTarget(draft: TargetDraft(subjectKind: .rep, subject: "rep-kim", metric: .wonValue,
                                                    periodStart: start, periodEnd: end, value: 1))
         }
-        guard case .Validation(let nc)? = noCurrency else { return XCTFail("\(String(describing: noCurrency))") }
+        guard case .Validation(let nc, _)? = noCurrency else { return XCTFail("\(String(describing: noCurrency))") }
         XCTAssertEqual(nc, "target has an invalid value: a won value target needs a currency")
 
         XCTAssertTrue(try store.deleteTarget(id: team.id).deleted)
@@ -123,14 +123,7 @@ final class SalesTests: XCTestCase {
         let start = now - day
         let end = now + day
         // rep-kim: won 3,000,000 and 2,000,000, lost one. rep-lee: won 1,000,000. mgr-park: lost one. One open.
-        _ = try store.createLeads(drafts: [
-            LeadDraft(name: "A", stage: .won, dealValue: krw(3_000_000), owner: "rep-kim"),
-            LeadDraft(name: "B", stage: .won, dealValue: krw(2_000_000), owner: "rep-kim"),
-            LeadDraft(name: "C", stage: .lost, lostReason: "price", owner: "rep-kim"),
-            LeadDraft(name: "D", stage: .won, dealValue: krw(1_000_000), owner: "rep-lee"),
-            LeadDraft(name: "E", stage: .lost),
-            LeadDraft(name: "F", stage: .proposal, dealValue: krw(500_000), owner: "rep-lee"),
-        ])
+        _ = try store.createLeads(drafts: teamFixture)
         // Quota 4,000,000 for exactly the report's period; the team target counts deals won.
         _ = try store.setTarget(draft: TargetDraft(subjectKind: .rep, subject: "rep-kim", metric: .wonValue,
                                                    periodStart: start, periodEnd: end, value: 4_000_000, currency: "KRW"))
@@ -203,7 +196,7 @@ final class SalesTests: XCTestCase {
         XCTAssertEqual(month.start, T0 - day - 9 * hour, "2026-11-01 00:00 UTC")
         XCTAssertEqual(month.end - month.start, 30 * day)
         let badRange = await expectError { try store.teamReport(period: .custom(startMs: end, endMs: start), nowMs: now, timeZone: "UTC") }
-        guard case .Validation(let br)? = badRange else { return XCTFail("\(String(describing: badRange))") }
+        guard case .Validation(let br, _)? = badRange else { return XCTFail("\(String(describing: badRange))") }
         XCTAssertEqual(br, "period has an invalid value: the end must be after the start")
     }
 }

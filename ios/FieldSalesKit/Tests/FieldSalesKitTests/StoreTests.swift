@@ -1,4 +1,5 @@
 import FieldSalesKit
+import FieldSalesTestSupport
 import Foundation
 import Observation
 import XCTest
@@ -32,7 +33,7 @@ final class StoreTests: XCTestCase {
         guard case .WrongUser(let m)? = wrong else { return XCTFail("\(String(describing: wrong))") }
         XCTAssertTrue(m.contains("belongs to user 'rep-kim'"), m)
         let region = await expectError { try FieldStore.open(path: self.dir.path("other.db"), userId: "rep-kim", region: "Atlantis") }
-        guard case .Validation(let r)? = region else { return XCTFail("\(String(describing: region))") }
+        guard case .Validation(let r, nil)? = region else { return XCTFail("\(String(describing: region))") }
         XCTAssertTrue(r.contains("'Atlantis' is not a known region code"), r)
     }
 
@@ -202,13 +203,16 @@ final class StoreTests: XCTestCase {
     func testValidationErrorsSurfaceAsTypedErrorsWithReadableMessages() async throws {
         let kit = try await kit()
         let empty = await expectError { try await kit.createLead(LeadDraft()) }
-        guard case .Validation(let m)? = empty else { return XCTFail("\(String(describing: empty))") }
+        guard case .Validation(let m, let f)? = empty else { return XCTFail("\(String(describing: empty))") }
+        XCTAssertEqual(f, .name, "a lead with nothing to identify it: on the first field")
         XCTAssertEqual(m, "a lead needs at least a name, a company, an e-mail address or a phone number")
         XCTAssertEqual(empty?.message, m)
         let email = await expectError { try await kit.createLead(LeadDraft(name: "x", emails: ["not-an-email"])) }
         XCTAssertEqual(email?.message, "'not-an-email' is not a valid e-mail address")
+        guard case .Validation(_, .email?)? = email else { return XCTFail("the e-mail field: \(String(describing: email))") }
         let phone = await expectError { try await kit.createLead(LeadDraft(name: "x", phones: ["12"])) }
         XCTAssertEqual(phone?.message, "'12' is not a valid phone number (default region KR)")
+        guard case .Validation(_, .phone?)? = phone else { return XCTFail("the phone field: \(String(describing: phone))") }
         let money = await expectError { try parseMoney(amount: "1500.5", currency: "KRW") }
         XCTAssertTrue(money?.message.contains("KRW has no decimal places") == true, "\(String(describing: money))")
         let none = try await kit.listLeads().items

@@ -1,0 +1,120 @@
+//! Resolving a conflict in one tap: the rep picks one of the values two devices wrote at once
+//! (`Lead.conflicts`), and it is written again, which supersedes both on every replica.
+
+use crate::model::{CaptureChannel, CustomField, LeadPatch, Money, Potential, Stage, parse_id};
+use crate::store::Store;
+use crate::{Error, Lead, Result, ValidationError};
+
+fn unreadable(field: &str, value: &str) -> ValidationError {
+    ValidationError::Invalid {
+        field: "conflict",
+        reason: format!("'{value}' cannot be written back to {field}"),
+    }
+}
+
+/// The edit that writes `value` (as `FieldConflict.values` renders it) to `field` of `lead`.
+fn patch_for(lead: &Lead, field: &str, value: &str) -> Result<LeadPatch, ValidationError> {
+    let mut p = LeadPatch::default();
+    let text = Some(value.to_string());
+    match field {
+        "name" => p.name = text,
+        "company" => p.company = text,
+        "title" => p.title = text,
+        "owner" => p.owner = text,
+        "source.event" => p.event = text,
+        "source.channel" => p.channel = Some(CaptureChannel::parse(value)?),
+        "stage" => {
+            let stage = Stage::parse(value)?;
+            p.stage = Some(stage);
+            if stage == Stage::Lost {
+                p.lost_reason = lead.lost_reason.clone();
+            }
+        }
+        "lost_reason" => {
+            // A lost reason is written with its stage.
+            p.stage = Some(Stage::Lost);
+            p.lost_reason = text;
+        }
+        "potential" => p.potential = Some(Potential::parse(value)?),
+        "deal" => {
+            let (amount, currency) =
+                value.split_once(' ').ok_or_else(|| unreadable(field, value))?;
+            let amount_minor = amount.parse().map_err(|_| unreadable(field, value))?;
+            p.deal_value = Some(Money { amount_minor, currency: currency.to_string() });
+        }
+        "next_follow_up" => {
+            p.next_follow_up = Some(value.parse().map_err(|_| unreadable(field, value))?)
+        }
+        f => match f.strip_prefix("custom.") {
+            Some(key) => {
+                p.set_custom_fields =
+                    vec![CustomField { key: key.to_string(), value: value.to_string() }]
+            }
+            None => return Err(unreadable(field, value)),
+        },
+    }
+    Ok(p)
+}
+
+impl Store {
+    /// Keeps value number `choice` of the conflict on `field` of a lead (0 is the one every
+    /// replica shows now) by writing it again; the conflict is gone here at once and on the
+    /// other devices after they sync. `NotFound` when the field has no conflict (any more).
+    pub fn resolve_conflict(&self, lead_id: &str, field: &str, choice: u32) -> Result<Lead> {
+        let id = parse_id("lead id", lead_id)?;
+        let lead = self.lead(&id)?;
+        let value = lead
+            .conflicts
+            .iter()
+            .find(|c| c.field == field)
+            .and_then(|c| c.values.get(choice as usize))
+            .ok_or_else(|| Error::NotFound {
+                kind: "conflict",
+                id: format!("{id} {field} #{choice}"),
+            })?;
+        if field == "deleted" {
+            return if value == "true" { self.delete_lead(&id) } else { self.restore_lead(&id) };
+        }
+        let patch = patch_for(&lead, field, value)?;
+        self.update_lead(&id, patch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rendered_value_reads_back_into_an_edit() {
+        let lead = Lead {
+            lost_reason: Some("price".into()),
+            ..serde_json::from_value(serde_json::json!({
+                "id": "x", "name": null, "company": null, "title": null, "emails": [], "phones": [],
+                "source": {"event": null, "channel": "manual"}, "stage": "new", "lost_reason": null,
+                "stage_history": [], "potential": null, "deal_value": null, "owner": "kim",
+                "tags": [], "notes": "", "custom_fields": [], "next_follow_up": null,
+                "created_at": 0, "created_by": "kim", "updated_at": 0, "updated_by": "kim",
+                "deleted": false, "merged_into": null, "merged_from": [], "conflicts": []
+            }))
+            .unwrap()
+        };
+        let p = patch_for(&lead, "deal", "1500000 KRW").unwrap();
+        assert_eq!(p.deal_value, Some(Money { amount_minor: 1_500_000, currency: "KRW".into() }));
+        assert_eq!(
+            patch_for(&lead, "stage", "lost").unwrap().lost_reason.as_deref(),
+            Some("price")
+        );
+        assert_eq!(patch_for(&lead, "potential", "hot").unwrap().potential, Some(Potential::Hot));
+        assert_eq!(
+            patch_for(&lead, "next_follow_up", "1700000000000").unwrap().next_follow_up,
+            Some(1_700_000_000_000)
+        );
+        assert_eq!(
+            patch_for(&lead, "source.event", "Seoul Expo").unwrap().event.as_deref(),
+            Some("Seoul Expo")
+        );
+        assert_eq!(patch_for(&lead, "custom.size", "L").unwrap().set_custom_fields[0].key, "size");
+        assert!(patch_for(&lead, "deal", "lots").is_err());
+        assert!(patch_for(&lead, "emails", "x").is_err());
+    }
+}
