@@ -106,7 +106,7 @@ async fn followers_of_one_workspace_written_from_two_instances_get_every_change_
 
 fn edit(d: &Device, round: usize, i: usize) {
     let ids = d.lead_ids();
-    if ids.is_empty() || round % 3 == 0 {
+    if ids.is_empty() || round.is_multiple_of(3) {
         d.owned(&format!("r{round} d{i}"), "kim");
         return;
     }

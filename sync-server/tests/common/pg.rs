@@ -153,13 +153,15 @@ impl Cluster {
             pid = std::process::id(),
             dir = c.dir.display()
         );
-        Command::new("setsid")
-            .args(["sh", "-c", &script])
+        // `setsid -f` forks the watchdog off and returns at once: it outlives this process.
+        let started = Command::new("setsid")
+            .args(["-f", "sh", "-c", &script])
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
-            .spawn()
+            .status()
             .expect("the watchdog that stops PostgreSQL");
+        assert!(started.success(), "the watchdog did not start");
         c
     }
 
