@@ -47,6 +47,14 @@ async fn followers_of_one_workspace_written_from_two_instances_get_every_change_
         followers.push(servers[i % 2].device(&ws, "root", Role::Admin, None).await);
     }
     let urls: Vec<String> = servers.iter().map(|s| s.url.clone()).collect();
+    // Each follower stands on the (empty) feed before anything is written: from there on,
+    // everything reaches it as changes.
+    let mut cursors = Vec::new();
+    for f in &followers {
+        let page = post_pull(&urls[0], &f.token(), "", 50).await;
+        assert!(page.items.is_empty() && !page.more);
+        cursors.push(page.cursor);
+    }
     let writing = Arc::new(AtomicUsize::new(writers.len()));
     let mut tasks = Vec::new();
     for w in writers {
@@ -62,10 +70,9 @@ async fn followers_of_one_workspace_written_from_two_instances_get_every_change_
         }));
     }
     let mut pulls = Vec::new();
-    for f in &followers {
+    for (f, mut cursor) in followers.iter().zip(cursors) {
         let (token, urls, writing) = (f.token(), urls.clone(), writing.clone());
         pulls.push(tokio::spawn(async move {
-            let mut cursor = String::new();
             let mut seen: BTreeMap<String, usize> = BTreeMap::new();
             let mut turn = 0usize;
             loop {
