@@ -161,7 +161,13 @@ impl PgBackend {
         self.run(open.conn().batch_execute(begin)).map_err(BackendError::from)?;
         let mut moved = MovedLog::default();
         let log = announce.then_some(&mut moved);
-        let r = f(&mut PgTx { b: self, c: open.conn(), ws: workspace, moved: log });
+        let mut tx = PgTx { b: self, c: open.conn(), ws: workspace, moved: log, feed: Vec::new() };
+        let r = match f(&mut tx) {
+            // Feed rows still held go in before the commit.
+            Ok(r) => tx.flush().map(|()| r).map_err(E::from),
+            Err(e) => Err(e),
+        };
+        drop(tx);
         let c: Object = open.finish();
         let ended = self.run(async {
             if r.is_err() {
@@ -219,6 +225,22 @@ pub(crate) struct PgTx<'a> {
     c: &'a Object,
     ws: &'a str,
     moved: Option<&'a mut MovedLog>,
+    /// Feed rows appended and not yet sent: a transaction's rows go in with one `INSERT`
+    /// (one round trip instead of one per change, under the workspace's lock), sent before
+    /// anything reads the feed, at savepoints and before the commit.
+    feed: Vec<FeedRow>,
+}
+
+/// A feed row waiting in [`PgTx::feed`].
+struct FeedRow {
+    doc_id: String,
+    kind: i16,
+    owner: String,
+    hash: Option<String>,
+    actor: Option<String>,
+    data: Option<Vec<u8>>,
+    old_owner: Option<String>,
+    new_owner: Option<String>,
 }
 
 impl PgTx<'_> {
@@ -241,6 +263,30 @@ impl PgTx<'_> {
             let st = self.c.prepare_cached(sql).await?;
             Ok(self.c.execute(&st, params).await?)
         })
+    }
+
+    /// Sends the feed rows held, in order (their numbers follow that order).
+    fn flush(&mut self) -> Result<()> {
+        if self.feed.is_empty() {
+            return Ok(());
+        }
+        let rows = std::mem::take(&mut self.feed);
+        macro_rules! col {
+            ($f:ident) => {
+                rows.iter().map(|r| r.$f.clone()).collect::<Vec<_>>()
+            };
+        }
+        let (doc_id, kind, owner, hash) = (col!(doc_id), col!(kind), col!(owner), col!(hash));
+        let (actor, data, old, new) = (col!(actor), col!(data), col!(old_owner), col!(new_owner));
+        self.execute(
+            "INSERT INTO feed (workspace_id, doc_id, kind, owner, hash, actor, data, old_owner, new_owner)
+             SELECT $1, d, k, o, h, a, b, oo, no
+             FROM unnest($2::text[], $3::int2[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::text[], $9::text[])
+                  WITH ORDINALITY AS r (d, k, o, h, a, b, oo, no, n)
+             ORDER BY n",
+            &[&self.ws, &doc_id, &kind, &owner, &hash, &actor, &data, &old, &new],
+        )?;
+        Ok(())
     }
 
     fn batch(&self, sql: &str) -> Result<()> {
@@ -327,6 +373,7 @@ impl DocTx for PgTx<'_> {
     }
 
     fn has_change(&mut self, hash: &str) -> Result<bool> {
+        self.flush()?;
         Ok(self
             .query_opt(
                 "SELECT 1 FROM feed WHERE workspace_id = $1 AND hash = $2",
@@ -353,10 +400,16 @@ impl DocTx for PgTx<'_> {
         actor: &str,
         data: &[u8],
     ) -> Result<()> {
-        self.execute(
-            "INSERT INTO feed (workspace_id, doc_id, kind, owner, hash, actor, data) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            &[&self.ws, &doc_id, &(kind as i16), &owner, &hash, &actor, &data],
-        )?;
+        self.feed.push(FeedRow {
+            doc_id: doc_id.to_string(),
+            kind: kind as i16,
+            owner: owner.to_string(),
+            hash: Some(hash.to_string()),
+            actor: Some(actor.to_string()),
+            data: Some(data.to_vec()),
+            old_owner: None,
+            new_owner: None,
+        });
         if let Some(m) = self.moved.as_deref_mut() {
             m.change(owner, actor);
         }
@@ -369,10 +422,16 @@ impl DocTx for PgTx<'_> {
         old_owner: &str,
         new_owner: &str,
     ) -> Result<()> {
-        self.execute(
-            "INSERT INTO feed (workspace_id, doc_id, kind, owner, old_owner, new_owner) VALUES ($1, $2, $3, $4, $5, $6)",
-            &[&self.ws, &lead_id, &(DocKind::Lead as i16), &EVERYONE, &old_owner, &new_owner],
-        )?;
+        self.feed.push(FeedRow {
+            doc_id: lead_id.to_string(),
+            kind: DocKind::Lead as i16,
+            owner: EVERYONE.to_string(),
+            hash: None,
+            actor: None,
+            data: None,
+            old_owner: Some(old_owner.to_string()),
+            new_owner: Some(new_owner.to_string()),
+        });
         if let Some(m) = self.moved.as_deref_mut() {
             m.handover(old_owner, new_owner);
         }
@@ -419,6 +478,7 @@ impl DocTx for PgTx<'_> {
     }
 
     fn doc_changes(&mut self, doc_id: &str) -> Result<Vec<Vec<u8>>> {
+        self.flush()?;
         let rows = self.query(
             "SELECT data FROM feed WHERE workspace_id = $1 AND doc_id = $2 AND hash IS NOT NULL ORDER BY seq",
             &[&self.ws, &doc_id],
@@ -470,6 +530,7 @@ impl DocTx for PgTx<'_> {
         max_bytes: usize,
         filter: &FeedFilter,
     ) -> Result<Page<FeedEntry>> {
+        self.flush()?;
         let n = i64::from(limit);
         let rows = match &filter.owners {
             None => self.query(
@@ -496,6 +557,7 @@ impl DocTx for PgTx<'_> {
     }
 
     fn feed_len_after(&mut self, seq: i64, filter: &FeedFilter) -> Result<u64> {
+        self.flush()?;
         match &filter.owners {
             None => self.count(
                 "SELECT count(*) FROM feed WHERE workspace_id = $1 AND seq > $2 AND actor IS DISTINCT FROM $3",
@@ -511,6 +573,7 @@ impl DocTx for PgTx<'_> {
     }
 
     fn feed_row_key(&mut self, seq: i64) -> Result<Option<String>> {
+        self.flush()?;
         Ok(self
             .query_opt(
                 "SELECT coalesce(hash, 'owner:' || doc_id || ':' || coalesce(old_owner, '') || ':' || coalesce(new_owner, '')) FROM feed WHERE seq = $2 AND workspace_id = $1",
@@ -521,6 +584,7 @@ impl DocTx for PgTx<'_> {
     }
 
     fn max_seq(&mut self) -> Result<i64> {
+        self.flush()?;
         Ok(self
             .query_opt(
                 "SELECT coalesce(max(seq), 0)::bigint FROM feed WHERE workspace_id = $1",
@@ -571,6 +635,7 @@ impl DocTx for PgTx<'_> {
         if let Some(m) = self.moved.as_deref_mut() {
             m.savepoint();
         }
+        self.flush()?;
         self.batch("SAVEPOINT request")
     }
 
@@ -578,6 +643,7 @@ impl DocTx for PgTx<'_> {
         if let Some(m) = self.moved.as_deref_mut() {
             m.release();
         }
+        self.flush()?;
         self.batch("RELEASE request")
     }
 
@@ -585,6 +651,8 @@ impl DocTx for PgTx<'_> {
         if let Some(m) = self.moved.as_deref_mut() {
             m.rollback();
         }
+        // Rows of the request being undone never go in.
+        self.feed.clear();
         self.batch("ROLLBACK TO request; RELEASE request")
     }
 }
