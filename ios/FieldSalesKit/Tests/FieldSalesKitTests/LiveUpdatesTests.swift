@@ -1,4 +1,5 @@
 import FieldSalesKit
+import FieldSalesTestSupport
 import Foundation
 import XCTest
 
