@@ -46,7 +46,7 @@ impl CancelHandle {
 }
 
 impl CancelHandle {
-    fn attach(&self, flag: Arc<AtomicBool>) {
+    pub(crate) fn attach(&self, flag: Arc<AtomicBool>) {
         let mut flags = self.flags.lock().unwrap_or_else(|p| p.into_inner());
         if self.cancelled.load(Ordering::SeqCst) {
             flag.store(true, Ordering::SeqCst);
@@ -54,7 +54,7 @@ impl CancelHandle {
         flags.push(flag);
     }
 
-    fn detach(&self, flag: &Arc<AtomicBool>) {
+    pub(crate) fn detach(&self, flag: &Arc<AtomicBool>) {
         self.flags.lock().unwrap_or_else(|p| p.into_inner()).retain(|f| !Arc::ptr_eq(f, flag));
     }
 }

@@ -281,4 +281,9 @@ pub trait Backend: Send + Sync + 'static {
     /// revoked. [`Enrolled::reenrolled`] says so. The device id, and so everything keyed by it,
     /// stays.
     fn enroll(&self, e: &Enrollment<'_>) -> Result<Enrolled>;
+    /// Where committed writes are announced to live-update streams (`events.rs`): the backend
+    /// publishes each committed write transaction's [`crate::events::Moved`] to it.
+    fn hub(&self) -> &std::sync::Arc<crate::events::Hub>;
+    /// Which of these devices are revoked (live-update streams are cut off).
+    fn revoked(&self, device_ids: &[String]) -> Result<Vec<String>>;
 }

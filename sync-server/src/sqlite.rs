@@ -11,6 +11,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::authz::EVERYONE;
 use crate::backend::*;
+use crate::events::{Hub, MovedLog};
 
 impl From<rusqlite::Error> for BackendError {
     fn from(e: rusqlite::Error) -> Self {
@@ -135,6 +136,7 @@ pub struct SqliteBackend {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
+    hub: std::sync::Arc<Hub>,
 }
 
 fn open(path: &Path) -> rusqlite::Result<Connection> {
@@ -183,7 +185,7 @@ impl SqliteBackend {
         }
         let readers =
             (0..4).map(|_| open(&path).map(Mutex::new)).collect::<rusqlite::Result<_>>()?;
-        Ok(SqliteBackend { path, writer: Mutex::new(writer), readers })
+        Ok(SqliteBackend { path, writer: Mutex::new(writer), readers, hub: Hub::new() })
     }
 
     pub fn path(&self) -> &Path {
@@ -271,6 +273,8 @@ fn owners_json(owners: Option<&[String]>) -> Result<Option<String>> {
 struct SqlTx<'a> {
     tx: &'a Connection,
     ws: &'a str,
+    /// What a write transaction appended, for live updates.
+    moved: Option<&'a mut MovedLog>,
 }
 
 fn kind_of(k: i64) -> Result<DocKind> {
@@ -340,6 +344,9 @@ impl DocTx for SqlTx<'_> {
         self.tx
             .prepare_cached("INSERT INTO feed (workspace_id, doc_id, kind, owner, hash, actor, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
             .execute(params![self.ws, doc_id, kind as i64, owner, hash, actor, data])?;
+        if let Some(m) = self.moved.as_deref_mut() {
+            m.change(owner, actor);
+        }
         Ok(())
     }
 
@@ -352,6 +359,9 @@ impl DocTx for SqlTx<'_> {
         self.tx
             .prepare_cached("INSERT INTO feed (workspace_id, doc_id, kind, owner, old_owner, new_owner) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
             .execute(params![self.ws, lead_id, DocKind::Lead as i64, EVERYONE, old_owner, new_owner])?;
+        if let Some(m) = self.moved.as_deref_mut() {
+            m.handover(old_owner, new_owner);
+        }
         Ok(())
     }
 
@@ -574,14 +584,23 @@ impl DocTx for SqlTx<'_> {
     }
 
     fn savepoint(&mut self) -> Result<()> {
+        if let Some(m) = self.moved.as_deref_mut() {
+            m.savepoint();
+        }
         Ok(self.tx.execute_batch("SAVEPOINT request")?)
     }
 
     fn release_savepoint(&mut self) -> Result<()> {
+        if let Some(m) = self.moved.as_deref_mut() {
+            m.release();
+        }
         Ok(self.tx.execute_batch("RELEASE request")?)
     }
 
     fn rollback_to_savepoint(&mut self) -> Result<()> {
+        if let Some(m) = self.moved.as_deref_mut() {
+            m.rollback();
+        }
         Ok(self.tx.execute_batch("ROLLBACK TO request; RELEASE request")?)
     }
 }
@@ -596,8 +615,10 @@ impl Backend for SqliteBackend {
         let tx = c
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(BackendError::from)?;
-        let r = f(&mut SqlTx { tx: &tx, ws: workspace })?;
+        let mut moved = MovedLog::default();
+        let r = f(&mut SqlTx { tx: &tx, ws: workspace, moved: Some(&mut moved) })?;
         tx.commit().map_err(BackendError::from)?;
+        self.hub.publish(workspace, &moved.into_moved());
         Ok(r)
     }
 
@@ -610,7 +631,7 @@ impl Backend for SqliteBackend {
         let tx = c
             .transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)
             .map_err(BackendError::from)?;
-        let r = f(&mut SqlTx { tx: &tx, ws: workspace })?;
+        let r = f(&mut SqlTx { tx: &tx, ws: workspace, moved: None })?;
         tx.commit().map_err(BackendError::from)?;
         Ok(r)
     }
@@ -711,6 +732,31 @@ impl Backend for SqliteBackend {
             reenrolled,
         })
     }
+
+    fn hub(&self) -> &std::sync::Arc<Hub> {
+        &self.hub
+    }
+
+    fn revoked(&self, device_ids: &[String]) -> Result<Vec<String>> {
+        let ids = serde_json::to_string(device_ids)
+            .map_err(|e| BackendError::Storage(format!("device ids: {e}")))?;
+        let c = self.reader();
+        let mut stmt = c.prepare_cached(
+            "SELECT id FROM devices WHERE id IN (SELECT value FROM json_each(?1)) AND revoked_at IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([ids], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// An address's failures, first failure and lockout after one more failure at `now`, given its
+/// failures and first failure so far.
+pub(crate) fn next_failure(row: Option<(u32, i64)>, now: i64) -> (u32, i64, Option<i64>) {
+    let (failures, first_at) = match row {
+        Some((n, first)) if now - first <= ENROLL_WINDOW_MS => (n + 1, first),
+        _ => (1, now),
+    };
+    (failures, first_at, (failures >= MAX_ENROLL_FAILURES).then_some(now + LOCKOUT_MS))
 }
 
 /// Counts a failed enrollment of `address`: failures within [`ENROLL_WINDOW_MS`] of the first
@@ -720,11 +766,7 @@ fn record_failure(tx: &Transaction<'_>, address: &str, now: i64) -> Result<()> {
         .prepare_cached("SELECT failures, first_at FROM enroll_failures WHERE address = ?1")?
         .query_row([address], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    let (failures, first_at) = match row {
-        Some((n, first)) if now - first <= ENROLL_WINDOW_MS => (n + 1, first),
-        _ => (1, now),
-    };
-    let locked_until = (failures >= MAX_ENROLL_FAILURES).then_some(now + LOCKOUT_MS);
+    let (failures, first_at, locked_until) = next_failure(row, now);
     tx.prepare_cached(
         "INSERT INTO enroll_failures (address, failures, first_at, last_at, locked_until) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (address) DO UPDATE SET failures = excluded.failures, first_at = excluded.first_at,

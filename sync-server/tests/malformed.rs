@@ -509,13 +509,13 @@ async fn malformed_and_hostile_requests_are_refused_and_store_nothing() {
     ];
     assert!(cases.len() >= 24);
 
-    let before = fingerprint(s.dir.path());
+    let before = fingerprint(&s);
     let mut failures = Vec::new();
     for c in &cases {
         if let Err(why) = run(&http, &s.url, c).await {
             failures.push(format!("{}: {why}", c.name));
         }
-        if fingerprint(s.dir.path()) != before {
+        if fingerprint(&s) != before {
             failures.push(format!("{}: the server stored something", c.name));
         }
     }
@@ -538,7 +538,7 @@ async fn malformed_and_hostile_requests_are_refused_and_store_nothing() {
     assert_eq!(boss.sync().await.unwrap().received, 2);
     assert_eq!(boss.lead(&lead.id).unwrap().stage, Stage::Contacted);
     assert!(boss.lead(&second.id).is_ok());
-    assert_ne!(fingerprint(s.dir.path()), before);
+    assert_ne!(fingerprint(&s), before);
     // A change repeated within one push is stored once (it is the same change).
     let twice = push_body(vec![
         (&new_lead, DocKind::Lead, valid.clone()),
@@ -559,8 +559,8 @@ async fn malformed_and_hostile_requests_are_refused_and_store_nothing() {
     assert!(r.rejected.is_empty(), "{:?}", r.rejected);
     let hash = automerge::Change::from_bytes(valid.clone()).unwrap().hash().to_string();
     assert!(r.accepted.iter().all(|h| *h == hash) && !r.accepted.is_empty());
-    assert!(feed_hashes(s.dir.path()).contains(&hash));
-    assert!(feed_duplicates(s.dir.path()).is_empty());
+    assert!(feed_hashes(&s).contains(&hash));
+    assert!(feed_duplicates(&s).is_empty());
     // The change refused beside garbage was refused for the garbage alone.
     let r: PushResponse = {
         let resp = http
@@ -738,12 +738,7 @@ async fn a_device_ahead_of_a_restored_server_pulls_again_from_the_start() {
     let a = kim.owned("A", "kim");
     kim.sync().await.unwrap();
     boss.sync().await.unwrap();
-    let backup = tempfile::tempdir().unwrap();
-    let backup_db = backup.path().join("backup.db");
-    rusqlite::Connection::open(db_path(s.dir.path()))
-        .unwrap()
-        .execute("VACUUM INTO ?1", [backup_db.to_str().unwrap()])
-        .unwrap();
+    let backup = s.backup().await;
     for name in ["B", "C"] {
         kim.owned(name, "kim");
     }
@@ -753,12 +748,7 @@ async fn a_device_ahead_of_a_restored_server_pulls_again_from_the_start() {
 
     // The server is restored from the backup: it has only A, and its feed is shorter than the
     // cursor the manager's device holds.
-    let dir = s.stop().await;
-    for ext in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{ext}", db_path(dir.path()).display()));
-    }
-    std::fs::copy(&backup_db, db_path(dir.path())).unwrap();
-    let s = Server::start_in(dir).await;
+    let s = s.restore(backup).await;
     kim.set_server(&s.url);
     boss.set_server(&s.url);
     let d = kim.owned("D after the restore", "kim");

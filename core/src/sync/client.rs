@@ -12,8 +12,8 @@ use std::time::Duration;
 use super::protocol::*;
 use crate::store::{PullApply, RemoteDoc, RemotePayload, SYNC_CURSOR, Store};
 
-const META_SERVER: &str = "sync.server";
-const META_TOKEN: &str = "sync.token";
+pub(super) const META_SERVER: &str = "sync.server";
+pub(super) const META_TOKEN: &str = "sync.token";
 const META_DEVICE: &str = "sync.device_id";
 const PUSH_BATCH: u32 = 500;
 const PULL_LIMIT: u32 = 1_000;
@@ -164,7 +164,7 @@ async fn read_capped(mut resp: reqwest::Response, limit: u64) -> Result<Vec<u8>,
     Ok(body)
 }
 
-async fn error_from(resp: reqwest::Response) -> SyncError {
+pub(super) async fn error_from(resp: reqwest::Response) -> SyncError {
     let status = resp.status().as_u16();
     if status == 401 {
         return SyncError::Unauthorized;
