@@ -16,6 +16,10 @@ t0=$SECONDS
 # "Encryption at rest"); alone it is built as it ships, on plain SQLite.
 cargo test --workspace --exclude fieldsales-server --lib --bins --tests
 cargo test -p fieldsales-server --lib --bins --tests
+# The sync server's end-to-end suites again on PostgreSQL (a cluster of their own per test
+# binary, sync-server/tests/common/pg.rs); sync-server/tests/postgres.rs always runs on it.
+FIELDSALES_TEST_DB=postgres cargo test -p fieldsales-server --test convergence --test interruption \
+  --test malformed --test matrix --test security --test sync --test sales --test operations
 cargo check --workspace --benches --quiet
 echo "== test-all: Rust suites passed in $((SECONDS - t0)) s" >&2
 if [[ ${FIELDSALES_SKIP_BINDINGS:-0} == 1 ]]; then

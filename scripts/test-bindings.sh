@@ -150,7 +150,7 @@ admin workspace create bindings >/dev/null
 {
   echo "server=$URL"
   for lang in kotlin swift; do
-    for role in sync cancel vault; do
+    for role in sync cancel vault live quarantine; do
       user="$lang-$role"
       echo "$lang.$role.user=$user"
       echo "$lang.$role.code.1=$(admin user add --workspace bindings --role rep "$user" | code_of)"

@@ -103,6 +103,11 @@ impl From<SyncError> for FieldsalesError {
             SyncError::NotEnrolled => FieldsalesError::NotEnrolled { message },
             SyncError::Unauthorized => FieldsalesError::Unauthorized { message },
             SyncError::Network(_) => FieldsalesError::Network { message },
+            // Enrolling a store with a code for someone else: the same case as opening it as
+            // someone else.
+            SyncError::Server { code, .. } if code == "wrong_user" => {
+                FieldsalesError::WrongUser { message }
+            }
             SyncError::Server { .. } => FieldsalesError::Server { message },
             SyncError::Protocol(_)
             | SyncError::ResponseTooLarge { .. }

@@ -12,7 +12,8 @@
 //!   and `Performance` of one query in one record ([`RepCommission`] copies the commission,
 //!   whose deal parts are tuples in the core); the figures, the sales-process settings, targets
 //!   and plans are the core's own records;
-//! - sync as async functions, with a foreign progress listener and a [`CancelHandle`];
+//! - sync as async functions, with a foreign progress listener and a [`CancelHandle`]; live
+//!   updates ([`LiveUpdate`], `events.rs`) that sync when the server says the feed moved;
 //! - a foreign [`ChangeListener`] bridged to the core's `ChangeObserver`;
 //! - [`FieldsalesError`], the one error type every call throws (`Validation` names its field);
 //! - secrets ([`TokenVault`], `FieldStore.openEncrypted`): the sync token in the platform
@@ -24,6 +25,8 @@
 //! (`fieldsales_core` and `fieldsales_ffi`); see bindings/bindgen.toml and docs/bindings.md.
 
 mod error;
+mod events;
+mod quarantine;
 mod secrets;
 mod store;
 mod sync;
@@ -31,9 +34,11 @@ mod types;
 mod ui;
 
 pub use error::FieldsalesError;
+pub use events::{LiveUpdate, LiveUpdateListener};
+pub use quarantine::format_field_value;
 pub use secrets::{TokenVault, VaultError, new_store_key, peek_encrypted_store_user};
 pub use store::{ChangeListener, FieldStore, new_actor_id, peek_store_user};
-pub use sync::{CancelHandle, SyncProgressListener, enroll};
+pub use sync::{CancelHandle, SyncProgressListener, enroll, enroll_as};
 pub use types::{
     CommissionPart, DealCommission, ImportResult, LeadPage, QuarantineEntry, RecordKind,
     RemoteDocument, RemotePayload, RepCommission, ReportPeriod, SalesReport, VerifyReport,

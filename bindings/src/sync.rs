@@ -46,7 +46,7 @@ impl CancelHandle {
 }
 
 impl CancelHandle {
-    fn attach(&self, flag: Arc<AtomicBool>) {
+    pub(crate) fn attach(&self, flag: Arc<AtomicBool>) {
         let mut flags = self.flags.lock().unwrap_or_else(|p| p.into_inner());
         if self.cancelled.load(Ordering::SeqCst) {
             flag.store(true, Ordering::SeqCst);
@@ -54,7 +54,7 @@ impl CancelHandle {
         flags.push(flag);
     }
 
-    fn detach(&self, flag: &Arc<AtomicBool>) {
+    pub(crate) fn detach(&self, flag: &Arc<AtomicBool>) {
         self.flags.lock().unwrap_or_else(|p| p.into_inner()).retain(|f| !Arc::ptr_eq(f, flag));
     }
 }
@@ -70,6 +70,21 @@ pub async fn enroll(
     actor_id: String,
 ) -> Result<Credentials, FieldsalesError> {
     Ok(core_sync::enroll(&server, &code, &device_name, &actor_id).await?)
+}
+
+/// `enroll` for an existing store of `user_id` (its `actorId()`): a code for anyone else is
+/// refused (`Server`, code `wrong_user`) before the server uses it up. A store enrolled again
+/// (its device revoked, its token lost) gets its device back with a new token, and sends what
+/// waited in it at the next sync.
+#[uniffi::export(async_runtime = "tokio")]
+pub async fn enroll_as(
+    server: String,
+    code: String,
+    device_name: String,
+    actor_id: String,
+    user_id: String,
+) -> Result<Credentials, FieldsalesError> {
+    Ok(core_sync::enroll_as(&server, &code, &device_name, &actor_id, Some(&user_id)).await?)
 }
 
 #[uniffi::export(async_runtime = "tokio")]

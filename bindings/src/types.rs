@@ -105,6 +105,15 @@ pub struct QuarantineEntry {
     /// What the change meant as far as the app can tell, as JSON (the record as it would have
     /// been), when it can tell.
     pub summary_json: Option<String>,
+    /// What the change did: the record as a list names it, and each field it set, old → new
+    /// (`formatFieldValue` shows a value as its field; bindings/src/quarantine.rs).
+    pub detail: core::doc::diff::ChangeDetail,
+    /// Why it is here, in plain words.
+    pub why: String,
+    /// What can be done about it, in plain words.
+    pub what_to_do: String,
+    /// Whether `quarantineApply` can act on it.
+    pub can_apply: bool,
 }
 
 impl From<core::QuarantineEntry> for QuarantineEntry {
@@ -119,6 +128,10 @@ impl From<core::QuarantineEntry> for QuarantineEntry {
             at: q.at,
             change: q.change,
             summary_json: q.summary.map(|v| v.to_string()),
+            detail: q.detail,
+            why: q.why,
+            what_to_do: q.what_to_do,
+            can_apply: q.can_apply,
         }
     }
 }

@@ -33,17 +33,23 @@ struct Device {
     store: Arc<Store>,
 }
 
+/// A device whose clock runs `clock` (`FIELDSALES_NOW` syntax: "now", or "+3h" for a phone
+/// set three hours fast).
 async fn device(
     url: &str,
     dir: &std::path::Path,
     name: &'static str,
     code: &str,
+    clock: &str,
 ) -> Result<Device> {
     let actor = store::new_actor().to_hex_string();
     let creds = enroll(url, code, name, &actor).await?;
     let store = Store::open(
         dir.join(format!("{name}.db")),
-        OpenOptions::new(&creds.user_id).region("KR").actor(&actor),
+        OpenOptions::new(&creds.user_id)
+            .region("KR")
+            .actor(&actor)
+            .clock(store::parse_clock(clock)?),
     )?;
     SyncClient::save_credentials(&store, &creds)?;
     Ok(Device { name, store: Arc::new(store) })
@@ -102,14 +108,21 @@ async fn demo(out: &mut dyn Write, tz: &Zone) -> Result<()> {
     let lee = admin.add_user(&ws, "lee", Role::Rep, Some("seoul"))?;
     let choi = admin.add_user(&ws, "choi", Role::Rep, Some("seoul"))?;
     let kim_tablet_code = admin.enrollment_code(&ws, "kim")?;
-    let manager = device(&url, &dir.0, "park (manager)", &park.enrollment_code).await?;
-    let kim_phone = device(&url, &dir.0, "kim phone", &kim.enrollment_code).await?;
-    let kim_tablet = device(&url, &dir.0, "kim tablet", &kim_tablet_code).await?;
-    let lee_phone = device(&url, &dir.0, "lee phone", &lee.enrollment_code).await?;
-    let choi_phone = device(&url, &dir.0, "choi phone", &choi.enrollment_code).await?;
+    let manager = device(&url, &dir.0, "park (manager)", &park.enrollment_code, "now").await?;
+    let kim_phone = device(&url, &dir.0, "kim phone", &kim.enrollment_code, "now").await?;
+    let kim_tablet = device(&url, &dir.0, "kim tablet", &kim_tablet_code, "now").await?;
+    let lee_phone = device(&url, &dir.0, "lee phone", &lee.enrollment_code, "+3h").await?;
+    let choi_phone = device(&url, &dir.0, "choi phone", &choi.enrollment_code, "now").await?;
     writeln!(
         out,
         "Enrolled a manager (park) and three reps (kim with a phone and a tablet, lee, choi)."
+    )?;
+    let ahead = -lee_phone.store.clock_offset().unwrap_or(0);
+    writeln!(
+        out,
+        "lee's phone is set 3 hours fast: enrollment measured it {:.1} h ahead of the server, and \
+         what she captures is stamped with the server's time.",
+        ahead as f64 / 3_600_000.0
     )?;
 
     writeln!(
@@ -272,6 +285,16 @@ async fn demo(out: &mut dyn Write, tz: &Zone) -> Result<()> {
     )?;
     print::lead_detail(out, &on_manager.lead, Some(&on_manager.activities), tz)?;
 
+    let stranded = nothing_stranded(
+        &admin,
+        &ws,
+        &url,
+        [&manager, &lee_phone, &choi_phone, &kim_phone],
+        out,
+        tz,
+    )
+    .await?;
+
     writeln!(out, "\n== Team pipeline on park's device ==")?;
     let all = manager.store.list_leads(&LeadQuery { limit: 500, ..Default::default() })?.items;
     let mut by_owner: BTreeMap<&str, (usize, i64, BTreeMap<&str, usize>)> = BTreeMap::new();
@@ -309,8 +332,104 @@ async fn demo(out: &mut dyn Write, tz: &Zone) -> Result<()> {
 
     let _ = stop.send(());
     server.await.context("server task")??;
-    if !same || !report.is_ok() || all.len() != 5 {
+    if !same || !report.is_ok() || all.len() != 6 || !stranded {
         anyhow::bail!("the demo's devices did not converge");
     }
     Ok(())
+}
+
+/// Nothing a rep typed is stranded (issue 14): edits of a lead handed to someone else while
+/// its rep was offline reach the new owner; a phone revoked with unsent work is enrolled again
+/// and sends it; a refused change reads in plain words and is applied where the rep may.
+/// Returns whether all of it went as it should.
+async fn nothing_stranded(
+    admin: &SqliteBackend,
+    ws: &str,
+    url: &str,
+    [manager, lee_phone, choi_phone, kim_phone]: [&Device; 4],
+    out: &mut dyn Write,
+    tz: &Zone,
+) -> Result<bool> {
+    let mut ok = true;
+    writeln!(out, "\n== lee, offline, adds a note to 박서준 while park gives the lead to choi ==")?;
+    let page = lee_phone.store.list_leads(&LeadQuery { limit: 10, ..Default::default() })?;
+    let Some(park_seojun) = page.items.iter().find(|l| l.display_name == "박서준") else {
+        anyhow::bail!("lee's lead is missing");
+    };
+    let id = park_seojun.id.clone();
+    lee_phone.store.update_lead(
+        &id,
+        LeadPatch { notes: Some("CFO signs off on Friday.".into()), ..Default::default() },
+    )?;
+    manager
+        .store
+        .update_lead(&id, LeadPatch { owner: Some("choi".into()), ..Default::default() })?;
+    sync(manager, out).await?;
+    sync(lee_phone, out).await?;
+    sync(choi_phone, out).await?;
+    let on_choi = choi_phone.store.lead(&id)?;
+    let kept = lee_phone.store.quarantine_len()?;
+    writeln!(
+        out,
+        "choi, the lead's new owner, reads lee's note: \"{}\"; in lee's quarantine: {kept}",
+        on_choi.notes
+    )?;
+    ok &= on_choi.notes == "CFO signs off on Friday." && kept == 0;
+
+    writeln!(
+        out,
+        "\n== choi's phone is revoked with a lead not yet sent; she enrolls it again =="
+    )?;
+    choi_phone.store.create_lead(lead("Aiko Tanaka", "Soylent", Stage::New, 3_000_000, None))?;
+    let device_id = SyncClient::device_id(&choi_phone.store)?.unwrap_or_default();
+    admin.revoke_device(&device_id)?;
+    match SyncClient::for_store(&choi_phone.store)?.sync(&choi_phone.store, &|_| {}).await {
+        Err(e) => writeln!(out, "  choi phone      {e}")?,
+        Ok(_) => ok = false,
+    }
+    let code = admin.enrollment_code(ws, "choi")?;
+    let creds = fieldsales_core::sync::enroll_as(
+        url,
+        &code,
+        "choi phone",
+        &choi_phone.store.actor_id(),
+        Some("choi"),
+    )
+    .await?;
+    SyncClient::save_credentials(&choi_phone.store, &creds)?;
+    writeln!(
+        out,
+        "  a new code enrolls the same store again: same device {}: {}",
+        creds.device_id,
+        if creds.device_id == device_id { "yes" } else { "NO" }
+    )?;
+    ok &= creds.device_id == device_id;
+    sync(choi_phone, out).await?;
+
+    writeln!(out, "\n== kim tries to hand Globex to lee with a note; the server refuses ==")?;
+    let page = kim_phone.store.list_leads(&LeadQuery { limit: 10, ..Default::default() })?;
+    let Some(globex) = page.items.iter().find(|l| l.company.as_deref() == Some("Globex")) else {
+        anyhow::bail!("kim's Globex lead is missing");
+    };
+    kim_phone.store.update_lead(
+        &globex.id,
+        LeadPatch {
+            owner: Some("lee".into()),
+            notes: Some("Renewal talks in March.".into()),
+            ..Default::default()
+        },
+    )?;
+    sync(kim_phone, out).await?;
+    let Some(entry) = kim_phone.store.quarantine()?.into_iter().next() else {
+        anyhow::bail!("the server took a rep's hand-over");
+    };
+    writeln!(out, "$ fieldsales quarantine show {}", entry.id)?;
+    crate::quarantine_cmd::show(&kim_phone.store, entry.id, false, tz, out)?;
+    writeln!(out, "$ fieldsales quarantine apply {}", entry.id)?;
+    crate::quarantine_cmd::apply(&kim_phone.store, entry.id, false, tz, out)?;
+    sync(kim_phone, out).await?;
+    sync(manager, out).await?;
+    let on_manager = manager.store.lead(&globex.id)?;
+    ok &= on_manager.notes == "Renewal talks in March." && on_manager.owner == "kim";
+    Ok(ok)
 }

@@ -8,6 +8,7 @@ mod demo;
 mod import_cmd;
 mod key_cmd;
 mod print;
+mod quarantine_cmd;
 mod report_cmd;
 mod sales_cmd;
 mod sync_cmd;
@@ -20,6 +21,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use fieldsales_core::store::Clock;
 use fieldsales_core::{
     ActivityDraft, ActivityKind, CaptureChannel, CustomField, LeadDraft, LeadField, LeadPatch,
     LeadQuery, LeadSort, Location, OpenOptions, Potential, Stage, Store,
@@ -33,7 +35,10 @@ const GLOBAL: &str = "Global options";
 #[command(
     name = "fieldsales",
     version,
-    about = "Leads and activities of one sales rep, stored offline on this device"
+    about = "Leads and activities of one sales rep, stored offline on this device",
+    after_help = "FIELDSALES_NOW sets the clock for scripts and tests: a time \
+                  (2026-11-30T22:00:00Z) or the system clock off by a duration (+3h, -90m). \
+                  Once synced, times written are corrected by the offset to the server's clock."
 )]
 struct Cli {
     /// The store file; created by the first `lead add`
@@ -273,8 +278,15 @@ enum KeyCmd {
 
 #[derive(Subcommand)]
 enum QuarantineCmd {
-    /// What was kept aside, and why
+    /// What was kept aside: one line per refused change
     List,
+    /// One entry: the record, the fields and values refused (old → new), why, what to do
+    Show { id: i64 },
+    /// Re-apply an entry where you may: as a new change on the record as it is now, or, for a
+    /// record no longer on this device, sent again as it was at the next sync
+    Apply { id: i64 },
+    /// Drop an entry for good
+    Discard { id: i64 },
     /// Everything kept aside as JSON, with the raw changes
     Export {
         #[arg(long, value_name = "FILE")]
@@ -627,7 +639,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 /// Opens the store. Only `lead add` may create a file, so a mistyped --db on any other command
 /// is reported instead of silently starting an empty store.
-fn open(cli: &Cli, db: &Path, create: bool) -> Result<Store> {
+fn open(cli: &Cli, db: &Path, create: bool, clock: Clock) -> Result<Store> {
     if !create && !db.exists() {
         bail!("there is no store at {}; the first `lead add` creates one", db.display());
     }
@@ -642,7 +654,8 @@ fn open(cli: &Cli, db: &Path, create: bool) -> Result<Store> {
             ),
         },
     };
-    Ok(Store::open(db, with_key(OpenOptions::new(user).region(cli.region.as_str()), key))?)
+    let opts = OpenOptions::new(user).region(cli.region.as_str()).clock(clock);
+    Ok(Store::open(db, with_key(opts, key))?)
 }
 
 /// The key `--key-file` names, if any.
@@ -677,11 +690,15 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
-    let now = time::now_ms();
+    // The core's one clock: the system's, or what FIELDSALES_NOW says (a time, or a skew).
+    let clock =
+        fieldsales_core::store::clock_from_env().map_err(|e| anyhow!("FIELDSALES_NOW: {e}"))?;
     let tz = &cli.tz;
     if let Cmd::Enroll { server, code, device_name } = &cli.cmd {
         let key = store_key(cli)?;
-        let opts = |user: &str| with_key(OpenOptions::new(user).region(&cli.region), key.clone());
+        let opts = |user: &str| {
+            with_key(OpenOptions::new(user).region(&cli.region).clock(clock.clone()), key.clone())
+        };
         let rt = runtime()?;
         let (_, msg) =
             sync_cmd::enroll_device(db, key.as_ref(), &opts, server, code, device_name, &rt)?;
@@ -704,7 +721,9 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
     }
     let creates =
         matches!(cli.cmd, Cmd::Lead(LeadCmd::Add { .. }) | Cmd::Import { dry_run: false, .. });
-    let store = open(cli, db, creates)?;
+    let store = open(cli, db, creates, clock)?;
+    // Corrected by the offset to the server's clock the last sync measured.
+    let now = store.now();
     match &cli.cmd {
         Cmd::Lead(cmd) => lead(cli, &store, cmd, now, out)?,
         Cmd::Activity(cmd) => activity(cli, &store, cmd, now, out)?,
@@ -873,8 +892,15 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
         Cmd::Plan(PlanCmd::Show { rep }) => {
             sales_cmd::plan_show(&store, rep.as_deref(), cli.json, out)?
         }
-        Cmd::Quarantine(QuarantineCmd::List) => {
-            sync_cmd::quarantine_list(&store, cli.json, tz, out)?
+        Cmd::Quarantine(QuarantineCmd::List) => quarantine_cmd::list(&store, cli.json, tz, out)?,
+        Cmd::Quarantine(QuarantineCmd::Show { id }) => {
+            quarantine_cmd::show(&store, *id, cli.json, tz, out)?
+        }
+        Cmd::Quarantine(QuarantineCmd::Apply { id }) => {
+            quarantine_cmd::apply(&store, *id, cli.json, tz, out)?
+        }
+        Cmd::Quarantine(QuarantineCmd::Discard { id }) => {
+            quarantine_cmd::discard(&store, *id, cli.json, out)?
         }
         Cmd::Quarantine(QuarantineCmd::Export { out: file }) => match file {
             Some(path) => {
@@ -882,12 +908,12 @@ fn run(cli: &Cli, db: &Path, out: &mut dyn Write) -> Result<ExitCode> {
                     std::fs::File::create(path)
                         .with_context(|| format!("cannot write {}", path.display()))?,
                 );
-                let n = sync_cmd::quarantine_export(&store, &mut f)?;
+                let n = quarantine_cmd::export(&store, &mut f)?;
                 f.flush()?;
                 writeln!(out, "exported {n} quarantined changes to {}", path.display())?;
             }
             None => {
-                sync_cmd::quarantine_export(&store, out)?;
+                quarantine_cmd::export(&store, out)?;
             }
         },
     }

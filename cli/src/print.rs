@@ -164,9 +164,13 @@ pub fn lead_table(w: &mut dyn Write, items: &[LeadSummary], tz: &Zone) -> io::Re
     t.write(w)
 }
 
-/// "company: 2 values were entered: Acme | ACME Corp"
-pub fn conflict_line(c: &FieldConflict) -> String {
-    let values: Vec<String> = c.values.iter().map(|v| clean(v)).collect();
+/// "company: 2 values were entered: Acme | ACME Corp", each value shown as its field is.
+pub fn conflict_line(c: &FieldConflict, tz: &Zone) -> String {
+    let values: Vec<String> = c
+        .values
+        .iter()
+        .map(|v| clean(&fieldsales_core::conflicts::shown(&c.field, v, tz)))
+        .collect();
     format!("{}: {} values were entered: {}", clean(&c.field), c.values.len(), values.join(" | "))
 }
 
@@ -218,7 +222,7 @@ pub fn lead_detail(
     if !l.conflicts.is_empty() {
         writeln!(w, "  conflicts (edit the field to resolve):")?;
         for c in &l.conflicts {
-            writeln!(w, "    {}", conflict_line(c))?;
+            writeln!(w, "    {}", conflict_line(c, tz))?;
         }
     }
     if l.stage_history.len() > 1 {
@@ -302,7 +306,7 @@ pub fn activity_detail(w: &mut dyn Write, a: &Activity, tz: &Zone) -> io::Result
         }
     }
     for c in &a.conflicts {
-        writeln!(w, "  conflict: {}", conflict_line(c))?;
+        writeln!(w, "  conflict: {}", conflict_line(c, tz))?;
     }
     Ok(())
 }
@@ -397,7 +401,29 @@ mod tests {
             field: "company".into(),
             values: vec!["Acme".into(), "ACME Corp".into()],
         };
-        assert_eq!(conflict_line(&c), "company: 2 values were entered: Acme | ACME Corp");
+        assert_eq!(
+            conflict_line(&c, &Zone::utc()),
+            "company: 2 values were entered: Acme | ACME Corp"
+        );
+    }
+
+    /// Issue 14: money and times in a conflict read as their fields do, not in stored units.
+    #[test]
+    fn conflict_values_are_formatted_as_their_fields() {
+        let deal = FieldConflict {
+            field: "deal".into(),
+            values: vec!["2500000 USD".into(), "30000000 KRW".into()],
+        };
+        assert_eq!(
+            conflict_line(&deal, &Zone::utc()),
+            "deal: 2 values were entered: 25,000.00 USD | 30,000,000 KRW"
+        );
+        let due = FieldConflict {
+            field: "next_follow_up".into(),
+            values: vec!["1793610000000".into(), "1793613600000".into()],
+        };
+        let line = conflict_line(&due, &Zone::parse("Asia/Seoul").unwrap());
+        assert!(line.contains("2026-11-02T18:00:00+09:00 | 2026-11-02T19:00:00+09:00"), "{line}");
     }
 
     #[test]

@@ -1,12 +1,11 @@
-//! `enroll`, `sync` and `quarantine`: the CLI side of the sync client in the core.
+//! `enroll` and `sync`: the CLI side of the sync client in the core.
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::{Result, bail};
-use fieldsales_core::Zone;
 use fieldsales_core::store::StoreKey;
-use fieldsales_core::sync::{SyncClient, SyncPhase, SyncProgress, enroll};
+use fieldsales_core::sync::{SyncClient, SyncPhase, SyncProgress, enroll, enroll_as};
 use fieldsales_core::{OpenOptions, Store, store};
 
 /// Enrolls this device. A new store is created for the enrolled user with the actor id the
@@ -23,10 +22,18 @@ pub fn enroll_device(
     rt: &tokio::runtime::Runtime,
 ) -> Result<(Store, String)> {
     let existing = Store::peek_user_keyed(db, key)?;
+    let mut again = None;
     let (store, creds) = match existing {
         Some(user) => {
             let store = Store::open(db, opts(&user))?;
-            let creds = rt.block_on(enroll(server, code, device_name, &store.actor_id()))?;
+            let before = SyncClient::device_id(&store)?;
+            // The server refuses a code for anyone else before using it up.
+            let creds =
+                rt.block_on(enroll_as(server, code, device_name, &store.actor_id(), Some(&user)))?;
+            if before.as_deref() == Some(creds.device_id.as_str()) {
+                again = Some(store.outbox_len()?);
+            }
+            // A server from before `user_id` was sent checks nothing: check here too.
             if creds.user_id != user {
                 bail!(
                     "this code enrolls user '{}', but the store at {} belongs to '{user}'",
@@ -43,10 +50,18 @@ pub fn enroll_device(
         }
     };
     SyncClient::save_credentials(&store, &creds)?;
-    let msg = format!(
+    let mut msg = format!(
         "enrolled as {} ({}) in workspace {}; device {}",
         creds.user_id, creds.role, creds.workspace_id, creds.device_id
     );
+    if let Some(waiting) = again {
+        msg = format!(
+            "enrolled this store again as {} ({}) in workspace {}; device {} has a new token \
+             (the old one stays revoked); {waiting} changes waiting here go at the next \
+             `fieldsales sync`",
+            creds.user_id, creds.role, creds.workspace_id, creds.device_id
+        );
+    }
     Ok((store, msg))
 }
 
@@ -110,48 +125,4 @@ pub fn sync(
         }
     }
     Ok(())
-}
-
-pub fn quarantine_list(store: &Store, json: bool, tz: &Zone, out: &mut dyn Write) -> Result<()> {
-    let q = store.quarantine()?;
-    if json {
-        serde_json::to_writer_pretty(&mut *out, &q)?;
-        writeln!(out)?;
-        return Ok(());
-    }
-    if q.is_empty() {
-        writeln!(out, "nothing in quarantine")?;
-        return Ok(());
-    }
-    for e in &q {
-        writeln!(
-            out,
-            "{}  {} {}  {}: {}",
-            tz.format_short(e.at),
-            e.kind.as_str(),
-            e.doc_id,
-            e.code,
-            e.reason
-        )?;
-    }
-    Ok(())
-}
-
-/// Everything kept aside, with the raw changes (hex) so nothing is lost even if this app cannot
-/// show it.
-pub fn quarantine_export(store: &Store, out: &mut dyn Write) -> Result<usize> {
-    let q = store.quarantine()?;
-    let v: Vec<serde_json::Value> = q
-        .iter()
-        .map(|e| {
-            let mut j = serde_json::to_value(e).unwrap_or_default();
-            j["change_hex"] = serde_json::Value::from(
-                e.change.iter().map(|b| format!("{b:02x}")).collect::<String>(),
-            );
-            j
-        })
-        .collect();
-    serde_json::to_writer_pretty(&mut *out, &v)?;
-    writeln!(out)?;
-    Ok(q.len())
 }

@@ -2,6 +2,7 @@
 //! (`Lead.conflicts`), and `Store::resolve_conflict` writes it again with the edit made here,
 //! which supersedes both on every replica.
 
+use crate::calendar::Zone;
 use crate::error::ValidationError;
 use crate::model::{CaptureChannel, CustomField, Lead, LeadPatch, Money, Potential, Stage};
 
@@ -58,6 +59,29 @@ pub(crate) fn patch_for(
         },
     }
     Ok(p)
+}
+
+/// A conflict's value as a person reads the field itself: money with its decimals and
+/// grouping ("25,000.00 USD", never the stored "2500000 USD"), times in `tz`, a duration as one,
+/// a task's `done` as done or open. `FieldConflict.values` stay in the stored form, which
+/// `Store::resolve_conflict` writes back; enum values (stage, potential, channel) read as
+/// their fields do.
+pub fn shown(field: &str, raw: &str, tz: &Zone) -> String {
+    let time = |s: &str| s.parse::<i64>().map(|t| tz.format_full(t));
+    let shown = match field {
+        "deal" => raw.split_once(' ').and_then(|(amount, currency)| {
+            Some(
+                Money { amount_minor: amount.parse().ok()?, currency: currency.into() }.to_string(),
+            )
+        }),
+        "next_follow_up" | "occurred_at" | "due_at" => time(raw).ok(),
+        "duration_s" => raw.parse().ok().map(crate::calendar::format_duration),
+        "done" => Some(if raw == "true" { "done" } else { "open" }.to_string()),
+        "deleted" => Some(if raw == "true" { "deleted" } else { "not deleted" }.to_string()),
+        _ if raw.is_empty() => Some("(empty)".to_string()),
+        _ => None,
+    };
+    shown.unwrap_or_else(|| raw.to_string())
 }
 
 #[cfg(test)]

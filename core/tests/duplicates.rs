@@ -141,12 +141,13 @@ fn a_store_from_before_duplicate_keys_rebuilds_them_when_opened() {
     {
         // Turn the file back into a version-3 store: no lead_keys table (v4), no index on
         // lead_tags (lead_id) (v5), no sales tables (v6), no activity columns on leads and the
-        // old activities_by_time (v7), no search key on leads (v8).
+        // old activities_by_time (v7), no search key on leads (v8), no quarantine detail (v10).
         let c = rusqlite::Connection::open(&path).unwrap();
         c.execute_batch(
             "DROP TABLE lead_keys; DROP INDEX lead_tags_by_lead; DROP TABLE stage_settings; DROP TABLE targets; DROP TABLE comp_plans;
              ALTER TABLE leads DROP COLUMN last_activity_at; ALTER TABLE leads DROP COLUMN first_contact_at; ALTER TABLE leads DROP COLUMN search_key;
              DROP INDEX activities_by_time; CREATE INDEX activities_by_time ON activities (occurred_at) WHERE deleted = 0 AND done = 1;
+             ALTER TABLE quarantine DROP COLUMN detail;
              PRAGMA user_version = 3;",
         )
         .unwrap();

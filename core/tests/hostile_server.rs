@@ -66,6 +66,7 @@ impl Liar {
                 user_id: s.user_id().into(),
                 workspace_id: "ws".into(),
                 role: "manager".into(),
+                server_time: None,
             },
         )
         .unwrap();

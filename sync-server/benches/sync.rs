@@ -46,7 +46,9 @@ use fieldsales_core::{
     ActivityDraft, ActivityKind, CaptureChannel, CustomField, DocKind, LeadDraft, LeadPatch, Money,
     OpenOptions, PullApply, Stage, Store,
 };
-use fieldsales_server::backend::Role;
+use fieldsales_server::backend::{Backend, Role};
+use fieldsales_server::database::AdminStore;
+use fieldsales_server::postgres::PgBackend;
 use fieldsales_server::sqlite::SqliteBackend;
 use fieldsales_server::{AppState, serve};
 use rand::rngs::StdRng;
@@ -56,6 +58,9 @@ use testkit::data::{EVENTS, INDUSTRIES, POTENTIALS, TAGS, TITLES, korean_mobile,
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The server binary's allocator (`src/main.rs`), so the server in this process runs as shipped.
+#[path = "../tests/common/pg.rs"]
+mod pg;
+
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -65,6 +70,7 @@ const DAY: i64 = 86_400_000;
 
 // ---- configuration ------------------------------------------------------------------------
 
+#[derive(Clone)]
 struct Cfg {
     bench: bool,
     leads: usize,
@@ -172,40 +178,103 @@ impl Drop for ServerRt {
     }
 }
 
-/// The product server: `fieldsales_server::serve` on a SQLite data directory.
+/// Where a bench server keeps its data.
+enum Data {
+    Sqlite(tempfile::TempDir),
+    Postgres(String),
+}
+
+/// The product server: `fieldsales_server::serve` on a SQLite data directory, or one or more
+/// instances (each on a runtime of its own, as separate processes would be) on one PostgreSQL
+/// database.
 struct Server {
-    srv: ServerRt,
-    admin: SqliteBackend,
-    docs: Arc<fieldsales_server::docs::DocCache>,
-    commits: Arc<fieldsales_server::group::GroupCommit>,
-    dir: tempfile::TempDir,
+    srvs: Vec<ServerRt>,
+    admin: Box<dyn AdminStore>,
+    /// Runs the PostgreSQL admin handle's connections (dropped after it).
+    _admin_rt: Option<tokio::runtime::Runtime>,
+    docs: Vec<Arc<fieldsales_server::docs::DocCache>>,
+    commits: Vec<Arc<fieldsales_server::group::GroupCommit>>,
+    data: Data,
+}
+
+/// Serves the state `make` builds on a runtime of its own (which then runs the backend's
+/// connections too); its document cache and group commit.
+fn serve_state<B: Backend, F: std::future::Future<Output = AppState<B>> + Send + 'static>(
+    make: impl FnOnce() -> F + Send + 'static,
+) -> (ServerRt, Arc<fieldsales_server::docs::DocCache>, Arc<fieldsales_server::group::GroupCommit>)
+{
+    let (tx, rx) = std::sync::mpsc::channel();
+    let srv = ServerRt::start(move |listener, stop| async move {
+        let state = make().await;
+        let _ = tx.send((state.docs.clone(), state.commits.clone()));
+        serve(listener, state, async {
+            let _ = stop.await;
+        })
+        .await
+        .expect("server stopped with an error");
+    });
+    let (docs, commits) = rx.recv().expect("server state");
+    (srv, docs, commits)
 }
 
 impl Server {
     fn start() -> Server {
         let dir = tempfile::tempdir().expect("server temp dir");
         let backend = SqliteBackend::open(dir.path()).expect("open server store");
-        let state = AppState::new(backend);
-        let docs = state.docs.clone();
-        let commits = state.commits.clone();
-        let srv = ServerRt::start(move |listener, rx| async move {
-            serve(listener, state, async {
-                let _ = rx.await;
-            })
-            .await
-            .expect("server stopped with an error");
-        });
-        let admin = SqliteBackend::open(dir.path()).expect("open admin handle");
-        Server { srv, admin, docs, commits, dir }
+        let (srv, docs, commits) = serve_state(move || async move { AppState::new(backend) });
+        let admin = Box::new(SqliteBackend::open(dir.path()).expect("open admin handle"));
+        Server {
+            srvs: vec![srv],
+            admin,
+            _admin_rt: None,
+            docs: vec![docs],
+            commits: vec![commits],
+            data: Data::Sqlite(dir),
+        }
+    }
+
+    /// `instances` servers on the PostgreSQL database at `url`.
+    fn start_pg(url: &str, instances: usize) -> Server {
+        let admin_rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("admin runtime");
+        // Also brings the schema up to date before the instances start.
+        let admin = Box::new(admin_rt.block_on(PgBackend::open_quiet(url, 2)).expect("admin"));
+        let (mut srvs, mut docs, mut commits) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..instances {
+            let u = url.to_string();
+            let (srv, d, c) = serve_state(move || async move {
+                AppState::new(PgBackend::connect(&u).await.expect("connect to PostgreSQL"))
+            });
+            srvs.push(srv);
+            docs.push(d);
+            commits.push(c);
+        }
+        Server {
+            srvs,
+            admin,
+            _admin_rt: Some(admin_rt),
+            docs,
+            commits,
+            data: Data::Postgres(url.into()),
+        }
     }
 
     fn url(&self) -> String {
-        self.srv.url()
+        self.srvs[0].url()
+    }
+
+    /// The instance device `i` talks to.
+    fn url_of(&self, i: usize) -> String {
+        self.srvs[i % self.srvs.len()].url()
     }
 
     fn db(&self) -> rusqlite::Connection {
+        let Data::Sqlite(dir) = &self.data else { panic!("phases 1, 2 and 4 run on SQLite") };
         rusqlite::Connection::open_with_flags(
-            self.dir.path().join("fieldsales-server.db"),
+            dir.path().join("fieldsales-server.db"),
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
         )
         .expect("open server db read-only")
@@ -219,7 +288,28 @@ impl Server {
     }
 
     fn feed_len(&self) -> i64 {
-        self.db().query_row("SELECT count(*) FROM feed", [], |r| r.get(0)).expect("count feed")
+        match &self.data {
+            Data::Sqlite(_) => self
+                .db()
+                .query_row("SELECT count(*) FROM feed", [], |r| r.get(0))
+                .expect("count feed"),
+            Data::Postgres(url) => {
+                pg::Cluster::rows(url, "SELECT count(*) FROM feed")[0].parse().expect("count")
+            }
+        }
+    }
+
+    /// Document cache hits and misses, over every instance.
+    fn cache(&self) -> (u64, u64) {
+        self.docs.iter().map(|d| d.hits_and_misses()).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+    }
+
+    /// Push transactions and the requests they held, over every instance.
+    fn groups(&self) -> (u64, u64) {
+        self.commits
+            .iter()
+            .map(|c| c.transactions_and_requests())
+            .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
     }
 }
 
@@ -244,8 +334,20 @@ async fn enroll_device(url: &str, code: &str) -> Device {
 }
 
 async fn device(s: &Server, ws: &str, user: &str, role: Role, team: Option<&str>) -> Device {
+    device_at(s, 0, ws, user, role, team).await
+}
+
+/// A device enrolled on instance `i` of `s` (its later syncs go there).
+async fn device_at(
+    s: &Server,
+    i: usize,
+    ws: &str,
+    user: &str,
+    role: Role,
+    team: Option<&str>,
+) -> Device {
     let code = s.code(ws, user, role, team);
-    enroll_device(&s.url(), &code).await
+    enroll_device(&s.url_of(i), &code).await
 }
 
 fn lead_ids(store: &Store) -> Vec<String> {
@@ -1103,7 +1205,6 @@ fn replay(
 ) -> Replay {
     use fieldsales_core::sync::protocol::{PushChange, PushRequest, PushResponse};
     let loops = cfg.replay_loops;
-    let url = s.url();
     let t = Instant::now();
     let prepared: Vec<(String, String, Vec<Vec<u8>>)> = rt.block_on(async {
         let tasks: Vec<_> = devices
@@ -1149,8 +1250,9 @@ fn replay(
             })
             .collect();
         let mut out = Vec::new();
-        for task in tasks {
+        for (i, task) in tasks.into_iter().enumerate() {
             let (token, bodies) = task.await.expect("prepare");
+            let url = s.url_of(i);
             // Catch up with the feed first so the timed pulls carry only what is new.
             let h = http();
             let mut cursor = String::new();
@@ -1172,15 +1274,16 @@ fn replay(
         secs(prep)
     );
     let cpu0 = cpu_by_group();
-    let cache0 = s.docs.hits_and_misses();
-    let groups0 = s.commits.transactions_and_requests();
+    let cache0 = s.cache();
+    let groups0 = s.groups();
     let t0 = Instant::now();
     let deadline = t0 + Duration::from_secs(cfg.load_secs);
     let results: Vec<(u64, Vec<Duration>, usize)> = rt.block_on(async {
         let tasks: Vec<_> = prepared
             .into_iter()
-            .map(|(token, mut cursor, bodies)| {
-                let url = url.clone();
+            .enumerate()
+            .map(|(i, (token, mut cursor, bodies))| {
+                let url = s.url_of(i);
                 tokio::spawn(async move {
                     let h = http();
                     let (mut accepted, mut lat, mut errors) = (0u64, Vec::new(), 0usize);
@@ -1229,9 +1332,9 @@ fn replay(
     });
     let elapsed = t0.elapsed();
     let cpu1 = cpu_by_group();
-    let cache1 = s.docs.hits_and_misses();
+    let cache1 = s.cache();
     let cache = (cache1.0 - cache0.0, cache1.1 - cache0.1);
-    let groups1 = s.commits.transactions_and_requests();
+    let groups1 = s.groups();
     let groups = (groups1.0 - groups0.0, groups1.1 - groups0.1);
     let mut r = Replay {
         changes: 0,
@@ -1255,18 +1358,13 @@ fn replay(
     r
 }
 
-fn load(cfg: &Cfg) -> (Load, Replay) {
-    let s = Server::start();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(10 * cfg.load_teams)
-        .thread_name("dev")
-        .thread_keep_alive(Duration::from_secs(3600))
-        .enable_all()
-        .build()
-        .expect("device runtime");
+/// Phase 3's 50 devices (per team: 4 reps with a phone and a tablet, and a manager with two
+/// devices), device `i` enrolled on instance `i` of `s`, their first leads pushed and everyone
+/// caught up.
+fn load_devices(cfg: &Cfg, s: &Server, rt: &tokio::runtime::Runtime) -> Vec<(Device, bool, bool)> {
     let ws = s.admin.create_workspace("load").expect("workspace").id;
     // Per team: 4 reps with a phone and a tablet, and a manager with two devices = 10 devices.
-    let devices: Vec<(Device, bool, bool)> = rt.block_on(async {
+    rt.block_on(async {
         let mut out = Vec::new();
         for t in 0..cfg.load_teams {
             let team = format!("team{t}");
@@ -1274,12 +1372,17 @@ fn load(cfg: &Cfg) -> (Load, Replay) {
             for r in 0..4 {
                 let user = format!("t{t}-rep{r}");
                 for phone in [true, false] {
-                    out.push((device(&s, &ws, &user, Role::Rep, Some(&team)).await, false, phone));
+                    out.push((
+                        device_at(s, out.len(), &ws, &user, Role::Rep, Some(&team)).await,
+                        false,
+                        phone,
+                    ));
                 }
             }
             for phone in [true, false] {
                 out.push((
-                    device(&s, &ws, &format!("t{t}-mgr"), Role::Manager, Some(&team)).await,
+                    device_at(s, out.len(), &ws, &format!("t{t}-mgr"), Role::Manager, Some(&team))
+                        .await,
                     true,
                     phone,
                 ));
@@ -1308,7 +1411,24 @@ fn load(cfg: &Cfg) -> (Load, Replay) {
             }
         }
         out
-    });
+    })
+}
+
+/// The runtime phase 3's devices run on: a worker per device.
+fn device_rt(cfg: &Cfg) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(10 * cfg.load_teams)
+        .thread_name("dev")
+        .thread_keep_alive(Duration::from_secs(3600))
+        .enable_all()
+        .build()
+        .expect("device runtime")
+}
+
+fn load(cfg: &Cfg) -> (Load, Replay) {
+    let s = Server::start();
+    let rt = device_rt(cfg);
+    let devices = load_devices(cfg, &s, &rt);
     let feed_before = s.feed_len();
     let n = devices.len();
     eprintln!("  {n} devices enrolled and synced; running {} s", cfg.load_secs);
@@ -1365,6 +1485,330 @@ fn load(cfg: &Cfg) -> (Load, Replay) {
     drop(devices);
     rt.shutdown_timeout(Duration::from_secs(5));
     (l, r)
+}
+
+// ---- 5. at scale: PostgreSQL, several instances, live updates (issue 15) ----------------
+
+/// Phase 3's server-alone replay on `instances` servers on one PostgreSQL database, devices
+/// spread over them.
+fn pg_load(cfg: &Cfg, cluster: &pg::Cluster, instances: usize) -> Replay {
+    let s = Server::start_pg(&cluster.database(), instances);
+    let rt = device_rt(cfg);
+    let devices = load_devices(cfg, &s, &rt);
+    let r = replay(cfg, &s, &rt, &devices);
+    drop(devices);
+    rt.shutdown_timeout(Duration::from_secs(5));
+    r
+}
+
+struct Live {
+    devices: usize,
+    rounds: usize,
+    /// A's acknowledgement to B's device holding the change, per watcher and round.
+    lat: Vec<Duration>,
+    /// Watchers whose pull finished before the writer had its acknowledgement (counted as 0).
+    early: usize,
+    missed: usize,
+}
+
+/// 50 devices (phase 3's teams) follow the live stream, spread over two instances on one
+/// PostgreSQL database; a rep's phone on instance A pushes a new lead, and the time from A's
+/// acknowledgement to each device on instance B that may see it (the rep's tablet, the team's
+/// manager) having pulled it is measured.
+fn live_latency(cfg: &Cfg, cluster: &pg::Cluster) -> Live {
+    use fieldsales_core::sync::events::{LiveEvent, LiveOptions, follow};
+    use fieldsales_core::sync::protocol::{PushChange, PushRequest};
+    let s = Server::start_pg(&cluster.database(), 2);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .thread_name("dev")
+        .enable_all()
+        .build()
+        .expect("device runtime");
+    let devices = load_devices(cfg, &s, &rt);
+    let n = devices.len();
+    let got: Arc<Mutex<Vec<(usize, Instant)>>> = Arc::default();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let connected = Arc::new(AtomicU64::new(0));
+    let mut loops = Vec::new();
+    for (i, (d, _, _)) in devices.iter().enumerate() {
+        let (store, stop, got, connected) =
+            (d.store.clone(), stop.clone(), got.clone(), connected.clone());
+        loops.push(rt.spawn(async move {
+            let tell = move |e: LiveEvent| match e {
+                LiveEvent::Connected => {
+                    connected.fetch_add(1, Ordering::SeqCst);
+                }
+                LiveEvent::Synced(sum) if sum.received > 0 => {
+                    got.lock().expect("lock").push((i, Instant::now()));
+                }
+                _ => {}
+            };
+            let _ = follow(&store, LiveOptions::default(), &stop, &tell).await;
+        }));
+    }
+    while (connected.load(Ordering::SeqCst) as usize) < n {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    // Writers: each team's rep phones (even indexes, instance A); watchers on instance B: the
+    // rep's tablet (the next index) and the team's second manager device (index 9 of the team).
+    let writers: Vec<usize> = (0..n).filter(|i| i % 10 < 8 && i % 2 == 0).collect();
+    let rounds = if cfg.bench { 200 } else { 6 };
+    let h = http();
+    let mut lat = Vec::new();
+    let (mut early, mut missed) = (0, 0);
+    let mut rng = StdRng::seed_from_u64(0x11fe);
+    for round in 0..rounds {
+        let w = writers[round % writers.len()];
+        let watchers = [w + 1, w - w % 10 + 9];
+        let store = &devices[w].0.store;
+        let before = store.outbox(0, 100_000).expect("outbox").last().map_or(0, |e| e.seq);
+        store.create_lead(typical_draft(&mut rng, store.user_id())).expect("lead");
+        let changes = store
+            .outbox(before, 100)
+            .expect("outbox")
+            .into_iter()
+            .map(|e| PushChange { doc_id: e.doc_id, kind: e.kind, change: e.change })
+            .collect();
+        let token = store.meta("sync.token").expect("meta").expect("token");
+        got.lock().expect("lock").clear();
+        let url = s.url_of(w);
+        let acked = rt.block_on(async {
+            let r = h
+                .post(format!("{url}/v1/push"))
+                .bearer_auth(&token)
+                .header("content-type", CBOR)
+                .body(to_cbor(&PushRequest { changes }))
+                .send()
+                .await
+                .expect("push");
+            assert!(r.status().is_success(), "push {}", r.status());
+            let _ = r.bytes().await;
+            Instant::now()
+        });
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let seen: Vec<(usize, Instant)> = got.lock().expect("lock").clone();
+            let done = watchers.iter().all(|x| seen.iter().any(|(i, _)| i == x));
+            if done || Instant::now() > deadline {
+                for x in watchers {
+                    match seen.iter().find(|(i, _)| *i == x) {
+                        Some((_, at)) => {
+                            if *at < acked {
+                                early += 1;
+                            }
+                            lat.push(at.saturating_duration_since(acked));
+                        }
+                        None => missed += 1,
+                    }
+                }
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    stop.store(true, Ordering::SeqCst);
+    rt.block_on(async {
+        for l in loops {
+            let _ = l.await;
+        }
+    });
+    drop(devices);
+    rt.shutdown_timeout(Duration::from_secs(5));
+    lat.sort();
+    Live { devices: n, rounds, lat, early, missed }
+}
+
+struct Idle {
+    connections: usize,
+    rss_before_kib: u64,
+    rss_after_kib: u64,
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Idle live connections on one server process (the release binary, SQLite): its resident
+/// memory before and with them open. Clients come from 100 loopback addresses (127.0.1.x), 50
+/// streams each, within the server's per-address bound, from 100 enrolled devices.
+fn idle_connections(cfg: &Cfg) -> Idle {
+    use std::io::BufRead;
+    let want = if cfg.bench { 5_000 } else { 200 };
+    let addrs = 100usize;
+    let per_addr = want / addrs;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let admin = SqliteBackend::open(dir.path()).expect("store");
+    let ws = admin.create_workspace("idle").expect("workspace").id;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fieldsales-server"))
+        .args(["serve", "--data", dir.path().to_str().expect("path"), "--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("server binary");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("address line");
+    let url = line.trim().rsplit(' ').next().expect("url").to_string();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("client runtime");
+    let tokens: Vec<String> = rt.block_on(async {
+        let mut out = Vec::new();
+        for i in 0..addrs {
+            let code = admin
+                .add_user(&ws, &format!("idle{i}"), Role::Rep, None)
+                .expect("user")
+                .enrollment_code;
+            let actor = fieldsales_core::store::new_actor().to_hex_string();
+            out.push(enroll(&url, &code, "idle", &actor).await.expect("enroll").token);
+        }
+        out
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    let before = rss_kib(child.id());
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let streams = rt.block_on(async {
+        let mut open = Vec::new();
+        for (i, token) in tokens.iter().enumerate() {
+            let ip = std::net::IpAddr::from([127, 0, 1, (i + 1) as u8]);
+            let c = reqwest::Client::builder().local_address(ip).build().expect("client");
+            let mut batch = Vec::new();
+            for _ in 0..per_addr {
+                batch.push(c.get(format!("{url}/v1/events")).bearer_auth(token).send());
+            }
+            for r in futures_util::future::join_all(batch).await {
+                let r = r.expect("stream");
+                assert!(r.status().is_success(), "stream {}", r.status());
+                open.push(r);
+            }
+        }
+        open
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    let after = rss_kib(child.id());
+    let connections = streams.len();
+    drop(streams);
+    let _ = child.kill();
+    let _ = child.wait();
+    Idle { connections, rss_before_kib: before, rss_after_kib: after }
+}
+
+struct Scale {
+    pg1: Replay,
+    pg2: Replay,
+    live: Live,
+    idle: Idle,
+    secs: u64,
+}
+
+fn scale(cfg: &Cfg) -> Scale {
+    let secs: u64 = std::env::var("FIELDSALES_BENCH_PG_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(if cfg.bench { 30 } else { 2 });
+    let mut pg_cfg = cfg.clone();
+    pg_cfg.load_secs = secs;
+    pg_cfg.replay_loops = if cfg.bench { 24 * secs as usize } else { cfg.replay_loops };
+    // fsync on: a commit survives a power cut, as with the SQLite server's synchronous=FULL.
+    let cluster = pg::Cluster::start(true);
+    eprintln!("[5/5] PostgreSQL: 50-device load, one instance, {secs} s");
+    let pg1 = pg_load(&pg_cfg, &cluster, 1);
+    eprintln!("[5/5] PostgreSQL: 50-device load, two instances, {secs} s");
+    let pg2 = pg_load(&pg_cfg, &cluster, 2);
+    eprintln!("[5/5] live updates across two instances, 50 connected devices");
+    let live = live_latency(cfg, &cluster);
+    eprintln!("[5/5] idle live connections on one instance");
+    let idle = idle_connections(cfg);
+    Scale { pg1, pg2, live, idle, secs }
+}
+
+fn scale_rows(sq: &Replay, sc: &Scale) -> (String, String) {
+    let rate = |r: &Replay| r.changes as f64 / r.secs;
+    let met = |ok: bool| if ok { "**yes**" } else { "no" };
+    let mut t = String::new();
+    t += &format!(
+        "| 5 | the 50-device load of 3 (server alone) on PostgreSQL, one instance, {} s: changes/s; loop p50 / p99 | **{:.0}/s; {} / {}** | — | SQLite (3, same run): {:.0}/s → {:.2}× | — |\n",
+        sc.secs,
+        rate(&sc.pg1),
+        ms(pct(&sc.pg1.lat, 50.0)),
+        ms(pct(&sc.pg1.lat, 99.0)),
+        rate(sq),
+        rate(&sc.pg1) / rate(sq).max(1.0)
+    );
+    let p99 = pct(&sc.pg2.lat, 99.0);
+    t += &format!(
+        "| 5 | same, two instances on one PostgreSQL, devices spread over them: changes/s; loop p50 / p99 | **{:.0}/s; {} / {}** | ≥ SQLite's throughput at p99 ≤ 250 ms | SQLite (3, same run): {:.0}/s → {:.2}× | {} |\n",
+        rate(&sc.pg2),
+        ms(pct(&sc.pg2.lat, 50.0)),
+        ms(p99),
+        rate(sq),
+        rate(&sc.pg2) / rate(sq).max(1.0),
+        met(rate(&sc.pg2) >= rate(sq) && p99 <= Duration::from_millis(250))
+    );
+    let lp99 = pct(&sc.live.lat, 99.0);
+    t += &format!(
+        "| 6 | live updates, {} connected devices on two PostgreSQL instances: a push acknowledged by A → a device on B has pulled it, p50 / p99 ({} samples) | **{} / {}** | p99 ≤ 250 ms | — | {} |\n",
+        sc.live.devices,
+        sc.live.lat.len(),
+        ms(pct(&sc.live.lat, 50.0)),
+        ms(lp99),
+        met(lp99 <= Duration::from_millis(250) && sc.live.missed == 0)
+    );
+    let per = (sc.idle.rss_after_kib.saturating_sub(sc.idle.rss_before_kib)) as f64 * 1024.0
+        / sc.idle.connections.max(1) as f64;
+    t += &format!(
+        "| 7 | {} idle live connections on one server process: resident memory per connection | **{:.1} KiB** | — | {} MiB before, {} MiB with them open | — |\n",
+        sc.idle.connections,
+        per / 1024.0,
+        sc.idle.rss_before_kib / 1024,
+        sc.idle.rss_after_kib / 1024
+    );
+    let r = |name: &str, r: &Replay| {
+        format!(
+            "{name}: {} loops in {:.1} s, {} changes accepted, {} rejections or failed requests; CPU: server threads {:.1} s, client threads {:.1} s ⇒ {:.2} ms of server CPU per accepted change (all instances and PostgreSQL's own processes are not counted: they are other processes); document cache {}/{} hits/misses; {} pushes in {} commits ({:.2} per commit); bodies prepared in {}",
+            r.loops,
+            r.secs,
+            r.changes,
+            r.errors,
+            r.cpu_srv,
+            r.cpu_dev,
+            r.cpu_srv * 1000.0 / r.changes.max(1) as f64,
+            r.cache.0,
+            r.cache.1,
+            r.groups.1,
+            r.groups.0,
+            r.groups.1 as f64 / r.groups.0.max(1) as f64,
+            secs(r.prep)
+        )
+    };
+    let mut d = String::new();
+    d += &format!(
+        "- **PostgreSQL** (5): a PostgreSQL 15 cluster started by the bench (`initdb`/`pg_ctl` on a temp dir, loopback, fsync and synchronous_commit on, defaults otherwise) on the same 2 cores; each server instance on its own 2-worker runtime in this process (as a separate process would have), pool of 16 connections. Phase 3's devices and prepared loops, made anew for each database. {}. {}.\n",
+        r("One instance", &sc.pg1),
+        r("Two instances", &sc.pg2)
+    );
+    d += &format!(
+        "- **Live updates** (6): the {} devices of phase 3 each run the core's live loop (`core::sync::events::follow`: `GET /v1/events`, then `sync()` on every `feed` event), even device indexes on instance A, odd on B. {} rounds, 100 ms apart: a rep's phone on A makes a lead and pushes it (a plain HTTP push of its outbox; the acknowledgement is when the response has arrived); measured for the rep's tablet and the team manager's second device, both on B, until their live loop reports a sync that received it. {} of the samples had pulled it before the writer had its acknowledgement (counted as 0); {} never arrived within 5 s.\n",
+        sc.live.devices, sc.live.rounds, sc.live.early, sc.live.missed
+    );
+    d += &format!(
+        "- **Idle connections** (7): the release `fieldsales-server` binary on SQLite in its own process; {} `GET /v1/events` streams held open from 100 loopback source addresses (the server bounds connections per address) by 100 enrolled devices; resident memory (VmRSS) read 1 s after enrolling and 3 s after the last stream opened.\n",
+        sc.idle.connections
+    );
+    (t, d)
 }
 
 // ---- 4. bytes on the wire -----------------------------------------------------------------
@@ -1480,7 +1924,7 @@ async fn wire(s: &Server) -> Wire {
     let log: Arc<Mutex<Vec<Exchange>>> = Arc::new(Mutex::new(Vec::new()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("proxy bind");
     let proxy_url = format!("http://{}", listener.local_addr().expect("proxy addr"));
-    let proxy = tokio::spawn(counting_proxy(listener, s.srv.addr, log.clone()));
+    let proxy = tokio::spawn(counting_proxy(listener, s.srvs[0].addr, log.clone()));
     let code = s.code(&ws, "kim", Role::Rep, Some("solo"));
     let d = enroll_device(&proxy_url, &code).await;
     let client = SyncClient::for_store(&d.store).expect("client");
@@ -1789,6 +2233,14 @@ fn main() {
 
     // `FIELDSALES_BENCH_ONLY=load` runs phase 3 alone and prints its figures (for profiling the
     // server); nothing is written.
+    // `FIELDSALES_BENCH_ONLY=scale` runs phase 3's replay on SQLite and phase 5 and prints them.
+    if std::env::var("FIELDSALES_BENCH_ONLY").is_ok_and(|v| v == "scale") {
+        let (_, rp) = load(&cfg);
+        let sc = scale(&cfg);
+        let (t, d) = scale_rows(&rp, &sc);
+        println!("{t}\n{d}");
+        return;
+    }
     if std::env::var("FIELDSALES_BENCH_ONLY").is_ok_and(|v| v == "load") {
         eprintln!("[3/4] load only: {} devices for {} s", cfg.load_teams * 10, cfg.load_secs);
         let (l, rp) = load(&cfg);
@@ -1812,9 +2264,13 @@ fn main() {
     eprintln!("[3/4] load: {} devices for {} s", cfg.load_teams * 10, cfg.load_secs);
     let (l, rp) = load(&cfg);
     client_rt.shutdown_timeout(Duration::from_secs(5));
+    let sc = scale(&cfg);
 
     let load_end = loadavg();
-    let (table, details) = report(&cfg, &boot, &inc, &l, &rp, &w);
+    let (mut table, mut details) = report(&cfg, &boot, &inc, &l, &rp, &w);
+    let (t5, d5) = scale_rows(&rp, &sc);
+    table += &t5;
+    details += &d5;
     println!("\n{table}\n{details}");
     if !cfg.bench {
         return;

@@ -9,7 +9,7 @@ use crate::backend::{Lockout, Role};
 use crate::sqlite::SqliteBackend;
 
 /// Enrollment codes expire after a week.
-const CODE_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
+pub(crate) const CODE_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Workspace {
@@ -36,7 +36,7 @@ pub struct Device {
     pub revoked: bool,
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -44,7 +44,7 @@ fn now_ms() -> i64 {
 }
 
 /// User ids appear as lead owners on every phone: short, readable, stable.
-fn check_name(what: &str, s: &str) -> anyhow::Result<()> {
+pub(crate) fn check_name(what: &str, s: &str) -> anyhow::Result<()> {
     let ok = !s.is_empty()
         && s.len() <= 64
         && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c));
@@ -52,6 +52,15 @@ fn check_name(what: &str, s: &str) -> anyhow::Result<()> {
         anyhow::bail!(
             "{what} '{s}' must be 1–64 characters of letters, digits, '-', '_', '.' or '@'"
         );
+    }
+    Ok(())
+}
+
+/// What `add_user` checks before it looks at storage (on either backend).
+pub(crate) fn check_new_user(user_id: &str, role: Role, team: Option<&str>) -> anyhow::Result<()> {
+    check_name("user id", user_id)?;
+    if role == Role::Manager && team.is_none() {
+        anyhow::bail!("a manager needs --team: the team whose leads they manage");
     }
     Ok(())
 }
@@ -134,10 +143,7 @@ impl SqliteBackend {
         role: Role,
         team: Option<&str>,
     ) -> anyhow::Result<NewUser> {
-        check_name("user id", user_id)?;
-        if role == Role::Manager && team.is_none() {
-            anyhow::bail!("a manager needs --team: the team whose leads they manage");
-        }
+        check_new_user(user_id, role, team)?;
         self.admin(|tx| {
             let ws = workspace_id(tx, workspace)?;
             let team_id = team.map(|t| team_id(tx, &ws, t)).transpose()?;

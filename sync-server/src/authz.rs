@@ -127,6 +127,47 @@ pub fn lead(p: &Principal, vis: &Visibility, old: Option<&str>, new: &str) -> De
     }))
 }
 
+/// Edits of a lead the user may no longer see, written before her device knew (issue 14): a
+/// rep edits a lead offline while her manager gives it to someone else. `seen` are the lead's
+/// owners (concurrent values included) at the edits' dependencies, i.e. as the author's
+/// device had the lead when she wrote them; `owner_now` the owner stored now and `written`
+/// the owner after the edits. They are taken if the author could change the lead as she saw
+/// it (each owner she saw is one she sees) and they leave its owner alone (so they reach
+/// whoever owns it now, through the feed). Edits that build on the change of hands were
+/// written by a device that knew of it: `seen` then holds the new owner, and they are refused
+/// like any edit of a record that is not hers.
+pub fn lead_as_seen(
+    vis: &Visibility,
+    seen: &[String],
+    owner_now: &str,
+    written: &str,
+    owner_untouched: bool,
+) -> Decision {
+    if seen.is_empty() || !seen.iter().all(|o| vis.sees(o) && o != EVERYONE) {
+        return Err(not_yours());
+    }
+    if !owner_untouched || written != owner_now {
+        return Err(forbidden(
+            "this lead was given to someone else meanwhile; your edits may not change its owner",
+        ));
+    }
+    Ok(())
+}
+
+/// An activity logged (or edited) offline on a lead the user may no longer see (issue 14):
+/// `owner_then` is the lead's owner as the device last pulled (the pull cursor it sends with
+/// its push), `None` when the lead has not changed hands since. Taken if she could see the
+/// lead then, the lead exists, and the activity stays on the lead it was logged on; it then
+/// reaches whoever owns the lead now. Otherwise the answer of [`activity`] stands.
+pub fn activity_as_seen(
+    vis: &Visibility,
+    owner_then: Option<&str>,
+    lead_exists: bool,
+    same_lead: bool,
+) -> bool {
+    lead_exists && same_lead && owner_then.is_some_and(|o| vis.sees(o) && o != EVERYONE)
+}
+
 /// An activity stored under a lead owned by `old` (`None`: new) and written under the lead
 /// `lead_id`, owned by `new` (`None`: no such lead). An activity moves between leads (two leads
 /// merged) only when the writer sees both. A lead the user may not see answers as one that
@@ -281,6 +322,55 @@ mod tests {
         let (p, vis) = principal("kim");
         assert!(lead(&p, &vis, Some("kim"), "lee").unwrap_err().message.contains("only managers"));
         assert_eq!(lead(&p, &vis, Some("lee"), "kim").unwrap_err(), not_yours());
+    }
+
+    #[test]
+    fn edits_of_a_lead_given_away_meanwhile() {
+        let (_, kim) = principal("kim");
+        let (_, park) = principal("park");
+        let seen = |o: &[&str]| o.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        // (who, owners at the edits' dependencies, owner now, owner written, owner untouched,
+        // allowed)
+        type Row<'a> = (&'a Visibility, Vec<String>, &'a str, &'a str, bool, bool);
+        let rows: &[Row] = &[
+            // Kim edited her lead before her device learned it went to lee (or to zoe).
+            (&kim, seen(&["kim"]), "lee", "lee", true, true),
+            (&kim, seen(&["kim"]), "zoe", "zoe", true, true),
+            // Her device had the change of hands: the edit builds on it.
+            (&kim, seen(&["lee"]), "lee", "lee", true, false),
+            (&kim, seen(&["kim", "lee"]), "lee", "lee", true, false),
+            // She never had it, or the edit takes the lead back.
+            (&kim, seen(&[]), "lee", "lee", true, false),
+            (&kim, seen(&["kim"]), "lee", "kim", false, false),
+            (&kim, seen(&["kim"]), "lee", "lee", false, false),
+            // Park's team lead went to another team (an admin's move).
+            (&park, seen(&["kim"]), "zoe", "zoe", true, true),
+            (&park, seen(&["zoe"]), "zoe", "zoe", true, false),
+        ];
+        for (vis, seen, now, written, untouched, allowed) in rows {
+            let got = lead_as_seen(vis, seen, now, written, *untouched);
+            assert_eq!(got.is_ok(), *allowed, "{seen:?} {now} -> {written}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn activities_of_a_lead_given_away_meanwhile() {
+        let (_, kim) = principal("kim");
+        // (owner when the device last pulled, lead exists, same lead, allowed)
+        for (then, exists, same, allowed) in [
+            (Some("kim"), true, true, true),
+            // It has not changed hands since her last pull: the owner now decides (refused).
+            (None, true, true, false),
+            (Some("lee"), true, true, false),
+            (Some("kim"), false, true, false),
+            (Some("kim"), true, false, false),
+        ] {
+            assert_eq!(
+                activity_as_seen(&kim, then, exists, same),
+                allowed,
+                "{then:?} {exists} {same}"
+            );
+        }
     }
 
     #[test]

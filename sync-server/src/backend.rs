@@ -17,8 +17,13 @@ pub enum BackendError {
     Storage(String),
     #[error("this enrollment code is unknown, used or expired")]
     InvalidCode,
-    #[error("this actor id is already bound to another device")]
+    /// The actor is bound to a device of another user (or workspace).
+    #[error("this actor id is already bound to another user's device")]
     ActorTaken,
+    /// The code enrolls `code_user`, not `store_user`, whom the device's store belongs to; the
+    /// code is not used up.
+    #[error("this code enrolls user '{code_user}', but this store belongs to '{store_user}'")]
+    WrongUser { code_user: String, store_user: String },
     /// Too many failed enrollment attempts from this address lately.
     #[error("too many failed enrollment attempts from this address")]
     LockedOut { retry_after_s: u64 },
@@ -152,6 +157,9 @@ pub struct Enrollment<'a> {
     /// The client's address, for the lockout after repeated failures.
     pub address: &'a str,
     pub now: i64,
+    /// The user the device's store belongs to, if the device said ([`BackendError::WrongUser`]
+    /// for a code of anyone else).
+    pub user_id: Option<&'a str>,
 }
 
 /// Document work inside one transaction, scoped to one workspace: nothing here can name
@@ -210,6 +218,11 @@ pub trait DocTx {
     /// owner event its document and owners); `None` if there is none.
     fn feed_row_key(&mut self, seq: i64) -> Result<Option<String>>;
     fn max_seq(&mut self) -> Result<i64>;
+    /// The owner `doc_id` had right after feed row `seq`, if it changed hands since: the old
+    /// owner of its first owner event after `seq`. `None` if it has not changed hands since
+    /// (its owner now is the one it had). Decides on an activity logged offline on a lead
+    /// given to someone else meanwhile (`push.rs`).
+    fn owner_after(&mut self, doc_id: &str, seq: i64) -> Result<Option<String>>;
     /// Documents ordered by id, for bootstrap snapshots, up to `limit` of them and `max_bytes`
     /// (at least one). Only documents whose owner is one of `owners` (or everyone's); `None`
     /// for all.
@@ -236,6 +249,8 @@ pub struct Enrolled {
     pub user_id: String,
     pub workspace_id: String,
     pub role: Role,
+    /// The actor's device was enrolled again (see [`Backend::enroll`]).
+    pub reenrolled: bool,
 }
 
 pub trait Backend: Send + Sync + 'static {
@@ -255,6 +270,20 @@ pub trait Backend: Send + Sync + 'static {
     /// Consumes a one-time enrollment code and registers a device with its token hash and actor.
     /// An unknown, used or expired code counts as a failure of the address; an address with too
     /// many recent failures is refused before its code is looked at
-    /// ([`BackendError::LockedOut`]).
+    /// ([`BackendError::LockedOut`]). Then, in one transaction, before the code is used up:
+    /// a code for another user than `e.user_id` (when given) is [`BackendError::WrongUser`];
+    /// an actor bound to a device of another user or workspace is [`BackendError::ActorTaken`].
+    ///
+    /// **Re-enrollment**: an actor already bound to a device of the code's own user (revoked or
+    /// not: a store that lost its token, or whose device was revoked, with unsent work in it)
+    /// gets that same device back: its token hash is replaced by `e.token_hash` (the old token,
+    /// revoked or not, never works again), its name by `e.device_name`, and it is no longer
+    /// revoked. [`Enrolled::reenrolled`] says so. The device id, and so everything keyed by it,
+    /// stays.
     fn enroll(&self, e: &Enrollment<'_>) -> Result<Enrolled>;
+    /// Where committed writes are announced to live-update streams (`events.rs`): the backend
+    /// publishes each committed write transaction's [`crate::events::Moved`] to it.
+    fn hub(&self) -> &std::sync::Arc<crate::events::Hub>;
+    /// Which of these devices are revoked (live-update streams are cut off).
+    fn revoked(&self, device_ids: &[String]) -> Result<Vec<String>>;
 }

@@ -74,7 +74,16 @@ impl From<BackendError> for ApiError {
             BackendError::ActorTaken => Self::new(
                 StatusCode::CONFLICT,
                 "actor_taken",
-                "this actor id is already bound to another device",
+                "this store is enrolled for another user; it cannot be enrolled for this one",
+            ),
+            BackendError::WrongUser { code_user, store_user } => Self::new(
+                StatusCode::CONFLICT,
+                "wrong_user",
+                format!(
+                    "this code enrolls user '{code_user}', but this store belongs to \
+                     '{store_user}'; ask your admin for a code for '{store_user}' (this one \
+                     stays valid for '{code_user}')"
+                ),
             ),
             BackendError::LockedOut { retry_after_s } => Self::too_many(
                 "enroll_locked",

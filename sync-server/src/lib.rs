@@ -12,16 +12,23 @@ pub mod admin;
 pub mod auth;
 pub mod authz;
 pub mod backend;
+pub mod backup;
+pub mod clock;
 pub mod cursor;
+pub mod database;
 pub mod docs;
 pub mod error;
+pub mod events;
 pub mod group;
+pub mod metrics;
 pub mod net;
+pub mod postgres;
 pub mod pull;
 pub mod push;
 pub mod sqlite;
 #[cfg(test)]
 mod testing;
+pub mod tls;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,6 +66,14 @@ pub struct AppState<B> {
     pub net: NetLimits,
     /// A pull page's byte budget ([`PULL_PAGE_BYTES`]).
     pub page_bytes: usize,
+    /// Counts for `GET /metrics` (`metrics.rs`).
+    pub metrics: Arc<metrics::Metrics>,
+    /// Lets `/metrics` answer other addresses than loopback ones.
+    pub metrics_token: Option<String>,
+    /// Serve https with this (`tls.rs`); plain http when `None`.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// The time every answer tells devices (`clock.rs`).
+    pub clock: clock::ServerClock,
 }
 
 impl<B> Clone for AppState<B> {
@@ -71,6 +86,10 @@ impl<B> Clone for AppState<B> {
             commits: self.commits.clone(),
             net: self.net,
             page_bytes: self.page_bytes,
+            metrics: self.metrics.clone(),
+            metrics_token: self.metrics_token.clone(),
+            tls: self.tls.clone(),
+            clock: self.clock.clone(),
         }
     }
 }
@@ -98,6 +117,10 @@ impl<B: Backend> AppState<B> {
             commits: Arc::new(GroupCommit::new()),
             net: NetLimits::default(),
             page_bytes: PULL_PAGE_BYTES,
+            metrics: Arc::default(),
+            metrics_token: None,
+            tls: None,
+            clock: clock::system(),
         }
     }
 }
@@ -108,14 +131,18 @@ pub fn app<B: Backend>(state: AppState<B>) -> Router {
         .route("/v1/devices", post(enroll::<B>))
         .route("/v1/push", post(push::<B>))
         .route("/v1/pull", post(pull::<B>))
+        .route("/v1/events", get(events::stream::<B>))
+        .route("/metrics", get(metrics::scrape::<B>))
         .fallback(|| async { ApiError::not_found("no such endpoint; see docs/protocol.md") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
-                "wrong method: POST, or GET for /v1/health",
+                "wrong method: POST, or GET for /v1/health, /v1/events and /metrics",
             )
         })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), clock::stamp::<B>))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track::<B>))
         .with_state(state)
 }
 
@@ -127,7 +154,15 @@ pub async fn serve<B: Backend>(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = state.net;
-    net::serve(listener, app(state), limits, shutdown).await
+    let tls = state.tls.clone();
+    // Live-update streams never end by themselves: they end at shutdown, so that the open
+    // connections can finish their requests and close.
+    let hub = state.backend.hub().clone();
+    let shutdown = async move {
+        shutdown.await;
+        hub.close();
+    };
+    net::serve(listener, app(state), limits, tls, shutdown).await
 }
 
 /// Reads a body of at most `limit` bytes within `timeout`. Called only once the request's
@@ -190,7 +225,7 @@ fn declared_size(headers: &HeaderMap, limit: usize) -> Result<(), ApiError> {
 }
 
 /// The caller, from the token in the headers alone; then the device's rate limit.
-async fn principal<B: Backend>(
+pub(crate) async fn principal<B: Backend>(
     s: &AppState<B>,
     headers: &HeaderMap,
     peer: Option<&Peer>,
@@ -223,10 +258,12 @@ fn cbor_response<T: serde::Serialize>(v: &T) -> Response {
 }
 
 /// Runs blocking storage work off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
+    // The request's log span (its id) goes along.
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(f))
         .await
         .map_err(|e| ApiError::internal(format!("a request's work failed: {e}")))?
 }
@@ -285,6 +322,7 @@ async fn enroll<B: Backend>(
             token_hash: &token_hash,
             address: &address,
             now: now_ms(),
+            user_id: req.user_id.as_deref(),
         })?)
     })
     .await?;
@@ -326,9 +364,18 @@ async fn push<B: Backend>(
 ) -> Result<Response, ApiError> {
     let (p, req): (Principal, PushRequest) =
         cbor_request(&s, peer, &headers, body, MAX_BODY_BYTES, "push").await?;
+    // What the device has pulled, if it says: a cursor it cannot parse counts as not said.
+    let seen = headers
+        .get(PULL_CURSOR_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| cursor::parse_cursor(c).ok().flatten())
+        .map(|c| match c.cursor {
+            cursor::Cursor::Feed { seq, .. } => seq,
+            cursor::Cursor::Boot { watermark, .. } => watermark,
+        });
     let state = s.clone();
     let resp = work(&state, move |worker| {
-        let prepared = push::prepare_push(&*s.backend, &s.docs, &p, req)?;
+        let prepared = push::prepare_push_seen(&*s.backend, &s.docs, &p, req, seen)?;
         // Waiting for the writer takes no CPU: the next request may work meanwhile, and pushes
         // that queue up here are committed together. Unless too many wait already: then this
         // one keeps its worker, and new requests wait before they hold anything.
@@ -337,6 +384,7 @@ async fn push<B: Backend>(
         s.commits.commit(&*s.backend, &s.docs, &p, prepared)
     })
     .await?;
+    state.metrics.pushed(&resp);
     Ok(cbor_response(&resp))
 }
 

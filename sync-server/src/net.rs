@@ -104,6 +104,7 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
     limits: NetLimits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let table = Arc::new(Connections {
@@ -141,13 +142,34 @@ pub async fn serve(
         });
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
-        let conn = builder.serve_connection(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn);
+        let watcher = graceful.watcher();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let _ = conn.await;
+            match tls {
+                None => {
+                    let _ = watcher
+                        .watch(builder.serve_connection(TokioIo::new(stream), service))
+                        .await;
+                }
+                // The handshake gets the headers' deadline: a stranger cannot hold the
+                // connection open by stalling it.
+                Some(tls) => {
+                    match tokio::time::timeout(limits.header_timeout, tls.accept(stream)).await {
+                        Ok(Ok(stream)) => {
+                            let conn = builder.serve_connection(TokioIo::new(stream), service);
+                            let _ = watcher.watch(conn).await;
+                        }
+                        Ok(Err(e)) => tracing::debug!(%addr, "TLS handshake failed: {e}"),
+                        Err(_) => tracing::debug!(%addr, "TLS handshake timed out"),
+                    }
+                }
+            }
             drop(admitted);
         });
     }
+    // New connections are refused from now on (a load balancer moves on to another instance);
+    // the open ones finish the requests under way.
+    drop(listener);
     let _ = tokio::time::timeout(limits.body_timeout, graceful.shutdown()).await;
     Ok(())
 }

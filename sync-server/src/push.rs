@@ -6,7 +6,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use automerge::{ActorId, AutoCommit, Change, ObjId, ROOT, ReadDoc, ScalarValue, Value};
+use automerge::{ActorId, AutoCommit, Change, ObjId, ROOT, ReadDoc};
 use axum::http::StatusCode;
 use fieldsales_core::doc::{DocKind, check};
 use fieldsales_core::sync::protocol::*;
@@ -18,14 +18,10 @@ use crate::error::ApiError;
 
 type Result<T, E = ApiError> = std::result::Result<T, E>;
 
+/// A root string as this app's reader reads it: a scalar string, or a text another
+/// implementation wrote.
 fn root_str(doc: &AutoCommit, key: &str) -> Option<String> {
-    match doc.get(&ROOT, key) {
-        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
-            ScalarValue::Str(v) => Some(v.to_string()),
-            _ => None,
-        },
-        _ => None,
-    }
+    fieldsales_core::doc::get_str(doc, &ROOT, key)
 }
 
 /// Decodes the whole request first: a malformed change rejects the request and stores nothing.
@@ -115,6 +111,9 @@ pub struct Prepared {
     /// was nothing to work out (nothing new, changes refused before their content matters, or
     /// a stored document that must be rebuilt under the writer).
     merged: Option<std::result::Result<(AutoCommit, Vec<u8>), Refusal>>,
+    /// The feed number the pushing device's pull cursor stands at (what it has received), if
+    /// it sent one ([`PULL_CURSOR_HEADER`]).
+    seen: Option<i64>,
 }
 
 impl Prepared {
@@ -273,6 +272,7 @@ fn merge(
 ) -> std::result::Result<(AutoCommit, Vec<u8>), Refusal> {
     guarded(doc_id, || {
         let mut doc = base.unwrap_or_default();
+        let before = doc.get_heads();
         doc.apply_changes(fresh.iter().cloned())
             .map_err(|e| invalid(format!("the changes do not apply: {e}")))?;
         // A change whose dependencies are missing waits in the document's queue instead of
@@ -297,10 +297,39 @@ fn merge(
             }
             ObjId::Root => false,
         };
-        check::audit(&doc, &p.user_id, written_now)
+        check::audit(&doc, &p.user_id, written_now, &before)
             .map_err(|m| Refusal { code: "forbidden", message: m })?;
         save_checked(&mut doc)
     })
+}
+
+/// The lead's owners (each concurrent value) as the device that wrote `fresh` had the lead:
+/// at the changes' dependencies outside this push. `None` when that is not a version of the
+/// stored document (a dependency it lacks, or none: a new record).
+fn owners_seen(doc: &AutoCommit, fresh: &[Change]) -> Option<Vec<String>> {
+    let own: std::collections::HashSet<automerge::ChangeHash> =
+        fresh.iter().map(|c| c.hash()).collect();
+    let mut deps: Vec<automerge::ChangeHash> =
+        fresh.iter().flat_map(|c| c.deps().iter().copied()).filter(|h| !own.contains(h)).collect();
+    deps.sort();
+    deps.dedup();
+    if deps.is_empty() || !doc.get_missing_deps(&deps).is_empty() {
+        return None;
+    }
+    let values = doc.get_all_at(&ROOT, "owner", &deps).ok()?;
+    let owners: Vec<String> = values
+        .iter()
+        .filter_map(|(v, id)| match v {
+            automerge::Value::Object(automerge::ObjType::Text) => doc.text_at(id, &deps).ok(),
+            v => fieldsales_core::doc::scalar_str(v),
+        })
+        .collect();
+    (owners.len() == values.len()).then_some(owners)
+}
+
+/// The ops that hold a lead's `owner` now: equal before and after a push that did not write it.
+fn owner_ops(doc: &AutoCommit) -> Vec<ObjId> {
+    doc.get_all(&ROOT, "owner").unwrap_or_default().into_iter().map(|(_, id)| id).collect()
 }
 
 /// The owner a target or plan is recorded under (a user id, or `team:<id>` for a team's
@@ -342,7 +371,7 @@ pub fn commit_doc(
     docs: &DocCache,
     prepared: Prepared,
 ) -> Result<std::result::Result<Accepted, Rejection>> {
-    let Prepared { doc_id, kind, hashes, mut fresh, base, mut merged } = prepared;
+    let Prepared { doc_id, kind, hashes, mut fresh, base, mut merged, seen: pulled } = prepared;
     let doc_id = doc_id.as_str();
     let stored = tx.doc(doc_id)?;
     if !fresh.is_empty() && stored.as_ref().map(|r| &r.data) != base.as_ref() {
@@ -355,13 +384,35 @@ pub fn commit_doc(
         return Ok(Ok(Accepted { hashes, stored: None }));
     }
     let hidden = stored.as_ref().is_some_and(|r| !vis.sees(&r.owner));
-    let existing = if hidden {
+    // A lead the user may not see any more, edited as her device saw it when she could: decided
+    // on the owners she saw (`authz::lead_as_seen`), not as a record that does not exist. Only
+    // then: an edit built on a version she could not see answers as before, like a missing
+    // record (she learns nothing of a record that is not hers).
+    let seen = match (&stored, kind) {
+        (Some(row), DocKind::Lead) if hidden && row.kind == kind => load_saved(&row.data)
+            .and_then(|d| owners_seen(&d, &fresh))
+            .filter(|o| !o.is_empty() && o.iter().all(|o| vis.sees(o))),
+        _ => None,
+    };
+    // An activity of such a lead, edited offline: its lead's owner as the device last pulled.
+    let activity_then = match (&stored, kind, pulled) {
+        (Some(row), DocKind::Activity, Some(seq)) if hidden && row.kind == kind => {
+            match row.lead_id.as_deref() {
+                Some(lead) => tx.owner_after(lead, seq)?.filter(|o| vis.sees(o)),
+                None => None,
+            }
+        }
+        _ => None,
+    };
+    let seen_then = seen.is_some() || activity_then.is_some();
+    let existing = if hidden && !seen_then {
         merged = None;
         None
     } else {
         stored
     };
-    let visible_version = existing.as_ref().map(|r| r.data.clone());
+    // Never the bytes of a record the user may not see now.
+    let visible_version = existing.as_ref().filter(|_| !hidden).map(|r| r.data.clone());
     let reject = |r: Refusal| Rejection {
         doc_id: doc_id.to_string(),
         kind,
@@ -413,12 +464,35 @@ pub fn commit_doc(
                     "owner '{owner}' is not a user of this workspace"
                 )))));
             }
-            (authz::lead(p, vis, old, &owner), DocRow { kind, owner, lead_id: None, data })
+            let decision = match (&seen, &existing) {
+                (Some(seen), Some(row)) => {
+                    let untouched = match load_saved(&row.data) {
+                        Some(before) => owner_ops(&before) == owner_ops(&doc),
+                        None => false,
+                    };
+                    authz::lead_as_seen(vis, seen, &row.owner, &owner, untouched)
+                }
+                _ => authz::lead(p, vis, old, &owner),
+            };
+            (decision, DocRow { kind, owner, lead_id: None, data })
         }
         DocKind::Activity => {
             let lead_id = root_str(&doc, "lead_id").unwrap_or_default();
             let lead_owner = tx.doc(&lead_id)?.filter(|l| l.kind == DocKind::Lead).map(|l| l.owner);
-            let decision = authz::activity(vis, old, &lead_id, lead_owner.as_deref());
+            let mut decision = authz::activity(vis, old, &lead_id, lead_owner.as_deref());
+            // Logged offline on a lead given to someone else before the device pulled that:
+            // decided on the lead's owner as of its last pull (`authz::activity_as_seen`).
+            if decision.is_err()
+                && let Some(seq) = pulled
+            {
+                let then = tx.owner_after(&lead_id, seq)?;
+                let same_lead = existing
+                    .as_ref()
+                    .is_none_or(|r| r.lead_id.as_deref() == Some(lead_id.as_str()));
+                if authz::activity_as_seen(vis, then.as_deref(), lead_owner.is_some(), same_lead) {
+                    decision = Ok(());
+                }
+            }
             let owner = lead_owner.unwrap_or_default();
             (decision, DocRow { kind, owner, lead_id: Some(lead_id), data })
         }
@@ -445,7 +519,7 @@ pub fn commit_doc(
     if let Err(r) = decision {
         return Ok(Err(reject(r)));
     }
-    if hidden {
+    if hidden && !seen_then {
         return Ok(Err(reject(authz::not_yours())));
     }
     tx.put_doc(doc_id, &row)?;
@@ -504,6 +578,18 @@ pub fn prepare_push<B: Backend>(
     p: &Principal,
     req: PushRequest,
 ) -> Result<Vec<Prepared>> {
+    prepare_push_seen(backend, docs, p, req, None)
+}
+
+/// [`prepare_push`] of a device that said what it has pulled: `seen`, the feed number its pull
+/// cursor stands at ([`PULL_CURSOR_HEADER`]).
+pub fn prepare_push_seen<B: Backend>(
+    backend: &B,
+    docs: &DocCache,
+    p: &Principal,
+    req: PushRequest,
+    seen: Option<i64>,
+) -> Result<Vec<Prepared>> {
     let groups = decode_push(req)?;
     let read = backend.read(&p.workspace_id, |tx| -> Result<Vec<_>> {
         let mut out = Vec::with_capacity(groups.len());
@@ -533,7 +619,7 @@ pub fn prepare_push<B: Backend>(
             }
         };
         let base = existing.map(|r| r.data);
-        let pr = Prepared { doc_id, kind, hashes, fresh, base, merged };
+        let pr = Prepared { doc_id, kind, hashes, fresh, base, merged, seen };
         held += pr.bytes();
         prepared.push(pr);
     }

@@ -11,6 +11,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::authz::EVERYONE;
 use crate::backend::*;
+use crate::events::{Hub, MovedLog};
 
 impl From<rusqlite::Error> for BackendError {
     fn from(e: rusqlite::Error) -> Self {
@@ -124,12 +125,18 @@ CREATE TABLE enroll_failures (
     locked_until INTEGER
 );
 "#,
+    r#"
+-- v5: a document's changes of hands by feed number (`DocTx::owner_after`): the owner a lead
+-- had when a device last pulled decides on an activity it logged offline (issue 14).
+CREATE INDEX feed_owner_events ON feed (workspace_id, doc_id, seq) WHERE hash IS NULL;
+"#,
 ];
 
 pub struct SqliteBackend {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
+    hub: std::sync::Arc<Hub>,
 }
 
 fn open(path: &Path) -> rusqlite::Result<Connection> {
@@ -178,7 +185,7 @@ impl SqliteBackend {
         }
         let readers =
             (0..4).map(|_| open(&path).map(Mutex::new)).collect::<rusqlite::Result<_>>()?;
-        Ok(SqliteBackend { path, writer: Mutex::new(writer), readers })
+        Ok(SqliteBackend { path, writer: Mutex::new(writer), readers, hub: Hub::new() })
     }
 
     pub fn path(&self) -> &Path {
@@ -266,6 +273,8 @@ fn owners_json(owners: Option<&[String]>) -> Result<Option<String>> {
 struct SqlTx<'a> {
     tx: &'a Connection,
     ws: &'a str,
+    /// What a write transaction appended, for live updates.
+    moved: Option<&'a mut MovedLog>,
 }
 
 fn kind_of(k: i64) -> Result<DocKind> {
@@ -335,6 +344,9 @@ impl DocTx for SqlTx<'_> {
         self.tx
             .prepare_cached("INSERT INTO feed (workspace_id, doc_id, kind, owner, hash, actor, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
             .execute(params![self.ws, doc_id, kind as i64, owner, hash, actor, data])?;
+        if let Some(m) = self.moved.as_deref_mut() {
+            m.change(owner, actor);
+        }
         Ok(())
     }
 
@@ -347,6 +359,9 @@ impl DocTx for SqlTx<'_> {
         self.tx
             .prepare_cached("INSERT INTO feed (workspace_id, doc_id, kind, owner, old_owner, new_owner) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
             .execute(params![self.ws, lead_id, DocKind::Lead as i64, EVERYONE, old_owner, new_owner])?;
+        if let Some(m) = self.moved.as_deref_mut() {
+            m.handover(old_owner, new_owner);
+        }
         Ok(())
     }
 
@@ -519,6 +534,15 @@ impl DocTx for SqlTx<'_> {
             .optional()?)
     }
 
+    fn owner_after(&mut self, doc_id: &str, seq: i64) -> Result<Option<String>> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT old_owner FROM feed WHERE workspace_id = ?1 AND doc_id = ?2 AND hash IS NULL AND seq > ?3 ORDER BY seq LIMIT 1")?
+            .query_row(params![self.ws, doc_id, seq], |r| r.get::<_, Option<String>>(0))
+            .optional()?
+            .flatten())
+    }
+
     fn max_seq(&mut self) -> Result<i64> {
         Ok(self
             .tx
@@ -560,14 +584,23 @@ impl DocTx for SqlTx<'_> {
     }
 
     fn savepoint(&mut self) -> Result<()> {
+        if let Some(m) = self.moved.as_deref_mut() {
+            m.savepoint();
+        }
         Ok(self.tx.execute_batch("SAVEPOINT request")?)
     }
 
     fn release_savepoint(&mut self) -> Result<()> {
+        if let Some(m) = self.moved.as_deref_mut() {
+            m.release();
+        }
         Ok(self.tx.execute_batch("RELEASE request")?)
     }
 
     fn rollback_to_savepoint(&mut self) -> Result<()> {
+        if let Some(m) = self.moved.as_deref_mut() {
+            m.rollback();
+        }
         Ok(self.tx.execute_batch("ROLLBACK TO request; RELEASE request")?)
     }
 }
@@ -582,8 +615,10 @@ impl Backend for SqliteBackend {
         let tx = c
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(BackendError::from)?;
-        let r = f(&mut SqlTx { tx: &tx, ws: workspace })?;
+        let mut moved = MovedLog::default();
+        let r = f(&mut SqlTx { tx: &tx, ws: workspace, moved: Some(&mut moved) })?;
         tx.commit().map_err(BackendError::from)?;
+        self.hub.publish(workspace, &moved.into_moved());
         Ok(r)
     }
 
@@ -596,7 +631,7 @@ impl Backend for SqliteBackend {
         let tx = c
             .transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)
             .map_err(BackendError::from)?;
-        let r = f(&mut SqlTx { tx: &tx, ws: workspace })?;
+        let r = f(&mut SqlTx { tx: &tx, ws: workspace, moved: None })?;
         tx.commit().map_err(BackendError::from)?;
         Ok(r)
     }
@@ -649,19 +684,41 @@ impl Backend for SqliteBackend {
             tx.commit()?;
             return Err(BackendError::InvalidCode);
         };
-        if tx.prepare_cached("SELECT 1 FROM devices WHERE actor_id = ?1")?.exists([e.actor])? {
-            return Err(BackendError::ActorTaken);
+        // Refused before the code is used up: the right person can still use it.
+        if let Some(store_user) = e.user_id.filter(|u| *u != user_id) {
+            return Err(BackendError::WrongUser {
+                code_user: user_id,
+                store_user: store_user.into(),
+            });
         }
+        let bound: Option<(String, String, String)> = tx
+            .prepare_cached("SELECT id, workspace_id, user_id FROM devices WHERE actor_id = ?1")?
+            .query_row([e.actor], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
         let role: String = tx.query_row(
             "SELECT role FROM users WHERE workspace_id = ?1 AND id = ?2",
             params![workspace_id, user_id],
             |r| r.get(0),
         )?;
-        let device_id = uuid::Uuid::now_v7().to_string();
-        tx.execute(
-            "INSERT INTO devices (id, workspace_id, user_id, name, token_hash, actor_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![device_id, workspace_id, user_id, e.device_name, e.token_hash, e.actor, e.now],
-        )?;
+        let (device_id, reenrolled) = match bound {
+            // The same user's store again: that device, with a new token (see `Backend::enroll`).
+            Some((id, ws, u)) if ws == workspace_id && u == user_id => {
+                tx.execute(
+                    "UPDATE devices SET token_hash = ?2, name = ?3, revoked_at = NULL WHERE id = ?1",
+                    params![id, e.token_hash, e.device_name],
+                )?;
+                (id, true)
+            }
+            Some(_) => return Err(BackendError::ActorTaken),
+            None => {
+                let id = uuid::Uuid::now_v7().to_string();
+                tx.execute(
+                    "INSERT INTO devices (id, workspace_id, user_id, name, token_hash, actor_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![id, workspace_id, user_id, e.device_name, e.token_hash, e.actor, e.now],
+                )?;
+                (id, false)
+            }
+        };
         tx.execute(
             "UPDATE enrollments SET used_at = ?2 WHERE code_hash = ?1",
             params![e.code_hash, e.now],
@@ -672,8 +729,34 @@ impl Backend for SqliteBackend {
             user_id,
             workspace_id,
             role: Role::parse(&role).unwrap_or(Role::Rep),
+            reenrolled,
         })
     }
+
+    fn hub(&self) -> &std::sync::Arc<Hub> {
+        &self.hub
+    }
+
+    fn revoked(&self, device_ids: &[String]) -> Result<Vec<String>> {
+        let ids = serde_json::to_string(device_ids)
+            .map_err(|e| BackendError::Storage(format!("device ids: {e}")))?;
+        let c = self.reader();
+        let mut stmt = c.prepare_cached(
+            "SELECT id FROM devices WHERE id IN (SELECT value FROM json_each(?1)) AND revoked_at IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([ids], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// An address's failures, first failure and lockout after one more failure at `now`, given its
+/// failures and first failure so far.
+pub(crate) fn next_failure(row: Option<(u32, i64)>, now: i64) -> (u32, i64, Option<i64>) {
+    let (failures, first_at) = match row {
+        Some((n, first)) if now - first <= ENROLL_WINDOW_MS => (n + 1, first),
+        _ => (1, now),
+    };
+    (failures, first_at, (failures >= MAX_ENROLL_FAILURES).then_some(now + LOCKOUT_MS))
 }
 
 /// Counts a failed enrollment of `address`: failures within [`ENROLL_WINDOW_MS`] of the first
@@ -683,11 +766,7 @@ fn record_failure(tx: &Transaction<'_>, address: &str, now: i64) -> Result<()> {
         .prepare_cached("SELECT failures, first_at FROM enroll_failures WHERE address = ?1")?
         .query_row([address], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    let (failures, first_at) = match row {
-        Some((n, first)) if now - first <= ENROLL_WINDOW_MS => (n + 1, first),
-        _ => (1, now),
-    };
-    let locked_until = (failures >= MAX_ENROLL_FAILURES).then_some(now + LOCKOUT_MS);
+    let (failures, first_at, locked_until) = next_failure(row, now);
     tx.prepare_cached(
         "INSERT INTO enroll_failures (address, failures, first_at, last_at, locked_until) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (address) DO UPDATE SET failures = excluded.failures, first_at = excluded.first_at,

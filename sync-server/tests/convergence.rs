@@ -152,8 +152,8 @@ async fn ten_devices_in_two_workspaces_converge_after_random_syncs() {
     }
     // Every document every device holds (leads, activities, settings) is the server's own copy:
     // the same heads, so the same history; and no change is stored twice on the server.
-    let server = server_documents(s.dir.path());
-    let dups = feed_duplicates(s.dir.path());
+    let server = server_documents(&s);
+    let dups = feed_duplicates(&s);
     assert!(dups.is_empty(), "changes stored twice on the server: {dups:?}");
     for (_, d) in all.iter().chain(admins.iter()) {
         let held = d.document_ids().unwrap();

@@ -4,7 +4,6 @@
 //! device holds the same documents as the server, no change is stored twice, none is lost.
 
 mod common;
-use std::io::BufRead;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -157,25 +156,18 @@ fn push_body_len(d: &Device) -> usize {
 }
 
 /// Bytes of the changes `d`'s next pull receives: the feed after its cursor, less its own.
-fn pull_bytes(data_dir: &std::path::Path, d: &Device) -> usize {
-    // Feed cursors are `f<seq>~<visibility stamp>` (sync-server/src/sync.rs).
+fn pull_bytes(at: &Server, d: &Device) -> usize {
+    // Feed cursors are `f<seq>~<visibility stamp>` (sync-server/src/cursor.rs).
     let seq: i64 = cursor(d)
         .and_then(|c| {
             c.strip_prefix('f').map(|n| n.split('~').next().unwrap_or(n).parse().unwrap())
         })
         .expect("the device is on the feed");
-    let c = rusqlite::Connection::open_with_flags(
-        db_path(data_dir),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
-    let n: i64 = c
-        .query_row(
-            "SELECT coalesce(sum(length(data)), 0) FROM feed WHERE seq > ?1 AND actor != ?2",
-            rusqlite::params![seq, d.actor_id()],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let sql = format!(
+        "SELECT CAST(coalesce(sum(length(data)), 0) AS TEXT) FROM feed WHERE seq > {seq} AND actor != '{}'",
+        d.actor_id()
+    );
+    let n: i64 = at.db.rows2(&sql, &sql)[0].parse().unwrap();
     assert!(n > 1_000, "too little to pull for a mid-response cut: {n} bytes");
     n as usize
 }
@@ -256,12 +248,8 @@ async fn syncs_cut_after_n_bytes_resume_and_converge() {
             assert_eq!(victim.outbox_len().unwrap(), 0);
         }
         let outbox = victim.outbox_len().unwrap();
-        let n = at(if phase == "push" {
-            push_body_len(victim)
-        } else {
-            pull_bytes(s.dir.path(), victim)
-        });
-        let feed_before = feed_len(s.dir.path());
+        let n = at(if phase == "push" { push_body_len(victim) } else { pull_bytes(&s, victim) });
+        let feed_before = feed_len(&s);
         let cursor_before = cursor(victim);
         let what = format!("round {round}: cut {phase} {dir:?} after {n} bytes");
 
@@ -276,16 +264,12 @@ async fn syncs_cut_after_n_bytes_resume_and_converge() {
         assert!(r.is_err(), "{what}: a cut sync reported success: {r:?}");
         match (phase, dir) {
             ("push", Dir::Up) => {
-                assert_eq!(
-                    feed_len(s.dir.path()),
-                    feed_before,
-                    "{what}: a half-sent push stored something"
-                );
+                assert_eq!(feed_len(&s), feed_before, "{what}: a half-sent push stored something");
                 assert_eq!(victim.outbox_len().unwrap(), outbox);
             }
             ("push", Dir::Down) => {
                 // The server stored the push, the device never heard: its outbox keeps it all.
-                assert_eq!(feed_len(s.dir.path()), feed_before + outbox as usize, "{what}");
+                assert_eq!(feed_len(&s), feed_before + outbox as usize, "{what}");
                 assert_eq!(
                     victim.outbox_len().unwrap(),
                     outbox,
@@ -310,7 +294,7 @@ async fn syncs_cut_after_n_bytes_resume_and_converge() {
         } else {
             assert!(sum.received > 0, "{what}: the retry pulled what the cut pull lost");
         }
-        assert!(feed_duplicates(s.dir.path()).is_empty(), "{what}");
+        assert!(feed_duplicates(&s).is_empty(), "{what}");
     }
     assert!(proxy.state.connections.load(Ordering::SeqCst) >= 18);
 
@@ -319,70 +303,18 @@ async fn syncs_cut_after_n_bytes_resume_and_converge() {
         let sum = sync_bounded(d).await.unwrap();
         assert_eq!(sum.rejected, 0);
     }
-    assert_converged(&devices, s.dir.path());
+    assert_converged(&devices, &s);
     assert_eq!(phone.lead_ids().len(), 3 + 18 * 3 * 2);
-}
-
-/// The real server binary, killed with SIGKILL if the test ends early.
-struct ServerProcess {
-    child: std::process::Child,
-    url: String,
-}
-
-impl ServerProcess {
-    fn start(data: &std::path::Path) -> ServerProcess {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fieldsales-server"))
-            .args(["serve", "--data"])
-            .arg(data)
-            .args(["--listen", "127.0.0.1:0"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("fieldsales-server listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_string();
-        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-        ServerProcess { child, url }
-    }
-
-    /// SIGKILL: no shutdown, no flush, no goodbye.
-    fn kill(&mut self) {
-        self.child.kill().unwrap();
-        let status = self.child.wait().unwrap();
-        assert!(!status.success());
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// How many of `actor`'s changes the server's feed holds.
-fn stored_by(data_dir: &std::path::Path, actor: &str) -> usize {
-    let c = rusqlite::Connection::open_with_flags(
-        db_path(data_dir),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
-    c.query_row("SELECT count(*) FROM feed WHERE actor = ?1", [actor], |r| r.get::<_, i64>(0))
-        .unwrap() as usize
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_server_killed_mid_stream_restarts_and_everyone_converges() {
     let data = tempfile::tempdir().unwrap();
-    let admin = fieldsales_server::sqlite::SqliteBackend::open(data.path()).unwrap();
+    let db = Db::fresh(data.path());
+    let admin = db.admin().await;
     let ws = admin.create_workspace("acme").unwrap().id;
     admin.create_team(&ws, "t").unwrap();
-    let mut server = ServerProcess::start(data.path());
+    let mut server = ServerProcess::start(&db);
     let mut codes = vec![admin.add_user(&ws, "kim", Role::Rep, Some("t")).unwrap().enrollment_code];
     codes.push(admin.enrollment_code(&ws, "kim").unwrap());
     codes.push(admin.add_user(&ws, "boss", Role::Manager, Some("t")).unwrap().enrollment_code);
@@ -462,13 +394,13 @@ async fn a_server_killed_mid_stream_restarts_and_everyone_converges() {
     );
     // Wait (bounded) until the first request of the import is in.
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while stored_by(data.path(), &bulk_actor) < BATCH {
+    while stored_by(&db, &bulk_actor) < BATCH {
         assert!(std::time::Instant::now() < deadline, "the import never reached the server");
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     killed.store(true, Ordering::SeqCst);
     server.kill();
-    let partial = stored_by(data.path(), &bulk_actor);
+    let partial = stored_by(&db, &bulk_actor);
     assert!(
         (BATCH..BULK).contains(&partial),
         "the kill did not land inside the import: {partial} of {BULK} stored"
@@ -491,9 +423,9 @@ async fn a_server_killed_mid_stream_restarts_and_everyone_converges() {
     );
 
     // Restarted on the same data directory, on a new port.
-    let server = ServerProcess::start(data.path());
+    let server = ServerProcess::start(&db);
     assert_eq!(
-        stored_by(data.path(), &bulk_actor),
+        stored_by(&db, &bulk_actor),
         partial,
         "what was committed before the kill is still there"
     );
@@ -503,9 +435,9 @@ async fn a_server_killed_mid_stream_restarts_and_everyone_converges() {
     for d in devices.iter().chain(devices.iter()) {
         assert_eq!(sync_bounded(d).await.unwrap().rejected, 0);
     }
-    assert_eq!(stored_by(data.path(), &bulk_actor), BULK);
+    assert_eq!(stored_by(&db, &bulk_actor), BULK);
     let refs: Vec<&Device> = devices.iter().collect();
-    assert_converged(&refs, data.path());
+    assert_converged(&refs, &db);
     assert_eq!(
         devices[0].lead_ids().len(),
         created,

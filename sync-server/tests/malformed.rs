@@ -51,6 +51,7 @@ fn enroll_json(code: &str, actor: &str) -> Vec<u8> {
         code: code.into(),
         device_name: "hostile".into(),
         actor_id: actor.into(),
+        user_id: None,
     })
     .unwrap()
 }
@@ -74,6 +75,8 @@ async fn malformed_and_hostile_requests_are_refused_and_store_nothing() {
     let revoked_token = lost.token();
     s.admin.revoke_device(&lost.device_id).unwrap();
     let fresh_code = s.admin.enrollment_code(&ws, "kim").unwrap();
+    // Kim's own code would enroll kim's store again (issue 14); another user's may not.
+    let lee_code = s.admin.enrollment_code(&ws, "lee").unwrap();
 
     // Changes made with kim's actor that the server has never seen, by a scratch store: what a
     // modified app on kim's phone could send.
@@ -460,13 +463,13 @@ async fn malformed_and_hostile_requests_are_refused_and_store_nothing() {
             Error(400, "bad_actor"),
         ),
         enroll(
-            "enroll: actor already taken",
-            enroll_json(&fresh_code, &actor),
+            "enroll: actor already taken by another user",
+            enroll_json(&lee_code, &actor),
             Error(409, "actor_taken"),
         ),
         enroll(
-            "enroll: actor taken, in upper case",
-            enroll_json(&fresh_code, &actor.to_uppercase()),
+            "enroll: actor taken by another user, in upper case",
+            enroll_json(&lee_code, &actor.to_uppercase()),
             Error(409, "actor_taken"),
         ),
         enroll("enroll: empty body", vec![], Error(400, "bad_body")),
@@ -488,6 +491,7 @@ async fn malformed_and_hostile_requests_are_refused_and_store_nothing() {
                     code: fresh_code.clone(),
                     device_name: "x".into(),
                     actor_id: store::new_actor().to_hex_string(),
+                    user_id: None,
                 }),
                 Error(415, "unsupported_media_type"),
             )
@@ -505,13 +509,13 @@ async fn malformed_and_hostile_requests_are_refused_and_store_nothing() {
     ];
     assert!(cases.len() >= 24);
 
-    let before = fingerprint(s.dir.path());
+    let before = fingerprint(&s);
     let mut failures = Vec::new();
     for c in &cases {
         if let Err(why) = run(&http, &s.url, c).await {
             failures.push(format!("{}: {why}", c.name));
         }
-        if fingerprint(s.dir.path()) != before {
+        if fingerprint(&s) != before {
             failures.push(format!("{}: the server stored something", c.name));
         }
     }
@@ -534,7 +538,7 @@ async fn malformed_and_hostile_requests_are_refused_and_store_nothing() {
     assert_eq!(boss.sync().await.unwrap().received, 2);
     assert_eq!(boss.lead(&lead.id).unwrap().stage, Stage::Contacted);
     assert!(boss.lead(&second.id).is_ok());
-    assert_ne!(fingerprint(s.dir.path()), before);
+    assert_ne!(fingerprint(&s), before);
     // A change repeated within one push is stored once (it is the same change).
     let twice = push_body(vec![
         (&new_lead, DocKind::Lead, valid.clone()),
@@ -555,8 +559,8 @@ async fn malformed_and_hostile_requests_are_refused_and_store_nothing() {
     assert!(r.rejected.is_empty(), "{:?}", r.rejected);
     let hash = automerge::Change::from_bytes(valid.clone()).unwrap().hash().to_string();
     assert!(r.accepted.iter().all(|h| *h == hash) && !r.accepted.is_empty());
-    assert!(feed_hashes(s.dir.path()).contains(&hash));
-    assert!(feed_duplicates(s.dir.path()).is_empty());
+    assert!(feed_hashes(&s).contains(&hash));
+    assert!(feed_duplicates(&s).is_empty());
     // The change refused beside garbage was refused for the garbage alone.
     let r: PushResponse = {
         let resp = http
@@ -734,12 +738,7 @@ async fn a_device_ahead_of_a_restored_server_pulls_again_from_the_start() {
     let a = kim.owned("A", "kim");
     kim.sync().await.unwrap();
     boss.sync().await.unwrap();
-    let backup = tempfile::tempdir().unwrap();
-    let backup_db = backup.path().join("backup.db");
-    rusqlite::Connection::open(db_path(s.dir.path()))
-        .unwrap()
-        .execute("VACUUM INTO ?1", [backup_db.to_str().unwrap()])
-        .unwrap();
+    let backup = s.backup().await;
     for name in ["B", "C"] {
         kim.owned(name, "kim");
     }
@@ -749,12 +748,7 @@ async fn a_device_ahead_of_a_restored_server_pulls_again_from_the_start() {
 
     // The server is restored from the backup: it has only A, and its feed is shorter than the
     // cursor the manager's device holds.
-    let dir = s.stop().await;
-    for ext in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{ext}", db_path(dir.path()).display()));
-    }
-    std::fs::copy(&backup_db, db_path(dir.path())).unwrap();
-    let s = Server::start_in(dir).await;
+    let s = s.restore(backup).await;
     kim.set_server(&s.url);
     boss.set_server(&s.url);
     let d = kim.owned("D after the restore", "kim");

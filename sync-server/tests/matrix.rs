@@ -229,13 +229,8 @@ fn edit(stored: &[u8], kind: DocKind, w: &Writer, user: &str, new: Option<&str>)
     last_change(&mut d)
 }
 
-fn stored(data_dir: &std::path::Path, id: &str) -> Vec<u8> {
-    let c = rusqlite::Connection::open_with_flags(
-        db_path(data_dir),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
-    c.query_row("SELECT data FROM documents WHERE id = ?1", [id], |r| r.get(0)).unwrap()
+fn stored(s: &Server, id: &str) -> Vec<u8> {
+    stored_document(s, id)
 }
 
 async fn pull_all(url: &str, token: &str, mut cursor: String) -> (Vec<PullItem>, String) {
@@ -349,7 +344,7 @@ async fn every_role_kind_action_and_owner_is_decided_as_the_tables_say() {
                         (DocKind::Activity, false) => target_lead.as_deref(),
                         (_, false) => Some(new.as_str()),
                     };
-                    let change = edit(&stored(s.dir.path(), &id), kind, w, writer, to);
+                    let change = edit(&stored(&s, &id), kind, w, writer, to);
                     let r = push(&s.url, &w.token, &id, kind, change).await;
                     let want = may_write(writer, kind, Some(old), new);
                     rows += 1;
@@ -390,7 +385,7 @@ async fn every_role_kind_action_and_owner_is_decided_as_the_tables_say() {
     rows += 2;
     for writer in ["park", "root", "kim"] {
         let w = &writers[writer];
-        let change = edit(&stored(s.dir.path(), &id), DocKind::Settings, w, writer, None);
+        let change = edit(&stored(&s, &id), DocKind::Settings, w, writer, None);
         let r = push(&s.url, &w.token, &id, DocKind::Settings, change).await;
         rows += 1;
         let want = may_write(writer, DocKind::Settings, Some("*"), "*");
@@ -410,13 +405,8 @@ async fn every_role_kind_action_and_owner_is_decided_as_the_tables_say() {
 
     // Read via pull: from the start, and from a cursor taken before everything.
     let team_id = |name: &str| {
-        let c = rusqlite::Connection::open_with_flags(
-            db_path(s.dir.path()),
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )
-        .unwrap();
-        c.query_row("SELECT id FROM teams WHERE name = ?1", [name], |r| r.get::<_, String>(0))
-            .unwrap()
+        let sql = format!("SELECT id FROM teams WHERE name = '{name}'");
+        s.db.rows2(&sql, &sql).remove(0)
     };
     let (east, west) = (team_id("east"), team_id("west"));
     let server_owner = |o: &str| match o {
@@ -425,13 +415,14 @@ async fn every_role_kind_action_and_owner_is_decided_as_the_tables_say() {
         o => o.to_string(),
     };
     let on_server: BTreeMap<String, String> = {
-        let c = rusqlite::Connection::open_with_flags(
-            db_path(s.dir.path()),
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )
-        .unwrap();
-        let mut st = c.prepare("SELECT id, owner FROM documents").unwrap();
-        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+        let sql = "SELECT id || ' ' || owner FROM documents";
+        s.db.rows2(sql, sql)
+            .into_iter()
+            .map(|r| {
+                let (id, owner) = r.split_once(' ').unwrap();
+                (id.to_string(), owner.to_string())
+            })
+            .collect()
     };
     let mine: BTreeMap<String, String> =
         records.iter().map(|(id, o)| (id.clone(), server_owner(o))).collect();

@@ -248,5 +248,5 @@ async fn two_managers_create_the_settings_offline_and_the_server_keeps_one_docum
         assert_eq!(st.name(Stage::Negotiation), "Contract review");
         assert!(d.verify().unwrap().is_ok());
     }
-    assert_converged(&[&ann, &bob], s.dir.path());
+    assert_converged(&[&ann, &bob], &s);
 }

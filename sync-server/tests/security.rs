@@ -96,7 +96,7 @@ async fn fuzzed_changes_that_broke_a_stored_lead_or_panicked_are_rejected() {
         assert!(r.accepted.is_empty(), "the fuzzed change was stored");
         assert_eq!(r.rejected.len(), 1);
         assert_eq!(r.rejected[0].code, "invalid_document", "{}", r.rejected[0].message);
-        let docs = server_documents(s.dir.path());
+        let docs = server_documents(&s);
         assert!(docs.contains_key(&doc_id), "the stored lead loads");
     }
 }
@@ -575,6 +575,7 @@ async fn enrollment_brute_force_is_locked_out_and_visible_to_the_admin() {
                 code,
                 device_name: "guesser".into(),
                 actor_id: store::new_actor().to_hex_string(),
+                user_id: None,
             })
             .unwrap();
             http.post(format!("{url}/v1/devices"))

@@ -100,10 +100,13 @@ pub fn within(
         count(children.len())?;
         for (value, id) in children {
             if let Value::Object(t) = value {
-                if depth + 1 > max_depth {
+                // A text is a string value (another implementation writes every string as
+                // one), not a level: it holds no objects, and readers never enter it.
+                let d = if t == ObjType::Text { depth } else { depth + 1 };
+                if d > max_depth {
                     return Err(Bound::TooDeep(max_depth));
                 }
-                stack.push((id, t, depth + 1));
+                stack.push((id, t, d));
             }
         }
     }
@@ -112,8 +115,20 @@ pub fn within(
 
 /// Checks who a document says wrote it: each value of `created_by` and `updated_by` at the root
 /// and of `by` in a stage history entry that `written_now` picks (by its op id: the values a
-/// push writes) must be `user`. Older values by other users stay as they are.
-pub fn audit(doc: &AutoCommit, user: &str, written_now: impl Fn(&ObjId) -> bool) -> Check {
+/// push writes) must be `user`. Older values by other users stay as they are. A value written
+/// as a text (another implementation's strings) can also be changed by editing the text in
+/// place, which makes no new value at the key: a text that reads otherwise than at `before`
+/// (the document's heads before the push) was written now too.
+pub fn audit(
+    doc: &AutoCommit,
+    user: &str,
+    written_now: impl Fn(&ObjId) -> bool,
+    before: &[automerge::ChangeHash],
+) -> Check {
+    let edited = |value: &Value<'_>, id: &ObjId| {
+        matches!(value, Value::Object(ObjType::Text))
+            && doc.text_at(id, before).ok() != doc.text(id).ok()
+    };
     let mut fields: Vec<(&str, Value<'_>, ObjId)> = Vec::new();
     for key in ["created_by", "updated_by"] {
         for (v, id) in doc.get_all(&ROOT, key).unwrap_or_default() {
@@ -133,16 +148,16 @@ pub fn audit(doc: &AutoCommit, user: &str, written_now: impl Fn(&ObjId) -> bool)
         }
     }
     for (key, value, id) in fields {
-        if !written_now(&id) {
+        if !written_now(&id) && !edited(&value, &id) {
             continue;
         }
-        match value {
-            Value::Scalar(s) if matches!(s.as_ref(), ScalarValue::Str(v) if v == user) => {}
-            Value::Scalar(s) => {
-                let shown: String = super::scalar_to_string(&s).chars().take(64).collect();
+        match super::value_str(doc, &value, &id) {
+            Some(v) if v == user => {}
+            Some(v) => {
+                let shown: String = v.chars().take(64).collect();
                 return Err(format!("'{key}' must name you ({user}), not '{shown}'"));
             }
-            Value::Object(_) => return Err(format!("'{key}' must be a user id")),
+            None => return Err(format!("'{key}' must be a user id")),
         }
     }
     Ok(())
@@ -192,6 +207,7 @@ const MONEY_KEYS: [&str; 2] = ["amount", "currency"];
 /// object from its start each time, and with thirty keys the check cost more than loading the
 /// document; here only keys that hold concurrent values are read again with `get_all`.
 struct Fields<'a> {
+    doc: &'a AutoCommit,
     map: HashMap<String, Vec<(Value<'a>, ObjId)>>,
 }
 
@@ -207,7 +223,7 @@ impl<'a> Fields<'a> {
             };
             map.insert(item.key.into_owned(), all);
         }
-        Fields { map }
+        Fields { doc, map }
     }
 
     /// Refuses any key that is neither in `common` nor in `own`.
@@ -228,10 +244,12 @@ impl<'a> Fields<'a> {
         if all.is_empty() && required {
             return Err(format!("'{key}' is missing"));
         }
-        for (val, _) in all {
-            match val {
-                Value::Scalar(s) if ok(s) => {}
-                _ => return Err(format!("'{key}' has a value of the wrong type or out of range")),
+        for (val, id) in all {
+            if !as_scalar(self.doc, val, id).is_some_and(|s| ok(&s)) {
+                return Err(format!(
+                    "'{key}' has a value of the wrong type or out of range: {}",
+                    describe(self.doc, val, id)
+                ));
             }
         }
         Ok(())
@@ -258,6 +276,44 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// A value as the predicates of a scalar field see it. Another Automerge implementation may
+/// write a string as a text object (`@automerge/automerge` 2.x and later does for a plain
+/// JavaScript string): this app's readers read it as the string it holds, so it is checked as
+/// one. Any other object is no scalar.
+fn as_scalar(doc: &AutoCommit, val: &Value<'_>, id: &ObjId) -> Option<ScalarValue> {
+    match val {
+        Value::Scalar(s) => Some(s.as_ref().clone()),
+        Value::Object(ObjType::Text) => doc.text(id).ok().map(|t| ScalarValue::Str(t.into())),
+        Value::Object(_) => None,
+    }
+}
+
+/// What a refused value is, for the rejection message: its type and the start of it.
+fn describe(doc: &AutoCommit, val: &Value<'_>, id: &ObjId) -> String {
+    let cut = |s: String| -> String {
+        let short: String = s.chars().take(40).collect();
+        if short.len() < s.len() { format!("{short}…") } else { short }
+    };
+    match val {
+        Value::Object(ObjType::Text) => {
+            format!("a text of {} characters", doc.length(id))
+        }
+        Value::Object(t) => format!("a {t}"),
+        Value::Scalar(s) => match s.as_ref() {
+            ScalarValue::Str(t) => {
+                format!("the string '{}' ({} characters)", cut(t.to_string()), t.chars().count())
+            }
+            ScalarValue::Boolean(b) => format!("the boolean {b}"),
+            ScalarValue::Null => "null".to_string(),
+            ScalarValue::Bytes(b) => format!("{} bytes", b.len()),
+            ScalarValue::Unknown { type_code, .. } => {
+                format!("a value of unknown type {type_code}")
+            }
+            n => format!("the number {}", cut(super::scalar_to_string(n))),
+        },
+    }
+}
+
 fn text_field(max: usize) -> impl Fn(&ScalarValue) -> bool {
     move |s| matches!(s, ScalarValue::Str(t) if t.chars().count() <= max)
 }
@@ -266,14 +322,19 @@ fn enum_field(parse: fn(&str) -> bool) -> impl Fn(&ScalarValue) -> bool {
     move |s| matches!(s, ScalarValue::Str(t) if parse(t))
 }
 
+/// A whole number in any encoding Automerge has (see `doc::scalar_i64`).
 fn int(s: &ScalarValue) -> bool {
-    matches!(s, ScalarValue::Int(_) | ScalarValue::Uint(_) | ScalarValue::Timestamp(_))
+    super::scalar_i64(s).is_some()
+}
+
+/// A number in any encoding, as a float, where `ok`.
+fn float(ok: impl Fn(f64) -> bool) -> impl Fn(&ScalarValue) -> bool {
+    move |s| super::scalar_f64(s).is_some_and(|x| x.is_finite() && ok(x))
 }
 
 fn common(root: &Fields, id: &str, type_name: &str) -> Check {
     root.scalar("schema", true, &|s| {
-        matches!(s, ScalarValue::Uint(n) if *n >= 1 && *n <= SCHEMA_VERSION)
-            || matches!(s, ScalarValue::Int(n) if *n >= 1 && *n as u64 <= SCHEMA_VERSION)
+        super::scalar_i64(s).is_some_and(|n| n >= 1 && n as u64 <= SCHEMA_VERSION)
     })?;
     root.scalar("type", true, &|s| matches!(s, ScalarValue::Str(t) if t == type_name))?;
     root.scalar("id", true, &|s| matches!(s, ScalarValue::Str(t) if t == id))?;
@@ -329,10 +390,12 @@ fn string_list(
         if doc.length(&list) > max_items {
             return Err(format!("'{key}' has too many entries"));
         }
-        for (val, _) in list_items(doc, &list) {
-            match val {
-                Value::Scalar(s) if text_field(max_len)(&s) => {}
-                _ => return Err(format!("'{key}' must hold short strings")),
+        for (val, id) in list_items(doc, &list) {
+            if !as_scalar(doc, &val, &id).is_some_and(|s| text_field(max_len)(&s)) {
+                return Err(format!(
+                    "'{key}' must hold strings of at most {max_len} characters, not {}",
+                    describe(doc, &val, &id)
+                ));
             }
         }
     }
@@ -366,10 +429,7 @@ pub fn check(doc: &AutoCommit, id: &str, kind: DocKind) -> Check {
 }
 
 fn bp(max: i64) -> impl Fn(&ScalarValue) -> bool {
-    move |s| {
-        matches!(s, ScalarValue::Int(n) if (0..=max).contains(n))
-            || matches!(s, ScalarValue::Uint(n) if *n <= max as u64)
-    }
+    move |s| super::scalar_i64(s).is_some_and(|n| (0..=max).contains(&n))
 }
 
 /// Settings are flat root keys (see `doc/sales.rs`); any other key is refused, so that a
@@ -497,9 +557,7 @@ fn check_lead(doc: &AutoCommit, root: &Fields, id: &str) -> Check {
         source.scalar("channel", true, &enum_field(|t| CaptureChannel::parse(t).is_ok()))?;
         source.scalar("event", false, &text_field(v::MAX_SHORT_TEXT))?;
     }
-    money(doc, root, "deal", &|s| {
-        matches!(s, ScalarValue::Int(n) if *n >= 0) || matches!(s, ScalarValue::Uint(_))
-    })?;
+    money(doc, root, "deal", &bp(i64::MAX))?;
     for tags in root.objects("tags", ObjType::Map, true)? {
         let tags = Fields::of(doc, &tags);
         if tags.map.len() > v::MAX_TAGS {
@@ -537,9 +595,21 @@ fn check_lead(doc: &AutoCommit, root: &Fields, id: &str) -> Check {
     Ok(())
 }
 
+/// Notes are a text; another implementation may write a scalar string, which reads the same.
 fn notes(doc: &AutoCommit, root: &Fields) -> Check {
-    for t in root.objects("notes", ObjType::Text, true)? {
-        if doc.length(&t) > v::MAX_NOTES {
+    let all = root.values("notes");
+    if all.is_empty() {
+        return Err("'notes' is missing".into());
+    }
+    for (val, id) in all {
+        let len = match val {
+            Value::Object(ObjType::Text) => doc.length(id),
+            Value::Scalar(s) if matches!(s.as_ref(), ScalarValue::Str(_)) => {
+                super::scalar_to_string(s).chars().count()
+            }
+            _ => return Err(format!("'notes' must be a text, not {}", describe(doc, val, id))),
+        };
+        if len > v::MAX_NOTES {
             return Err("'notes' is too long".into());
         }
     }
@@ -565,17 +635,9 @@ fn check_activity(doc: &AutoCommit, root: &Fields, id: &str) -> Check {
     for loc in root.maps("location")? {
         let loc = Fields::of(doc, &loc);
         loc.only(&[], &["lat", "lon", "accuracy_m"])?;
-        loc.scalar(
-            "lat",
-            true,
-            &|s| matches!(s, ScalarValue::F64(x) if (-90.0..=90.0).contains(x)),
-        )?;
-        loc.scalar(
-            "lon",
-            true,
-            &|s| matches!(s, ScalarValue::F64(x) if (-180.0..=180.0).contains(x)),
-        )?;
-        loc.scalar("accuracy_m", false, &|s| matches!(s, ScalarValue::F64(x) if *x >= 0.0))?;
+        loc.scalar("lat", true, &float(|x| (-90.0..=90.0).contains(&x)))?;
+        loc.scalar("lon", true, &float(|x| (-180.0..=180.0).contains(&x)))?;
+        loc.scalar("accuracy_m", false, &float(|x| x >= 0.0))?;
     }
     Ok(())
 }

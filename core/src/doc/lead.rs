@@ -126,7 +126,7 @@ pub fn apply_patch(doc: &mut AutoCommit, p: &LeadPatch, user: &str, now: i64) ->
     }
     if let Some(stage) = p.stage {
         let current = get_str(doc, &ROOT, "stage");
-        let conflicted = conflict_values(doc, &ROOT, "stage").is_some();
+        let conflicted = several_values(doc, &ROOT, "stage");
         let reason_changed = stage == Stage::Lost
             && p.lost_reason.is_some()
             && get_str(doc, &ROOT, "lost_reason") != p.lost_reason;
@@ -155,7 +155,7 @@ pub fn apply_patch(doc: &mut AutoCommit, p: &LeadPatch, user: &str, now: i64) ->
     }
     if let Some(m) = &p.deal_value {
         let current = read_money(doc, &ROOT, "deal");
-        if current.as_ref() != Some(m) || conflict_values(doc, &ROOT, "deal").is_some() {
+        if current.as_ref() != Some(m) || several_values(doc, &ROOT, "deal") {
             // A fresh map written in one change: the amount and its currency travel together.
             let deal = doc.put_object(&ROOT, "deal", ObjType::Map)?;
             doc.put(&deal, "amount", m.amount_minor)?;
@@ -227,6 +227,30 @@ fn read_money(doc: &AutoCommit, obj: &automerge::ObjId, key: &str) -> Option<Mon
     })
 }
 
+/// The stage of a lead whose `stage` holds concurrent values. Two devices that move a lead at
+/// once leave two `stage` values and two history entries, and Automerge's winner of the one
+/// need not be the last of the other (op order decides the first, list order the second), so
+/// screens reading the stage and reports reading the history would disagree. The rule, the
+/// same on every replica since both inputs are: the current stage is the stage of the last
+/// history entry, in list order, that is one of the values `stage` holds; the value Automerge
+/// shows when none is (a history written by something other than this app).
+fn current_stage(doc: &AutoCommit, shown: Option<Stage>, history: &[StageChange]) -> Stage {
+    let values: Vec<Stage> = doc
+        .get_all(&ROOT, "stage")
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|(v, id)| value_str(doc, v, id))
+        .filter_map(|s| Stage::parse(&s).ok())
+        .collect();
+    history
+        .iter()
+        .rev()
+        .map(|h| h.stage)
+        .find(|s| values.contains(s))
+        .or(shown)
+        .unwrap_or(Stage::New)
+}
+
 /// Reads a lead document. Unknown or malformed fields fall back to defaults rather than failing,
 /// so that a document written by a newer app version still shows what this one understands.
 pub fn read(doc: &AutoCommit, id: &str) -> Result<Lead> {
@@ -234,7 +258,7 @@ pub fn read(doc: &AutoCommit, id: &str) -> Result<Lead> {
     let r = HMap::root(&tree)
         .ok_or_else(|| crate::error::Error::corrupt(id, "the root is not a map"))?;
     let source = r.map("source");
-    let stage_history = r
+    let stage_history: Vec<StageChange> = r
         .list("stage_history")
         .filter_map(|v| {
             let e = HMap::root(v)?;
@@ -276,6 +300,19 @@ pub fn read(doc: &AutoCommit, id: &str) -> Result<Lead> {
             "deleted",
         ],
     );
+    let shown = r.str("stage").and_then(|s| Stage::parse(&s).ok());
+    let stage = if r.conflicted("stage") {
+        current_stage(doc, shown, &stage_history)
+    } else {
+        shown.unwrap_or(Stage::New)
+    };
+    // The stage every replica shows leads its conflict's values, as `FieldConflict` promises.
+    if let Some(c) = conflicts.iter_mut().find(|c| c.field == "stage")
+        && let Some(i) = c.values.iter().position(|v| v == stage.as_str())
+    {
+        let current = c.values.remove(i);
+        c.values.insert(0, current);
+    }
     let nested = [
         ("source", source.as_ref(), vec!["event", "channel"]),
         ("custom", custom.as_ref(), custom_fields.iter().map(|f| f.key.as_str()).collect()),
@@ -313,8 +350,9 @@ pub fn read(doc: &AutoCommit, id: &str) -> Result<Lead> {
                 .and_then(|c| CaptureChannel::parse(&c).ok())
                 .unwrap_or(CaptureChannel::Manual),
         },
-        stage: r.str("stage").and_then(|s| Stage::parse(&s).ok()).unwrap_or(Stage::New),
-        lost_reason: r.str("lost_reason"),
+        stage,
+        // A reason belongs to a lost lead: a concurrent move elsewhere can leave it behind.
+        lost_reason: r.str("lost_reason").filter(|_| stage == Stage::Lost),
         stage_history,
         potential: r.str("potential").and_then(|s| Potential::parse(&s).ok()),
         deal_value: deal,

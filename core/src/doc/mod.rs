@@ -13,6 +13,7 @@
 
 pub mod activity;
 pub mod check;
+pub mod diff;
 pub mod lead;
 pub mod plan;
 pub mod settings;
@@ -180,27 +181,76 @@ pub(crate) fn get_scalar(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<Sca
     }
 }
 
-pub(crate) fn get_str(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<String> {
-    match get_scalar(doc, obj, key)? {
-        ScalarValue::Str(s) => Some(s.to_string()),
+/// Whether `key` holds anything at all.
+pub(crate) fn get_any(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<()> {
+    doc.get(obj, key).ok().flatten().map(drop)
+}
+
+// Other Automerge implementations write the same fields in other encodings, and every reader
+// here takes them all (docs/architecture.md, "Documents from other implementations"):
+// `@automerge/automerge` 2.x and later makes a plain JavaScript string a text object, and a
+// JavaScript number an `int` or an `f64` (a `uint` reads back there as a `BigInt`). So a
+// string field is a scalar string or a text, and a number any integer or float encoding.
+
+/// A string value: a scalar string or a text object.
+pub(crate) fn value_str(doc: &AutoCommit, v: &Value<'_>, id: &ObjId) -> Option<String> {
+    match v {
+        Value::Object(ObjType::Text) => doc.text(id).ok(),
+        v => scalar_str(v),
+    }
+}
+
+/// A scalar string value, if `v` is one.
+pub fn scalar_str(v: &Value<'_>) -> Option<String> {
+    match v {
+        Value::Scalar(s) => match s.as_ref() {
+            ScalarValue::Str(s) => Some(s.to_string()),
+            _ => None,
+        },
+        Value::Object(_) => None,
+    }
+}
+
+/// A whole number in any encoding: `int`, `uint` (within i64), `timestamp`, `counter`, or an
+/// `f64` with no fraction within i64 (JavaScript numbers may arrive as floats).
+pub fn scalar_i64(v: &ScalarValue) -> Option<i64> {
+    match v {
+        ScalarValue::Int(i) | ScalarValue::Timestamp(i) => Some(*i),
+        ScalarValue::Uint(u) => i64::try_from(*u).ok(),
+        ScalarValue::Counter(c) => Some(i64::from(c)),
+        // 2^63 is exactly representable; anything from it up does not fit.
+        ScalarValue::F64(f) if f.fract() == 0.0 && *f >= -(2f64.powi(63)) && *f < 2f64.powi(63) => {
+            Some(*f as i64)
+        }
+        _ => None,
+    }
+}
+
+/// A number in any encoding, as a float.
+pub fn scalar_f64(v: &ScalarValue) -> Option<f64> {
+    match v {
+        ScalarValue::F64(f) => Some(*f),
+        ScalarValue::Int(i) | ScalarValue::Timestamp(i) => Some(*i as f64),
+        ScalarValue::Uint(u) => Some(*u as f64),
+        ScalarValue::Counter(c) => Some(f64::from(c)),
+        _ => None,
+    }
+}
+
+/// A string field, whichever way it was written (see [`value_str`]).
+pub fn get_str(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<String> {
+    match doc.get(obj, key) {
+        Ok(Some((v, id))) => value_str(doc, &v, &id),
         _ => None,
     }
 }
 
 pub(crate) fn get_i64(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<i64> {
-    match get_scalar(doc, obj, key)? {
-        ScalarValue::Int(i) | ScalarValue::Timestamp(i) => Some(i),
-        ScalarValue::Uint(u) => i64::try_from(u).ok(),
-        _ => None,
-    }
+    scalar_i64(&get_scalar(doc, obj, key)?)
 }
 
 pub(crate) fn get_f64(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<f64> {
-    match get_scalar(doc, obj, key)? {
-        ScalarValue::F64(f) => Some(f),
-        ScalarValue::Int(i) => Some(i as f64),
-        _ => None,
-    }
+    scalar_f64(&get_scalar(doc, obj, key)?)
 }
 
 pub(crate) fn get_obj(doc: &AutoCommit, obj: &ObjId, key: &str, ty: ObjType) -> Option<ObjId> {
@@ -223,37 +273,59 @@ pub(crate) fn ensure_obj(
     }
 }
 
-pub(crate) fn list_of_strings(doc: &AutoCommit, obj: &ObjId, key: &str) -> Vec<String> {
-    let Some(list) = get_obj(doc, obj, key, ObjType::List) else { return Vec::new() };
-    doc.values(&list)
-        .filter_map(|(v, _)| match v {
-            Value::Scalar(s) => match s.as_ref() {
-                ScalarValue::Str(s) => Some(s.to_string()),
-                _ => None,
-            },
-            _ => None,
-        })
-        .collect()
+/// The elements of a list, each as a string where it is one (a scalar string or a text).
+fn list_items_str(doc: &AutoCommit, list: &ObjId) -> Vec<Option<String>> {
+    doc.values(list).map(|(v, id)| value_str(doc, &v, &id)).collect()
 }
 
-/// All values of `key` when concurrent writes left more than one; the visible winner first.
+/// Whether concurrent writes left more than one value at `key`, equal ones included: writing
+/// the field again is what settles them.
+pub(crate) fn several_values(doc: &AutoCommit, obj: &ObjId, key: &str) -> bool {
+    doc.get_all(obj, key).map(|v| v.len() > 1).unwrap_or(false)
+}
+
+/// A value as a conflict lists it: what `conflicts::patch_for` reads back into an edit (a
+/// deal as `amount currency` in minor units, a time in milliseconds); screens format it as
+/// the field itself (`conflicts::shown`).
+fn render_value(doc: &AutoCommit, v: &Value<'_>, id: &ObjId) -> String {
+    match v {
+        Value::Scalar(s) => scalar_to_string(s),
+        Value::Object(ObjType::Text) => doc.text(id).unwrap_or_default(),
+        Value::Object(ObjType::Map) if get_any(doc, id, "amount").is_some() => {
+            // A deal value: "amount currency".
+            let amount = get_i64(doc, id, "amount").map(|a| a.to_string()).unwrap_or_default();
+            let cur = get_str(doc, id, "currency").unwrap_or_default();
+            format!("{amount} {cur}").trim().to_string()
+        }
+        Value::Object(ObjType::Map) if get_any(doc, id, "lat").is_some() => {
+            // A location: "lat,lon" and the accuracy when there is one.
+            let n = |k| get_f64(doc, id, k).map(|f| f.to_string()).unwrap_or_default();
+            match get_f64(doc, id, "accuracy_m") {
+                Some(a) => format!("{},{} ±{a}", n("lat"), n("lon")),
+                None => format!("{},{}", n("lat"), n("lon")),
+            }
+        }
+        Value::Object(t) => format!("<{t}>"),
+    }
+}
+
+/// The distinct values of `key` when concurrent writes left more than one; the visible winner
+/// first. Equal values count once: two devices that entered the same thing do not disagree,
+/// so `warm | warm` is no conflict.
 pub(crate) fn conflict_values(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<Vec<String>> {
     let all = doc.get_all(obj, key).ok()?;
     if all.len() < 2 {
         return None;
     }
     // get_all lists values in op order; the last is the winner `get` returns.
-    let render = |v: &Value<'_>, id: &ObjId| match v {
-        Value::Scalar(s) => scalar_to_string(s),
-        Value::Object(ObjType::Map) => {
-            // Deal values: render "amount currency".
-            let amount = get_i64(doc, id, "amount").map(|a| a.to_string()).unwrap_or_default();
-            let cur = get_str(doc, id, "currency").unwrap_or_default();
-            format!("{amount} {cur}").trim().to_string()
+    let mut out: Vec<String> = Vec::with_capacity(all.len());
+    for (v, id) in all.iter().rev() {
+        let s = render_value(doc, v, id);
+        if !out.contains(&s) {
+            out.push(s);
         }
-        Value::Object(t) => format!("<{t}>"),
-    };
-    Some(all.iter().rev().map(|(v, id)| render(v, id)).collect())
+    }
+    (out.len() > 1).then_some(out)
 }
 
 /// Read access to a hydrated map. Reading a whole document with one `hydrate` is several times
@@ -275,27 +347,17 @@ impl<'a> HMap<'a> {
         }
     }
 
+    /// A string field: a scalar string or a text (see [`value_str`]).
     pub(crate) fn str(&self, k: &str) -> Option<String> {
-        match self.scalar(k)? {
-            ScalarValue::Str(s) => Some(s.to_string()),
-            _ => None,
-        }
+        self.0.get(k).and_then(hydrated_str)
     }
 
     pub(crate) fn i64(&self, k: &str) -> Option<i64> {
-        match self.scalar(k)? {
-            ScalarValue::Int(i) | ScalarValue::Timestamp(i) => Some(*i),
-            ScalarValue::Uint(u) => i64::try_from(*u).ok(),
-            _ => None,
-        }
+        scalar_i64(self.scalar(k)?)
     }
 
     pub(crate) fn f64(&self, k: &str) -> Option<f64> {
-        match self.scalar(k)? {
-            ScalarValue::F64(f) => Some(*f),
-            ScalarValue::Int(i) => Some(*i as f64),
-            _ => None,
-        }
+        scalar_f64(self.scalar(k)?)
     }
 
     pub(crate) fn bool(&self, k: &str) -> Option<bool> {
@@ -321,19 +383,12 @@ impl<'a> HMap<'a> {
     }
 
     pub(crate) fn strings(&self, k: &str) -> Vec<String> {
-        self.list(k)
-            .filter_map(|v| match v {
-                automerge::hydrate::Value::Scalar(ScalarValue::Str(s)) => Some(s.to_string()),
-                _ => None,
-            })
-            .collect()
+        self.list(k).filter_map(hydrated_str).collect()
     }
 
+    /// A text field (notes); a scalar string where another implementation wrote one.
     pub(crate) fn text(&self, k: &str) -> String {
-        match self.0.get(k) {
-            Some(automerge::hydrate::Value::Text(t)) => String::from(t),
-            _ => String::new(),
-        }
+        self.str(k).unwrap_or_default()
     }
 
     pub(crate) fn keys(&self) -> impl Iterator<Item = &'a String> {
@@ -342,6 +397,14 @@ impl<'a> HMap<'a> {
 
     pub(crate) fn conflicted(&self, k: &str) -> bool {
         self.0.iter().any(|(key, v)| key == k && v.conflict)
+    }
+}
+
+fn hydrated_str(v: &automerge::hydrate::Value) -> Option<String> {
+    match v {
+        automerge::hydrate::Value::Scalar(ScalarValue::Str(s)) => Some(s.to_string()),
+        automerge::hydrate::Value::Text(t) => Some(String::from(t)),
+        _ => None,
     }
 }
 
@@ -371,9 +434,14 @@ pub(crate) fn put_if_changed(
     key: &str,
     value: ScalarValue,
 ) -> Result<bool> {
-    let current = get_scalar(doc, obj, key);
-    let conflicted = doc.get_all(obj, key).map(|v| v.len() > 1).unwrap_or(false);
-    if current.as_ref() == Some(&value) && !conflicted {
+    // What another implementation wrote in another encoding (a text, a float) is the same
+    // value too: rewriting it would only make a change.
+    let same = match (&value, get_scalar(doc, obj, key)) {
+        (ScalarValue::Str(v), _) => get_str(doc, obj, key).as_deref() == Some(v.as_str()),
+        (v, Some(c)) if scalar_i64(v).is_some() => scalar_i64(v) == scalar_i64(&c),
+        (v, c) => c.as_ref() == Some(v),
+    };
+    if same && !several_values(doc, obj, key) {
         return Ok(false);
     }
     doc.put(obj, key, value)?;
@@ -389,7 +457,8 @@ pub(crate) fn delete_if_present(doc: &mut AutoCommit, obj: &ObjId, key: &str) ->
 }
 
 /// Replaces a list of strings by deleting what went and appending what came, so that a
-/// concurrent addition on another device survives.
+/// concurrent addition on another device survives. Elements written as text by another
+/// implementation count as the strings they hold.
 pub(crate) fn replace_string_list(
     doc: &mut AutoCommit,
     obj: &ObjId,
@@ -397,18 +466,19 @@ pub(crate) fn replace_string_list(
     new: &[String],
 ) -> Result<bool> {
     let list = ensure_obj(doc, obj, key, ObjType::List)?;
-    let old = list_of_strings(doc, obj, key);
-    if old == new {
+    let items = list_items_str(doc, &list);
+    let old: Vec<&String> = items.iter().flatten().collect();
+    if old.len() == new.len() && old.iter().zip(new).all(|(a, b)| *a == b) {
         return Ok(false);
     }
-    for i in (0..old.len()).rev() {
-        if !new.contains(&old[i]) {
+    let kept: Vec<String> = old.iter().filter(|o| new.contains(o)).map(|o| o.to_string()).collect();
+    for (i, item) in items.iter().enumerate().rev() {
+        if item.as_ref().is_some_and(|s| !new.contains(s)) {
             doc.delete(&list, i)?;
         }
     }
-    let kept: Vec<&String> = old.iter().filter(|o| new.contains(o)).collect();
     for n in new {
-        if !kept.contains(&n) {
+        if !kept.contains(n) {
             let len = doc.length(&list);
             doc.insert(&list, len, n.as_str())?;
         }
@@ -416,7 +486,12 @@ pub(crate) fn replace_string_list(
     Ok(true)
 }
 
+/// Writes a text field as a text (merged character by character), also where another
+/// implementation left a scalar string.
 pub(crate) fn update_text(doc: &mut AutoCommit, obj: &ObjId, key: &str, new: &str) -> Result<bool> {
+    if get_str(doc, obj, key).as_deref() == Some(new) {
+        return Ok(false);
+    }
     let text = ensure_obj(doc, obj, key, ObjType::Text)?;
     if doc.text(&text)? == new {
         return Ok(false);

@@ -73,14 +73,16 @@ pub(crate) fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 /// concurrent value counts: a foreign document merged into this one puts its own `id` next to
 /// ours, and the winner may be either.
 pub(crate) fn claimed_other_id(d: &automerge::AutoCommit, doc_id: &str) -> Option<String> {
-    use automerge::{ReadDoc, ScalarValue, Value};
+    use automerge::{ReadDoc, Value};
     let values = d.get_all(automerge::ROOT, "id").ok()?;
-    values.into_iter().find_map(|(v, _)| match v {
-        Value::Scalar(s) => match s.as_ref() {
-            ScalarValue::Str(found) if found.as_str() == doc_id => None,
-            other => Some(crate::doc::scalar_to_string(other)),
+    // Another implementation may write the id as a text: it is the id it holds.
+    values.into_iter().find_map(|(v, id)| match crate::doc::value_str(d, &v, &id) {
+        Some(found) if found == doc_id => None,
+        Some(found) => Some(found),
+        None => match v {
+            Value::Scalar(s) => Some(crate::doc::scalar_to_string(&s)),
+            Value::Object(t) => Some(format!("({t:?})")),
         },
-        Value::Object(t) => Some(format!("({t:?})")),
     })
 }
 

@@ -14,6 +14,7 @@
 //! of them functions over a `&Connection`. `record.rs` is the one place that says what each
 //! kind of document is to the store.
 
+mod clock;
 mod documents;
 mod foreign;
 mod key;
@@ -37,12 +38,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use automerge::ActorId;
 use rusqlite::{Connection, Transaction};
 
+pub use clock::{CLOCK_ENV, META_CLOCK_OFFSET, clock_from_env, parse_clock};
 pub use foreign::Damage;
 pub use key::{KEY_BYTES, StoreKey};
 pub use merge::{MergeReport, PullApply};
 pub use meta::{META_ROLE, SYNC_CURSOR};
 pub use outbox::OutboxEntry;
-pub use quarantine::QuarantineEntry;
+pub use quarantine::{QuarantineApplied, QuarantineEntry};
 pub use record::ChangedRecords;
 
 use crate::error::{Error, Result, ValidationError};
@@ -123,6 +125,8 @@ pub struct Store {
     actor: ActorId,
     validator: Validator,
     clock: Clock,
+    /// The server's time minus this device's, learned on sync (`clock.rs`); `UNKNOWN` before.
+    clock_offset: std::sync::atomic::AtomicI64,
     observers: Mutex<Vec<(u64, Arc<dyn ChangeObserver>)>>,
 }
 
@@ -180,8 +184,10 @@ impl Store {
             actor,
             validator,
             clock: opts.clock,
+            clock_offset: std::sync::atomic::AtomicI64::new(clock::UNKNOWN),
             observers: Mutex::new(Vec::new()),
         };
+        store.load_clock_offset()?;
         if store.meta(meta::REPROJECT)?.is_some() {
             store.reproject_all()?;
         }
@@ -248,10 +254,6 @@ impl Store {
         for o in obs {
             o.changed(&changed);
         }
-    }
-
-    pub(crate) fn now(&self) -> i64 {
-        (self.clock)()
     }
 
     /// Runs `f` in one write transaction; an error rolls everything back.

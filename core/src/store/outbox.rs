@@ -36,6 +36,22 @@ pub(crate) fn push(
     Ok(())
 }
 
+/// Records a change with its bytes: one that is not in the local document any more (a refused
+/// change sent again from quarantine).
+pub(crate) fn push_bytes(
+    conn: &Connection,
+    doc_id: &str,
+    kind: DocKind,
+    hash: &str,
+    data: &[u8],
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO outbox (doc_id, kind, hash, data) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![doc_id, kind as i64, hash, data])?;
+    Ok(())
+}
+
 /// Outbox rows after `after_seq`, with their change bytes (read from the documents for rows
 /// that hold only a hash).
 pub(crate) fn list(conn: &Connection, after_seq: i64, limit: u32) -> Result<Vec<OutboxEntry>> {

@@ -11,7 +11,7 @@ use super::key::StoreKey;
 use crate::error::{Error, Result, ValidationError};
 
 /// One script per version; index 0 upgrades from version 0 (empty) to 1.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];
 
 pub const VERSION: u32 = MIGRATIONS.len() as u32;
 
@@ -278,6 +278,16 @@ ALTER TABLE leads ADD COLUMN search_key INTEGER;
 /// 100,000 changes waiting, measured: docs/benchmarks.md).
 const V9: &str = r#"
 CREATE INDEX IF NOT EXISTS outbox_by_doc ON outbox (doc_id);
+"#;
+
+/// Issue 14: a quarantined change keeps the record before and after it (`detail`, JSON), read
+/// while the device still had the record, so that it can be shown field by field and applied
+/// again. Projections are rebuilt: equal concurrent values are no conflict any more, a stage is
+/// the last history entry among its values, and fields other implementations write as text or
+/// in other number encodings are read.
+const V10: &str = r#"
+ALTER TABLE quarantine ADD COLUMN detail TEXT;
+INSERT INTO meta (key, value) VALUES ('reproject', '1') ON CONFLICT (key) DO UPDATE SET value = '1';
 "#;
 
 /// Opens one connection to the store file; the one place a connection is made. `key`: the file

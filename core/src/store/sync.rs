@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::merge::{self, MergeReport, PullApply};
-use super::quarantine::{self, QuarantineEntry};
+use super::quarantine;
 use super::record::{self, ChangedRecords, Record};
 use super::{Store, documents, meta, outbox, read};
 use crate::doc::{self, DocKind};
@@ -117,14 +117,6 @@ impl Store {
             Ok(n)
         })
         .inspect(|_| self.notify(ChangedRecords::one(kind, doc_id)))
-    }
-
-    pub fn quarantine(&self) -> Result<Vec<QuarantineEntry>> {
-        self.read(quarantine::list)
-    }
-
-    pub fn quarantine_len(&self) -> Result<i64> {
-        self.read(quarantine::count)
     }
 
     /// Records that a sync finished now; `sync_status` reports it.

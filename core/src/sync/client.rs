@@ -12,8 +12,8 @@ use std::time::Duration;
 use super::protocol::*;
 use crate::store::{META_ROLE, PullApply, SYNC_CURSOR, Store};
 
-const META_SERVER: &str = "sync.server";
-const META_TOKEN: &str = "sync.token";
+pub(super) const META_SERVER: &str = "sync.server";
+pub(super) const META_TOKEN: &str = "sync.token";
 const META_DEVICE: &str = "sync.device_id";
 const PUSH_BATCH: u32 = 500;
 const PULL_LIMIT: u32 = 1_000;
@@ -83,6 +83,10 @@ pub struct Credentials {
     pub workspace_id: String,
     /// `rep`, `manager` or `admin`.
     pub role: String,
+    /// The server's clock when its answer arrived (ms), if it told it: `save_credentials`
+    /// records this device's clock offset from it.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub server_time: Option<i64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -160,7 +164,7 @@ async fn read_capped(mut resp: reqwest::Response, limit: u64) -> Result<Vec<u8>,
     Ok(body)
 }
 
-async fn error_from(resp: reqwest::Response) -> SyncError {
+pub(super) async fn error_from(resp: reqwest::Response) -> SyncError {
     let status = resp.status().as_u16();
     if status == 401 {
         return SyncError::Unauthorized;
@@ -174,6 +178,11 @@ async fn error_from(resp: reqwest::Response) -> SyncError {
     }
 }
 
+/// The server's time a response tells ([`SERVER_TIME_HEADER`]), if any.
+fn server_time(resp: &reqwest::Response) -> Option<i64> {
+    resp.headers().get(SERVER_TIME_HEADER)?.to_str().ok()?.trim().parse().ok()
+}
+
 /// Exchanges a one-time enrollment code for this device's credentials. `actor_id` is the hex
 /// actor the device's store writes with (an existing store's `actor_id()`, or a new one).
 pub async fn enroll(
@@ -182,17 +191,36 @@ pub async fn enroll(
     device_name: &str,
     actor_id: &str,
 ) -> Result<Credentials, SyncError> {
+    enroll_as(server, code, device_name, actor_id, None).await
+}
+
+/// [`enroll`] for an existing store of `user_id`: a code for anyone else is refused
+/// (`wrong_user`) before the server uses it up. Enrolling a store again (its device revoked,
+/// or its token lost) gives it its device back with a new token; what waits in its outbox is
+/// sent at the next sync.
+pub async fn enroll_as(
+    server: &str,
+    code: &str,
+    device_name: &str,
+    actor_id: &str,
+    user_id: Option<&str>,
+) -> Result<Credentials, SyncError> {
     let req = EnrollRequest {
         code: code.trim().to_string(),
         device_name: device_name.to_string(),
         actor_id: actor_id.to_string(),
+        user_id: user_id.map(str::to_string),
     };
+    let sent = std::time::Instant::now();
     let resp = http_client()?
         .post(format!("{}/v1/devices", base(server)))
         .json(&req)
         .send()
         .await
         .map_err(|e| SyncError::Network(e.to_string()))?;
+    // Half the round trip after the server read its clock, roughly.
+    let half_trip = i64::try_from(sent.elapsed().as_millis() / 2).unwrap_or(0);
+    let server_time = server_time(&resp).map(|t| t.saturating_add(half_trip));
     if !resp.status().is_success() {
         return Err(error_from(resp).await);
     }
@@ -206,6 +234,7 @@ pub async fn enroll(
         user_id: r.user_id,
         workspace_id: r.workspace_id,
         role: r.role,
+        server_time,
     })
 }
 
@@ -215,6 +244,8 @@ pub struct SyncClient {
     server: String,
     token: String,
     cancel: Arc<AtomicBool>,
+    /// The server's clock minus this device's, as the last answer measured it.
+    clock_offset: std::sync::Mutex<Option<i64>>,
 }
 
 impl SyncClient {
@@ -225,6 +256,15 @@ impl SyncClient {
         store.set_meta(META_DEVICE, Some(&c.device_id))?;
         // The store refuses a rep what the server would refuse (targets, plans, settings).
         store.set_meta(META_ROLE, Some(&c.role))?;
+        SyncClient::record_enrollment_time(store, c)
+    }
+
+    /// This device's clock offset from the server's time in the enrollment answer, so that
+    /// what the rep captures before the first sync is stamped with the server's clock too.
+    fn record_enrollment_time(store: &Store, c: &Credentials) -> Result<(), SyncError> {
+        if let Some(t) = c.server_time {
+            store.record_clock_offset(t.saturating_sub(store.device_now()))?;
+        }
         Ok(())
     }
 
@@ -235,7 +275,13 @@ impl SyncClient {
         store.set_meta(META_SERVER, Some(&c.server))?;
         store.set_meta(META_DEVICE, Some(&c.device_id))?;
         store.set_meta(META_ROLE, Some(&c.role))?;
+        SyncClient::record_enrollment_time(store, c)?;
         SyncClient::erase_stored_token(store)
+    }
+
+    /// The device id this store was enrolled as, if any.
+    pub fn device_id(store: &Store) -> Result<Option<String>, SyncError> {
+        Ok(store.meta(META_DEVICE)?)
     }
 
     /// The server this store is enrolled with, if any.
@@ -267,6 +313,7 @@ impl SyncClient {
             server,
             token,
             cancel: Arc::new(AtomicBool::new(false)),
+            clock_offset: std::sync::Mutex::new(None),
         })
     }
 
@@ -281,23 +328,45 @@ impl SyncClient {
 
     /// Posts `body`; when the server says this device sent too many requests (429), waits as
     /// long as it asks (`Retry-After`, else a doubling backoff) and tries again, a few times.
+    ///
+    /// Each answer that tells the server's time measures this device's clock offset against
+    /// `store`'s clock: the server's time minus the middle of the round trip.
     async fn post_cbor<Req: serde::Serialize, Resp: for<'de> serde::Deserialize<'de>>(
         &self,
+        store: &Store,
         path: &str,
         body: &Req,
     ) -> Result<Resp, SyncError> {
         let body = to_cbor(body);
+        // A push says what this device has pulled: an activity it logged on a lead given to
+        // someone else before it learned of that is decided on as it saw the lead.
+        let pulled = match path {
+            "/v1/push" => store
+                .meta(SYNC_CURSOR)?
+                .filter(|c| !c.is_empty() && c.bytes().all(|b| b.is_ascii_graphic())),
+            _ => None,
+        };
         let mut attempt = 0u32;
         let resp = loop {
-            let resp = self
+            let before = store.device_now();
+            let mut req = self
                 .http
                 .post(format!("{}{path}", self.server))
                 .bearer_auth(&self.token)
-                .header(reqwest::header::CONTENT_TYPE, CBOR)
+                .header(reqwest::header::CONTENT_TYPE, CBOR);
+            if let Some(c) = &pulled {
+                req = req.header(PULL_CURSOR_HEADER, c.as_str());
+            }
+            let resp = req
                 .body(body.clone())
                 .send()
                 .await
                 .map_err(|e| SyncError::Network(e.to_string()))?;
+            if let Some(t) = server_time(&resp) {
+                let middle = before + (store.device_now() - before) / 2;
+                *self.clock_offset.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some(t.saturating_sub(middle));
+            }
             if resp.status() != reqwest::StatusCode::TOO_MANY_REQUESTS
                 || attempt >= RATE_LIMIT_RETRIES
             {
@@ -326,8 +395,17 @@ impl SyncClient {
         progress: &(dyn Fn(SyncProgress) + Send + Sync),
     ) -> Result<SyncSummary, SyncError> {
         let mut summary = SyncSummary::default();
-        self.push(store, progress, &mut summary).await?;
-        self.pull(store, progress, &mut summary).await?;
+        let result = async {
+            self.push(store, progress, &mut summary).await?;
+            self.pull(store, progress, &mut summary).await
+        }
+        .await;
+        // Also after a failed sync: the server answered, so its time is known.
+        let offset = *self.clock_offset.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(off) = offset {
+            store.record_clock_offset(off)?;
+        }
+        result?;
         summary.conflicts = store.conflicted_leads()?;
         Ok(summary)
     }
@@ -359,7 +437,7 @@ impl SyncClient {
             };
             // The answer carries the server's version of each refused document: a batch whose
             // answer is too large is sent again in smaller ones (pushing is idempotent).
-            let resp: PushResponse = match self.post_cbor("/v1/push", &req).await {
+            let resp: PushResponse = match self.post_cbor(store, "/v1/push", &req).await {
                 Err(SyncError::ResponseTooLarge { .. }) if batch_size > 1 => {
                     batch_size = smaller(batch_size);
                     continue;
@@ -401,7 +479,7 @@ impl SyncClient {
             let cursor = store.meta(SYNC_CURSOR)?.unwrap_or_default();
             seen.insert(crate::fingerprint::fingerprint([cursor.as_bytes()]));
             let resp: PullResponse = match self
-                .post_cbor("/v1/pull", &PullRequest { cursor: cursor.clone(), limit })
+                .post_cbor(store, "/v1/pull", &PullRequest { cursor: cursor.clone(), limit })
                 .await
             {
                 // The server does not know our cursor (e.g. it was restored from a backup): pull

@@ -6,6 +6,8 @@ pub mod protocol;
 #[cfg(feature = "client")]
 mod client;
 #[cfg(feature = "client")]
+pub mod events;
+#[cfg(feature = "client")]
 pub use client::{
-    Credentials, SyncClient, SyncError, SyncPhase, SyncProgress, SyncSummary, enroll,
+    Credentials, SyncClient, SyncError, SyncPhase, SyncProgress, SyncSummary, enroll, enroll_as,
 };

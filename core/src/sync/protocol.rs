@@ -10,6 +10,17 @@ use crate::store::PullApply;
 pub const CBOR: &str = "application/cbor";
 pub const JSON: &str = "application/json";
 
+/// Response header of every server answer: the server's clock, in milliseconds since the Unix
+/// epoch. A client measures its own clock's offset from it (docs/protocol.md, "Time"). Older
+/// servers do not send it; older clients ignore it.
+pub const SERVER_TIME_HEADER: &str = "x-server-time";
+
+/// Request header of a push: the pull cursor the device stored last (what of the feed it has
+/// received). The server decides on an activity logged offline on a lead given to someone
+/// else before the device pulled that change of hands by the lead's owner as of that cursor
+/// (docs/protocol.md, "Push"). Optional: older clients do not send it.
+pub const PULL_CURSOR_HEADER: &str = "x-pull-cursor";
+
 /// Limits the server enforces and the client respects when it batches.
 pub const MAX_CHANGES_PER_PUSH: usize = 1_000;
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
@@ -28,6 +39,10 @@ pub struct EnrollRequest {
     pub device_name: String,
     /// Hex of the Automerge actor id this device writes with; the server binds it to the device.
     pub actor_id: String,
+    /// The user the device's store belongs to, when it has one: the server then refuses a
+    /// code for anyone else (`wrong_user`) before using it up. Older clients leave it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

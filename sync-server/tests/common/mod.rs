@@ -2,20 +2,144 @@
 //! A real sync server on 127.0.0.1 with an ephemeral port and a temp data directory, plus
 //! devices: real stores enrolled through the HTTP API and synced with the core's client.
 
+pub mod pg;
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use fieldsales_core::sync::{SyncClient, SyncError, SyncSummary, enroll};
 use fieldsales_core::*;
-use fieldsales_server::backend::Role;
+use fieldsales_server::auth::RateLimiter;
+use fieldsales_server::backend::{Backend, Role};
+use fieldsales_server::database::AdminStore;
+use fieldsales_server::postgres::PgBackend;
 use fieldsales_server::sqlite::SqliteBackend;
-use fieldsales_server::{AppState, serve};
+use fieldsales_server::{AppState, NetLimits, serve};
+
+/// Where a test server keeps its data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Db {
+    /// The embedded store in this data directory.
+    Sqlite(PathBuf),
+    /// A PostgreSQL database of the test cluster ([`pg::cluster`]).
+    Postgres(String),
+}
+
+/// The storage the end-to-end suites run on: `FIELDSALES_TEST_DB=postgres` for PostgreSQL
+/// (a cluster of this test process, [`pg::cluster`]), SQLite otherwise. `.ci/run` runs the
+/// suites once with each.
+pub fn on_postgres() -> bool {
+    std::env::var("FIELDSALES_TEST_DB").is_ok_and(|v| v == "postgres")
+}
+
+impl Db {
+    /// A new empty store of the backend under test; SQLite in `dir`.
+    pub fn fresh(dir: &Path) -> Db {
+        if on_postgres() { Db::Postgres(pg::cluster().database()) } else { Db::Sqlite(dir.into()) }
+    }
+
+    /// The admin commands on it. Call from a multi-threaded runtime.
+    pub async fn admin(&self) -> Box<dyn AdminStore> {
+        match self {
+            Db::Sqlite(dir) => Box::new(SqliteBackend::open(dir).unwrap()),
+            Db::Postgres(url) => Box::new(PgBackend::open_quiet(url, 2).await.unwrap()),
+        }
+    }
+
+    /// `--data DIR` or `--database URL`, for the server binary.
+    pub fn args(&self) -> Vec<String> {
+        match self {
+            Db::Sqlite(dir) => vec!["--data".into(), dir.display().to_string()],
+            Db::Postgres(url) => vec!["--database".into(), url.clone()],
+        }
+    }
+
+    /// Rows of a query, each row's columns as text joined by spaces: `sqlite` on SQLite (one
+    /// text column), `postgres` on PostgreSQL.
+    pub fn rows2(&self, sqlite: &str, postgres: &str) -> Vec<String> {
+        match self {
+            Db::Sqlite(dir) => rows(&ro(dir), sqlite),
+            Db::Postgres(url) => pg::Cluster::rows(url, postgres),
+        }
+    }
+}
+
+/// Something that names a test server's storage: the server, its [`Db`], or (SQLite) its data
+/// directory.
+pub trait AsDb {
+    fn db(&self) -> Db;
+}
+
+impl AsDb for Db {
+    fn db(&self) -> Db {
+        self.clone()
+    }
+}
+
+impl AsDb for Server {
+    fn db(&self) -> Db {
+        self.db.clone()
+    }
+}
+
+impl AsDb for Path {
+    fn db(&self) -> Db {
+        Db::Sqlite(self.into())
+    }
+}
+
+/// Settings a test changes on the server's state before it serves.
+pub struct Knobs {
+    pub limiter: Arc<RateLimiter>,
+    pub net: NetLimits,
+    pub page_bytes: usize,
+    pub clock: fieldsales_server::clock::ServerClock,
+}
 
 pub struct Server {
     pub url: String,
-    pub admin: SqliteBackend,
+    pub admin: Box<dyn AdminStore>,
+    /// The data directory on SQLite; an unused directory on PostgreSQL.
     pub dir: tempfile::TempDir,
+    pub db: Db,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// What [`Server::backup`] took.
+pub enum Backup {
+    Sqlite(tempfile::TempDir),
+    Postgres(tempfile::TempDir),
+}
+
+/// Serves `backend` on 127.0.0.1 with an ephemeral port until the sender fires.
+pub async fn serve_backend<B: Backend>(
+    backend: B,
+    setup: impl FnOnce(Knobs) -> Knobs,
+) -> (String, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    let mut state = AppState::new(backend);
+    let knobs = setup(Knobs {
+        limiter: state.limiter.clone(),
+        net: state.net,
+        page_bytes: state.page_bytes,
+        clock: state.clock.clone(),
+    });
+    state.limiter = knobs.limiter;
+    state.net = knobs.net;
+    state.page_bytes = knobs.page_bytes;
+    state.clock = knobs.clock;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        serve(listener, state, async {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    (url, tx, task)
 }
 
 impl Server {
@@ -32,30 +156,30 @@ impl Server {
     pub async fn start_rate_limited(burst: u32, per_second: u32) -> Server {
         let dir = tempfile::tempdir().unwrap();
         Self::start_with(dir, |mut s| {
-            s.limiter = Arc::new(fieldsales_server::auth::RateLimiter::new(burst, per_second));
+            s.limiter = Arc::new(RateLimiter::new(burst, per_second));
             s
         })
         .await
     }
 
-    pub async fn start_with(
+    /// A server of the backend under test ([`on_postgres`]) with its settings changed by `setup`.
+    pub async fn start_with(dir: tempfile::TempDir, setup: impl FnOnce(Knobs) -> Knobs) -> Server {
+        let db = Db::fresh(dir.path());
+        Self::start_on(db, dir, setup).await
+    }
+
+    /// A server on `db` (kept: a restart, or a second instance on one PostgreSQL database).
+    pub async fn start_on(
+        db: Db,
         dir: tempfile::TempDir,
-        setup: impl FnOnce(AppState<SqliteBackend>) -> AppState<SqliteBackend>,
+        setup: impl FnOnce(Knobs) -> Knobs,
     ) -> Server {
-        let backend = SqliteBackend::open(dir.path()).unwrap();
-        let state = setup(AppState::new(backend));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            serve(listener, state, async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-        });
-        let admin = SqliteBackend::open(dir.path()).unwrap();
-        Server { url, admin, dir, stop: Some(tx), task: Some(task) }
+        let (url, stop, task) = match &db {
+            Db::Sqlite(path) => serve_backend(SqliteBackend::open(path).unwrap(), setup).await,
+            Db::Postgres(u) => serve_backend(PgBackend::connect(u).await.unwrap(), setup).await,
+        };
+        let admin = db.admin().await;
+        Server { url, admin, dir, db, stop: Some(stop), task: Some(task) }
     }
 
     pub async fn stop(mut self) -> tempfile::TempDir {
@@ -66,6 +190,55 @@ impl Server {
             let _ = t.await;
         }
         self.dir
+    }
+
+    /// A consistent copy of the server's data, taken while it runs.
+    pub async fn backup(&self) -> Backup {
+        let to = tempfile::tempdir().unwrap();
+        match &self.db {
+            Db::Sqlite(dir) => {
+                let file = to.path().join("backup.db");
+                rusqlite::Connection::open(db_path(dir))
+                    .unwrap()
+                    .execute("VACUUM INTO ?1", [file.to_str().unwrap()])
+                    .unwrap();
+                Backup::Sqlite(to)
+            }
+            Db::Postgres(url) => {
+                let file = to.path().join("backup.dump");
+                let out = pg::cluster().tool("pg_dump", &["-Fc", "-d", url]);
+                std::fs::write(&file, out.stdout).unwrap();
+                Backup::Postgres(to)
+            }
+        }
+    }
+
+    /// Stops the server, restores `backup` (SQLite: over its data directory; PostgreSQL: into a
+    /// new database) and starts a server on it.
+    pub async fn restore(self, backup: Backup) -> Server {
+        let db = self.db.clone();
+        let dir = self.stop().await;
+        let db = match (db, backup) {
+            (Db::Sqlite(path), Backup::Sqlite(b)) => {
+                for ext in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{ext}", db_path(&path).display()));
+                }
+                std::fs::copy(b.path().join("backup.db"), db_path(&path)).unwrap();
+                Db::Sqlite(path)
+            }
+            (Db::Postgres(_), Backup::Postgres(b)) => {
+                let url = pg::cluster().database();
+                let file = b.path().join("backup.dump");
+                let file = file.to_str().unwrap();
+                // pg_restore runs as the cluster's user: let it read the dump.
+                let _ =
+                    std::process::Command::new("chmod").args(["-R", "a+rX"]).arg(b.path()).status();
+                pg::cluster().tool("pg_restore", &["-d", &url, "--no-owner", file]);
+                Db::Postgres(url)
+            }
+            _ => panic!("a backup of another backend"),
+        };
+        Server::start_on(db, dir, |s| s).await
     }
 
     pub fn workspace(&self, name: &str) -> String {
@@ -83,6 +256,59 @@ impl Server {
             Err(_) => self.admin.enrollment_code(ws, user).unwrap(),
         };
         Device::enroll(&self.url, &code).await.unwrap()
+    }
+}
+
+/// The real server binary on the backend under test, killed with SIGKILL if the test ends
+/// early.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub url: String,
+}
+
+impl ServerProcess {
+    pub fn start(db: &Db) -> ServerProcess {
+        Self::start_with(db, &[])
+    }
+
+    /// With more arguments after `serve`'s.
+    pub fn start_with(db: &Db, extra: &[&str]) -> ServerProcess {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fieldsales-server"))
+            .arg("serve")
+            .args(db.args())
+            .args(["--listen", "127.0.0.1:0"])
+            .args(extra)
+            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("fieldsales-server listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_string();
+        assert!(
+            url.starts_with("http://127.0.0.1:") || url.starts_with("https://127.0.0.1:"),
+            "{url}"
+        );
+        ServerProcess { child, url }
+    }
+
+    /// SIGKILL: no shutdown, no flush, no goodbye.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        let status = self.child.wait().unwrap();
+        assert!(!status.success());
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -192,62 +418,86 @@ pub struct Fingerprint {
     pub users: Vec<String>,
 }
 
-pub fn fingerprint(data_dir: &std::path::Path) -> Fingerprint {
-    let c = ro(data_dir);
-    let c = &c;
+pub fn fingerprint(at: &(impl AsDb + ?Sized)) -> Fingerprint {
+    let db = at.db();
     Fingerprint {
-        documents: rows(
-            c,
+        documents: db.rows2(
             "SELECT workspace_id || ' ' || id || ' ' || kind || ' ' || owner || ' ' || coalesce(lead_id, '-') || ' ' || hex(data) FROM documents ORDER BY workspace_id, id",
+            "SELECT workspace_id || ' ' || id || ' ' || kind || ' ' || owner || ' ' || coalesce(lead_id, '-') || ' ' || encode(data, 'hex') FROM documents ORDER BY workspace_id, id",
         ),
-        feed: rows(
-            c,
+        feed: db.rows2(
             "SELECT seq || ' ' || doc_id || ' ' || kind || ' ' || coalesce(hash, '-') || ' ' || coalesce(actor, '-') || ' ' || coalesce(hex(data), '-') || ' ' || coalesce(old_owner, '-') || ' ' || coalesce(new_owner, '-') FROM feed ORDER BY seq",
+            "SELECT seq || ' ' || doc_id || ' ' || kind || ' ' || coalesce(hash, '-') || ' ' || coalesce(actor, '-') || ' ' || coalesce(encode(data, 'hex'), '-') || ' ' || coalesce(old_owner, '-') || ' ' || coalesce(new_owner, '-') FROM feed ORDER BY seq",
         ),
-        devices: rows(
-            c,
+        devices: db.rows2(
             "SELECT id || ' ' || user_id || ' ' || token_hash || ' ' || actor_id || ' ' || coalesce(revoked_at, '-') FROM devices ORDER BY id",
+            "SELECT id || ' ' || user_id || ' ' || token_hash || ' ' || actor_id || ' ' || coalesce(revoked_at::text, '-') FROM devices ORDER BY id",
         ),
-        enrollments: rows(
-            c,
+        enrollments: db.rows2(
             "SELECT code_hash || ' ' || coalesce(used_at, '-') FROM enrollments ORDER BY code_hash",
+            "SELECT code_hash || ' ' || coalesce(used_at::text, '-') FROM enrollments ORDER BY code_hash",
         ),
-        users: rows(
-            c,
+        users: db.rows2(
+            "SELECT workspace_id || ' ' || id || ' ' || role FROM users ORDER BY workspace_id, id",
             "SELECT workspace_id || ' ' || id || ' ' || role FROM users ORDER BY workspace_id, id",
         ),
     }
 }
 
 /// Change hashes in the server's feed, each once (duplicates would show in `feed_duplicates`).
-pub fn feed_hashes(data_dir: &std::path::Path) -> std::collections::BTreeSet<String> {
-    rows(&ro(data_dir), "SELECT hash FROM feed WHERE hash IS NOT NULL").into_iter().collect()
+pub fn feed_hashes(at: &(impl AsDb + ?Sized)) -> std::collections::BTreeSet<String> {
+    let sql = "SELECT hash FROM feed WHERE hash IS NOT NULL";
+    at.db().rows2(sql, sql).into_iter().collect()
 }
 
 /// Hashes stored more than once in the feed.
-pub fn feed_duplicates(data_dir: &std::path::Path) -> Vec<String> {
-    rows(
-        &ro(data_dir),
-        "SELECT hash FROM feed WHERE hash IS NOT NULL GROUP BY workspace_id, hash HAVING count(*) > 1",
-    )
+pub fn feed_duplicates(at: &(impl AsDb + ?Sized)) -> Vec<String> {
+    let sql = "SELECT hash FROM feed WHERE hash IS NOT NULL GROUP BY workspace_id, hash HAVING count(*) > 1";
+    at.db().rows2(sql, sql)
 }
 
-pub fn feed_len(data_dir: &std::path::Path) -> usize {
-    rows(&ro(data_dir), "SELECT CAST(count(*) AS TEXT) FROM feed")[0].parse().unwrap()
+pub fn feed_len(at: &(impl AsDb + ?Sized)) -> usize {
+    at.db().rows2("SELECT CAST(count(*) AS TEXT) FROM feed", "SELECT count(*) FROM feed")[0]
+        .parse()
+        .unwrap()
+}
+
+/// How many of `actor`'s changes the server's feed holds.
+pub fn stored_by(at: &(impl AsDb + ?Sized), actor: &str) -> usize {
+    let sql = format!("SELECT CAST(count(*) AS TEXT) FROM feed WHERE actor = '{actor}'");
+    at.db().rows2(&sql, &sql)[0].parse().unwrap()
+}
+
+/// Every stored document's saved bytes, by id.
+pub fn stored_documents(at: &(impl AsDb + ?Sized)) -> Vec<(String, Vec<u8>)> {
+    at.db()
+        .rows2(
+            "SELECT id || ' ' || hex(data) FROM documents ORDER BY id",
+            "SELECT id || ' ' || encode(data, 'hex') FROM documents ORDER BY id",
+        )
+        .into_iter()
+        .map(|r| {
+            let (id, data) = r.split_once(' ').unwrap();
+            (id.to_string(), hex::decode(data).unwrap())
+        })
+        .collect()
+}
+
+/// One stored document's saved bytes.
+pub fn stored_document(at: &(impl AsDb + ?Sized), id: &str) -> Vec<u8> {
+    let row = at.db().rows2(
+        &format!("SELECT hex(data) FROM documents WHERE id = '{id}'"),
+        &format!("SELECT encode(data, 'hex') FROM documents WHERE id = '{id}'"),
+    );
+    hex::decode(&row[0]).unwrap()
 }
 
 /// Every document the server stores, by id: its sorted heads and the hashes of all its changes.
 pub fn server_documents(
-    data_dir: &std::path::Path,
+    at: &(impl AsDb + ?Sized),
 ) -> std::collections::BTreeMap<String, (Vec<String>, Vec<String>)> {
-    let c = ro(data_dir);
-    let mut stmt = c.prepare("SELECT id, data FROM documents").unwrap();
-    let all: Vec<(String, Vec<u8>)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<rusqlite::Result<_>>()
-        .unwrap();
-    all.into_iter()
+    stored_documents(at)
+        .into_iter()
         .map(|(id, data)| {
             let mut d = automerge::AutoCommit::load(&data).unwrap();
             let mut heads: Vec<String> = d.get_heads().iter().map(|h| h.to_string()).collect();
@@ -258,22 +508,28 @@ pub fn server_documents(
         .collect()
 }
 
-/// Devices that see the same records, after syncing, hold exactly what the server holds:
-/// empty outboxes, the same documents with the same heads (and so the same changes, since a
-/// head's hash covers its whole history), every one of those changes in the server's feed
-/// exactly once.
-pub fn assert_converged(devices: &[&Device], data_dir: &std::path::Path) {
-    let dups = feed_duplicates(data_dir);
+/// What the server stores hangs together: every document loads, every change it holds is in
+/// the feed, and no change is there twice.
+pub fn assert_server_consistent(at: &(impl AsDb + ?Sized)) {
+    let dups = feed_duplicates(at);
     assert!(dups.is_empty(), "changes stored twice on the server: {dups:?}");
-    let on_server = feed_hashes(data_dir);
-    let server = server_documents(data_dir);
-    for (id, (_, changes)) in &server {
+    let on_server = feed_hashes(at);
+    for (id, (_, changes)) in &server_documents(at) {
         let missing: Vec<&String> = changes.iter().filter(|h| !on_server.contains(*h)).collect();
         assert!(
             missing.is_empty(),
             "document {id} holds changes missing from the server's feed: {missing:?}"
         );
     }
+}
+
+/// Devices that see the same records, after syncing, hold exactly what the server holds:
+/// empty outboxes, the same documents with the same heads (and so the same changes, since a
+/// head's hash covers its whole history), every one of those changes in the server's feed
+/// exactly once.
+pub fn assert_converged(devices: &[&Device], at: &(impl AsDb + ?Sized)) {
+    assert_server_consistent(at);
+    let server = server_documents(at);
     let server_ids: Vec<String> = server.keys().cloned().collect();
     for (i, d) in devices.iter().enumerate() {
         assert_eq!(d.outbox_len().unwrap(), 0, "device {i} still has unsent changes");
@@ -287,6 +543,94 @@ pub fn assert_converged(devices: &[&Device], data_dir: &std::path::Path) {
             );
         }
         assert!(d.verify().unwrap().is_ok(), "device {i}: projections disagree with documents");
+    }
+}
+
+// ---- helpers for the live-update, operations and multi-instance tests --------------------
+
+impl Server {
+    /// Starts the shutdown without waiting for it (requests under way go on).
+    pub fn begin_shutdown(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+/// `d`'s whole outbox as one push request body (CBOR).
+pub fn outbox_body(d: &Device) -> Vec<u8> {
+    use fieldsales_core::sync::protocol::{PushChange, PushRequest, to_cbor};
+    let changes = d
+        .outbox(0, 1_000)
+        .unwrap()
+        .into_iter()
+        .map(|e| PushChange { doc_id: e.doc_id, kind: e.kind, change: e.change })
+        .collect();
+    to_cbor(&PushRequest { changes })
+}
+
+/// An open `GET /v1/events` stream, read event by event.
+pub struct EventStream {
+    resp: reqwest::Response,
+    parser: fieldsales_core::sync::events::SseParser,
+    pending: std::collections::VecDeque<String>,
+}
+
+impl EventStream {
+    /// Opens the stream; the status if the server refuses it.
+    pub async fn open(url: &str, token: &str) -> Result<EventStream, u16> {
+        let resp = raw_http_streaming()
+            .get(format!("{url}/v1/events"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        if !resp.status().is_success() {
+            return Err(resp.status().as_u16());
+        }
+        Ok(EventStream { resp, parser: Default::default(), pending: Default::default() })
+    }
+
+    /// The next event's name; `None` when the stream ended. Waits at most 30 s (a hang guard).
+    pub async fn next(&mut self) -> Option<String> {
+        loop {
+            if let Some(e) = self.pending.pop_front() {
+                return Some(e);
+            }
+            let chunk = tokio::time::timeout(std::time::Duration::from_secs(30), self.resp.chunk())
+                .await
+                .expect("no event within 30 s");
+            match chunk {
+                Ok(Some(bytes)) => self.pending.extend(self.parser.feed(&bytes)),
+                Ok(None) | Err(_) => return None,
+            }
+        }
+    }
+}
+
+/// A client without a whole-request timeout, for streams.
+pub fn raw_http_streaming() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().build().unwrap()
+}
+
+/// The value of a metric line (`name{labels}` exactly as exposed), 0 when absent.
+pub async fn metric(url: &str, series: &str) -> f64 {
+    let text = raw_http().get(format!("{url}/metrics")).send().await.unwrap().text().await.unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')))
+        .map_or(0.0, |v| v.trim().parse().unwrap())
+}
+
+/// Waits (at most 30 s, a hang guard) until `cond` holds.
+pub async fn eventually<F: std::future::Future<Output = bool>>(
+    what: &str,
+    mut cond: impl FnMut() -> F,
+) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !cond().await {
+        assert!(std::time::Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
 
@@ -356,4 +700,24 @@ pub fn edit_as(
     f(&mut d);
     d.commit();
     d.get_last_local_change().unwrap().raw_bytes().to_vec()
+}
+
+/// Pushes hand-made changes with `token`, as a modified app (or another implementation) could;
+/// the server must answer 200.
+pub async fn push_changes(
+    url: &str,
+    token: &str,
+    changes: Vec<fieldsales_core::sync::protocol::PushChange>,
+) -> fieldsales_core::sync::protocol::PushResponse {
+    use fieldsales_core::sync::protocol::{CBOR, PushRequest, from_cbor, to_cbor};
+    let resp = raw_http()
+        .post(format!("{url}/v1/push"))
+        .bearer_auth(token)
+        .header("content-type", CBOR)
+        .body(to_cbor(&PushRequest { changes }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    from_cbor(&resp.bytes().await.unwrap()).unwrap()
 }

@@ -35,7 +35,9 @@ public final class FieldSalesKit: Sendable {
     public static func enroll(path: String, region: String, server: String, code: String, deviceName: String) async throws -> FieldSalesKit {
         if let user = try await offMain({ try peekStoreUser(path: path) }) {
             let kit = try await open(path: path, userId: user, region: region)
-            let credentials = try await FieldSalesCore.enroll(server: server, code: code, deviceName: deviceName, actorId: kit.store.actorId())
+            // The server refuses a code for anyone else before using it up; a store enrolled
+            // again gets its device back and sends what waited in it.
+            let credentials = try await FieldSalesCore.enrollAs(server: server, code: code, deviceName: deviceName, actorId: kit.store.actorId(), userId: user)
             guard credentials.userId == user else {
                 throw FieldsalesError.WrongUser(message: "this code enrolls user '\(credentials.userId)', but the store at \(path) belongs to '\(user)'")
             }
@@ -142,6 +144,21 @@ public final class FieldSalesKit: Sendable {
 
     public func quarantine() async throws -> [QuarantineEntry] {
         try await offMain { try self.store.quarantine() }
+    }
+
+    /// One refused change: what it did field by field, why, and what can be done.
+    public func quarantineEntry(_ id: Int64) async throws -> QuarantineEntry {
+        try await offMain { try self.store.quarantineEntry(id: id) }
+    }
+
+    /// Re-applies a refused change where the user may (see `FieldStore.quarantineApply`).
+    public func applyQuarantined(_ id: Int64) async throws -> QuarantineApplied {
+        try await offMain { try self.store.quarantineApply(id: id) }
+    }
+
+    /// Drops a refused change for good.
+    public func discardQuarantined(_ id: Int64) async throws -> QuarantineEntry {
+        try await offMain { try self.store.quarantineDiscard(id: id) }
     }
 
     public func pendingUploadCount() async throws -> Int64 {

@@ -17,6 +17,7 @@ import io.fieldsales.kit.ffi.FieldStore
 import io.fieldsales.kit.ffi.FieldsalesException
 import io.fieldsales.kit.core.LeadDetail
 import io.fieldsales.kit.ffi.LeadPage
+import io.fieldsales.kit.core.QuarantineApplied
 import io.fieldsales.kit.ffi.QuarantineEntry
 import io.fieldsales.kit.core.SyncProgress
 import io.fieldsales.kit.ffi.SyncProgressListener
@@ -34,6 +35,7 @@ import kotlinx.coroutines.flow.callbackFlow
 import kotlinx.coroutines.flow.flow
 import kotlinx.coroutines.withContext
 import io.fieldsales.kit.ffi.enroll as ffiEnroll
+import io.fieldsales.kit.ffi.enrollAs as ffiEnrollAs
 
 /**
  * The Fieldsales core for an app: one user's offline store, its lists and edits as `suspend`
@@ -77,7 +79,9 @@ class FieldSalesKit private constructor(
             if (existingUser != null) {
                 val kit = open(path, existingUser, region, io)
                 try {
-                    val credentials = ffiEnroll(server, code, deviceName, kit.store.actorId())
+                    // The server refuses a code for anyone else before using it up; a store
+                    // enrolled again gets its device back and sends what waited in it.
+                    val credentials = ffiEnrollAs(server, code, deviceName, kit.store.actorId(), existingUser)
                     if (credentials.userId != existingUser) {
                         throw FieldsalesException.WrongUser(
                             "this code enrolls user '${credentials.userId}', but the store at $path belongs to '$existingUser'",
@@ -200,6 +204,15 @@ class FieldSalesKit private constructor(
     }
 
     suspend fun quarantine(): List<QuarantineEntry> = withContext(io) { store.quarantine() }
+
+    /** One refused change: what it did field by field, why, and what can be done. */
+    suspend fun quarantineEntry(id: Long): QuarantineEntry = withContext(io) { store.quarantineEntry(id) }
+
+    /** Re-applies a refused change where the user may (see `FieldStore.quarantineApply`). */
+    suspend fun applyQuarantined(id: Long): QuarantineApplied = withContext(io) { store.quarantineApply(id) }
+
+    /** Drops a refused change for good. */
+    suspend fun discardQuarantined(id: Long): QuarantineEntry = withContext(io) { store.quarantineDiscard(id) }
 
     suspend fun pendingUploadCount(): Long = withContext(io) { store.pendingUploadCount() }
 
