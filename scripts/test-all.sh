@@ -19,7 +19,8 @@ cargo test -p fieldsales-server --lib --bins --tests
 # The sync server's end-to-end suites again on PostgreSQL (a cluster of their own per test
 # binary, sync-server/tests/common/pg.rs); sync-server/tests/postgres.rs always runs on it.
 FIELDSALES_TEST_DB=postgres cargo test -p fieldsales-server --test convergence --test interruption \
-  --test malformed --test matrix --test security --test sync --test sales --test operations
+  --test malformed --test matrix --test security --test sync --test sales --test operations \
+  --test reassigned --test reenroll --test clock_skew --test interop
 cargo check --workspace --benches --quiet
 echo "== test-all: Rust suites passed in $((SECONDS - t0)) s" >&2
 if [[ ${FIELDSALES_SKIP_BINDINGS:-0} == 1 ]]; then

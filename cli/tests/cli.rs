@@ -683,7 +683,7 @@ fn the_demo_syncs_a_team_through_an_in_process_server() {
     assert!(text.contains("company: 2 values were entered"), "{text}");
     assert!(text.contains("Wants a demo. Budget approved in Q1. Prefers Tuesdays 🎉"), "{text}");
     assert!(text.contains("projections consistent"), "{text}");
-    assert!(text.contains("choi       1    40,000,000 KRW"), "{text}");
+    assert!(text.contains("choi       3    65,000,000 KRW"), "{text}");
     assert!(
         text.contains("refused on the phone, offline: stage 'Quote sent' needs a deal value"),
         "{text}"

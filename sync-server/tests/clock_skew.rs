@@ -79,7 +79,7 @@ fn figures_of(f: &Figures) -> String {
     )
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn devices_three_hours_fast_or_slow_give_the_same_report_as_a_correct_one() {
     let truth = Arc::new(AtomicI64::new(at(20, 20, 0)));
     let (server, ws) = server_at(&truth).await;
@@ -163,7 +163,7 @@ async fn devices_three_hours_fast_or_slow_give_the_same_report_as_a_correct_one(
 
 /// The offset is measured on every sync, so a clock changed since enrollment (the rep set the
 /// phone's time by hand) is corrected from the next sync on.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clock_changed_after_enrollment_is_corrected_from_the_next_sync() {
     let truth = Arc::new(AtomicI64::new(at(10, 12, 0)));
     let (server, ws) = server_at(&truth).await;

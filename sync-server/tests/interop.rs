@@ -24,7 +24,7 @@ fn changes(doc_id: &str, kind: DocKind, doc: &mut automerge::AutoCommit) -> Vec<
         .collect()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_made_in_javascript_are_stored_and_read_whole_by_the_app() {
     let server = Server::start().await;
     let ws = server.workspace("acme");
@@ -71,7 +71,7 @@ async fn changes_made_in_javascript_are_stored_and_read_whole_by_the_app() {
 /// A string written as a text can be changed by editing the text in place, without a new
 /// value at its key. The server's authorship check sees that too: a JavaScript device of kim
 /// cannot rewrite a `created_by` text to name someone else.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn editing_an_authorship_text_in_place_to_name_someone_else_is_refused() {
     use automerge::{ReadDoc, transaction::Transactable};
     let server = Server::start().await;

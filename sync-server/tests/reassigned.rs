@@ -23,7 +23,7 @@ async fn push_raw(
     push_changes(url, token, changes).await
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offline_edits_of_a_lead_reassigned_meanwhile_reach_its_new_owner() {
     let server = Server::start().await;
     let ws = server.workspace("acme");
@@ -91,7 +91,7 @@ async fn offline_edits_of_a_lead_reassigned_meanwhile_reach_its_new_owner() {
 }
 
 /// An edit written before the change of hands may still not take the lead back.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edit_from_before_the_reassignment_may_not_take_the_lead_back() {
     let server = Server::start().await;
     let ws = server.workspace("acme");
@@ -130,7 +130,7 @@ async fn an_edit_from_before_the_reassignment_may_not_take_the_lead_back() {
 /// owner too: the server decides on it by the lead's owner as of her device's last pull (the
 /// cursor it sends with its push). Once her device has pulled the change of hands, it cannot
 /// log activities on the lead any more.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_activity_logged_offline_on_a_lead_reassigned_meanwhile_reaches_its_new_owner() {
     use fieldsales_core::sync::protocol::{
         CBOR, PULL_CURSOR_HEADER, PushRequest, from_cbor, to_cbor,

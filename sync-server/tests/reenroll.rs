@@ -79,12 +79,12 @@ async fn a_device_revoked_mid_sync_is_enrolled_again_and_sends_everything() {
     // The admin revokes the phone while it is sending: after its second batch.
     let old_token = park.token();
     let device_id = park.device_id.clone();
-    let data_dir = server.dir.path().to_path_buf();
+    // A second handle on the server's storage (SQLite or PostgreSQL), as an admin's would be.
+    let admin = server.db.admin().await;
     let client = SyncClient::for_store(&park).unwrap();
     let err = client
         .sync(&park, &move |p| {
             if p.phase == SyncPhase::Push && p.done == 1_000 {
-                let admin = fieldsales_server::sqlite::SqliteBackend::open(&data_dir).unwrap();
                 admin.revoke_device(&device_id).unwrap();
             }
         })
