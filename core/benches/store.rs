@@ -344,7 +344,7 @@ impl Fixture {
             ("edit: delete history", "DELETE FROM stage_history WHERE lead_id = 'x'"),
             (
                 "search",
-                "SELECT l.id FROM leads_fts f JOIN leads l ON l.rowid = f.rowid WHERE leads_fts MATCH 'x*' AND l.deleted = 0 ORDER BY f.rank LIMIT 50",
+                "SELECT l.id FROM (SELECT f.rowid AS r, f.rank AS score FROM leads_fts f JOIN leads l ON l.rowid = f.rowid WHERE leads_fts MATCH 'x*' AND l.deleted = 0 ORDER BY f.rowid DESC LIMIT 2000) c JOIN leads l ON l.rowid = c.r ORDER BY c.score, c.r DESC LIMIT 50",
             ),
         ] {
             let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
