@@ -2,6 +2,7 @@
 //! byte is written, so a rejected input leaves the store untouched.
 
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 use crate::error::ValidationError as V;
 use crate::model::{
@@ -40,6 +41,36 @@ impl Validator {
 
     pub fn region(&self) -> &str {
         &self.region_code
+    }
+
+    /// Starts, once per process, a thread that reads an example number of this region as a
+    /// capture would, so that the first capture does not wait for libphonenumber to load its
+    /// metadata (95–290 ms) and compile the region's patterns. A later region's patterns are
+    /// compiled on its first number (the metadata is shared). Without a thread to spare, the
+    /// first capture pays as before.
+    pub fn warm_in_background(&self) {
+        static WARMING: OnceLock<()> = OnceLock::new();
+        WARMING.get_or_init(|| {
+            let v = self.clone();
+            let _ =
+                std::thread::Builder::new().name("fieldsales-warm".into()).spawn(move || v.warm());
+        });
+    }
+
+    /// Whether the region's example number read as valid (then parsing, validation and both
+    /// formats have run).
+    fn warm(&self) -> bool {
+        let descriptors = phonenumber::metadata::DATABASE
+            .by_id(self.region_code.as_str())
+            .map(|m| m.descriptors());
+        let example = descriptors
+            .and_then(|d| d.mobile().or(d.fixed_line()))
+            .and_then(|d| d.example())
+            .unwrap_or("0");
+        match self.phone(example) {
+            Ok(e164) => !self.national_digits(&e164).is_empty(),
+            Err(_) => false,
+        }
     }
 
     pub fn phone(&self, raw: &str) -> Result<String, V> {
@@ -462,6 +493,13 @@ fn check_count(field: &'static str, count: usize, max: usize) -> Result<(), V> {
 mod tests {
     use super::*;
     use crate::model::{SubjectKind, Tier};
+
+    #[test]
+    fn warming_reads_a_valid_example_number_of_each_region() {
+        for region in ["KR", "US", "GB", "JP", "DE"] {
+            assert!(Validator::new(region).unwrap().warm(), "{region}");
+        }
+    }
 
     #[test]
     fn phones_become_e164_with_the_default_region() {

@@ -178,3 +178,53 @@ impl Store {
         export::write_csv(&self.export_leads_where(filter)?, out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::model::LeadDraft;
+    use crate::store::{OpenOptions, Store, read};
+
+    /// Twelve leads whose phones all start 010; older leads have shorter notes, so bm25 ranks
+    /// them best for "010" (a shorter row scores higher).
+    fn store_of_twelve(dir: &std::path::Path) -> (Store, Vec<String>) {
+        let s = Store::open(dir.join("s.db"), OpenOptions::new("kim").region("KR")).unwrap();
+        let ids = (0..12)
+            .map(|i| {
+                let draft = LeadDraft {
+                    name: Some(format!("Lead {i}")),
+                    phones: vec![format!("010-1234-{:04}", 1000 + i)],
+                    notes: Some("word ".repeat(i + 1)),
+                    ..Default::default()
+                };
+                s.create_lead(draft).unwrap().id
+            })
+            .collect();
+        (s, ids)
+    }
+
+    #[test]
+    fn a_term_every_lead_matches_ranks_the_newest_live_matches_and_skips_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let (s, ids) = store_of_twelve(dir.path());
+        s.delete_lead(&ids[11]).unwrap();
+        let found = |text: &str, limit: u32, ranked: u32| {
+            read::list::search_ranking(&s.reader(), text, limit, ranked)
+                .unwrap()
+                .into_iter()
+                .map(|l| l.id)
+                .collect::<Vec<_>>()
+        };
+        // Ranked over the four newest live matches (the deleted newest is not one of them):
+        // a full page, best first among those, i.e. the shortest of them first.
+        assert_eq!(found("010", 3, 4), vec![ids[7].clone(), ids[8].clone(), ids[9].clone()]);
+        // Without a binding bound, every live match is ranked: the oldest (shortest) first.
+        let all = found("010", 50, 1_000);
+        assert_eq!(all, ids[..11].to_vec());
+        // The store's own bound ranks all eleven here, and never returns the deleted lead.
+        let page = s.search_leads("010", 5).unwrap();
+        assert_eq!(page.iter().map(|l| l.id.clone()).collect::<Vec<_>>(), ids[..5].to_vec());
+        assert_eq!(s.search_leads("lead", 50).unwrap().len(), 11);
+        // A bound below the page size still fills the page.
+        assert_eq!(found("010", 5, 2).len(), 5);
+    }
+}

@@ -142,6 +142,7 @@ impl Store {
     pub fn open(path: impl AsRef<Path>, opts: OpenOptions) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
         let validator = Validator::new(&opts.region)?;
+        validator.warm_in_background();
         if opts.user_id.trim().is_empty() {
             return Err(ValidationError::Empty { field: "user id" }.into());
         }

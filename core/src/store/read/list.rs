@@ -148,16 +148,38 @@ pub(crate) fn facets(conn: &Connection, limit: u32) -> Result<LeadFacets> {
     })
 }
 
-/// Live leads matching every word typed as a prefix, best matches first.
+/// How many matches a search ranks. bm25 scores every row it is asked to order, so a term
+/// that matches nearly every lead ("010", "a") used to score all of them (174 ms at 100,000
+/// leads); FTS5 walks a term's rowids newest first and stops, so bounding the candidates
+/// bounds the work. A term with fewer live matches is ranked exactly as before.
+pub(crate) const RANKED_MATCHES: u32 = 2_000;
+
+/// Live leads matching every word typed as a prefix, best matches first: the best of the
+/// `RANKED_MATCHES` most recently created live matches (all of them for a selective term),
+/// ties newest first.
 pub(crate) fn search(conn: &Connection, text: &str, limit: u32) -> Result<Vec<LeadSummary>> {
+    search_ranking(conn, text, limit, RANKED_MATCHES)
+}
+
+/// `search`, ranking at most `ranked` matches (tests use a small bound).
+pub(crate) fn search_ranking(
+    conn: &Connection,
+    text: &str,
+    limit: u32,
+    ranked: u32,
+) -> Result<Vec<LeadSummary>> {
     let Some(q) = fts_query(text) else { return Ok(Vec::new()) };
     let limit = if limit == 0 { 50 } else { limit.min(500) };
+    // The inner query is driven by FTS5 in descending rowid order (its index consumes the
+    // ORDER BY), so it stops after `ranked` live matches; only those get a rank.
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {} FROM leads_fts f JOIN leads l ON l.rowid = f.rowid
-         WHERE leads_fts MATCH ?1 AND l.deleted = 0 ORDER BY f.rank LIMIT ?2",
+        "SELECT {} FROM (
+             SELECT f.rowid AS r, f.rank AS score FROM leads_fts f JOIN leads l ON l.rowid = f.rowid
+             WHERE leads_fts MATCH ?1 AND l.deleted = 0 ORDER BY f.rowid DESC LIMIT ?3
+         ) c JOIN leads l ON l.rowid = c.r ORDER BY c.score, c.r DESC LIMIT ?2",
         LEAD_COLUMNS.split(", ").map(|c| format!("l.{c}")).collect::<Vec<_>>().join(", ")
     ))?;
-    let rows = stmt.query_map(rusqlite::params![q, limit], lead_row)?;
+    let rows = stmt.query_map(rusqlite::params![q, limit, ranked.max(limit)], lead_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
