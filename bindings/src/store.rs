@@ -88,6 +88,12 @@ impl FieldStore {
         self.store.validator().region().to_string()
     }
 
+    /// The role this store was enrolled with (`rep`, `manager`, `admin`); `None` before
+    /// enrollment. The shells show the Team screen to managers and admins only.
+    pub fn role(&self) -> Result<Option<String>> {
+        Ok(self.store.role()?)
+    }
+
     // ---- leads ----------------------------------------------------------------------------
 
     /// Captures a lead. Validates and normalises first (E.164 phones, lower-case e-mails,

@@ -14,6 +14,9 @@ public final class AppSession {
     /// The open store; nil until the device is enrolled (the Enroll screen shows).
     public private(set) var core: CoreCalls?
     public private(set) var errorText: String?
+    /// Whether the Team tab shows: on a manager's or an admin's device (and on a store not
+    /// enrolled yet, which holds only its own user's work); a rep's device has no team to show.
+    public private(set) var showsTeam = true
 
     public init(storePath: String, region: String, context: UIContext) {
         self.storePath = storePath
@@ -25,7 +28,7 @@ public final class AppSession {
     public func start() async {
         do {
             if let user = try peekStoreUser(path: storePath) {
-                core = CoreCalls(kit: try await FieldSalesKit.open(path: storePath, userId: user, region: region))
+                await opened(try await FieldSalesKit.open(path: storePath, userId: user, region: region))
             }
         } catch {
             errorText = context.plainError(error)
@@ -35,7 +38,15 @@ public final class AppSession {
     /// Enrolls this device and opens its store.
     public func enroll(server: String, code: String, deviceName: String) async throws {
         let kit = try await FieldSalesKit.enroll(path: storePath, region: region, server: server, code: code, deviceName: deviceName)
-        core = CoreCalls(kit: kit)
+        await opened(kit)
+    }
+
+    private func opened(_ kit: FieldSalesKit) async {
+        let calls = CoreCalls(kit: kit)
+        // `try?` flattens: nil when unreadable or not enrolled, and then the tab shows.
+        let role = try? await calls.role()
+        showsTeam = role != "rep"
+        core = calls
     }
 
     /// Closes the store and removes it from the device (the Sync screen asks first when changes

@@ -62,8 +62,10 @@ struct MainTabs: View {
                     }
             }
             .tabItem { Label(s(.todayTitle), systemImage: "calendar") }
-            NavigationStack { TeamScreen(model: team) }
-                .tabItem { Label(s(.teamTitle), systemImage: "chart.bar") }
+            if session.showsTeam {
+                NavigationStack { TeamScreen(model: team) }
+                    .tabItem { Label(s(.teamTitle), systemImage: "chart.bar") }
+            }
             NavigationStack { SyncScreen(model: sync) }
                 .tabItem { Label(s(.syncTitle), systemImage: "arrow.triangle.2.circlepath") }
         }

@@ -31,6 +31,20 @@ final class EnrollViewModelTests: ViewModelTestCase {
     }
 
     @MainActor
+    func testTheTeamTabShowsOnAManagersDeviceAndNotOnARepsDevice() async throws {
+        for (user, role, shows) in [("rep-tabs", "rep", false), ("mgr-tabs", "manager", true)] {
+            let path = dir.path("\(user).db")
+            let kit = try await FieldSalesKit.open(path: path, userId: user, region: "KR")
+            try kit.store.saveCredentials(credentials: Credentials(server: "http://127.0.0.1:1", deviceId: "d-\(user)", token: "t",
+                                                                  userId: user, workspaceId: "w", role: role))
+            let session = AppSession(storePath: path, region: "KR", context: .english())
+            await session.start()
+            XCTAssertNotNil(session.core, session.errorText ?? "")
+            XCTAssertEqual(session.showsTeam, shows, role)
+        }
+    }
+
+    @MainActor
     func testAnExpiredCodeNoNetworkAndBadInputAreSaidPlainly() async throws {
         let session = AppSession(storePath: dir.path("enroll.db"), region: "KR", context: .korean())
         let form = session.enrollModel(deviceName: "")

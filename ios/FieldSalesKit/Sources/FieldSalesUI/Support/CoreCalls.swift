@@ -17,6 +17,11 @@ public struct CoreCalls: Sendable {
 
     public var userId: String { kit.userId }
 
+    /// The role the store was enrolled with (`rep`, `manager`, `admin`); nil before enrollment.
+    func role() async throws -> String? {
+        try await offMainCall { try kit.store.role() }
+    }
+
     // MARK: leads
 
     /// A page of the list with each lead's "not synced" mark.

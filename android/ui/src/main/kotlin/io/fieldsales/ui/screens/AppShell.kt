@@ -22,17 +22,18 @@ import androidx.compose.ui.semantics.semantics
 import io.fieldsales.ui.state.AppState
 import io.fieldsales.ui.state.Tab
 
-/** The shell: the five tabs, and a lead's detail over them. */
+/** The shell: its tabs (five, or four on a rep's device), and a lead's detail over them. */
 @Composable
 fun AppShell(app: AppState, clipboard: () -> String?) {
     val nav by app.nav.collectAsState()
+    val tabs by app.tabs.collectAsState()
     // At large font sizes five labels no longer fit under their icons: the icons stay, and each
     // keeps its label for screen readers.
     val labels = LocalDensity.current.fontScale <= 1.5f
     Scaffold(
         bottomBar = {
             NavigationBar {
-                for (tab in Tab.entries) {
+                for (tab in tabs) {
                     val label = t("tab_" + tab.name.lowercase())
                     NavigationBarItem(
                         selected = nav.tab == tab && nav.leadId == null,

@@ -5,6 +5,7 @@ import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
+import kotlinx.coroutines.launch
 
 enum class Tab(val glyph: String) { LEADS("☰"), CAPTURE("+"), TODAY("◷"), SYNC("⇅"), TEAM("▦") }
 
@@ -20,8 +21,21 @@ class AppState(val session: Session, private val scope: CoroutineScope) {
     val team = TeamState(session, scope)
     private val _nav = MutableStateFlow(Nav())
     val nav: StateFlow<Nav> = _nav.asStateFlow()
+    private val _tabs = MutableStateFlow(Tab.entries.toList())
+
+    /** The tabs the shell shows: Team only on a manager's or an admin's device (or a store not
+     *  enrolled yet, which holds only its own user's work); a rep's device has no team to show. */
+    val tabs: StateFlow<List<Tab>> = _tabs.asStateFlow()
+
+    /** Reads the enrolled role and sets [tabs] from it. */
+    suspend fun loadTabs() {
+        val role = runCatching { session.call { role() } }.getOrNull()
+        _tabs.value = if (role == "rep") Tab.entries.filter { it != Tab.TEAM } else Tab.entries.toList()
+        if (role == "rep") _nav.update { if (it.tab == Tab.TEAM) Nav() else it }
+    }
 
     fun start() {
+        scope.launch { loadTabs() }
         leads.start()
         capture.start()
         today.start()
