@@ -5,25 +5,12 @@
 
 use std::collections::HashSet;
 
-use fieldsales_core::fingerprint::fingerprint;
-
 use crate::backend::{DocTx, Principal, Result, Role};
 
-/// The owner recorded for the workspace's settings document: everyone sees it.
-pub const EVERYONE: &str = "*";
+pub use crate::principal::{EVERYONE, Visibility, team_owner};
 
-/// The owner recorded for a team's target.
-pub fn team_owner(team_id: &str) -> String {
-    format!("team:{team_id}")
-}
-
-/// Which owners' records a user may see and change.
-#[derive(Clone, Debug)]
-pub enum Visibility {
-    All,
-    Owners(HashSet<String>),
-}
-
+// `Visibility` itself (and its pure methods) is in `principal.rs`, a leaf that `hub.rs` can use;
+// reading it from storage is authorization's business.
 impl Visibility {
     /// A rep sees their own records and their team's targets; a manager those of the members
     /// of every team they manage and those teams' targets, and their own; an admin everything.
@@ -45,37 +32,6 @@ impl Visibility {
                 Visibility::Owners(s)
             }
         })
-    }
-
-    /// The owners a backend filters on; `None` for everyone.
-    pub fn owners(&self) -> Option<Vec<String>> {
-        match self {
-            Visibility::All => None,
-            Visibility::Owners(s) => Some(s.iter().cloned().collect()),
-        }
-    }
-
-    /// A short fingerprint of the teams this visibility covers, carried in pull cursors: when it
-    /// changes (a manager was given another team), the device's cursor no longer covers what it
-    /// may now see, and its pull starts over from snapshots. Members alone do not count: users
-    /// never change teams, and a user who was just added owns nothing yet, so a new member
-    /// brings no older records along (and so no manager device starts over for one).
-    pub fn stamp(&self) -> String {
-        match self {
-            Visibility::All => "all".to_string(),
-            Visibility::Owners(s) => {
-                let mut teams: Vec<&String> = s.iter().filter(|o| o.starts_with("team:")).collect();
-                teams.sort();
-                format!("{:016x}", fingerprint(teams.into_iter().map(|t| t.as_bytes())))
-            }
-        }
-    }
-
-    pub fn sees(&self, owner: &str) -> bool {
-        match self {
-            Visibility::All => true,
-            Visibility::Owners(s) => owner == EVERYONE || s.contains(owner),
-        }
     }
 }
 

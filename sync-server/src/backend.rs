@@ -31,44 +31,7 @@ pub enum BackendError {
 
 pub type Result<T, E = BackendError> = std::result::Result<T, E>;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Rep,
-    Manager,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Rep => "rep",
-            Role::Manager => "manager",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "rep" => Some(Role::Rep),
-            "manager" => Some(Role::Manager),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-}
-
-/// Who is calling: resolved from a device token on every request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Principal {
-    pub device_id: String,
-    pub user_id: String,
-    pub workspace_id: String,
-    pub role: Role,
-    pub team_id: Option<String>,
-    /// Hex actor id bound to the device at enrollment.
-    pub actor: String,
-}
+pub use crate::principal::{Principal, Role};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DocRow {
@@ -282,8 +245,8 @@ pub trait Backend: Send + Sync + 'static {
     /// stays.
     fn enroll(&self, e: &Enrollment<'_>) -> Result<Enrolled>;
     /// Where committed writes are announced to live-update streams (`events.rs`): the backend
-    /// publishes each committed write transaction's [`crate::events::Moved`] to it.
-    fn hub(&self) -> &std::sync::Arc<crate::events::Hub>;
+    /// publishes each committed write transaction's [`crate::hub::Moved`] to it.
+    fn hub(&self) -> &std::sync::Arc<crate::hub::Hub>;
     /// Which of these devices are revoked (live-update streams are cut off).
     fn revoked(&self, device_ids: &[String]) -> Result<Vec<String>>;
 }

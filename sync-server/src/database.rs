@@ -4,74 +4,9 @@
 
 use std::path::PathBuf;
 
-use crate::admin::{Device, NewUser, Workspace};
-use crate::backend::{Lockout, Role};
 use crate::sqlite::SqliteBackend;
 
-/// The admin commands (`fieldsales-server admin …`), on either backend. Synchronous: on
-/// PostgreSQL call them from a blocking thread or a multi-threaded runtime's thread.
-pub trait AdminStore: Send + Sync {
-    fn create_workspace(&self, name: &str) -> anyhow::Result<Workspace>;
-    fn list_workspaces(&self) -> anyhow::Result<Vec<Workspace>>;
-    fn create_team(&self, workspace: &str, name: &str) -> anyhow::Result<String>;
-    /// Adds a user and returns a one-time enrollment code for their first device.
-    fn add_user(
-        &self,
-        workspace: &str,
-        user_id: &str,
-        role: Role,
-        team: Option<&str>,
-    ) -> anyhow::Result<NewUser>;
-    fn manage_team(&self, workspace: &str, team: &str, user_id: &str) -> anyhow::Result<()>;
-    fn managed_teams(&self, workspace: &str, user_id: &str) -> anyhow::Result<Vec<String>>;
-    fn enrollment_code(&self, workspace: &str, user_id: &str) -> anyhow::Result<String>;
-    fn list_devices(&self, workspace: &str) -> anyhow::Result<Vec<Device>>;
-    fn lockouts(&self) -> anyhow::Result<Vec<Lockout>>;
-    fn clear_lockout(&self, address: &str) -> anyhow::Result<()>;
-    fn revoke_device(&self, device_id: &str) -> anyhow::Result<()>;
-}
-
-impl AdminStore for SqliteBackend {
-    fn create_workspace(&self, name: &str) -> anyhow::Result<Workspace> {
-        SqliteBackend::create_workspace(self, name)
-    }
-    fn list_workspaces(&self) -> anyhow::Result<Vec<Workspace>> {
-        SqliteBackend::list_workspaces(self)
-    }
-    fn create_team(&self, workspace: &str, name: &str) -> anyhow::Result<String> {
-        SqliteBackend::create_team(self, workspace, name)
-    }
-    fn add_user(
-        &self,
-        workspace: &str,
-        user_id: &str,
-        role: Role,
-        team: Option<&str>,
-    ) -> anyhow::Result<NewUser> {
-        SqliteBackend::add_user(self, workspace, user_id, role, team)
-    }
-    fn manage_team(&self, workspace: &str, team: &str, user_id: &str) -> anyhow::Result<()> {
-        SqliteBackend::manage_team(self, workspace, team, user_id)
-    }
-    fn managed_teams(&self, workspace: &str, user_id: &str) -> anyhow::Result<Vec<String>> {
-        SqliteBackend::managed_teams(self, workspace, user_id)
-    }
-    fn enrollment_code(&self, workspace: &str, user_id: &str) -> anyhow::Result<String> {
-        SqliteBackend::enrollment_code(self, workspace, user_id)
-    }
-    fn list_devices(&self, workspace: &str) -> anyhow::Result<Vec<Device>> {
-        SqliteBackend::list_devices(self, workspace)
-    }
-    fn lockouts(&self) -> anyhow::Result<Vec<Lockout>> {
-        SqliteBackend::lockouts(self)
-    }
-    fn clear_lockout(&self, address: &str) -> anyhow::Result<()> {
-        SqliteBackend::clear_lockout(self, address)
-    }
-    fn revoke_device(&self, device_id: &str) -> anyhow::Result<()> {
-        SqliteBackend::revoke_device(self, device_id)
-    }
-}
+pub use crate::admin::AdminStore;
 
 /// Where the data lives.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::authz::EVERYONE;
 use crate::backend::*;
-use crate::events::{Hub, MovedLog};
+use crate::hub::{Hub, MovedLog};
 
 impl From<rusqlite::Error> for BackendError {
     fn from(e: rusqlite::Error) -> Self {

@@ -4,10 +4,10 @@
 use tokio_postgres::error::SqlState;
 
 use super::{PgBackend, PgTx};
+use crate::admin::AdminStore;
 use crate::admin::{CODE_TTL_MS, Device, NewUser, Workspace, check_name, check_new_user, now_ms};
 use crate::auth;
 use crate::backend::{BackendError, Enrolled, Enrollment, Lockout, Result, Role};
-use crate::database::AdminStore;
 use crate::sqlite::next_failure;
 
 impl PgBackend {

@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 use tokio_postgres::{AsyncMessage, Client, NoTls};
 
 use super::CHANNEL;
-use crate::events::{Hub, parse_payload};
+use crate::hub::{Hub, parse_payload};
 
 /// Connects and listens; returns once the first `LISTEN` is in place, so that no commit after
 /// the server started answering is missed.

@@ -37,7 +37,7 @@ use tokio_postgres::{NoTls, Row};
 
 use crate::authz::EVERYONE;
 use crate::backend::*;
-use crate::events::{Hub, MovedLog};
+use crate::hub::{Hub, MovedLog};
 
 /// The channel every instance listens on.
 pub const CHANNEL: &str = "fieldsales_feed";
@@ -176,7 +176,7 @@ impl PgBackend {
             let moved = moved.into_moved();
             if !moved.is_empty() {
                 let st = c.prepare_cached("SELECT pg_notify($1, $2)").await?;
-                c.execute(&st, &[&CHANNEL, &crate::events::payload(workspace, &moved)]).await?;
+                c.execute(&st, &[&CHANNEL, &crate::hub::payload(workspace, &moved)]).await?;
             }
             c.batch_execute("COMMIT").await
         });
