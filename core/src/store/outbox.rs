@@ -124,13 +124,32 @@ pub(crate) fn hashes(conn: &Connection) -> Result<Vec<(i64, String, String)>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-pub(crate) fn ack(conn: &Connection, hashes: &[String]) -> Result<usize> {
-    let mut stmt = conn.prepare_cached("DELETE FROM outbox WHERE hash = ?1")?;
+/// Drops the rows the server acknowledged. Returns how many, and the records that have nothing
+/// waiting any more (their "not synced" mark goes), each once.
+pub(crate) fn ack(conn: &Connection, hashes: &[String]) -> Result<(usize, Vec<(String, DocKind)>)> {
+    let mut stmt =
+        conn.prepare_cached("DELETE FROM outbox WHERE hash = ?1 RETURNING doc_id, kind")?;
     let mut n = 0;
+    let mut docs: HashMap<String, DocKind> = HashMap::new();
     for h in hashes {
-        n += stmt.execute([h])?;
+        let rows = stmt.query_map([h], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        for row in rows {
+            let (doc_id, kind) = row?;
+            n += 1;
+            if let Some(kind) = DocKind::from_i64(kind) {
+                docs.insert(doc_id, kind);
+            }
+        }
     }
-    Ok(n)
+    let mut waiting = conn.prepare_cached("SELECT 1 FROM outbox WHERE doc_id = ?1 LIMIT 1")?;
+    let mut done = Vec::with_capacity(docs.len());
+    for (doc_id, kind) in docs {
+        if !waiting.exists([&doc_id])? {
+            done.push((doc_id, kind));
+        }
+    }
+    done.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok((n, done))
 }
 
 pub(crate) fn count(conn: &Connection) -> Result<i64> {

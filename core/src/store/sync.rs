@@ -40,8 +40,16 @@ impl Store {
 
     /// Forgets outbox rows whose changes a server has stored. Unknown hashes are ignored, so a
     /// repeated acknowledgement is harmless.
+    /// Drops what the server acknowledged. Observers hear of the records with nothing waiting
+    /// any more, so a list's "not synced" marks go without polling, whoever ran the sync.
     pub fn ack_outbox(&self, hashes: &[String]) -> Result<usize> {
-        self.write(|tx| outbox::ack(tx, hashes))
+        let (n, done) = self.write(|tx| outbox::ack(tx, hashes))?;
+        let mut changed = ChangedRecords::default();
+        for (doc_id, kind) in done {
+            changed.add(kind, doc_id);
+        }
+        self.notify(changed);
+        Ok(n)
     }
 
     /// Merges a batch of foreign changes or snapshots (another replica's, without a server) in
@@ -193,8 +201,8 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use crate::model::{ActivityDraft, ActivityKind, LeadDraft};
-    use crate::store::{OpenOptions, Store};
+    use crate::model::{ActivityDraft, ActivityKind, LeadDraft, LeadPatch};
+    use crate::store::{ChangedRecords, OpenOptions, Store};
 
     #[test]
     fn marks_follow_the_outbox_of_a_lead_and_its_activities() {
@@ -218,6 +226,40 @@ mod tests {
         assert_eq!(s.unsynced_leads(&ids).unwrap(), vec![b.id.clone()]);
         assert_eq!(s.sync_status().unwrap().waiting, 1);
         assert!(s.unsynced_leads(&[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn observers_hear_of_records_whose_changes_were_all_acknowledged() {
+        use std::sync::{Arc, Mutex};
+        struct Heard(Mutex<Vec<ChangedRecords>>);
+        impl crate::store::ChangeObserver for Heard {
+            fn changed(&self, c: &ChangedRecords) {
+                self.0.lock().unwrap().push(c.clone());
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path().join("s.db"), OpenOptions::new("kim")).unwrap();
+        let a = s.create_lead(LeadDraft { name: Some("a".into()), ..Default::default() }).unwrap();
+        let call =
+            s.add_activity(ActivityDraft::new(a.id.clone(), ActivityKind::Call, "call")).unwrap();
+        let patch = LeadPatch { company: Some("Acme".into()), ..Default::default() };
+        s.update_lead(&a.id, patch).unwrap();
+        let heard = Arc::new(Heard(Mutex::new(Vec::new())));
+        s.add_observer(heard.clone());
+        let outbox = s.outbox(0, 1000).unwrap();
+        let first_of_lead = outbox.iter().find(|e| e.doc_id == a.id).unwrap().hash.clone();
+        // One of the lead's two changes: it still waits, nothing to tell.
+        assert_eq!(s.ack_outbox(std::slice::from_ref(&first_of_lead)).unwrap(), 1);
+        assert!(heard.0.lock().unwrap().is_empty());
+        // The rest, and one hash again: the lead and the call have nothing waiting now.
+        let mut rest: Vec<String> = outbox.into_iter().map(|e| e.hash).collect();
+        rest.retain(|h| *h != first_of_lead);
+        rest.push(first_of_lead);
+        assert_eq!(s.ack_outbox(&rest).unwrap(), 2);
+        let heard = heard.0.lock().unwrap();
+        assert_eq!(heard.len(), 1);
+        assert_eq!(heard[0].leads, vec![a.id.clone()]);
+        assert_eq!(heard[0].activities, vec![call.id.clone()]);
     }
 
     #[test]
