@@ -345,3 +345,71 @@ async fn a_backup_taken_under_load_restores_into_a_server_devices_sync_with() {
     }
     assert_server_consistent(&s);
 }
+
+/// What a restore from an older backup lost comes back from the devices: a device whose cursor
+/// the restored server refuses puts every change it wrote into its outbox again and sends it.
+/// A change built on another device's lost change waits in the outbox (not in quarantine)
+/// until that device has sent its own again. Nothing acknowledged before the restore is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_work_lost_by_a_restore_comes_back_from_the_devices() {
+    let s = Server::start().await;
+    let ws = s.workspace("acme");
+    s.team(&ws, "t");
+    let kim = s.device(&ws, "kim", Role::Rep, Some("t")).await;
+    let boss = s.device(&ws, "boss", Role::Manager, Some("t")).await;
+    let lead = kim.owned("before the backup", "kim");
+    kim.sync().await.unwrap();
+    boss.sync().await.unwrap();
+    let backup = s.backup().await;
+
+    // Acknowledged after the backup: kim's new leads and a call; the boss's edit of her lead;
+    // kim's edit on top of the boss's (its Automerge dependencies include his change).
+    let after: Vec<_> =
+        (0..5).map(|i| kim.owned(&format!("after the backup {i}"), "kim")).collect();
+    let call = kim
+        .add_activity(fieldsales_core::ActivityDraft::new(
+            lead.id.clone(),
+            fieldsales_core::ActivityKind::Call,
+            "Called",
+        ))
+        .unwrap();
+    kim.sync().await.unwrap();
+    let company =
+        fieldsales_core::LeadPatch { company: Some("Boss edit".into()), ..Default::default() };
+    boss.update_lead(&lead.id, company).unwrap();
+    boss.sync().await.unwrap();
+    kim.sync().await.unwrap();
+    let notes =
+        fieldsales_core::LeadPatch { notes: Some("Kim's note".into()), ..Default::default() };
+    kim.update_lead(&lead.id, notes).unwrap();
+    let sent = kim.sync().await.unwrap();
+    assert_eq!((sent.sent, kim.outbox_len().unwrap()), (1, 0), "all acknowledged");
+
+    let s = s.restore(backup).await;
+    kim.set_server(&s.url);
+    boss.set_server(&s.url);
+    // Kim first: her leads and call go back; her edits of the lead wait for the boss's.
+    let first = kim.sync().await.unwrap();
+    assert_eq!(first.rejected, 0);
+    assert_eq!(first.held, 1, "{first:?}");
+    // What waits is the lead's changes only (a refusal is for the whole record's batch).
+    let left: Vec<String> = kim.outbox(0, 100).unwrap().into_iter().map(|e| e.doc_id).collect();
+    assert!(!left.is_empty() && left.iter().all(|d| *d == lead.id), "{left:?}");
+    assert_eq!(kim.quarantine_len().unwrap(), 0);
+    boss.sync().await.unwrap();
+    let again = kim.sync().await.unwrap();
+    assert_eq!((again.rejected, again.held), (0, 0), "{again:?}");
+    assert_eq!(kim.outbox_len().unwrap(), 0);
+
+    // A new device of the boss gets everything from the server alone.
+    let tablet = s.device(&ws, "boss", Role::Manager, Some("t")).await;
+    tablet.sync().await.unwrap();
+    for l in &after {
+        assert_eq!(tablet.lead(&l.id).unwrap().name, l.name);
+    }
+    let merged = tablet.lead(&lead.id).unwrap();
+    assert_eq!(merged.company.as_deref(), Some("Boss edit"));
+    assert_eq!(merged.notes, "Kim's note");
+    assert_eq!(tablet.activities_for_lead(&lead.id).unwrap()[0].id, call.id);
+    assert_server_consistent(&s);
+}

@@ -36,6 +36,13 @@ pub(crate) fn push(
     Ok(())
 }
 
+/// Forgets every row that holds only a hash (a change still in its document), before
+/// `Store::requeue_own_changes` writes them all again in causal order. Rows holding their bytes
+/// (changes sent again from quarantine) stay.
+pub(crate) fn clear_hash_only(conn: &Connection) -> Result<usize> {
+    Ok(conn.prepare_cached("DELETE FROM outbox WHERE length(data) = 0")?.execute([])?)
+}
+
 /// Records a change with its bytes: one that is not in the local document any more (a refused
 /// change sent again from quarantine).
 pub(crate) fn push_bytes(

@@ -52,6 +52,30 @@ impl Store {
         Ok(n)
     }
 
+    /// After a server lost changes it had acknowledged (restored from an older backup, which the
+    /// client learns from a `bad_cursor`): every change this device wrote goes back into the
+    /// outbox, leads first, each record's changes in causal order, so that the next push gives
+    /// the server what it lacks (it acknowledges again what it has: pushing is idempotent).
+    /// Unsent changes are among them. Returns how many changes wait now.
+    pub fn requeue_own_changes(&self) -> Result<usize> {
+        self.write(|tx| {
+            outbox::clear_hash_only(tx)?;
+            let mut docs = documents::all_ids(tx)?;
+            // An activity is refused while its lead is unknown to the server.
+            docs.sort_by_key(|(_, kind)| *kind != DocKind::Lead);
+            for (id, kind) in docs {
+                // A damaged local copy has nothing sendable; it is reported by `verify`.
+                let Ok(Some((_, mut d, _))) = documents::load(tx, &id) else { continue };
+                for ch in d.get_changes(&[]) {
+                    if ch.actor_id() == &self.actor {
+                        outbox::push(tx, &id, kind, &ch.hash())?;
+                    }
+                }
+            }
+            outbox::count(tx).map(|n| n as usize)
+        })
+    }
+
     /// Merges a batch of foreign changes or snapshots (another replica's, without a server) in
     /// one transaction, updating projections. Changes whose dependencies are missing are kept in
     /// `pending_changes` and retried on every later merge into the same document. Anything wrong

@@ -15,6 +15,13 @@ use crate::store::{META_ROLE, PullApply, SYNC_CURSOR, Store};
 pub(super) const META_SERVER: &str = "sync.server";
 pub(super) const META_TOKEN: &str = "sync.token";
 const META_DEVICE: &str = "sync.device_id";
+/// Set when the server turned out to have been restored from an older backup: how many more
+/// pushes may leave a change the server cannot take yet (it builds on another device's change
+/// the restore lost, or its lead is not back yet) in the outbox instead of quarantine.
+const META_RECOVERING: &str = "sync.recovering";
+/// Pushes after a restore that wait for other devices to send what the restore lost; then a
+/// change still refused goes to quarantine as usual (kept, readable, re-appliable).
+const RECOVERY_PUSHES: u32 = 20;
 const PUSH_BATCH: u32 = 500;
 const PULL_LIMIT: u32 = 1_000;
 /// The largest push or pull response read. The server bounds a pull page by bytes (4 MiB,
@@ -126,6 +133,11 @@ pub struct SyncSummary {
     /// aside in quarantine, not merged; the rest of the sync went on.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub set_aside: u64,
+    /// After the server was restored from an older backup: local changes it cannot take until
+    /// another device has sent what the restore lost. They stay in the outbox, sent again on
+    /// the next syncs.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub held: u64,
 }
 
 /// The next, smaller batch or page size after a response that was too large.
@@ -397,7 +409,11 @@ impl SyncClient {
         let mut summary = SyncSummary::default();
         let result = async {
             self.push(store, progress, &mut summary).await?;
-            self.pull(store, progress, &mut summary).await
+            if self.pull(store, progress, &mut summary).await? {
+                // The server lost what it had acknowledged: send it again now.
+                self.push(store, progress, &mut summary).await?;
+            }
+            Ok::<(), SyncError>(())
         }
         .await;
         // Also after a failed sync: the server answered, so its time is known.
@@ -417,6 +433,9 @@ impl SyncClient {
         summary: &mut SyncSummary,
     ) -> Result<(), SyncError> {
         let total = store.outbox_len()? as u64;
+        let recovering =
+            store.meta(META_RECOVERING)?.and_then(|v| v.parse::<u32>().ok()).filter(|n| *n > 0);
+        let mut held = 0u64;
         let mut done = 0u64;
         let mut after = 0i64;
         let mut batch_size = PUSH_BATCH;
@@ -447,6 +466,12 @@ impl SyncClient {
             after = last.seq;
             summary.sent += store.ack_outbox(&resp.accepted)? as u64;
             for r in &resp.rejected {
+                if recovering.is_some()
+                    && matches!(r.code.as_str(), "missing_dependencies" | "unknown_lead")
+                {
+                    held += 1;
+                    continue;
+                }
                 summary.rejected += store.quarantine_rejected(
                     &r.doc_id,
                     r.kind,
@@ -458,15 +483,22 @@ impl SyncClient {
             done += batch.len() as u64;
             progress(SyncProgress { phase: SyncPhase::Push, done, total: total.max(done) });
         }
+        if let Some(left) = recovering {
+            summary.held = held;
+            let left = if held == 0 { None } else { Some((left - 1).to_string()) };
+            store.set_meta(META_RECOVERING, left.as_deref().filter(|l| *l != "0"))?;
+        }
         Ok(())
     }
 
+    /// Pulls until caught up. `true` when the server turned out to have been restored from an
+    /// older backup (it refused the cursor): every change of this device is in the outbox again.
     async fn pull(
         &self,
         store: &Store,
         progress: &(dyn Fn(SyncProgress) + Send + Sync),
         summary: &mut SyncSummary,
-    ) -> Result<(), SyncError> {
+    ) -> Result<bool, SyncError> {
         let mut done = 0u64;
         let mut restarted = false;
         let mut limit = PULL_LIMIT;
@@ -482,14 +514,18 @@ impl SyncClient {
                 .post_cbor(store, "/v1/pull", &PullRequest { cursor: cursor.clone(), limit })
                 .await
             {
-                // The server does not know our cursor (e.g. it was restored from a backup): pull
-                // everything again from the start; merging what we already hold is harmless.
+                // The server does not know our cursor: it was restored from an older backup.
+                // Pull everything again from the start (merging what we already hold is
+                // harmless), and give it back what it lost of ours: every change this device
+                // wrote goes into the outbox again, sent after this pull.
                 Err(SyncError::Server { code, .. })
                     if code == "bad_cursor" && !cursor.is_empty() && !restarted =>
                 {
                     restarted = true;
                     seen.clear();
                     store.set_meta(SYNC_CURSOR, None)?;
+                    store.requeue_own_changes()?;
+                    store.set_meta(META_RECOVERING, Some(&RECOVERY_PUSHES.to_string()))?;
                     continue;
                 }
                 // A page too large to read: ask for fewer items (a server from before pages
@@ -528,6 +564,6 @@ impl SyncClient {
                 break;
             }
         }
-        Ok(())
+        Ok(restarted)
     }
 }
