@@ -727,7 +727,8 @@ impl ScratchExt for Store {
 /// A cursor past the end of the server's feed is refused (`bad_cursor`) rather than served as
 /// "nothing new": after the server is restored from an older backup, a device holding a newer
 /// cursor would otherwise skip every later change numbered below it, silently and for good.
-/// The client answers `bad_cursor` by pulling again from the start.
+/// The client answers `bad_cursor` by pulling again from the start and sending everything it
+/// wrote again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_device_ahead_of_a_restored_server_pulls_again_from_the_start() {
     let s = Server::start().await;
@@ -752,9 +753,12 @@ async fn a_device_ahead_of_a_restored_server_pulls_again_from_the_start() {
     kim.set_server(&s.url);
     boss.set_server(&s.url);
     let d = kim.owned("D after the restore", "kim");
-    assert_eq!(kim.sync().await.unwrap().sent, 1);
+    // D, then, once the pull is refused, every change kim wrote again (A, B, C and D): B and C,
+    // acknowledged after the backup, were lost by the restore and come back from her device.
+    assert_eq!(kim.sync().await.unwrap().sent, 5);
     boss.sync().await.unwrap();
     assert!(boss.lead(&d.id).is_ok(), "the manager's device never receives D");
+    assert_eq!(boss.lead_ids().len(), 4);
     assert_eq!(boss.lead(&a.id).unwrap(), kim.lead(&a.id).unwrap());
     assert_eq!(boss.document_heads(&d.id).unwrap(), kim.document_heads(&d.id).unwrap());
     // And it is back on the feed: the next change arrives as a change.
