@@ -43,8 +43,8 @@ use fieldsales_core::sync::protocol::{
 };
 use fieldsales_core::sync::{SyncClient, SyncPhase, SyncProgress, SyncSummary, enroll};
 use fieldsales_core::{
-    ActivityDraft, ActivityKind, CaptureChannel, CustomField, DocKind, LeadDraft, LeadPatch, Money,
-    OpenOptions, PullApply, Stage, Store,
+    ActivityDraft, ActivityKind, DocKind, LeadDraft, LeadPatch, OpenOptions, PullApply, Stage,
+    Store,
 };
 use fieldsales_server::backend::{Backend, Role};
 use fieldsales_server::database::AdminStore;
@@ -54,7 +54,7 @@ use fieldsales_server::{AppState, serve};
 use rand::rngs::StdRng;
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
-use testkit::data::{EVENTS, INDUSTRIES, POTENTIALS, TAGS, TITLES, korean_mobile, notes, person};
+use testkit::data::{POTENTIALS, notes};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The server binary's allocator (`src/main.rs`), so the server in this process runs as shipped.
@@ -405,37 +405,13 @@ const COMPANIES: [&str; 10] = [
 const STAGES: [Stage; 5] =
     [Stage::New, Stage::Contacted, Stage::Qualified, Stage::Proposal, Stage::Negotiation];
 
-/// A typical captured lead: name, company, title, one e-mail, one phone, event, badge scan,
-/// stage, potential, a KRW deal value, two tags, ~100 characters of notes, one custom field and
-/// a follow-up.
+/// The typical captured lead of the core's benches (`testkit::typical_draft`: name, company,
+/// title, one e-mail, one phone, event, badge scan, stage, potential, a KRW deal value, two
+/// tags, ~100 characters of notes, one custom field and a follow-up), owned by `owner`.
 fn typical_draft(rng: &mut StdRng, owner: &str) -> LeadDraft {
-    let company = COMPANIES.choose(rng).expect("companies").to_string();
-    let domain = company.split(' ').next().unwrap_or("example").to_lowercase();
-    let (name, local) = person(rng);
-    LeadDraft {
-        name: Some(name),
-        company: Some(company),
-        title: Some(TITLES.choose(rng).expect("titles").to_string()),
-        emails: vec![format!("{local}@{domain}.co.kr")],
-        phones: vec![korean_mobile(rng)],
-        event: Some(EVENTS.choose(rng).expect("events").to_string()),
-        channel: Some(CaptureChannel::BadgeScan),
-        stage: Some(*STAGES.choose(rng).expect("stages")),
-        potential: Some(*POTENTIALS.choose(rng).expect("potentials")),
-        deal_value: Some(Money {
-            amount_minor: rng.random_range(1_000_000..500_000_000),
-            currency: "KRW".into(),
-        }),
-        owner: Some(owner.to_string()),
-        tags: TAGS.choose_multiple(rng, 2).map(|t| t.to_string()).collect(),
-        notes: Some(notes(rng, ".")),
-        custom_fields: vec![CustomField {
-            key: "industry".into(),
-            value: INDUSTRIES.choose(rng).expect("industries").to_string(),
-        }],
-        next_follow_up: Some(T0 + rng.random_range(1..30) * DAY),
-        ..Default::default()
-    }
+    static COMPANY_NAMES: std::sync::LazyLock<Vec<String>> =
+        std::sync::LazyLock::new(|| COMPANIES.iter().map(|c| c.to_string()).collect());
+    LeadDraft { owner: Some(owner.to_string()), ..testkit::typical_draft(rng, &COMPANY_NAMES) }
 }
 
 fn typical_activity(rng: &mut StdRng, lead_id: &str) -> ActivityDraft {
