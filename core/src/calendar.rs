@@ -156,7 +156,8 @@ impl Zone {
         // jiff reads a few more ISO 8601 forms than people type here (a time of hours only,
         // week dates, basic-format dates); the shape is checked first so that those stay errors
         // rather than guesses.
-        if b.len() < 10 || b[4] != b[7] || !(b[4] == b'-' || b[4] == sep) {
+        // ASCII first: slicing the date's fields out of multibyte text would split a character.
+        if b.len() < 10 || !b[..10].is_ascii() || b[4] != b[7] || !(b[4] == b'-' || b[4] == sep) {
             return None;
         }
         let date_part = format!("{}-{}-{}", &s[0..4], &s[5..7], &s[8..10]);
@@ -392,6 +393,19 @@ mod tests {
             .unwrap()
             .timestamp()
             .as_millisecond()
+    }
+
+    #[test]
+    fn multibyte_text_where_a_date_goes_is_no_date_and_no_panic() {
+        let z = Zone::utc();
+        // Found by `import::tests::no_input_makes_the_reader_panic`: "¡" and "Σ" are two bytes each, so bytes 4
+        // and 7 were both '/', and slicing out the day split the "𐌀".
+        for s in ["¡Σ/A /𐌀", "2026-11-2𐌀", "20𐌀6-11-28", "가나다라마바사아자차", "2026/11/28T1𐌀:00"]
+        {
+            assert_eq!(z.parse_date_time(s, b'/'), None, "{s}");
+            assert!(z.parse_time(s, NOW).is_err(), "{s}");
+        }
+        assert!(z.parse_date_time("2026/11/28", b'/').is_some());
     }
 
     #[test]
