@@ -304,11 +304,6 @@ CREATE TABLE lead_tags_v11 (
     lead INTEGER NOT NULL,
     PRIMARY KEY (tag, lead)
 ) WITHOUT ROWID;
-INSERT INTO lead_tags_v11 (tag, lead) SELECT t.tag, l.rowid FROM lead_tags t JOIN leads l ON l.id = t.lead_id;
-DROP TABLE lead_tags;
-ALTER TABLE lead_tags_v11 RENAME TO lead_tags;
-CREATE INDEX lead_tags_by_lead ON lead_tags (lead);
-
 CREATE TABLE stage_history_v11 (
     lead        INTEGER NOT NULL,
     idx         INTEGER NOT NULL,
@@ -318,19 +313,25 @@ CREATE TABLE stage_history_v11 (
     lost_reason TEXT,
     PRIMARY KEY (lead, idx)
 ) WITHOUT ROWID;
-INSERT INTO stage_history_v11 (lead, idx, stage, at, by, lost_reason)
-    SELECT l.rowid, h.idx, h.stage, h.at, h.by, h.lost_reason FROM stage_history h JOIN leads l ON l.id = h.lead_id;
-DROP TABLE stage_history;
-ALTER TABLE stage_history_v11 RENAME TO stage_history;
-
 CREATE TABLE lead_keys_v11 (
     key  TEXT NOT NULL,
     lead INTEGER NOT NULL,
     PRIMARY KEY (key, lead)
 ) WITHOUT ROWID;
+
+INSERT INTO lead_tags_v11 (tag, lead) SELECT t.tag, l.rowid FROM lead_tags t JOIN leads l ON l.id = t.lead_id;
+INSERT INTO stage_history_v11 (lead, idx, stage, at, by, lost_reason)
+    SELECT l.rowid, h.idx, h.stage, h.at, h.by, h.lost_reason FROM stage_history h JOIN leads l ON l.id = h.lead_id;
 INSERT INTO lead_keys_v11 (key, lead) SELECT k.key, l.rowid FROM lead_keys k JOIN leads l ON l.id = k.lead_id;
+
+-- Dropping a table drops its indexes (lead_tags_by_lead, lead_keys_by_lead).
+DROP TABLE lead_tags;
+DROP TABLE stage_history;
 DROP TABLE lead_keys;
+ALTER TABLE lead_tags_v11 RENAME TO lead_tags;
+ALTER TABLE stage_history_v11 RENAME TO stage_history;
 ALTER TABLE lead_keys_v11 RENAME TO lead_keys;
+CREATE INDEX lead_tags_by_lead ON lead_tags (lead);
 CREATE INDEX lead_keys_by_lead ON lead_keys (lead);
 
 DROP INDEX leads_by_updated;
