@@ -328,20 +328,20 @@ impl Fixture {
             // The statements list_leads builds (all projection columns), with literals.
             (
                 "stage/updated",
-                "SELECT * FROM leads WHERE deleted = 0 AND stage IN ('qualified') ORDER BY updated_at DESC, id DESC LIMIT 51",
+                "SELECT * FROM leads WHERE deleted = 0 AND stage IN ('qualified') ORDER BY updated_at DESC, rowid DESC LIMIT 51",
             ),
             (
                 "owner/value",
-                "SELECT * FROM leads WHERE deleted = 0 AND owner = 'rep03' ORDER BY value_sort DESC, id DESC LIMIT 51",
+                "SELECT * FROM leads WHERE deleted = 0 AND owner = 'rep03' ORDER BY value_sort DESC, rowid DESC LIMIT 51",
             ),
             (
                 "all/updated",
-                "SELECT * FROM leads WHERE deleted = 0 ORDER BY updated_at DESC, id DESC LIMIT 51",
+                "SELECT * FROM leads WHERE deleted = 0 ORDER BY updated_at DESC, rowid DESC LIMIT 51",
             ),
             // What update_lead runs on the projections for an edited lead.
             ("edit: delete fts row", "DELETE FROM leads_fts WHERE rowid = 1"),
-            ("edit: delete tags", "DELETE FROM lead_tags WHERE lead_id = 'x'"),
-            ("edit: delete history", "DELETE FROM stage_history WHERE lead_id = 'x'"),
+            ("edit: delete tags", "DELETE FROM lead_tags WHERE lead = 1"),
+            ("edit: delete history", "DELETE FROM stage_history WHERE lead = 1"),
             (
                 "search",
                 "SELECT l.id FROM (SELECT f.rowid AS r, f.rank AS score FROM leads_fts f JOIN leads l ON l.rowid = f.rowid WHERE leads_fts MATCH 'x*' AND l.deleted = 0 ORDER BY f.rowid DESC LIMIT 2000) c JOIN leads l ON l.rowid = c.r ORDER BY c.score, c.r DESC LIMIT 50",
@@ -355,19 +355,16 @@ impl Fixture {
                 .collect();
             eprintln!("[plan] {label}: {}", plan.join(" | "));
         }
-        // The lookup update_lead's `DELETE FROM lead_tags WHERE lead_id = ?` does, timed alone.
+        // The lookup update_lead's `DELETE FROM lead_tags WHERE lead = ?` does, timed alone.
         let tag_rows: i64 =
             c.query_row("SELECT count(*) FROM lead_tags", [], |r| r.get(0)).unwrap();
         let start = Instant::now();
         let reps = 20;
         for _ in 0..reps {
-            count(
-                "SELECT count(*) FROM lead_tags WHERE lead_id = ?1",
-                "00000000-0000-0000-0000-000000000000",
-            );
+            count("SELECT count(*) FROM lead_tags WHERE lead = ?1", "0");
         }
         eprintln!(
-            "[plan] finding one lead's tags by lead_id among {tag_rows} lead_tags rows: {:.2} ms",
+            "[plan] finding one lead's tags by lead among {tag_rows} lead_tags rows: {:.2} ms",
             start.elapsed().as_secs_f64() * 1e3 / reps as f64
         );
     }

@@ -141,10 +141,15 @@ fn a_store_from_before_duplicate_keys_rebuilds_them_when_opened() {
     {
         // Turn the file back into a version-3 store: no lead_keys table (v4), no index on
         // lead_tags (lead_id) (v5), no sales tables (v6), no activity columns on leads and the
-        // old activities_by_time (v7), no search key on leads (v8), no quarantine detail (v10).
+        // old activities_by_time (v7), no search key on leads (v8), no quarantine detail (v10),
+        // tag and history rows keyed by the lead's text id (v11; left empty here, the
+        // reprojection v4 asks for fills them).
         let c = rusqlite::Connection::open(&path).unwrap();
         c.execute_batch(
-            "DROP TABLE lead_keys; DROP INDEX lead_tags_by_lead; DROP TABLE stage_settings; DROP TABLE targets; DROP TABLE comp_plans;
+            "DROP TABLE lead_keys; DROP TABLE stage_settings; DROP TABLE targets; DROP TABLE comp_plans;
+             DROP TABLE lead_tags; CREATE TABLE lead_tags (tag TEXT NOT NULL, lead_id TEXT NOT NULL, PRIMARY KEY (tag, lead_id)) WITHOUT ROWID;
+             DROP TABLE stage_history; CREATE TABLE stage_history (lead_id TEXT NOT NULL, idx INTEGER NOT NULL, stage TEXT NOT NULL,
+                 at INTEGER NOT NULL, by TEXT NOT NULL, lost_reason TEXT, PRIMARY KEY (lead_id, idx)) WITHOUT ROWID;
              ALTER TABLE leads DROP COLUMN last_activity_at; ALTER TABLE leads DROP COLUMN first_contact_at; ALTER TABLE leads DROP COLUMN search_key;
              DROP INDEX activities_by_time; CREATE INDEX activities_by_time ON activities (occurred_at) WHERE deleted = 0 AND done = 1;
              ALTER TABLE quarantine DROP COLUMN detail;

@@ -475,6 +475,55 @@ fn a_much_edited_lead_is_stored_whole_and_its_outbox_is_served_from_the_document
     assert_eq!(s.outbox(0, 1000).unwrap().len(), 61);
 }
 
+/// Byte 8 of each stored document: the Automerge chunk type (0 a saved document, 2 a
+/// compressed change).
+fn chunk_types(s: &Store) -> Vec<(String, u8)> {
+    let c = rusqlite::Connection::open(s.path()).unwrap();
+    let mut stmt = c.prepare("SELECT id, data FROM documents ORDER BY id").unwrap();
+    stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?[8])))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
+#[test]
+fn compaction_stores_a_lead_of_one_change_as_that_change_compressed() {
+    let s = store("rep");
+    let mut d = lead("Kim Min-jun");
+    d.notes = Some("Met at the Seoul booth; wants a quote for 40 seats. ".repeat(4));
+    let once = s.create_lead(d).unwrap();
+    let edited = s.create_lead(lead("Lee")).unwrap();
+    s.update_lead(&edited.id, LeadPatch { title: Some("CTO".into()), ..Default::default() })
+        .unwrap();
+    let read = |s: &Store| {
+        [&once.id, &edited.id].map(|id| {
+            (s.lead(id).unwrap(), s.document_heads(id).unwrap(), s.document_bytes(id).unwrap())
+        })
+    };
+    let before = read(&s);
+    let outbox = s.outbox(0, 100).unwrap();
+    assert!(chunk_types(&s).iter().all(|(_, t)| *t == 0), "every write stores save()");
+    let size = |s: &Store| -> i64 {
+        let c = rusqlite::Connection::open(s.path()).unwrap();
+        c.query_row("SELECT sum(length(data)) FROM documents", [], |r| r.get(0)).unwrap()
+    };
+    let saved = size(&s);
+    s.compact().unwrap();
+    let types = chunk_types(&s);
+    assert!(types.contains(&(once.id.clone(), 2)), "{types:?}");
+    assert!(types.contains(&(edited.id.clone(), 0)), "two changes stay saved: {types:?}");
+    assert!(size(&s) < saved, "{} < {saved}", size(&s));
+    assert_eq!(read(&s), before, "the same lead, heads and saved document");
+    assert_eq!(s.outbox(0, 100).unwrap(), outbox, "the outbox serves the same changes");
+    assert!(s.verify().unwrap().is_ok());
+    // A compressed lead is edited like any other and stored saved again.
+    s.update_lead(&once.id, LeadPatch { title: Some("CEO".into()), ..Default::default() }).unwrap();
+    assert_eq!(s.lead(&once.id).unwrap().title.as_deref(), Some("CEO"));
+    assert!(chunk_types(&s).contains(&(once.id.clone(), 0)));
+    s.compact().unwrap();
+    assert!(s.verify().unwrap().is_ok());
+}
+
 #[test]
 fn export_writes_every_lead_as_json_and_csv() {
     let s = store("rep");

@@ -11,7 +11,7 @@ use super::key::StoreKey;
 use crate::error::{Error, Result, ValidationError};
 
 /// One script per version; index 0 upgrades from version 0 (empty) to 1.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11];
 
 pub const VERSION: u32 = MIGRATIONS.len() as u32;
 
@@ -290,6 +290,66 @@ ALTER TABLE quarantine ADD COLUMN detail TEXT;
 INSERT INTO meta (key, value) VALUES ('reproject', '1') ON CONFLICT (key) DO UPDATE SET value = '1';
 "#;
 
+/// Issue 16, bytes per lead: the rows hanging off a lead (`lead_tags`, `stage_history`,
+/// `lead_keys`) name it by its integer `leads.rowid` (`lead`) instead of its 36-character id,
+/// and the list indexes on `leads` end with the rowid every index entry holds anyway instead
+/// of the id (lists break ties and page by rowid). The id was repeated in 12 secondary
+/// structures: about 600 B per lead at 100,000 leads (docs/benchmarks.md, section 6). A lead
+/// keeps its rowid for its life (an upsert keeps it; only `projection::lead::delete`, which
+/// deletes its child rows too, frees it). Existing rows are converted here; rows of no lead
+/// (there should be none) are dropped, as a reprojection would.
+const V11: &str = r#"
+CREATE TABLE lead_tags_v11 (
+    tag  TEXT NOT NULL,
+    lead INTEGER NOT NULL,
+    PRIMARY KEY (tag, lead)
+) WITHOUT ROWID;
+CREATE TABLE stage_history_v11 (
+    lead        INTEGER NOT NULL,
+    idx         INTEGER NOT NULL,
+    stage       TEXT NOT NULL,
+    at          INTEGER NOT NULL,
+    by          TEXT NOT NULL,
+    lost_reason TEXT,
+    PRIMARY KEY (lead, idx)
+) WITHOUT ROWID;
+CREATE TABLE lead_keys_v11 (
+    key  TEXT NOT NULL,
+    lead INTEGER NOT NULL,
+    PRIMARY KEY (key, lead)
+) WITHOUT ROWID;
+
+INSERT INTO lead_tags_v11 (tag, lead) SELECT t.tag, l.rowid FROM lead_tags t JOIN leads l ON l.id = t.lead_id;
+INSERT INTO stage_history_v11 (lead, idx, stage, at, by, lost_reason)
+    SELECT l.rowid, h.idx, h.stage, h.at, h.by, h.lost_reason FROM stage_history h JOIN leads l ON l.id = h.lead_id;
+INSERT INTO lead_keys_v11 (key, lead) SELECT k.key, l.rowid FROM lead_keys k JOIN leads l ON l.id = k.lead_id;
+
+-- Dropping a table drops its indexes (lead_tags_by_lead, lead_keys_by_lead).
+DROP TABLE lead_tags;
+DROP TABLE stage_history;
+DROP TABLE lead_keys;
+ALTER TABLE lead_tags_v11 RENAME TO lead_tags;
+ALTER TABLE stage_history_v11 RENAME TO stage_history;
+ALTER TABLE lead_keys_v11 RENAME TO lead_keys;
+CREATE INDEX lead_tags_by_lead ON lead_tags (lead);
+CREATE INDEX lead_keys_by_lead ON lead_keys (lead);
+
+DROP INDEX leads_by_updated;
+DROP INDEX leads_by_created;
+DROP INDEX leads_by_name;
+DROP INDEX leads_by_value;
+DROP INDEX leads_by_owner;
+DROP INDEX leads_by_stage;
+DROP INDEX leads_by_event;
+CREATE INDEX leads_by_updated ON leads (deleted, updated_at);
+CREATE INDEX leads_by_created ON leads (deleted, created_at);
+CREATE INDEX leads_by_name    ON leads (deleted, sort_name);
+CREATE INDEX leads_by_value   ON leads (deleted, value_sort);
+CREATE INDEX leads_by_owner   ON leads (owner, deleted, updated_at);
+CREATE INDEX leads_by_stage   ON leads (stage, deleted, updated_at);
+CREATE INDEX leads_by_event   ON leads (event, deleted, updated_at) WHERE event IS NOT NULL;
+"#;
+
 /// Opens one connection to the store file; the one place a connection is made. `key`: the file
 /// is (or becomes) encrypted with SQLCipher under it; `None` opens a plain file. A file that
 /// does not read with the key given (another key, none, or not a database) is
@@ -560,6 +620,123 @@ mod tests {
         // Refreshing one lead's columns looks up that lead's activities only.
         let one = "SELECT max(coalesce(a.occurred_at, a.created_at)) FROM activities a WHERE a.lead_id = 'busy' AND a.deleted = 0 AND a.done = 1";
         assert!(plan(one).contains("activities_by_lead (lead_id=?)"), "{}", plan(one));
+    }
+
+    /// Turns a store written at v11 back into the v10 layout: child rows keyed by the lead's
+    /// text id, list indexes ending in the id.
+    const BACK_TO_V10: &str = r#"
+CREATE TABLE t10 (tag TEXT NOT NULL, lead_id TEXT NOT NULL, PRIMARY KEY (tag, lead_id)) WITHOUT ROWID;
+INSERT INTO t10 SELECT t.tag, l.id FROM lead_tags t JOIN leads l ON l.rowid = t.lead;
+DROP TABLE lead_tags; ALTER TABLE t10 RENAME TO lead_tags;
+CREATE INDEX lead_tags_by_lead ON lead_tags (lead_id);
+CREATE TABLE h10 (lead_id TEXT NOT NULL, idx INTEGER NOT NULL, stage TEXT NOT NULL, at INTEGER NOT NULL,
+    by TEXT NOT NULL, lost_reason TEXT, PRIMARY KEY (lead_id, idx)) WITHOUT ROWID;
+INSERT INTO h10 SELECT l.id, h.idx, h.stage, h.at, h.by, h.lost_reason FROM stage_history h JOIN leads l ON l.rowid = h.lead;
+DROP TABLE stage_history; ALTER TABLE h10 RENAME TO stage_history;
+CREATE TABLE k10 (key TEXT NOT NULL, lead_id TEXT NOT NULL, PRIMARY KEY (key, lead_id)) WITHOUT ROWID;
+INSERT INTO k10 SELECT k.key, l.id FROM lead_keys k JOIN leads l ON l.rowid = k.lead;
+DROP TABLE lead_keys; ALTER TABLE k10 RENAME TO lead_keys;
+CREATE INDEX lead_keys_by_lead ON lead_keys (lead_id);
+DROP INDEX leads_by_updated; CREATE INDEX leads_by_updated ON leads (deleted, updated_at, id);
+DROP INDEX leads_by_created; CREATE INDEX leads_by_created ON leads (deleted, created_at, id);
+DROP INDEX leads_by_name; CREATE INDEX leads_by_name ON leads (deleted, sort_name, id);
+DROP INDEX leads_by_value; CREATE INDEX leads_by_value ON leads (deleted, value_sort, id);
+DROP INDEX leads_by_owner; CREATE INDEX leads_by_owner ON leads (owner, deleted, updated_at, id);
+DROP INDEX leads_by_stage; CREATE INDEX leads_by_stage ON leads (stage, deleted, updated_at, id);
+DROP INDEX leads_by_event; CREATE INDEX leads_by_event ON leads (event, deleted, updated_at, id) WHERE event IS NOT NULL;
+PRAGMA user_version = 10;
+"#;
+
+    /// Everything a store reads from the rows v11 converts: every page of every list order,
+    /// tag and event facets, a tag filter, duplicates, search, the export's selection.
+    fn reads(s: &crate::store::Store) -> Vec<String> {
+        use crate::model::{LeadQuery, LeadSort};
+        let mut out = Vec::new();
+        for sort in [LeadSort::Updated, LeadSort::Created, LeadSort::Name, LeadSort::Value] {
+            for tag in [None, Some("vip".to_string())] {
+                let mut q = LeadQuery { sort, tag: tag.clone(), limit: 2, ..Default::default() };
+                loop {
+                    let page = s.list_leads(&q).unwrap();
+                    out.push(format!("{sort:?} {tag:?} {:?}", page.items));
+                    match page.next {
+                        Some(next) => q.after = Some(next),
+                        None => break,
+                    }
+                }
+            }
+        }
+        out.push(format!("{:?}", s.lead_facets(10).unwrap()));
+        out.push(format!("{:?}", s.duplicates().unwrap()));
+        out.push(format!("{:?}", s.search_leads("acme", 50).unwrap()));
+        let f = crate::export::ExportFilter { tag: Some("vip".into()), ..Default::default() };
+        out.push(format!("{:?}", s.export_leads_where(&f).unwrap()));
+        out
+    }
+
+    #[test]
+    fn a_version_10_store_keys_its_lead_rows_by_rowid_and_reads_the_same() {
+        use crate::model::{LeadDraft, LeadPatch, Money, Stage};
+        use crate::store::{OpenOptions, Store};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let open = || {
+            // A clock that stands still: every lead has the same times, so ties decide order.
+            Store::open(&path, OpenOptions::new("rep").clock(std::sync::Arc::new(|| 1_000)))
+                .unwrap()
+        };
+        let s = open();
+        for (i, name) in ["Kim", "Lee", "Park", "Choi", "Jung"].iter().enumerate() {
+            let l = s
+                .create_lead(LeadDraft {
+                    name: Some(name.to_string()),
+                    company: Some("Acme".into()),
+                    emails: vec![format!("{name}@acme.com"), "shared@acme.com".into()],
+                    tags: if i % 2 == 0 { vec!["vip".into(), "expo".into()] } else { vec![] },
+                    event: Some("Expo".into()),
+                    deal_value: Some(Money {
+                        amount_minor: 100 * (i as i64 % 2),
+                        currency: "EUR".into(),
+                    }),
+                    ..Default::default()
+                })
+                .unwrap();
+            let patch = LeadPatch { stage: Some(Stage::Qualified), ..Default::default() };
+            s.update_lead(&l.id, patch).unwrap();
+        }
+        let before = reads(&s);
+        let rows = |c: &Connection| -> Vec<i64> {
+            ["lead_tags", "stage_history", "lead_keys"]
+                .map(|t| {
+                    c.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0)).unwrap()
+                })
+                .to_vec()
+        };
+        drop(s);
+        let c = open_connection(&path, false, None).unwrap();
+        let counts = rows(&c);
+        assert!(counts.iter().all(|n| *n > 0), "{counts:?}");
+        c.execute_batch(BACK_TO_V10).unwrap();
+        assert_eq!(rows(&c), counts, "the v10 layout holds the same rows");
+        drop(c);
+
+        let s = open();
+        assert_eq!(reads(&s), before);
+        assert!(s.verify().unwrap().is_ok());
+        // Converted by SQL, not rebuilt from the documents.
+        assert_eq!(s.meta("reproject").unwrap(), None);
+        drop(s);
+        let c = open_connection(&path, false, None).unwrap();
+        assert_eq!(rows(&c), counts);
+        let columns = |index: &str| -> Vec<String> {
+            c.prepare(&format!("PRAGMA index_info({index})"))
+                .unwrap()
+                .query_map([], |r| r.get(2))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap()
+        };
+        assert_eq!(columns("leads_by_owner"), ["owner", "deleted", "updated_at"]);
+        assert_eq!(columns("lead_tags_by_lead"), ["lead"]);
     }
 
     #[test]

@@ -80,7 +80,8 @@ impl Store {
         })
     }
 
-    /// Folds every document's appended changes into one saved blob and reclaims space.
+    /// Folds every document's appended changes into one saved blob, stores each document of
+    /// one change as that change compressed (`documents::compress_page`) and reclaims space.
     pub fn compact(&self) -> Result<usize> {
         let n = self.write(|tx| {
             let ids = documents::with_tail(tx)?;
@@ -91,6 +92,11 @@ impl Store {
             }
             Ok(ids.len())
         })?;
+        // A page per transaction: other writers wait for one page at most.
+        let mut after = Some(0);
+        while let Some(from) = after {
+            after = self.write(|tx| documents::compress_page(tx, from, 500))?.0;
+        }
         let w = lock(&self.writer);
         // VACUUM first: it goes through the WAL, which the checkpoint then empties.
         w.execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;

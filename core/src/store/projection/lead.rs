@@ -159,27 +159,33 @@ pub(crate) fn upsert(conn: &Connection, l: &Lead, v: &Validator, fresh: bool) ->
         conn.prepare_cached("DELETE FROM leads_fts WHERE rowid = ?1")?.execute([rowid])?;
     }
     if before.is_some() {
-        conn.prepare_cached("DELETE FROM lead_tags WHERE lead_id = ?1")?.execute([&l.id])?;
-        conn.prepare_cached("DELETE FROM stage_history WHERE lead_id = ?1")?.execute([&l.id])?;
-        conn.prepare_cached("DELETE FROM lead_keys WHERE lead_id = ?1")?.execute([&l.id])?;
+        delete_children(conn, rowid)?;
     }
     let mut key_stmt =
-        conn.prepare_cached("INSERT OR IGNORE INTO lead_keys (key, lead_id) VALUES (?1, ?2)")?;
+        conn.prepare_cached("INSERT OR IGNORE INTO lead_keys (key, lead) VALUES (?1, ?2)")?;
     for k in duplicates::keys(l) {
-        key_stmt.execute(params![k, l.id])?;
+        key_stmt.execute(params![k, rowid])?;
     }
     if search_changed {
         conn.prepare_cached("INSERT INTO leads_fts (rowid, name, company, email, phone, notes, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
             .execute(params![rowid, l.name, l.company, search[2], search[3], l.notes, search[5]])?;
     }
     let mut tag_stmt =
-        conn.prepare_cached("INSERT OR IGNORE INTO lead_tags (tag, lead_id) VALUES (?1, ?2)")?;
+        conn.prepare_cached("INSERT OR IGNORE INTO lead_tags (tag, lead) VALUES (?1, ?2)")?;
     for t in &l.tags {
-        tag_stmt.execute(params![t, l.id])?;
+        tag_stmt.execute(params![t, rowid])?;
     }
-    let mut hist = conn.prepare_cached("INSERT INTO stage_history (lead_id, idx, stage, at, by, lost_reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+    let mut hist = conn.prepare_cached("INSERT INTO stage_history (lead, idx, stage, at, by, lost_reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
     for (i, h) in l.stage_history.iter().enumerate() {
-        hist.execute(params![l.id, i as i64, h.stage.as_str(), h.at, h.by, h.lost_reason])?;
+        hist.execute(params![rowid, i as i64, h.stage.as_str(), h.at, h.by, h.lost_reason])?;
+    }
+    Ok(())
+}
+
+/// Deletes the rows hanging off the lead whose row is `rowid` (schema v11 keys them by it).
+fn delete_children(conn: &Connection, rowid: i64) -> Result<()> {
+    for table in ["lead_tags", "stage_history", "lead_keys"] {
+        conn.prepare_cached(&format!("DELETE FROM {table} WHERE lead = ?1"))?.execute([rowid])?;
     }
     Ok(())
 }
@@ -266,7 +272,7 @@ pub(crate) fn matches(conn: &Connection, lead: &Lead) -> Result<bool> {
 
 fn read_keys(conn: &Connection, id: &str) -> Result<Vec<String>> {
     let mut stmt =
-        conn.prepare_cached("SELECT key FROM lead_keys WHERE lead_id = ?1 ORDER BY key")?;
+        conn.prepare_cached("SELECT k.key FROM lead_keys k JOIN leads l ON l.rowid = k.lead WHERE l.id = ?1 ORDER BY k.key")?;
     let rows = stmt.query_map([id], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -285,7 +291,8 @@ type HistoryRow = (String, i64, String, Option<String>);
 /// Stage history rows of one lead, in document order, for `verify`.
 fn read_history(conn: &Connection, lead_id: &str) -> Result<Vec<HistoryRow>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT stage, at, by, lost_reason FROM stage_history WHERE lead_id = ?1 ORDER BY idx",
+        "SELECT h.stage, h.at, h.by, h.lost_reason FROM stage_history h JOIN leads l ON l.rowid = h.lead
+         WHERE l.id = ?1 ORDER BY h.idx",
     )?;
     let rows = stmt.query_map([lead_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -299,10 +306,8 @@ pub(crate) fn delete(conn: &Connection, id: &str) -> Result<()> {
         .optional()?;
     if let Some(rowid) = rowid {
         conn.prepare_cached("DELETE FROM leads_fts WHERE rowid = ?1")?.execute([rowid])?;
+        delete_children(conn, rowid)?;
     }
     conn.prepare_cached("DELETE FROM leads WHERE id = ?1")?.execute([id])?;
-    conn.prepare_cached("DELETE FROM lead_tags WHERE lead_id = ?1")?.execute([id])?;
-    conn.prepare_cached("DELETE FROM stage_history WHERE lead_id = ?1")?.execute([id])?;
-    conn.prepare_cached("DELETE FROM lead_keys WHERE lead_id = ?1")?.execute([id])?;
     Ok(())
 }

@@ -13,14 +13,14 @@ use crate::model::LeadSummary;
 /// lead's keys.
 pub(crate) fn groups(conn: &Connection, of: Option<&str>) -> Result<Vec<DuplicateGroup>> {
     let filter = if of.is_some() {
-        "AND k.key IN (SELECT key FROM lead_keys WHERE lead_id = ?1)"
+        "AND k.key IN (SELECT k1.key FROM lead_keys k1 JOIN leads l1 ON l1.rowid = k1.lead WHERE l1.id = ?1)"
     } else {
         ""
     };
     let sql = format!(
-        "SELECT k.key, {} FROM lead_keys k JOIN leads l ON l.id = k.lead_id
+        "SELECT k.key, {} FROM lead_keys k JOIN leads l ON l.rowid = k.lead
          WHERE l.deleted = 0 {filter} AND k.key IN (
-             SELECT k2.key FROM lead_keys k2 JOIN leads l2 ON l2.id = k2.lead_id WHERE l2.deleted = 0 GROUP BY k2.key HAVING count(*) > 1)
+             SELECT k2.key FROM lead_keys k2 JOIN leads l2 ON l2.rowid = k2.lead WHERE l2.deleted = 0 GROUP BY k2.key HAVING count(*) > 1)
          ORDER BY k.key, l.created_at, l.id",
         lead_columns_of("l")
     );
@@ -36,7 +36,7 @@ pub(crate) fn groups_of_keys(conn: &Connection, keys: Vec<String>) -> Result<Vec
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT k.key, {} FROM lead_keys k JOIN leads l ON l.id = k.lead_id
+        "SELECT k.key, {} FROM lead_keys k JOIN leads l ON l.rowid = k.lead
          WHERE l.deleted = 0 AND k.key IN ({})
          ORDER BY k.key, l.created_at, l.id",
         lead_columns_of("l"),

@@ -31,7 +31,7 @@ pub(crate) fn lead_ids(conn: &Connection, f: &ExportFilter) -> Result<Vec<String
         }
     }
     if let Some(t) = &f.tag {
-        sql.push_str(" AND id IN (SELECT lead_id FROM lead_tags WHERE tag = ?)");
+        sql.push_str(" AND rowid IN (SELECT lead FROM lead_tags WHERE tag = ?)");
         args.push(SqlValue::Text(normalize_tag(t)));
     }
     if let Some(e) = &f.event {

@@ -18,24 +18,25 @@ fn sort_column(sort: LeadSort) -> &'static str {
     }
 }
 
-/// Keyset cursor: the sort value and id of the last row of a page.
+/// Keyset cursor: the sort value and rowid of the last row of a page. Ties break by rowid, the
+/// tail of every list index (schema v11).
 #[derive(Serialize, Deserialize)]
 struct Cursor {
     v: serde_json::Value,
-    id: String,
+    r: i64,
 }
 
-fn encode_cursor(v: SqlValue, id: &str) -> String {
+fn encode_cursor(v: SqlValue, r: i64) -> String {
     let v = match v {
         SqlValue::Integer(i) => serde_json::Value::from(i),
         SqlValue::Text(s) => serde_json::Value::from(s),
         _ => serde_json::Value::Null,
     };
-    let json = serde_json::to_string(&Cursor { v, id: id.to_string() }).unwrap_or_default();
+    let json = serde_json::to_string(&Cursor { v, r }).unwrap_or_default();
     json.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
-fn decode_cursor(s: &str) -> Result<(SqlValue, String)> {
+fn decode_cursor(s: &str) -> Result<(SqlValue, i64)> {
     if !s.len().is_multiple_of(2) || s.len() > 4096 {
         return Err(Error::BadCursor);
     }
@@ -50,7 +51,7 @@ fn decode_cursor(s: &str) -> Result<(SqlValue, String)> {
         serde_json::Value::String(s) => SqlValue::Text(s),
         _ => return Err(Error::BadCursor),
     };
-    Ok((v, c.id))
+    Ok((v, c.r))
 }
 
 /// Turns what a person types into an FTS5 query: every word must match as a prefix, and
@@ -65,7 +66,7 @@ pub(crate) fn fts_query(text: &str) -> Option<String> {
     if terms.is_empty() { None } else { Some(terms.join(" AND ")) }
 }
 
-/// One page of the lead list, by keyset on the sort column and id.
+/// One page of the lead list, by keyset on the sort column and rowid.
 pub(crate) fn leads(conn: &Connection, q: &LeadQuery) -> Result<Page<LeadSummary>> {
     let limit = match q.limit {
         0 => 50,
@@ -73,7 +74,7 @@ pub(crate) fn leads(conn: &Connection, q: &LeadQuery) -> Result<Page<LeadSummary
     };
     let col = sort_column(q.sort);
     let asc = q.ascending.unwrap_or(q.sort == LeadSort::Name);
-    let mut sql = format!("SELECT {LEAD_COLUMNS}, {col} FROM leads WHERE deleted = ?");
+    let mut sql = format!("SELECT {LEAD_COLUMNS}, {col}, rowid FROM leads WHERE deleted = ?");
     let mut args: Vec<SqlValue> = vec![SqlValue::Integer(q.deleted as i64)];
     if !q.stages.is_empty() {
         sql.push_str(&format!(" AND stage IN ({})", vec!["?"; q.stages.len()].join(",")));
@@ -84,7 +85,7 @@ pub(crate) fn leads(conn: &Connection, q: &LeadQuery) -> Result<Page<LeadSummary
         (" AND owner = ?", q.owner.clone().map(SqlValue::Text)),
         (" AND event = ?", q.event.clone().map(SqlValue::Text)),
         (
-            " AND id IN (SELECT lead_id FROM lead_tags WHERE tag = ?)",
+            " AND rowid IN (SELECT lead FROM lead_tags WHERE tag = ?)",
             q.tag.clone().map(SqlValue::Text),
         ),
         (" AND next_follow_up <= ?", q.follow_up_due_before.map(SqlValue::Integer)),
@@ -96,35 +97,28 @@ pub(crate) fn leads(conn: &Connection, q: &LeadQuery) -> Result<Page<LeadSummary
         }
     }
     if let Some(after) = &q.after {
-        let (v, id) = decode_cursor(after)?;
-        sql.push_str(&format!(" AND ({col}, id) {} (?, ?)", if asc { ">" } else { "<" }));
+        let (v, r) = decode_cursor(after)?;
+        sql.push_str(&format!(" AND ({col}, rowid) {} (?, ?)", if asc { ">" } else { "<" }));
         args.push(v);
-        args.push(SqlValue::Text(id));
+        args.push(SqlValue::Integer(r));
     }
     let dir = if asc { "ASC" } else { "DESC" };
-    sql.push_str(&format!(" ORDER BY {col} {dir}, id {dir} LIMIT {}", limit + 1));
+    sql.push_str(&format!(" ORDER BY {col} {dir}, rowid {dir} LIMIT {}", limit + 1));
 
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
     let mut items = Vec::with_capacity(limit as usize);
     let mut next = None;
+    // The sort value and rowid of the last row read, as the index holds them.
+    let mut last_key: Option<(SqlValue, i64)> = None;
+    let key_at = LEAD_COLUMNS.split(", ").count();
     while let Some(r) = rows.next()? {
         if items.len() == limit as usize {
-            if let Some(last) = items.last() {
-                let last: &LeadSummary = last;
-                let key: SqlValue = match q.sort {
-                    LeadSort::Updated => SqlValue::Integer(last.updated_at),
-                    LeadSort::Created => SqlValue::Integer(last.created_at),
-                    LeadSort::Name => SqlValue::Text(last.display_name.to_lowercase()),
-                    LeadSort::Value => {
-                        SqlValue::Integer(last.deal_value.as_ref().map_or(-1, |m| m.amount_minor))
-                    }
-                };
-                next = Some(encode_cursor(key, &last.id));
-            }
+            next = last_key.map(|(v, rowid)| encode_cursor(v, rowid));
             break;
         }
         items.push(lead_row(r)?);
+        last_key = Some((r.get(key_at)?, r.get(key_at + 1)?));
     }
     Ok(Page { items, next })
 }
@@ -142,7 +136,7 @@ pub(crate) fn facets(conn: &Connection, limit: u32) -> Result<LeadFacets> {
              GROUP BY event ORDER BY n DESC, event LIMIT ?1",
         )?,
         tags: facets(
-            "SELECT t.tag, count(*) AS n FROM lead_tags t JOIN leads l ON l.id = t.lead_id
+            "SELECT t.tag, count(*) AS n FROM lead_tags t JOIN leads l ON l.rowid = t.lead
              WHERE l.deleted = 0 GROUP BY t.tag ORDER BY n DESC, t.tag LIMIT ?1",
         )?,
     })
