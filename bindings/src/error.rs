@@ -51,9 +51,11 @@ pub enum FieldsalesError {
     /// The server could not be reached; retry later.
     #[error("{message}")]
     Network { message: String },
-    /// The server refused the request (code and HTTP status are in the message).
+    /// The server refused the request: its machine `code` (`invalid_code`, `locked_out`,
+    /// `forbidden`, …, docs/protocol.md "Errors") and HTTP `status`, so a screen can tell an
+    /// expired enrollment code from other refusals without reading the message.
     #[error("{message}")]
-    Server { message: String },
+    Server { message: String, code: String, status: u16 },
     /// The sync was cancelled through its `CancelHandle`; what it had done stays done.
     #[error("{message}")]
     Cancelled { message: String },
@@ -108,7 +110,9 @@ impl From<SyncError> for FieldsalesError {
             SyncError::Server { code, .. } if code == "wrong_user" => {
                 FieldsalesError::WrongUser { message }
             }
-            SyncError::Server { .. } => FieldsalesError::Server { message },
+            SyncError::Server { code, status, .. } => {
+                FieldsalesError::Server { message, code, status }
+            }
             SyncError::Protocol(_)
             | SyncError::ResponseTooLarge { .. }
             | SyncError::CursorStuck { .. } => FieldsalesError::Sync { message },

@@ -171,7 +171,7 @@ extension FieldsalesError {
     public var message: String {
         switch self {
         case .Validation(let m, _), .NotFound(let m), .AlreadyExists(let m), .WrongUser(let m), .WrongKey(let m), .Forbidden(let m), .InvalidData(let m),
-             .Storage(let m), .NotEnrolled(let m), .Unauthorized(let m), .Network(let m), .Server(let m),
+             .Storage(let m), .NotEnrolled(let m), .Unauthorized(let m), .Network(let m), .Server(let m, _, _),
              .Cancelled(let m), .Sync(let m), .UnreadableCode(let m):
             return m
         }

@@ -81,8 +81,10 @@ final class SyncTests: XCTestCase {
         XCTAssertTrue(m.contains("not enrolled"), m)
 
         let bad = await expectError { try await enroll(server: url, code: "AAAA-BBBB-CCCC-DDDD", deviceName: "x", actorId: newActorId()) }
-        guard case .Server(let s)? = bad else { return XCTFail("\(String(describing: bad))") }
+        guard case .Server(let s, let code, let status)? = bad else { return XCTFail("\(String(describing: bad))") }
         XCTAssertTrue(s.contains("invalid_code"), s)
+        XCTAssertEqual(code, "invalid_code")
+        XCTAssertEqual(status, 403)
 
         let down = await expectError { try await enroll(server: "http://127.0.0.1:1", code: "AAAA-BBBB-CCCC-DDDD", deviceName: "x", actorId: newActorId()) }
         guard case .Network? = down else { return XCTFail("\(String(describing: down))") }

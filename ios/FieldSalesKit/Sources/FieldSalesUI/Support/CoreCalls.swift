@@ -149,12 +149,10 @@ public struct CoreCalls: Sendable {
 
     var isEnrolled: Bool { kit.isEnrolled }
 
-    /// The machine code of a server refusal ("invalid_code"), which the FFI carries only inside
-    /// the message: "… (invalid_code, HTTP 401)".
+    /// The machine code of a server refusal ("invalid_code"), as the FFI carries it.
     static func serverCode(of error: FieldsalesError) -> String? {
-        guard case .Server(let m) = error, m.hasSuffix(")"), let open = m.range(of: " (", options: .backwards) else { return nil }
-        let inner = m[open.upperBound..<m.index(before: m.endIndex)]
-        return inner.split(separator: ",").first.map(String.init)
+        guard case .Server(_, let code, _) = error else { return nil }
+        return code
     }
 
     // MARK: formatting help from the core

@@ -42,7 +42,7 @@ extension UIContext {
         case .Network: return strings(.errorOffline)
         case .Unauthorized: return strings(.errorRevoked)
         case .NotEnrolled: return strings(.errorNotEnrolled)
-        case .Server(let m):
+        case .Server(let m, _, _):
             return CoreCalls.serverCode(of: e) == "invalid_code" ? strings(.errorCodeExpired) : strings(.errorServerRefused, m)
         case .Sync: return strings(.errorServerUnreadable)
         case .Cancelled: return strings(.syncCancelled)

@@ -114,6 +114,8 @@ class SyncTest {
         }
         // A code that was never issued.
         val bad = assertThrows<FieldsalesException.Server> { enroll(TestServer.url, "AAAA-BBBB-CCCC-DDDD", "x", newActorId()) }
+        assertEquals("invalid_code", bad.code)
+        assertEquals(403.toUShort(), bad.status)
         assertTrue(bad.message!!.contains("invalid_code"), bad.message)
         // Nobody listens on port 1.
         assertThrows<FieldsalesException.Network> { enroll("http://127.0.0.1:1", "AAAA-BBBB-CCCC-DDDD", "x", newActorId()) }

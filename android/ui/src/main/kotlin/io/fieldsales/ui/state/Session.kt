@@ -52,8 +52,8 @@ fun problemOf(e: Throwable, enrolling: Boolean = false): ProblemReport {
         is FieldsalesException.Network -> Problem.OFFLINE
         is FieldsalesException.Unauthorized -> Problem.REVOKED
         is FieldsalesException.NotEnrolled -> Problem.NOT_ENROLLED
-        // The only refusals of an enrollment are an unknown, used or expired code.
-        is FieldsalesException.Server -> if (enrolling) Problem.BAD_CODE else Problem.SERVER_REFUSED
+        // An enrollment refused for its code (unknown, used or expired), or any other refusal.
+        is FieldsalesException.Server -> if (enrolling && e.code == "invalid_code") Problem.BAD_CODE else Problem.SERVER_REFUSED
         is FieldsalesException.Cancelled -> Problem.CANCELLED
         is FieldsalesException.UnreadableCode -> Problem.UNREADABLE_CODE
         is FieldsalesException.Storage -> Problem.STORAGE
