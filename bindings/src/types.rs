@@ -197,6 +197,13 @@ pub fn format_money(money: core::Money) -> String {
     money.to_string()
 }
 
+/// Decimal places of an ISO 4217 currency as the core counts them (KRW 0, USD 2, BHD 3; an
+/// unknown code 0), for a shell that formats or edits amounts itself.
+#[uniffi::export]
+pub fn currency_exponent(currency: String) -> u32 {
+    core::model::currency_exponent(&currency)
+}
+
 // ---- reports -------------------------------------------------------------------------------
 
 /// Which period a report covers: the local week (Monday to Monday), month or quarter holding

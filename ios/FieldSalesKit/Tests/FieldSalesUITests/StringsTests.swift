@@ -5,6 +5,13 @@ import Foundation
 import XCTest
 
 final class StringsTests: XCTestCase {
+    func testCurrencyDecimalsComeFromTheCore() {
+        XCTAssertEqual(CoreCalls.currencyExponent("KRW"), 0)
+        XCTAssertEqual(CoreCalls.currencyExponent("USD"), 2)
+        XCTAssertEqual(CoreCalls.currencyExponent("BHD"), 3)
+        XCTAssertEqual(CoreCalls.currencyExponent("JPY"), 0)
+    }
+
     func placeholders(_ s: String) -> Set<String> {
         Set((0..<5).map { "{\($0)}" }.filter(s.contains))
     }

@@ -157,20 +157,10 @@ public struct CoreCalls: Sendable {
 
     // MARK: formatting help from the core
 
-    /// Decimal places of an ISO 4217 currency (KRW 0, USD 2, BHD 3), as the core counts them:
-    /// the core formats zero with exactly that many ("0 KRW", "0.00 USD").
+    /// Decimal places of an ISO 4217 currency (KRW 0, USD 2, BHD 3), as the core counts them.
     static func currencyExponent(_ code: String) -> Int {
-        exponents.with { cache in
-            if let e = cache[code] { return e }
-            let zero = formatMoney(money: Money(amountMinor: 0, currency: code))
-            let number = zero.split(separator: " ").first ?? ""
-            let e = number.split(separator: ".").dropFirst().first?.count ?? 0
-            cache[code] = e
-            return e
-        }
+        coreCurrencyExponent(code)
     }
-
-    private static let exponents = LockedValue<[String: Int]>([:])
 
     /// Runs a blocking call of the generated store off the main thread.
     private func offMainCall<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
@@ -238,4 +228,9 @@ final class ChangeSubscription: Sendable {
     deinit {
         store.removeObserver(handle: handle)
     }
+}
+
+/// The FFI's `currencyExponent(currency:)`, out of reach of `CoreCalls.currencyExponent(_:)`'s name.
+private func coreCurrencyExponent(_ code: String) -> Int {
+    Int(currencyExponent(currency: code))
 }
