@@ -398,8 +398,8 @@ mod tests {
     #[test]
     fn multibyte_text_where_a_date_goes_is_no_date_and_no_panic() {
         let z = Zone::utc();
-        // Found by `import::tests::no_input_makes_the_reader_panic`: "¡" and "Σ" are two bytes each, so bytes 4
-        // and 7 were both '/', and slicing out the day split the "𐌀".
+        // Found by `import::tests::no_input_makes_the_reader_panic`: "¡" and "Σ" are two bytes
+        // each, so bytes 4 and 7 were both '/', and slicing out the day split the "𐌀".
         for s in ["¡Σ/A /𐌀", "2026-11-2𐌀", "20𐌀6-11-28", "가나다라마바사아자차", "2026/11/28T1𐌀:00"]
         {
             assert_eq!(z.parse_date_time(s, b'/'), None, "{s}");
