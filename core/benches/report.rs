@@ -48,7 +48,7 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use criterion::Criterion;
+use criterion::{BenchmarkGroup, Criterion, SamplingMode, measurement::WallTime};
 use fieldsales_core::Zone;
 use fieldsales_core::report::{Period, ReportQuery};
 use fieldsales_core::{
@@ -485,6 +485,14 @@ struct Ctx {
 }
 
 impl Ctx {
+    /// Above 100,000 leads a call takes about a second: ten samples of one call or a few each
+    /// (criterion's linear sampling would make 210 calls for 20 samples).
+    fn scale(&self, g: &mut BenchmarkGroup<'_, WallTime>) {
+        if self.target_ns > 200e6 {
+            g.sample_size(10).sampling_mode(SamplingMode::Flat);
+        }
+    }
+
     fn mark(&self, id: &str) {
         self.ran.borrow_mut().insert(id.to_string());
     }
@@ -497,6 +505,7 @@ fn bench_all(c: &mut Criterion, ctx: &Ctx, f: &Fixture, bench_mode: bool) {
     let conn = plain(&f.path);
     let mut g = c.benchmark_group("baseline");
     g.sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
+    ctx.scale(&mut g);
     for (id, name, sql) in [
         ("baseline/scan_leads", "scan_leads", SCAN_LEADS),
         ("baseline/scan_activities", "scan_activities", SCAN_ACTIVITIES),
@@ -520,6 +529,7 @@ fn bench_all(c: &mut Criterion, ctx: &Ctx, f: &Fixture, bench_mode: bool) {
     g.sample_size(20)
         .warm_up_time(Duration::from_secs(2))
         .measurement_time(Duration::from_secs(10));
+    ctx.scale(&mut g);
     for (name, p) in [("quarter", quarter()), ("month", month())] {
         let q = manager_query(p);
         g.bench_function(name, |b| {
@@ -532,6 +542,7 @@ fn bench_all(c: &mut Criterion, ctx: &Ctx, f: &Fixture, bench_mode: bool) {
     // spends a visible share of the time above doing it.
     let q = manager_query(quarter());
     g.sample_size(10);
+    ctx.scale(&mut g);
     g.bench_function("quarter_without_drop", |b| {
         ctx.mark(&format!("{group}/quarter_without_drop"));
         b.iter_with_large_drop(|| store.report(&q).unwrap())

@@ -855,6 +855,12 @@ fn lead_count(path: &Path) -> usize {
 /// Acknowledges the whole outbox of the shared store, compacts and prints bytes per lead.
 fn bytes_after_ack(ctx: &Ctx) {
     let Some(f) = ctx.fixture.get() else { return };
+    if ctx.sizes.cached {
+        // At 1,000,000 leads one `ack_outbox` of every change grew the process past 21 GB and
+        // the kernel killed it (2026-12-06); the bytes with the outbox full are printed above.
+        eprintln!("[bytes] ack_outbox of the whole outbox skipped at {} leads", f.leads);
+        return;
+    }
     // The write benchmarks may have added leads.
     let leads = lead_count(&f.path);
     f.with_store(|s| {
