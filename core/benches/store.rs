@@ -16,8 +16,8 @@
 //! mode (test mode always uses 2,000); the groups are then `list_1m`, `search_1m`, `write_1m`,
 //! `open_1m`. The store is then kept under `target/store-bench/` and reused by later runs
 //! (building it takes minutes; delete the file to rebuild it; the open and write groups add a
-//! few leads and the closing ack compacts it). `[memory]` lines on stderr give the process's
-//! resident set (VmRSS, VmHWM) after the store is opened and after each group:
+//! few leads; the closing whole-outbox ack is skipped). `[memory]` lines on stderr give the
+//! process's resident set (VmRSS, VmHWM) after the store is opened and after each group:
 //!
 //!   FIELDSALES_BENCH_LEADS=1000000 cargo bench -p fieldsales-core --bench store -- \
 //!     'list_1m|search_1m|open_1m'
