@@ -856,8 +856,10 @@ fn lead_count(path: &Path) -> usize {
 fn bytes_after_ack(ctx: &Ctx) {
     let Some(f) = ctx.fixture.get() else { return };
     if ctx.sizes.cached {
-        // At 1,000,000 leads one `ack_outbox` of every change grew the process past 21 GB and
-        // the kernel killed it (2026-12-06); the bytes with the outbox full are printed above.
+        // At 1,000,000 leads reading the whole outbox at once (`outbox(0, u32::MAX)`, which then
+        // held every document it loaded) grew the process past 21 GB and the kernel killed it
+        // (2026-12-06; `outbox::fill_changes` now holds one document at a time, not re-measured
+        // at 1M); the bytes with the outbox full are printed above.
         eprintln!("[bytes] ack_outbox of the whole outbox skipped at {} leads", f.leads);
         return;
     }
