@@ -9,8 +9,18 @@
 //! - `capture`: `create_lead` of a typical lead, `update_lead` of one field, and two component
 //!   timings (validation, Automerge build) that show where capture time goes.
 //! - `bulk`: 10,000 rows in one plain transaction vs `create_leads` of 10,000 leads.
-//! - `list_100k`, `search_100k`, `open_100k`: on one shared 100,000-lead store built once per
-//!   process with `create_leads` in batches of 10,000.
+//! - `list_100k`, `search_100k`, `write_100k`, `open_100k`: on one shared 100,000-lead store
+//!   built once per process with `create_leads` in batches of 10,000.
+//!
+//! **One million leads.** `FIELDSALES_BENCH_LEADS=1000000` sets the shared store's size in bench
+//! mode (test mode always uses 2,000); the groups are then `list_1m`, `search_1m`, `write_1m`,
+//! `open_1m`. The store is then kept under `target/store-bench/` and reused by later runs
+//! (building it takes minutes; delete the file to rebuild it; the open and write groups add a
+//! few leads; the closing whole-outbox ack is skipped). `[memory]` lines on stderr give the
+//! process's resident set (VmRSS, VmHWM) after the store is opened and after each group:
+//!
+//!   FIELDSALES_BENCH_LEADS=1000000 cargo bench -p fieldsales-core --bench store -- \
+//!     'list_1m|search_1m|open_1m'
 //! - `at_rest` (with `--features encryption`): the same capture, list, search and open on two
 //!   stores of 10,000 leads, one plain and one encrypted with SQLCipher, side by side:
 //!   `cargo bench -p fieldsales-core --features encryption --bench store -- at_rest`.
@@ -35,7 +45,9 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rusqlite::{Connection, params};
 
-use testkit::bench::{criterion_dir, fmt_time, median_ns};
+use testkit::bench::{
+    criterion_dir, fixture_leads, fmt_time, median_ns, print_memory, size_label, target_dir,
+};
 use testkit::data::{STAGES, owner};
 use testkit::{T0, companies, drafts, typical_draft};
 
@@ -46,6 +58,10 @@ const USER: &str = "rep01";
 struct Sizes {
     /// Leads in the shared store for list, search and open.
     fixture: usize,
+    /// The bench-mode fixture size as group names spell it (`100k`, `1m`).
+    label: String,
+    /// Keep the shared store under target/ and reuse it (sizes other than the default).
+    cached: bool,
     /// Leads per `create_leads` call when building it.
     fixture_batch: usize,
     /// Leads per bulk-import iteration.
@@ -55,10 +71,14 @@ struct Sizes {
 }
 
 fn sizes(bench_mode: bool) -> Sizes {
+    let fixture = fixture_leads(100_000);
+    let label = size_label(fixture);
     if bench_mode {
-        Sizes { fixture: 100_000, fixture_batch: 10_000, bulk: 10_000, work: 10_000 }
+        let cached = fixture != 100_000;
+        Sizes { fixture, label, cached, fixture_batch: 10_000, bulk: 10_000, work: 10_000 }
     } else {
-        Sizes { fixture: 2_000, fixture_batch: 1_000, bulk: 500, work: 200 }
+        let (fixture_batch, bulk, work) = (1_000, 500, 200);
+        Sizes { fixture: 2_000, label, cached: false, fixture_batch, bulk, work }
     }
 }
 
@@ -237,7 +257,7 @@ fn report_blob_options(companies: &[String]) {
 /// The shared 100,000-lead store for list, search and open. Its `Store` is dropped for the open
 /// benchmark so that each open is the only connection, as on a phone.
 struct Fixture {
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
     path: PathBuf,
     leads: usize,
     store: RefCell<Option<Store>>,
@@ -246,11 +266,60 @@ struct Fixture {
 
 impl Fixture {
     fn build(s: &Sizes, companies: &[String]) -> Fixture {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("fixture.db");
+        // A company whose three-letter prefix is the search query; "Kozora Energy" or the like.
+        let company_query = companies[37].chars().take(3).collect::<String>().to_lowercase();
+        if !s.cached {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("fixture.db");
+            let store = Self::create(&path, s, companies);
+            let f = Fixture {
+                _dir: Some(dir),
+                path,
+                leads: s.fixture,
+                store: RefCell::new(Some(store)),
+                company_query,
+            };
+            f.explain();
+            return f;
+        }
+        let dir = target_dir().join("store-bench");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("fixture-{}leads.db", s.fixture));
+        if path.exists() {
+            eprintln!("[fixture] cached: {}", path.display());
+        } else {
+            let building = dir.join(format!("fixture-{}leads.db.building", s.fixture));
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", building.display()));
+            }
+            drop(Self::create(&building, s, companies));
+            std::fs::rename(&building, &path).unwrap();
+        }
+        report_size("cached store, closed", &path, s.fixture);
+        let f = Fixture {
+            _dir: None,
+            leads: lead_count(&path),
+            store: RefCell::new(None),
+            path,
+            company_query,
+        };
+        let start = Instant::now();
+        f.with_store(|_| ());
+        eprintln!(
+            "[fixture] Store::open of {} leads: {:.1} ms",
+            f.leads,
+            start.elapsed().as_secs_f64() * 1e3
+        );
+        print_memory(&format!("after opening the {}-lead store", f.leads));
+        f.explain();
+        f
+    }
+
+    /// Writes `s.fixture` typical leads with `create_leads` and compacts.
+    fn create(path: &Path, s: &Sizes, companies: &[String]) -> Store {
         // One clock tick per batch: `updated_at` takes a value per batch, ids order within it.
         let store =
-            Store::open(&path, OpenOptions::new(USER).region("KR").clock(ticking_clock(60_000)))
+            Store::open(path, OpenOptions::new(USER).region("KR").clock(ticking_clock(60_000)))
                 .unwrap();
         let mut rng = StdRng::seed_from_u64(7);
         let start = Instant::now();
@@ -269,25 +338,14 @@ impl Fixture {
             took.as_secs_f64(),
             made as f64 / took.as_secs_f64()
         );
-        report_size("after import (outbox full, not compacted)", &path, made);
+        report_size("after import (outbox full, not compacted)", path, made);
         let start = Instant::now();
         store.compact().unwrap();
         eprintln!("[fixture] compact() took {:.2} s", start.elapsed().as_secs_f64());
-        report_size("after compact() (outbox full)", &path, made);
-        report_breakdown(&path, made);
+        report_size("after compact() (outbox full)", path, made);
+        report_breakdown(path, made);
         report_blob_options(companies);
-
-        // A company whose three-letter prefix is the search query; "Kozora Energy" or the like.
-        let company_query = companies[37].chars().take(3).collect::<String>().to_lowercase();
-        let f = Fixture {
-            _dir: dir,
-            path,
-            leads: made,
-            store: RefCell::new(Some(store)),
-            company_query,
-        };
-        f.explain();
-        f
+        store
     }
 
     fn with_store<T>(&self, f: impl FnOnce(&Store) -> T) -> T {
@@ -377,7 +435,7 @@ struct Ctx {
     companies: Vec<String>,
     fixture: OnceCell<Fixture>,
     /// Benchmarks whose routine ran in this process, so the summary reads no stale estimates.
-    ran: RefCell<BTreeSet<&'static str>>,
+    ran: RefCell<BTreeSet<String>>,
 }
 
 impl Ctx {
@@ -385,8 +443,13 @@ impl Ctx {
         self.fixture.get_or_init(|| Fixture::build(&self.sizes, &self.companies))
     }
 
-    fn mark(&self, id: &'static str) {
-        self.ran.borrow_mut().insert(id);
+    fn mark(&self, id: &str) {
+        self.ran.borrow_mut().insert(id.to_string());
+    }
+
+    /// A group on the shared store, named for its size: `list_100k`, `list_1m`.
+    fn group(&self, prefix: &str) -> String {
+        format!("{prefix}_{}", self.sizes.label)
     }
 }
 
@@ -592,12 +655,12 @@ fn bench_bulk(c: &mut Criterion, ctx: &Ctx) {
 }
 
 fn bench_list(c: &mut Criterion, ctx: &Ctx) {
-    let mut g = c.benchmark_group("list_100k");
+    let group = ctx.group("list");
+    let mut g = c.benchmark_group(&group);
     g.sample_size(50).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
-    let queries: [(&str, &'static str, LeadQuery); 3] = [
+    let queries: [(&str, LeadQuery); 3] = [
         (
             "stage_by_updated",
-            "list_100k/stage_by_updated",
             LeadQuery {
                 stages: vec![Stage::Qualified],
                 sort: LeadSort::Updated,
@@ -607,7 +670,6 @@ fn bench_list(c: &mut Criterion, ctx: &Ctx) {
         ),
         (
             "owner_by_value",
-            "list_100k/owner_by_value",
             LeadQuery {
                 owner: Some(owner(2)),
                 sort: LeadSort::Value,
@@ -615,15 +677,11 @@ fn bench_list(c: &mut Criterion, ctx: &Ctx) {
                 ..Default::default()
             },
         ),
-        (
-            "all_by_updated",
-            "list_100k/all_by_updated",
-            LeadQuery { sort: LeadSort::Updated, limit: 50, ..Default::default() },
-        ),
+        ("all_by_updated", LeadQuery { sort: LeadSort::Updated, limit: 50, ..Default::default() }),
     ];
-    for (name, id, q) in queries {
+    for (name, q) in queries {
         g.bench_function(name, |b| {
-            ctx.mark(id);
+            ctx.mark(&format!("{group}/{name}"));
             let f = ctx.fixture();
             f.with_store(|s| {
                 b.iter(|| {
@@ -635,19 +693,16 @@ fn bench_list(c: &mut Criterion, ctx: &Ctx) {
         });
     }
     g.finish();
+    print_memory(&format!("after {group}"));
 }
 
 fn bench_search(c: &mut Criterion, ctx: &Ctx) {
-    let mut g = c.benchmark_group("search_100k");
+    let group = ctx.group("search");
+    let mut g = c.benchmark_group(&group);
     g.sample_size(30).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
-    for (name, id) in [
-        ("company_prefix", "search_100k/company_prefix"),
-        ("korean_name_prefix", "search_100k/korean_name_prefix"),
-        ("phone_prefix_all", "search_100k/phone_prefix_all"),
-        ("letter_a", "search_100k/letter_a"),
-    ] {
+    for name in ["company_prefix", "korean_name_prefix", "phone_prefix_all", "letter_a"] {
         g.bench_function(name, |b| {
-            ctx.mark(id);
+            ctx.mark(&format!("{group}/{name}"));
             let f = ctx.fixture();
             let text = match name {
                 "company_prefix" => f.company_query.clone(),
@@ -665,16 +720,18 @@ fn bench_search(c: &mut Criterion, ctx: &Ctx) {
         });
     }
     g.finish();
+    print_memory(&format!("after {group}"));
 }
 
 /// Capture and edit again, on the 100,000-lead store: do they slow down as the store grows?
 fn bench_write_large(c: &mut Criterion, ctx: &Ctx) {
-    let mut g = c.benchmark_group("write_100k");
+    let group = ctx.group("write");
+    let mut g = c.benchmark_group(&group);
     g.sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4));
     let pool = drafts(8, 64, &ctx.companies);
     let i = Cell::new(0usize);
     g.bench_function("create_lead", |b| {
-        ctx.mark("write_100k/create_lead");
+        ctx.mark(&format!("{group}/create_lead"));
         let f = ctx.fixture();
         f.with_store(|s| {
             b.iter_batched(
@@ -690,7 +747,7 @@ fn bench_write_large(c: &mut Criterion, ctx: &Ctx) {
     });
     let ids: OnceCell<Vec<String>> = OnceCell::new();
     g.bench_function("update_lead", |b| {
-        ctx.mark("write_100k/update_lead");
+        ctx.mark(&format!("{group}/update_lead"));
         let f = ctx.fixture();
         f.with_store(|s| {
             // Leads spread over the whole store, from a filtered first page of each stage.
@@ -735,28 +792,23 @@ enum WalState {
 }
 
 fn bench_open(c: &mut Criterion, ctx: &Ctx) {
-    let mut g = c.benchmark_group("open_100k");
+    let group = ctx.group("open");
+    let mut g = c.benchmark_group(&group);
     g.sample_size(30).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(4));
+    if ctx.sizes.cached {
+        // An open after compact() replays a WAL as large as the database: one open per sample.
+        g.sample_size(10).sampling_mode(SamplingMode::Flat);
+    }
     let prepared: Cell<Option<WalState>> = Cell::new(None);
     let pool = drafts(10, 50, &ctx.companies);
-    for (name, id, first_page, state) in [
-        ("store_open", "open_100k/store_open", false, WalState::AfterCompact),
-        ("open_first_page", "open_100k/open_first_page", true, WalState::AfterCompact),
-        (
-            "store_open_after_writes",
-            "open_100k/store_open_after_writes",
-            false,
-            WalState::AfterWrites,
-        ),
-        (
-            "store_open_wal_truncated",
-            "open_100k/store_open_wal_truncated",
-            false,
-            WalState::Truncated,
-        ),
+    for (name, first_page, state) in [
+        ("store_open", false, WalState::AfterCompact),
+        ("open_first_page", true, WalState::AfterCompact),
+        ("store_open_after_writes", false, WalState::AfterWrites),
+        ("store_open_wal_truncated", false, WalState::Truncated),
     ] {
         g.bench_function(name, |b| {
-            ctx.mark(id);
+            ctx.mark(&format!("{group}/{name}"));
             let f = ctx.fixture();
             if prepared.get() != Some(state) {
                 match state {
@@ -792,6 +844,7 @@ fn bench_open(c: &mut Criterion, ctx: &Ctx) {
         });
     }
     g.finish();
+    print_memory(&format!("after {group}"));
 }
 
 fn lead_count(path: &Path) -> usize {
@@ -802,7 +855,15 @@ fn lead_count(path: &Path) -> usize {
 /// Acknowledges the whole outbox of the shared store, compacts and prints bytes per lead.
 fn bytes_after_ack(ctx: &Ctx) {
     let Some(f) = ctx.fixture.get() else { return };
-    // The write_100k benchmarks may have added leads.
+    if ctx.sizes.cached {
+        // At 1,000,000 leads reading the whole outbox at once (`outbox(0, u32::MAX)`, which then
+        // held every document it loaded) grew the process past 21 GB and the kernel killed it
+        // (2026-12-06; `outbox::fill_changes` now holds one document at a time, not re-measured
+        // at 1M); the bytes with the outbox full are printed above.
+        eprintln!("[bytes] ack_outbox of the whole outbox skipped at {} leads", f.leads);
+        return;
+    }
+    // The write benchmarks may have added leads.
     let leads = lead_count(&f.path);
     f.with_store(|s| {
         let hashes: Vec<String> =
@@ -938,24 +999,20 @@ fn summary(ctx: &Ctx, dir: &Path) {
             verdict(rate, 20_000.0, false)
         );
     }
-    for id in ["list_100k/stage_by_updated", "list_100k/owner_by_value", "list_100k/all_by_updated"]
+    let shared = |prefix: &str, name: &str| format!("{}/{name}", ctx.group(prefix));
+    for name in ["stage_by_updated", "owner_by_value", "all_by_updated"] {
+        row(&shared("list", name), Some(5.0));
+    }
+    for name in ["company_prefix", "korean_name_prefix", "phone_prefix_all", "letter_a"] {
+        row(&shared("search", name), Some(20.0));
+    }
+    row(&shared("write", "create_lead"), Some(0.5));
+    row(&shared("write", "update_lead"), None);
+    for name in
+        ["store_open", "open_first_page", "store_open_after_writes", "store_open_wal_truncated"]
     {
-        row(id, Some(5.0));
+        row(&shared("open", name), Some(50.0));
     }
-    for id in [
-        "search_100k/company_prefix",
-        "search_100k/korean_name_prefix",
-        "search_100k/phone_prefix_all",
-        "search_100k/letter_a",
-    ] {
-        row(id, Some(20.0));
-    }
-    row("write_100k/create_lead", Some(0.5));
-    row("write_100k/update_lead", None);
-    row("open_100k/store_open", Some(50.0));
-    row("open_100k/open_first_page", Some(50.0));
-    row("open_100k/store_open_after_writes", Some(50.0));
-    row("open_100k/store_open_wal_truncated", Some(50.0));
 }
 
 fn main() {

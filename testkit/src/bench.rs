@@ -27,3 +27,48 @@ pub fn median_ns(dir: &Path, id: &str) -> Option<f64> {
 pub fn fmt_time(ns: f64) -> String {
     if ns >= 1e6 { format!("{:.2} ms", ns / 1e6) } else { format!("{:.1} µs", ns / 1e3) }
 }
+
+/// The variable that scales the store and report benches' shared fixture (e.g. `1000000`).
+pub const LEADS_VAR: &str = "FIELDSALES_BENCH_LEADS";
+
+/// Leads in a bench's shared fixture: `FIELDSALES_BENCH_LEADS` if set, else `default`.
+pub fn fixture_leads(default: usize) -> usize {
+    match std::env::var(LEADS_VAR) {
+        Ok(v) => {
+            v.replace('_', "").parse().unwrap_or_else(|_| panic!("{LEADS_VAR}={v}: not a count"))
+        }
+        Err(_) => default,
+    }
+}
+
+/// A size as group names spell it: `100k`, `1m`, else the number.
+pub fn size_label(n: usize) -> String {
+    if n >= 1_000_000 && n.is_multiple_of(1_000_000) {
+        format!("{}m", n / 1_000_000)
+    } else if n >= 1_000 && n.is_multiple_of(1_000) {
+        format!("{}k", n / 1_000)
+    } else {
+        n.to_string()
+    }
+}
+
+/// Prints the process's resident memory now and at its peak (`/proc/self/status`), with the
+/// load average, as one `[memory]` line on stderr; a no-op where there is no `/proc`.
+pub fn print_memory(when: &str) {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else { return };
+    let field = |name: &str| -> String {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_else(|| "?".into())
+    };
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load: Vec<&str> = load.split_whitespace().take(3).collect();
+    eprintln!(
+        "[memory] {when}: VmRSS {}, VmHWM {} (load {})",
+        field("VmRSS:"),
+        field("VmHWM:"),
+        load.join(" ")
+    );
+}
