@@ -162,7 +162,7 @@ impl Store {
             last_synced_at,
             waiting: self.outbox_len()?.max(0) as u64,
             conflicted_leads: self.conflicted_leads()?,
-            quarantined: self.quarantine()?.len() as u64,
+            quarantined: self.quarantine_len()?.max(0) as u64,
         })
     }
 

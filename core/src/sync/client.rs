@@ -485,8 +485,9 @@ impl SyncClient {
         }
         if let Some(left) = recovering {
             summary.held = held;
-            let left = if held == 0 { None } else { Some((left - 1).to_string()) };
-            store.set_meta(META_RECOVERING, left.as_deref().filter(|l| *l != "0"))?;
+            // Over when nothing waited, or when the pushes it allows are used up.
+            let left = (held > 0 && left > 1).then(|| (left - 1).to_string());
+            store.set_meta(META_RECOVERING, left.as_deref())?;
         }
         Ok(())
     }
