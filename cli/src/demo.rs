@@ -14,6 +14,7 @@ use fieldsales_core::Zone;
 use fieldsales_core::report::Period;
 use fieldsales_core::sync::{SyncClient, enroll};
 use fieldsales_core::*;
+use fieldsales_server::admin::AdminStore;
 use fieldsales_server::backend::Role;
 use fieldsales_server::sqlite::SqliteBackend;
 use fieldsales_server::{AppState, serve};

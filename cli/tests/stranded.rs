@@ -3,7 +3,7 @@
 //! (`FIELDSALES_NOW`, corrected by the server's time once synced).
 
 mod common;
-use common::Fs;
+use common::{AdminStore, Fs};
 use serde_json::Value;
 
 fn json_of(out: &std::process::Output) -> Value {

@@ -81,8 +81,9 @@ fn team_id(tx: &rusqlite::Connection, ws: &str, team: &str) -> anyhow::Result<St
     .ok_or_else(|| anyhow::anyhow!("no team '{team}' in this workspace"))
 }
 
-impl SqliteBackend {
-    pub fn create_workspace(&self, name: &str) -> anyhow::Result<Workspace> {
+/// The admin commands on the embedded store.
+impl AdminStore for SqliteBackend {
+    fn create_workspace(&self, name: &str) -> anyhow::Result<Workspace> {
         check_name("workspace name", name)?;
         self.admin(|tx| {
             if tx
@@ -101,7 +102,7 @@ impl SqliteBackend {
         })
     }
 
-    pub fn list_workspaces(&self) -> anyhow::Result<Vec<Workspace>> {
+    fn list_workspaces(&self) -> anyhow::Result<Vec<Workspace>> {
         self.admin(|tx| {
             let mut stmt = tx.prepare("SELECT id, name FROM workspaces ORDER BY name")?;
             let rows = stmt.query_map([], |r| Ok(Workspace { id: r.get(0)?, name: r.get(1)? }))?;
@@ -109,7 +110,7 @@ impl SqliteBackend {
         })
     }
 
-    pub fn create_team(&self, workspace: &str, name: &str) -> anyhow::Result<String> {
+    fn create_team(&self, workspace: &str, name: &str) -> anyhow::Result<String> {
         check_name("team name", name)?;
         self.admin(|tx| {
             let ws = workspace_id(tx, workspace)?;
@@ -136,7 +137,7 @@ impl SqliteBackend {
     /// Adds a user (a rep or manager belongs to `team`; a manager manages it and sees its
     /// leads, and may be given more teams with [`SqliteBackend::manage_team`]) and
     /// returns a one-time enrollment code for their first device.
-    pub fn add_user(
+    fn add_user(
         &self,
         workspace: &str,
         user_id: &str,
@@ -161,7 +162,7 @@ impl SqliteBackend {
 
     /// Gives a manager one more team to manage: they see and edit its members' leads from their
     /// next pull on. Managing a team twice is harmless.
-    pub fn manage_team(&self, workspace: &str, team: &str, user_id: &str) -> anyhow::Result<()> {
+    fn manage_team(&self, workspace: &str, team: &str, user_id: &str) -> anyhow::Result<()> {
         self.admin(|tx| {
             let ws = workspace_id(tx, workspace)?;
             let team_id = team_id(tx, &ws, team)?;
@@ -177,7 +178,7 @@ impl SqliteBackend {
     }
 
     /// The teams a manager manages, by name.
-    pub fn managed_teams(&self, workspace: &str, user_id: &str) -> anyhow::Result<Vec<String>> {
+    fn managed_teams(&self, workspace: &str, user_id: &str) -> anyhow::Result<Vec<String>> {
         self.admin(|tx| {
             let ws = workspace_id(tx, workspace)?;
             let mut stmt = tx.prepare("SELECT t.name FROM team_managers m JOIN teams t ON t.id = m.team_id WHERE m.workspace_id = ?1 AND m.user_id = ?2 ORDER BY t.name")?;
@@ -187,7 +188,7 @@ impl SqliteBackend {
     }
 
     /// A fresh one-time code for another device of an existing user.
-    pub fn enrollment_code(&self, workspace: &str, user_id: &str) -> anyhow::Result<String> {
+    fn enrollment_code(&self, workspace: &str, user_id: &str) -> anyhow::Result<String> {
         self.admin(|tx| {
             let ws = workspace_id(tx, workspace)?;
             if tx
@@ -205,7 +206,7 @@ impl SqliteBackend {
         })
     }
 
-    pub fn list_devices(&self, workspace: &str) -> anyhow::Result<Vec<Device>> {
+    fn list_devices(&self, workspace: &str) -> anyhow::Result<Vec<Device>> {
         self.admin(|tx| {
             let ws = workspace_id(tx, workspace)?;
             let mut stmt = tx.prepare("SELECT id, user_id, name, created_at, revoked_at IS NOT NULL FROM devices WHERE workspace_id = ?1 ORDER BY user_id, created_at")?;
@@ -215,7 +216,7 @@ impl SqliteBackend {
     }
 
     /// Addresses with failed enrollment attempts, the locked ones first.
-    pub fn lockouts(&self) -> anyhow::Result<Vec<Lockout>> {
+    fn lockouts(&self) -> anyhow::Result<Vec<Lockout>> {
         self.admin(|tx| {
             let mut stmt = tx.prepare("SELECT address, failures, locked_until, last_at FROM enroll_failures ORDER BY coalesce(locked_until, 0) DESC, last_at DESC")?;
             let rows = stmt.query_map([], |r| Ok(Lockout { address: r.get(0)?, failures: r.get(1)?, locked_until: r.get(2)?, last_attempt: r.get(3)? }))?;
@@ -224,7 +225,7 @@ impl SqliteBackend {
     }
 
     /// Lifts an address's lockout and forgets its failures.
-    pub fn clear_lockout(&self, address: &str) -> anyhow::Result<()> {
+    fn clear_lockout(&self, address: &str) -> anyhow::Result<()> {
         self.admin(|tx| {
             if tx.execute("DELETE FROM enroll_failures WHERE address = ?1", [address])? == 0 {
                 anyhow::bail!("no failed enrollments recorded for '{address}'");
@@ -234,7 +235,7 @@ impl SqliteBackend {
     }
 
     /// Cuts one device off at once; the user's other devices keep working.
-    pub fn revoke_device(&self, device_id: &str) -> anyhow::Result<()> {
+    fn revoke_device(&self, device_id: &str) -> anyhow::Result<()> {
         self.admin(|tx| {
             let n = tx.execute(
                 "UPDATE devices SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
@@ -290,48 +291,6 @@ pub trait AdminStore: Send + Sync {
     fn lockouts(&self) -> anyhow::Result<Vec<Lockout>>;
     fn clear_lockout(&self, address: &str) -> anyhow::Result<()>;
     fn revoke_device(&self, device_id: &str) -> anyhow::Result<()>;
-}
-
-impl AdminStore for SqliteBackend {
-    fn create_workspace(&self, name: &str) -> anyhow::Result<Workspace> {
-        SqliteBackend::create_workspace(self, name)
-    }
-    fn list_workspaces(&self) -> anyhow::Result<Vec<Workspace>> {
-        SqliteBackend::list_workspaces(self)
-    }
-    fn create_team(&self, workspace: &str, name: &str) -> anyhow::Result<String> {
-        SqliteBackend::create_team(self, workspace, name)
-    }
-    fn add_user(
-        &self,
-        workspace: &str,
-        user_id: &str,
-        role: Role,
-        team: Option<&str>,
-    ) -> anyhow::Result<NewUser> {
-        SqliteBackend::add_user(self, workspace, user_id, role, team)
-    }
-    fn manage_team(&self, workspace: &str, team: &str, user_id: &str) -> anyhow::Result<()> {
-        SqliteBackend::manage_team(self, workspace, team, user_id)
-    }
-    fn managed_teams(&self, workspace: &str, user_id: &str) -> anyhow::Result<Vec<String>> {
-        SqliteBackend::managed_teams(self, workspace, user_id)
-    }
-    fn enrollment_code(&self, workspace: &str, user_id: &str) -> anyhow::Result<String> {
-        SqliteBackend::enrollment_code(self, workspace, user_id)
-    }
-    fn list_devices(&self, workspace: &str) -> anyhow::Result<Vec<Device>> {
-        SqliteBackend::list_devices(self, workspace)
-    }
-    fn lockouts(&self) -> anyhow::Result<Vec<Lockout>> {
-        SqliteBackend::lockouts(self)
-    }
-    fn clear_lockout(&self, address: &str) -> anyhow::Result<()> {
-        SqliteBackend::clear_lockout(self, address)
-    }
-    fn revoke_device(&self, device_id: &str) -> anyhow::Result<()> {
-        SqliteBackend::revoke_device(self, device_id)
-    }
 }
 
 #[cfg(test)]

@@ -242,6 +242,7 @@ impl GroupCommit {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::admin::AdminStore;
     use crate::backend::Role;
     use crate::sqlite::SqliteBackend;
     use crate::testing::{device, new_lead, request, workspace};

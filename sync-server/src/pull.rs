@@ -246,6 +246,7 @@ impl Page<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::admin::AdminStore;
     use crate::docs::DocCache;
     use crate::push::push;
     use crate::testing::{new_lead, request, workspace};

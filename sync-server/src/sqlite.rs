@@ -782,6 +782,7 @@ fn record_failure(tx: &Transaction<'_>, address: &str, now: i64) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::admin::AdminStore;
 
     fn change(owners: Option<Vec<String>>) -> FeedFilter {
         FeedFilter { skip_actor: "me".into(), owners }

@@ -5,6 +5,7 @@ use automerge::{ActorId, AutoCommit, Change};
 use fieldsales_core::doc::DocKind;
 use fieldsales_core::sync::protocol::{PushChange, PushRequest};
 
+use crate::admin::AdminStore;
 use crate::backend::{Backend, FeedEntry, FeedFilter, Principal, Role};
 use crate::sqlite::SqliteBackend;
 

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+pub use fieldsales_server::admin::AdminStore;
 use serde_json::Value;
 
 pub struct Fs {
