@@ -182,13 +182,16 @@ if grep -q '=$' "$PROPS"; then cat "$PROPS" >&2; echo "could not set up the test
 
 # ---- the suites -----------------------------------------------------------------------------
 STATUS=0
+FAILED=()
 if [[ $RUN_KOTLIN == 1 ]]; then
   step "Kotlin: mvn -B test (android/)"
-  (cd android && mvn -B test -Dmaven.repo.local="$M2" -Dnative.dir="$LIBDIR" -Dfieldsales.testServer="$PROPS") || STATUS=1
+  (cd android && mvn -B test -Dmaven.repo.local="$M2" -Dnative.dir="$LIBDIR" -Dfieldsales.testServer="$PROPS") ||
+    { STATUS=1; FAILED+=("Kotlin kit (android/target/surefire-reports)"); }
   # The screens (android/ui): headless Compose UI tests on real stores and this server; they
   # write a PNG of every screen into android/ui/target/screens (docs/screens/ holds a copy).
   step "Kotlin UI: mvn -B test (android/ui/)"
-  (cd android/ui && mvn -B test -Dmaven.repo.local="$M2" -Dnative.dir="$LIBDIR" -Dfieldsales.testServer="$PROPS") || STATUS=1
+  (cd android/ui && mvn -B test -Dmaven.repo.local="$M2" -Dnative.dir="$LIBDIR" -Dfieldsales.testServer="$PROPS") ||
+    { STATUS=1; FAILED+=("Kotlin UI (android/ui/target/surefire-reports)"); }
 fi
 if [[ $RUN_SWIFT == 1 ]]; then
   step "Swift: swift test (ios/FieldSalesKit, in the trixie root)"
@@ -198,7 +201,19 @@ if [[ $RUN_SWIFT == 1 ]]; then
   # XCTest only: Swift Testing would add a closing "0 tests passed" line of its own.
   # FIELDSALES_SWIFT_FILTER (a test name pattern) narrows the run for a quick local loop.
   swift_in_root swift test --disable-swift-testing "${SWIFT_LINUX_FLAGS[@]}" \
-    ${FIELDSALES_SWIFT_FILTER:+--filter "$FIELDSALES_SWIFT_FILTER"} || STATUS=1
+    ${FIELDSALES_SWIFT_FILTER:+--filter "$FIELDSALES_SWIFT_FILTER"} 2>&1 | tee "$DATA/swift-test.log" ||
+    { STATUS=1; FAILED+=("Swift (exit ${PIPESTATUS[0]})"); }
   rm -f "$SWIFT_PKG/.fieldsales-test/server.properties"
+fi
+# A failure's details scroll far up in a long log: repeat them last, where a CI tail shows them.
+if [[ $STATUS != 0 ]]; then
+  {
+    echo "== test-bindings: FAILED: ${FAILED[*]}"
+    for f in android/target/surefire-reports/*.txt android/ui/target/surefire-reports/*.txt; do
+      [[ -f $f ]] && grep -q -E "FAILURE!|ERROR!" "$f" && awk '!/^[[:space:]]+at / && n++ < 30' "$f"
+    done
+    [[ -f $DATA/swift-test.log ]] && grep -E " failed |error:|Fatal error|signal" "$DATA/swift-test.log" | awk 'NR <= 40'
+    echo "== test-bindings: FAILED: ${FAILED[*]}"
+  } >&2 || true
 fi
 exit $STATUS

@@ -55,14 +55,23 @@ final class SyncViewModelTests: ViewModelTestCase {
         _ = try await core.kit.createLeads((0..<2_000).map { LeadDraft(name: "취소 \($0)") })
         let sync = session.syncModel(core)
         await sync.load()
-        // Cancel as soon as the bar first moves, as a rep tapping Cancel would.
-        func cancelOnProgress() {
-            withObservationTracking { _ = sync.progress } onChange: {
-                Task { @MainActor in if (sync.progress ?? 0) > 0 { sync.cancel() } else { cancelOnProgress() } }
-            }
+        // Four batches of 500 to send: the sync waits after the first until the cancel is in, so
+        // the cancel lands mid-way however fast or loaded the machine is.
+        let midway = DispatchSemaphore(value: 0)
+        let cancelled = DispatchSemaphore(value: 0)
+        let held = Locked(false)
+        sync.onStep = { p in
+            guard p.phase == .push, p.done > 0, p.done < p.total,
+                  held.with({ was in defer { was = true }; return !was }) else { return }
+            midway.signal()
+            _ = cancelled.wait(timeout: .now() + 20)
         }
-        cancelOnProgress()
-        await sync.sync()
+        async let running: Void = sync.sync()
+        await Task.detached { midway.wait() }.value
+        XCTAssertTrue(sync.isSyncing)
+        sync.cancel()
+        cancelled.signal()
+        await running
         XCTAssertEqual(sync.statusText, "Sync cancelled. What was sent stays sent; the next sync carries on.")
         XCTAssertNil(sync.errorText)
         XCTAssertTrue(sync.waiting > 0 && sync.waiting < 2_000, "some sent, some waiting: \(sync.waiting)")

@@ -41,6 +41,9 @@ public final class SyncViewModel {
     public private(set) var confirmation: Confirmation?
     /// Every value the progress bar showed during the last sync, in order (diagnostics, tests).
     @ObservationIgnored public private(set) var progressLog: [Double] = []
+    /// Told every step of a running sync on the sync's own thread, before the bar moves; the
+    /// sync waits for it (a log, or a test that holds a sync half-way to cancel it).
+    @ObservationIgnored public var onStep: (@Sendable (SyncProgress) -> Void)?
 
     public let context: UIContext
     let core: CoreCalls
@@ -117,8 +120,10 @@ public final class SyncViewModel {
         errorText = nil
         statusText = nil
         let latest = LockedValue<SyncProgress?>(nil)
+        let step = onStep
         do {
             let summary = try await core.sync(cancel: handle) { [weak self] p in
+                step?(p)
                 latest.with { $0 = p }
                 Task { @MainActor in self?.show(latest.with { $0 }) }
             }

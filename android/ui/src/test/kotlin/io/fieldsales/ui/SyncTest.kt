@@ -18,7 +18,6 @@ import io.fieldsales.ui.state.EnrollState
 import io.fieldsales.ui.state.Problem
 import io.fieldsales.ui.state.SyncRun
 import io.fieldsales.ui.state.SyncState
-import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse
@@ -28,6 +27,8 @@ import org.junit.Rule
 import org.junit.Test
 import java.io.File
 import java.util.Collections
+import java.util.concurrent.CountDownLatch
+import java.util.concurrent.TimeUnit
 
 /** Sync, Enroll and the duplicate warning against the real fieldsales-server of the run. */
 class SyncTest {
@@ -40,19 +41,17 @@ class SyncTest {
     fun `a sync shows its progress and clears the waiting count`() {
         val kit = enrolled(tempDir(), "sync")
         runBlocking { kit.createLeads((1..1200).map { LeadDraft(name = "방문객 $it", company = "Expo ${it % 7}") }) }
-        val sync = SyncState(session(kit), testScope())
+        // Every step the sync reports (the screen's own flow is conflated and may skip some).
+        val seen = Collections.synchronizedList(mutableListOf<SyncRun>())
+        val sync = SyncState(session(kit), testScope(), onStep = { seen += it })
         sync.start()
         rule.setContent { Themed(KO) { SyncScreen(sync) } }
         rule.await("the waiting count") { sync.ui.value.status.waiting == 1200uL }
         rule.onNodeWithTag("sync.waiting").assertTextContains("1,200", substring = true)
         rule.onNodeWithTag("sync.last").assertTextContains("없음", substring = true)
         rule.assertAccessible("sync")
-        // Every state the screen is given while syncing.
-        val seen = Collections.synchronizedList(mutableListOf<SyncRun>())
-        val watcher = testScope().launch { sync.ui.collect { u -> u.running?.let { seen += it } } }
         rule.onNodeWithTag("sync.now").performClick()
         rule.await("the sync to end") { sync.ui.value.last != null || sync.ui.value.problem != null }
-        watcher.cancel()
         assertEquals(null, sync.ui.value.problem)
         assertEquals(1200uL, sync.ui.value.last!!.sent)
         // Batches of 500: the bar moved through the push phase before it ended.
@@ -78,12 +77,22 @@ class SyncTest {
     fun `cancel stops a running sync, says so, and the next sync finishes the job`() {
         val kit = enrolled(tempDir(), "cancel")
         runBlocking { kit.createLeads((1..1500).map { LeadDraft(name = "방문객 $it") }) }
-        val sync = SyncState(session(kit), testScope()).also { it.start() }
+        // Three batches of 500 to push: the sync waits after the first until the cancel is in,
+        // so the cancel lands mid-way however fast or loaded the machine is.
+        val midway = CountDownLatch(1)
+        val cancelled = CountDownLatch(1)
+        val sync = SyncState(session(kit), testScope(), onStep = { run ->
+            if (run.phase == SyncPhase.PUSH && run.done > 0uL && run.done < run.total && midway.count > 0) {
+                midway.countDown()
+                cancelled.await(20, TimeUnit.SECONDS)
+            }
+        }).also { it.start() }
         rule.setContent { Themed(EN) { SyncScreen(sync) } }
         rule.await("loaded") { sync.ui.value.enrolled }
-        // Three batches of 500 to push: the cancel lands before the last of them.
         sync.sync()
+        rule.await("the first batch") { midway.count == 0L }
         rule.onNodeWithTag("sync.cancel").performClick()
+        cancelled.countDown()
         rule.await("stopped") { sync.ui.value.running == null && (sync.ui.value.problem != null || sync.ui.value.last != null) }
         assertEquals(Problem.CANCELLED, sync.ui.value.problem?.problem)
         rule.onNodeWithTag("sync.problem").assertTextContains("Sync cancelled", substring = true)

@@ -48,7 +48,16 @@ data class SyncUi(
  * and a cancel, what went wrong in plain words, the changes the server refused, and removing the
  * store (sign out) only after the rep confirms how many unsynced changes it would lose.
  */
-class SyncState(private val session: Session, private val scope: CoroutineScope) {
+class SyncState(
+    private val session: Session,
+    private val scope: CoroutineScope,
+    /**
+     * Told every step of a running sync, on the sync's own thread, before the screen's state
+     * changes: unlike the conflated [ui] flow it misses no step, and the sync waits for it (a
+     * log, or a test that holds a sync half-way to cancel it).
+     */
+    private val onStep: (SyncRun) -> Unit = {},
+) {
     private val _ui = MutableStateFlow(SyncUi())
     val ui: StateFlow<SyncUi> = _ui.asStateFlow()
     private var cancel: CancelHandle? = null
@@ -86,7 +95,9 @@ class SyncState(private val session: Session, private val scope: CoroutineScope)
         _ui.update { it.copy(running = SyncRun(), problem = null) }
         try {
             val summary = session.kit.sync(handle) { p ->
-                _ui.update { it.copy(running = SyncRun(p.phase, p.done, p.total)) }
+                val run = SyncRun(p.phase, p.done, p.total)
+                onStep(run)
+                _ui.update { it.copy(running = run) }
             }
             _ui.update { it.copy(last = summary, running = null) }
         } catch (e: Exception) {
