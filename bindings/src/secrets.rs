@@ -67,7 +67,7 @@ impl FieldStore {
         key: Vec<u8>,
     ) -> Result<Arc<Self>> {
         let opts = OpenOptions::new(user_id).region(region).key(self::key(&key)?);
-        Ok(Arc::new(FieldStore { store: Arc::new(Store::open(path, opts)?) }))
+        FieldStore::open_with(path, opts)
     }
 
     /// `openEncrypted` for a store created with the actor a device enrolled with.
@@ -80,7 +80,7 @@ impl FieldStore {
         key: Vec<u8>,
     ) -> Result<Arc<Self>> {
         let opts = OpenOptions::new(user_id).region(region).actor(actor_id).key(self::key(&key)?);
-        Ok(Arc::new(FieldStore { store: Arc::new(Store::open(path, opts)?) }))
+        FieldStore::open_with(path, opts)
     }
 
     /// The `account` under which this store's token is kept in a [`TokenVault`].

@@ -6,7 +6,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use fieldsales_core as core;
-use fieldsales_core::{OpenOptions, Store};
+use fieldsales_core::{OpenOptions, Store, Warming};
 
 use crate::FieldsalesError;
 use crate::types::{
@@ -23,12 +23,15 @@ type Result<T> = std::result::Result<T, FieldsalesError>;
 /// (Kotlin `close()`, Swift release); a running sync keeps it open until it ends.
 #[derive(uniffi::Object)]
 pub struct FieldStore {
+    /// Declared first, so dropped first: closing waits for the capture rehearsal of the open.
+    _warming: Warming,
     pub(crate) store: Arc<Store>,
 }
 
 impl FieldStore {
-    fn open_with(path: String, opts: OpenOptions) -> Result<Arc<Self>> {
-        Ok(Arc::new(FieldStore { store: Arc::new(Store::open(path, opts)?) }))
+    pub(crate) fn open_with(path: String, opts: OpenOptions) -> Result<Arc<Self>> {
+        let (store, warming) = Store::open_warm(path, opts)?;
+        Ok(Arc::new(FieldStore { _warming: warming, store }))
     }
 
     fn report_for(

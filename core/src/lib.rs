@@ -41,5 +41,5 @@ pub use store::sync::SyncStatus;
 pub use store::upkeep::VerifyReport;
 pub use store::{
     ChangeObserver, ChangedRecords, Clock, MergeReport, OpenOptions, OutboxEntry, PullApply,
-    QuarantineApplied, QuarantineEntry, Store,
+    QuarantineApplied, QuarantineEntry, Store, Warming,
 };

@@ -60,17 +60,20 @@ impl Validator {
     /// Whether the region's example number read as valid (then parsing, validation and both
     /// formats have run).
     fn warm(&self) -> bool {
-        let descriptors = phonenumber::metadata::DATABASE
-            .by_id(self.region_code.as_str())
-            .map(|m| m.descriptors());
-        let example = descriptors
-            .and_then(|d| d.mobile().or(d.fixed_line()))
-            .and_then(|d| d.example())
-            .unwrap_or("0");
-        match self.phone(example) {
+        match self.phone(self.example_number()) {
             Ok(e164) => !self.national_digits(&e164).is_empty(),
             Err(_) => false,
         }
+    }
+
+    /// libphonenumber's example mobile (or fixed-line) number of the region, "0" if it has none.
+    pub(crate) fn example_number(&self) -> &'static str {
+        phonenumber::metadata::DATABASE
+            .by_id(self.region_code.as_str())
+            .map(|m| m.descriptors())
+            .and_then(|d| d.mobile().or(d.fixed_line()))
+            .and_then(|d| d.example())
+            .unwrap_or("0")
     }
 
     pub fn phone(&self, raw: &str) -> Result<String, V> {

@@ -9,12 +9,12 @@ use automerge::{AutoCommit, ChangeHash};
 use rusqlite::Connection;
 
 use super::record::{ChangedRecords, Record};
-use super::{Store, documents, outbox, read};
+use super::{Store, documents, lock, outbox, read};
 use crate::doc::{self, DocKind};
 use crate::error::{Error, Result, ValidationError};
 use crate::import::{ColumnMapping, ImportOptions, ImportReport};
 use crate::model::{
-    Activity, ActivityDraft, ActivityPatch, Lead, LeadDetail, LeadDraft, LeadPatch, new_id,
+    Activity, ActivityDraft, ActivityPatch, Lead, LeadDetail, LeadDraft, LeadPatch, Millis, new_id,
     parse_id,
 };
 use crate::{conflicts, duplicates, import, validate};
@@ -51,16 +51,7 @@ impl Store {
         let now = self.now();
         // The workspace's stage rules apply to local writes only (see `store/sales.rs`).
         let settings = self.sales_settings()?;
-        let build = |mut d: LeadDraft| -> Result<New> {
-            self.validator.lead_draft(&mut d)?;
-            let id = d.id.clone().unwrap_or_else(new_id);
-            let doc = doc::lead::create(self.actor.clone(), &id, &d, &self.user, now)?;
-            let new = New::of(doc, &id, DocKind::Lead)?;
-            if let Record::Lead(lead) = &new.record {
-                settings.check(None, lead)?;
-            }
-            Ok(new)
-        };
+        let build = |d: LeadDraft| self.new_lead(d, &settings, now);
         // Building documents is CPU work independent per lead: a large import spreads it over
         // the cores, and only the SQLite writes stay on one thread.
         // available_parallelism reads cgroup files (50–60 µs): only ask for a large import.
@@ -367,6 +358,50 @@ impl Store {
         Ok(new.record)
     }
 
+    /// A validated draft made into its document and record, checked against the stage rules.
+    fn new_lead(
+        &self,
+        mut d: LeadDraft,
+        settings: &crate::model::SalesSettings,
+        now: Millis,
+    ) -> Result<New> {
+        self.validator.lead_draft(&mut d)?;
+        let id = d.id.clone().unwrap_or_else(new_id);
+        let doc = doc::lead::create(self.actor.clone(), &id, &d, &self.user, now)?;
+        let new = New::of(doc, &id, DocKind::Lead)?;
+        if let Record::Lead(lead) = &new.record {
+            settings.check(None, lead)?;
+        }
+        Ok(new)
+    }
+
+    /// Runs a capture of a sample lead to its last statement and rolls it back, so that the
+    /// rep's first capture finds what the second would: the writer's statements prepared,
+    /// FTS5's per-connection state and the touched index pages loaded, the document code run.
+    /// Nothing is stored, queued or announced.
+    pub(crate) fn rehearse_capture(&self) -> Result<()> {
+        let now = self.now();
+        let settings = self.sales_settings()?;
+        let sample = LeadDraft {
+            name: Some("Warm Up".into()),
+            company: Some("Fieldsales".into()),
+            title: Some("Sample".into()),
+            emails: vec!["warm.up@example.com".into()],
+            phones: vec![self.validator.example_number().into()],
+            event: Some("Warm up".into()),
+            tags: vec!["warm-up".into()],
+            notes: Some("Rolled back.".into()),
+            ..LeadDraft::default()
+        };
+        let new = self.new_lead(sample, &settings, now)?;
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        documents::exists(&tx, &new.id)?;
+        self.insert_new(&tx, &new)?;
+        tx.rollback()?;
+        Ok(())
+    }
+
     /// Stores a record made on this device: its document, its outbox row, its projection.
     pub(crate) fn insert_new(&self, tx: &Connection, new: &New) -> Result<()> {
         documents::insert(tx, &new.id, new.kind, &new.saved)?;
@@ -464,4 +499,67 @@ fn activities_of(c: &Connection, lead_id: &str) -> Result<Vec<Activity>> {
         .iter()
         .map(|id| read_record(c, DocKind::Activity, id)?.into_activity(id))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use crate::model::{LeadDraft, LeadQuery};
+    use crate::store::record::ChangedRecords;
+    use crate::store::{ChangeObserver, OpenOptions, Store};
+
+    struct Seen(Mutex<Vec<ChangedRecords>>);
+    impl ChangeObserver for Seen {
+        fn changed(&self, c: &ChangedRecords) {
+            self.0.lock().unwrap().push(c.clone());
+        }
+    }
+
+    #[test]
+    fn a_rehearsed_capture_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path().join("s.db"), OpenOptions::new("kim").region("KR")).unwrap();
+        let seen = Arc::new(Seen(Mutex::new(Vec::new())));
+        s.add_observer(seen.clone());
+        s.rehearse_capture().unwrap();
+        s.rehearse_capture().unwrap();
+        assert!(s.list_leads(&LeadQuery::default()).unwrap().items.is_empty());
+        assert!(s.search_leads("warm", 50).unwrap().is_empty(), "nothing in the search index");
+        assert!(s.lead_facets(10).unwrap().tags.is_empty());
+        assert_eq!(s.outbox_len().unwrap(), 0, "nothing queued for the server");
+        let docs: i64 =
+            s.reader().query_row("SELECT count(*) FROM documents", [], |r| r.get(0)).unwrap();
+        assert_eq!(docs, 0);
+        assert!(seen.0.lock().unwrap().is_empty(), "nobody was told of a change");
+        let lead =
+            s.create_lead(LeadDraft { name: Some("김민지".into()), ..Default::default() });
+        assert_eq!(lead.unwrap().name.as_deref(), Some("김민지"));
+        assert_eq!(s.outbox_len().unwrap(), 1);
+        assert!(s.verify().unwrap().is_ok());
+    }
+
+    #[test]
+    fn a_store_opened_warm_takes_a_capture_at_once_and_holds_exactly_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = || OpenOptions::new("kim").region("KR");
+        let (s, warming) = Store::open_warm(dir.path().join("s.db"), opts()).unwrap();
+        // At once: while the rehearsal may still run, the capture waits for the writer.
+        let lead = s
+            .create_lead(LeadDraft { name: Some("Warm Up".into()), ..Default::default() })
+            .unwrap();
+        // Dropping the warming waits for the rehearsal; the store is then held here alone.
+        drop(warming);
+        assert_eq!((Arc::strong_count(&s), Arc::weak_count(&s)), (1, 0));
+        assert_eq!(s.outbox_len().unwrap(), 1);
+        let page = s.list_leads(&LeadQuery::default()).unwrap();
+        assert_eq!(
+            page.items.iter().map(|l| l.id.as_str()).collect::<Vec<_>>(),
+            [lead.id.as_str()]
+        );
+        assert_eq!(s.search_leads("warm", 50).unwrap().len(), 1);
+        drop(s);
+        let again = Store::open(dir.path().join("s.db"), opts()).unwrap();
+        assert_eq!(again.list_leads(&LeadQuery::default()).unwrap().items.len(), 1);
+    }
 }

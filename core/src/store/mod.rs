@@ -136,6 +136,21 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// The capture rehearsal [`Store::open_warm`] started. Dropping it waits for the rehearsal to
+/// end (a few milliseconds; longer only while the process loads phone metadata), so that a
+/// store closed right after it opened is not closed later on the rehearsal's thread, its files
+/// perhaps already replaced.
+#[must_use = "dropping it at once waits for the rehearsal"]
+pub struct Warming(Option<std::thread::JoinHandle<()>>);
+
+impl Drop for Warming {
+    fn drop(&mut self) {
+        if let Some(h) = self.0.take() {
+            let _ = h.join();
+        }
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) the store at `path`. Cheap: it runs migrations and reads a few
     /// meta rows; no document is loaded.
@@ -193,6 +208,26 @@ impl Store {
             store.reproject_all()?;
         }
         Ok(store)
+    }
+
+    /// Opens the store as a phone app does: like [`Store::open`], and then a thread of its own
+    /// rehearses a capture while the rep types the first lead (a sample lead captured and
+    /// rolled back, see `rehearse_capture`), so that the first capture after a cold start costs
+    /// what the second does. Keep the [`Warming`] beside the store and drop it first: dropping
+    /// it waits for the rehearsal, so the store closes where the caller lets go of it.
+    pub fn open_warm(path: impl AsRef<Path>, opts: OpenOptions) -> Result<(Arc<Store>, Warming)> {
+        let store = Arc::new(Store::open(path, opts)?);
+        let weak = Arc::downgrade(&store);
+        let spawned =
+            std::thread::Builder::new().name("fieldsales-warm-store".into()).spawn(move || {
+                if let Some(store) = weak.upgrade()
+                    && let Err(e) = store.rehearse_capture()
+                {
+                    tracing::debug!("capture rehearsal at open: {e}");
+                }
+            });
+        let handle = spawned.map_err(|e| tracing::debug!("no thread to rehearse a capture: {e}"));
+        Ok((store, Warming(handle.ok())))
     }
 
     /// The user a store file belongs to, without opening it for writing; `None` if the file
