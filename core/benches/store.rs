@@ -582,6 +582,32 @@ fn bench_capture(c: &mut Criterion, ctx: &Ctx) {
             (lead, doc.get_last_local_change().unwrap())
         })
     });
+    // The read-back alone, on a document just made: what building the record from the draft
+    // would save.
+    g.bench_function("part_read", |b| {
+        ctx.mark("capture/part_read");
+        let id = fieldsales_core::new_id();
+        let doc = fieldsales_core::doc::lead::create(actor.clone(), &id, &validated[0], USER, T0)
+            .unwrap();
+        b.iter(|| fieldsales_core::doc::lead::read(&doc, &id).unwrap())
+    });
+    // The bytes a new document is stored as: `save()` (columns deflated) against its one change.
+    g.bench_function("part_save", |b| {
+        ctx.mark("capture/part_save");
+        let id = fieldsales_core::new_id();
+        let mut doc =
+            fieldsales_core::doc::lead::create(actor.clone(), &id, &validated[0], USER, T0)
+                .unwrap();
+        b.iter(|| doc.save())
+    });
+    g.bench_function("part_change_bytes", |b| {
+        ctx.mark("capture/part_change_bytes");
+        let id = fieldsales_core::new_id();
+        let mut doc =
+            fieldsales_core::doc::lead::create(actor.clone(), &id, &validated[0], USER, T0)
+                .unwrap();
+        b.iter(|| doc.get_last_local_change().unwrap().raw_bytes().to_vec())
+    });
     g.bench_function("part_load_read", |b| {
         ctx.mark("capture/part_load_read");
         let (_, store, existing) = work();
@@ -996,6 +1022,9 @@ fn summary(ctx: &Ctx, dir: &Path) {
     for id in [
         "capture/part_validate",
         "capture/part_automerge",
+        "capture/part_read",
+        "capture/part_save",
+        "capture/part_change_bytes",
         "capture/part_load_read",
         "capture/part_available_parallelism",
     ] {

@@ -63,6 +63,59 @@ pub fn create(actor: ActorId, id: &str, d: &LeadDraft, user: &str, now: i64) -> 
     })
 }
 
+/// The lead `create` writes, as `read` would return it, built from the same draft instead of
+/// read back from the document (a capture and an import skip a hydrate per lead: ~40 µs).
+/// `create` and this stay side by side; a test holds them to the same answer for any draft.
+pub fn created_record(id: &str, d: &LeadDraft, user: &str, now: i64) -> Lead {
+    let stage = d.stage.unwrap_or(Stage::New);
+    let mut tags: Vec<String> = d.tags.clone();
+    tags.sort();
+    tags.dedup();
+    // A map in the document: a key given twice keeps its last value.
+    let custom: HashMap<&str, &str> =
+        d.custom_fields.iter().map(|f| (f.key.as_str(), f.value.as_str())).collect();
+    let mut custom_fields: Vec<CustomField> = custom
+        .into_iter()
+        .map(|(k, v)| CustomField { key: k.to_string(), value: v.to_string() })
+        .collect();
+    custom_fields.sort();
+    Lead {
+        id: id.to_string(),
+        name: d.name.clone(),
+        company: d.company.clone(),
+        title: d.title.clone(),
+        emails: d.emails.clone(),
+        phones: d.phones.clone(),
+        source: Source {
+            event: d.event.clone(),
+            channel: d.channel.unwrap_or(CaptureChannel::Manual),
+        },
+        stage,
+        lost_reason: d.lost_reason.clone().filter(|_| stage == Stage::Lost),
+        stage_history: vec![StageChange {
+            stage,
+            at: now,
+            by: user.to_string(),
+            lost_reason: d.lost_reason.clone(),
+        }],
+        potential: d.potential,
+        deal_value: d.deal_value.clone(),
+        owner: d.owner.clone().unwrap_or_else(|| user.to_string()),
+        tags,
+        notes: d.notes.clone().unwrap_or_default(),
+        custom_fields,
+        next_follow_up: d.next_follow_up,
+        created_at: now,
+        created_by: user.to_string(),
+        updated_at: now,
+        updated_by: user.to_string(),
+        deleted: false,
+        merged_into: None,
+        merged_from: Vec::new(),
+        conflicts: Vec::new(),
+    }
+}
+
 fn strings(v: &[String]) -> H {
     v.iter().map(|s| H::scalar(s.as_str())).collect::<Vec<_>>().into()
 }
@@ -370,4 +423,63 @@ pub fn read(doc: &AutoCommit, id: &str) -> Result<Lead> {
         merged_from: r.strings("merged_from"),
         conflicts,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![Just(String::new()), "[a-c]{1,3}", "[김이박][민지서]{0,2}", "[ -~]{0,12}"]
+    }
+
+    prop_compose! {
+        fn drafts()(
+            name in proptest::option::of(text()),
+            company in proptest::option::of(text()),
+            title in proptest::option::of(text()),
+            emails in proptest::collection::vec(text(), 0..3),
+            phones in proptest::collection::vec(text(), 0..3),
+            event in proptest::option::of(text()),
+            channel in proptest::option::of(proptest::sample::select(vec![
+                CaptureChannel::Manual, CaptureChannel::BadgeScan, CaptureChannel::Import])),
+            stage in proptest::option::of(proptest::sample::select(vec![
+                Stage::New, Stage::Qualified, Stage::Won, Stage::Lost])),
+            lost_reason in proptest::option::of(text()),
+            potential in proptest::option::of(proptest::sample::select(vec![
+                Potential::Hot, Potential::Warm, Potential::Cold])),
+            deal in proptest::option::of((any::<i64>(), "[A-Z]{3}")),
+            owner in proptest::option::of(text()),
+            tags in proptest::collection::vec("[a-d]{1,2}", 0..5),
+            notes in proptest::option::of(text()),
+            custom in proptest::collection::vec(("[a-c]{1,2}", text()), 0..4),
+            next_follow_up in proptest::option::of(any::<i64>()),
+        ) -> LeadDraft {
+            LeadDraft {
+                id: None, name, company, title, emails, phones, event, channel, stage,
+                lost_reason, potential,
+                deal_value: deal.map(|(amount_minor, currency)| Money { amount_minor, currency }),
+                owner, tags, notes,
+                custom_fields: custom
+                    .into_iter()
+                    .map(|(key, value)| CustomField { key, value })
+                    .collect(),
+                next_follow_up,
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn the_record_built_from_a_draft_is_the_one_read_from_its_document(
+            d in drafts(), now in any::<i64>()
+        ) {
+            let id = crate::model::new_id();
+            let doc = create(ActorId::random(), &id, &d, "kim", now).unwrap();
+            prop_assert_eq!(created_record(&id, &d, "kim", now), read(&doc, &id).unwrap());
+        }
+    }
 }

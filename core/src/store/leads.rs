@@ -30,10 +30,15 @@ pub(crate) struct New {
 
 impl New {
     /// Reads back a document `doc::*::create` made and committed.
-    pub(crate) fn of(mut d: AutoCommit, id: &str, kind: DocKind) -> Result<New> {
+    pub(crate) fn of(d: AutoCommit, id: &str, kind: DocKind) -> Result<New> {
         let record = Record::read(&d, id, kind)?;
+        New::made(d, id, record)
+    }
+
+    /// A document `doc::*::create` made and committed, with the record it holds.
+    pub(crate) fn made(mut d: AutoCommit, id: &str, record: Record) -> Result<New> {
         let hash = d.get_heads().pop().ok_or_else(|| Error::corrupt(id, "no change was made"))?;
-        Ok(New { id: id.to_string(), kind, record, hash, saved: d.save() })
+        Ok(New { id: id.to_string(), kind: record.kind(), record, hash, saved: d.save() })
     }
 }
 
@@ -368,7 +373,8 @@ impl Store {
         self.validator.lead_draft(&mut d)?;
         let id = d.id.clone().unwrap_or_else(new_id);
         let doc = doc::lead::create(self.actor.clone(), &id, &d, &self.user, now)?;
-        let new = New::of(doc, &id, DocKind::Lead)?;
+        let lead = doc::lead::created_record(&id, &d, &self.user, now);
+        let new = New::made(doc, &id, Record::Lead(Box::new(lead)))?;
         if let Record::Lead(lead) = &new.record {
             settings.check(None, lead)?;
         }

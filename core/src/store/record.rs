@@ -24,6 +24,16 @@ pub(crate) enum Record {
 }
 
 impl Record {
+    pub(crate) fn kind(&self) -> DocKind {
+        match self {
+            Record::Lead(_) => DocKind::Lead,
+            Record::Activity(_) => DocKind::Activity,
+            Record::Settings(_) => DocKind::Settings,
+            Record::Target(_) => DocKind::Target,
+            Record::Plan(_) => DocKind::CompPlan,
+        }
+    }
+
     pub(crate) fn read(d: &AutoCommit, id: &str, kind: DocKind) -> Result<Record> {
         Ok(match kind {
             DocKind::Lead => Record::Lead(Box::new(doc::lead::read(d, id)?)),
