@@ -42,6 +42,15 @@ impl New {
     }
 }
 
+/// Whether drafts still need `Validator::lead_draft` (as a person or an app typed them) or
+/// have had it with this store's validator already (an import's rows, checked before any is
+/// written: validating again would parse each phone number a third time).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Drafts {
+    AsTyped,
+    Validated,
+}
+
 impl Store {
     /// Captures a new lead: one document, its projection and its outbox row in one transaction.
     pub fn create_lead(&self, draft: LeadDraft) -> Result<Lead> {
@@ -53,10 +62,14 @@ impl Store {
     /// A draft whose id already exists is an error, so a retried import reports rather than
     /// duplicates.
     pub fn create_leads(&self, drafts: Vec<LeadDraft>) -> Result<Vec<Lead>> {
+        self.create_leads_as(drafts, Drafts::AsTyped)
+    }
+
+    fn create_leads_as(&self, drafts: Vec<LeadDraft>, given: Drafts) -> Result<Vec<Lead>> {
         let now = self.now();
         // The workspace's stage rules apply to local writes only (see `store/sales.rs`).
         let settings = self.sales_settings()?;
-        let build = |d: LeadDraft| self.new_lead(d, &settings, now);
+        let build = |d: LeadDraft| self.new_lead(d, given, &settings, now);
         // Building documents is CPU work independent per lead: a large import spreads it over
         // the cores, and only the SQLite writes stay on one thread.
         // available_parallelism reads cgroup files (50–60 µs): only ask for a large import.
@@ -287,7 +300,7 @@ impl Store {
         let mut checked = import::check(input, &opts, &self.validator, &exists)?;
         match checked.take_drafts(&opts) {
             Some(drafts) => {
-                let written = self.create_leads(drafts);
+                let written = self.create_leads_as(drafts, Drafts::Validated);
                 checked.finish(written)
             }
             None => Ok(checked.report),
@@ -367,10 +380,13 @@ impl Store {
     fn new_lead(
         &self,
         mut d: LeadDraft,
+        given: Drafts,
         settings: &crate::model::SalesSettings,
         now: Millis,
     ) -> Result<New> {
-        self.validator.lead_draft(&mut d)?;
+        if given == Drafts::AsTyped {
+            self.validator.lead_draft(&mut d)?;
+        }
         let id = d.id.clone().unwrap_or_else(new_id);
         let doc = doc::lead::create(self.actor.clone(), &id, &d, &self.user, now)?;
         let lead = doc::lead::created_record(&id, &d, &self.user, now);
@@ -399,7 +415,7 @@ impl Store {
             notes: Some("Rolled back.".into()),
             ..LeadDraft::default()
         };
-        let new = self.new_lead(sample, &settings, now)?;
+        let new = self.new_lead(sample, Drafts::AsTyped, &settings, now)?;
         let mut conn = lock(&self.writer);
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         documents::exists(&tx, &new.id)?;
