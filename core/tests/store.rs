@@ -571,7 +571,22 @@ fn a_large_import_is_built_in_parallel_but_still_all_or_nothing() {
     assert!(e.to_string().contains("not-an-email"), "{e}");
     assert_eq!(count(&s), 0);
     assert_eq!(s.outbox_len().unwrap(), 0);
+    // Two bad drafts in different chunks: the first in input order is the one reported.
+    drafts[130].emails = vec!["first-bad".into()];
+    let e = s.create_leads(drafts.clone()).unwrap_err();
+    assert!(e.to_string().contains("first-bad"), "{e}");
+    drafts[130].emails.clear();
+    // An id already in the store, late in the batch: nothing of the batch is written.
+    let existing = s.create_lead(lead("Already here")).unwrap();
+    drafts[590].id = Some(existing.id.clone());
     drafts[555].emails.clear();
+    let e = s.create_leads(drafts.clone()).unwrap_err();
+    assert!(e.to_string().contains(&existing.id), "{e}");
+    assert_eq!(count(&s), 1);
+    assert_eq!(s.outbox_len().unwrap(), 1);
+    s.delete_lead(&existing.id).unwrap();
+    drafts[590].id = None;
+    let s = store("rep-2");
     let created = s.create_leads(drafts).unwrap();
     let names: Vec<String> = created.iter().map(|l| l.name.clone().unwrap()).collect();
     assert_eq!(
