@@ -2,7 +2,7 @@
 # After uniffi-bindgen (Swift): reads records out of a returned RustBuffer without Foundation's
 # generic `DataProtocol.copyBytes(to:from:)`. uniffi 0.32's `readInt`/`readBytes` call it once
 # or twice per field; on Linux it runs unspecialised (witness tables, metadata lookups, retains)
-# and cost ~225 ns a call, ~7 µs a LeadSummary (docs/benchmarks.md, "One FFI call"). No uniffi
+# and cost ~0.2 µs a call, ~7 µs a LeadSummary (docs/benchmarks.md, "One FFI call"). No uniffi
 # setting changes these helpers (docs/bindings.md). The replacements read the same big-endian
 # bytes through one `withUnsafeBytes` each, and a string straight from the buffer; same bounds
 # checks, same errors. Idempotent; fails if a helper is not found as expected (a uniffi upgrade:
