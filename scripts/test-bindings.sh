@@ -59,7 +59,7 @@ LIB="$LIBDIR/libfieldsales_ffi.so"
 [[ -f $LIB ]] || { echo "no $LIB after the build" >&2; exit 1; }
 
 STAMP="$GEN/.generated-from"
-WANT="$(sha256sum "$LIB" bindings/bindgen.toml bindings/kotlin-fixup.sh | sha256sum | cut -c1-64)"
+WANT="$(sha256sum "$LIB" bindings/bindgen.toml bindings/kotlin-fixup.sh bindings/swift-fixup.sh | sha256sum | cut -c1-64)"
 if [[ ! -f $STAMP || "$(cat "$STAMP")" != "$WANT" ]]; then
   step "uniffi-bindgen (library mode) → bindings/generated/{kotlin,swift}"
   rm -rf "$GEN"
@@ -68,6 +68,7 @@ if [[ ! -f $STAMP || "$(cat "$STAMP")" != "$WANT" ]]; then
       --language "$lang" --no-format --out-dir "$GEN/$lang"
   done
   bash bindings/kotlin-fixup.sh "$GEN/kotlin"
+  bash bindings/swift-fixup.sh "$GEN/swift"
   echo "$WANT" > "$STAMP"
 else
   step "bindings up to date in bindings/generated"
