@@ -653,3 +653,41 @@ fn follow_ups_due_today_follow_daylight_saving_time() {
     let winter = Zone::fixed_minutes(-300).unwrap();
     assert_eq!(s.follow_ups("rep", noon, &winter).unwrap().today.len(), 2);
 }
+
+#[test]
+fn a_snapshot_of_what_the_store_holds_changes_nothing_and_a_newer_one_merges() {
+    let s = store("rep");
+    let l = s.create_lead(lead("Kim Minji")).unwrap();
+    // What a first sync's bootstrap brings back: the document this device sent, as saved.
+    let same = s.document_bytes(&l.id).unwrap();
+    let heads = s.document_heads(&l.id).unwrap();
+    let r = s
+        .apply_pull(
+            vec![PullApply::Snapshot { doc_id: l.id.clone(), kind: DocKind::Lead, data: same }],
+            Some("c1"),
+        )
+        .unwrap();
+    assert!(r.changed.leads.is_empty() && r.set_aside.is_empty());
+    assert_eq!(s.document_heads(&l.id).unwrap(), heads);
+    assert_eq!(
+        s.meta(fieldsales_core::store::SYNC_CURSOR).unwrap().as_deref(),
+        Some("c1"),
+        "the cursor still moves"
+    );
+    // The same lead edited on another device: its snapshot differs and is merged.
+    let other = store("rep");
+    send(&s, &other);
+    other
+        .update_lead(&l.id, LeadPatch { title: Some("CTO".into()), ..Default::default() })
+        .unwrap();
+    let newer = other.document_bytes(&l.id).unwrap();
+    let r = s
+        .apply_pull(
+            vec![PullApply::Snapshot { doc_id: l.id.clone(), kind: DocKind::Lead, data: newer }],
+            Some("c2"),
+        )
+        .unwrap();
+    assert_eq!(r.changed.leads, vec![l.id.clone()]);
+    assert_eq!(s.lead(&l.id).unwrap().title.as_deref(), Some("CTO"));
+    assert!(s.verify().unwrap().is_ok());
+}

@@ -164,6 +164,17 @@ pub(crate) fn add_pending(conn: &Connection, id: &str, kind: DocKind, ch: &Chang
     Ok(())
 }
 
+/// Whether the document is stored as exactly `data`, nothing appended and nothing waiting:
+/// then merging `data` into it changes nothing.
+pub(crate) fn holds_exactly(conn: &Connection, id: &str, data: &[u8]) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM documents WHERE id = ?1 AND tail_count = 0 AND data = ?2)
+             AND NOT EXISTS (SELECT 1 FROM pending_changes WHERE doc_id = ?1)",
+        )?
+        .query_row(rusqlite::params![id, data], |r| r.get(0))?)
+}
+
 pub(crate) fn has_pending(conn: &Connection, id: &str) -> Result<bool> {
     Ok(conn
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM pending_changes WHERE doc_id = ?1)")?
