@@ -440,15 +440,10 @@ impl SyncClient {
         let mut after = 0i64;
         let mut batch_size = PUSH_BATCH;
         progress(SyncProgress { phase: SyncPhase::Push, done, total });
-        let mut next = None;
         loop {
             self.check_cancel()?;
-            let batch = match next.take() {
-                Some(batch) => batch,
-                None => store.outbox(after, batch_size)?,
-            };
+            let batch = store.outbox(after, batch_size)?;
             let Some(last) = batch.last() else { break };
-            let last_seq = last.seq;
             let req = PushRequest {
                 changes: batch
                     .iter()
@@ -459,25 +454,16 @@ impl SyncClient {
                     })
                     .collect(),
             };
-            // While the server works on this batch, the next one is read here (its changes
-            // taken out of their documents), so the two sides work at once, not in turns.
-            let (answer, read_ahead) =
-                tokio::join!(self.post_cbor::<_, PushResponse>(store, "/v1/push", &req), async {
-                    store.outbox(last_seq, batch_size)
-                });
             // The answer carries the server's version of each refused document: a batch whose
             // answer is too large is sent again in smaller ones (pushing is idempotent).
-            let resp: PushResponse = match answer {
+            let resp: PushResponse = match self.post_cbor(store, "/v1/push", &req).await {
                 Err(SyncError::ResponseTooLarge { .. }) if batch_size > 1 => {
                     batch_size = smaller(batch_size);
                     continue;
                 }
                 r => r?,
             };
-            // A refused document is reset from the server's version below, which may drop
-            // outbox rows the read-ahead holds: read again after it.
-            next = if resp.rejected.is_empty() { Some(read_ahead?) } else { None };
-            after = last_seq;
+            after = last.seq;
             summary.sent += store.ack_outbox(&resp.accepted)? as u64;
             for r in &resp.rejected {
                 if recovering.is_some()
