@@ -130,6 +130,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
+# The suites load the library and run the server from a copy of their own: a build in the same
+# cargo target folder (another checkout sharing the cache) cannot replace them under a running
+# JVM or server.
+mkdir "$DATA/lib"
+cp "$LIB" "$LIBDIR/fieldsales-server" "$DATA/lib/"
+LIBDIR="$DATA/lib"
+
 step "starting fieldsales-server on 127.0.0.1 (data in $DATA)"
 : >"$DATA/serve.log"   # exists before the first read below, however late the server starts
 "$LIBDIR/fieldsales-server" serve --data "$DATA/server" --listen 127.0.0.1:0 >"$DATA/serve.log" 2>&1 &
