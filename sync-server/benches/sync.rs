@@ -2217,6 +2217,40 @@ fn main() {
         println!("{t}\n{d}");
         return;
     }
+    // `FIELDSALES_BENCH_ONLY=bootstrap` times a new device's first sync at several sizes
+    // (`FIELDSALES_BENCH_BOOT`: leads:activities-per-lead, comma-separated) and prints one line
+    // each, to see whether the rate stays flat as the workspace grows; nothing is written.
+    if std::env::var("FIELDSALES_BENCH_ONLY").is_ok_and(|v| v == "bootstrap") {
+        let sizes = std::env::var("FIELDSALES_BENCH_BOOT")
+            .unwrap_or_else(|_| "10000:0,100000:0,100000:3".to_string());
+        for size in sizes.split(',') {
+            let parsed =
+                size.split_once(':').and_then(|(l, a)| Some((l.parse().ok()?, a.parse().ok()?)));
+            let Some((leads, activities_per_lead)) = parsed else {
+                eprintln!("FIELDSALES_BENCH_BOOT: '{size}' is not leads:activities-per-lead");
+                return;
+            };
+            let cfg = Cfg { leads, activities_per_lead, ..Cfg::new(bench) };
+            let s = Server::start();
+            let t = Instant::now();
+            let (seeded, ..) = client_rt.block_on(seed(&cfg, &s));
+            let seeding = t.elapsed();
+            let store = &seeded.manager.store;
+            let client = SyncClient::for_store(store).expect("sync client");
+            let sync = client_rt.block_on(timed_sync(&client, store)).expect("bootstrap sync");
+            let docs = store.document_ids().expect("ids").len();
+            println!(
+                "bootstrap of {leads} leads + {} activities: {docs} documents in {} = {:.0} documents/s ({} pull pages; seeding took {}; load average {})",
+                leads * activities_per_lead,
+                secs(sync.total),
+                docs as f64 / sync.total.as_secs_f64(),
+                sync.pull_pages,
+                secs(seeding),
+                std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
+            );
+        }
+        return;
+    }
     if std::env::var("FIELDSALES_BENCH_ONLY").is_ok_and(|v| v == "load") {
         eprintln!("[3/4] load only: {} devices for {} s", cfg.load_teams * 10, cfg.load_secs);
         let (l, rp) = load(&cfg);
