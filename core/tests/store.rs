@@ -661,12 +661,11 @@ fn a_snapshot_of_what_the_store_holds_changes_nothing_and_a_newer_one_merges() {
     // What a first sync's bootstrap brings back: the document this device sent, as saved.
     let same = s.document_bytes(&l.id).unwrap();
     let heads = s.document_heads(&l.id).unwrap();
-    let r = s
-        .apply_pull(
-            vec![PullApply::Snapshot { doc_id: l.id.clone(), kind: DocKind::Lead, data: same }],
-            Some("c1"),
-        )
-        .unwrap();
+    let pull = |data: Vec<u8>, cursor: &str| {
+        let item = PullApply::Snapshot { doc_id: l.id.clone(), kind: DocKind::Lead, data };
+        s.apply_pull(vec![item], Some(cursor)).unwrap()
+    };
+    let r = pull(same, "c1");
     assert!(r.changed.leads.is_empty() && r.set_aside.is_empty());
     assert_eq!(s.document_heads(&l.id).unwrap(), heads);
     assert_eq!(
@@ -680,13 +679,7 @@ fn a_snapshot_of_what_the_store_holds_changes_nothing_and_a_newer_one_merges() {
     other
         .update_lead(&l.id, LeadPatch { title: Some("CTO".into()), ..Default::default() })
         .unwrap();
-    let newer = other.document_bytes(&l.id).unwrap();
-    let r = s
-        .apply_pull(
-            vec![PullApply::Snapshot { doc_id: l.id.clone(), kind: DocKind::Lead, data: newer }],
-            Some("c2"),
-        )
-        .unwrap();
+    let r = pull(other.document_bytes(&l.id).unwrap(), "c2");
     assert_eq!(r.changed.leads, vec![l.id.clone()]);
     assert_eq!(s.lead(&l.id).unwrap().title.as_deref(), Some("CTO"));
     assert!(s.verify().unwrap().is_ok());
