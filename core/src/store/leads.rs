@@ -9,7 +9,7 @@ use automerge::{AutoCommit, ChangeHash};
 use rusqlite::Connection;
 
 use super::record::{ChangedRecords, Record};
-use super::{Store, documents, lock, outbox, read};
+use super::{Store, documents, outbox, read};
 use crate::doc::{self, DocKind};
 use crate::error::{Error, Result, ValidationError};
 use crate::import::{ColumnMapping, ImportOptions, ImportReport};
@@ -109,15 +109,7 @@ impl Store {
         } else {
             drafts.into_iter().map(build).collect::<Result<_>>()?
         };
-        self.write(|tx| {
-            for new in &built {
-                if documents::exists(tx, &new.id)? {
-                    return Err(Error::Exists { kind: "lead", id: new.id.clone() });
-                }
-                self.insert_new(tx, new)?;
-            }
-            Ok(())
-        })?;
+        self.write(|tx| built.iter().try_for_each(|new| self.insert_new_lead(tx, new)))?;
         self.notify(ChangedRecords {
             leads: built.iter().map(|n| n.id.clone()).collect(),
             ..Default::default()
@@ -390,11 +382,8 @@ impl Store {
         let id = d.id.clone().unwrap_or_else(new_id);
         let doc = doc::lead::create(self.actor.clone(), &id, &d, &self.user, now)?;
         let lead = doc::lead::created_record(&id, &d, &self.user, now);
-        let new = New::made(doc, &id, Record::Lead(Box::new(lead)))?;
-        if let Record::Lead(lead) = &new.record {
-            settings.check(None, lead)?;
-        }
-        Ok(new)
+        settings.check(None, &lead)?;
+        New::made(doc, &id, Record::Lead(Box::new(lead)))
     }
 
     /// Runs a capture of a sample lead to its last statement and rolls it back, so that the
@@ -416,12 +405,15 @@ impl Store {
             ..LeadDraft::default()
         };
         let new = self.new_lead(sample, Drafts::AsTyped, &settings, now)?;
-        let mut conn = lock(&self.writer);
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        documents::exists(&tx, &new.id)?;
-        self.insert_new(&tx, &new)?;
-        tx.rollback()?;
-        Ok(())
+        self.write_rolled_back(|tx| self.insert_new_lead(tx, &new))
+    }
+
+    /// `insert_new` for a lead, refused when its id is taken (a retried import).
+    fn insert_new_lead(&self, tx: &Connection, new: &New) -> Result<()> {
+        if documents::exists(tx, &new.id)? {
+            return Err(Error::Exists { kind: "lead", id: new.id.clone() });
+        }
+        self.insert_new(tx, new)
     }
 
     /// Stores a record made on this device: its document, its outbox row, its projection.

@@ -294,10 +294,30 @@ impl Store {
 
     /// Runs `f` in one write transaction; an error rolls everything back.
     pub(crate) fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        self.write_then(f, true)
+    }
+
+    /// `write`, rolled back even when `f` succeeds: the statements run, nothing stays.
+    pub(crate) fn write_rolled_back<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.write_then(f, false)
+    }
+
+    fn write_then<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T>,
+        keep: bool,
+    ) -> Result<T> {
         let mut conn = lock(&self.writer);
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
-        tx.commit()?;
+        if keep {
+            tx.commit()?
+        } else {
+            tx.rollback()?
+        }
         Ok(out)
     }
 

@@ -109,18 +109,23 @@ impl Store {
         // the documents it has just sent) is neither loaded nor merged: it would change
         // nothing. Documents only grow (a reset takes the server's version, which holds what
         // the server sent before), so one read here is still right when the write below runs.
-        let items = self.read(|c| {
-            let mut kept = Vec::with_capacity(items.len());
-            for item in items {
-                if let PullApply::Snapshot { doc_id, data, .. } = &item
-                    && documents::holds_exactly(c, doc_id, data)?
-                {
-                    continue;
+        let has_snapshots = items.iter().any(|i| matches!(i, PullApply::Snapshot { .. }));
+        let items = if !has_snapshots {
+            items
+        } else {
+            self.read(|c| {
+                let mut kept = Vec::with_capacity(items.len());
+                for item in items {
+                    if let PullApply::Snapshot { doc_id, data, .. } = &item
+                        && documents::holds_exactly(c, doc_id, data)?
+                    {
+                        continue;
+                    }
+                    kept.push(item);
                 }
-                kept.push(item);
-            }
-            Ok(kept)
-        })?;
+                Ok(kept)
+            })?
+        };
         let batch = merge::prepare(items, strict)?;
         let now = self.now();
         self.write(|tx| {
