@@ -29,6 +29,7 @@ pub mod import;
 pub mod model;
 pub mod performance;
 pub mod report;
+pub mod search_text;
 pub mod store;
 pub mod sync;
 pub mod validate;

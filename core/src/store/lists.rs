@@ -29,7 +29,8 @@ impl Store {
     }
 
     /// Full-text search over name, company, e-mail, phone, notes and tags; every word typed is
-    /// matched as a prefix ("acm" finds "Acme"). Best matches first.
+    /// matched as a prefix ("acm" finds "Acme"). Best matches first: leads whose name starts
+    /// with what was typed, then the rest, newest first (`read::list::search`).
     pub fn search_leads(&self, text: &str, limit: u32) -> Result<Vec<LeadSummary>> {
         read::list::search(&self.reader(), text, limit)
     }
@@ -184,14 +185,15 @@ mod tests {
     use crate::model::LeadDraft;
     use crate::store::{OpenOptions, Store, read};
 
-    /// Twelve leads whose phones all start 010; older leads have shorter notes, so bm25 ranks
-    /// them best for "010" (a shorter row scores higher).
+    /// Twelve leads whose phones all start 010, created in order; even ones are named
+    /// "Lead {i}", odd ones "Big Lead {i}".
     fn store_of_twelve(dir: &std::path::Path) -> (Store, Vec<String>) {
         let s = Store::open(dir.join("s.db"), OpenOptions::new("kim").region("KR")).unwrap();
         let ids = (0..12)
             .map(|i| {
+                let name = if i % 2 == 0 { format!("Lead {i}") } else { format!("Big Lead {i}") };
                 let draft = LeadDraft {
-                    name: Some(format!("Lead {i}")),
+                    name: Some(name),
                     phones: vec![format!("010-1234-{:04}", 1000 + i)],
                     notes: Some("word ".repeat(i + 1)),
                     ..Default::default()
@@ -203,7 +205,7 @@ mod tests {
     }
 
     #[test]
-    fn a_term_every_lead_matches_ranks_the_newest_live_matches_and_skips_deleted() {
+    fn a_search_orders_the_newest_live_matches_names_starting_with_the_words_first() {
         let dir = tempfile::tempdir().unwrap();
         let (s, ids) = store_of_twelve(dir.path());
         s.delete_lead(&ids[11]).unwrap();
@@ -214,16 +216,20 @@ mod tests {
                 .map(|l| l.id)
                 .collect::<Vec<_>>()
         };
-        // Ranked over the four newest live matches (the deleted newest is not one of them):
-        // a full page, best first among those, i.e. the shortest of them first.
-        assert_eq!(found("010", 3, 4), vec![ids[7].clone(), ids[8].clone(), ids[9].clone()]);
-        // Without a binding bound, every live match is ranked: the oldest (shortest) first.
-        let all = found("010", 50, 1_000);
-        assert_eq!(all, ids[..11].to_vec());
-        // The store's own bound ranks all eleven here, and never returns the deleted lead.
+        let of = |idx: &[usize]| idx.iter().map(|&i| ids[i].clone()).collect::<Vec<_>>();
+        // No name starts with "010": newest first, over the four newest live matches (the
+        // deleted newest is not one of them).
+        assert_eq!(found("010", 3, 4), of(&[10, 9, 8]));
+        // Names starting with "lead" first, newest first within each group.
+        assert_eq!(found("lead", 4, 4), of(&[10, 8, 9, 7]));
+        assert_eq!(found("LEAD", 50, 1_000), of(&[10, 8, 6, 4, 2, 0, 9, 7, 5, 3, 1]));
+        // Every word must match; the name must start with all of them, in order.
+        assert_eq!(found("lead 1", 50, 1_000), of(&[10, 1]));
+        assert_eq!(found("big 1", 50, 1_000), of(&[1]));
+        // The store's own bound orders all eleven here, and never returns the deleted lead.
         let page = s.search_leads("010", 5).unwrap();
-        assert_eq!(page.iter().map(|l| l.id.clone()).collect::<Vec<_>>(), ids[..5].to_vec());
-        assert_eq!(s.search_leads("lead", 50).unwrap().len(), 11);
+        assert_eq!(page.into_iter().map(|l| l.id).collect::<Vec<_>>(), of(&[10, 9, 8, 7, 6]));
+        assert_eq!(s.search_leads("word", 50).unwrap().len(), 11);
         // A bound below the page size still fills the page.
         assert_eq!(found("010", 5, 2).len(), 5);
     }

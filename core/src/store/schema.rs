@@ -11,7 +11,7 @@ use super::key::StoreKey;
 use crate::error::{Error, Result, ValidationError};
 
 /// One script per version; index 0 upgrades from version 0 (empty) to 1.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12];
 
 pub const VERSION: u32 = MIGRATIONS.len() as u32;
 
@@ -135,7 +135,7 @@ CREATE INDEX activities_due ON activities (due_at) WHERE done = 0 AND deleted = 
 -- Contentless: the text lives in the documents; the index only maps words to lead rowids.
 -- unicode61 keeps Hangul syllables together as words, so a prefix query finds Korean names
 -- ("김철" finds "김철수"); trigram would need three characters and misses two-syllable
--- prefixes. The prefix indexes make short prefix queries cheap.
+-- prefixes. The prefix indexes make short prefix queries cheap. (v12 rebuilds it smaller.)
 CREATE VIRTUAL TABLE leads_fts USING fts5 (
     name, company, email, phone, notes, tags,
     content = '',
@@ -348,6 +348,29 @@ CREATE INDEX leads_by_value   ON leads (deleted, value_sort);
 CREATE INDEX leads_by_owner   ON leads (owner, deleted, updated_at);
 CREATE INDEX leads_by_stage   ON leads (stage, deleted, updated_at);
 CREATE INDEX leads_by_event   ON leads (event, deleted, updated_at) WHERE event IS NOT NULL;
+"#;
+
+/// Issue 16, search: the full-text index holds words cut and folded in Rust
+/// (`crate::search_text`), with FTS5's `ascii` tokenizer, no positions or columns
+/// (`detail=none`) and a one-letter prefix index. Measured on a million typical leads
+/// (docs/benchmarks.md, "Issue 16: a smaller full-text index"): 427 → 133 B a lead, and "a"
+/// 137 → ~11 ms, because a one-letter prefix no longer merges the doclists of every word it
+/// starts. No query needs more: every typed word is one prefix term, no column filter is used,
+/// and the search states its own order (`store::read::list::search`), since FTS5's bm25 needs
+/// positions a contentless index without them cannot give (`detail=column` scores alike too).
+/// The index is contentless, so its rows are rebuilt from the documents when the store opens
+/// (`reproject`).
+const V12: &str = r#"
+DROP TABLE leads_fts;
+CREATE VIRTUAL TABLE leads_fts USING fts5 (
+    name, company, email, phone, notes, tags,
+    content = '',
+    contentless_delete = 1,
+    tokenize = 'ascii',
+    detail = none,
+    prefix = '1 2 3'
+);
+INSERT INTO meta (key, value) VALUES ('reproject', '1') ON CONFLICT (key) DO UPDATE SET value = '1';
 "#;
 
 /// Opens one connection to the store file; the one place a connection is made. `key`: the file
@@ -737,6 +760,82 @@ PRAGMA user_version = 10;
         };
         assert_eq!(columns("leads_by_owner"), ["owner", "deleted", "updated_at"]);
         assert_eq!(columns("lead_tags_by_lead"), ["lead"]);
+    }
+
+    #[test]
+    fn a_version_11_store_rebuilds_its_search_index_and_finds_the_same() {
+        use crate::model::LeadDraft;
+        use crate::store::{OpenOptions, Store};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let open = || Store::open(&path, OpenOptions::new("rep").region("KR")).unwrap();
+        let s = open();
+        let drafts = [
+            ("Kim Müller", "Acme", "kim@acme.com", "010-9876-5432", "Wants a demo"),
+            ("김철수", "삼성전자", "cs.kim@samsung.co.kr", "010-2345-6789", "견적서 요청"),
+            ("Ana Ñúñez", "Globex", "ana@globex.com", "010-3456-7890", "asked about pricing"),
+        ];
+        for (name, company, mail, phone, notes) in drafts {
+            s.create_lead(LeadDraft {
+                name: Some(name.into()),
+                company: Some(company.into()),
+                emails: vec![mail.into()],
+                phones: vec![phone.into()],
+                notes: Some(notes.into()),
+                tags: vec!["trade show".into()],
+                ..Default::default()
+            })
+            .unwrap();
+        }
+        let queries = [
+            "a",
+            "muller",
+            "MÜLL",
+            "김철",
+            "삼성",
+            "0109876",
+            "82102345",
+            "nunez",
+            "견적",
+            "trade sh",
+            "globex com",
+            "zz",
+        ];
+        let search = |s: &Store| -> Vec<Vec<String>> {
+            queries
+                .iter()
+                .map(|q| s.search_leads(q, 50).unwrap().into_iter().map(|l| l.id).collect())
+                .collect()
+        };
+        let before = search(&s);
+        assert_eq!(before[0].len(), 2, "the two leads with a word starting with a");
+        assert!(before[1..11].iter().all(|ids| !ids.is_empty()), "{before:?}");
+        assert!(before[11].is_empty());
+        drop(s);
+
+        // The v11 index: unicode61 with positions, no one-letter prefix index, and empty, as
+        // if its rows were of a shape v12 cannot read.
+        let c = open_connection(&path, false, None).unwrap();
+        c.execute_batch(
+            "DROP TABLE leads_fts;
+             CREATE VIRTUAL TABLE leads_fts USING fts5 (name, company, email, phone, notes, tags,
+                 content = '', contentless_delete = 1,
+                 tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
+             PRAGMA user_version = 11;",
+        )
+        .unwrap();
+        drop(c);
+
+        let s = open();
+        assert_eq!(search(&s), before, "rebuilt from the documents at the upgrade");
+        assert_eq!(s.meta("reproject").unwrap(), None);
+        assert!(s.verify().unwrap().is_ok());
+        drop(s);
+        let c = open_connection(&path, false, None).unwrap();
+        let sql: String = c
+            .query_row("SELECT sql FROM sqlite_master WHERE name = 'leads_fts'", [], |r| r.get(0))
+            .unwrap();
+        assert!(sql.contains("detail = none") && sql.contains("'1 2 3'"), "{sql}");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use crate::duplicates;
 use crate::error::{Result, ValidationError};
 use crate::model::{CaptureChannel, Lead, LeadSummary, Money, Potential, Stage};
+use crate::search_text::indexed;
 use crate::validate::Validator;
 
 /// Separates tags inside the `tags` column; a unit separator never appears in a tag.
@@ -167,8 +168,9 @@ pub(crate) fn upsert(conn: &Connection, l: &Lead, v: &Validator, fresh: bool) ->
         key_stmt.execute(params![k, rowid])?;
     }
     if search_changed {
+        let [name, company, email, phone, notes, tags] = search.each_ref().map(|t| indexed(t));
         conn.prepare_cached("INSERT INTO leads_fts (rowid, name, company, email, phone, notes, tags) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
-            .execute(params![rowid, l.name, l.company, search[2], search[3], l.notes, search[5]])?;
+            .execute(params![rowid, name, company, email, phone, notes, tags])?;
     }
     let mut tag_stmt =
         conn.prepare_cached("INSERT OR IGNORE INTO lead_tags (tag, lead) VALUES (?1, ?2)")?;

@@ -54,16 +54,10 @@ fn decode_cursor(s: &str) -> Result<(SqlValue, i64)> {
     Ok((v, c.r))
 }
 
-/// Turns what a person types into an FTS5 query: every word must match as a prefix, and
-/// nothing they type is read as FTS syntax.
-pub(crate) fn fts_query(text: &str) -> Option<String> {
-    let terms: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|t| !t.is_empty())
-        .take(16)
-        .map(|t| format!("\"{}\"*", t.to_lowercase()))
-        .collect();
-    if terms.is_empty() { None } else { Some(terms.join(" AND ")) }
+/// The FTS5 query for the words a person typed (`search_text::words`): every word must match
+/// as a prefix. A word holds only letters and digits, so nothing typed is read as FTS syntax.
+fn fts_query(words: &[String]) -> String {
+    words.iter().map(|w| format!("\"{w}\"*")).collect::<Vec<_>>().join(" AND ")
 }
 
 /// One page of the lead list, by keyset on the sort column and rowid.
@@ -142,38 +136,50 @@ pub(crate) fn facets(conn: &Connection, limit: u32) -> Result<LeadFacets> {
     })
 }
 
-/// How many matches a search ranks. bm25 scores every row it is asked to order, so a term
-/// that matches nearly every lead ("010", "a") used to score all of them (174 ms at 100,000
-/// leads); FTS5 walks a term's rowids newest first and stops, so bounding the candidates
-/// bounds the work. A term with fewer live matches is ranked exactly as before.
+/// How many matches a search orders: the most recently stored live matches. FTS5 walks a
+/// term's rowids newest first and stops there, so a term that matches nearly every lead
+/// ("010", "a") costs what a selective one does.
 pub(crate) const RANKED_MATCHES: u32 = 2_000;
 
-/// Live leads matching every word typed as a prefix, best matches first: the best of the
-/// `RANKED_MATCHES` most recently created live matches (all of them for a selective term),
-/// ties newest first.
+/// Live leads matching every word typed as a prefix, best matches first: among the
+/// `RANKED_MATCHES` most recently stored live matches (all of them for a selective term),
+/// leads whose name starts with what was typed, then the others, newest first within each.
+///
+/// The order is stated here rather than left to FTS5's bm25: the index keeps no word
+/// positions (schema v12), and bm25 scores every row of such an index alike. A rep typing a
+/// few letters is looking for a person by name, or for the lead they captured last.
 pub(crate) fn search(conn: &Connection, text: &str, limit: u32) -> Result<Vec<LeadSummary>> {
     search_ranking(conn, text, limit, RANKED_MATCHES)
 }
 
-/// `search`, ranking at most `ranked` matches (tests use a small bound).
+/// `search`, ordering at most `ranked` matches (tests use a small bound).
 pub(crate) fn search_ranking(
     conn: &Connection,
     text: &str,
     limit: u32,
     ranked: u32,
 ) -> Result<Vec<LeadSummary>> {
-    let Some(q) = fts_query(text) else { return Ok(Vec::new()) };
+    let words: Vec<String> = crate::search_text::words(text).take(16).collect();
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
     let limit = if limit == 0 { 50 } else { limit.min(500) };
+    // `sort_name` is the display name in lower case. A word holds no LIKE wildcard.
+    let name_prefix = format!("{}%", words.join(" "));
     // The inner query is driven by FTS5 in descending rowid order (its index consumes the
-    // ORDER BY), so it stops after `ranked` live matches; only those get a rank.
+    // ORDER BY), so it stops after `ranked` live matches; only those are ordered.
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {} FROM (
-             SELECT f.rowid AS r, f.rank AS score FROM leads_fts f JOIN leads l ON l.rowid = f.rowid
+             SELECT f.rowid AS r FROM leads_fts f JOIN leads l ON l.rowid = f.rowid
              WHERE leads_fts MATCH ?1 AND l.deleted = 0 ORDER BY f.rowid DESC LIMIT ?3
-         ) c JOIN leads l ON l.rowid = c.r ORDER BY c.score, c.r DESC LIMIT ?2",
+         ) c JOIN leads l ON l.rowid = c.r
+         ORDER BY l.sort_name LIKE ?4 DESC, c.r DESC LIMIT ?2",
         LEAD_COLUMNS.split(", ").map(|c| format!("l.{c}")).collect::<Vec<_>>().join(", ")
     ))?;
-    let rows = stmt.query_map(rusqlite::params![q, limit, ranked.max(limit)], lead_row)?;
+    let rows = stmt.query_map(
+        rusqlite::params![fts_query(&words), limit, ranked.max(limit), name_prefix],
+        lead_row,
+    )?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
