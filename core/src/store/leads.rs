@@ -79,16 +79,37 @@ impl Store {
             1
         };
         let built: Vec<New> = if threads > 1 {
-            // The workers build while this thread writes what they built, in draft order, in
-            // the one transaction: SQLite's time overlaps Automerge's.
-            self.write(|tx| {
-                build_while_storing(drafts, threads, build, |new| self.insert_new_lead(tx, new))
-            })?
+            let chunk = drafts.len().div_ceil(threads);
+            let mut drafts = drafts;
+            let mut parts = Vec::new();
+            while drafts.len() > chunk {
+                let rest = drafts.split_off(chunk);
+                parts.push(std::mem::replace(&mut drafts, rest));
+            }
+            parts.push(drafts);
+            let results: Vec<Result<Vec<_>>> = std::thread::scope(|s| {
+                let handles: Vec<_> = parts
+                    .into_iter()
+                    .map(|p| s.spawn(|| p.into_iter().map(build).collect::<Result<Vec<_>>>()))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            Err(Error::corrupt("import", "a worker thread panicked"))
+                        })
+                    })
+                    .collect()
+            });
+            let mut all = Vec::new();
+            for r in results {
+                all.extend(r?);
+            }
+            all
         } else {
-            let built = drafts.into_iter().map(build).collect::<Result<Vec<_>>>()?;
-            self.write(|tx| built.iter().try_for_each(|new| self.insert_new_lead(tx, new)))?;
-            built
+            drafts.into_iter().map(build).collect::<Result<_>>()?
         };
+        self.write(|tx| built.iter().try_for_each(|new| self.insert_new_lead(tx, new)))?;
         self.notify(ChangedRecords {
             leads: built.iter().map(|n| n.id.clone()).collect(),
             ..Default::default()
@@ -494,89 +515,6 @@ fn activities_of(c: &Connection, lead_id: &str) -> Result<Vec<Activity>> {
         .collect()
 }
 
-/// How many drafts a worker of `build_while_storing` builds at a time.
-const BUILD_CHUNK: usize = 128;
-
-/// Builds `items` on `threads` worker threads, a chunk at a time, and hands every built item,
-/// in the order of `items`, to `store` on the calling thread as soon as its chunk is ready, so
-/// that the caller's writes overlap the workers' CPU work. The first error (a build's or a
-/// store's) stops the workers after their current chunk and is returned; so is a worker's
-/// panic, as an error.
-fn build_while_storing<I: Send, O: Send>(
-    items: Vec<I>,
-    threads: usize,
-    build: impl Fn(I) -> Result<O> + Sync,
-    mut store: impl FnMut(&O) -> Result<()>,
-) -> Result<Vec<O>> {
-    use std::collections::BTreeMap;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::{Mutex, mpsc};
-
-    let total = items.len();
-    let mut chunks = Vec::with_capacity(total.div_ceil(BUILD_CHUNK));
-    let mut items = items.into_iter();
-    loop {
-        let chunk: Vec<I> = items.by_ref().take(BUILD_CHUNK).collect();
-        if chunk.is_empty() {
-            break;
-        }
-        chunks.push(chunk);
-    }
-    let queue = Mutex::new(chunks.into_iter().enumerate());
-    let stop = AtomicBool::new(false);
-    std::thread::scope(|s| {
-        let (sent, received) = mpsc::channel::<(usize, Result<Vec<O>>)>();
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                let sent = sent.clone();
-                let (queue, stop, build) = (&queue, &stop, &build);
-                s.spawn(move || {
-                    while !stop.load(Ordering::Relaxed) {
-                        // A poisoned queue means another worker panicked: stop too.
-                        let Some((n, chunk)) = queue.lock().ok().and_then(|mut q| q.next()) else {
-                            break;
-                        };
-                        let built = chunk.into_iter().map(build).collect::<Result<Vec<_>>>();
-                        if sent.send((n, built)).is_err() {
-                            break;
-                        }
-                    }
-                })
-            })
-            .collect();
-        drop(sent);
-        let result = (|| {
-            let mut out = Vec::with_capacity(total);
-            // Chunks that came early, kept until those before them are stored; an error is
-            // returned in its turn, so the first bad item in `items` order is the one reported.
-            let mut waiting: BTreeMap<usize, Result<Vec<O>>> = BTreeMap::new();
-            let mut next = 0;
-            while out.len() < total {
-                let (n, built) = received
-                    .recv()
-                    .map_err(|_| Error::corrupt("import", "a worker thread panicked"))?;
-                waiting.insert(n, built);
-                while let Some(chunk) = waiting.remove(&next) {
-                    let chunk = chunk?;
-                    for item in &chunk {
-                        store(item)?;
-                    }
-                    out.extend(chunk);
-                    next += 1;
-                }
-            }
-            Ok(out)
-        })();
-        stop.store(true, Ordering::Relaxed);
-        // Joined here, so that a worker's panic is the error above rather than a panic of the
-        // scope.
-        for w in workers {
-            let _ = w.join();
-        }
-        result
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};
@@ -590,88 +528,6 @@ mod tests {
         fn changed(&self, c: &ChangedRecords) {
             self.0.lock().unwrap().push(c.clone());
         }
-    }
-
-    use super::{BUILD_CHUNK, build_while_storing};
-    use crate::error::{Error, Result};
-
-    fn fail_at(i: usize) -> Error {
-        Error::corrupt("item", format!("{i}"))
-    }
-
-    #[test]
-    fn built_items_are_stored_in_order_and_returned_in_order() {
-        let items: Vec<usize> = (0..BUILD_CHUNK * 9 + 7).collect();
-        let mut stored = Vec::new();
-        let out = build_while_storing(
-            items.clone(),
-            3,
-            |i| {
-                // Early chunks finish last, so chunks arrive out of order.
-                if i < BUILD_CHUNK {
-                    std::thread::sleep(std::time::Duration::from_millis(1));
-                }
-                Ok(i * 2)
-            },
-            |o: &usize| {
-                stored.push(*o);
-                Ok(())
-            },
-        )
-        .unwrap();
-        let doubled: Vec<usize> = items.iter().map(|i| i * 2).collect();
-        assert_eq!(out, doubled);
-        assert_eq!(stored, doubled);
-        let none = build_while_storing(Vec::<usize>::new(), 2, Ok, |_| Ok(())).unwrap();
-        assert!(none.is_empty());
-    }
-
-    #[test]
-    fn the_first_bad_item_in_order_is_the_error_and_nothing_after_it_is_stored() {
-        let n = BUILD_CHUNK * 8;
-        let mut stored = Vec::new();
-        let err = build_while_storing(
-            (0..n).collect(),
-            2,
-            |i: usize| {
-                if i == 5 {
-                    // The later bad item's chunk is built first.
-                    std::thread::sleep(std::time::Duration::from_millis(50));
-                    return Err(fail_at(i));
-                }
-                if i == n - 3 { Err(fail_at(i)) } else { Ok(i) }
-            },
-            |o: &usize| {
-                stored.push(*o);
-                Ok(())
-            },
-        )
-        .unwrap_err();
-        assert_eq!(err.to_string(), fail_at(5).to_string());
-        assert!(stored.is_empty(), "chunk 0 holds the bad item: none of it is stored");
-
-        let mut stored = Vec::new();
-        let err = build_while_storing((0..n).collect(), 2, Ok, |o: &usize| -> Result<()> {
-            if *o == 300 {
-                return Err(fail_at(*o));
-            }
-            stored.push(*o);
-            Ok(())
-        })
-        .unwrap_err();
-        assert_eq!(err.to_string(), fail_at(300).to_string());
-        assert_eq!(stored, (0..300).collect::<Vec<_>>());
-    }
-
-    #[test]
-    fn a_worker_that_panics_is_an_error_not_a_panic() {
-        let result = build_while_storing(
-            (0..BUILD_CHUNK * 4).collect(),
-            2,
-            |i: usize| if i == BUILD_CHUNK + 1 { panic!("a bug in a build") } else { Ok(i) },
-            |_| Ok(()),
-        );
-        assert!(matches!(result, Err(Error::Corrupt { .. })), "{result:?}");
     }
 
     #[test]
