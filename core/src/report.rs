@@ -224,8 +224,82 @@ struct Acc {
     activities: BTreeMap<ActivityKind, u32>,
     events: BTreeMap<String, Source>,
     channels: BTreeMap<String, Source>,
-    cold: Vec<ColdLead>,
+    cold: Coldest,
     won_value: Purse,
+}
+
+/// The coldest going-cold leads, at most `limit`, and how many there are in all. A team of a
+/// million leads can have 600,000 going cold; keeping only the list a phone shows (a bounded
+/// heap) spares a `ColdLead` and a sort entry for each of the others.
+#[derive(Default)]
+struct Coldest {
+    limit: usize,
+    count: u32,
+    /// The kept leads; the top is the least cold of them, the first to give way.
+    kept: std::collections::BinaryHeap<ByColdness>,
+}
+
+/// A `ColdLead` ordered as the lists are: most idle first, then by lead id.
+struct ByColdness(ColdLead);
+
+impl ByColdness {
+    fn key(&self) -> (std::cmp::Reverse<i64>, &str) {
+        (std::cmp::Reverse(self.0.idle_days), &self.0.lead_id)
+    }
+}
+
+impl PartialEq for ByColdness {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+impl Eq for ByColdness {}
+impl PartialOrd for ByColdness {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for ByColdness {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+impl Coldest {
+    fn new(limit: u32) -> Self {
+        Coldest { limit: limit as usize, ..Default::default() }
+    }
+
+    fn add(&mut self, l: &LeadRow<'_>, idle_days: i64) {
+        self.count += 1;
+        if self.limit == 0 {
+            return;
+        }
+        if self.kept.len() == self.limit {
+            // Lead ids are unique, so the order is total and the kept list the same whatever
+            // order the rows come in.
+            let colder = self
+                .kept
+                .peek()
+                .is_some_and(|least| (std::cmp::Reverse(idle_days), l.id) < least.key());
+            if !colder {
+                return;
+            }
+            self.kept.pop();
+        }
+        self.kept.push(ByColdness(ColdLead {
+            lead_id: l.id.to_string(),
+            name: l.name.to_string(),
+            owner: l.owner.to_string(),
+            last_activity_at: l.last_activity,
+            idle_days,
+        }));
+    }
+
+    /// The kept leads, coldest first.
+    fn into_list(self) -> Vec<ColdLead> {
+        self.kept.into_sorted_vec().into_iter().map(|c| c.0).collect()
+    }
 }
 
 fn median(sorted: &[i64]) -> Option<f64> {
@@ -276,10 +350,6 @@ impl Acc {
                 })
                 .collect()
         };
-        // Lead ids are unique, so an unstable sort gives the same order.
-        self.cold.sort_unstable_by(|a, b| {
-            b.idle_days.cmp(&a.idle_days).then_with(|| a.lead_id.cmp(&b.lead_id))
-        });
         Figures {
             win_rate: WinRate {
                 won: self.won,
@@ -329,8 +399,8 @@ impl Acc {
                 .collect(),
             by_event: source_list(&self.events),
             by_channel: source_list(&self.channels),
-            going_cold_count: self.cold.len() as u32,
-            going_cold: self.cold,
+            going_cold_count: self.cold.count,
+            going_cold: self.cold.into_list(),
             captured: self.captured,
             won_value: self.won_value.to_vec(),
         }
@@ -362,22 +432,29 @@ struct ByName<T> {
     last: usize,
 }
 
-impl<T: Default> ByName<T> {
+impl<T> ByName<T> {
     fn new() -> Self {
         ByName { list: Vec::new(), last: 0 }
     }
 
-    fn get(&mut self, name: &str) -> &mut T {
+    /// The entry of `name`, made with `make` if there is none.
+    fn get_or(&mut self, name: &str, make: impl FnOnce() -> T) -> &mut T {
         if self.list.get(self.last).is_none_or(|(n, _)| n != name) {
             self.last = match self.list.iter().position(|(n, _)| n == name) {
                 Some(i) => i,
                 None => {
-                    self.list.push((name.to_string(), T::default()));
+                    self.list.push((name.to_string(), make()));
                     self.list.len() - 1
                 }
             };
         }
         &mut self.list[self.last].1
+    }
+}
+
+impl<T: Default> ByName<T> {
+    fn get(&mut self, name: &str) -> &mut T {
+        self.get_or(name, T::default)
     }
 }
 
@@ -394,12 +471,13 @@ pub(crate) struct Tally<'q> {
 
 impl<'q> Tally<'q> {
     pub(crate) fn new(q: &'q ReportQuery) -> Self {
-        Tally { q, team: Acc::default(), reps: ByName::new(), counts: ByName::new() }
+        Tally { q, team: Acc::new(q), reps: ByName::new(), counts: ByName::new() }
     }
 
     pub(crate) fn lead(&mut self, l: &LeadRow<'_>) {
-        self.team.add_lead(l, self.q, true);
-        self.reps.get(l.owner).add_lead(l, self.q, false);
+        self.team.add_lead(l, self.q);
+        let q = self.q;
+        self.reps.get_or(l.owner, || Acc::new(q)).add_lead(l, q);
     }
 
     /// One done activity of the period, by its writer.
@@ -412,7 +490,7 @@ impl<'q> Tally<'q> {
         for (who, per_kind) in counts.list {
             for (kind, n) in ActivityKind::ALL.iter().zip(per_kind).filter(|(_, n)| *n > 0) {
                 *team.activities.entry(*kind).or_default() += n;
-                *reps.get(&who).activities.entry(*kind).or_default() += n;
+                *reps.get_or(&who, || Acc::new(q)).activities.entry(*kind).or_default() += n;
             }
         }
         let mut reps: Vec<RepFigures> = reps
@@ -421,27 +499,17 @@ impl<'q> Tally<'q> {
             .map(|(owner, acc)| RepFigures { owner, figures: acc.finish(&q.probabilities) })
             .collect();
         reps.sort_by(|a, b| a.owner.cmp(&b.owner));
-        let mut team = team.finish(&q.probabilities);
-        // Each rep's going-cold list is the team's (already sorted) restricted to the rep: one
-        // sort instead of two. Then every list is cut to the limit; the counts keep the rest.
-        let limit = q.cold_list_limit as usize;
-        for c in &team.going_cold {
-            if let Ok(i) = reps.binary_search_by(|r| r.owner.as_str().cmp(&c.owner)) {
-                let f = &mut reps[i].figures;
-                f.going_cold_count += 1;
-                if f.going_cold.len() < limit {
-                    f.going_cold.push(c.clone());
-                }
-            }
-        }
-        team.going_cold.truncate(limit);
+        let team = team.finish(&q.probabilities);
         Report { period: q.period, team, reps }
     }
 }
 
 impl Acc {
-    /// `cold`: collect going-cold leads (the team's list only; each rep's is taken from it).
-    fn add_lead(&mut self, l: &LeadRow<'_>, q: &ReportQuery, cold: bool) {
+    fn new(q: &ReportQuery) -> Self {
+        Acc { cold: Coldest::new(q.cold_list_limit), ..Default::default() }
+    }
+
+    fn add_lead(&mut self, l: &LeadRow<'_>, q: &ReportQuery) {
         let (first_contact, last_activity) = (l.first_contact, l.last_activity);
         let p = &q.period;
         if let Some(closed) = l.closed_at.filter(|t| p.contains(*t)) {
@@ -493,14 +561,8 @@ impl Acc {
             }
             let since = last_activity.unwrap_or(l.created_at);
             let idle = (q.now - since).div_euclid(DAY);
-            if cold && idle >= q.cold_after_days as i64 {
-                self.cold.push(ColdLead {
-                    lead_id: l.id.to_string(),
-                    name: l.name.to_string(),
-                    owner: l.owner.to_string(),
-                    last_activity_at: last_activity,
-                    idle_days: idle,
-                });
+            if idle >= q.cold_after_days as i64 {
+                self.cold.add(l, idle);
             }
         }
     }
@@ -509,6 +571,42 @@ impl Acc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_coldest_list_is_the_sorted_list_cut_to_its_limit_whatever_the_row_order() {
+        // 500 leads with many equal idle days, in a scrambled order.
+        let leads: Vec<(String, i64)> = (0..500)
+            .map(|i| (format!("lead-{:03}", (i * 263) % 500), (i * 7 % 23) as i64))
+            .collect();
+        let mut sorted = leads.clone();
+        sorted.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        for limit in [0, 1, 7, 50, 499, 500, 600] {
+            let mut c = Coldest::new(limit);
+            for (id, idle) in &leads {
+                let row = LeadRow {
+                    id,
+                    name: "n",
+                    owner: "o",
+                    stage: Stage::New,
+                    created_at: 0,
+                    closed_at: None,
+                    reached_rank: 0,
+                    amount: None,
+                    currency: None,
+                    event: None,
+                    channel: "manual",
+                    first_contact: None,
+                    last_activity: Some(*idle),
+                };
+                c.add(&row, *idle);
+            }
+            assert_eq!(c.count, 500);
+            let got: Vec<(String, i64)> =
+                c.into_list().into_iter().map(|l| (l.lead_id, l.idle_days)).collect();
+            let want: Vec<(String, i64)> = sorted.iter().take(limit as usize).cloned().collect();
+            assert_eq!(got, want, "limit {limit}");
+        }
+    }
 
     #[test]
     fn medians_and_percentiles() {
