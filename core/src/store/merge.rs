@@ -203,60 +203,101 @@ pub(crate) fn prepare(items: Vec<PullApply>, strict: bool) -> Result<Batch> {
 }
 
 impl Batch {
-    /// Applies every item in `tx`, each in a savepoint, so that a record found damaged half-way
-    /// leaves nothing.
-    pub(crate) fn apply(self, tx: &Connection, v: &Validator, now: i64) -> Result<MergeReport> {
-        let Batch { steps, mut preloaded, strict } = self;
+    /// Applies every item in `tx`. A document new to this store whose snapshot loaded and read
+    /// before the transaction (every document of a bootstrap) is inserted and projected without
+    /// a savepoint of its own: at every savepoint FTS5 writes its pending index to disk, which
+    /// made savepoints the largest single cost of a bootstrap. Should such an item fail after
+    /// all, the page is rolled back to where it began and applied again with a savepoint per
+    /// item, so a damaged record is set aside and the rest merged, with nothing half-written.
+    pub(crate) fn apply(&self, tx: &Connection, v: &Validator, now: i64) -> Result<MergeReport> {
+        tx.execute_batch("SAVEPOINT merge_page")?;
+        let mut fast = true;
+        loop {
+            // Without `fast` every item has its savepoint, and a pass always ends.
+            if let Some(report) = self.apply_all(tx, v, now, fast)? {
+                tx.execute_batch("RELEASE merge_page")?;
+                return Ok(report);
+            }
+            tx.execute_batch("ROLLBACK TO merge_page")?;
+            fast = false;
+        }
+    }
+
+    /// One pass over the items. `fast`: new documents go without a savepoint; `None` when one
+    /// of them failed and `tx` may hold part of it (the caller rolls the page back).
+    fn apply_all(
+        &self,
+        tx: &Connection,
+        v: &Validator,
+        now: i64,
+        fast: bool,
+    ) -> Result<Option<MergeReport>> {
         let mut report = MergeReport::default();
-        for (i, step) in steps.into_iter().enumerate() {
+        for (step, pre) in self.steps.iter().zip(&self.preloaded) {
+            if let (true, Step::Merge(id, kind, Parsed::Snapshot(bytes)), Some(pre)) =
+                (fast, step, pre)
+                && is_new(tx, id)?
+            {
+                documents::insert(tx, id, *kind, bytes)?;
+                if let Err(e) = pre.project(tx, v, true) {
+                    Damage::unreadable(e)?;
+                    return Ok(None);
+                }
+                report.changed.add(*kind, id.clone());
+                continue;
+            }
             match step {
                 Step::Merge(id, kind, payload) => {
-                    let pre = preloaded.get_mut(i).and_then(Option::take);
                     tx.prepare_cached("SAVEPOINT merge_one")?.execute([])?;
-                    match merge_one(tx, v, &id, kind, &payload, pre, &mut report)? {
+                    match merge_one(tx, v, id, *kind, payload, pre.as_ref(), &mut report)? {
                         Ok(()) => {
                             tx.prepare_cached("RELEASE merge_one")?.execute([])?;
                         }
                         Err(damage) => {
                             tx.execute_batch("ROLLBACK TO merge_one; RELEASE merge_one")?;
-                            if strict {
+                            if self.strict {
                                 return Err(Error::BadChange {
-                                    doc_id: id,
+                                    doc_id: id.clone(),
                                     reason: damage.to_string(),
                                 });
                             }
-                            let raw: Vec<&[u8]> = match &payload {
+                            let raw: Vec<&[u8]> = match payload {
                                 Parsed::Changes(c) => c.iter().map(|c| c.raw_bytes()).collect(),
                                 Parsed::Snapshot(b) => vec![b.as_slice()],
                             };
-                            quarantine::set_aside(tx, &id, kind, &raw, &damage, now)?;
-                            report.set_aside.push(id);
+                            quarantine::set_aside(tx, id, *kind, &raw, &damage, now)?;
+                            report.set_aside.push(id.clone());
                         }
                     }
                 }
                 Step::SetAside { doc_id, kind, raw, damage } => {
                     let raw: Vec<&[u8]> = raw.iter().map(Vec::as_slice).collect();
-                    quarantine::set_aside(tx, &doc_id, kind, &raw, &damage, now)?;
-                    report.set_aside.push(doc_id);
+                    quarantine::set_aside(tx, doc_id, *kind, &raw, damage, now)?;
+                    report.set_aside.push(doc_id.clone());
                 }
                 Step::Drop(id) => {
-                    if let Some(kind) = documents::kind(tx, &id)? {
+                    if let Some(kind) = documents::kind(tx, id)? {
                         quarantine::move_outbox(
                             tx,
-                            &id,
+                            id,
                             "access_lost",
                             "you can no longer see this record on the server",
                             now,
                         )?;
-                        documents::delete(tx, &id)?;
-                        record::delete(tx, &id, kind)?;
-                        report.dropped.push(id);
+                        documents::delete(tx, id)?;
+                        record::delete(tx, id, kind)?;
+                        report.dropped.push(id.clone());
                     }
                 }
             }
         }
-        Ok(report)
+        Ok(Some(report))
     }
+}
+
+/// Whether this store knows nothing of the document: no copy, no changes waiting for it.
+fn is_new(tx: &Connection, id: &str) -> Result<bool> {
+    Ok(!documents::exists(tx, id)? && !documents::has_pending(tx, id)?)
 }
 
 /// Merges one item. The outer `Result` is storage failing (the page fails); the inner one is
@@ -268,12 +309,11 @@ fn merge_one(
     id: &str,
     kind: DocKind,
     payload: &Parsed,
-    pre: Option<Record>,
+    pre: Option<&Record>,
     report: &mut MergeReport,
 ) -> Result<std::result::Result<(), Damage>> {
     if let (Some(pre), Parsed::Snapshot(bytes)) = (pre, payload)
-        && !documents::exists(tx, id)?
-        && !documents::has_pending(tx, id)?
+        && is_new(tx, id)?
     {
         documents::insert(tx, id, kind, bytes)?;
         if let Err(e) = pre.project(tx, v, true) {
