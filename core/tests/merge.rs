@@ -353,13 +353,6 @@ fn a_page_of_snapshots_reads_ahead_in_parallel_and_lands_as_one_by_one_would() {
 /// changes, merges the second time; observers hear of every record that changed.
 #[test]
 fn a_bootstrap_page_sets_aside_the_damaged_and_merges_what_the_store_holds() {
-    use std::sync::{Arc, Mutex};
-    struct Heard(Mutex<Vec<ChangedRecords>>);
-    impl ChangeObserver for Heard {
-        fn changed(&self, c: &ChangedRecords) {
-            self.0.lock().unwrap().push(c.clone());
-        }
-    }
     let (server, device) = (store("rep-a"), store("rep-b"));
     let mut leads = Vec::new();
     let mut calls = Vec::new();
@@ -426,7 +419,7 @@ fn a_bootstrap_page_sets_aside_the_damaged_and_merges_what_the_store_holds() {
             });
         }
     }
-    let heard = Arc::new(Heard(Mutex::new(Vec::new())));
+    let heard = std::sync::Arc::new(Heard::default());
     device.add_observer(heard.clone());
     let r = device.apply_pull(page, Some("c1")).unwrap();
 
