@@ -220,21 +220,31 @@ impl Batch {
         let next = AtomicUsize::new(0);
         std::thread::scope(|s| {
             let (send, rx) = mpsc::channel();
-            for _ in 0..threads {
-                let (send, next, snapshots) = (send.clone(), &next, &snapshots);
-                s.spawn(move || {
-                    while let Some(&(i, id, kind, bytes)) =
-                        snapshots.get(next.fetch_add(1, Ordering::Relaxed))
-                    {
-                        // The writer stopped (a storage failure): nothing more is wanted.
-                        if send.send((i, preload_one(id, kind, bytes))).is_err() {
-                            break;
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    let (send, next, snapshots) = (send.clone(), &next, &snapshots);
+                    s.spawn(move || {
+                        while let Some(&(i, id, kind, bytes)) =
+                            snapshots.get(next.fetch_add(1, Ordering::Relaxed))
+                        {
+                            // The writer stopped (a storage failure): nothing more is wanted.
+                            if send.send((i, preload_one(id, kind, bytes))).is_err() {
+                                break;
+                            }
                         }
-                    }
-                });
-            }
+                    })
+                })
+                .collect();
             drop(send);
-            self.apply_page(tx, v, now, &mut Preloaded { got, rx: Some(rx) })
+            let mut pre = Preloaded { got, rx: Some(rx) };
+            let report = self.apply_page(tx, v, now, &mut pre);
+            drop(pre);
+            // A worker that panicked (it cannot on these inputs: each read is guarded) only
+            // cost its documents their head start; joined here, it does not fail the page.
+            for w in workers {
+                let _ = w.join();
+            }
+            report
         })
     }
 
