@@ -1,6 +1,7 @@
 //! Merging what came from elsewhere (foreign changes, snapshots, drops) into the documents and
-//! their projections: parsed and preloaded outside the write lock, then applied item by item in
-//! one transaction, a damaged item set aside rather than merged.
+//! their projections: parsed outside the write lock, then applied item by item in one
+//! transaction while worker threads load and read the snapshots ahead of the writer, a damaged
+//! item set aside rather than merged.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
