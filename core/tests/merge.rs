@@ -346,6 +346,123 @@ fn a_page_of_snapshots_reads_ahead_in_parallel_and_lands_as_one_by_one_would() {
     assert!(e.document_ids().unwrap().is_empty(), "a rejected page wrote something");
 }
 
+/// A bootstrap page goes without a savepoint per new document, so everything around that path
+/// must still land as before: a damaged snapshot in the middle of the page is set aside and the
+/// rest stored, projected and searchable; a record the store already holds (edited here since)
+/// is merged, not overwritten; a document twice in one page, or its snapshot followed by its
+/// changes, merges the second time; observers hear of every record that changed.
+#[test]
+fn a_bootstrap_page_sets_aside_the_damaged_and_merges_what_the_store_holds() {
+    let (server, device) = (store("rep-a"), store("rep-b"));
+    let mut leads = Vec::new();
+    let mut calls = Vec::new();
+    for i in 0..30 {
+        let l = server
+            .create_lead(LeadDraft {
+                company: Some(format!("Hanbit {i}")),
+                tags: vec!["expo".into()],
+                ..lead(&format!("Jung {i}"))
+            })
+            .unwrap();
+        let call = ActivityDraft::new(&l.id, ActivityKind::Call, format!("call {i}"));
+        calls.push(server.add_activity(call).unwrap().id);
+        leads.push(l.id);
+    }
+    let snap = |id: &str, kind: DocKind| PullApply::Snapshot {
+        doc_id: id.to_string(),
+        kind,
+        data: server.document_bytes(id).unwrap(),
+    };
+    // The device holds lead 3 already and edits it before the page comes.
+    device.apply_remote(vec![snap(&leads[3], DocKind::Lead)]).unwrap();
+    device
+        .update_lead(&leads[3], LeadPatch { title: Some("Buyer".into()), ..Default::default() })
+        .unwrap();
+    server
+        .update_lead(
+            &leads[3],
+            LeadPatch { company: Some("Hanbit Tech".into()), ..Default::default() },
+        )
+        .unwrap();
+    // Lead 5 changes on the server after its snapshot is taken: the change follows in the page.
+    let lead5 = snap(&leads[5], DocKind::Lead);
+    let before = server.outbox(0, 1000).unwrap().len();
+    server
+        .update_lead(&leads[5], LeadPatch { title: Some("CEO".into()), ..Default::default() })
+        .unwrap();
+    let change5 = server.outbox(before as i64, 1000).unwrap();
+    let change5 = change5.into_iter().find(|e| e.doc_id == leads[5]).unwrap();
+
+    let (truncated, impostor) = (new_id(), new_id());
+    let mut damaged = server.document_bytes(&leads[7]).unwrap();
+    damaged.truncate(damaged.len() / 2);
+    let mut page = Vec::new();
+    for (i, id) in leads.iter().enumerate() {
+        page.push(if i == 5 { lead5.clone() } else { snap(id, DocKind::Lead) });
+        page.push(snap(&calls[i], DocKind::Activity));
+        if i == 10 {
+            page.push(PullApply::Snapshot {
+                doc_id: truncated.clone(),
+                kind: DocKind::Lead,
+                data: damaged.clone(),
+            });
+            page.push(PullApply::Snapshot {
+                doc_id: impostor.clone(),
+                kind: DocKind::Lead,
+                data: server.document_bytes(&leads[8]).unwrap(),
+            });
+            page.push(snap(&leads[9], DocKind::Lead));
+            page.push(PullApply::Changes {
+                doc_id: leads[5].clone(),
+                kind: DocKind::Lead,
+                changes: vec![change5.change.clone()],
+            });
+        }
+    }
+    let heard = std::sync::Arc::new(Heard::default());
+    device.add_observer(heard.clone());
+    let r = device.apply_pull(page, Some("c1")).unwrap();
+
+    let mut set_aside = r.set_aside.clone();
+    set_aside.sort();
+    let mut want = vec![truncated.clone(), impostor.clone()];
+    want.sort();
+    assert_eq!(set_aside, want);
+    let codes: Vec<(String, String)> =
+        device.quarantine().unwrap().into_iter().map(|e| (e.doc_id, e.code)).collect();
+    assert!(codes.contains(&(truncated.clone(), "unloadable".into())), "{codes:?}");
+    assert!(codes.contains(&(impostor.clone(), "id_mismatch".into())), "{codes:?}");
+    for id in [&truncated, &impostor] {
+        assert!(device.lead(id).is_err(), "{id} was stored");
+    }
+    // Every lead and call stored once, with its rows.
+    assert_eq!(device.document_ids().unwrap().len(), 60);
+    let tagged = LeadQuery { tag: Some("expo".into()), limit: 100, ..Default::default() };
+    assert_eq!(device.list_leads(&tagged).unwrap().items.len(), 30);
+    assert_eq!(device.search_leads("Hanbit", 100).unwrap().len(), 30);
+    assert_eq!(device.activities_for_lead(&leads[20]).unwrap().len(), 1);
+    let l3 = device.lead(&leads[3]).unwrap();
+    assert_eq!((l3.company.as_deref(), l3.title.as_deref()), (Some("Hanbit Tech"), Some("Buyer")));
+    assert_eq!(device.lead(&leads[5]).unwrap().title.as_deref(), Some("CEO"));
+    assert_eq!(
+        device.document_heads(&leads[5]).unwrap(),
+        server.document_heads(&leads[5]).unwrap()
+    );
+    assert_eq!(device.meta(store::SYNC_CURSOR).unwrap().as_deref(), Some("c1"));
+    let v = device.verify().unwrap();
+    assert!(v.is_ok(), "{v:?}");
+    // One notice for the page, naming each changed record.
+    let heard = heard.0.lock().unwrap();
+    assert_eq!(heard.len(), 1);
+    let mut got = heard[0].leads.clone();
+    got.sort();
+    got.dedup();
+    let mut all = leads.clone();
+    all.sort();
+    assert_eq!(got, all);
+    assert_eq!(heard[0].activities.len(), 30);
+}
+
 #[test]
 fn malformed_remote_input_is_rejected_whole_and_writes_nothing() {
     let (a, b) = (store("rep-a"), store("rep-b"));

@@ -8,7 +8,7 @@ pub mod data;
 pub mod stores;
 
 pub use data::{companies, drafts, typical_draft};
-pub use stores::{TestStore, exchange, lead, send, store};
+pub use stores::{Heard, TestStore, exchange, lead, send, store};
 
 /// 2026-11-02 09:00 UTC, a Monday: the time fixtures start at.
 pub const T0: i64 = 1_793_610_000_000;

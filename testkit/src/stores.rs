@@ -62,3 +62,13 @@ pub fn exchange(a: &Store, b: &Store) {
 pub fn lead(name: &str) -> LeadDraft {
     LeadDraft { name: Some(name.to_string()), ..Default::default() }
 }
+
+/// A change observer that keeps every notice it hears, in order.
+#[derive(Default)]
+pub struct Heard(pub std::sync::Mutex<Vec<fieldsales_core::ChangedRecords>>);
+
+impl fieldsales_core::ChangeObserver for Heard {
+    fn changed(&self, c: &fieldsales_core::ChangedRecords) {
+        self.0.lock().expect("observer log").push(c.clone());
+    }
+}

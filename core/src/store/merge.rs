@@ -1,6 +1,10 @@
 //! Merging what came from elsewhere (foreign changes, snapshots, drops) into the documents and
-//! their projections: parsed and preloaded outside the write lock, then applied item by item in
-//! one transaction, a damaged item set aside rather than merged.
+//! their projections: parsed outside the write lock, then applied item by item in one
+//! transaction while worker threads load and read the snapshots ahead of the writer, a damaged
+//! item set aside rather than merged.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 
 use automerge::{AutoCommit, Change, ReadDoc};
 use rusqlite::Connection;
@@ -115,10 +119,10 @@ fn parse(item: PullApply) -> Result<Step> {
 /// Fewer snapshots than this in a page are read on the calling thread.
 const PARALLEL_FROM: usize = 16;
 
-/// The record of a snapshot, read before the write transaction: for a document new to this
-/// store (every document of a bootstrap) loading and reading it is all the Automerge work there
-/// is, so it runs outside the writer lock and on every core, and the received bytes are stored
-/// as they came (they are the server's compact save) instead of being saved again.
+/// The record of a snapshot, read apart from the writes: for a document new to this store
+/// (every document of a bootstrap) loading and reading it is all the Automerge work there is,
+/// so it runs on other threads while the writer stores what is ready, and the received bytes
+/// are stored as they came (they are the server's compact save) instead of being saved again.
 fn preload_one(id: &str, kind: DocKind, bytes: &[u8]) -> Option<Record> {
     // Anything unusual (unreadable bytes, a panic, a document of another kind or id, a record
     // that does not read) is left to the ordinary path, which says what is wrong with it.
@@ -133,51 +137,37 @@ fn preload_one(id: &str, kind: DocKind, bytes: &[u8]) -> Option<Record> {
     .flatten()
 }
 
-/// Preloads every snapshot of a page, on up to as many threads as there are cores.
-fn preload(steps: &[(usize, &str, DocKind, &[u8])], n: usize) -> Vec<Option<Record>> {
-    let mut out: Vec<Option<Record>> = (0..n).map(|_| None).collect();
-    let threads = if steps.len() < PARALLEL_FROM {
-        1
-    } else {
-        std::thread::available_parallelism().map_or(1, |c| c.get()).min(4)
-    };
-    if threads < 2 {
-        for &(i, id, kind, bytes) in steps {
-            out[i] = preload_one(id, kind, bytes);
-        }
-        return out;
-    }
-    let chunk = steps.len().div_ceil(threads);
-    let done: Vec<Vec<(usize, Option<Record>)>> = std::thread::scope(|s| {
-        let handles: Vec<_> = steps
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .map(|&(i, id, kind, bytes)| (i, preload_one(id, kind, bytes)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        // A worker that panicked (it cannot on these inputs) only loses its head start: its
-        // documents take the ordinary path.
-        handles.into_iter().filter_map(|h| h.join().ok()).collect()
-    });
-    for (i, p) in done.into_iter().flatten() {
-        out[i] = p;
-    }
-    out
+/// The snapshots' records as the preloading threads deliver them, in any order.
+struct Preloaded {
+    /// Per item: `None` until it arrives (or for an item that is no snapshot), then what the
+    /// snapshot read as (`None` inside: left to the ordinary path).
+    got: Vec<Option<Option<Record>>>,
+    rx: Option<mpsc::Receiver<(usize, Option<Record>)>>,
 }
 
-/// A batch ready to merge: every item parsed, and every snapshot loaded and read already.
+impl Preloaded {
+    /// The record of item `i`, waiting for it if it is on its way.
+    fn get(&mut self, i: usize) -> Option<&Record> {
+        while self.got.get(i).is_some_and(Option::is_none) {
+            // Every sender gone (all read, or a worker died): the rest take the ordinary path.
+            let Some(Ok((j, r))) = self.rx.as_ref().map(mpsc::Receiver::recv) else {
+                self.rx = None;
+                break;
+            };
+            self.got[j] = Some(r);
+        }
+        self.got.get(i)?.as_ref()?.as_ref()
+    }
+}
+
+/// A batch ready to merge: every item parsed.
 pub(crate) struct Batch {
     steps: Vec<Step>,
-    preloaded: Vec<Option<Record>>,
     strict: bool,
 }
 
-/// Parses the items and preloads the snapshots, outside any transaction. `strict`: a damaged
-/// item fails the whole batch (`Error::BadChange`) instead of being set aside.
+/// Parses the items, outside any transaction. `strict`: a damaged item fails the whole batch
+/// (`Error::BadChange`) instead of being set aside.
 pub(crate) fn prepare(items: Vec<PullApply>, strict: bool) -> Result<Batch> {
     let steps = items
         .into_iter()
@@ -188,75 +178,176 @@ pub(crate) fn prepare(items: Vec<PullApply>, strict: bool) -> Result<Batch> {
             step => Ok(step),
         })
         .collect::<Result<Vec<_>>>()?;
-    let snapshots: Vec<(usize, &str, DocKind, &[u8])> = steps
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| match s {
-            Step::Merge(id, kind, Parsed::Snapshot(b)) => {
-                Some((i, id.as_str(), *kind, b.as_slice()))
-            }
-            _ => None,
-        })
-        .collect();
-    let preloaded = preload(&snapshots, steps.len());
-    Ok(Batch { steps, preloaded, strict })
+    Ok(Batch { steps, strict })
 }
 
 impl Batch {
-    /// Applies every item in `tx`, each in a savepoint, so that a record found damaged half-way
-    /// leaves nothing.
-    pub(crate) fn apply(self, tx: &Connection, v: &Validator, now: i64) -> Result<MergeReport> {
-        let Batch { steps, mut preloaded, strict } = self;
+    /// Applies every item in `tx`. A document new to this store whose snapshot loaded and read
+    /// before the transaction (every document of a bootstrap) is inserted and projected without
+    /// a savepoint of its own: at every savepoint FTS5 writes its pending index to disk, which
+    /// made savepoints the largest single cost of a bootstrap. Should such an item fail after
+    /// all, the page is rolled back to where it began and applied again with a savepoint per
+    /// item, so a damaged record is set aside and the rest merged, with nothing half-written.
+    ///
+    /// The snapshots are loaded and read on up to as many threads as there are cores while
+    /// this thread writes, each item as soon as its record is there.
+    pub(crate) fn apply(&self, tx: &Connection, v: &Validator, now: i64) -> Result<MergeReport> {
+        let snapshots: Vec<(usize, &str, DocKind, &[u8])> = self
+            .steps
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match s {
+                Step::Merge(id, kind, Parsed::Snapshot(b)) => {
+                    Some((i, id.as_str(), *kind, b.as_slice()))
+                }
+                _ => None,
+            })
+            .collect();
+        let mut got: Vec<Option<Option<Record>>> = self.steps.iter().map(|_| Some(None)).collect();
+        for &(i, ..) in &snapshots {
+            got[i] = None;
+        }
+        let threads = if snapshots.len() < PARALLEL_FROM {
+            1
+        } else {
+            std::thread::available_parallelism().map_or(1, |c| c.get()).min(4)
+        };
+        if threads < 2 {
+            for &(i, id, kind, bytes) in &snapshots {
+                got[i] = Some(preload_one(id, kind, bytes));
+            }
+            return self.apply_page(tx, v, now, &mut Preloaded { got, rx: None });
+        }
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            let (send, rx) = mpsc::channel();
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    let (send, next, snapshots) = (send.clone(), &next, &snapshots);
+                    s.spawn(move || {
+                        while let Some(&(i, id, kind, bytes)) =
+                            snapshots.get(next.fetch_add(1, Ordering::Relaxed))
+                        {
+                            // The writer stopped (a storage failure): nothing more is wanted.
+                            if send.send((i, preload_one(id, kind, bytes))).is_err() {
+                                break;
+                            }
+                        }
+                    })
+                })
+                .collect();
+            drop(send);
+            let mut pre = Preloaded { got, rx: Some(rx) };
+            let report = self.apply_page(tx, v, now, &mut pre);
+            drop(pre);
+            // A worker that panicked (it cannot on these inputs: each read is guarded) only
+            // cost its documents their head start; joined here, it does not fail the page.
+            for w in workers {
+                let _ = w.join();
+            }
+            report
+        })
+    }
+
+    /// Applies the page in a savepoint of its own, first with the fast path, and again item by
+    /// item should a fast item fail.
+    fn apply_page(
+        &self,
+        tx: &Connection,
+        v: &Validator,
+        now: i64,
+        pre: &mut Preloaded,
+    ) -> Result<MergeReport> {
+        tx.execute_batch("SAVEPOINT merge_page")?;
+        let mut fast = true;
+        loop {
+            // Without `fast` every item has its savepoint, and a pass always ends.
+            if let Some(report) = self.apply_all(tx, v, now, pre, fast)? {
+                tx.execute_batch("RELEASE merge_page")?;
+                return Ok(report);
+            }
+            tx.execute_batch("ROLLBACK TO merge_page")?;
+            fast = false;
+        }
+    }
+
+    /// One pass over the items. `fast`: new documents go without a savepoint; `None` when one
+    /// of them failed and `tx` may hold part of it (the caller rolls the page back).
+    fn apply_all(
+        &self,
+        tx: &Connection,
+        v: &Validator,
+        now: i64,
+        preloaded: &mut Preloaded,
+        fast: bool,
+    ) -> Result<Option<MergeReport>> {
         let mut report = MergeReport::default();
-        for (i, step) in steps.into_iter().enumerate() {
+        for (i, step) in self.steps.iter().enumerate() {
+            let pre = preloaded.get(i);
+            if let (true, Step::Merge(id, kind, Parsed::Snapshot(bytes)), Some(pre)) =
+                (fast, step, pre)
+                && is_new(tx, id)?
+            {
+                documents::insert(tx, id, *kind, bytes)?;
+                if let Err(e) = pre.project(tx, v, true) {
+                    Damage::unreadable(e)?;
+                    return Ok(None);
+                }
+                report.changed.add(*kind, id.clone());
+                continue;
+            }
             match step {
                 Step::Merge(id, kind, payload) => {
-                    let pre = preloaded.get_mut(i).and_then(Option::take);
                     tx.prepare_cached("SAVEPOINT merge_one")?.execute([])?;
-                    match merge_one(tx, v, &id, kind, &payload, pre, &mut report)? {
+                    match merge_one(tx, v, id, *kind, payload, pre, &mut report)? {
                         Ok(()) => {
                             tx.prepare_cached("RELEASE merge_one")?.execute([])?;
                         }
                         Err(damage) => {
                             tx.execute_batch("ROLLBACK TO merge_one; RELEASE merge_one")?;
-                            if strict {
+                            if self.strict {
                                 return Err(Error::BadChange {
-                                    doc_id: id,
+                                    doc_id: id.clone(),
                                     reason: damage.to_string(),
                                 });
                             }
-                            let raw: Vec<&[u8]> = match &payload {
+                            let raw: Vec<&[u8]> = match payload {
                                 Parsed::Changes(c) => c.iter().map(|c| c.raw_bytes()).collect(),
                                 Parsed::Snapshot(b) => vec![b.as_slice()],
                             };
-                            quarantine::set_aside(tx, &id, kind, &raw, &damage, now)?;
-                            report.set_aside.push(id);
+                            quarantine::set_aside(tx, id, *kind, &raw, &damage, now)?;
+                            report.set_aside.push(id.clone());
                         }
                     }
                 }
                 Step::SetAside { doc_id, kind, raw, damage } => {
                     let raw: Vec<&[u8]> = raw.iter().map(Vec::as_slice).collect();
-                    quarantine::set_aside(tx, &doc_id, kind, &raw, &damage, now)?;
-                    report.set_aside.push(doc_id);
+                    quarantine::set_aside(tx, doc_id, *kind, &raw, damage, now)?;
+                    report.set_aside.push(doc_id.clone());
                 }
                 Step::Drop(id) => {
-                    if let Some(kind) = documents::kind(tx, &id)? {
+                    if let Some(kind) = documents::kind(tx, id)? {
                         quarantine::move_outbox(
                             tx,
-                            &id,
+                            id,
                             "access_lost",
                             "you can no longer see this record on the server",
                             now,
                         )?;
-                        documents::delete(tx, &id)?;
-                        record::delete(tx, &id, kind)?;
-                        report.dropped.push(id);
+                        documents::delete(tx, id)?;
+                        record::delete(tx, id, kind)?;
+                        report.dropped.push(id.clone());
                     }
                 }
             }
         }
-        Ok(report)
+        Ok(Some(report))
     }
+}
+
+/// Whether this store knows nothing of the document: no copy, no changes waiting for it.
+fn is_new(tx: &Connection, id: &str) -> Result<bool> {
+    Ok(!documents::exists(tx, id)? && !documents::has_pending(tx, id)?)
 }
 
 /// Merges one item. The outer `Result` is storage failing (the page fails); the inner one is
@@ -268,12 +359,11 @@ fn merge_one(
     id: &str,
     kind: DocKind,
     payload: &Parsed,
-    pre: Option<Record>,
+    pre: Option<&Record>,
     report: &mut MergeReport,
 ) -> Result<std::result::Result<(), Damage>> {
     if let (Some(pre), Parsed::Snapshot(bytes)) = (pre, payload)
-        && !documents::exists(tx, id)?
-        && !documents::has_pending(tx, id)?
+        && is_new(tx, id)?
     {
         documents::insert(tx, id, kind, bytes)?;
         if let Err(e) = pre.project(tx, v, true) {

@@ -45,11 +45,11 @@ impl Record {
     }
 
     /// Writes the record's projection rows. `fresh`: the record has none yet (a document new
-    /// to this store), so there are no old tag or search rows to clear.
+    /// to this store), so there are no old rows to look up or clear.
     pub(crate) fn project(&self, conn: &Connection, v: &Validator, fresh: bool) -> Result<()> {
         match self {
             Record::Lead(l) => lead::upsert(conn, l, v, fresh),
-            Record::Activity(a) => activity::upsert(conn, a),
+            Record::Activity(a) => activity::write(conn, a, fresh),
             Record::Settings(s) => sales::upsert_settings(conn, s),
             Record::Target(t) => sales::upsert_target(conn, t),
             Record::Plan(p) => sales::upsert_plan(conn, p),

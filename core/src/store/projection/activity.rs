@@ -59,11 +59,20 @@ impl ActivityRow {
 /// belonged to before, if it moved): for a new activity from the activity alone, otherwise from
 /// the lead's activity rows.
 pub(crate) fn upsert(conn: &Connection, a: &Activity) -> Result<()> {
+    write(conn, a, false)
+}
+
+/// `upsert`; `fresh`: the activity is new to this store (its document too), so there is no row
+/// to look up first.
+pub(crate) fn write(conn: &Connection, a: &Activity, fresh: bool) -> Result<()> {
     let r = ActivityRow::from_activity(a);
-    let before: Option<String> = conn
-        .prepare_cached("SELECT lead_id FROM activities WHERE id = ?1")?
-        .query_row([&r.id], |r| r.get(0))
-        .optional()?;
+    let before: Option<String> = if fresh {
+        None
+    } else {
+        conn.prepare_cached("SELECT lead_id FROM activities WHERE id = ?1")?
+            .query_row([&r.id], |r| r.get(0))
+            .optional()?
+    };
     conn.prepare_cached(
         "INSERT INTO activities (id, lead_id, kind, subject, occurred_at, due_at, done, duration_s, outcome, lat, lon, accuracy_m,
              created_at, created_by, updated_at, updated_by, deleted, has_conflicts)
