@@ -630,15 +630,21 @@ async fn seed(cfg: &Cfg, s: &Server) -> (Seeded, Duration, Duration, Duration) {
         secs(create)
     );
     let client = SyncClient::for_store(&admin.store).expect("sync client");
+    let c0 = cpu_by_group();
     let seeded = timed_sync(&client, &admin.store).await.expect("seeding sync");
+    let c1 = cpu_by_group();
     assert_eq!(seeded.summary.rejected, 0, "seeding changes were rejected");
     assert_eq!(admin.store.outbox_len().expect("outbox"), 0);
+    // The admin's device pushes what it captured offline, then its first pull is a bootstrap
+    // of the same documents: issue 16's "first sync of leads captured offline".
     eprintln!(
-        "  seeding sync: push {} (sent {}), pull {} — total {}",
+        "  seeding sync: push {} (sent {}), pull {} — total {}; CPU: server {:.2} s, devices {:.2} s",
         secs(seeded.push),
         seeded.summary.sent,
         secs(seeded.pull),
-        secs(seeded.total)
+        secs(seeded.total),
+        c1.0 - c0.0,
+        (c1.1 + c1.2) - (c0.1 + c0.2)
     );
     let manager = device(s, &ws, "mgr", Role::Manager, Some("seoul")).await;
     (Seeded { ws, admin, manager }, create, seeded.total, seeded.push)
@@ -2237,14 +2243,18 @@ fn main() {
             let seeding = t.elapsed();
             let store = &seeded.manager.store;
             let client = SyncClient::for_store(store).expect("sync client");
+            let c0 = cpu_by_group();
             let sync = client_rt.block_on(timed_sync(&client, store)).expect("bootstrap sync");
+            let c1 = cpu_by_group();
             let docs = store.document_ids().expect("ids").len();
             println!(
-                "bootstrap of {leads} leads + {} activities: {docs} documents in {} = {:.0} documents/s ({} pull pages; seeding took {}; load average {})",
+                "bootstrap of {leads} leads + {} activities: {docs} documents in {} = {:.0} documents/s ({} pull pages; CPU: server {:.2} s, device {:.2} s; seeding took {}; load average {})",
                 leads * activities_per_lead,
                 secs(sync.total),
                 docs as f64 / sync.total.as_secs_f64(),
                 sync.pull_pages,
+                c1.0 - c0.0,
+                (c1.1 + c1.2) - (c0.1 + c0.2),
                 secs(seeding),
                 std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
             );
