@@ -32,8 +32,8 @@ pub fn pull_with_budget<B: Backend>(
         let vis = Visibility::of(tx, p)?;
         let page = Page { p, vis: &vis, stamp: vis.stamp(), limit, budget };
         let max = tx.max_seq()?;
-        let Some(ParsedCursor { cursor, stamp: issued, check }) = cursor else {
-            return page.bootstrap(tx, max, "");
+        let Some(ParsedCursor { cursor, stamp: issued, check, remaining }) = cursor else {
+            return page.bootstrap(tx, max, "", None);
         };
         let at = match &cursor {
             Cursor::Boot { watermark, .. } => *watermark,
@@ -55,10 +55,10 @@ pub fn pull_with_budget<B: Backend>(
         // holds changes of records new to them, so start over from snapshots (merging what the
         // device holds already is harmless).
         if issued.is_some_and(|issued| issued != page.stamp) {
-            return page.bootstrap(tx, max, "");
+            return page.bootstrap(tx, max, "", None);
         }
         match cursor {
-            Cursor::Boot { watermark, after } => page.bootstrap(tx, watermark, &after),
+            Cursor::Boot { watermark, after } => page.bootstrap(tx, watermark, &after, remaining),
             Cursor::Feed { seq, resume } => page.feed(tx, seq, resume, max),
         }
     })
@@ -80,7 +80,14 @@ impl Page<'_> {
 
     /// A new device gets the saved documents it may see, then the feed from the watermark taken
     /// when it started: anything that changed meanwhile comes again from the feed (harmless).
-    fn bootstrap(&self, tx: &mut dyn DocTx, watermark: i64, after: &str) -> Result<PullResponse> {
+    /// `counted`: the `remaining` the previous page answered, carried in its cursor.
+    fn bootstrap(
+        &self,
+        tx: &mut dyn DocTx,
+        watermark: i64,
+        after: &str,
+        counted: Option<u64>,
+    ) -> Result<PullResponse> {
         let owners = self.vis.owners();
         let rows = tx.docs_after(after, self.limit, self.budget, owners.as_deref())?;
         let last = rows.rows.last().map(|(id, _)| id.clone());
@@ -99,10 +106,18 @@ impl Page<'_> {
                 remaining,
             });
         };
-        let remaining = tx.docs_len_after(&last, owners.as_deref())?;
+        // The documents after this page: counted at the bootstrap's first page, then what the
+        // previous page counted less what this one sends (it sends every visible document
+        // between the two cursors). Counting at every page read the rest of the workspace each
+        // time: N²/2 rows over a bootstrap of N. Documents written meanwhile are not in it (the
+        // figure is for progress bars); once it runs out while pages still come, count again.
+        let remaining = match counted.and_then(|n| n.checked_sub(items.len() as u64)) {
+            Some(n) if n > 0 => n,
+            _ => tx.docs_len_after(&last, owners.as_deref())?,
+        };
         Ok(PullResponse {
             items,
-            cursor: format!("b{}:{last}", mark(tx, watermark, &self.stamp)?),
+            cursor: format!("b{}~{remaining}:{last}", mark(tx, watermark, &self.stamp)?),
             more: true,
             remaining,
         })
@@ -396,6 +411,75 @@ mod tests {
                 page.items
             );
         }
+    }
+
+    /// `remaining` at every page of a bootstrap is the number of documents still to come that
+    /// the user may see, for an admin and for a rep who sees part of the workspace; each page's
+    /// cursor carries it, and the next page goes on from that figure instead of counting the
+    /// rest of the workspace again. A cursor without it (issued before) is counted as before.
+    #[test]
+    fn remaining_is_exact_at_every_page_of_a_bootstrap_and_carried_in_the_cursor() {
+        let (_dir, b, ws) = workspace(&["ann", "bob"]);
+        b.add_user(&ws, "root", crate::backend::Role::Admin, None).unwrap();
+        let docs = DocCache::new(0);
+        let (anns, bobs) = (ActorId::random(), ActorId::random());
+        let (mut ann_ids, mut all) = (HashSet::new(), HashSet::new());
+        for i in 0..23 {
+            let (owner, actor) = if i % 3 == 0 { ("ann", &anns) } else { ("bob", &bobs) };
+            let (id, mut doc) = new_lead(actor, owner, &format!("lead {i}"));
+            let dev = crate::testing::device(&ws, owner, actor);
+            push(&b, &docs, &dev, request(&id, doc.get_changes(&[]))).unwrap();
+            if owner == "ann" {
+                ann_ids.insert(id.clone());
+            }
+            all.insert(id);
+        }
+        let ann_tablet = device(&ws, &ActorId::random());
+        let mut admin = crate::testing::device(&ws, "root", &ActorId::random());
+        admin.role = crate::backend::Role::Admin;
+        for (who, sees) in [(&ann_tablet, &ann_ids), (&admin, &all)] {
+            let mut cursor = String::new();
+            let mut left = sees.clone();
+            let mut pages = 0;
+            loop {
+                let page =
+                    pull(&b, who, &PullRequest { cursor: cursor.clone(), limit: 4 }).unwrap();
+                for i in &page.items {
+                    if let PullItem::Snapshot { doc_id, .. } = i {
+                        assert!(left.remove(doc_id), "{doc_id}: not to be sent, or sent twice");
+                    }
+                }
+                assert_eq!(page.remaining, left.len() as u64, "{}: page {pages}", who.user_id);
+                cursor = page.cursor;
+                pages += 1;
+                if !page.more {
+                    break;
+                }
+                assert!(
+                    cursor.contains(&format!("~{}:", page.remaining)),
+                    "the cursor carries it: {cursor}"
+                );
+            }
+            assert!(left.is_empty());
+            assert!(pages >= sees.len() / 4, "{pages} pages");
+        }
+
+        let first = pull(&b, &admin, &PullRequest { cursor: String::new(), limit: 4 }).unwrap();
+        assert_eq!(first.remaining, 19);
+        let (mark, last) = first.cursor.split_once(':').unwrap();
+        let (mark, _) = mark.rsplit_once('~').unwrap();
+        // The next page goes on from the cursor's figure: it does not count again.
+        let carried = format!("{mark}~1000:{last}");
+        let next = pull(&b, &admin, &PullRequest { cursor: carried, limit: 4 }).unwrap();
+        assert_eq!(next.remaining, 996);
+        // A cursor issued before the figure was in it: counted.
+        let older = format!("{mark}:{last}");
+        let next = pull(&b, &admin, &PullRequest { cursor: older, limit: 4 }).unwrap();
+        assert_eq!(next.remaining, 15);
+        // A figure that runs out while documents remain: counted again.
+        let short = format!("{mark}~2:{last}");
+        let next = pull(&b, &admin, &PullRequest { cursor: short, limit: 4 }).unwrap();
+        assert_eq!(next.remaining, 15);
     }
 
     /// Pages stop at the byte budget and always carry one item; followed to the end, they
