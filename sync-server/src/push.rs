@@ -92,6 +92,8 @@ pub fn decode_push(req: PushRequest) -> Result<Vec<(String, DocKind, Vec<Change>
 /// A document's pushed changes, accepted.
 pub struct Accepted {
     pub hashes: Vec<String>,
+    /// The push created the document.
+    pub created: bool,
     /// The document as now stored (bytes and loaded form), for [`DocCache`] once the write
     /// commits; `None` for a retry that stored nothing.
     pub stored: Option<(Vec<u8>, AutoCommit)>,
@@ -387,7 +389,7 @@ pub fn commit_doc(
     }
     // A retried push: everything is stored already.
     if fresh.is_empty() {
-        return Ok(Ok(Accepted { hashes, stored: None }));
+        return Ok(Ok(Accepted { hashes, created: false, stored: None }));
     }
     let hidden = stored.as_ref().is_some_and(|r| !vis.sees(&r.owner));
     // A lead the user may not see any more, edited as her device saw it when she could: decided
@@ -539,6 +541,7 @@ pub fn commit_doc(
             c.raw_bytes(),
         )?;
     }
+    let created = existing.is_none();
     // A change of hands (a reassigned lead, or an activity moved to another owner's lead): the
     // feed records it so that pulls hand the record to those who gain it and drop it for those
     // who lose it.
@@ -550,7 +553,7 @@ pub fn commit_doc(
             tx.set_activities_owner(doc_id, &row.owner)?;
         }
     }
-    Ok(Ok(Accepted { hashes, stored: Some((row.data, doc)) }))
+    Ok(Ok(Accepted { hashes, created, stored: Some((row.data, doc)) }))
 }
 
 /// A push in three steps: one read transaction finds which changes are new and the stored
@@ -717,6 +720,14 @@ impl Committed {
     }
 }
 
+/// Documents a request may hold for the documents it creates to be kept loaded ([`DocCache`]).
+/// A larger one (a device's first sync, an import: 500 new documents a request) keeps none of
+/// them: they would push out of the cache the documents reps are editing now, for records
+/// nobody edits soon, and filling the cache with them took a tenth of such a push's CPU
+/// (docs/benchmarks.md). A captured lead, pushed alone or with a few others, is kept: its
+/// rep's next edit finds it loaded.
+pub const CACHED_REQUEST_DOCS: usize = 64;
+
 /// Decides on and writes one push request inside a write transaction.
 pub fn commit_request(
     tx: &mut dyn DocTx,
@@ -729,12 +740,14 @@ pub fn commit_request(
     let mut stored = Vec::new();
     // Loaded documents kept for the cache, by bytes: the rest are dropped as they are decided.
     let mut kept = 0usize;
+    let bulk = prepared.len() > CACHED_REQUEST_DOCS;
     for pr in prepared {
         let doc_id = pr.doc_id.clone();
         match commit_doc(tx, p, &vis, docs, pr)? {
             Ok(a) => {
                 response.accepted.extend(a.hashes);
-                if let Some((saved, doc)) = a.stored {
+                let keep = !(bulk && a.created);
+                if let Some((saved, doc)) = a.stored.filter(|_| keep) {
                     kept += crate::docs::cost(saved.len());
                     if kept <= PREPARED_BYTES {
                         stored.push((doc_id, (saved, doc)));
@@ -913,6 +926,32 @@ mod tests {
         );
         assert_eq!(three.2.len(), 119, "the edited lead and 118 new ones");
         assert_eq!(one.2, three.2);
+    }
+
+    /// A request that creates more than [`CACHED_REQUEST_DOCS`] documents (a first sync) keeps
+    /// none of them loaded; the documents it edits, and those a small request creates, are.
+    #[test]
+    fn a_bulk_push_keeps_the_documents_it_edits_loaded_but_not_those_it_creates() {
+        let (_dir, b, ws) = workspace(&["ann"]);
+        let docs = DocCache::new(1_000);
+        let phone = ActorId::random();
+        let ann = device(&ws, &phone);
+        let (captured, mut doc) = new_lead(&phone, "ann", "Captured");
+        push(&b, &docs, &ann, request(&captured, doc.get_changes(&[]))).unwrap();
+        assert_eq!(docs.len(), 1, "a captured lead is kept loaded");
+        let heads = doc.get_heads();
+        doc.put(ROOT, "company", "Acme").unwrap();
+        doc.commit();
+        let mut changes = request(&captured, doc.get_changes(&heads)).changes;
+        for i in 0..CACHED_REQUEST_DOCS {
+            let (id, mut d) = new_lead(&phone, "ann", &format!("lead {i}"));
+            changes.extend(request(&id, d.get_changes(&[])).changes);
+        }
+        let r = push(&b, &docs, &ann, PushRequest { changes }).unwrap();
+        assert_eq!(r.accepted.len(), CACHED_REQUEST_DOCS + 1, "{:?}", r.rejected);
+        assert_eq!(docs.len(), 1, "the edited lead, none of the new ones");
+        let stored = b.read(&ws, |tx| tx.doc(&captured)).unwrap().unwrap();
+        assert!(docs.take(&ws, &captured, &stored.data).is_some(), "the edited lead as stored");
     }
 
     /// Two devices push edits to one lead at the same time. The second push was worked out
