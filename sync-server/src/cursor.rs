@@ -3,9 +3,9 @@
 //! gained (the owner event right after the mark, sent up to that activity). A mark is
 //! `<seq>~<stamp>~<check>`: the feed number the cursor stands at (for a bootstrap, the
 //! watermark), the visibility stamp when it was issued (`Visibility::stamp`), and a fingerprint
-//! of the feed row at that number ([`feed_check`]); a bootstrap's mark ends with `~<remaining>`,
-//! the `remaining` its page answered, so that the next page need not count the documents after
-//! it again (`pull.rs`). Opaque to clients. Cursors from before stamps, checks and counts
+//! of the feed row at that number ([`feed_check`]); the mark of a page with more to come ends
+//! with `~<remaining>`, the `remaining` its page answered, so that the next page need not count
+//! what comes after it again (`pull.rs`). Opaque to clients. Cursors from before stamps, checks and counts
 //! (`f<seq>`, `f<seq>~<stamp>`, the same after `b`) are still taken.
 //!
 //! A cursor is client-controlled data: nothing here grants anything. What a pull returns is
@@ -86,10 +86,6 @@ pub fn parse_cursor(s: &str) -> Result<Option<ParsedCursor>, ApiError> {
             None => (rest, None),
         };
         let (seq, stamp, check, remaining) = parse_mark(m)?;
-        // Feed cursors carry no count.
-        if remaining.is_some() {
-            return Err(bad());
-        }
         return Ok(Some(ParsedCursor {
             cursor: Cursor::Feed { seq, resume },
             stamp,
@@ -124,6 +120,10 @@ mod tests {
             matches!(parse("f12~00ff~1a2b:act-1"), ParsedCursor { cursor: Cursor::Feed { seq: 12, resume: Some(a) }, .. } if a == "act-1")
         );
         assert!(
+            matches!(parse("f12~00ff~1a2b~7:act-1"), ParsedCursor { cursor: Cursor::Feed { seq: 12, resume: Some(a) }, remaining: Some(7), .. } if a == "act-1")
+        );
+        assert!(matches!(parse("f12~00ff~1a2b~7"), ParsedCursor { remaining: Some(7), .. }));
+        assert!(
             matches!(parse("f12~00ff"), ParsedCursor { cursor: Cursor::Feed { seq: 12, .. }, stamp: Some(st), check: None, remaining: None } if st == "00ff")
         );
         assert!(matches!(
@@ -155,7 +155,7 @@ mod tests {
             "b~x:y",
             "f1.5",
             "f1~a~b~c",
-            "f1~a~b~4",
+            "f1~a~b~4~5",
             "f1~a~b:",
             "b1~a~b~-1:x",
             "b1~a~b~4~5:x",

@@ -59,7 +59,7 @@ pub fn pull_with_budget<B: Backend>(
         }
         match cursor {
             Cursor::Boot { watermark, after } => page.bootstrap(tx, watermark, &after, remaining),
-            Cursor::Feed { seq, resume } => page.feed(tx, seq, resume, max),
+            Cursor::Feed { seq, resume } => page.feed(tx, seq, resume, max, remaining),
         }
     })
 }
@@ -99,9 +99,10 @@ impl Page<'_> {
             .collect();
         let Some(last) = last.filter(|_| rows.full) else {
             let remaining = tx.feed_len_after(watermark, &self.filter())?;
+            let figure = if remaining > 0 { format!("~{remaining}") } else { String::new() };
             return Ok(PullResponse {
                 items,
-                cursor: format!("f{}", mark(tx, watermark, &self.stamp)?),
+                cursor: format!("f{}{figure}", mark(tx, watermark, &self.stamp)?),
                 more: remaining > 0,
                 remaining,
             });
@@ -126,15 +127,32 @@ impl Page<'_> {
     /// The feed after `seq`, filtered by the backend (see [`FeedFilter`]) and again here by
     /// what the user may see now; `max` is the last feed number this read transaction sees, so
     /// a page that ends the feed moves the cursor past the rows the filter skipped too.
-    /// `resume`: the owner event at `seq + 1` was sent up to this activity.
+    /// `resume`: the owner event at `seq + 1` was sent up to this activity. `counted`: the
+    /// `remaining` the previous page answered, carried in its cursor (see [`Page::bootstrap`]).
     fn feed(
         &self,
         tx: &mut dyn DocTx,
         seq: i64,
         resume: Option<String>,
         max: i64,
+        counted: Option<u64>,
     ) -> Result<PullResponse> {
         let filter = self.filter();
+        // Rows `feed_len_after` counts: every change the backend's filter lets through, and the
+        // owner events that give or take a record of one of the filter's owners.
+        let counts = |e: &FeedEntry| match (e, &filter.owners) {
+            (FeedEntry::Owner { old_owner, new_owner, .. }, Some(owners)) => {
+                owners.contains(old_owner) || owners.contains(new_owner)
+            }
+            _ => true,
+        };
+        // The rows after `stand`, given that `passed` counted rows went by since the cursor.
+        let remaining = |tx: &mut dyn DocTx, stand: i64, passed: u64| -> Result<u64> {
+            match counted.and_then(|n| n.checked_sub(passed)) {
+                Some(n) if n > 0 => Ok(n),
+                _ => Ok(tx.feed_len_after(stand, &filter)?),
+            }
+        };
         let page = tx.feed_after(seq, self.limit, self.budget, &filter)?;
         if resume.is_some()
             && !matches!(page.rows.first(), Some(FeedEntry::Owner { seq: s, .. }) if *s == seq + 1)
@@ -145,6 +163,8 @@ impl Page<'_> {
         let mut items: Vec<PullItem> = Vec::new();
         let mut bytes = 0usize;
         let mut last = seq;
+        // Counted rows up to `last`.
+        let mut passed = 0u64;
         // A page cut inside an owner event's activities: (the event's seq, the last activity sent).
         let mut cut: Option<(i64, String)> = None;
         let mut stopped = false;
@@ -232,26 +252,35 @@ impl Page<'_> {
                 }
             }
             last = e.seq();
+            passed += u64::from(counts(&e));
         }
         if let Some((at, after)) = cut {
             // The cursor stands just before the event, remembering the last activity sent.
             let stand = at - 1;
-            let remaining = tx.feed_len_after(stand, &filter)?;
+            let remaining = remaining(tx, stand, passed)?;
             return Ok(PullResponse {
                 items,
-                cursor: format!("f{}:{after}", mark(tx, stand, &self.stamp)?),
+                cursor: format!("f{}~{remaining}:{after}", mark(tx, stand, &self.stamp)?),
                 more: true,
                 remaining,
             });
         }
         let more = page.full || stopped;
         if !more {
+            // Caught up: the cursor the device keeps until its next sync carries no figure,
+            // which would be stale by then.
             last = max.max(seq);
+            return Ok(PullResponse {
+                items,
+                cursor: format!("f{}", mark(tx, last, &self.stamp)?),
+                more,
+                remaining: 0,
+            });
         }
-        let remaining = if more { tx.feed_len_after(last, &filter)? } else { 0 };
+        let remaining = remaining(tx, last, passed)?;
         Ok(PullResponse {
             items,
-            cursor: format!("f{}", mark(tx, last, &self.stamp)?),
+            cursor: format!("f{}~{remaining}", mark(tx, last, &self.stamp)?),
             more,
             remaining,
         })
@@ -265,7 +294,7 @@ mod tests {
     use crate::docs::DocCache;
     use crate::push::push;
     use crate::testing::{new_lead, request, workspace};
-    use automerge::ActorId;
+    use automerge::{ActorId, AutoCommit};
     use std::collections::HashSet;
 
     fn device(ws: &str, actor: &ActorId) -> Principal {
@@ -480,6 +509,86 @@ mod tests {
         let short = format!("{mark}~2:{last}");
         let next = pull(&b, &admin, &PullRequest { cursor: short, limit: 4 }).unwrap();
         assert_eq!(next.remaining, 15);
+    }
+
+    /// On the feed too: at every page with more to come, `remaining` is what counting the rows
+    /// after the cursor gives (the user's, an owner event that gives her a lead), though only
+    /// the first page counted; the cursor a caught-up device keeps carries no figure.
+    #[test]
+    fn remaining_is_exact_at_every_page_of_the_feed_and_carried_in_the_cursor() {
+        let (_dir, b, ws) = workspace(&["ann", "bob", "cy"]);
+        b.add_user(&ws, "root", crate::backend::Role::Admin, None).unwrap();
+        let docs = DocCache::new(0);
+        let (anns, bobs, admins) = (ActorId::random(), ActorId::random(), ActorId::random());
+        let ann_tablet = device(&ws, &ActorId::random());
+        let mut admin = crate::testing::device(&ws, "root", &admins);
+        admin.role = crate::backend::Role::Admin;
+        let start = |p: &Principal| {
+            let page = pull(&b, p, &PullRequest { cursor: String::new(), limit: 4 }).unwrap();
+            assert!(!page.more);
+            page.cursor
+        };
+        let starts = [(ann_tablet.clone(), start(&ann_tablet)), (admin.clone(), start(&admin))];
+        // The admin gives one of bob's leads to cy half way, an owner event ann does not
+        // count, and one to ann at the end, one she counts.
+        let give = |lead: &str, doc: &mut AutoCommit, to: &str| {
+            let mut moved = doc.fork().with_actor(admins.clone());
+            let patch = fieldsales_core::LeadPatch { owner: Some(to.into()), ..Default::default() };
+            fieldsales_core::doc::lead::apply_patch(&mut moved, &patch, "root", 2).unwrap();
+            moved.commit();
+            let r = push(&b, &docs, &admin, request(lead, moved.get_changes(&doc.get_heads())))
+                .unwrap();
+            assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+        };
+        let mut given = Vec::new();
+        for i in 0..23 {
+            let (owner, actor) = if i % 3 == 0 { ("ann", &anns) } else { ("bob", &bobs) };
+            let (id, mut doc) = new_lead(actor, owner, &format!("lead {i}"));
+            let dev = crate::testing::device(&ws, owner, actor);
+            push(&b, &docs, &dev, request(&id, doc.get_changes(&[]))).unwrap();
+            if owner == "bob" {
+                given.push((id, doc));
+            }
+            if i == 11 {
+                let (lead, doc) = given.first_mut().unwrap();
+                give(lead, doc, "cy");
+            }
+        }
+        let (lead, doc) = given.last_mut().unwrap();
+        give(lead, doc, "ann");
+
+        for (who, from) in starts {
+            let counted = |cursor: &str| {
+                let Some(ParsedCursor { cursor: Cursor::Feed { seq, .. }, .. }) =
+                    parse_cursor(cursor).unwrap()
+                else {
+                    panic!("not a feed cursor: {cursor}")
+                };
+                b.read(&ws, |tx| {
+                    let vis = Visibility::of(tx, &who)?;
+                    let filter = FeedFilter { skip_actor: who.actor.clone(), owners: vis.owners() };
+                    tx.feed_len_after(seq, &filter)
+                })
+                .unwrap()
+            };
+            let first = counted(&from);
+            assert!(first >= 9, "{}: {first}", who.user_id);
+            let (mut cursor, mut pages) = (from, 0);
+            loop {
+                let page =
+                    pull(&b, &who, &PullRequest { cursor: cursor.clone(), limit: 4 }).unwrap();
+                cursor = page.cursor;
+                pages += 1;
+                if !page.more {
+                    assert_eq!(page.remaining, 0);
+                    assert_eq!(cursor.matches('~').count(), 2, "no figure kept: {cursor}");
+                    break;
+                }
+                assert_eq!(page.remaining, counted(&cursor), "{}: page {pages}", who.user_id);
+                assert!(cursor.ends_with(&format!("~{}", page.remaining)), "{cursor}");
+            }
+            assert!(pages >= 3, "{}: {pages} pages", who.user_id);
+        }
     }
 
     /// Pages stop at the byte budget and always carry one item; followed to the end, they
