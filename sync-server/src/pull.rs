@@ -442,6 +442,28 @@ mod tests {
         }
     }
 
+    /// Leads numbered `range`, one in three ann's (written by `actors[0]`), the rest bob's
+    /// (`actors[1]`), each pushed by its owner's device: (owner, id, document).
+    fn push_leads(
+        b: &crate::sqlite::SqliteBackend,
+        docs: &DocCache,
+        ws: &str,
+        actors: &[ActorId; 2],
+        range: std::ops::Range<usize>,
+    ) -> Vec<(&'static str, String, AutoCommit)> {
+        range
+            .map(|i| {
+                let (owner, actor) =
+                    if i % 3 == 0 { ("ann", &actors[0]) } else { ("bob", &actors[1]) };
+                let (id, mut doc) = new_lead(actor, owner, &format!("lead {i}"));
+                let dev = crate::testing::device(ws, owner, actor);
+                let r = push(b, docs, &dev, request(&id, doc.get_changes(&[]))).unwrap();
+                assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+                (owner, id, doc)
+            })
+            .collect()
+    }
+
     /// `remaining` at every page of a bootstrap is the number of documents still to come that
     /// the user may see, for an admin and for a rep who sees part of the workspace; each page's
     /// cursor carries it, and the next page goes on from that figure instead of counting the
@@ -451,18 +473,10 @@ mod tests {
         let (_dir, b, ws) = workspace(&["ann", "bob"]);
         b.add_user(&ws, "root", crate::backend::Role::Admin, None).unwrap();
         let docs = DocCache::new(0);
-        let (anns, bobs) = (ActorId::random(), ActorId::random());
-        let (mut ann_ids, mut all) = (HashSet::new(), HashSet::new());
-        for i in 0..23 {
-            let (owner, actor) = if i % 3 == 0 { ("ann", &anns) } else { ("bob", &bobs) };
-            let (id, mut doc) = new_lead(actor, owner, &format!("lead {i}"));
-            let dev = crate::testing::device(&ws, owner, actor);
-            push(&b, &docs, &dev, request(&id, doc.get_changes(&[]))).unwrap();
-            if owner == "ann" {
-                ann_ids.insert(id.clone());
-            }
-            all.insert(id);
-        }
+        let leads = push_leads(&b, &docs, &ws, &[ActorId::random(), ActorId::random()], 0..23);
+        let all: HashSet<String> = leads.iter().map(|(_, id, _)| id.clone()).collect();
+        let ann_ids: HashSet<String> =
+            leads.iter().filter(|l| l.0 == "ann").map(|(_, id, _)| id.clone()).collect();
         let ann_tablet = device(&ws, &ActorId::random());
         let mut admin = crate::testing::device(&ws, "root", &ActorId::random());
         admin.role = crate::backend::Role::Admin;
@@ -540,21 +554,12 @@ mod tests {
                 .unwrap();
             assert!(r.rejected.is_empty(), "{:?}", r.rejected);
         };
-        let mut given = Vec::new();
-        for i in 0..23 {
-            let (owner, actor) = if i % 3 == 0 { ("ann", &anns) } else { ("bob", &bobs) };
-            let (id, mut doc) = new_lead(actor, owner, &format!("lead {i}"));
-            let dev = crate::testing::device(&ws, owner, actor);
-            push(&b, &docs, &dev, request(&id, doc.get_changes(&[]))).unwrap();
-            if owner == "bob" {
-                given.push((id, doc));
-            }
-            if i == 11 {
-                let (lead, doc) = given.first_mut().unwrap();
-                give(lead, doc, "cy");
-            }
-        }
-        let (lead, doc) = given.last_mut().unwrap();
+        let actors = [anns, bobs];
+        let mut first = push_leads(&b, &docs, &ws, &actors, 0..12);
+        let (_, lead, doc) = first.iter_mut().find(|l| l.0 == "bob").unwrap();
+        give(lead, doc, "cy");
+        let mut then = push_leads(&b, &docs, &ws, &actors, 12..23);
+        let (_, lead, doc) = then.iter_mut().rfind(|l| l.0 == "bob").unwrap();
         give(lead, doc, "ann");
 
         for (who, from) in starts {
