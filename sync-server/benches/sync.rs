@@ -368,23 +368,49 @@ struct Timed {
     pull: Duration,
     pull_pages: usize,
     summary: SyncSummary,
+    /// CPU seconds of the push phase and of the pull phase: (server, device).
+    push_cpu: (f64, f64),
+    pull_cpu: (f64, f64),
+}
+
+/// CPU seconds so far: the process's, and its live threads' by group (see [`cpu_by_group`]).
+type Cpu = (f64, (f64, f64, f64));
+
+fn cpu_now() -> Cpu {
+    (process_cpu(), cpu_by_group())
+}
+
+/// (server, device) CPU seconds between `a` and `b`. Threads that ended meanwhile are counted
+/// for `ended`: the server's (a push spreads its work over threads that end with the request)
+/// or the device's (it applies a pull page on threads of its own).
+fn cpu_between(a: Cpu, b: Cpu, ended_are_servers: bool) -> (f64, f64) {
+    let srv = b.1.0 - a.1.0;
+    let dev = (b.1.1 + b.1.2) - (a.1.1 + a.1.2);
+    let ended = ((b.0 - a.0) - srv - dev).max(0.0);
+    if ended_are_servers { (srv + ended, dev) } else { (srv, dev + ended) }
 }
 
 async fn timed_sync(client: &SyncClient, store: &Store) -> Result<Timed, String> {
-    let events: Mutex<Vec<(Instant, SyncPhase)>> = Mutex::new(Vec::new());
-    let progress = |p: SyncProgress| events.lock().expect("events").push((Instant::now(), p.phase));
+    let events: Mutex<Vec<(Instant, SyncPhase, Cpu)>> = Mutex::new(Vec::new());
+    let progress =
+        |p: SyncProgress| events.lock().expect("events").push((Instant::now(), p.phase, cpu_now()));
+    let c0 = cpu_now();
     let t0 = Instant::now();
     let r = client.sync(store, &progress).await;
     let end = Instant::now();
+    let c1 = cpu_now();
     let summary = r.map_err(|e| e.to_string())?;
     let ev = events.into_inner().expect("events");
-    let push_end = ev.iter().rev().find(|e| e.1 == SyncPhase::Push).map_or(t0, |e| e.0);
+    let (push_end, cpu_mid) =
+        ev.iter().rev().find(|e| e.1 == SyncPhase::Push).map_or((t0, c0), |e| (e.0, e.2));
     Ok(Timed {
         total: end - t0,
         push: push_end - t0,
         pull: end - push_end,
         pull_pages: ev.iter().filter(|e| e.1 == SyncPhase::Pull).count(),
         summary,
+        push_cpu: cpu_between(c0, cpu_mid, true),
+        pull_cpu: cpu_between(cpu_mid, c1, false),
     })
 }
 
@@ -526,21 +552,38 @@ fn machine() -> String {
     )
 }
 
-/// CPU seconds used so far by this process's threads, grouped by name: `srv…` (server
+/// utime + stime of a `/proc/…/stat` line, in clock ticks.
+fn stat_ticks(stat: &str) -> f64 {
+    let Some(close) = stat.rfind(')') else { return 0.0 };
+    let rest: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+    // After the comm: state is field 3, utime field 14, stime field 15.
+    rest.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
+        + rest.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
+}
+
+/// Clock ticks a second, as `/proc/…/stat` counts CPU time.
+fn clock_ticks() -> f64 {
+    static TCK: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TCK.get_or_init(|| cmd("getconf", &["CLK_TCK"]).parse().unwrap_or(100.0))
+}
+
+/// CPU seconds used so far by the whole process, threads that ended included.
+fn process_cpu() -> f64 {
+    let tck = clock_ticks();
+    std::fs::read_to_string("/proc/self/stat").map_or(0.0, |s| stat_ticks(&s) / tck)
+}
+
+/// CPU seconds used so far by this process's live threads, grouped by name: `srv…` (server
 /// runtimes), `dev…` (device runtimes), the rest.
 fn cpu_by_group() -> (f64, f64, f64) {
-    let tck: f64 = cmd("getconf", &["CLK_TCK"]).parse().unwrap_or(100.0);
+    let tck = clock_ticks();
     let (mut srv, mut dev, mut other) = (0.0, 0.0, 0.0);
     if let Ok(dir) = std::fs::read_dir("/proc/self/task") {
         for e in dir.flatten() {
             let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else { continue };
             let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else { continue };
             let comm = &stat[open + 1..close];
-            let rest: Vec<&str> = stat[close + 1..].split_whitespace().collect();
-            // After the comm: state is field 3, utime field 14, stime field 15.
-            let t = rest.get(11).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
-                + rest.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-            let t = t / tck;
+            let t = stat_ticks(&stat) / tck;
             if comm.starts_with("srv") {
                 srv += t;
             } else if comm.starts_with("dev") {
@@ -633,12 +676,18 @@ async fn seed(cfg: &Cfg, s: &Server) -> (Seeded, Duration, Duration, Duration) {
     let seeded = timed_sync(&client, &admin.store).await.expect("seeding sync");
     assert_eq!(seeded.summary.rejected, 0, "seeding changes were rejected");
     assert_eq!(admin.store.outbox_len().expect("outbox"), 0);
+    // The admin's device pushes what it captured offline, then its first pull is a bootstrap
+    // of the same documents: issue 16's "first sync of leads captured offline".
     eprintln!(
-        "  seeding sync: push {} (sent {}), pull {} — total {}",
+        "  seeding sync: push {} (sent {}; CPU server {:.2} s, device {:.2} s), pull {} (CPU server {:.2} s, device {:.2} s) — total {}",
         secs(seeded.push),
         seeded.summary.sent,
+        seeded.push_cpu.0,
+        seeded.push_cpu.1,
         secs(seeded.pull),
-        secs(seeded.total)
+        seeded.pull_cpu.0,
+        seeded.pull_cpu.1,
+        secs(seeded.total),
     );
     let manager = device(s, &ws, "mgr", Role::Manager, Some("seoul")).await;
     (Seeded { ws, admin, manager }, create, seeded.total, seeded.push)
@@ -2240,11 +2289,13 @@ fn main() {
             let sync = client_rt.block_on(timed_sync(&client, store)).expect("bootstrap sync");
             let docs = store.document_ids().expect("ids").len();
             println!(
-                "bootstrap of {leads} leads + {} activities: {docs} documents in {} = {:.0} documents/s ({} pull pages; seeding took {}; load average {})",
+                "bootstrap of {leads} leads + {} activities: {docs} documents in {} = {:.0} documents/s ({} pull pages; CPU: server {:.2} s, device {:.2} s; seeding took {}; load average {})",
                 leads * activities_per_lead,
                 secs(sync.total),
                 docs as f64 / sync.total.as_secs_f64(),
                 sync.pull_pages,
+                sync.pull_cpu.0,
+                sync.pull_cpu.1,
                 secs(seeding),
                 std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
             );

@@ -3,8 +3,10 @@
 //! gained (the owner event right after the mark, sent up to that activity). A mark is
 //! `<seq>~<stamp>~<check>`: the feed number the cursor stands at (for a bootstrap, the
 //! watermark), the visibility stamp when it was issued (`Visibility::stamp`), and a fingerprint
-//! of the feed row at that number ([`feed_check`]). Opaque to clients. Cursors from before
-//! stamps and checks (`f<seq>`, `f<seq>~<stamp>`, the same after `b`) are still taken.
+//! of the feed row at that number ([`feed_check`]); the mark of a page with more to come ends
+//! with `~<remaining>`, the `remaining` its page answered, so that the next page need not count
+//! what comes after it again (`pull.rs`). Opaque to clients. Cursors from before stamps, checks and counts
+//! (`f<seq>`, `f<seq>~<stamp>`, the same after `b`) are still taken.
 //!
 //! A cursor is client-controlled data: nothing here grants anything. What a pull returns is
 //! checked against what the user may see when it is served (`pull.rs`).
@@ -31,6 +33,9 @@ pub struct ParsedCursor {
     pub cursor: Cursor,
     pub stamp: Option<String>,
     pub check: Option<String>,
+    /// The `remaining` answered with a bootstrap cursor: a figure for progress bars, the
+    /// client's to make up like the rest, so it is never more than that.
+    pub remaining: Option<u64>,
 }
 
 pub fn bad_cursor() -> ApiError {
@@ -62,15 +67,17 @@ pub fn parse_cursor(s: &str) -> Result<Option<ParsedCursor>, ApiError> {
     if s.is_empty() {
         return Ok(None);
     }
-    let parse_mark = |m: &str| -> Result<(i64, Option<String>, Option<String>), ApiError> {
+    type Mark = (i64, Option<String>, Option<String>, Option<u64>);
+    let parse_mark = |m: &str| -> Result<Mark, ApiError> {
         let mut parts = m.split('~');
         let seq = parts.next().unwrap_or_default().parse().map_err(|_| bad())?;
         let stamp = parts.next().map(str::to_string);
         let check = parts.next().map(str::to_string);
+        let remaining = parts.next().map(|n| n.parse().map_err(|_| bad())).transpose()?;
         if parts.next().is_some() {
             return Err(bad());
         }
-        Ok((seq, stamp, check))
+        Ok((seq, stamp, check, remaining))
     };
     if let Some(rest) = s.strip_prefix('f') {
         let (m, resume) = match rest.split_once(':') {
@@ -78,16 +85,22 @@ pub fn parse_cursor(s: &str) -> Result<Option<ParsedCursor>, ApiError> {
             Some(_) => return Err(bad()),
             None => (rest, None),
         };
-        let (seq, stamp, check) = parse_mark(m)?;
-        return Ok(Some(ParsedCursor { cursor: Cursor::Feed { seq, resume }, stamp, check }));
+        let (seq, stamp, check, remaining) = parse_mark(m)?;
+        return Ok(Some(ParsedCursor {
+            cursor: Cursor::Feed { seq, resume },
+            stamp,
+            check,
+            remaining,
+        }));
     }
     if let Some(rest) = s.strip_prefix('b') {
         let (m, after) = rest.split_once(':').ok_or_else(bad)?;
-        let (watermark, stamp, check) = parse_mark(m)?;
+        let (watermark, stamp, check, remaining) = parse_mark(m)?;
         return Ok(Some(ParsedCursor {
             cursor: Cursor::Boot { watermark, after: after.to_string() },
             stamp,
             check,
+            remaining,
         }));
     }
     Err(bad())
@@ -101,30 +114,52 @@ mod tests {
     fn cursors_carry_a_visibility_stamp_and_older_ones_without_it_still_parse() {
         let parse = |s: &str| parse_cursor(s).unwrap().unwrap();
         assert!(
-            matches!(parse("f12~00ff~1a2b"), ParsedCursor { cursor: Cursor::Feed { seq: 12, resume: None }, stamp: Some(st), check: Some(c) } if st == "00ff" && c == "1a2b")
+            matches!(parse("f12~00ff~1a2b"), ParsedCursor { cursor: Cursor::Feed { seq: 12, resume: None }, stamp: Some(st), check: Some(c), remaining: None } if st == "00ff" && c == "1a2b")
         );
         assert!(
             matches!(parse("f12~00ff~1a2b:act-1"), ParsedCursor { cursor: Cursor::Feed { seq: 12, resume: Some(a) }, .. } if a == "act-1")
         );
         assert!(
-            matches!(parse("f12~00ff"), ParsedCursor { cursor: Cursor::Feed { seq: 12, .. }, stamp: Some(st), check: None } if st == "00ff")
+            matches!(parse("f12~00ff~1a2b~7:act-1"), ParsedCursor { cursor: Cursor::Feed { seq: 12, resume: Some(a) }, remaining: Some(7), .. } if a == "act-1")
+        );
+        assert!(matches!(parse("f12~00ff~1a2b~7"), ParsedCursor { remaining: Some(7), .. }));
+        assert!(
+            matches!(parse("f12~00ff"), ParsedCursor { cursor: Cursor::Feed { seq: 12, .. }, stamp: Some(st), check: None, remaining: None } if st == "00ff")
         );
         assert!(matches!(
             parse("f12"),
             ParsedCursor {
                 cursor: Cursor::Feed { seq: 12, resume: None },
                 stamp: None,
-                check: None
+                check: None,
+                remaining: None
             }
         ));
         assert!(
-            matches!(parse("b3~all~0:lead-1"), ParsedCursor { cursor: Cursor::Boot { watermark: 3, after }, stamp: Some(st), check: Some(_) } if after == "lead-1" && st == "all")
+            matches!(parse("b3~all~0:lead-1"), ParsedCursor { cursor: Cursor::Boot { watermark: 3, after }, stamp: Some(st), check: Some(_), remaining: None } if after == "lead-1" && st == "all")
         );
         assert!(
             matches!(parse("b3:"), ParsedCursor { cursor: Cursor::Boot { watermark: 3, after }, stamp: None, .. } if after.is_empty())
         );
+        assert!(
+            matches!(parse("b3~all~0~41:lead-1"), ParsedCursor { cursor: Cursor::Boot { watermark: 3, after }, remaining: Some(41), .. } if after == "lead-1")
+        );
+        assert!(matches!(parse("b3~all~0:lead-1"), ParsedCursor { remaining: None, .. }));
         assert!(parse_cursor("").unwrap().is_none());
-        for bad in ["x1", "f", "f~ab", "fab", "b3", "b~x:y", "f1.5", "f1~a~b~c", "f1~a~b:"] {
+        for bad in [
+            "x1",
+            "f",
+            "f~ab",
+            "fab",
+            "b3",
+            "b~x:y",
+            "f1.5",
+            "f1~a~b~c",
+            "f1~a~b~4~5",
+            "f1~a~b:",
+            "b1~a~b~-1:x",
+            "b1~a~b~4~5:x",
+        ] {
             assert_eq!(parse_cursor(bad).err().map(|e| e.code), Some("bad_cursor"), "{bad}");
         }
     }

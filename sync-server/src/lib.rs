@@ -110,7 +110,7 @@ impl<B: Backend> AppState<B> {
 
     /// As [`AppState::new`], keeping up to `documents` loaded documents and `bytes` of them.
     pub fn with_doc_cache_bytes(backend: B, documents: usize, bytes: usize) -> Self {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let cores = cores();
         AppState {
             backend: Arc::new(backend),
             limiter: Arc::new(RateLimiter::new(200, 100)),
@@ -285,6 +285,12 @@ async fn work<B, T: Send + 'static>(
     blocking(move || f(permit)).await
 }
 
+/// The cores this process may use.
+fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+}
+
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -377,7 +383,14 @@ async fn push<B: Backend>(
         });
     let state = s.clone();
     let resp = work(&state, move |worker| {
-        let prepared = push::prepare_push_seen(&*s.backend, &s.docs, &p, req, seen)?;
+        // Workers nobody is using lend their cores to this push's Automerge work (a device's
+        // first sync pushes 500 new documents a request, one request at a time); under load
+        // there are none to spare and it works alone, as every request does.
+        let helpers: Vec<OwnedSemaphorePermit> =
+            (1..cores()).map_while(|_| s.workers.clone().try_acquire_owned().ok()).collect();
+        let threads = 1 + helpers.len();
+        let prepared = push::prepare_push_seen(&*s.backend, &s.docs, &p, req, seen, threads)?;
+        drop(helpers);
         // Waiting for the writer takes no CPU: the next request may work meanwhile, and pushes
         // that queue up here are committed together. Unless too many wait already: then this
         // one keeps its worker, and new requests wait before they hold anything.

@@ -32,8 +32,8 @@ pub fn pull_with_budget<B: Backend>(
         let vis = Visibility::of(tx, p)?;
         let page = Page { p, vis: &vis, stamp: vis.stamp(), limit, budget };
         let max = tx.max_seq()?;
-        let Some(ParsedCursor { cursor, stamp: issued, check }) = cursor else {
-            return page.bootstrap(tx, max, "");
+        let Some(ParsedCursor { cursor, stamp: issued, check, remaining }) = cursor else {
+            return page.bootstrap(tx, max, "", None);
         };
         let at = match &cursor {
             Cursor::Boot { watermark, .. } => *watermark,
@@ -55,11 +55,11 @@ pub fn pull_with_budget<B: Backend>(
         // holds changes of records new to them, so start over from snapshots (merging what the
         // device holds already is harmless).
         if issued.is_some_and(|issued| issued != page.stamp) {
-            return page.bootstrap(tx, max, "");
+            return page.bootstrap(tx, max, "", None);
         }
         match cursor {
-            Cursor::Boot { watermark, after } => page.bootstrap(tx, watermark, &after),
-            Cursor::Feed { seq, resume } => page.feed(tx, seq, resume, max),
+            Cursor::Boot { watermark, after } => page.bootstrap(tx, watermark, &after, remaining),
+            Cursor::Feed { seq, resume } => page.feed(tx, seq, resume, max, remaining),
         }
     })
 }
@@ -80,7 +80,14 @@ impl Page<'_> {
 
     /// A new device gets the saved documents it may see, then the feed from the watermark taken
     /// when it started: anything that changed meanwhile comes again from the feed (harmless).
-    fn bootstrap(&self, tx: &mut dyn DocTx, watermark: i64, after: &str) -> Result<PullResponse> {
+    /// `counted`: the `remaining` the previous page answered, carried in its cursor.
+    fn bootstrap(
+        &self,
+        tx: &mut dyn DocTx,
+        watermark: i64,
+        after: &str,
+        counted: Option<u64>,
+    ) -> Result<PullResponse> {
         let owners = self.vis.owners();
         let rows = tx.docs_after(after, self.limit, self.budget, owners.as_deref())?;
         let last = rows.rows.last().map(|(id, _)| id.clone());
@@ -92,17 +99,26 @@ impl Page<'_> {
             .collect();
         let Some(last) = last.filter(|_| rows.full) else {
             let remaining = tx.feed_len_after(watermark, &self.filter())?;
+            let figure = if remaining > 0 { format!("~{remaining}") } else { String::new() };
             return Ok(PullResponse {
                 items,
-                cursor: format!("f{}", mark(tx, watermark, &self.stamp)?),
+                cursor: format!("f{}{figure}", mark(tx, watermark, &self.stamp)?),
                 more: remaining > 0,
                 remaining,
             });
         };
-        let remaining = tx.docs_len_after(&last, owners.as_deref())?;
+        // The documents after this page: counted at the bootstrap's first page, then what the
+        // previous page counted less what this one sends (it sends every visible document
+        // between the two cursors). Counting at every page read the rest of the workspace each
+        // time: N²/2 rows over a bootstrap of N. Documents written meanwhile are not in it (the
+        // figure is for progress bars); once it runs out while pages still come, count again.
+        let remaining = match counted.and_then(|n| n.checked_sub(items.len() as u64)) {
+            Some(n) if n > 0 => n,
+            _ => tx.docs_len_after(&last, owners.as_deref())?,
+        };
         Ok(PullResponse {
             items,
-            cursor: format!("b{}:{last}", mark(tx, watermark, &self.stamp)?),
+            cursor: format!("b{}~{remaining}:{last}", mark(tx, watermark, &self.stamp)?),
             more: true,
             remaining,
         })
@@ -111,15 +127,32 @@ impl Page<'_> {
     /// The feed after `seq`, filtered by the backend (see [`FeedFilter`]) and again here by
     /// what the user may see now; `max` is the last feed number this read transaction sees, so
     /// a page that ends the feed moves the cursor past the rows the filter skipped too.
-    /// `resume`: the owner event at `seq + 1` was sent up to this activity.
+    /// `resume`: the owner event at `seq + 1` was sent up to this activity. `counted`: the
+    /// `remaining` the previous page answered, carried in its cursor (see [`Page::bootstrap`]).
     fn feed(
         &self,
         tx: &mut dyn DocTx,
         seq: i64,
         resume: Option<String>,
         max: i64,
+        counted: Option<u64>,
     ) -> Result<PullResponse> {
         let filter = self.filter();
+        // Rows `feed_len_after` counts: every change the backend's filter lets through, and the
+        // owner events that give or take a record of one of the filter's owners.
+        let counts = |e: &FeedEntry| match (e, &filter.owners) {
+            (FeedEntry::Owner { old_owner, new_owner, .. }, Some(owners)) => {
+                owners.contains(old_owner) || owners.contains(new_owner)
+            }
+            _ => true,
+        };
+        // The rows after `stand`, given that `passed` counted rows went by since the cursor.
+        let remaining = |tx: &mut dyn DocTx, stand: i64, passed: u64| -> Result<u64> {
+            match counted.and_then(|n| n.checked_sub(passed)) {
+                Some(n) if n > 0 => Ok(n),
+                _ => Ok(tx.feed_len_after(stand, &filter)?),
+            }
+        };
         let page = tx.feed_after(seq, self.limit, self.budget, &filter)?;
         if resume.is_some()
             && !matches!(page.rows.first(), Some(FeedEntry::Owner { seq: s, .. }) if *s == seq + 1)
@@ -130,6 +163,8 @@ impl Page<'_> {
         let mut items: Vec<PullItem> = Vec::new();
         let mut bytes = 0usize;
         let mut last = seq;
+        // Counted rows up to `last`.
+        let mut passed = 0u64;
         // A page cut inside an owner event's activities: (the event's seq, the last activity sent).
         let mut cut: Option<(i64, String)> = None;
         let mut stopped = false;
@@ -217,26 +252,35 @@ impl Page<'_> {
                 }
             }
             last = e.seq();
+            passed += u64::from(counts(&e));
         }
         if let Some((at, after)) = cut {
             // The cursor stands just before the event, remembering the last activity sent.
             let stand = at - 1;
-            let remaining = tx.feed_len_after(stand, &filter)?;
+            let remaining = remaining(tx, stand, passed)?;
             return Ok(PullResponse {
                 items,
-                cursor: format!("f{}:{after}", mark(tx, stand, &self.stamp)?),
+                cursor: format!("f{}~{remaining}:{after}", mark(tx, stand, &self.stamp)?),
                 more: true,
                 remaining,
             });
         }
         let more = page.full || stopped;
         if !more {
+            // Caught up: the cursor the device keeps until its next sync carries no figure,
+            // which would be stale by then.
             last = max.max(seq);
+            return Ok(PullResponse {
+                items,
+                cursor: format!("f{}", mark(tx, last, &self.stamp)?),
+                more,
+                remaining: 0,
+            });
         }
-        let remaining = if more { tx.feed_len_after(last, &filter)? } else { 0 };
+        let remaining = remaining(tx, last, passed)?;
         Ok(PullResponse {
             items,
-            cursor: format!("f{}", mark(tx, last, &self.stamp)?),
+            cursor: format!("f{}~{remaining}", mark(tx, last, &self.stamp)?),
             more,
             remaining,
         })
@@ -250,7 +294,7 @@ mod tests {
     use crate::docs::DocCache;
     use crate::push::push;
     use crate::testing::{new_lead, request, workspace};
-    use automerge::ActorId;
+    use automerge::{ActorId, AutoCommit};
     use std::collections::HashSet;
 
     fn device(ws: &str, actor: &ActorId) -> Principal {
@@ -395,6 +439,160 @@ mod tests {
                 "{:?}",
                 page.items
             );
+        }
+    }
+
+    /// Leads numbered `range`, one in three ann's (written by `actors[0]`), the rest bob's
+    /// (`actors[1]`), each pushed by its owner's device: (owner, id, document).
+    fn push_leads(
+        b: &crate::sqlite::SqliteBackend,
+        docs: &DocCache,
+        ws: &str,
+        actors: &[ActorId; 2],
+        range: std::ops::Range<usize>,
+    ) -> Vec<(&'static str, String, AutoCommit)> {
+        range
+            .map(|i| {
+                let (owner, actor) =
+                    if i % 3 == 0 { ("ann", &actors[0]) } else { ("bob", &actors[1]) };
+                let (id, mut doc) = new_lead(actor, owner, &format!("lead {i}"));
+                let dev = crate::testing::device(ws, owner, actor);
+                let r = push(b, docs, &dev, request(&id, doc.get_changes(&[]))).unwrap();
+                assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+                (owner, id, doc)
+            })
+            .collect()
+    }
+
+    /// `remaining` at every page of a bootstrap is the number of documents still to come that
+    /// the user may see, for an admin and for a rep who sees part of the workspace; each page's
+    /// cursor carries it, and the next page goes on from that figure instead of counting the
+    /// rest of the workspace again. A cursor without it (issued before) is counted as before.
+    #[test]
+    fn remaining_is_exact_at_every_page_of_a_bootstrap_and_carried_in_the_cursor() {
+        let (_dir, b, ws) = workspace(&["ann", "bob"]);
+        b.add_user(&ws, "root", crate::backend::Role::Admin, None).unwrap();
+        let docs = DocCache::new(0);
+        let leads = push_leads(&b, &docs, &ws, &[ActorId::random(), ActorId::random()], 0..23);
+        let all: HashSet<String> = leads.iter().map(|(_, id, _)| id.clone()).collect();
+        let ann_ids: HashSet<String> =
+            leads.iter().filter(|l| l.0 == "ann").map(|(_, id, _)| id.clone()).collect();
+        let ann_tablet = device(&ws, &ActorId::random());
+        let mut admin = crate::testing::device(&ws, "root", &ActorId::random());
+        admin.role = crate::backend::Role::Admin;
+        for (who, sees) in [(&ann_tablet, &ann_ids), (&admin, &all)] {
+            let mut cursor = String::new();
+            let mut left = sees.clone();
+            let mut pages = 0;
+            loop {
+                let page =
+                    pull(&b, who, &PullRequest { cursor: cursor.clone(), limit: 4 }).unwrap();
+                for i in &page.items {
+                    if let PullItem::Snapshot { doc_id, .. } = i {
+                        assert!(left.remove(doc_id), "{doc_id}: not to be sent, or sent twice");
+                    }
+                }
+                assert_eq!(page.remaining, left.len() as u64, "{}: page {pages}", who.user_id);
+                cursor = page.cursor;
+                pages += 1;
+                if !page.more {
+                    break;
+                }
+                assert!(
+                    cursor.contains(&format!("~{}:", page.remaining)),
+                    "the cursor carries it: {cursor}"
+                );
+            }
+            assert!(left.is_empty());
+            assert!(pages >= sees.len() / 4, "{pages} pages");
+        }
+
+        let first = pull(&b, &admin, &PullRequest { cursor: String::new(), limit: 4 }).unwrap();
+        assert_eq!(first.remaining, 19);
+        let (mark, last) = first.cursor.split_once(':').unwrap();
+        let (mark, _) = mark.rsplit_once('~').unwrap();
+        // The next page goes on from the cursor's figure: it does not count again.
+        let carried = format!("{mark}~1000:{last}");
+        let next = pull(&b, &admin, &PullRequest { cursor: carried, limit: 4 }).unwrap();
+        assert_eq!(next.remaining, 996);
+        // A cursor issued before the figure was in it: counted.
+        let older = format!("{mark}:{last}");
+        let next = pull(&b, &admin, &PullRequest { cursor: older, limit: 4 }).unwrap();
+        assert_eq!(next.remaining, 15);
+        // A figure that runs out while documents remain: counted again.
+        let short = format!("{mark}~2:{last}");
+        let next = pull(&b, &admin, &PullRequest { cursor: short, limit: 4 }).unwrap();
+        assert_eq!(next.remaining, 15);
+    }
+
+    /// On the feed too: at every page with more to come, `remaining` is what counting the rows
+    /// after the cursor gives (the user's, an owner event that gives her a lead), though only
+    /// the first page counted; the cursor a caught-up device keeps carries no figure.
+    #[test]
+    fn remaining_is_exact_at_every_page_of_the_feed_and_carried_in_the_cursor() {
+        let (_dir, b, ws) = workspace(&["ann", "bob", "cy"]);
+        b.add_user(&ws, "root", crate::backend::Role::Admin, None).unwrap();
+        let docs = DocCache::new(0);
+        let (anns, bobs, admins) = (ActorId::random(), ActorId::random(), ActorId::random());
+        let ann_tablet = device(&ws, &ActorId::random());
+        let mut admin = crate::testing::device(&ws, "root", &admins);
+        admin.role = crate::backend::Role::Admin;
+        let start = |p: &Principal| {
+            let page = pull(&b, p, &PullRequest { cursor: String::new(), limit: 4 }).unwrap();
+            assert!(!page.more);
+            page.cursor
+        };
+        let starts = [(ann_tablet.clone(), start(&ann_tablet)), (admin.clone(), start(&admin))];
+        // The admin gives one of bob's leads to cy half way, an owner event ann does not
+        // count, and one to ann at the end, one she counts.
+        let give = |lead: &str, doc: &mut AutoCommit, to: &str| {
+            let mut moved = doc.fork().with_actor(admins.clone());
+            let patch = fieldsales_core::LeadPatch { owner: Some(to.into()), ..Default::default() };
+            fieldsales_core::doc::lead::apply_patch(&mut moved, &patch, "root", 2).unwrap();
+            moved.commit();
+            let r = push(&b, &docs, &admin, request(lead, moved.get_changes(&doc.get_heads())))
+                .unwrap();
+            assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+        };
+        let actors = [anns, bobs];
+        let mut first = push_leads(&b, &docs, &ws, &actors, 0..12);
+        let (_, lead, doc) = first.iter_mut().find(|l| l.0 == "bob").unwrap();
+        give(lead, doc, "cy");
+        let mut then = push_leads(&b, &docs, &ws, &actors, 12..23);
+        let (_, lead, doc) = then.iter_mut().rfind(|l| l.0 == "bob").unwrap();
+        give(lead, doc, "ann");
+
+        for (who, from) in starts {
+            let counted = |cursor: &str| {
+                let Some(ParsedCursor { cursor: Cursor::Feed { seq, .. }, .. }) =
+                    parse_cursor(cursor).unwrap()
+                else {
+                    panic!("not a feed cursor: {cursor}")
+                };
+                b.read(&ws, |tx| {
+                    let vis = Visibility::of(tx, &who)?;
+                    let filter = FeedFilter { skip_actor: who.actor.clone(), owners: vis.owners() };
+                    tx.feed_len_after(seq, &filter)
+                })
+                .unwrap()
+            };
+            let first = counted(&from);
+            assert!(first >= 9, "{}: {first}", who.user_id);
+            let (mut cursor, mut pages) = (from, 0);
+            loop {
+                let page =
+                    pull(&b, &who, &PullRequest { cursor: cursor.clone(), limit: 4 }).unwrap();
+                cursor = page.cursor;
+                pages += 1;
+                if !page.more {
+                    assert_eq!(page.remaining, 0);
+                    assert_eq!(cursor.matches('~').count(), 2, "no figure kept: {cursor}");
+                    break;
+                }
+                assert_eq!(page.remaining, counted(&cursor), "{}: page {pages}", who.user_id);
+                assert!(cursor.ends_with(&format!("~{}", page.remaining)), "{cursor}");
+            }
+            assert!(pages >= 3, "{}: {pages} pages", who.user_id);
         }
     }
 

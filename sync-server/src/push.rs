@@ -34,6 +34,9 @@ pub fn decode_push(req: PushRequest) -> Result<Vec<(String, DocKind, Vec<Change>
         ));
     }
     let mut groups: Vec<(String, DocKind, Vec<Change>)> = Vec::new();
+    // Each document's place in `groups`, instead of a search along it for every change (a
+    // request of 1,000 new documents made half a million comparisons).
+    let mut place: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (i, c) in req.changes.into_iter().enumerate() {
         let id = uuid::Uuid::parse_str(&c.doc_id)
             .map_err(|_| {
@@ -69,7 +72,7 @@ pub fn decode_push(req: PushRequest) -> Result<Vec<(String, DocKind, Vec<Change>
                 format!("change {i} is not an Automerge change: {e}"),
             )
         })?;
-        match groups.iter_mut().find(|(d, _, _)| *d == id) {
+        match place.get(&id).map(|&at| &mut groups[at]) {
             Some((_, kind, list)) if *kind == c.kind => list.push(change),
             Some(_) => {
                 return Err(ApiError::bad_request(
@@ -77,7 +80,10 @@ pub fn decode_push(req: PushRequest) -> Result<Vec<(String, DocKind, Vec<Change>
                     format!("change {i}: document {id} is pushed with two kinds"),
                 ));
             }
-            None => groups.push((id, c.kind, vec![change])),
+            None => {
+                place.insert(id.clone(), groups.len());
+                groups.push((id, c.kind, vec![change]));
+            }
         }
     }
     Ok(groups)
@@ -86,6 +92,8 @@ pub fn decode_push(req: PushRequest) -> Result<Vec<(String, DocKind, Vec<Change>
 /// A document's pushed changes, accepted.
 pub struct Accepted {
     pub hashes: Vec<String>,
+    /// The push created the document.
+    pub created: bool,
     /// The document as now stored (bytes and loaded form), for [`DocCache`] once the write
     /// commits; `None` for a retry that stored nothing.
     pub stored: Option<(Vec<u8>, AutoCommit)>,
@@ -381,7 +389,7 @@ pub fn commit_doc(
     }
     // A retried push: everything is stored already.
     if fresh.is_empty() {
-        return Ok(Ok(Accepted { hashes, stored: None }));
+        return Ok(Ok(Accepted { hashes, created: false, stored: None }));
     }
     let hidden = stored.as_ref().is_some_and(|r| !vis.sees(&r.owner));
     // A lead the user may not see any more, edited as her device saw it when she could: decided
@@ -533,6 +541,7 @@ pub fn commit_doc(
             c.raw_bytes(),
         )?;
     }
+    let created = existing.is_none();
     // A change of hands (a reassigned lead, or an activity moved to another owner's lead): the
     // feed records it so that pulls hand the record to those who gain it and drop it for those
     // who lose it.
@@ -544,7 +553,7 @@ pub fn commit_doc(
             tx.set_activities_owner(doc_id, &row.owner)?;
         }
     }
-    Ok(Ok(Accepted { hashes, stored: Some((row.data, doc)) }))
+    Ok(Ok(Accepted { hashes, created, stored: Some((row.data, doc)) }))
 }
 
 /// A push in three steps: one read transaction finds which changes are new and the stored
@@ -578,20 +587,34 @@ pub fn prepare_push<B: Backend>(
     p: &Principal,
     req: PushRequest,
 ) -> Result<Vec<Prepared>> {
-    prepare_push_seen(backend, docs, p, req, None)
+    prepare_push_seen(backend, docs, p, req, None, 1)
 }
 
-/// [`prepare_push`] of a device that said what it has pulled: `seen`, the feed number its pull
-/// cursor stands at ([`PULL_CURSOR_HEADER`]).
+/// Documents a thread works out at least when a request's Automerge work is spread over
+/// threads: fewer are not worth starting a thread for.
+pub const DOCS_PER_THREAD: usize = 32;
+
+/// What the read transaction found for one document of a push: its id, kind, the hashes of
+/// its pushed changes, the changes the server does not have yet, and the stored document they
+/// apply to (only when there are some).
+type Found = (String, DocKind, Vec<String>, Vec<Change>, Option<DocRow>);
+
+/// [`prepare_push`] of a device that said what it has pulled (`seen`, the feed number its pull
+/// cursor stands at, [`PULL_CURSOR_HEADER`]), with the Automerge work spread over up to
+/// `threads` threads: a device's first sync pushes its leads 500 at a time, one request after
+/// another, and one thread working out 500 new documents left the other cores idle while the
+/// device waited. Each thread takes a run of the documents in order and an equal share of
+/// [`PREPARED_BYTES`]; the result is in the request's order, as with one thread.
 pub fn prepare_push_seen<B: Backend>(
     backend: &B,
     docs: &DocCache,
     p: &Principal,
     req: PushRequest,
     seen: Option<i64>,
+    threads: usize,
 ) -> Result<Vec<Prepared>> {
     let groups = decode_push(req)?;
-    let read = backend.read(&p.workspace_id, |tx| -> Result<Vec<_>> {
+    let found = backend.read(&p.workspace_id, |tx| -> Result<Vec<Found>> {
         let mut out = Vec::with_capacity(groups.len());
         for (doc_id, kind, changes) in groups {
             let hashes: Vec<String> = changes.iter().map(|c| c.hash().to_string()).collect();
@@ -601,10 +624,53 @@ pub fn prepare_push_seen<B: Backend>(
         }
         Ok(out)
     })?;
-    let mut prepared = Vec::with_capacity(read.len());
+    let threads = threads.clamp(1, (found.len() / DOCS_PER_THREAD).max(1));
+    if threads == 1 {
+        return Ok(work_out(docs, p, found, seen, PREPARED_BYTES));
+    }
+    let per_thread = found.len().div_ceil(threads);
+    let mut runs: Vec<Vec<Found>> = Vec::with_capacity(threads);
+    let mut rest = found.into_iter();
+    loop {
+        let run: Vec<Found> = rest.by_ref().take(per_thread).collect();
+        if run.is_empty() {
+            break;
+        }
+        runs.push(run);
+    }
+    let budget = PREPARED_BYTES / runs.len();
+    let span = tracing::Span::current();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = runs
+            .into_iter()
+            .map(|run| {
+                let span = span.clone();
+                scope.spawn(move || span.in_scope(|| work_out(docs, p, run, seen, budget)))
+            })
+            .collect();
+        let mut prepared = Vec::new();
+        for h in handles {
+            // Automerge's panics are caught inside (`guarded`); this is anything else.
+            let run = h.join().map_err(|_| ApiError::internal("a push's worker thread failed"))?;
+            prepared.extend(run);
+        }
+        Ok(prepared)
+    })
+}
+
+/// The Automerge half of a push for `found`, in order, while the documents worked out hold
+/// at most about `budget` bytes: the rest are left to [`commit_doc`], one at a time.
+fn work_out(
+    docs: &DocCache,
+    p: &Principal,
+    found: Vec<Found>,
+    seen: Option<i64>,
+    budget: usize,
+) -> Vec<Prepared> {
+    let mut prepared = Vec::with_capacity(found.len());
     let mut held = 0usize;
-    for (doc_id, kind, hashes, fresh, existing) in read {
-        let worked_out = held <= PREPARED_BYTES
+    for (doc_id, kind, hashes, fresh, existing) in found {
+        let worked_out = held <= budget
             && !fresh.is_empty()
             && !refused_unread(p, kind, existing.as_ref(), &fresh);
         let merged = if !worked_out {
@@ -623,7 +689,7 @@ pub fn prepare_push_seen<B: Backend>(
         held += pr.bytes();
         prepared.push(pr);
     }
-    Ok(prepared)
+    prepared
 }
 
 /// The last step of a push, alone in a write transaction.
@@ -654,6 +720,14 @@ impl Committed {
     }
 }
 
+/// Documents a request may hold for the documents it creates to be kept loaded ([`DocCache`]).
+/// A larger one (a device's first sync, an import: 500 new documents a request) keeps none of
+/// them: they would push out of the cache the documents reps are editing now, for records
+/// nobody edits soon, and filling the cache with them took a tenth of such a push's CPU
+/// (docs/benchmarks.md). A captured lead, pushed alone or with a few others, is kept: its
+/// rep's next edit finds it loaded.
+pub const CACHED_REQUEST_DOCS: usize = 64;
+
 /// Decides on and writes one push request inside a write transaction.
 pub fn commit_request(
     tx: &mut dyn DocTx,
@@ -666,12 +740,14 @@ pub fn commit_request(
     let mut stored = Vec::new();
     // Loaded documents kept for the cache, by bytes: the rest are dropped as they are decided.
     let mut kept = 0usize;
+    let bulk = prepared.len() > CACHED_REQUEST_DOCS;
     for pr in prepared {
         let doc_id = pr.doc_id.clone();
         match commit_doc(tx, p, &vis, docs, pr)? {
             Ok(a) => {
                 response.accepted.extend(a.hashes);
-                if let Some((saved, doc)) = a.stored {
+                let keep = !(bulk && a.created);
+                if let Some((saved, doc)) = a.stored.filter(|_| keep) {
                     kept += crate::docs::cost(saved.len());
                     if kept <= PREPARED_BYTES {
                         stored.push((doc_id, (saved, doc)));
@@ -796,6 +872,86 @@ mod tests {
         assert_eq!(feed.len(), 1, "only the creation is stored");
         let stored = b.read(&ws, |tx| tx.doc(&id)).unwrap().expect("stored");
         assert!(stored.data.len() < 10_000, "the stored lead is still the small one");
+    }
+
+    /// A request's Automerge work spread over threads: every document of it is worked out
+    /// before the writer, in runs on three threads, and the answer and what is stored are those
+    /// of the same request on one thread: accepted in order, each refusal on its document.
+    #[test]
+    fn a_push_worked_out_on_several_threads_is_answered_and_stored_as_on_one() {
+        let (phone, stranger) = (ActorId::random(), ActorId::random());
+        let mut edited = new_lead(&phone, "ann", "Edited");
+        let first = request(&edited.0, edited.1.get_changes(&[]));
+        let heads = edited.1.get_heads();
+        edited.1.put(ROOT, "company", "Acme").unwrap();
+        edited.1.commit();
+        let mut changes = Vec::new();
+        for i in 0..120 {
+            let (id, mut doc) = match i {
+                30 => new_lead(&phone, "bob", "Not hers"),
+                70 => new_lead(&stranger, "ann", "Another device's"),
+                _ => new_lead(&phone, "ann", &format!("lead {i}")),
+            };
+            changes.extend(request(&id, doc.get_changes(&[])).changes);
+            if i == 50 {
+                changes.extend(request(&edited.0, edited.1.get_changes(&heads)).changes);
+            }
+        }
+        let req = PushRequest { changes };
+        let run = |threads: usize| {
+            let (_dir, b, ws) = workspace(&["ann", "bob"]);
+            let docs = DocCache::new(16);
+            let ann = device(&ws, &phone);
+            let r = push(&b, &docs, &ann, first.clone()).unwrap();
+            assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+            let prepared = prepare_push_seen(&b, &docs, &ann, req.clone(), None, threads).unwrap();
+            let worked_out = prepared.iter().filter(|p| p.merged.is_some()).count();
+            let resp = commit_push(&b, &docs, &ann, prepared).unwrap();
+            let stored = b.read(&ws, |tx| tx.docs_after("", 1_000, usize::MAX, None)).unwrap();
+            (worked_out, resp, stored.rows)
+        };
+        let (one, three) = (run(1), run(3));
+        assert_eq!(three.0, 120, "all but the other device's lead worked out before the writer");
+        assert_eq!(one.0, three.0);
+        assert_eq!(three.1.accepted.len(), 119, "{:?}", three.1.rejected);
+        assert_eq!(one.1.accepted, three.1.accepted);
+        let refusals = |r: &PushResponse| -> Vec<(String, String)> {
+            r.rejected.iter().map(|r| (r.doc_id.clone(), r.code.clone())).collect()
+        };
+        assert_eq!(refusals(&three.1).len(), 2);
+        assert_eq!(refusals(&one.1), refusals(&three.1));
+        assert_eq!(
+            three.1.rejected.iter().map(|r| r.code.as_str()).collect::<Vec<_>>(),
+            ["forbidden", "actor_mismatch"]
+        );
+        assert_eq!(three.2.len(), 119, "the edited lead and 118 new ones");
+        assert_eq!(one.2, three.2);
+    }
+
+    /// A request that creates more than [`CACHED_REQUEST_DOCS`] documents (a first sync) keeps
+    /// none of them loaded; the documents it edits, and those a small request creates, are.
+    #[test]
+    fn a_bulk_push_keeps_the_documents_it_edits_loaded_but_not_those_it_creates() {
+        let (_dir, b, ws) = workspace(&["ann"]);
+        let docs = DocCache::new(1_000);
+        let phone = ActorId::random();
+        let ann = device(&ws, &phone);
+        let (captured, mut doc) = new_lead(&phone, "ann", "Captured");
+        push(&b, &docs, &ann, request(&captured, doc.get_changes(&[]))).unwrap();
+        assert_eq!(docs.len(), 1, "a captured lead is kept loaded");
+        let heads = doc.get_heads();
+        doc.put(ROOT, "company", "Acme").unwrap();
+        doc.commit();
+        let mut changes = request(&captured, doc.get_changes(&heads)).changes;
+        for i in 0..CACHED_REQUEST_DOCS {
+            let (id, mut d) = new_lead(&phone, "ann", &format!("lead {i}"));
+            changes.extend(request(&id, d.get_changes(&[])).changes);
+        }
+        let r = push(&b, &docs, &ann, PushRequest { changes }).unwrap();
+        assert_eq!(r.accepted.len(), CACHED_REQUEST_DOCS + 1, "{:?}", r.rejected);
+        assert_eq!(docs.len(), 1, "the edited lead, none of the new ones");
+        let stored = b.read(&ws, |tx| tx.doc(&captured)).unwrap().unwrap();
+        assert!(docs.take(&ws, &captured, &stored.data).is_some(), "the edited lead as stored");
     }
 
     /// Two devices push edits to one lead at the same time. The second push was worked out
