@@ -242,9 +242,14 @@ struct Coldest {
 /// A `ColdLead` ordered as the lists are: most idle first, then by lead id.
 struct ByColdness(ColdLead);
 
+/// The order of a going-cold list: most idle first, then by lead id.
+fn coldness(idle_days: i64, lead_id: &str) -> (std::cmp::Reverse<i64>, &str) {
+    (std::cmp::Reverse(idle_days), lead_id)
+}
+
 impl ByColdness {
     fn key(&self) -> (std::cmp::Reverse<i64>, &str) {
-        (std::cmp::Reverse(self.0.idle_days), &self.0.lead_id)
+        coldness(self.0.idle_days, &self.0.lead_id)
     }
 }
 
@@ -278,10 +283,8 @@ impl Coldest {
         if self.kept.len() == self.limit {
             // Lead ids are unique, so the order is total and the kept list the same whatever
             // order the rows come in.
-            let colder = self
-                .kept
-                .peek()
-                .is_some_and(|least| (std::cmp::Reverse(idle_days), l.id) < least.key());
+            let colder =
+                self.kept.peek().is_some_and(|least| coldness(idle_days, l.id) < least.key());
             if !colder {
                 return;
             }

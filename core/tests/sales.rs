@@ -225,12 +225,7 @@ fn a_rep_may_not_set_targets_plans_or_settings_locally() {
 #[test]
 fn observers_hear_about_settings_targets_and_plans() {
     use std::sync::{Arc, Mutex};
-    struct Log(Mutex<Vec<ChangedRecords>>);
-    impl ChangeObserver for Log {
-        fn changed(&self, c: &ChangedRecords) {
-            self.0.lock().unwrap().push(c.clone());
-        }
-    }
+    use testkit::Heard as Log;
     let (m, rep) = (store("manager"), store("kim"));
     let (on_m, on_rep) =
         (Arc::new(Log(Mutex::new(Vec::new()))), Arc::new(Log(Mutex::new(Vec::new()))));

@@ -602,12 +602,7 @@ fn a_large_import_is_built_in_parallel_but_still_all_or_nothing() {
 #[test]
 fn observers_hear_about_writes_and_merges_but_not_about_no_ops() {
     use std::sync::{Arc, Mutex};
-    struct Log(Mutex<Vec<ChangedRecords>>);
-    impl ChangeObserver for Log {
-        fn changed(&self, c: &ChangedRecords) {
-            self.0.lock().unwrap().push(c.clone());
-        }
-    }
+    use testkit::Heard as Log;
     let (a, b) = (store("rep-a"), store("rep-b"));
     let log = Arc::new(Log(Mutex::new(Vec::new())));
     let handle = b.add_observer(log.clone());

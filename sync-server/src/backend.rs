@@ -59,6 +59,20 @@ pub struct FeedFilter {
     pub owners: Option<Vec<String>>,
 }
 
+impl FeedFilter {
+    /// Whether [`DocTx::feed_len_after`] counts `e`, an entry [`DocTx::feed_after`] returned
+    /// with this filter: every change (the filter let it through), and the owner events that
+    /// give or take a record of one of `owners`.
+    pub fn counts(&self, e: &FeedEntry) -> bool {
+        match (e, &self.owners) {
+            (FeedEntry::Owner { old_owner, new_owner, .. }, Some(owners)) => {
+                owners.contains(old_owner) || owners.contains(new_owner)
+            }
+            _ => true,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FeedEntry {
     /// `owner`: the document's owner when the change was written.

@@ -33,8 +33,8 @@ pub struct ParsedCursor {
     pub cursor: Cursor,
     pub stamp: Option<String>,
     pub check: Option<String>,
-    /// The `remaining` answered with a bootstrap cursor: a figure for progress bars, the
-    /// client's to make up like the rest, so it is never more than that.
+    /// The `remaining` answered with the cursor (a bootstrap's or the feed's): a figure for
+    /// progress bars, the client's to make up like the rest, so it is never more than that.
     pub remaining: Option<u64>,
 }
 

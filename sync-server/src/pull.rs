@@ -138,16 +138,8 @@ impl Page<'_> {
         counted: Option<u64>,
     ) -> Result<PullResponse> {
         let filter = self.filter();
-        // Rows `feed_len_after` counts: every change the backend's filter lets through, and the
-        // owner events that give or take a record of one of the filter's owners.
-        let counts = |e: &FeedEntry| match (e, &filter.owners) {
-            (FeedEntry::Owner { old_owner, new_owner, .. }, Some(owners)) => {
-                owners.contains(old_owner) || owners.contains(new_owner)
-            }
-            _ => true,
-        };
         // The rows after `stand`, given that `passed` counted rows went by since the cursor.
-        let remaining = |tx: &mut dyn DocTx, stand: i64, passed: u64| -> Result<u64> {
+        let left_after = |tx: &mut dyn DocTx, stand: i64, passed: u64| -> Result<u64> {
             match counted.and_then(|n| n.checked_sub(passed)) {
                 Some(n) if n > 0 => Ok(n),
                 _ => Ok(tx.feed_len_after(stand, &filter)?),
@@ -252,12 +244,12 @@ impl Page<'_> {
                 }
             }
             last = e.seq();
-            passed += u64::from(counts(&e));
+            passed += u64::from(filter.counts(&e));
         }
         if let Some((at, after)) = cut {
             // The cursor stands just before the event, remembering the last activity sent.
             let stand = at - 1;
-            let remaining = remaining(tx, stand, passed)?;
+            let remaining = left_after(tx, stand, passed)?;
             return Ok(PullResponse {
                 items,
                 cursor: format!("f{}~{remaining}:{after}", mark(tx, stand, &self.stamp)?),
@@ -277,7 +269,7 @@ impl Page<'_> {
                 remaining: 0,
             });
         }
-        let remaining = remaining(tx, last, passed)?;
+        let remaining = left_after(tx, last, passed)?;
         Ok(PullResponse {
             items,
             cursor: format!("f{}~{remaining}", mark(tx, last, &self.stamp)?),

@@ -288,12 +288,9 @@ impl Batch {
                 (fast, step, pre)
                 && is_new(tx, id)?
             {
-                documents::insert(tx, id, *kind, bytes)?;
-                if let Err(e) = pre.project(tx, v, true) {
-                    Damage::unreadable(e)?;
+                if store_new(tx, v, id, *kind, bytes, pre, &mut report)?.is_err() {
                     return Ok(None);
                 }
-                report.changed.add(*kind, id.clone());
                 continue;
             }
             match step {
@@ -350,6 +347,26 @@ fn is_new(tx: &Connection, id: &str) -> Result<bool> {
     Ok(!documents::exists(tx, id)? && !documents::has_pending(tx, id)?)
 }
 
+/// Stores a snapshot of a document new to this store as received, with the record read from
+/// it beforehand. The outer `Result` is storage failing; the inner one a record that does not
+/// project (the caller undoes what was written).
+fn store_new(
+    tx: &Connection,
+    v: &Validator,
+    id: &str,
+    kind: DocKind,
+    bytes: &[u8],
+    pre: &Record,
+    report: &mut MergeReport,
+) -> Result<std::result::Result<(), Damage>> {
+    documents::insert(tx, id, kind, bytes)?;
+    if let Err(e) = pre.project(tx, v, true) {
+        return Damage::unreadable(e).map(Err);
+    }
+    report.changed.add(kind, id.to_string());
+    Ok(Ok(()))
+}
+
 /// Merges one item. The outer `Result` is storage failing (the page fails); the inner one is
 /// what is wrong with the item (it is set aside). Nothing is checked twice: a damaged item may
 /// have written to `tx`, which the caller rolls back to its savepoint.
@@ -365,12 +382,7 @@ fn merge_one(
     if let (Some(pre), Parsed::Snapshot(bytes)) = (pre, payload)
         && is_new(tx, id)?
     {
-        documents::insert(tx, id, kind, bytes)?;
-        if let Err(e) = pre.project(tx, v, true) {
-            return Damage::unreadable(e).map(Err);
-        }
-        report.changed.add(kind, id.to_string());
-        return Ok(Ok(()));
+        return store_new(tx, v, id, kind, bytes, pre, report);
     }
     let existing = match documents::load(tx, id) {
         Ok(e) => e,

@@ -49,7 +49,7 @@ impl Record {
     pub(crate) fn project(&self, conn: &Connection, v: &Validator, fresh: bool) -> Result<()> {
         match self {
             Record::Lead(l) => lead::upsert(conn, l, v, fresh),
-            Record::Activity(a) => activity::write(conn, a, fresh),
+            Record::Activity(a) => activity::upsert(conn, a, fresh),
             Record::Settings(s) => sales::upsert_settings(conn, s),
             Record::Target(t) => sales::upsert_target(conn, t),
             Record::Plan(p) => sales::upsert_plan(conn, p),

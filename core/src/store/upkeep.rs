@@ -137,7 +137,7 @@ impl Store {
                 lead::upsert(tx, l, &self.validator, true)?;
             }
             for a in activities {
-                activity::upsert(tx, a)?;
+                activity::upsert(tx, a, false)?;
             }
             Ok(())
         })

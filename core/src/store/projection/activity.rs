@@ -57,14 +57,9 @@ impl ActivityRow {
 
 /// Writes the activity's row and refreshes the activity columns of its lead (and of the lead it
 /// belonged to before, if it moved): for a new activity from the activity alone, otherwise from
-/// the lead's activity rows.
-pub(crate) fn upsert(conn: &Connection, a: &Activity) -> Result<()> {
-    write(conn, a, false)
-}
-
-/// `upsert`; `fresh`: the activity is new to this store (its document too), so there is no row
-/// to look up first.
-pub(crate) fn write(conn: &Connection, a: &Activity, fresh: bool) -> Result<()> {
+/// the lead's activity rows. `fresh`: the activity is new to this store (its document too), so
+/// there is no row to look up first.
+pub(crate) fn upsert(conn: &Connection, a: &Activity, fresh: bool) -> Result<()> {
     let r = ActivityRow::from_activity(a);
     let before: Option<String> = if fresh {
         None
