@@ -234,7 +234,7 @@ fn report_wal_per_op(store: &Store, ids: &[String], companies: &[String]) {
 }
 
 /// What one typical lead's document would take in the encodings Automerge offers: the raw change
-/// the store keeps today, the same change compressed, and a saved document.
+/// (what compaction packs, `store::packed`), the same change compressed, and a saved document.
 fn report_blob_options(companies: &[String]) {
     let v = fieldsales_core::validate::Validator::new("KR").unwrap();
     let actor = automerge::ActorId::random();
@@ -251,7 +251,7 @@ fn report_blob_options(companies: &[String]) {
     }
     let n = n as f64;
     eprintln!(
-        "[bytes]   one typical lead document: raw change {:.0} B (stored today), compressed change {:.0} B, save() {:.0} B",
+        "[bytes]   one typical lead document: raw change {:.0} B, compressed change {:.0} B, save() {:.0} B",
         raw as f64 / n,
         compressed as f64 / n,
         saved as f64 / n

@@ -475,19 +475,25 @@ fn a_much_edited_lead_is_stored_whole_and_its_outbox_is_served_from_the_document
     assert_eq!(s.outbox(0, 1000).unwrap().len(), 61);
 }
 
-/// Byte 8 of each stored document: the Automerge chunk type (0 a saved document, 2 a
-/// compressed change).
-fn chunk_types(s: &Store) -> Vec<(String, u8)> {
+/// The first four bytes of each stored document: Automerge's magic number (`85 6f 4a 83`) or
+/// zstd's (`28 b5 2f fd`, a document packed by compaction).
+fn stored_magic(s: &Store) -> Vec<(String, [u8; 4])> {
     let c = rusqlite::Connection::open(s.path()).unwrap();
     let mut stmt = c.prepare("SELECT id, data FROM documents ORDER BY id").unwrap();
-    stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?[8])))
-        .unwrap()
-        .collect::<rusqlite::Result<_>>()
-        .unwrap()
+    stmt.query_map([], |r| {
+        let data: Vec<u8> = r.get(1)?;
+        Ok((r.get::<_, String>(0)?, [data[0], data[1], data[2], data[3]]))
+    })
+    .unwrap()
+    .collect::<rusqlite::Result<_>>()
+    .unwrap()
 }
 
+const AUTOMERGE: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+const PACKED: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
 #[test]
-fn compaction_stores_a_lead_of_one_change_as_that_change_compressed() {
+fn compaction_packs_every_document_and_it_reads_the_same() {
     let s = store("rep");
     let mut d = lead("Kim Min-jun");
     d.notes = Some("Met at the Seoul booth; wants a quote for 40 seats. ".repeat(4));
@@ -495,33 +501,68 @@ fn compaction_stores_a_lead_of_one_change_as_that_change_compressed() {
     let edited = s.create_lead(lead("Lee")).unwrap();
     s.update_lead(&edited.id, LeadPatch { title: Some("CTO".into()), ..Default::default() })
         .unwrap();
-    let read = |s: &Store| {
-        [&once.id, &edited.id].map(|id| {
-            (s.lead(id).unwrap(), s.document_heads(id).unwrap(), s.document_bytes(id).unwrap())
-        })
-    };
-    let before = read(&s);
+    let call = s.add_activity(ActivityDraft::new(&once.id, ActivityKind::Call, "Intro")).unwrap();
+    let ids = [&once.id, &edited.id, &call.id];
+    let read =
+        |s: &Store| ids.map(|id| (s.document_heads(id).unwrap(), s.document_bytes(id).unwrap()));
+    let leads = |s: &Store| (s.lead(&once.id).unwrap(), s.lead(&edited.id).unwrap());
+    let before = (read(&s), leads(&s), s.activity(&call.id).unwrap());
     let outbox = s.outbox(0, 100).unwrap();
-    assert!(chunk_types(&s).iter().all(|(_, t)| *t == 0), "every write stores save()");
+    assert!(stored_magic(&s).iter().all(|(_, m)| *m == AUTOMERGE), "every write stores save()");
     let size = |s: &Store| -> i64 {
         let c = rusqlite::Connection::open(s.path()).unwrap();
         c.query_row("SELECT sum(length(data)) FROM documents", [], |r| r.get(0)).unwrap()
     };
     let saved = size(&s);
     s.compact().unwrap();
-    let types = chunk_types(&s);
-    assert!(types.contains(&(once.id.clone(), 2)), "{types:?}");
-    assert!(types.contains(&(edited.id.clone(), 0)), "two changes stay saved: {types:?}");
-    assert!(size(&s) < saved, "{} < {saved}", size(&s));
-    assert_eq!(read(&s), before, "the same lead, heads and saved document");
+    let magic = stored_magic(&s);
+    assert!(
+        magic.iter().all(|(_, m)| *m == PACKED),
+        "one change or several, all packed: {magic:?}"
+    );
+    assert!(size(&s) * 10 < saved * 8, "packed {} against saved {saved}", size(&s));
+    assert_eq!(
+        (read(&s), leads(&s), s.activity(&call.id).unwrap()),
+        before,
+        "the same records, heads and Automerge bytes handed out"
+    );
     assert_eq!(s.outbox(0, 100).unwrap(), outbox, "the outbox serves the same changes");
     assert!(s.verify().unwrap().is_ok());
-    // A compressed lead is edited like any other and stored saved again.
+    assert_eq!(s.compact().unwrap(), 0);
+    assert_eq!(stored_magic(&s), magic, "a packed document is not packed twice");
+    // A packed lead is edited like any other, stored saved again and packed at the next compact.
     s.update_lead(&once.id, LeadPatch { title: Some("CEO".into()), ..Default::default() }).unwrap();
     assert_eq!(s.lead(&once.id).unwrap().title.as_deref(), Some("CEO"));
-    assert!(chunk_types(&s).contains(&(once.id.clone(), 0)));
+    assert!(stored_magic(&s).contains(&(once.id.clone(), AUTOMERGE)));
     s.compact().unwrap();
+    assert!(stored_magic(&s).iter().all(|(_, m)| *m == PACKED));
+    assert_eq!(s.lead(&once.id).unwrap().title.as_deref(), Some("CEO"));
     assert!(s.verify().unwrap().is_ok());
+}
+
+#[test]
+fn a_damaged_packed_document_is_reported_never_a_crash() {
+    let s = store("rep");
+    let l = s.create_lead(lead("Park")).unwrap();
+    let other = s.create_lead(lead("Choi")).unwrap();
+    s.compact().unwrap();
+    {
+        let c = rusqlite::Connection::open(s.path()).unwrap();
+        let data: Vec<u8> =
+            c.query_row("SELECT data FROM documents WHERE id = ?1", [&l.id], |r| r.get(0)).unwrap();
+        assert_eq!(data[..4], PACKED);
+        // Cut the frame: zstd refuses it.
+        c.execute("UPDATE documents SET data = ?2 WHERE id = ?1", (&l.id, &data[..data.len() / 2]))
+            .unwrap();
+    }
+    let err = s.document_heads(&l.id).unwrap_err();
+    assert!(matches!(err, fieldsales_core::Error::Corrupt { .. }), "{err:?}");
+    let report = s.verify().unwrap();
+    assert!(report.problems[0].contains("does not unpack"), "{report:?}");
+    // Its outbox row is reported too: a change no document holds any more.
+    assert_eq!(report.problems.len(), 2, "{report:?}");
+    assert!(report.problems.iter().all(|p| p.contains(&l.id)), "{report:?}");
+    assert_eq!(s.lead(&other.id).unwrap().name.as_deref(), Some("Choi"), "the rest reads");
 }
 
 #[test]

@@ -2,7 +2,10 @@
 //! events, invented companies, tags, notes, and a typical captured lead built from them. Seeded
 //! generators draw from these, so a fixture is the same on every run.
 
-use fieldsales_core::{CaptureChannel, CustomField, LeadDraft, Money, Potential, Stage};
+use fieldsales_core::{
+    ActivityDraft, ActivityKind, CaptureChannel, CustomField, LeadDraft, Location, Money,
+    Potential, Stage,
+};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
@@ -194,4 +197,105 @@ pub fn typical_draft(rng: &mut StdRng, companies: &[String]) -> LeadDraft {
 pub fn drafts(seed: u64, n: usize, companies: &[String]) -> Vec<LeadDraft> {
     let mut rng = StdRng::seed_from_u64(seed);
     (0..n).map(|_| typical_draft(&mut rng, companies)).collect()
+}
+
+/// Random characters, as many as drawn from `len`: lower-case Latin letters, Hangul syllables
+/// or digits.
+fn random_text(rng: &mut StdRng, len: std::ops::Range<usize>) -> String {
+    let len = rng.random_range(len);
+    let script = rng.random_range(0..3);
+    (0..len)
+        .map(|_| match script {
+            0 => char::from(b'a' + rng.random_range(0..26u8)),
+            1 => char::from_u32(0xAC00 + rng.random_range(0..11_172)).unwrap_or('가'),
+            _ => char::from(b'0' + rng.random_range(0..10u8)),
+        })
+        .collect()
+}
+
+/// Random words, as many as drawn from `words`, separated by spaces.
+fn random_words(rng: &mut StdRng, words: std::ops::Range<usize>) -> String {
+    let n = rng.random_range(words);
+    let w: Vec<String> = (0..n).map(|_| random_text(rng, 2..10)).collect();
+    w.join(" ")
+}
+
+/// A lead with the shape of [`typical_draft`] (the same fields, sometimes left out), but every
+/// text drawn at random: it shows the layout of a lead's document and nothing of this module's
+/// vocabulary. The documents' compression dictionary is trained on leads like these
+/// (`core/examples/doc_dictionary.rs`), so that the benches, which capture typical leads, do not
+/// measure a dictionary that learnt their names and notes.
+pub fn random_draft(rng: &mut StdRng) -> LeadDraft {
+    let some = |rng: &mut StdRng, words: usize| {
+        rng.random_bool(0.9).then(|| random_words(rng, 1..words + 1))
+    };
+    let emails = (0..rng.random_range(0..3))
+        .map(|_| {
+            let local = random_text(rng, 3..12).to_lowercase();
+            let local: String = local.chars().filter(char::is_ascii_alphanumeric).collect();
+            let domain: String = (0..rng.random_range(3..10))
+                .map(|_| char::from(b'a' + rng.random_range(0..26u8)))
+                .collect();
+            format!(
+                "x{local}@{domain}.{}",
+                ["com", "co.kr", "kr", "net", "io"][rng.random_range(0..5)]
+            )
+        })
+        .collect();
+    let phones = (0..rng.random_range(0..3)).map(|_| korean_mobile(rng)).collect();
+    let notes = rng.random_bool(0.8).then(|| random_words(rng, 1..30));
+    LeadDraft {
+        name: Some(random_words(rng, 1..4)),
+        company: some(rng, 3),
+        title: some(rng, 3),
+        emails,
+        phones,
+        event: some(rng, 5),
+        channel: Some(
+            [CaptureChannel::BadgeScan, CaptureChannel::Manual, CaptureChannel::BusinessCard]
+                [rng.random_range(0..3)],
+        ),
+        stage: Some(*STAGES.choose(rng).expect("stages")),
+        potential: rng.random_bool(0.8).then(|| *POTENTIALS.choose(rng).expect("potentials")),
+        deal_value: rng.random_bool(0.8).then(|| Money {
+            amount_minor: rng.random_range(0..10_000_000_000),
+            currency: ["KRW", "USD", "EUR", "JPY"][rng.random_range(0..4)].into(),
+        }),
+        owner: Some(random_text(rng, 3..12)),
+        tags: (0..rng.random_range(0..4)).map(|_| random_text(rng, 2..10)).collect(),
+        notes,
+        custom_fields: (0..rng.random_range(0..3))
+            .map(|_| CustomField { key: random_text(rng, 3..12), value: random_words(rng, 1..4) })
+            .collect(),
+        next_follow_up: rng.random_bool(0.7).then(|| T0 + rng.random_range(1..90) * 86_400_000),
+        ..Default::default()
+    }
+}
+
+/// An activity on `lead_id` with every text drawn at random (see [`random_draft`]).
+pub fn random_activity(rng: &mut StdRng, lead_id: &str) -> ActivityDraft {
+    let kinds = [
+        ActivityKind::Call,
+        ActivityKind::Meeting,
+        ActivityKind::Visit,
+        ActivityKind::Email,
+        ActivityKind::Note,
+        ActivityKind::Task,
+    ];
+    let kind = *kinds.choose(rng).expect("kinds");
+    let mut a = ActivityDraft::new(lead_id, kind, random_words(rng, 1..6));
+    a.notes = rng.random_bool(0.6).then(|| random_words(rng, 1..25));
+    if kind == ActivityKind::Task {
+        a.due_at = Some(T0 + rng.random_range(1..90) * 86_400_000);
+    } else {
+        a.occurred_at = Some(T0 - rng.random_range(1..90) * 86_400_000);
+        a.duration_s = rng.random_bool(0.5).then(|| rng.random_range(30..7200));
+        a.outcome = rng.random_bool(0.5).then(|| random_words(rng, 1..4));
+    }
+    a.location = (kind == ActivityKind::Visit).then(|| Location {
+        lat: rng.random_range(33.0..38.5),
+        lon: rng.random_range(125.0..130.0),
+        accuracy_m: Some(rng.random_range(3.0..50.0)),
+    });
+    a
 }

@@ -1,10 +1,14 @@
 //! Document bytes in SQLite (`documents`, `doc_changes`) and the foreign changes that wait for
 //! their dependencies (`pending_changes`): the one module that reads and writes them.
+//!
+//! A write stores Automerge's `save()`; compaction packs each document (`packed`), and `load`
+//! reads either form.
 
 use automerge::{AutoCommit, Change};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::foreign::guarded;
+use super::packed;
 use crate::doc::{self, DocKind};
 use crate::error::{Error, Result};
 
@@ -32,6 +36,11 @@ pub(crate) fn load(conn: &Connection, id: &str) -> Result<Option<(DocKind, AutoC
     // A stored document that makes Automerge panic (bytes that slipped past every check) is a
     // damaged record, never a crashed app.
     let panicked = |p: String| Error::corrupt(id, format!("Automerge failed to load it: {p}"));
+    let data = if packed::is_packed(&data) {
+        packed::unpack(&data).map_err(|e| Error::corrupt(id, format!("does not unpack: {e}")))?
+    } else {
+        data
+    };
     let mut d = guarded(|| doc::load(id, &data)).map_err(panicked)??;
     if tail > 0 {
         let mut stmt =
@@ -81,49 +90,45 @@ pub(crate) fn store_saved(conn: &Connection, id: &str, saved: &[u8], tail: i64) 
     Ok(())
 }
 
-/// Byte 8 of an Automerge chunk is its type; 0 is a document chunk (what `save()` writes).
-const DOCUMENT_CHUNK: u8 = 0;
-
-/// Rewrites the saved documents among the `limit` after rowid `after` that hold one change as
-/// that change, compressed (Automerge's compressed change chunk, which `load` reads as the same
-/// document): a typical lead is 809 B saved and 675 B so. Anything else stays as saved: a
-/// document of several changes is smaller saved, and one that does not load the same way
-/// (heads) or at all is left for `verify` to report. Returns the last rowid looked at, `None`
-/// past the end, and how many were rewritten.
-pub(crate) fn compress_page(
+/// Packs the `limit` documents after id `after` (`packed`): a typical lead's 675-byte
+/// compressed change or 809-byte saved document becomes ~450 bytes. A document that does not
+/// load, or whose packed form does not load with the same heads, stays as it is for `verify`
+/// to report. Returns the last id looked at, `None` past the end, and how many were packed.
+pub(crate) fn pack_page(
     conn: &Connection,
-    after: i64,
+    after: &str,
     limit: u32,
-) -> Result<(Option<i64>, usize)> {
-    let rows: Vec<(i64, Vec<u8>)> = conn
-        .prepare_cached(
-            "SELECT rowid, data FROM documents WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
-        )?
+) -> Result<(Option<String>, usize)> {
+    let rows: Vec<(String, Vec<u8>)> = conn
+        .prepare_cached("SELECT id, data FROM documents WHERE id > ?1 ORDER BY id LIMIT ?2")?
         .query_map(params![after, limit], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     let mut written = 0;
-    for (rowid, data) in &rows {
-        if data.get(8) != Some(&DOCUMENT_CHUNK) {
+    for (id, data) in &rows {
+        if packed::is_packed(data) {
             continue;
         }
-        let Ok(Some(bytes)) = guarded(|| single_change_compressed(data)) else { continue };
+        let Ok(Some(bytes)) = guarded(|| packed_form(data)) else { continue };
         if bytes.len() < data.len() {
-            conn.prepare_cached("UPDATE documents SET data = ?2 WHERE rowid = ?1")?
-                .execute(params![rowid, bytes])?;
+            conn.prepare_cached("UPDATE documents SET data = ?2 WHERE id = ?1")?
+                .execute(params![id, bytes])?;
             written += 1;
         }
     }
-    Ok((rows.last().map(|(rowid, _)| *rowid), written))
+    Ok((rows.last().map(|(id, _)| id.clone()), written))
 }
 
-/// The one change of a saved document as a compressed change chunk that loads with the same
-/// heads; `None` for anything else.
-fn single_change_compressed(saved: &[u8]) -> Option<Vec<u8>> {
-    let mut d = AutoCommit::load(saved).ok()?;
-    let mut changes = d.get_changes(&[]);
-    let [change] = changes.as_mut_slice() else { return None };
-    let bytes = change.bytes().to_vec();
-    let back = AutoCommit::load(&bytes).ok()?.get_heads();
+/// A stored document packed: its one change's raw bytes, or `save_nocompress()` if it holds
+/// several, in a `packed` frame that loads back with the same heads; `None` for anything else.
+fn packed_form(stored: &[u8]) -> Option<Vec<u8>> {
+    let mut d = AutoCommit::load(stored).ok()?;
+    let changes = d.get_changes(&[]);
+    let raw = match changes.as_slice() {
+        [one] => one.raw_bytes().to_vec(),
+        _ => d.save_nocompress(),
+    };
+    let bytes = packed::pack(&raw).ok()?;
+    let back = AutoCommit::load(&packed::unpack(&bytes).ok()?).ok()?.get_heads();
     (back == d.get_heads()).then_some(bytes)
 }
 

@@ -23,6 +23,7 @@ mod lists;
 mod merge;
 mod meta;
 mod outbox;
+mod packed;
 mod projection;
 mod quarantine;
 mod read;

@@ -11,7 +11,7 @@ use super::key::StoreKey;
 use crate::error::{Error, Result, ValidationError};
 
 /// One script per version; index 0 upgrades from version 0 (empty) to 1.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13];
 
 pub const VERSION: u32 = MIGRATIONS.len() as u32;
 
@@ -387,6 +387,25 @@ INSERT INTO leads_fts_v12 (rowid, name, company, email, phone, notes, tags)
 DROP TABLE temp.leads_fts_v11_words;
 DROP TABLE leads_fts;
 ALTER TABLE leads_fts_v12 RENAME TO leads_fts;
+"#;
+
+/// Issue 16, bytes per lead: `documents.data` may now hold a packed document (a zstd frame made
+/// with the documents' dictionary, `store::packed`), which compaction writes; an app older than
+/// this one could not read it, and the version keeps such an app out. `documents` becomes a
+/// `WITHOUT ROWID` table keyed by its id: its rows were found through an index on the id that
+/// repeated every id (45 B a lead at 100,000 leads) and took a second lookup per load; nothing
+/// used its rowid but compaction's paging, which now pages by id.
+const V13: &str = r#"
+CREATE TABLE documents_v13 (
+    id         TEXT PRIMARY KEY,
+    kind       INTEGER NOT NULL,
+    data       BLOB NOT NULL,
+    tail_count INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+INSERT INTO documents_v13 (id, kind, data, tail_count)
+    SELECT id, kind, data, tail_count FROM documents ORDER BY id;
+DROP TABLE documents;
+ALTER TABLE documents_v13 RENAME TO documents;
 "#;
 
 /// Opens one connection to the store file; the one place a connection is made. `key`: the file
@@ -927,5 +946,70 @@ PRAGMA user_version = 10;
                 .unwrap();
             assert_eq!(n, 5);
         }
+    }
+
+    #[test]
+    fn a_version_12_store_keeps_its_documents_by_id_and_packs_them_at_compaction() {
+        use crate::model::{LeadDraft, LeadPatch};
+        use crate::store::{OpenOptions, Store};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let open = || Store::open(&path, OpenOptions::new("rep").region("KR")).unwrap();
+        let s = open();
+        let draft = |name: &str| LeadDraft {
+            name: Some(name.into()),
+            company: Some("Acme".into()),
+            emails: vec![format!("{name}@acme.com")],
+            ..Default::default()
+        };
+        let once = s.create_lead(draft("kim")).unwrap().id;
+        let twice = s.create_lead(draft("lee")).unwrap().id;
+        s.update_lead(&twice, LeadPatch { title: Some("CTO".into()), ..Default::default() })
+            .unwrap();
+        let before = (reads(&s), [&once, &twice].map(|id| s.document_heads(id).unwrap()));
+        drop(s);
+        // What version 12's compaction left: a lead of one change as Automerge's compressed
+        // change chunk, one of several as `save()`.
+        let c = open_connection(&path, false, None).unwrap();
+        let saved: Vec<u8> =
+            c.query_row("SELECT data FROM documents WHERE id = ?1", [&once], |r| r.get(0)).unwrap();
+        let mut d = automerge::AutoCommit::load(&saved).unwrap();
+        let chunk = d.get_changes(&[])[0].clone().bytes().to_vec();
+        assert_eq!(chunk[8], 2, "a compressed change chunk");
+        c.execute("UPDATE documents SET data = ?2 WHERE id = ?1", rusqlite::params![once, chunk])
+            .unwrap();
+        c.pragma_update(None, "user_version", 12).unwrap();
+        drop(c);
+
+        let s = open();
+        let after = || (reads(&s), [&once, &twice].map(|id| s.document_heads(id).unwrap()));
+        assert_eq!(after(), before);
+        assert!(s.verify().unwrap().is_ok());
+        s.compact().unwrap();
+        assert_eq!(after(), before);
+        assert!(s.verify().unwrap().is_ok());
+        let c = open_connection(&path, false, None).unwrap();
+        let v: u32 = c.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(v, VERSION);
+        let packed: i64 = c
+            .query_row(
+                "SELECT count(*) FROM documents WHERE hex(substr(data, 1, 4)) = '28B52FFD'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(packed, 2, "both leads packed by the compaction after the upgrade");
+        let table: String = c
+            .query_row("SELECT sql FROM sqlite_schema WHERE name = 'documents'", [], |r| r.get(0))
+            .unwrap();
+        assert!(table.ends_with("WITHOUT ROWID"), "{table}");
+        let indexes: i64 = c
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'documents'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexes, 0, "no index repeats the ids");
     }
 }

@@ -80,8 +80,8 @@ impl Store {
         })
     }
 
-    /// Folds every document's appended changes into one saved blob, stores each document of
-    /// one change as that change compressed (`documents::compress_page`) and reclaims space.
+    /// Folds every document's appended changes into one saved blob, packs every document
+    /// (`documents::pack_page`) and reclaims space.
     pub fn compact(&self) -> Result<usize> {
         let n = self.write(|tx| {
             let ids = documents::with_tail(tx)?;
@@ -93,9 +93,9 @@ impl Store {
             Ok(ids.len())
         })?;
         // A page per transaction: other writers wait for one page at most.
-        let mut after = Some(0);
+        let mut after = Some(String::new());
         while let Some(from) = after {
-            after = self.write(|tx| documents::compress_page(tx, from, 500))?.0;
+            after = self.write(|tx| documents::pack_page(tx, &from, 500))?.0;
         }
         let w = lock(&self.writer);
         // VACUUM first: it goes through the WAL, which the checkpoint then empties.
