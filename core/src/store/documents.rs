@@ -90,32 +90,31 @@ pub(crate) fn store_saved(conn: &Connection, id: &str, saved: &[u8], tail: i64) 
     Ok(())
 }
 
-/// Packs the `limit` documents after id `after` (`packed`): a typical lead's 675-byte
-/// compressed change or 809-byte saved document becomes ~450 bytes. A document that does not
-/// load, or whose packed form does not load with the same heads, stays as it is for `verify`
-/// to report. Returns the last id looked at, `None` past the end, and how many were packed.
-pub(crate) fn pack_page(
-    conn: &Connection,
-    after: &str,
-    limit: u32,
-) -> Result<(Option<String>, usize)> {
-    let rows: Vec<(String, Vec<u8>)> = conn
-        .prepare_cached("SELECT id, data FROM documents WHERE id > ?1 ORDER BY id LIMIT ?2")?
+/// Packs the documents among the `limit` after rowid `after` (`packed`): a typical lead's
+/// 675-byte compressed change or 809-byte saved document becomes ~420 bytes. A document that
+/// does not load, or whose packed form does not load with the same heads, stays as it is for
+/// `verify` to report. Returns the last rowid looked at, `None` past the end, and how many
+/// were packed.
+pub(crate) fn pack_page(conn: &Connection, after: i64, limit: u32) -> Result<(Option<i64>, usize)> {
+    let rows: Vec<(i64, Vec<u8>)> = conn
+        .prepare_cached(
+            "SELECT rowid, data FROM documents WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
+        )?
         .query_map(params![after, limit], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     let mut written = 0;
-    for (id, data) in &rows {
+    for (rowid, data) in &rows {
         if packed::is_packed(data) {
             continue;
         }
         let Ok(Some(bytes)) = guarded(|| packed_form(data)) else { continue };
         if bytes.len() < data.len() {
-            conn.prepare_cached("UPDATE documents SET data = ?2 WHERE id = ?1")?
-                .execute(params![id, bytes])?;
+            conn.prepare_cached("UPDATE documents SET data = ?2 WHERE rowid = ?1")?
+                .execute(params![rowid, bytes])?;
             written += 1;
         }
     }
-    Ok((rows.last().map(|(id, _)| id.clone()), written))
+    Ok((rows.last().map(|(rowid, _)| *rowid), written))
 }
 
 /// A stored document packed: its one change's raw bytes, or `save_nocompress()` if it holds

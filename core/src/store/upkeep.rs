@@ -93,9 +93,9 @@ impl Store {
             Ok(ids.len())
         })?;
         // A page per transaction: other writers wait for one page at most.
-        let mut after = Some(String::new());
+        let mut after = Some(0);
         while let Some(from) = after {
-            after = self.write(|tx| documents::pack_page(tx, &from, 500))?.0;
+            after = self.write(|tx| documents::pack_page(tx, from, 500))?.0;
         }
         let w = lock(&self.writer);
         // VACUUM first: it goes through the WAL, which the checkpoint then empties.
