@@ -938,8 +938,8 @@ fn cold_first_capture(ctx: &Ctx) {
         }
     };
     let dir = tempfile::tempdir().unwrap();
-    // A different lead each time, as at a booth: the same lead again would find the index
-    // pages its first capture touched already loaded, and so pass for a warmer store.
+    // A different lead each time, as at a booth: the same lead again reuses what its first
+    // capture loaded (its second capture 1.03 ms against 1.19 ms for another lead, in a probe).
     let mut leads = drafts(5, 7, &ctx.companies).into_iter();
     let mut next_lead = || leads.next().unwrap();
     // One capture after the rep has typed for `COLD_PAUSE`, as every capture at a booth is.
