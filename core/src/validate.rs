@@ -23,6 +23,31 @@ pub const MAX_TIERS: usize = 10;
 /// Tiers start at most at 1000 % of quota.
 pub const MAX_TIER_FROM_BP: u32 = 100_000;
 
+/// The stacks of a regex-automata `Pool` (the meta regex's default `pool_capacity` and the
+/// pool's `MAX_POOL_STACKS`, both 8 in regex-automata 0.4).
+const CACHE_STACKS: usize = 8;
+/// Threads the warm-up may start: more than `CACHE_STACKS` only when other threads drew ids in
+/// between, so that some warm-up threads landed on a stack already filled.
+const MAX_WARM_THREADS: usize = 4 * CACHE_STACKS;
+
+/// A pool built like each pattern's cache pool (same crate, same thread ids, same stacks), in
+/// which a thread can see whether its stack already held a value: the warm-up's gauge of
+/// which stacks it has filled.
+struct CacheStacks(regex_automata::util::pool::Pool<bool, fn() -> bool>);
+
+impl CacheStacks {
+    fn new() -> Self {
+        CacheStacks(regex_automata::util::pool::Pool::with_capacity(CACHE_STACKS, || false))
+    }
+
+    /// Whether this is the first draw from the calling thread's stack (or from the owner's
+    /// own slot); either way that place then holds a value.
+    fn first_draw(&self) -> bool {
+        let mut drawn = self.0.get();
+        !std::mem::replace(&mut *drawn, true)
+    }
+}
+
 /// Phone numbers are read relative to a default region (the rep's country), since people write
 /// "010-1234-5678" rather than "+82 10 1234 5678".
 #[derive(Clone, Debug)]
@@ -45,25 +70,61 @@ impl Validator {
 
     /// Starts, once per process, a thread that reads an example number of this region as a
     /// capture would, so that the first capture does not wait for libphonenumber to load its
-    /// metadata (95–290 ms) and compile the region's patterns. A later region's patterns are
+    /// metadata (95–290 ms) and compile the region's patterns, and then warms the patterns'
+    /// matching caches for every thread (`warm_every_thread`). A later region's patterns are
     /// compiled on its first number (the metadata is shared). Without a thread to spare, the
     /// first capture pays as before.
     pub fn warm_in_background(&self) {
         static WARMING: OnceLock<()> = OnceLock::new();
         WARMING.get_or_init(|| {
             let v = self.clone();
-            let _ =
-                std::thread::Builder::new().name("fieldsales-warm".into()).spawn(move || v.warm());
+            let _ = std::thread::Builder::new()
+                .name("fieldsales-warm".into())
+                .spawn(move || v.warm_every_thread(&CacheStacks::new()));
         });
     }
 
-    /// Whether the region's example number read as valid (then parsing, validation and both
-    /// formats have run).
-    fn warm(&self) -> bool {
-        match self.phone(self.example_number()) {
-            Ok(e164) => !self.national_digits(&e164).is_empty(),
-            Err(_) => false,
+    /// Reads the example number on this thread and then on short-lived threads, one after
+    /// another, until each of the `CACHE_STACKS` stacks holds a warmed cache of every pattern
+    /// a capture matches; returns how many stacks it filled. Why: the `regex` crate keeps a
+    /// pattern's matching caches (lazy DFA states) in a regex-automata `Pool`. The first
+    /// thread to match owns one cache; any other thread pops one from stack `id % 8` (`id`
+    /// from a process-wide counter, drawn at a thread's first match of any pattern), makes a
+    /// cold one when that stack is empty, and pushes it back there. A warm-up on one other
+    /// thread thus left the rep's first capture with cold caches (≈ 0.5 ms); new threads in
+    /// sequence draw consecutive ids and so fill every stack, whichever thread captures.
+    fn warm_every_thread(&self, stacks: &CacheStacks) -> usize {
+        // Owning the probe like the patterns keeps this thread's draws off the stacks.
+        stacks.first_draw();
+        if !self.warm() {
+            return 0;
         }
+        let mut filled = 0;
+        for _ in 0..MAX_WARM_THREADS {
+            if filled == CACHE_STACKS {
+                break;
+            }
+            let warmed = std::thread::scope(|s| {
+                let thread = std::thread::Builder::new().name("fieldsales-warm-cache".into());
+                let handle = thread.spawn_scoped(s, || stacks.first_draw() && self.warm()).ok()?;
+                handle.join().ok()
+            });
+            match warmed {
+                Some(true) => filled += 1,
+                Some(false) => {}
+                None => break,
+            }
+        }
+        filled
+    }
+
+    /// Whether the region's example number read as valid, also spelled as a rep types it
+    /// (national prefix, separators): then parsing, validation and both formats have run on
+    /// this thread.
+    fn warm(&self) -> bool {
+        let Ok(e164) = self.phone(self.example_number()) else { return false };
+        let typed = self.national(&e164).unwrap_or_default();
+        self.phone(&typed).is_ok() && !self.national_digits(&e164).is_empty()
     }
 
     /// libphonenumber's example mobile (or fixed-line) number of the region, "0" if it has none.
@@ -92,16 +153,18 @@ impl Validator {
     /// The national spelling of an E.164 number, digits only, so that search finds "0101234"
     /// as well as "+82101234".
     pub fn national_digits(&self, e164: &str) -> String {
-        match phonenumber::parse(Some(self.region), e164) {
-            Ok(n) => n
-                .format()
-                .mode(phonenumber::Mode::National)
-                .to_string()
-                .chars()
-                .filter(char::is_ascii_digit)
-                .collect(),
-            Err(_) => e164.chars().filter(char::is_ascii_digit).collect(),
-        }
+        self.national(e164)
+            .as_deref()
+            .unwrap_or(e164)
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect()
+    }
+
+    /// The national spelling of an E.164 number, as a rep of the region writes it.
+    fn national(&self, e164: &str) -> Option<String> {
+        let n = phonenumber::parse(Some(self.region), e164).ok()?;
+        Some(n.format().mode(phonenumber::Mode::National).to_string())
     }
 
     pub fn lead_draft(&self, d: &mut LeadDraft) -> Result<(), V> {
@@ -501,6 +564,22 @@ mod tests {
     fn warming_reads_a_valid_example_number_of_each_region() {
         for region in ["KR", "US", "GB", "JP", "DE"] {
             assert!(Validator::new(region).unwrap().warm(), "{region}");
+        }
+    }
+
+    #[test]
+    fn warming_fills_the_cache_stack_of_any_thread_started_after_it() {
+        let kr = Validator::new("KR").unwrap();
+        let stacks = CacheStacks::new();
+        assert_eq!(kr.warm_every_thread(&stacks), CACHE_STACKS);
+        // New threads draw new ids, so between them they use every stack; each finds its stack
+        // filled, and reads a number there as this thread does.
+        for _ in 0..2 * CACHE_STACKS {
+            let (first, read) = std::thread::scope(|s| {
+                s.spawn(|| (stacks.first_draw(), kr.phone("010-2345-6789"))).join().unwrap()
+            });
+            assert!(!first, "a thread started after the warm-up drew from an unfilled stack");
+            assert_eq!(read.unwrap(), "+821023456789");
         }
     }
 

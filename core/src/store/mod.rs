@@ -154,7 +154,8 @@ impl Drop for Warming {
 
 impl Store {
     /// Opens (creating if needed) the store at `path`. Cheap: it runs migrations and reads a few
-    /// meta rows; no document is loaded.
+    /// meta rows; no document is loaded. The first open of a process also starts the phone
+    /// patterns' warm-up for every thread ([`Validator::warm_in_background`]), off this thread.
     pub fn open(path: impl AsRef<Path>, opts: OpenOptions) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
         let validator = Validator::new(&opts.region)?;
@@ -214,8 +215,10 @@ impl Store {
     /// Opens the store as a phone app does: like [`Store::open`], and then a thread of its own
     /// rehearses a capture while the rep types the first lead (a sample lead captured and
     /// rolled back, see `rehearse_capture`), so that the first capture after a cold start costs
-    /// what the second does. Keep the [`Warming`] beside the store and drop it first: dropping
-    /// it waits for the rehearsal, so the store closes where the caller lets go of it.
+    /// what the second does: the rehearsal warms the connection, `Store::open` the phone
+    /// patterns' caches of whichever thread captures. Keep the [`Warming`] beside the store and
+    /// drop it first: dropping it waits for the rehearsal, so the store closes where the caller
+    /// lets go of it.
     pub fn open_warm(path: impl AsRef<Path>, opts: OpenOptions) -> Result<(Arc<Store>, Warming)> {
         let store = Arc::new(Store::open(path, opts)?);
         let weak = Arc::downgrade(&store);
