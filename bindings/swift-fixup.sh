@@ -4,9 +4,10 @@
 # or twice per field; on Linux it runs unspecialised (witness tables, metadata lookups, retains)
 # and cost ~0.2 µs a call, ~7 µs a LeadSummary (docs/benchmarks.md, "One FFI call"). No uniffi
 # setting changes these helpers (docs/bindings.md). The replacements read the same big-endian
-# bytes through one `withUnsafeBytes` each, and a string straight from the buffer; same bounds
-# checks, same errors. Idempotent; fails if a helper is not found as expected (a uniffi upgrade:
-# check the template, then this script).
+# bytes straight from the buffer Rust returned, through an `UnsafeRawBufferPointer` that replaces
+# the reader's `Data` (every `(data: Data, offset: Data.Index)` reader in both files), and a
+# string without an intermediate array; same bounds checks, same errors. Idempotent; fails if a
+# helper is not found as expected (a uniffi upgrade: check the template, then this script).
 # Usage: bindings/swift-fixup.sh <swift out dir>
 set -euo pipefail
 dir="$1"
