@@ -61,7 +61,7 @@ for g in "$1"/io/fieldsales/kit/core/fieldsales_core.kt "$f"; do
         // kotlin-fixup: heap lift (bindings/kotlin-fixup.sh)
         val data = rbuf.data!!
         try {
-           val byteBuf = ByteBuffer.wrap(data.getByteArray(0, rbuf.len.toInt()))
+           val byteBuf = ByteBuffer.wrap(data.getByteArray(0, Math.toIntExact(rbuf.len)))
            val item = read(byteBuf)
 ~;
     $n += s~(object FfiConverterString: FfiConverter<String, RustBuffer\.ByValue> \{.*?)    override fun read\(buf: ByteBuffer\): String \{\n        val len = buf\.getInt\(\)\n        val byteArr = ByteArray\(len\)\n~$1    override fun read(buf: ByteBuffer): String {
