@@ -45,3 +45,37 @@ private inline fun <U, E: kotlin.Exception> uniffiRustCallWithError(errorHandler
     die "kotlin-fixup: uniffiRustCallWithError not found\n" unless $n == 1;
   ' "$g" || { echo "kotlin-fixup: $g is not what uniffi 0.32 generates" >&2; exit 1; }
 done
+
+# Both files: a returned RustBuffer is lifted from one heap copy of its bytes (one JNI read)
+# instead of from a direct ByteBuffer over native memory, and a string in it is decoded straight
+# from that array. uniffi 0.32 copies each string's bytes into a new ByteArray and then decodes
+# it: ~500 strings in a page of 50 leads (docs/benchmarks.md, "One FFI call"). Same reads, same
+# errors: a negative length throws NegativeArraySizeException, one past the end
+# BufferUnderflowException, leftover bytes the same RuntimeException; the buffer is freed as before
+# (now also when the copy fails). A direct buffer (a callback's argument) still takes the old path.
+for g in "$1"/io/fieldsales/kit/core/fieldsales_core.kt "$f"; do
+  grep -q 'kotlin-fixup: heap lift' "$g" && continue
+  perl -0777 -i -pe '
+    my $n = 0;
+    $n += s~    fun liftFromRustBuffer\(rbuf: RustBuffer\.ByValue\): KotlinType \{\n        val byteBuf = rbuf\.asByteBuffer\(\)!!\n        try \{\n           val item = read\(byteBuf\)\n~    fun liftFromRustBuffer(rbuf: RustBuffer.ByValue): KotlinType {
+        // kotlin-fixup: heap lift (bindings/kotlin-fixup.sh)
+        val data = rbuf.data!!
+        try {
+           val byteBuf = ByteBuffer.wrap(data.getByteArray(0, Math.toIntExact(rbuf.len)))
+           val item = read(byteBuf)
+~;
+    $n += s~(object FfiConverterString: FfiConverter<String, RustBuffer\.ByValue> \{.*?)    override fun read\(buf: ByteBuffer\): String \{\n        val len = buf\.getInt\(\)\n        val byteArr = ByteArray\(len\)\n~$1    override fun read(buf: ByteBuffer): String {
+        val len = buf.getInt()
+        if (buf.hasArray()) {
+            if (len < 0) throw NegativeArraySizeException(len.toString())
+            if (len > buf.remaining()) throw java.nio.BufferUnderflowException()
+            val at = buf.position()
+            val value = String(buf.array(), buf.arrayOffset() + at, len, Charsets.UTF_8)
+            buf.position(at + len)
+            return value
+        }
+        val byteArr = ByteArray(len)
+~s;
+    die "kotlin-fixup: expected 2 replacements for the heap lift, made $n\n" unless $n == 2;
+  ' "$g" || { echo "kotlin-fixup: $g is not what uniffi 0.32 generates" >&2; exit 1; }
+done

@@ -8,10 +8,11 @@
 # Both suites run even if the first fails; the exit code is non-zero if either failed.
 #
 # Usage: scripts/test-bindings.sh [--kotlin-only | --swift-only] [--bench]
-#   --bench  instead of the tests, the FFI-call benchmark: "list 50 leads" in Rust (core call and
-#            adapter, no FFI), Kotlin (JNA) and Swift, all against the release library; and the
-#            list screen on 100,000 leads next to the core calls it wraps (android/ui
-#            ListScreenBenchmark; Swift FieldSalesUIBench, the LeadsViewModel).
+#   --bench  instead of the tests, the FFI-call benchmark: "list 50 leads" in Rust (core call,
+#            adapter, adapter + the page serialised into a RustBuffer; no FFI), Kotlin (JNA) and
+#            Swift, all against the release library; and the list screen on 100,000 leads
+#            next to the core calls it wraps (android/ui ListScreenBenchmark; Swift
+#            FieldSalesUIBench, the LeadsViewModel).
 # FIELDSALES_SWIFT_FILTER=PATTERN runs only the Swift tests matching it (a quick local loop).
 #
 # Cached and idempotent: cargo's target/, the Maven repository (FIELDSALES_M2_REPO, default

@@ -1,12 +1,14 @@
 //! The Rust side of the FFI-call benchmark: the same "list 50 leads" call the Kotlin and Swift
-//! harnesses make, timed on the core `Store` directly and through the `FieldStore` adapter (no
-//! FFI), over the same data (1,000 leads). Prints one `rust ... ns/call` line per variant.
+//! harnesses make, timed on the core `Store` directly, through the `FieldStore` adapter (no
+//! FFI), and the adapter plus uniffi's serialisation of the page into a RustBuffer (the Rust
+//! side of a foreign call), over the same data (1,000 leads). Prints one `rust ... ns/call` line
+//! per variant.
 //! Run: cargo run --release -p fieldsales-ffi --example list_bench [ITERATIONS]
 
 use std::time::Instant;
 
 use fieldsales_core::{LeadDraft, LeadQuery};
-use fieldsales_ffi::FieldStore;
+use fieldsales_ffi::{FieldStore, LeadPage};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let iterations: u32 = std::env::args().nth(1).map(|s| s.parse()).transpose()?.unwrap_or(20_000);
@@ -46,6 +48,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     time("core Store::list_leads", &|| core.list_leads(&query).map(|p| p.items.len()).unwrap_or(0));
     time("FieldStore::list_leads (adapter, no FFI)", &|| {
         store.list_leads(query.clone()).map(|p| p.items.len()).unwrap_or(0)
+    });
+    // What the FFI adds on the Rust side: the page serialised into the RustBuffer a foreign
+    // call gets (uniffi's `Lower`), then that buffer freed, as the foreign side does.
+    time("FieldStore::list_leads + serialised into a RustBuffer (no FFI)", &|| {
+        let Ok(page) = store.list_leads(query.clone()) else { return 0 };
+        let n = page.items.len();
+        <LeadPage as uniffi::Lower<fieldsales_ffi::UniFfiTag>>::lower(page).destroy();
+        n
     });
     Ok(())
 }

@@ -33,7 +33,9 @@ class ListLeadsBenchmark {
                 },
             )
             val query = LeadQuery(sort = LeadSort.UPDATED, limit = 50u)
-            repeat(iterations / 5) { assertEquals(50, s.listLeads(query).items.size) } // JIT warm-up
+            // JIT warm-up: as many calls as are timed (a fifth of them left C2 compiling on the
+            // same two cores while the timed loop ran; docs/benchmarks.md, "One FFI call").
+            repeat(iterations) { assertEquals(50, s.listLeads(query).items.size) }
             var n = 0
             val t = System.nanoTime()
             repeat(iterations) { n += s.listLeads(query).items.size }
