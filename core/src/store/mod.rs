@@ -14,6 +14,7 @@
 //! of them functions over a `&Connection`. `record.rs` is the one place that says what each
 //! kind of document is to the store.
 
+mod checkpoint;
 mod clock;
 mod documents;
 mod foreign;
@@ -121,7 +122,10 @@ pub struct Store {
     // Field order is drop order: the reader closes first, so that the writer, closing last, can
     // checkpoint and remove the WAL.
     reader: Mutex<Connection>,
-    writer: Mutex<Connection>,
+    writer: Arc<Mutex<Connection>>,
+    /// Stopped in `Drop`, before the connections above close, so that the writer's closes
+    /// last, on the caller's thread.
+    checkpointer: checkpoint::Checkpointer,
     user: String,
     actor: ActorId,
     validator: Validator,
@@ -149,6 +153,12 @@ impl Drop for Warming {
         if let Some(h) = self.0.take() {
             let _ = h.join();
         }
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.checkpointer.stop();
     }
 }
 
@@ -193,11 +203,14 @@ impl Store {
             }
         };
         tx.commit()?;
+        let writer = Arc::new(Mutex::new(writer));
+        let checkpointer = checkpoint::Checkpointer::install(&writer)?;
         let reader = schema::open_connection(&path, true, opts.key.as_ref())?;
         let store = Store {
             path,
-            writer: Mutex::new(writer),
+            writer,
             reader: Mutex::new(reader),
+            checkpointer,
             user: opts.user_id,
             actor,
             validator,
