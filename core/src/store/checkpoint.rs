@@ -54,7 +54,7 @@ impl Checkpointer {
             (Arc::downgrade(writer), Arc::clone(&thread), Arc::clone(&done));
         super::lock(writer).wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages| {
             let woken =
-                pages >= SOFT_PAGES && pages < HARD_PAGES && wake(&started, &weak, &counted);
+                (SOFT_PAGES..HARD_PAGES).contains(&pages) && wake(&started, &weak, &counted);
             if pages >= SOFT_PAGES && !woken {
                 // As SQLite's own hook: a checkpoint that cannot finish now is retried at a
                 // later commit. An error returned here would fail a statement whose commit
