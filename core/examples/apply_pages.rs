@@ -40,7 +40,7 @@ fn main() {
         snapshots.len(),
         e.as_secs_f64(),
         snapshots.len() as f64 / e.as_secs_f64(),
-        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
+        testkit::bench::load_average()
     );
 }
 

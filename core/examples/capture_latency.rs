@@ -38,6 +38,6 @@ fn main() {
         at(0.999),
         took[took.len() - 1],
         total / n as f64,
-        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
+        testkit::bench::load_average()
     );
 }

@@ -20,15 +20,10 @@ use rand::rngs::StdRng;
 /// (one run of this example with the sizes swept).
 const DICTIONARY_BYTES: usize = 64 * 1024;
 
-/// The uncompressed bytes `packed` packs: a document of one change as that change, any other
-/// as `save_nocompress()`.
+/// The uncompressed bytes compaction packs, of a document a store handed out.
 fn raw(saved: &[u8]) -> Vec<u8> {
     let mut d = AutoCommit::load(saved).expect("a stored document loads");
-    let changes = d.get_changes(&[]);
-    match changes.as_slice() {
-        [one] => one.raw_bytes().to_vec(),
-        _ => d.save_nocompress(),
-    }
+    fieldsales_core::doc::uncompressed_chunk(&mut d)
 }
 
 /// Documents of `leads` random leads, a fifth of them edited once, and one random activity on

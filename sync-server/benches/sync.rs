@@ -509,12 +509,6 @@ fn secs(d: Duration) -> String {
     format!("{:.2} s", d.as_secs_f64())
 }
 
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "n/a".into())
-}
-
 fn cmd(program: &str, args: &[&str]) -> String {
     std::process::Command::new(program)
         .args(args)
@@ -2245,7 +2239,7 @@ fn load_summary(l: &Load, rp: &Replay) -> String {
 fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
     let cfg = Cfg::new(bench);
-    let load_start = loadavg();
+    let load_start = testkit::bench::load_average();
     let started = cmd("date", &["-u", "+%Y-%m-%d %H:%M UTC"]);
     let wall = Instant::now();
     let client_rt = tokio::runtime::Builder::new_multi_thread()
@@ -2297,7 +2291,7 @@ fn main() {
                 sync.pull_cpu.0,
                 sync.pull_cpu.1,
                 secs(seeding),
-                std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
+                testkit::bench::load_average()
             );
         }
         return;
@@ -2327,7 +2321,7 @@ fn main() {
     client_rt.shutdown_timeout(Duration::from_secs(5));
     let sc = scale(&cfg);
 
-    let load_end = loadavg();
+    let load_end = testkit::bench::load_average();
     let (mut table, mut details) = report(&cfg, &boot, &inc, &l, &rp, &w);
     let (t5, d5) = scale_rows(&rp, &sc);
     table += &t5;

@@ -63,12 +63,18 @@ pub fn print_memory(when: &str) {
             .map(|v| v.trim().to_string())
             .unwrap_or_else(|| "?".into())
     };
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let load: Vec<&str> = load.split_whitespace().take(3).collect();
     eprintln!(
         "[memory] {when}: VmRSS {}, VmHWM {} (load {})",
         field("VmRSS:"),
         field("VmHWM:"),
-        load.join(" ")
+        load_average()
     );
+}
+
+/// The 1-, 5- and 15-minute load averages ("1.86 1.54 1.50"), which every bench figure is
+/// reported with; "n/a" where there is no `/proc`.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "n/a".into())
 }

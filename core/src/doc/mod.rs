@@ -505,6 +505,17 @@ pub fn load(id: &str, bytes: &[u8]) -> Result<AutoCommit> {
     AutoCommit::load(bytes).map_err(|e| Error::corrupt(id, e))
 }
 
+/// The document as one uncompressed chunk that loads as the same document: its one change's
+/// raw bytes (a record captured and not edited since), or `save_nocompress()` if it holds
+/// several. What the store packs at compaction (`store::packed`), and so what the packing
+/// dictionary is trained on (`core/examples/doc_dictionary.rs`).
+pub fn uncompressed_chunk(doc: &mut AutoCommit) -> Vec<u8> {
+    match doc.get_changes(&[]).as_slice() {
+        [one] => one.raw_bytes().to_vec(),
+        _ => doc.save_nocompress(),
+    }
+}
+
 pub(crate) fn check_type(doc: &AutoCommit, id: &str, want: DocKind) -> Result<()> {
     match kind_of(doc) {
         Some(k) if k == want => Ok(()),

@@ -117,16 +117,11 @@ pub(crate) fn pack_page(conn: &Connection, after: i64, limit: u32) -> Result<(Op
     Ok((rows.last().map(|(rowid, _)| *rowid), written))
 }
 
-/// A stored document packed: its one change's raw bytes, or `save_nocompress()` if it holds
-/// several, in a `packed` frame that loads back with the same heads; `None` for anything else.
+/// A stored document packed: `doc::uncompressed_chunk` in a `packed` frame that loads back with
+/// the same heads; `None` for anything else.
 fn packed_form(stored: &[u8]) -> Option<Vec<u8>> {
     let mut d = AutoCommit::load(stored).ok()?;
-    let changes = d.get_changes(&[]);
-    let raw = match changes.as_slice() {
-        [one] => one.raw_bytes().to_vec(),
-        _ => d.save_nocompress(),
-    };
-    let bytes = packed::pack(&raw).ok()?;
+    let bytes = packed::pack(&doc::uncompressed_chunk(&mut d)).ok()?;
     let back = AutoCommit::load(&packed::unpack(&bytes).ok()?).ok()?.get_heads();
     (back == d.get_heads()).then_some(bytes)
 }
