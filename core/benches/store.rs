@@ -43,10 +43,11 @@ use criterion::{BatchSize, Criterion, SamplingMode, Throughput};
 use fieldsales_core::{LeadDraft, LeadPatch, LeadQuery, LeadSort, OpenOptions, Stage, Store};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 
 use testkit::bench::{
-    criterion_dir, fixture_leads, fmt_time, median_ns, print_memory, size_label, target_dir,
+    baseline_db, baseline_insert, criterion_dir, fixture_leads, fmt_time, median_ns, print_memory,
+    size_label, target_dir,
 };
 use testkit::data::{STAGES, owner};
 use testkit::{T0, companies, drafts, typical_draft};
@@ -80,60 +81,6 @@ fn sizes(bench_mode: bool) -> Sizes {
         let (fixture_batch, bulk, work) = (1_000, 500, 200);
         Sizes { fixture: 2_000, label, cached: false, fixture_batch, bulk, work }
     }
-}
-
-// ---- plain rusqlite baseline --------------------------------------------------------------
-
-const BASELINE_TABLE: &str = "CREATE TABLE leads (
-    id TEXT PRIMARY KEY, name TEXT, company TEXT, title TEXT, email TEXT, phone TEXT, event TEXT,
-    channel TEXT, stage TEXT, potential TEXT, deal_amount INTEGER, deal_currency TEXT, owner TEXT,
-    tags TEXT, notes TEXT, custom TEXT, next_follow_up INTEGER, created_at INTEGER, updated_at INTEGER)";
-const BASELINE_INSERT: &str =
-    "INSERT INTO leads (id, name, company, title, email, phone, event, channel, stage, potential,
-    deal_amount, deal_currency, owner, tags, notes, custom, next_follow_up, created_at, updated_at)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
-
-fn baseline_db(path: &Path, synchronous: &str) -> Connection {
-    let c = Connection::open(path).unwrap();
-    c.pragma_update(None, "journal_mode", "WAL").unwrap();
-    c.pragma_update(None, "synchronous", synchronous).unwrap();
-    c.execute_batch(BASELINE_TABLE).unwrap();
-    c
-}
-
-/// The same fields a lead has, as one plain row: no document, projection, index or outbox.
-fn baseline_insert(c: &Connection, id: &str, d: &LeadDraft, now: i64) {
-    let deal = d.deal_value.as_ref();
-    let custom = d
-        .custom_fields
-        .iter()
-        .map(|f| format!("{}={}", f.key, f.value))
-        .collect::<Vec<_>>()
-        .join(";");
-    c.prepare_cached(BASELINE_INSERT)
-        .unwrap()
-        .execute(params![
-            id,
-            d.name,
-            d.company,
-            d.title,
-            d.emails.first(),
-            d.phones.first(),
-            d.event,
-            d.channel.map(|c| c.as_str()),
-            d.stage.map(|s| s.as_str()),
-            d.potential.map(|p| p.as_str()),
-            deal.map(|m| m.amount_minor),
-            deal.map(|m| m.currency.as_str()),
-            d.owner,
-            d.tags.join(","),
-            d.notes,
-            custom,
-            d.next_follow_up,
-            now,
-            now,
-        ])
-        .unwrap();
 }
 
 // ---- stores -------------------------------------------------------------------------------

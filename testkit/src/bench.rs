@@ -3,6 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use fieldsales_core::LeadDraft;
+use rusqlite::{Connection, params};
+
 /// Cargo's target folder (`CARGO_TARGET_DIR`, else the workspace's `target/`).
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
@@ -77,4 +80,59 @@ pub fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "n/a".into())
+}
+
+// ---- the plain rusqlite baseline the benches and examples compare against -------------------
+
+const BASELINE_TABLE: &str = "CREATE TABLE leads (
+    id TEXT PRIMARY KEY, name TEXT, company TEXT, title TEXT, email TEXT, phone TEXT, event TEXT,
+    channel TEXT, stage TEXT, potential TEXT, deal_amount INTEGER, deal_currency TEXT, owner TEXT,
+    tags TEXT, notes TEXT, custom TEXT, next_follow_up INTEGER, created_at INTEGER, updated_at INTEGER)";
+const BASELINE_INSERT: &str =
+    "INSERT INTO leads (id, name, company, title, email, phone, event, channel, stage, potential,
+    deal_amount, deal_currency, owner, tags, notes, custom, next_follow_up, created_at, updated_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
+
+/// A plain SQLite file in WAL mode with one `leads` table and no index but its key.
+pub fn baseline_db(path: &Path, synchronous: &str) -> Connection {
+    let c = Connection::open(path).unwrap();
+    c.pragma_update(None, "journal_mode", "WAL").unwrap();
+    c.pragma_update(None, "synchronous", synchronous).unwrap();
+    c.execute_batch(BASELINE_TABLE).unwrap();
+    c
+}
+
+/// The same fields a lead has, as one plain row: no document, projection, index or outbox.
+pub fn baseline_insert(c: &Connection, id: &str, d: &LeadDraft, now: i64) {
+    let deal = d.deal_value.as_ref();
+    let custom = d
+        .custom_fields
+        .iter()
+        .map(|f| format!("{}={}", f.key, f.value))
+        .collect::<Vec<_>>()
+        .join(";");
+    c.prepare_cached(BASELINE_INSERT)
+        .unwrap()
+        .execute(params![
+            id,
+            d.name,
+            d.company,
+            d.title,
+            d.emails.first(),
+            d.phones.first(),
+            d.event,
+            d.channel.map(|c| c.as_str()),
+            d.stage.map(|s| s.as_str()),
+            d.potential.map(|p| p.as_str()),
+            deal.map(|m| m.amount_minor),
+            deal.map(|m| m.currency.as_str()),
+            d.owner,
+            d.tags.join(","),
+            d.notes,
+            custom,
+            d.next_follow_up,
+            now,
+            now,
+        ])
+        .unwrap();
 }

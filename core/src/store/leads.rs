@@ -9,7 +9,7 @@ use automerge::{AutoCommit, ChangeHash};
 use rusqlite::Connection;
 
 use super::record::{ChangedRecords, Record};
-use super::{Store, documents, outbox, read};
+use super::{Store, ahead, documents, outbox, read};
 use crate::doc::{self, DocKind};
 use crate::error::{Error, Result, ValidationError};
 use crate::import::{ColumnMapping, ImportOptions, ImportReport};
@@ -38,7 +38,13 @@ impl New {
     /// A document `doc::*::create` made and committed, with the record it holds.
     pub(crate) fn made(mut d: AutoCommit, id: &str, record: Record) -> Result<New> {
         let hash = d.get_heads().pop().ok_or_else(|| Error::corrupt(id, "no change was made"))?;
-        Ok(New { id: id.to_string(), kind: record.kind(), record, hash, saved: d.save() })
+        Ok(New {
+            id: id.to_string(),
+            kind: record.kind(),
+            record,
+            hash,
+            saved: documents::saved(&mut d),
+        })
     }
 }
 
@@ -69,47 +75,24 @@ impl Store {
         let now = self.now();
         // The workspace's stage rules apply to local writes only (see `store/sales.rs`).
         let settings = self.sales_settings()?;
-        let build = |d: LeadDraft| self.new_lead(d, given, &settings, now);
-        // Building documents is CPU work independent per lead: a large import spreads it over
-        // the cores, and only the SQLite writes stay on one thread.
-        // available_parallelism reads cgroup files (50–60 µs): only ask for a large import.
-        let threads = if drafts.len() >= 256 {
-            std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)
-        } else {
-            1
-        };
-        let built: Vec<New> = if threads > 1 {
-            let chunk = drafts.len().div_ceil(threads);
-            let mut drafts = drafts;
-            let mut parts = Vec::new();
-            while drafts.len() > chunk {
-                let rest = drafts.split_off(chunk);
-                parts.push(std::mem::replace(&mut drafts, rest));
-            }
-            parts.push(drafts);
-            let results: Vec<Result<Vec<_>>> = std::thread::scope(|s| {
-                let handles: Vec<_> = parts
-                    .into_iter()
-                    .map(|p| s.spawn(|| p.into_iter().map(build).collect::<Result<Vec<_>>>()))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join().unwrap_or_else(|_| {
-                            Err(Error::corrupt("import", "a worker thread panicked"))
-                        })
-                    })
-                    .collect()
-            });
-            let mut all = Vec::new();
-            for r in results {
-                all.extend(r?);
-            }
-            all
-        } else {
-            drafts.into_iter().map(build).collect::<Result<_>>()?
-        };
-        self.write(|tx| built.iter().try_for_each(|new| self.insert_new_lead(tx, new)))?;
+        // Building documents is CPU work independent per lead: a large import builds them on
+        // every core while this thread stores each one, in the drafts' order, in one
+        // transaction. A draft that fails stops the import there and nothing is stored.
+        let build = |i: usize| self.new_lead(drafts[i].clone(), given, &settings, now);
+        let threads = ahead::threads(drafts.len(), 256, 8);
+        let built = ahead::run(drafts.len(), threads, build, |ahead| {
+            self.write(|tx| {
+                let mut built = Vec::with_capacity(drafts.len());
+                for i in 0..drafts.len() {
+                    let new = ahead
+                        .take(i)
+                        .ok_or_else(|| Error::corrupt("import", "a worker thread panicked"))??;
+                    self.insert_new_lead(tx, &new)?;
+                    built.push(new);
+                }
+                Ok(built)
+            })
+        })?;
         self.notify(ChangedRecords {
             leads: built.iter().map(|n| n.id.clone()).collect(),
             ..Default::default()

@@ -3,12 +3,10 @@
 //! transaction while worker threads load and read the snapshots ahead of the writer, a damaged
 //! item set aside rather than merged.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
-
 use automerge::{AutoCommit, Change, ReadDoc};
 use rusqlite::Connection;
 
+use super::ahead::{self, Ahead};
 use super::foreign::{Damage, claimed_other_id, guarded};
 use super::record::{self, ChangedRecords, Record};
 use super::{documents, quarantine};
@@ -137,29 +135,6 @@ fn preload_one(id: &str, kind: DocKind, bytes: &[u8]) -> Option<Record> {
     .flatten()
 }
 
-/// The snapshots' records as the preloading threads deliver them, in any order.
-struct Preloaded {
-    /// Per item: `None` until it arrives (or for an item that is no snapshot), then what the
-    /// snapshot read as (`None` inside: left to the ordinary path).
-    got: Vec<Option<Option<Record>>>,
-    rx: Option<mpsc::Receiver<(usize, Option<Record>)>>,
-}
-
-impl Preloaded {
-    /// The record of item `i`, waiting for it if it is on its way.
-    fn get(&mut self, i: usize) -> Option<&Record> {
-        while self.got.get(i).is_some_and(Option::is_none) {
-            // Every sender gone (all read, or a worker died): the rest take the ordinary path.
-            let Some(Ok((j, r))) = self.rx.as_ref().map(mpsc::Receiver::recv) else {
-                self.rx = None;
-                break;
-            };
-            self.got[j] = Some(r);
-        }
-        self.got.get(i)?.as_ref()?.as_ref()
-    }
-}
-
 /// A batch ready to merge: every item parsed.
 pub(crate) struct Batch {
     steps: Vec<Step>,
@@ -192,61 +167,17 @@ impl Batch {
     /// The snapshots are loaded and read on up to as many threads as there are cores while
     /// this thread writes, each item as soon as its record is there.
     pub(crate) fn apply(&self, tx: &Connection, v: &Validator, now: i64) -> Result<MergeReport> {
-        let snapshots: Vec<(usize, &str, DocKind, &[u8])> = self
+        let snapshots = self
             .steps
             .iter()
-            .enumerate()
-            .filter_map(|(i, s)| match s {
-                Step::Merge(id, kind, Parsed::Snapshot(b)) => {
-                    Some((i, id.as_str(), *kind, b.as_slice()))
-                }
-                _ => None,
-            })
-            .collect();
-        let mut got: Vec<Option<Option<Record>>> = self.steps.iter().map(|_| Some(None)).collect();
-        for &(i, ..) in &snapshots {
-            got[i] = None;
-        }
-        let threads = if snapshots.len() < PARALLEL_FROM {
-            1
-        } else {
-            std::thread::available_parallelism().map_or(1, |c| c.get()).min(4)
+            .filter(|s| matches!(s, Step::Merge(_, _, Parsed::Snapshot(_))))
+            .count();
+        let preload = |i: usize| match &self.steps[i] {
+            Step::Merge(id, kind, Parsed::Snapshot(bytes)) => preload_one(id, *kind, bytes),
+            _ => None,
         };
-        if threads < 2 {
-            for &(i, id, kind, bytes) in &snapshots {
-                got[i] = Some(preload_one(id, kind, bytes));
-            }
-            return self.apply_page(tx, v, now, &mut Preloaded { got, rx: None });
-        }
-        let next = AtomicUsize::new(0);
-        std::thread::scope(|s| {
-            let (send, rx) = mpsc::channel();
-            let workers: Vec<_> = (0..threads)
-                .map(|_| {
-                    let (send, next, snapshots) = (send.clone(), &next, &snapshots);
-                    s.spawn(move || {
-                        while let Some(&(i, id, kind, bytes)) =
-                            snapshots.get(next.fetch_add(1, Ordering::Relaxed))
-                        {
-                            // The writer stopped (a storage failure): nothing more is wanted.
-                            if send.send((i, preload_one(id, kind, bytes))).is_err() {
-                                break;
-                            }
-                        }
-                    })
-                })
-                .collect();
-            drop(send);
-            let mut pre = Preloaded { got, rx: Some(rx) };
-            let report = self.apply_page(tx, v, now, &mut pre);
-            drop(pre);
-            // A worker that panicked (it cannot on these inputs: each read is guarded) only
-            // cost its documents their head start; joined here, it does not fail the page.
-            for w in workers {
-                let _ = w.join();
-            }
-            report
-        })
+        let threads = ahead::threads(snapshots, PARALLEL_FROM, 4);
+        ahead::run(self.steps.len(), threads, preload, |pre| self.apply_page(tx, v, now, pre))
     }
 
     /// Applies the page in a savepoint of its own, first with the fast path, and again item by
@@ -256,7 +187,7 @@ impl Batch {
         tx: &Connection,
         v: &Validator,
         now: i64,
-        pre: &mut Preloaded,
+        pre: &mut Ahead<Option<Record>>,
     ) -> Result<MergeReport> {
         tx.execute_batch("SAVEPOINT merge_page")?;
         let mut fast = true;
@@ -278,12 +209,12 @@ impl Batch {
         tx: &Connection,
         v: &Validator,
         now: i64,
-        preloaded: &mut Preloaded,
+        preloaded: &mut Ahead<Option<Record>>,
         fast: bool,
     ) -> Result<Option<MergeReport>> {
         let mut report = MergeReport::default();
         for (i, step) in self.steps.iter().enumerate() {
-            let pre = preloaded.get(i);
+            let pre = preloaded.get(i).and_then(Option::as_ref);
             if let (true, Step::Merge(id, kind, Parsed::Snapshot(bytes)), Some(pre)) =
                 (fast, step, pre)
                 && is_new(tx, id)?
@@ -431,7 +362,7 @@ fn merge_one(
         }
         // What is stored must load: Automerge 0.12 can accept changes whose saved document
         // then fails to load ("mismatching heads").
-        saved = d.save();
+        saved = documents::saved(&mut d);
         let heads = d.get_heads();
         match guarded(|| AutoCommit::load(&saved).map(|mut back| back.get_heads())) {
             Ok(Ok(h)) if h == heads => {}

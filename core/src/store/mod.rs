@@ -14,6 +14,7 @@
 //! of them functions over a `&Connection`. `record.rs` is the one place that says what each
 //! kind of document is to the store.
 
+mod ahead;
 mod checkpoint;
 mod clock;
 mod documents;

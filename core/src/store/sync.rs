@@ -162,7 +162,7 @@ impl Store {
             documents::delete(tx, doc_id)?;
             record::delete(tx, doc_id, local_kind)?;
             if let Some(mut d) = server_doc {
-                documents::insert(tx, doc_id, kind, &d.save())?;
+                documents::insert(tx, doc_id, kind, &documents::saved(&mut d))?;
                 if doc::kind_of(&d).is_some() {
                     Record::read(&d, doc_id, kind)?.project(tx, &self.validator, true)?;
                 }
