@@ -16,7 +16,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use automerge::{ActorId, AutoCommit, Change};
+use automerge::{ActorId, AutoCommit, Change, ReadDoc};
 use fieldsales_core::doc::{self, DocKind, check, lead};
 use fieldsales_core::validate::Validator;
 
@@ -70,6 +70,10 @@ fn main() -> anyhow::Result<()> {
     let load_us = per_lead(LEADS, |i| AutoCommit::load(&snapshots[i]));
     let loaded = snapshots.iter().map(|s| AutoCommit::load(s)).collect::<Result<Vec<_>, _>>()?;
     let read_us = per_lead(LEADS, |i| lead::read(&loaded[i], &ids[i]));
+    let walk_us = per_lead(LEADS, |i| {
+        check::within(&loaded[i], check::MAX_READ_DEPTH, check::MAX_READ_VALUES, false)
+    });
+    let hydrate_us = per_lead(LEADS, |i| loaded[i].hydrate(&automerge::ROOT, None));
 
     // A push, on the server: each lead's one change applied to a new document, the shape check,
     // the uncompressed save and the load that proves it loads again.
@@ -85,6 +89,9 @@ fn main() -> anyhow::Result<()> {
     });
     let load_change_us = per_lead(LEADS, |i| AutoCommit::load(&changes[i]));
     let check_us = per_lead(LEADS, |i| check::check(&loaded[i], &ids[i], DocKind::Lead));
+    let strict_walk_us = per_lead(LEADS, |i| {
+        check::within(&loaded[i], check::APP_DEPTH, check::MAX_VALUES, true)
+    });
     // The loaded copies' reads and checks agree with the originals: the steps measured real work.
     for (i, d) in loaded.iter().enumerate() {
         anyhow::ensure!(doc::kind_of(d) == Some(DocKind::Lead), "lead {i} is a lead");
@@ -115,11 +122,15 @@ fn main() -> anyhow::Result<()> {
     println!("  save()                 {deflated_us:7.1}   ({deflated_len} bytes; deflated)");
     println!("  load a snapshot        {load_us:7.1}   (AutoCommit::load of save_nocompress)");
     println!("  read the lead          {read_us:7.1}   (lead::read: bounds walk + hydrate)");
+    println!("    of it, the bounds walk {walk_us:7.1}   (check::within)");
+    println!("    of it, hydrate       {hydrate_us:7.1}");
     println!("  apply its change       {apply_us:7.1}   (a new document, as the server's push)");
     println!(
         "  load its change        {load_change_us:7.1}   (AutoCommit::load of the change's bytes)"
     );
     println!("  shape check            {check_us:7.1}   (check::check, as the server's push)");
+    println!("    of it, the strict walk {strict_walk_us:5.1}   (check::within into texts)");
+    println!("    of it, reading it    {read_us:7.1}   (lead::read, as above)");
     println!(
         "  plain insert, own tx   {insert_us:7.1}   (baseline: one row, WAL, synchronous=NORMAL)"
     );
