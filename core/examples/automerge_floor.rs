@@ -89,9 +89,8 @@ fn main() -> anyhow::Result<()> {
     });
     let load_change_us = per_lead(LEADS, |i| AutoCommit::load(&changes[i]));
     let check_us = per_lead(LEADS, |i| check::check(&loaded[i], &ids[i], DocKind::Lead));
-    let strict_walk_us = per_lead(LEADS, |i| {
-        check::within(&loaded[i], check::APP_DEPTH, check::MAX_VALUES, true)
-    });
+    let strict_walk_us =
+        per_lead(LEADS, |i| check::within(&loaded[i], check::APP_DEPTH, check::MAX_VALUES, true));
     // The loaded copies' reads and checks agree with the originals: the steps measured real work.
     for (i, d) in loaded.iter().enumerate() {
         anyhow::ensure!(doc::kind_of(d) == Some(DocKind::Lead), "lead {i} is a lead");

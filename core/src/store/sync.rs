@@ -308,6 +308,26 @@ mod tests {
     }
 
     #[test]
+    fn the_server_saves_a_captured_lead_to_the_very_bytes_the_device_holds() {
+        // The server applies the device's one change to a new document and saves it
+        // uncompressed; a first sync's bootstrap brings that back, and it is skipped unread only
+        // if the device holds the same bytes. With long notes, `save()` would deflate them.
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path().join("s.db"), OpenOptions::new("kim")).unwrap();
+        let notes = "Met at the booth; wants a demo for the Busan plant next month. ".repeat(12);
+        let draft =
+            LeadDraft { name: Some("Kim".into()), notes: Some(notes), ..Default::default() };
+        let l = s.create_lead(draft).unwrap();
+        let mut sent = s.outbox(0, 10).unwrap();
+        let change = automerge::Change::from_bytes(sent.remove(0).change).unwrap();
+        let mut server = automerge::AutoCommit::new();
+        server.apply_changes([change]).unwrap();
+        let from_server = server.save_nocompress();
+        assert_ne!(server.save(), from_server, "the notes are long enough to be deflated");
+        assert!(s.read(|c| super::documents::holds_exactly(c, &l.id, &from_server)).unwrap());
+    }
+
+    #[test]
     fn last_synced_is_remembered() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.db");
