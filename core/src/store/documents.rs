@@ -1,8 +1,8 @@
 //! Document bytes in SQLite (`documents`, `doc_changes`) and the foreign changes that wait for
 //! their dependencies (`pending_changes`): the one module that reads and writes them.
 //!
-//! A write stores Automerge's uncompressed save (`saved`); compaction packs each document (`packed`), and `load`
-//! reads either form.
+//! A write stores Automerge's uncompressed save (`saved`); compaction packs each document
+//! (`packed`), and `load` reads either form.
 
 use automerge::{AutoCommit, Change};
 use rusqlite::{Connection, OptionalExtension, params};
