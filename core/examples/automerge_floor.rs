@@ -58,11 +58,8 @@ fn main() -> anyhow::Result<()> {
         drafts.iter().enumerate().map(|(i, d)| build(i, d)).collect::<Result<Vec<_>, _>>()?;
     let deflated_us = per_lead(LEADS, |i| docs[i].save());
     let save_us = per_lead(LEADS, |i| docs[i].save_nocompress());
-    let mean_len = |f: &mut dyn FnMut(&mut AutoCommit) -> Vec<u8>, docs: &mut [AutoCommit]| {
-        docs.iter_mut().map(|d| f(d).len()).sum::<usize>() / docs.len()
-    };
-    let deflated_len = mean_len(&mut |d| d.save(), &mut docs);
-    let save_len = mean_len(&mut |d| d.save_nocompress(), &mut docs);
+    let deflated_len = docs.iter_mut().map(|d| d.save().len()).sum::<usize>() / LEADS;
+    let save_len = docs.iter_mut().map(|d| d.save_nocompress().len()).sum::<usize>() / LEADS;
 
     // A bootstrap, on the device: load each snapshot the server sends (its uncompressed save)
     // and read the lead out of it.

@@ -508,7 +508,10 @@ fn compaction_packs_every_document_and_it_reads_the_same() {
     let leads = |s: &Store| (s.lead(&once.id).unwrap(), s.lead(&edited.id).unwrap());
     let before = (read(&s), leads(&s), s.activity(&call.id).unwrap());
     let outbox = s.outbox(0, 100).unwrap();
-    assert!(stored_magic(&s).iter().all(|(_, m)| *m == AUTOMERGE), "every write stores save()");
+    assert!(
+        stored_magic(&s).iter().all(|(_, m)| *m == AUTOMERGE),
+        "every write stores Automerge's own bytes"
+    );
     let size = |s: &Store| -> i64 {
         let c = rusqlite::Connection::open(s.path()).unwrap();
         c.query_row("SELECT sum(length(data)) FROM documents", [], |r| r.get(0)).unwrap()

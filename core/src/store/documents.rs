@@ -99,7 +99,8 @@ pub(crate) fn store_saved(conn: &Connection, id: &str, saved: &[u8], tail: i64) 
 }
 
 /// Packs the documents among the `limit` after rowid `after` (`packed`): a typical lead's
-/// 675-byte compressed change or 809-byte saved document becomes ~420 bytes. A document that
+/// 894-byte uncompressed save (or a store of version 12's 675-byte compressed change) becomes
+/// ~420 bytes. A document that
 /// does not load, or whose packed form does not load with the same heads, stays as it is for
 /// `verify` to report. Returns the last rowid looked at, `None` past the end, and how many
 /// were packed.
