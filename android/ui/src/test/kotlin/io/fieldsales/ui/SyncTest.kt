@@ -189,6 +189,9 @@ class SyncTest {
         val hit = capture.ui.value.duplicates.single()
         assertEquals(leeLead.id, hit.leadId)
         assertEquals(TestServer.user("lee"), hit.capturedBy)
+        // The state is there before the frame that shows it: wait for the line itself (once,
+        // CI found it only in the unmerged tree right after the state changed).
+        rule.await("the warning on screen") { rule.onAllNodesWithTag("capture.duplicate.${leeLead.id}").fetchSemanticsNodes().size == 1 }
         rule.onNodeWithTag("capture.duplicate.${leeLead.id}").assertTextContains("김민지, Acme Korea — ${TestServer.user("lee")} 님이 등록")
         rule.assertAccessible("capture with a duplicate")
         rule.onNodeWithTag("capture.openInstead.${leeLead.id}").performClick()
